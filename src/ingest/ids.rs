@@ -1,0 +1,226 @@
+//! Decoding trace and span ids from text: hex (any case, the OTLP/JSON rule), base64 (a common
+//! non-conformant dump, accepted with a warning), and the odd lengths Jaeger and Zipkin write.
+
+use base64::Engine;
+
+use crate::model::span::flags;
+
+/// A decoded id and what was wrong with how it was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decoded<T> {
+    pub value: T,
+    /// Bits of `span::flags` to set on the span (`BAD_*_ID`) when the id is zero or of the
+    /// wrong length; `BASE64_IDS` when it was base64.
+    pub flags: u8,
+}
+
+/// Why an id could not be decoded at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadId(pub String);
+
+impl std::fmt::Display for BadId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "id {:?} is neither hex nor base64", self.0)
+    }
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes up to 32 hex digits into the low bits of a u128. `None` if a char is not hex.
+fn hex_u128(s: &[u8]) -> Option<u128> {
+    let mut v: u128 = 0;
+    for &c in s {
+        v = (v << 4) | hex_val(c)? as u128;
+    }
+    Some(v)
+}
+
+/// Decodes bytes into the low bits of a u128 (big-endian, the last 16 bytes).
+fn bytes_u128(b: &[u8]) -> u128 {
+    b.iter()
+        .rev()
+        .take(16)
+        .rev()
+        .fold(0u128, |v, &x| (v << 8) | x as u128)
+}
+
+/// Decodes an id of `want` bytes. `bad_flag` is the `BAD_*` bit for this id's role.
+fn decode(s: &str, want: usize, bad_flag: u8) -> Result<Decoded<u128>, BadId> {
+    let b = s.as_bytes();
+    if b.is_empty() {
+        return Ok(Decoded {
+            value: 0,
+            flags: bad_flag,
+        });
+    }
+    let looks_hex = b.iter().all(|c| c.is_ascii_hexdigit());
+    if looks_hex && b.len() <= 32 {
+        let v = hex_u128(b).expect("checked hex");
+        let mut fl = 0;
+        // Jaeger and Zipkin drop leading zeros (31-digit trace ids) or use 64-bit trace ids:
+        // shorter hex is the same number; only longer-than-wanted or zero is invalid.
+        if b.len() > want * 2 || v == 0 {
+            fl |= bad_flag;
+        }
+        return Ok(Decoded {
+            value: v,
+            flags: fl,
+        });
+    }
+    if looks_hex {
+        // Longer than 32 hex digits: keep the low 128 bits, flag it.
+        let v = hex_u128(&b[b.len() - 32..]).expect("checked hex");
+        return Ok(Decoded {
+            value: v,
+            flags: bad_flag,
+        });
+    }
+    match base64::engine::general_purpose::STANDARD.decode(b) {
+        Ok(bytes) if !bytes.is_empty() => {
+            let mut fl = flags::BASE64_IDS;
+            let v = bytes_u128(&bytes);
+            if bytes.len() != want || v == 0 {
+                fl |= bad_flag;
+            }
+            Ok(Decoded {
+                value: v,
+                flags: fl,
+            })
+        }
+        _ => Err(BadId(s.to_string())),
+    }
+}
+
+/// A 16-byte trace id.
+pub fn trace_id(s: &str) -> Result<Decoded<u128>, BadId> {
+    decode(s, 16, flags::BAD_TRACE_ID)
+}
+
+/// An 8-byte span id.
+pub fn span_id(s: &str) -> Result<Decoded<u64>, BadId> {
+    let d = decode(s, 8, flags::BAD_SPAN_ID)?;
+    let mut fl = d.flags;
+    if d.value > u64::MAX as u128 {
+        fl |= flags::BAD_SPAN_ID;
+    }
+    Ok(Decoded {
+        value: d.value as u64,
+        flags: fl,
+    })
+}
+
+/// A parent span id: empty or all zeros means "root" and is not an error.
+pub fn parent_id(s: &str) -> Result<Decoded<u64>, BadId> {
+    if s.is_empty() || s.bytes().all(|c| c == b'0') {
+        return Ok(Decoded { value: 0, flags: 0 });
+    }
+    let d = decode(s, 8, flags::BAD_PARENT_ID)?;
+    let mut fl = d.flags;
+    if d.value > u64::MAX as u128 {
+        fl |= flags::BAD_PARENT_ID;
+    }
+    Ok(Decoded {
+        value: d.value as u64,
+        flags: fl,
+    })
+}
+
+/// Binary ids (protobuf): big-endian bytes. Empty means absent.
+pub fn trace_id_bytes(b: &[u8]) -> Decoded<u128> {
+    let v = bytes_u128(b);
+    let bad = b.len() != 16 || v == 0;
+    Decoded {
+        value: v,
+        flags: if bad { flags::BAD_TRACE_ID } else { 0 },
+    }
+}
+
+pub fn span_id_bytes(b: &[u8]) -> Decoded<u64> {
+    let v = bytes_u128(b) as u64;
+    let bad = b.len() != 8 || v == 0;
+    Decoded {
+        value: v,
+        flags: if bad { flags::BAD_SPAN_ID } else { 0 },
+    }
+}
+
+pub fn parent_id_bytes(b: &[u8]) -> Decoded<u64> {
+    let v = bytes_u128(b) as u64;
+    let bad = !b.is_empty() && b.len() != 8;
+    Decoded {
+        value: v,
+        flags: if bad { flags::BAD_PARENT_ID } else { 0 },
+    }
+}
+
+/// A stable id for text that is not an id at all (Jaeger UI fixtures use `"span-1"`):
+/// FNV-1a of the text, never zero. Callers warn that the id was synthesised.
+pub fn synthetic_id(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in s.as_bytes() {
+        h ^= c as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_any_case() {
+        let d = trace_id("5B8EFFF798038103D269B633813FC60C").unwrap();
+        assert_eq!(d.value, 0x5b8efff798038103d269b633813fc60c);
+        assert_eq!(d.flags, 0);
+        assert_eq!(
+            span_id("eee19b7ec3c1b174").unwrap().value,
+            0xeee19b7ec3c1b174
+        );
+    }
+
+    #[test]
+    fn base64_is_accepted_and_flagged() {
+        // 16 bytes of base64 (from otlp2parquet's trace.json).
+        let d = trace_id("nXmxo38xgBzRGmcG+0DWvQ==").unwrap();
+        assert_eq!(d.flags, flags::BASE64_IDS);
+        assert_eq!(d.value >> 120, 0x9d);
+        let s = span_id("SyPeJdH7ZkE=").unwrap();
+        assert_eq!(s.flags, flags::BASE64_IDS);
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(trace_id("zzz").is_err());
+        assert!(trace_id("!!!INVALID_BASE64!!!").is_err());
+        assert!(span_id("xyz").is_err());
+    }
+
+    #[test]
+    fn zero_short_and_empty() {
+        assert_eq!(
+            trace_id("00000000000000000000000000000000").unwrap().flags,
+            flags::BAD_TRACE_ID
+        );
+        assert_eq!(span_id("").unwrap().flags, flags::BAD_SPAN_ID);
+        // 31 digits (Jaeger drops a leading zero): same number, fine.
+        let d = trace_id("6a4eb3ab9b0df8d0a1e63f6a1e5c7b1").unwrap();
+        assert_eq!(d.flags, 0);
+        assert_eq!(
+            parent_id("0000000000000000").unwrap(),
+            Decoded { value: 0, flags: 0 }
+        );
+        assert_eq!(parent_id("").unwrap().value, 0);
+        assert_eq!(trace_id_bytes(&[0; 16]).flags, flags::BAD_TRACE_ID);
+        assert_eq!(span_id_bytes(&[1, 2, 3]).flags, flags::BAD_SPAN_ID);
+        assert_eq!(parent_id_bytes(&[]).flags, 0);
+        assert_ne!(synthetic_id("span-1"), synthetic_id("span-2"));
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    eprintln!("tracetopo: the command line arrives with the analysis");
+}

@@ -1,0 +1,183 @@
+//! Diagnostics: what a reader skipped or repaired, counted and kept with its position.
+
+use serde::Serialize;
+
+/// Where in an input something happened. Lines and columns are 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Position {
+    LineCol { line: u64, column: u64 },
+    Line { line: u64 },
+    Byte { offset: u64 },
+    Unknown,
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Position::LineCol { line, column } => write!(f, "line {line} column {column}"),
+            Position::Line { line } => write!(f, "line {line}"),
+            Position::Byte { offset } => write!(f, "byte {offset}"),
+            Position::Unknown => write!(f, "unknown position"),
+        }
+    }
+}
+
+/// What kind of thing was skipped or repaired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A JSON line or protobuf message that could not be read; the rest of the file loaded.
+    SkippedLine,
+    /// A span that could not be kept (e.g. no usable ids).
+    SkippedSpan,
+    /// A field with a bad value that was ignored (the span was kept).
+    SkippedField,
+    /// Logs, metrics or profiles found in a trace file and not loaded.
+    OtherSignal,
+    /// Ids written as base64 instead of hex: accepted.
+    Base64Ids,
+    /// An enum given by name, or an unknown enum value read as unspecified.
+    EnumValue,
+}
+
+/// One warning. `count` folds repeats of the same kind in the same input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub kind: WarningKind,
+    pub input: String,
+    pub position: Position,
+    pub message: String,
+    pub count: u64,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.input, self.position, self.message)?;
+        if self.count > 1 {
+            write!(f, " ({} times)", self.count)?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects warnings for one input: the first of each (kind, message) keeps its position,
+/// later ones only add to its count, so a million bad lines cost one entry.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics {
+    pub warnings: Vec<Warning>,
+}
+
+impl Diagnostics {
+    pub fn warn(
+        &mut self,
+        kind: WarningKind,
+        input: &str,
+        position: Position,
+        message: impl Into<String>,
+    ) {
+        self.warn_n(kind, input, position, message, 1);
+    }
+
+    pub fn warn_n(
+        &mut self,
+        kind: WarningKind,
+        input: &str,
+        position: Position,
+        message: impl Into<String>,
+        count: u64,
+    ) {
+        if count == 0 {
+            return;
+        }
+        let message = message.into();
+        if let Some(w) = self
+            .warnings
+            .iter_mut()
+            .find(|w| w.kind == kind && w.message == message && w.input == input)
+        {
+            w.count += count;
+            return;
+        }
+        self.warnings.push(Warning {
+            kind,
+            input: input.to_string(),
+            position,
+            message,
+            count,
+        });
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        for w in other.warnings {
+            self.warn_n(w.kind, &w.input.clone(), w.position, w.message, w.count);
+        }
+    }
+
+    /// Total count of skipped or repaired items.
+    pub fn total(&self) -> u64 {
+        self.warnings.iter().map(|w| w.count).sum()
+    }
+}
+
+/// An input that could not be read at all: one line naming the file and the position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{input}: {position}: {message}")]
+pub struct LoadError {
+    pub input: String,
+    pub position: Position,
+    pub message: String,
+}
+
+impl LoadError {
+    pub fn new(input: &str, position: Position, message: impl Into<String>) -> Self {
+        LoadError {
+            input: input.to_string(),
+            position,
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_fold_into_one_warning() {
+        let mut d = Diagnostics::default();
+        d.warn(
+            WarningKind::SkippedLine,
+            "a.jsonl",
+            Position::Line { line: 3 },
+            "bad json",
+        );
+        d.warn(
+            WarningKind::SkippedLine,
+            "a.jsonl",
+            Position::Line { line: 9 },
+            "bad json",
+        );
+        assert_eq!(d.warnings.len(), 1);
+        assert_eq!(d.warnings[0].count, 2);
+        assert_eq!(d.warnings[0].position, Position::Line { line: 3 });
+        assert_eq!(d.total(), 2);
+        assert_eq!(
+            d.warnings[0].to_string(),
+            "a.jsonl: line 3: bad json (2 times)"
+        );
+    }
+
+    #[test]
+    fn load_error_is_one_line() {
+        let e = LoadError::new(
+            "x.json",
+            Position::LineCol { line: 2, column: 7 },
+            "invalid trace id \"zzz\"",
+        );
+        assert_eq!(
+            e.to_string(),
+            "x.json: line 2 column 7: invalid trace id \"zzz\""
+        );
+    }
+}

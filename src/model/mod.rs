@@ -1,0 +1,19 @@
+//! The data model: compact spans, interned strings, and the indexed store they live in.
+
+pub mod attr;
+pub mod batch;
+pub mod diag;
+pub mod ids;
+pub mod interner;
+pub mod span;
+pub mod store;
+
+pub use attr::{Attr, AttrType, Value};
+pub use batch::Batch;
+pub use diag::{Diagnostics, LoadError, Position, Warning, WarningKind};
+pub use interner::{Interner, Sym};
+pub use span::{ArenaRange, Event, Link, Process, Resource, Span, SpanKind, StatusCode};
+pub use store::{Index, Input, NONE, Store, TraceInfo};
+
+#[cfg(test)]
+mod tests;

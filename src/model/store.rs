@@ -1,0 +1,443 @@
+//! The span store: every loaded span, compact, with indexes built once.
+//!
+//! Readers fill `Batch`es; `Store::add_batch` merges them (remapping strings, storing each
+//! distinct resource once); `Store::build_index` sorts spans by trace and start time and builds
+//! the parent/children/service indexes that analysis and views read. The store is meant to be
+//! shared read-only (`Arc<Store>`) once indexed.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::attr::{Attr, Value};
+use super::batch::Batch;
+use super::diag::Diagnostics;
+use super::interner::{Interner, Sym};
+use super::span::{ArenaRange, Event, Link, Process, Resource, Span, flags};
+
+/// "No such span" in index vectors.
+pub const NONE: u32 = u32::MAX;
+
+/// One input file (or live source) and what it contributed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Input {
+    pub path: String,
+    pub format: String,
+    pub spans: u64,
+    pub warnings: u64,
+}
+
+/// A trace: its spans are `Store::spans[range]`, sorted by start time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceInfo {
+    pub id: u128,
+    pub start_idx: u32,
+    pub len: u32,
+    pub start: u64,
+    pub end: u64,
+}
+
+impl TraceInfo {
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start_idx as usize..(self.start_idx + self.len) as usize
+    }
+}
+
+/// Indexes over `Store::spans`, valid after `build_index`.
+#[derive(Debug, Default, Clone)]
+pub struct Index {
+    /// Traces sorted by id.
+    pub traces: Vec<TraceInfo>,
+    /// Trace number (into `traces`) of each span.
+    pub span_trace: Vec<u32>,
+    /// Index of each span's parent in the same trace, or `NONE` (root or missing parent).
+    pub parent: Vec<u32>,
+    /// Children of span `i` are `children[child_start[i]..child_start[i+1]]`, by start time.
+    pub child_start: Vec<u32>,
+    pub children: Vec<u32>,
+    /// Distinct services sorted by name; `service_of_resource[r]` indexes it.
+    pub services: Vec<Sym>,
+    pub service_of_resource: Vec<u32>,
+}
+
+#[derive(Default)]
+pub struct Store {
+    pub strings: Interner,
+    pub spans: Vec<Span>,
+    pub attrs: Vec<Attr>,
+    pub res_attrs: Vec<Attr>,
+    pub events: Vec<Event>,
+    pub links: Vec<Link>,
+    pub resources: Vec<Resource>,
+    pub processes: Vec<Process>,
+    pub inputs: Vec<Input>,
+    pub diag: Diagnostics,
+    pub index: Index,
+    resource_ids: FxHashMap<(Sym, u32, Vec<Attr>), u32>,
+    process_ids: FxHashMap<Process, u32>,
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers an input; spans merged with this number are attributed to it.
+    pub fn add_input(&mut self, path: &str, format: &str) -> u16 {
+        self.inputs.push(Input {
+            path: path.to_string(),
+            format: format.to_string(),
+            spans: 0,
+            warnings: 0,
+        });
+        (self.inputs.len() - 1) as u16
+    }
+
+    /// Merges a batch. Indexes are stale until `build_index` runs again.
+    pub fn add_batch(&mut self, b: Batch, input: u16) {
+        let map: Vec<Sym> = (0..b.strings.len() as u32)
+            .map(|i| self.strings.intern(b.strings.resolve(Sym(i))))
+            .collect();
+        let m = |s: Sym| map[s.0 as usize];
+
+        let proc_map: Vec<u32> = b
+            .processes
+            .iter()
+            .map(|p| {
+                let p = Process {
+                    service: m(p.service),
+                    key: m(p.key),
+                };
+                let next = self.processes.len() as u32;
+                *self.process_ids.entry(p).or_insert_with(|| {
+                    self.processes.push(p);
+                    next
+                })
+            })
+            .collect();
+        let res_map: Vec<u32> = b
+            .resources
+            .iter()
+            .map(|r| {
+                let attrs: Vec<Attr> = b.res_attrs[r.attrs.range()]
+                    .iter()
+                    .map(|a| a.remap(m))
+                    .collect();
+                let key = (m(r.service), proc_map[r.process as usize], attrs);
+                if let Some(&id) = self.resource_ids.get(&key) {
+                    return id;
+                }
+                let start = self.res_attrs.len() as u32;
+                self.res_attrs.extend_from_slice(&key.2);
+                let res = Resource {
+                    service: key.0,
+                    process: key.1,
+                    attrs: ArenaRange {
+                        start,
+                        len: key.2.len() as u32,
+                    },
+                };
+                let id = self.resources.len() as u32;
+                self.resources.push(res);
+                self.resource_ids.insert(key, id);
+                id
+            })
+            .collect();
+
+        let attr_off = self.attrs.len() as u32;
+        self.attrs.extend(b.attrs.iter().map(|a| a.remap(m)));
+        let ev_off = self.events.len() as u32;
+        self.events.extend(b.events.iter().map(|e| Event {
+            time: e.time,
+            name: m(e.name),
+            attrs: e.attrs.shifted(attr_off),
+        }));
+        let link_off = self.links.len() as u32;
+        self.links.extend(b.links.iter().map(|l| Link {
+            attrs: l.attrs.shifted(attr_off),
+            ..*l
+        }));
+        self.spans.reserve(b.spans.len());
+        for s in &b.spans {
+            self.spans.push(Span {
+                name: m(s.name),
+                scope: m(s.scope),
+                status_message: m(s.status_message),
+                resource: res_map[s.resource as usize],
+                attrs: s.attrs.shifted(attr_off),
+                events: s.events.shifted(ev_off),
+                links: s.links.shifted(link_off),
+                input,
+                ..*s
+            });
+        }
+        if let Some(inp) = self.inputs.get_mut(input as usize) {
+            inp.spans += b.spans.len() as u64;
+            inp.warnings += b.diag.total();
+        }
+        self.diag.extend(b.diag);
+    }
+
+    /// Sorts spans by (trace, start), merges identical copies of a span, flags differing
+    /// duplicates, and builds every index. Runs in parallel; call once after loading.
+    pub fn build_index(&mut self) {
+        // Identical copies are merged silently (SPEC §5 duplicate_span): sort so copies sit
+        // side by side, keep the first, flag a differing one.
+        self.spans
+            .par_sort_unstable_by_key(|s| (s.trace_id, s.span_id, s.start, s.end));
+        let mut kept: Vec<Span> = Vec::with_capacity(self.spans.len());
+        let mut merged_per_input: FxHashMap<u16, u64> = FxHashMap::default();
+        for s in self.spans.drain(..) {
+            if let Some(prev) = kept.last()
+                && prev.trace_id == s.trace_id
+                && prev.span_id == s.span_id
+                && s.span_id != 0
+            {
+                let same = same_contents(prev, &s, &self.attrs, &self.events, &self.resources);
+                if same {
+                    *merged_per_input.entry(s.input).or_default() += 1;
+                    continue;
+                }
+                let mut s = s;
+                s.flags |= flags::DUPLICATE;
+                kept.push(s);
+                continue;
+            }
+            kept.push(s);
+        }
+        for (input, n) in merged_per_input {
+            if let Some(i) = self.inputs.get_mut(input as usize) {
+                i.spans -= n;
+            }
+        }
+        self.spans = kept;
+        self.spans.par_sort_by_key(|s| {
+            (
+                s.trace_id,
+                s.start,
+                s.end,
+                s.span_id,
+                s.flags & flags::DUPLICATE,
+            )
+        });
+
+        let mut traces = Vec::new();
+        let mut i = 0;
+        while i < self.spans.len() {
+            let id = self.spans[i].trace_id;
+            let mut j = i;
+            let (mut start, mut end) = (u64::MAX, 0);
+            while j < self.spans.len() && self.spans[j].trace_id == id {
+                start = start.min(self.spans[j].start);
+                end = end.max(self.spans[j].end);
+                j += 1;
+            }
+            traces.push(TraceInfo {
+                id,
+                start_idx: i as u32,
+                len: (j - i) as u32,
+                start,
+                end,
+            });
+            i = j;
+        }
+        let mut span_trace = vec![0u32; self.spans.len()];
+        for (t, info) in traces.iter().enumerate() {
+            span_trace[info.range()].fill(t as u32);
+        }
+
+        let spans = &self.spans;
+        let parent: Vec<u32> = traces
+            .par_iter()
+            .flat_map_iter(|t| {
+                let range = t.range();
+                let base = range.start as u32;
+                // First (non-duplicate) span with each id; traces are small, a sorted vec is enough.
+                let mut ids: Vec<(u64, u32)> = spans[range.clone()]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.flags & flags::DUPLICATE == 0)
+                    .map(|(k, s)| (s.span_id, base + k as u32))
+                    .collect();
+                ids.sort_unstable();
+                spans[range].iter().map(move |s| {
+                    // A span naming itself as parent is treated as having none.
+                    if s.parent_id == 0 || s.parent_id == s.span_id {
+                        return NONE;
+                    }
+                    match ids.binary_search_by_key(&s.parent_id, |&(id, _)| id) {
+                        Ok(k) => ids[k].1,
+                        Err(_) => NONE,
+                    }
+                })
+            })
+            .collect();
+
+        let n = self.spans.len();
+        let mut counts = vec![0u32; n + 1];
+        for &p in &parent {
+            if p != NONE {
+                counts[p as usize + 1] += 1;
+            }
+        }
+        for k in 0..n {
+            counts[k + 1] += counts[k];
+        }
+        let child_start = counts.clone();
+        let mut fill = counts;
+        let mut children = vec![0u32; child_start[n] as usize];
+        for (c, &p) in parent.iter().enumerate() {
+            if p != NONE {
+                children[fill[p as usize] as usize] = c as u32;
+                fill[p as usize] += 1;
+            }
+        }
+
+        let mut services: Vec<Sym> = self.resources.iter().map(|r| r.service).collect();
+        services.sort_by(|a, b| self.strings.resolve(*a).cmp(self.strings.resolve(*b)));
+        services.dedup();
+        let service_of_resource = self
+            .resources
+            .iter()
+            .map(|r| {
+                services
+                    .binary_search_by(|s| {
+                        self.strings
+                            .resolve(*s)
+                            .cmp(self.strings.resolve(r.service))
+                    })
+                    .map(|i| i as u32)
+                    .unwrap_or(NONE)
+            })
+            .collect();
+
+        self.index = Index {
+            traces,
+            span_trace,
+            parent,
+            child_start,
+            children,
+            services,
+            service_of_resource,
+        };
+    }
+
+    // ---- queries used by analysis and views ----
+
+    pub fn str(&self, s: Sym) -> &str {
+        self.strings.resolve(s)
+    }
+
+    pub fn span(&self, i: u32) -> &Span {
+        &self.spans[i as usize]
+    }
+
+    pub fn children(&self, i: u32) -> &[u32] {
+        let (a, b) = (
+            self.index.child_start[i as usize],
+            self.index.child_start[i as usize + 1],
+        );
+        &self.index.children[a as usize..b as usize]
+    }
+
+    pub fn parent(&self, i: u32) -> Option<u32> {
+        let p = self.index.parent[i as usize];
+        (p != NONE).then_some(p)
+    }
+
+    /// Service number (into `index.services`) of span `i`.
+    pub fn service_idx(&self, i: u32) -> u32 {
+        self.index.service_of_resource[self.spans[i as usize].resource as usize]
+    }
+
+    pub fn service_name(&self, i: u32) -> &str {
+        self.str(self.resources[self.spans[i as usize].resource as usize].service)
+    }
+
+    pub fn process_of(&self, i: u32) -> u32 {
+        self.resources[self.spans[i as usize].resource as usize].process
+    }
+
+    pub fn span_attrs(&self, i: u32) -> &[Attr] {
+        &self.attrs[self.spans[i as usize].attrs.range()]
+    }
+
+    pub fn resource_attrs(&self, i: u32) -> &[Attr] {
+        &self.res_attrs[self.resources[self.spans[i as usize].resource as usize]
+            .attrs
+            .range()]
+    }
+
+    pub fn span_events(&self, i: u32) -> &[Event] {
+        &self.events[self.spans[i as usize].events.range()]
+    }
+
+    pub fn span_links(&self, i: u32) -> &[Link] {
+        &self.links[self.spans[i as usize].links.range()]
+    }
+
+    /// The value of span attribute `key` (`None` when the key was never seen or is absent).
+    pub fn attr(&self, i: u32, key: &str) -> Option<Value<'_>> {
+        let k = self.strings.get(key)?;
+        self.span_attrs(i)
+            .iter()
+            .find(|a| a.key == k)
+            .map(|a| a.value(&self.strings))
+    }
+
+    /// Span number of trace `trace_id` by binary search over the sorted traces.
+    pub fn trace(&self, trace_id: u128) -> Option<&TraceInfo> {
+        let t = &self.index.traces;
+        t.binary_search_by_key(&trace_id, |t| t.id)
+            .ok()
+            .map(|k| &t[k])
+    }
+
+    /// Index of the span with this trace and span id (the first copy when duplicated).
+    pub fn find_span(&self, trace_id: u128, span_id: u64) -> Option<u32> {
+        let t = self.trace(trace_id)?;
+        t.range()
+            .find(|&k| {
+                self.spans[k].span_id == span_id && self.spans[k].flags & flags::DUPLICATE == 0
+            })
+            .map(|k| k as u32)
+    }
+
+    /// Approximate heap bytes held, for memory reporting.
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.strings.heap_bytes()
+            + self.spans.capacity() * size_of::<Span>()
+            + (self.attrs.capacity() + self.res_attrs.capacity()) * size_of::<Attr>()
+            + self.events.capacity() * size_of::<Event>()
+            + self.links.capacity() * size_of::<Link>()
+            + (self.index.parent.capacity()
+                + self.index.span_trace.capacity()
+                + self.index.child_start.capacity()
+                + self.index.children.capacity())
+                * 4
+    }
+}
+
+/// Two copies of one span id hold the same thing when every field and attribute matches.
+fn same_contents(
+    a: &Span,
+    b: &Span,
+    attrs: &[Attr],
+    events: &[Event],
+    resources: &[Resource],
+) -> bool {
+    a.parent_id == b.parent_id
+        && a.start == b.start
+        && a.end == b.end
+        && a.name == b.name
+        && a.kind == b.kind
+        && a.status == b.status
+        && a.status_message == b.status_message
+        && resources[a.resource as usize].service == resources[b.resource as usize].service
+        && attrs[a.attrs.range()] == attrs[b.attrs.range()]
+        && a.events.len == b.events.len
+        && events[a.events.range()]
+            .iter()
+            .zip(&events[b.events.range()])
+            .all(|(x, y)| x.time == y.time && x.name == y.name)
+}
