@@ -3,5 +3,6 @@
 //! Data flows one way: `ingest` (readers) → `model` (the compact store) → `analysis`
 //! (graphs and breaks) → `report` (what the CLI prints).
 
+pub mod analysis;
 pub mod ingest;
 pub mod model;
