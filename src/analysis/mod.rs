@@ -1,6 +1,10 @@
 //! Analysis over an indexed `Store`: graphs and breaks. Knows nothing of files, sockets or UI.
 
 pub mod breaks;
+pub mod conversion;
+pub mod goroutine;
+pub mod keys;
+pub mod peer;
 
 /// Settings shared by every analysis.
 #[derive(Debug, Clone, Copy)]

@@ -122,7 +122,7 @@ impl Attr {
     }
 }
 
-impl Value<'_> {
+impl<'a> Value<'a> {
     /// The value as text: strings as they are, numbers and bools printed.
     pub fn to_text(&self) -> String {
         match self {
@@ -144,8 +144,8 @@ impl Value<'_> {
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
+    pub fn as_str(&self) -> Option<&'a str> {
+        match *self {
             Value::Str(s) => Some(s),
             _ => None,
         }

@@ -1,0 +1,81 @@
+//! Virtual peers: the uninstrumented callee of a CLIENT/PRODUCER span, named from its
+//! attributes (SPEC §3), and what kind of thing it is (for drawing).
+
+use serde::Serialize;
+
+use super::keys::{Keys, span_str};
+use crate::model::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeerKind {
+    Service,
+    Database,
+    Queue,
+    External,
+}
+
+/// A virtual peer's name and kind, from the first present of `peer.service`, `db.system`
+/// (`db.system.name`), `messaging.system`, `rpc.service`, `server.address`, `net.peer.name`,
+/// the host of `url.full`/`http.url`.
+pub fn peer_of<'s>(store: &'s Store, keys: &Keys, i: u32) -> Option<(&'s str, PeerKind)> {
+    let s = |k| span_str(store, i, k);
+    if let Some(p) = s(keys.peer_service) {
+        return Some((p, PeerKind::Service));
+    }
+    if let Some(d) = s(keys.db_system).or_else(|| s(keys.db_system_name)) {
+        return Some((d, PeerKind::Database));
+    }
+    if let Some(m) = s(keys.messaging_system) {
+        return Some((m, PeerKind::Queue));
+    }
+    if let Some(r) = s(keys.rpc_service) {
+        return Some((r, PeerKind::Service));
+    }
+    if let Some(a) = s(keys.server_address).or_else(|| s(keys.net_peer_name)) {
+        return Some((a, PeerKind::External));
+    }
+    s(keys.url_full)
+        .or_else(|| s(keys.http_url))
+        .and_then(url_host)
+        .map(|h| (h, PeerKind::External))
+}
+
+/// The host of an absolute URL (`https://api.example.com:443/x` → `api.example.com`).
+pub fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        host_port.split(':').next()?
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+/// The path of an absolute or relative URL, without query.
+pub fn url_path(url: &str) -> &str {
+    let rest = url
+        .split_once("://")
+        .map_or(url, |(_, r)| r.find('/').map_or("", |k| &r[k..]));
+    rest.split(['?', '#']).next().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_and_paths() {
+        assert_eq!(
+            url_host("https://api.example.com:443/x?y"),
+            Some("api.example.com")
+        );
+        assert_eq!(url_host("http://u:p@[::1]:80/"), Some("::1"));
+        assert_eq!(url_host("/relative"), None);
+        assert_eq!(url_path("http://h:1/orders/7?x=1"), "/orders/7");
+        assert_eq!(url_path("/orders?x"), "/orders");
+        assert_eq!(url_path("http://h"), "");
+    }
+}
