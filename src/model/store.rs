@@ -181,42 +181,43 @@ impl Store {
     /// duplicates, and builds every index. Runs in parallel; call once after loading.
     pub fn build_index(&mut self) {
         // Identical copies are merged silently (SPEC §5 duplicate_span): sort so copies sit
-        // side by side, keep the first, flag a differing one.
+        // side by side, keep the first, flag a differing one. In place: a second copy of a
+        // million spans would double peak memory.
         self.spans
             .par_sort_unstable_by_key(|s| (s.trace_id, s.span_id, s.start, s.end));
-        let mut kept: Vec<Span> = Vec::with_capacity(self.spans.len());
         let mut merged_per_input: FxHashMap<u16, u64> = FxHashMap::default();
-        for s in self.spans.drain(..) {
-            if let Some(prev) = kept.last()
-                && prev.trace_id == s.trace_id
-                && prev.span_id == s.span_id
-                && s.span_id != 0
-            {
-                let same = same_contents(prev, &s, &self.attrs, &self.events, &self.resources);
-                if same {
-                    *merged_per_input.entry(s.input).or_default() += 1;
-                    continue;
+        let mut w = 0usize;
+        for r in 0..self.spans.len() {
+            let mut s = self.spans[r];
+            if w > 0 {
+                let prev = &self.spans[w - 1];
+                if prev.trace_id == s.trace_id && prev.span_id == s.span_id && s.span_id != 0 {
+                    if same_contents(prev, &s, &self.attrs, &self.events, &self.resources) {
+                        *merged_per_input.entry(s.input).or_default() += 1;
+                        continue;
+                    }
+                    s.flags |= flags::DUPLICATE;
                 }
-                let mut s = s;
-                s.flags |= flags::DUPLICATE;
-                kept.push(s);
-                continue;
             }
-            kept.push(s);
+            self.spans[w] = s;
+            w += 1;
         }
+        self.spans.truncate(w);
         for (input, n) in merged_per_input {
             if let Some(i) = self.inputs.get_mut(input as usize) {
                 i.spans -= n;
             }
         }
-        self.spans = kept;
-        self.spans.par_sort_by_key(|s| {
+        // Unstable (no scratch buffer) but total: the key ends with fields that tell spans apart.
+        self.spans.par_sort_unstable_by_key(|s| {
             (
                 s.trace_id,
                 s.start,
                 s.end,
                 s.span_id,
                 s.flags & flags::DUPLICATE,
+                s.name,
+                s.attrs.start,
             )
         });
 
