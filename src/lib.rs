@@ -4,5 +4,7 @@
 //! (graphs and breaks) → `report` (what the CLI prints).
 
 pub mod analysis;
+pub mod cli;
 pub mod ingest;
 pub mod model;
+pub mod report;

@@ -1,3 +1,7 @@
-fn main() {
-    eprintln!("tracetopo: the command line arrives with the analysis");
+//! The `tracetopo` binary: parses the command line and runs it (see `tracetopo::cli`).
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    tracetopo::cli::run(tracetopo::cli::Cli::parse())
 }

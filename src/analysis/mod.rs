@@ -1,10 +1,24 @@
 //! Analysis over an indexed `Store`: graphs and breaks. Knows nothing of files, sockets or UI.
 
 pub mod breaks;
+pub mod chains;
 pub mod conversion;
 pub mod goroutine;
 pub mod keys;
 pub mod peer;
+pub mod services;
+pub mod span_graph;
+pub mod types;
+
+#[cfg(test)]
+mod testkit;
+
+use crate::model::Store;
+use breaks::Break;
+use chains::Chain;
+use keys::Keys;
+use services::ServiceGraph;
+use types::TypeGraph;
 
 /// Settings shared by every analysis.
 #[derive(Debug, Clone, Copy)]
@@ -17,6 +31,35 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             tolerance_ns: 1_000_000,
+        }
+    }
+}
+
+/// Everything the report and the views show about one indexed store.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub services: ServiceGraph,
+    pub types: TypeGraph,
+    pub chains: Vec<Chain>,
+    pub goroutine_hops: u64,
+    pub breaks: Vec<Break>,
+}
+
+impl Analysis {
+    /// Builds the graphs of an indexed `store` around `breaks` found by the break detectors
+    /// (the service graph follows their `propagation_break` stitches).
+    pub fn with_breaks(store: &Store, opts: &Options, breaks: Vec<Break>) -> Self {
+        let keys = Keys::new(store);
+        let services = ServiceGraph::build(store, &keys, &breaks);
+        let types = TypeGraph::build(store, &keys);
+        let chains = chains::find_chains(store, &types, opts);
+        let goroutine_hops = span_graph::count_goroutine_hops(store, &keys);
+        Analysis {
+            services,
+            types,
+            chains,
+            goroutine_hops,
+            breaks,
         }
     }
 }

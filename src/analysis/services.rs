@@ -1,0 +1,428 @@
+//! The service graph (SPEC §4.1): which service calls which, with call counts, errors and
+//! callee latency.
+//!
+//! Nodes `0..store.index.services.len()` are the traced services in the same order (by name);
+//! virtual peers (uninstrumented callees) follow in order of first appearance.
+//!
+//! Choices where the SPEC is silent:
+//! - A CLIENT/PRODUCER span counts as paired when it has a SERVER/CONSUMER child or any child
+//!   in another service (that pair already makes the edge, so it is not counted twice).
+//! - Calls within one service make no edge (no self loops), whichever rule found them.
+//! - A virtual peer never shares a name with a traced service: a peer name that names a traced
+//!   service sends the call to that service, counted as unpaired.
+//! - A virtual peer keeps the kind it was first seen with (spans are visited in store order,
+//!   so this is deterministic).
+
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::breaks::{Break, BreakKind};
+use super::keys::{Keys, span_str};
+use super::peer::{PeerKind, peer_of};
+use crate::model::{StatusCode, Store};
+
+/// The name of the virtual peer of a call with no peer attribute at all.
+pub const UNKNOWN_PEER: &str = "unknown";
+
+/// What a node stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A traced service: its number in `store.index.services`.
+    Service(u32),
+    /// An uninstrumented callee, named from the caller's attributes.
+    Virtual(PeerKind),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceNode {
+    pub name: String,
+    pub kind: NodeKind,
+    /// Spans the service emitted (0 for a virtual peer).
+    pub spans: u64,
+}
+
+impl ServiceNode {
+    pub fn is_virtual(&self) -> bool {
+        matches!(self.kind, NodeKind::Virtual(_))
+    }
+}
+
+/// The calls from one service to another.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceEdge {
+    pub calls: u64,
+    /// Calls whose measured span (see `spans`) has status Error.
+    pub errors: u64,
+    /// Latency percentiles of the measured spans, in ms.
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    /// Unpaired calls stitched to their server by a `propagation_break`.
+    pub broken: u64,
+    /// Unpaired calls to a traced service found by `peer.service`/`server.address`.
+    pub unpaired: u64,
+    /// The measured span of each call, in store order: the callee span of a parent/child pair,
+    /// the client span of an unpaired call.
+    pub spans: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ServiceGraph {
+    pub graph: DiGraph<ServiceNode, ServiceEdge>,
+}
+
+/// Where a call goes.
+#[derive(Clone, Copy)]
+enum Target<'s> {
+    Service(u32),
+    Peer(&'s str, PeerKind),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum How {
+    Paired,
+    Broken,
+    Unpaired,
+    Virtual,
+}
+
+#[derive(Clone, Copy)]
+struct Call<'s> {
+    from: u32,
+    to: Target<'s>,
+    span: u32,
+    how: How,
+}
+
+impl ServiceGraph {
+    /// Builds the graph of an indexed store; `breaks` supplies the `propagation_break`
+    /// stitches. One parallel pass over spans, then one sequential pass over the calls found.
+    pub fn build(store: &Store, keys: &Keys, breaks: &[Break]) -> Self {
+        let stitched: FxHashMap<u32, u32> = breaks
+            .iter()
+            .filter(|b| b.kind == BreakKind::PropagationBreak)
+            .filter_map(|b| Some((b.span, b.related?)))
+            .collect();
+        let calls: Vec<Call> = (0..store.spans.len() as u32)
+            .into_par_iter()
+            .flat_map_iter(|i| calls_of(store, keys, &stitched, i))
+            .collect();
+
+        let services = &store.index.services;
+        let mut counts = vec![0u64; services.len()];
+        for i in 0..store.spans.len() as u32 {
+            if let Some(c) = counts.get_mut(store.service_idx(i) as usize) {
+                *c += 1;
+            }
+        }
+        let mut graph = DiGraph::with_capacity(services.len(), 0);
+        for (k, (&sym, &spans)) in services.iter().zip(&counts).enumerate() {
+            graph.add_node(ServiceNode {
+                name: store.str(sym).to_string(),
+                kind: NodeKind::Service(k as u32),
+                spans,
+            });
+        }
+
+        let mut peers: FxHashMap<&str, NodeIndex> = FxHashMap::default();
+        let mut edges: FxHashMap<(NodeIndex, NodeIndex), EdgeIndex> = FxHashMap::default();
+        for c in calls {
+            let from = NodeIndex::new(c.from as usize);
+            let to = match c.to {
+                Target::Service(s) => NodeIndex::new(s as usize),
+                Target::Peer(name, kind) => *peers.entry(name).or_insert_with(|| {
+                    graph.add_node(ServiceNode {
+                        name: name.to_string(),
+                        kind: NodeKind::Virtual(kind),
+                        spans: 0,
+                    })
+                }),
+            };
+            let e = *edges
+                .entry((from, to))
+                .or_insert_with(|| graph.add_edge(from, to, ServiceEdge::default()));
+            let w = &mut graph[e];
+            w.calls += 1;
+            w.errors += u64::from(store.span(c.span).status == StatusCode::Error);
+            w.broken += u64::from(c.how == How::Broken);
+            w.unpaired += u64::from(c.how == How::Unpaired);
+            w.spans.push(c.span);
+        }
+
+        let mut durations = Vec::new();
+        for w in graph.edge_weights_mut() {
+            durations.clear();
+            durations.extend(w.spans.iter().map(|&i| store.span(i).duration()));
+            durations.sort_unstable();
+            let ms = |p| nearest_rank(&durations, p).map_or(0.0, |ns| ns as f64 / 1e6);
+            (w.p50_ms, w.p95_ms, w.p99_ms) = (ms(50), ms(95), ms(99));
+        }
+        ServiceGraph { graph }
+    }
+
+    /// The node of traced service number `service` (into `store.index.services`).
+    pub fn service_node(&self, service: u32) -> Option<NodeIndex> {
+        let n = NodeIndex::new(service as usize);
+        matches!(self.graph.node_weight(n), Some(w) if w.kind == NodeKind::Service(service))
+            .then_some(n)
+    }
+}
+
+/// The `p`-th percentile of `sorted` by nearest rank: the value at rank ⌈p/100 · n⌉ (1-based),
+/// always one of the measured values, never interpolated. `None` when empty.
+pub fn nearest_rank(sorted: &[u64], p: u32) -> Option<u64> {
+    let n = sorted.len();
+    let rank = (p as usize * n).div_ceil(100).max(1);
+    sorted.get(rank.min(n).checked_sub(1)?).copied()
+}
+
+/// The calls span `i` takes part in: as the callee of its parent in another service, and as
+/// an unpaired CLIENT/PRODUCER span.
+fn calls_of<'s>(
+    store: &'s Store,
+    keys: &Keys,
+    stitched: &FxHashMap<u32, u32>,
+    i: u32,
+) -> impl Iterator<Item = Call<'s>> {
+    let svc = store.service_idx(i);
+    let pair = store
+        .parent(i)
+        .map(|p| store.service_idx(p))
+        .filter(|&from| from != svc)
+        .map(|from| Call {
+            from,
+            to: Target::Service(svc),
+            span: i,
+            how: How::Paired,
+        });
+    let unpaired = unpaired_call(store, keys, stitched, i, svc).filter(|c| match c.to {
+        Target::Service(s) => s != svc,
+        Target::Peer(..) => true,
+    });
+    pair.into_iter().chain(unpaired)
+}
+
+fn unpaired_call<'s>(
+    store: &'s Store,
+    keys: &Keys,
+    stitched: &FxHashMap<u32, u32>,
+    i: u32,
+    svc: u32,
+) -> Option<Call<'s>> {
+    if !store.span(i).kind.is_outgoing() {
+        return None;
+    }
+    let paired = store
+        .children(i)
+        .iter()
+        .any(|&c| store.span(c).kind.is_incoming() || store.service_idx(c) != svc);
+    if paired {
+        return None;
+    }
+    let call = |to, how| Call {
+        from: svc,
+        to,
+        span: i,
+        how,
+    };
+    if let Some(&server) = stitched.get(&i) {
+        return Some(call(
+            Target::Service(store.service_idx(server)),
+            How::Broken,
+        ));
+    }
+    let named = span_str(store, i, keys.peer_service)
+        .and_then(|n| traced_service(store, n))
+        .or_else(|| span_str(store, i, keys.server_address).and_then(|n| traced_service(store, n)));
+    if let Some(s) = named {
+        return Some(call(Target::Service(s), How::Unpaired));
+    }
+    let (name, kind) = peer_of(store, keys, i).unwrap_or((UNKNOWN_PEER, PeerKind::External));
+    Some(match traced_service(store, name) {
+        Some(s) => call(Target::Service(s), How::Unpaired),
+        None => call(Target::Peer(name, kind), How::Virtual),
+    })
+}
+
+/// The number of the traced service called `name`.
+fn traced_service(store: &Store, name: &str) -> Option<u32> {
+    store
+        .index
+        .services
+        .binary_search_by(|s| store.str(*s).cmp(name))
+        .ok()
+        .map(|k| k as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Kit, V, idx};
+    use super::*;
+    use crate::model::SpanKind::{Client, Internal, Server};
+
+    fn edge<'g>(g: &'g ServiceGraph, from: &str, to: &str) -> Option<&'g ServiceEdge> {
+        let node = |n: &str| g.graph.node_indices().find(|&k| g.graph[k].name == n);
+        let e = g.graph.find_edge(node(from)?, node(to)?)?;
+        Some(&g.graph[e])
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=10).collect();
+        // rank ⌈0.5·10⌉ = 5 → 5; ⌈0.95·10⌉ = 10 → 10; ⌈0.99·10⌉ = 10 → 10.
+        assert_eq!(nearest_rank(&v, 50), Some(5));
+        assert_eq!(nearest_rank(&v, 95), Some(10));
+        assert_eq!(nearest_rank(&v, 99), Some(10));
+        let v = [3u64, 7, 8, 12];
+        // ⌈0.5·4⌉ = 2 → 7; ⌈0.25·4⌉ = 1 → 3.
+        assert_eq!(nearest_rank(&v, 50), Some(7));
+        assert_eq!(nearest_rank(&v, 25), Some(3));
+        assert_eq!(nearest_rank(&v, 0), Some(3));
+        assert_eq!(nearest_rank(&[42], 99), Some(42));
+        assert_eq!(nearest_rank(&[], 50), None);
+        let v: Vec<u64> = (1..=200).collect();
+        // ⌈0.99·200⌉ = 198.
+        assert_eq!(nearest_rank(&v, 99), Some(198));
+    }
+
+    /// gateway → order → user, with order also querying postgres (uninstrumented).
+    #[test]
+    fn call_chain_with_database_peer() {
+        let mut k = Kit::new();
+        let gw = k.service("api-gateway", "gw-1");
+        let order = k.service("order-svc", "order-1");
+        let user = k.service("user-svc", "user-1");
+        let t = 1;
+        k.span(gw, t, 1, 0, (0, 100), Server, "GET /orders", &[]);
+        k.span(gw, t, 2, 1, (5, 95), Client, "POST order", &[]);
+        k.span(order, t, 3, 2, (10, 90), Server, "CreateOrder", &[]);
+        k.span(order, t, 4, 3, (20, 40), Client, "GetUser", &[]);
+        let u = k.span(user, t, 5, 4, (22, 38), Server, "GetUser", &[]);
+        k.error(u);
+        let pg = &[("db.system", V::S("postgresql"))];
+        k.span(order, t, 6, 3, (50, 53), Client, "INSERT orders", pg);
+        // A second trace: the same gateway→order call, 30 ms on the server.
+        k.span(gw, 2, 1, 0, (0, 50), Server, "GET /orders", &[]);
+        k.span(gw, 2, 2, 1, (1, 49), Client, "POST order", &[]);
+        k.span(order, 2, 3, 2, (5, 35), Server, "CreateOrder", &[]);
+        let store = k.store();
+        let g = ServiceGraph::build(&store, &Keys::new(&store), &[]);
+
+        assert_eq!(g.graph.node_count(), 4, "3 services + postgresql");
+        assert_eq!(g.graph.edge_count(), 3);
+        let go = edge(&g, "api-gateway", "order-svc").expect("gateway→order");
+        assert_eq!(go.calls, 2);
+        assert_eq!(go.errors, 0);
+        // Server spans of 80 ms and 30 ms: p50 is rank 1 → 30, p95/p99 rank 2 → 80.
+        assert_eq!((go.p50_ms, go.p95_ms, go.p99_ms), (30.0, 80.0, 80.0));
+        assert_eq!((go.broken, go.unpaired), (0, 0));
+        assert_eq!(go.spans, vec![idx(&store, 1, 3), idx(&store, 2, 3)]);
+
+        let ou = edge(&g, "order-svc", "user-svc").expect("order→user");
+        assert_eq!((ou.calls, ou.errors), (1, 1));
+        assert_eq!(ou.p99_ms, 16.0);
+
+        let db = edge(&g, "order-svc", "postgresql").expect("order→postgresql");
+        assert_eq!((db.calls, db.unpaired, db.broken), (1, 0, 0));
+        assert_eq!(db.p50_ms, 3.0, "client span measured when unpaired");
+        assert_eq!(db.spans, vec![idx(&store, 1, 6)]);
+        let pgnode = g
+            .graph
+            .node_indices()
+            .find(|&n| g.graph[n].name == "postgresql");
+        let pgnode = &g.graph[pgnode.expect("postgresql node")];
+        assert_eq!(pgnode.kind, NodeKind::Virtual(PeerKind::Database));
+        assert_eq!(pgnode.spans, 0);
+
+        let gw_node = &g.graph[g.service_node(0).expect("node 0")];
+        assert_eq!((gw_node.name.as_str(), gw_node.spans), ("api-gateway", 4));
+        assert!(edge(&g, "api-gateway", "user-svc").is_none());
+    }
+
+    #[test]
+    fn unpaired_client_goes_to_named_traced_service() {
+        let mut k = Kit::new();
+        let gw = k.service("api-gateway", "gw-1");
+        let order = k.service("order-svc", "order-1");
+        k.span(gw, 1, 1, 0, (0, 100), Server, "GET /orders", &[]);
+        let c = k.span(
+            gw,
+            1,
+            2,
+            1,
+            (10, 30),
+            Client,
+            "POST order",
+            &[("peer.service", V::S("order-svc"))],
+        );
+        k.error(c);
+        // The order service received it in a trace of its own (context not propagated).
+        k.span(order, 9, 1, 0, (12, 28), Server, "CreateOrder", &[]);
+        // A client with no attributes at all, and one with only a URL.
+        k.span(gw, 1, 3, 1, (40, 45), Client, "mystery", &[]);
+        let url = &[("url.full", V::S("https://api.stripe.com/v1/charges"))];
+        k.span(gw, 1, 4, 1, (50, 60), Client, "charge", url);
+        // An internal child span in another service pairs the call (no double count).
+        k.span(
+            gw,
+            1,
+            5,
+            1,
+            (61, 70),
+            Client,
+            "odd",
+            &[("peer.service", V::S("order-svc"))],
+        );
+        k.span(order, 1, 6, 5, (62, 69), Internal, "handler", &[]);
+        let store = k.store();
+        let g = ServiceGraph::build(&store, &Keys::new(&store), &[]);
+
+        let e = edge(&g, "api-gateway", "order-svc").expect("gateway→order");
+        assert_eq!(e.calls, 2);
+        assert_eq!(e.unpaired, 1);
+        assert_eq!(e.broken, 0);
+        assert_eq!(e.errors, 1, "the unpaired client span had status Error");
+        assert_eq!(e.spans, vec![idx(&store, 1, 2), idx(&store, 1, 6)]);
+        // Durations 20 ms (client) and 7 ms (internal child).
+        assert_eq!((e.p50_ms, e.p99_ms), (7.0, 20.0));
+
+        let unknown = edge(&g, "api-gateway", UNKNOWN_PEER).expect("gateway→unknown");
+        assert_eq!((unknown.calls, unknown.unpaired), (1, 0));
+        let stripe = edge(&g, "api-gateway", "api.stripe.com").expect("gateway→stripe");
+        assert_eq!(stripe.calls, 1);
+        assert_eq!(g.graph.edge_count(), 3);
+    }
+
+    #[test]
+    fn propagation_break_stitches_the_edge() {
+        let mut k = Kit::new();
+        let gw = k.service("api-gateway", "gw-1");
+        let order = k.service("order-svc", "order-1");
+        k.span(gw, 1, 1, 0, (0, 100), Server, "GET /orders", &[]);
+        // Would go to a virtual peer "orders.internal" without the stitch.
+        let addr = &[("server.address", V::S("orders.internal"))];
+        k.span(gw, 1, 2, 1, (10, 30), Client, "POST order", addr);
+        k.span(order, 9, 1, 0, (12, 28), Server, "CreateOrder", &[]);
+        let store = k.store();
+        let client = idx(&store, 1, 2);
+        let server = idx(&store, 9, 1);
+        let brk = Break {
+            kind: BreakKind::PropagationBreak,
+            span: client,
+            related: Some(server),
+            message: String::new(),
+        };
+        let keys = Keys::new(&store);
+        let g = ServiceGraph::build(&store, &keys, std::slice::from_ref(&brk));
+        let e = edge(&g, "api-gateway", "order-svc").expect("stitched edge");
+        assert_eq!((e.calls, e.broken, e.unpaired), (1, 1, 0));
+        assert_eq!(e.spans, vec![client]);
+        assert!(edge(&g, "api-gateway", "orders.internal").is_none());
+
+        let g = ServiceGraph::build(&store, &keys, &[]);
+        let e = edge(&g, "api-gateway", "orders.internal").expect("virtual peer");
+        assert_eq!((e.calls, e.broken, e.unpaired), (1, 0, 0));
+        assert!(edge(&g, "api-gateway", "order-svc").is_none());
+    }
+}

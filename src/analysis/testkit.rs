@@ -1,0 +1,102 @@
+//! Hand-built stores for the analysis tests: services with a process identity, spans with
+//! attributes, times in milliseconds.
+
+use crate::model::{Batch, Event, Span, SpanKind, StatusCode, Store};
+
+/// An attribute value in a test span.
+#[derive(Clone, Copy)]
+pub enum V<'a> {
+    S(&'a str),
+    I(i64),
+}
+
+pub const MS: u64 = 1_000_000;
+
+#[derive(Default)]
+pub struct Kit {
+    pub batch: Batch,
+}
+
+impl Kit {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A resource for `service` running as process `instance`.
+    pub fn service(&mut self, service: &str, instance: &str) -> u32 {
+        let mark = self.batch.attr_mark();
+        self.batch.push_str_attr("service.name", service);
+        self.batch.push_str_attr("service.instance.id", instance);
+        self.batch.add_resource(mark)
+    }
+
+    /// Adds a span (times in ms) and returns its position in the batch.
+    #[allow(clippy::too_many_arguments)]
+    pub fn span(
+        &mut self,
+        res: u32,
+        trace: u128,
+        id: u64,
+        parent: u64,
+        (start_ms, end_ms): (u64, u64),
+        kind: SpanKind,
+        name: &str,
+        attrs: &[(&str, V)],
+    ) -> usize {
+        let mark = self.batch.attr_mark();
+        for &(k, v) in attrs {
+            match v {
+                V::S(s) => self.batch.push_str_attr(k, s),
+                V::I(n) => self.batch.push_int_attr(k, n),
+            }
+        }
+        let attrs = self.batch.attrs_since(mark);
+        let name = self.batch.intern(name);
+        self.batch.spans.push(Span {
+            trace_id: trace,
+            span_id: id,
+            parent_id: parent,
+            start: start_ms * MS,
+            end: end_ms * MS,
+            name,
+            resource: res,
+            attrs,
+            kind,
+            ..Span::default()
+        });
+        self.batch.spans.len() - 1
+    }
+
+    pub fn error(&mut self, k: usize) {
+        if let Some(s) = self.batch.spans.get_mut(k) {
+            s.status = StatusCode::Error;
+        }
+    }
+
+    /// Gives span `k` one event named `name` (call right after adding the span).
+    pub fn event(&mut self, k: usize, name: &str) {
+        let name = self.batch.intern(name);
+        let start = self.batch.events.len() as u32;
+        self.batch.events.push(Event {
+            time: 0,
+            name,
+            attrs: Default::default(),
+        });
+        if let Some(s) = self.batch.spans.get_mut(k) {
+            s.events = crate::model::ArenaRange { start, len: 1 };
+        }
+    }
+
+    pub fn store(self) -> Store {
+        let mut store = Store::new();
+        let input = store.add_input("test.json", "otlp-json");
+        store.add_batch(self.batch, input);
+        store.build_index();
+        store
+    }
+}
+
+/// The store index of the span with this trace and span id.
+pub fn idx(store: &Store, trace: u128, span: u64) -> u32 {
+    store.find_span(trace, span).unwrap_or(u32::MAX)
+}

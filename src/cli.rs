@@ -1,0 +1,212 @@
+//! The command line (SPEC §6): `tracetopo analyze FILE... [--format json|text]
+//! [--fail-on KIND,...] [--tolerance-ms F]` prints the report of the files.
+//!
+//! Exit status: 0 on success; 1 when a `--fail-on` kind was found; 2 for a usage error
+//! (clap's own code, also for unknown `--fail-on` kinds) or an input that could not be read.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use crate::analysis::breaks::BreakKind;
+use crate::analysis::{Analysis, Options};
+use crate::ingest::{self, LoadOptions};
+use crate::model::Store;
+use crate::report::{Report, text};
+
+/// Exit status when a `--fail-on` kind was found.
+pub const EXIT_BREAKS_FOUND: u8 = 1;
+/// Exit status when an input could not be read (and clap's status for usage errors).
+pub const EXIT_INPUT: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tracetopo",
+    version,
+    about = "See how a request travelled through Go microservices: services, type \
+             conversions, goroutine hops and broken trace context"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the report of trace files: service graph, conversions, goroutine hops, breaks.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Trace files: OTLP JSON, JSON lines or protobuf, Jaeger JSON, Zipkin JSON (.gz/.zst too).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Exit with status 1 when breaks of these kinds are found (comma separated).
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',', value_parser = parse_kind)]
+    pub fail_on: Vec<BreakKind>,
+    /// Tolerance for time comparisons, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1.0, value_parser = parse_tolerance)]
+    pub tolerance_ms: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Json,
+    Text,
+}
+
+fn parse_kind(s: &str) -> Result<BreakKind, String> {
+    BreakKind::from_name(s.trim()).ok_or_else(|| {
+        let valid: Vec<&str> = BreakKind::ALL.iter().map(|k| k.name()).collect();
+        format!(
+            "unknown break kind \"{s}\"; valid kinds: {}",
+            valid.join(", ")
+        )
+    })
+}
+
+fn parse_tolerance(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!(
+            "\"{s}\" is not a number of milliseconds (0 or more)"
+        )),
+    }
+}
+
+/// Runs a parsed command line and returns the process exit status.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Some(Command::Analyze(args)) => analyze(&args),
+        None => {
+            let help = Cli::command().render_help();
+            let _ = writeln!(std::io::stdout(), "{help}");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// `tracetopo analyze`: loads every file into one store, prints the report to stdout and
+/// reader warnings to stderr.
+pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
+    let mut store = Store::new();
+    for path in &args.files {
+        if let Err(e) = ingest::load_path(&mut store, path, &LoadOptions::default()) {
+            let _ = writeln!(std::io::stderr(), "tracetopo: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    }
+    store.build_index();
+    let mut err = std::io::stderr().lock();
+    for w in &store.diag.warnings {
+        let _ = writeln!(err, "tracetopo: warning: {w}");
+    }
+
+    let opts = Options {
+        tolerance_ns: (args.tolerance_ms * 1e6).round() as u64,
+    };
+    // The break detectors live in their own module; their findings are passed in here.
+    let analysis = Analysis::with_breaks(&store, &opts, Vec::new());
+    let report = Report::build(&store, &analysis);
+    let out = match args.format {
+        OutputFormat::Json => match report.to_json() {
+            Ok(json) => json + "\n",
+            Err(e) => {
+                let _ = writeln!(err, "tracetopo: cannot write the report: {e}");
+                return ExitCode::from(EXIT_INPUT);
+            }
+        },
+        OutputFormat::Text => text::render(&report),
+    };
+    let written = std::io::stdout()
+        .lock()
+        .write_all(out.as_bytes())
+        .and_then(|()| std::io::stdout().flush());
+    match written {
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            let _ = writeln!(err, "tracetopo: stdout: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+        _ => {}
+    }
+
+    if analysis
+        .breaks
+        .iter()
+        .any(|b| args.fail_on.contains(&b.kind))
+    {
+        ExitCode::from(EXIT_BREAKS_FOUND)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analyze_arguments_parse() {
+        let cli = Cli::try_parse_from([
+            "tracetopo",
+            "analyze",
+            "a.json",
+            "b.pb",
+            "--format",
+            "json",
+            "--fail-on",
+            "orphan_span,clock_skew",
+            "--tolerance-ms",
+            "2.5",
+        ]);
+        let Ok(Cli {
+            command: Some(Command::Analyze(a)),
+        }) = cli
+        else {
+            panic!("did not parse: {cli:?}");
+        };
+        assert_eq!(a.files, [PathBuf::from("a.json"), PathBuf::from("b.pb")]);
+        assert_eq!(a.format, OutputFormat::Json);
+        assert_eq!(a.fail_on, [BreakKind::OrphanSpan, BreakKind::ClockSkew]);
+        assert_eq!(a.tolerance_ms, 2.5);
+
+        let Ok(Cli {
+            command: Some(Command::Analyze(a)),
+        }) = Cli::try_parse_from(["tracetopo", "analyze", "a.json"])
+        else {
+            panic!("defaults did not parse");
+        };
+        assert_eq!((a.format, a.tolerance_ms), (OutputFormat::Text, 1.0));
+        assert!(a.fail_on.is_empty());
+    }
+
+    #[test]
+    fn bad_arguments_are_usage_errors() {
+        for args in [
+            &["tracetopo", "analyze"][..],
+            &["tracetopo", "analyze", "a.json", "--fail-on", "nonsense"],
+            &["tracetopo", "analyze", "a.json", "--tolerance-ms", "-1"],
+            &["tracetopo", "analyze", "a.json", "--tolerance-ms", "NaN"],
+            &["tracetopo", "analyze", "a.json", "--format", "xml"],
+        ] {
+            let e = Cli::try_parse_from(args).err();
+            assert_eq!(e.map(|e| e.exit_code()), Some(2), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_kind_lists_the_valid_ones() {
+        let e = parse_kind("nonsense").err().unwrap_or_default();
+        assert!(e.contains("\"nonsense\""), "{e}");
+        for k in BreakKind::ALL {
+            assert!(e.contains(k.name()), "{e}");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The report `analyze` prints: the SPEC §7 JSON document (`json`) and a readable summary of
+//! the same content (`text`).
+
+pub mod json;
+pub mod text;
+
+pub use json::Report;
