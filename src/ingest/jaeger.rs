@@ -29,7 +29,7 @@ struct JTrace<'a> {
     #[serde(default, borrow)]
     processes: Entries<'a, Option<JProcess<'a>>>,
     #[serde(default, borrow)]
-    data: Option<Data<'a>>,
+    data: Data<'a>,
 }
 
 #[derive(Deserialize)]
@@ -94,8 +94,12 @@ struct JProcess<'a> {
     tags: Option<Vec<JTag<'a>>>,
 }
 
-/// The `data` member: a list of traces (UI download) or one trace (redux state).
+/// The `data` member: a list of traces (UI download; `null` for an empty search result) or
+/// one trace (redux state).
+#[derive(Default)]
 enum Data<'a> {
+    #[default]
+    Absent,
     Traces(Vec<JTrace<'a>>),
     Trace(Box<JTrace<'a>>),
 }
@@ -156,10 +160,18 @@ pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
             ..JTrace::default()
         }],
         Top::Trace(mut t) => {
-            let mut out = match t.data.take() {
-                Some(Data::Traces(v)) => v,
-                Some(Data::Trace(one)) => vec![*one],
-                None => Vec::new(),
+            let data = std::mem::take(&mut t.data);
+            if matches!(data, Data::Absent) && t.spans.is_none() {
+                return Err(LoadError::new(
+                    input,
+                    Position::Unknown,
+                    "no \"data\" or \"spans\" member: not Jaeger JSON",
+                ));
+            }
+            let mut out = match data {
+                Data::Traces(v) => v,
+                Data::Trace(one) => vec![*one],
+                Data::Absent => Vec::new(),
             };
             if t.spans.is_some() {
                 out.push(t);
@@ -845,5 +857,14 @@ mod tests {
             panic!("a number accepted as a trace");
         };
         assert!(e.message.contains("Jaeger trace object"), "{}", e.message);
+        let Err(e) = read("o.json", br#"{"resourceSpans":[]}"#) else {
+            panic!("OTLP/JSON accepted as Jaeger");
+        };
+        assert!(e.message.contains("not Jaeger JSON"), "{}", e.message);
+        assert_eq!(
+            load(r#"{"data":null,"total":0}"#).spans.len(),
+            0,
+            "an empty search result"
+        );
     }
 }

@@ -8,7 +8,8 @@
 //!
 //! Shared spans: Zipkin's B3 lets a server reuse its client's span id. As Jaeger does, a
 //! SERVER span whose id is also a CLIENT span's id in the same trace gets a derived id and the
-//! client as its parent; spans whose parent was that id move under the server half when they
+//! client as its parent (the `shared` flag is not needed for this: Jaeger ignores it too, and
+//! a shared server without its client keeps its ids); spans whose parent was that id move under the server half when they
 //! run in its service and host (or in neither side's), since the caller's id was also the
 //! callee's. The derived id is `ids::synthetic_id` of `<id>:server:<start>:<service>:<ip>`, so
 //! identical copies of a half get the same id (and the store merges them) while distinct
@@ -407,5 +408,243 @@ impl Reader<'_> {
                 s.parent_id = p;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ArenaRange, Attr, Value};
+
+    fn load(json: &str) -> Batch {
+        read("z.json", json.as_bytes()).unwrap()
+    }
+
+    fn named<'b>(b: &'b Batch, name: &str) -> Vec<&'b Span> {
+        b.spans
+            .iter()
+            .filter(|s| b.strings.resolve(s.name) == name)
+            .collect()
+    }
+
+    fn one<'b>(b: &'b Batch, name: &str) -> &'b Span {
+        let v = named(b, name);
+        assert_eq!(v.len(), 1, "{name}");
+        v[0]
+    }
+
+    fn attr<'b>(b: &'b Batch, arena: &[Attr], r: ArenaRange, key: &str) -> Option<Value<'b>> {
+        arena[r.range()]
+            .iter()
+            .find(|a| b.strings.resolve(a.key) == key)
+            .map(|a| a.value(&b.strings))
+    }
+
+    fn service(b: &Batch, s: &Span) -> String {
+        b.strings
+            .resolve(b.resources[s.resource as usize].service)
+            .to_string()
+    }
+
+    #[test]
+    fn fields_endpoints_tags_and_annotations() {
+        let b = load(
+            r#"[{"traceId":"86154a4ba6e91385","parentId":"86154a4ba6e91385","id":"4d1e00c0db9010db",
+                 "kind":"CLIENT","name":"get /api","timestamp":1472470996199000,"duration":207000,
+                 "localEndpoint":{"serviceName":"frontend","ipv4":"127.0.0.1","port":8080},
+                 "remoteEndpoint":{"serviceName":"backend","ipv4":"192.168.99.101","port":9000},
+                 "annotations":[{"timestamp":1472470996238000,"value":"ws"}],
+                 "tags":{"http.method":"GET","http.path":"/api","error":"500 Internal"}},
+                {"traceId":"86154a4ba6e91385","id":"0000000000000001","kind":"SERVER","name":"in",
+                 "timestamp":1472470996100000,"localEndpoint":{"serviceName":"frontend"},
+                 "remoteEndpoint":{"ipv4":"10.1.1.1","port":55000}},
+                {"traceId":"86154a4ba6e91385","id":"0000000000000002","kind":"PRODUCER","name":"send",
+                 "timestamp":1472470996100001,"duration":3,"localEndpoint":{"ipv4":"10.0.0.9"},
+                 "remoteEndpoint":{"ipv6":"::1","port":9092}}]"#,
+        );
+        assert_eq!(b.spans.len(), 3);
+        assert_eq!(b.diag.total(), 0, "{:?}", b.diag.warnings);
+        let c = one(&b, "get /api");
+        assert_eq!(c.trace_id, 0x86154a4ba6e91385, "64-bit trace id");
+        assert_eq!(
+            (c.span_id, c.parent_id),
+            (0x4d1e00c0db9010db, 0x86154a4ba6e91385)
+        );
+        assert_eq!(c.kind, SpanKind::Client);
+        assert_eq!(c.start, 1_472_470_996_199_000_000);
+        assert_eq!(c.end - c.start, 207_000_000);
+        assert_eq!(service(&b, c), "frontend");
+        let r = b.resources[c.resource as usize];
+        assert_eq!(
+            attr(&b, &b.res_attrs, r.attrs, "net.host.ip"),
+            Some(Value::Str("127.0.0.1"))
+        );
+        assert_eq!(
+            attr(&b, &b.res_attrs, r.attrs, "net.host.port"),
+            Some(Value::Int(8080))
+        );
+        assert_eq!(
+            b.strings.resolve(b.processes[r.process as usize].key),
+            "127.0.0.1/"
+        );
+        let get = |s: &Span, k| attr(&b, &b.attrs, s.attrs, k);
+        assert_eq!(get(c, "peer.service"), Some(Value::Str("backend")));
+        assert_eq!(
+            get(c, "server.address"),
+            None,
+            "a named peer needs no address"
+        );
+        assert_eq!(get(c, "http.path"), Some(Value::Str("/api")));
+        assert_eq!(get(c, "http.method"), Some(Value::Str("GET")));
+        assert_eq!(c.status, StatusCode::Error);
+        assert_eq!(b.strings.resolve(c.status_message), "500 Internal");
+        let e = &b.events[c.events.range()];
+        assert_eq!(e.len(), 1);
+        assert_eq!(b.strings.resolve(e[0].name), "ws");
+        assert_eq!(e[0].time, 1_472_470_996_238_000_000);
+
+        let s = one(&b, "in");
+        assert_eq!(s.end, s.start, "no duration: end = start");
+        assert_eq!(s.status, StatusCode::Unset);
+        assert_eq!(get(s, "client.address"), Some(Value::Str("10.1.1.1")));
+        assert_eq!(get(s, "client.port"), Some(Value::Int(55000)));
+        let p = one(&b, "send");
+        assert_eq!(p.kind, SpanKind::Producer);
+        assert_eq!(service(&b, p), "unknown_service");
+        assert_eq!(get(p, "server.address"), Some(Value::Str("::1")));
+        assert_eq!(get(p, "server.port"), Some(Value::Int(9092)));
+    }
+
+    #[test]
+    fn single_span_object() {
+        let b = load(
+            r#"{"traceId":"5af7183fb1d4cf5f5af7183fb1d4cf5f","id":"352bff9a74ca9ad2","name":"查询",
+                "timestamp":1,"localEndpoint":{"serviceName":"服务"}}"#,
+        );
+        assert_eq!(b.spans.len(), 1);
+        assert_eq!(b.spans[0].trace_id, 0x5af7183fb1d4cf5f5af7183fb1d4cf5f);
+        assert_eq!(b.strings.resolve(b.spans[0].name), "查询");
+        assert_eq!(service(&b, &b.spans[0]), "服务");
+    }
+
+    const SHARED: &str = r#"[
+      {"traceId":"00000000000000aa","id":"0000000000000001","name":"root","kind":"SERVER",
+       "timestamp":10,"duration":100,"localEndpoint":{"serviceName":"a","ipv4":"1.1.1.1"}},
+      {"traceId":"00000000000000aa","parentId":"0000000000000001","id":"0000000000000002","name":"call",
+       "kind":"CLIENT","timestamp":20,"duration":50,"localEndpoint":{"serviceName":"a","ipv4":"1.1.1.1"}},
+      {"traceId":"00000000000000aa","parentId":"0000000000000001","id":"0000000000000002","name":"handle",
+       "kind":"SERVER","shared":true,"timestamp":25,"duration":40,
+       "localEndpoint":{"serviceName":"b","ipv4":"2.2.2.2"}},
+      {"traceId":"00000000000000aa","parentId":"0000000000000001","id":"0000000000000002","name":"handle",
+       "kind":"SERVER","shared":true,"timestamp":25,"duration":40,
+       "localEndpoint":{"serviceName":"b","ipv4":"2.2.2.2"}},
+      {"traceId":"00000000000000aa","parentId":"0000000000000001","id":"0000000000000002","name":"handle",
+       "kind":"SERVER","shared":true,"timestamp":26,"duration":40,
+       "localEndpoint":{"serviceName":"b","ipv4":"3.3.3.3"}},
+      {"traceId":"00000000000000aa","parentId":"0000000000000002","id":"0000000000000003","name":"db",
+       "kind":"CLIENT","timestamp":30,"duration":5,"localEndpoint":{"serviceName":"b","ipv4":"3.3.3.3"}},
+      {"traceId":"00000000000000aa","parentId":"0000000000000002","id":"0000000000000004","name":"retry",
+       "timestamp":31,"duration":5,"localEndpoint":{"serviceName":"a","ipv4":"1.1.1.1"}},
+      {"traceId":"00000000000000aa","parentId":"0000000000000077","id":"0000000000000005","name":"lonely",
+       "kind":"SERVER","shared":true,"timestamp":40,"duration":5,"localEndpoint":{"serviceName":"c"}}
+    ]"#;
+
+    #[test]
+    fn shared_server_halves_get_derived_ids_under_the_client() {
+        let b = load(SHARED);
+        assert_eq!(b.spans.len(), 8, "every half stays a span");
+        let client = one(&b, "call");
+        assert_eq!(
+            (client.span_id, client.parent_id),
+            (2, 1),
+            "client untouched"
+        );
+        let servers = named(&b, "handle");
+        assert_eq!(servers.len(), 3);
+        for s in &servers {
+            assert_eq!(s.parent_id, 2, "the client half is the parent");
+            assert!(![1, 2, 3, 4, 5].contains(&s.span_id), "{:x}", s.span_id);
+        }
+        let key =
+            |start_us: u64, ip: &str| format!("0000000000000002:server:{}:b:{ip}", start_us * 1000);
+        assert_eq!(servers[0].span_id, ids::synthetic_id(&key(25, "2.2.2.2")));
+        assert_eq!(
+            servers[0].span_id, servers[1].span_id,
+            "identical copies share the derived id, for the store to merge"
+        );
+        assert_eq!(servers[2].span_id, ids::synthetic_id(&key(26, "3.3.3.3")));
+        // Children of the shared id: the one in b on 3.3.3.3 moves under that server half;
+        // the one in the client's own service and host stays under the client.
+        assert_eq!(one(&b, "db").parent_id, servers[2].span_id);
+        assert_eq!(one(&b, "retry").parent_id, 2);
+        // A shared server whose client is not in the file keeps its ids.
+        let l = one(&b, "lonely");
+        assert_eq!((l.span_id, l.parent_id), (5, 0x77));
+    }
+
+    #[test]
+    fn derived_id_never_collides() {
+        // A span already holds the id the server half would get: the next candidate is used.
+        let taken = ids::synthetic_id("0000000000000002:server:25000:b:");
+        let json = format!(
+            r#"[{{"traceId":"aa","id":"2","name":"call","kind":"CLIENT","timestamp":20,
+                 "localEndpoint":{{"serviceName":"a"}}}},
+                {{"traceId":"aa","id":"2","name":"handle","kind":"SERVER","shared":true,"timestamp":25,
+                 "localEndpoint":{{"serviceName":"b"}}}},
+                {{"traceId":"aa","id":"{taken:016x}","name":"squatter","timestamp":30}}]"#
+        );
+        let b = load(&json);
+        let s = one(&b, "handle");
+        assert_ne!(s.span_id, taken);
+        assert_eq!(
+            s.span_id,
+            ids::synthetic_id("0000000000000002:server:25000:b:#1")
+        );
+    }
+
+    #[test]
+    fn unusable_spans_and_fields_are_counted() {
+        let b = load(
+            r#"[{"traceId":"aa","id":"1","name":"no-time","localEndpoint":{"serviceName":"a"}},
+                {"traceId":"aa","id":"zz-top","name":"bad-id","timestamp":5},
+                {"id":"3","name":"no-trace","timestamp":5},
+                {"traceId":"aa","id":"4","parentId":"not-hex","name":"kept","kind":"SIDEWAYS",
+                 "timestamp":5,"duration":-1,"tags":{"a":{"nested":1},"b":"ok"},
+                 "annotations":[{"value":"no-ts"}],"localEndpoint":{"serviceName":"a","port":"http"}}]"#,
+        );
+        assert_eq!(b.spans.len(), 1);
+        let warned = |k| -> u64 {
+            b.diag
+                .warnings
+                .iter()
+                .filter(|w| w.kind == k)
+                .map(|w| w.count)
+                .sum()
+        };
+        assert_eq!(warned(WarningKind::SkippedSpan), 3);
+        // parentId, duration, nested tag, annotation timestamp, port.
+        assert_eq!(warned(WarningKind::SkippedField), 5);
+        assert_eq!(warned(WarningKind::EnumValue), 1);
+        let s = &b.spans[0];
+        assert_eq!(s.kind, SpanKind::Unspecified);
+        assert_eq!(s.parent_id, ids::synthetic_id("not-hex"));
+        assert_ne!(s.flags & flags::BAD_PARENT_ID, 0);
+        assert_eq!(s.attrs.len, 1);
+        assert_eq!(s.events.len, 0);
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_column() {
+        let Err(e) = read("z.json", b"[\n {\"traceId\": \"aa\",,}\n]") else {
+            panic!("syntax error accepted");
+        };
+        assert_eq!(
+            e.position,
+            Position::LineCol {
+                line: 2,
+                column: 19
+            }
+        );
+        assert!(e.to_string().starts_with("z.json: line 2 column 19: "));
     }
 }
