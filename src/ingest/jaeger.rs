@@ -8,13 +8,17 @@
 //! resource (`hostname` is renamed `host.name`, `pid` `process.pid`; without a host name the
 //! `ip` tag stands in for it so that two hosts stay two processes).
 
+use std::borrow::Cow;
+
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::ids::{self, BadId, Decoded};
-use super::scalar::{Entries, ResourceCache, Scalar, json_error, micros_to_nanos, range_since};
+use super::scalar::{
+    Entries, ResourceCache, Scalar, json_error, micros_to_nanos, range_since, warn_near,
+};
 use crate::model::span::flags;
 use crate::model::{
     Attr, Batch, Event, Link, LoadError, Position, Span, SpanKind, StatusCode, Sym, WarningKind,
@@ -181,6 +185,8 @@ pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
     };
     let mut r = Reader {
         input,
+        bytes,
+        near: None,
         b: Batch::new(),
         resources: ResourceCache::default(),
     };
@@ -244,18 +250,29 @@ struct Ref {
 
 struct Reader<'i> {
     input: &'i str,
+    bytes: &'i [u8],
+    /// The current span's id (or name) as written, to position its warnings.
+    near: Option<String>,
     b: Batch,
     resources: ResourceCache,
 }
 
 impl Reader<'_> {
     fn warn(&mut self, kind: WarningKind, message: &str) {
-        self.b
-            .diag
-            .warn(kind, self.input, Position::Unknown, message);
+        let near = self.near.as_deref();
+        warn_near(
+            &mut self.b.diag,
+            (self.input, self.bytes),
+            kind,
+            message,
+            near,
+        );
     }
 
     fn span<'t>(&mut self, t: &'t JTrace, s: &'t JSpan, procs: &mut FxHashMap<&'t str, u32>) {
+        self.near = [&s.span_id, &s.operation_name]
+            .into_iter()
+            .find_map(|v| v.text().filter(|t| !t.is_empty()).map(Cow::into_owned));
         let tid = if s.trace_id.is_null() {
             trace_id(&t.trace_id)
         } else {
@@ -835,6 +852,13 @@ mod tests {
         assert_eq!(s.kind, SpanKind::Unspecified);
         assert_eq!(service(&b, s), "unknown_service");
         assert_eq!(warned(&b, WarningKind::SkippedSpan), 2);
+        // Warnings point at the span: the one without ids by its name, on line 2.
+        let w = &b.diag.warnings[0];
+        assert_eq!(w.kind, WarningKind::SkippedSpan);
+        assert!(
+            matches!(w.position, Position::LineCol { line: 2, .. }),
+            "{w}"
+        );
         // duration, int64 tag, keyless tag, unknown process.
         assert_eq!(warned(&b, WarningKind::SkippedField), 4);
         assert_eq!(warned(&b, WarningKind::EnumValue), 1);

@@ -10,7 +10,7 @@ use std::marker::PhantomData;
 use rustc_hash::FxHashMap;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::model::{ArenaRange, Attr, Batch, LoadError, Position};
+use crate::model::{ArenaRange, Attr, Batch, Diagnostics, LoadError, Position, WarningKind};
 
 /// Any JSON value, kept when it is a leaf. Strings borrow from the input when they have no
 /// escapes. Arrays and objects are skipped (`Nested`): no reader expects them in a leaf field.
@@ -229,6 +229,42 @@ pub fn micros_to_nanos(us: u64) -> Option<u64> {
     us.checked_mul(1000)
 }
 
+/// Counts a warning about one span, positioned where `near` (the span's id or name) is first
+/// written as `"near"` in the file. Only the first warning of a kind and message keeps a
+/// position, so the file is searched only then.
+pub fn warn_near(
+    diag: &mut Diagnostics,
+    (input, bytes): (&str, &[u8]),
+    kind: WarningKind,
+    message: &str,
+    near: Option<&str>,
+) {
+    let seen = diag
+        .warnings
+        .iter()
+        .any(|w| w.kind == kind && w.message == message && w.input == input);
+    let position = match near {
+        Some(text) if !seen => locate(bytes, text),
+        _ => Position::Unknown,
+    };
+    diag.warn(kind, input, position, message);
+}
+
+/// Line and column (1-based, in bytes as serde_json counts) of the first `"text"` in `bytes`.
+fn locate(bytes: &[u8], text: &str) -> Position {
+    let needle = format!("\"{text}\"");
+    let Some(off) = memchr::memmem::find(bytes, needle.as_bytes()) else {
+        return Position::Unknown;
+    };
+    let before = bytes.get(..off).unwrap_or_default();
+    let line = memchr::memchr_iter(b'\n', before).count() as u64 + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    Position::LineCol {
+        line,
+        column: (off - line_start) as u64 + 1,
+    }
+}
+
 /// The range of an arena (events, links) from `start` to its current `len`.
 pub fn range_since(start: u32, len: usize) -> ArenaRange {
     ArenaRange {
@@ -292,6 +328,46 @@ mod tests {
         assert_eq!(keys, ["z", "a", "m"]);
         let e: Entries<Scalar> = serde_json::from_str("null").unwrap();
         assert!(e.0.is_empty());
+    }
+
+    #[test]
+    fn warnings_point_at_the_span() {
+        let bytes = b"[\n  {\"id\": \"a1\"},\n  {\"id\": \"b2\"}\n]";
+        let mut d = Diagnostics::default();
+        warn_near(
+            &mut d,
+            ("f", bytes),
+            WarningKind::SkippedSpan,
+            "m",
+            Some("b2"),
+        );
+        warn_near(
+            &mut d,
+            ("f", bytes),
+            WarningKind::SkippedSpan,
+            "m",
+            Some("a1"),
+        );
+        warn_near(
+            &mut d,
+            ("f", bytes),
+            WarningKind::SkippedField,
+            "m",
+            Some("zz"),
+        );
+        assert_eq!(d.warnings.len(), 2);
+        assert_eq!(
+            d.warnings[0].position,
+            Position::LineCol {
+                line: 3,
+                column: 10
+            }
+        );
+        assert_eq!(
+            d.warnings[0].count, 2,
+            "the second folds, keeping the first position"
+        );
+        assert_eq!(d.warnings[1].position, Position::Unknown);
     }
 
     #[test]

@@ -23,11 +23,11 @@ use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::ids;
-use super::scalar::{Entries, ResourceCache, Scalar, json_error, micros_to_nanos, range_since};
-use crate::model::span::flags;
-use crate::model::{
-    Batch, Event, LoadError, Position, Span, SpanKind, StatusCode, Sym, WarningKind,
+use super::scalar::{
+    Entries, ResourceCache, Scalar, json_error, micros_to_nanos, range_since, warn_near,
 };
+use crate::model::span::flags;
+use crate::model::{Batch, Event, LoadError, Span, SpanKind, StatusCode, Sym, WarningKind};
 
 #[derive(Deserialize)]
 struct ZSpan<'a> {
@@ -114,6 +114,8 @@ pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
     let Top(spans) = serde_json::from_slice(bytes).map_err(|e| json_error(input, &e))?;
     let mut r = Reader {
         input,
+        bytes,
+        near: None,
         b: Batch::new(),
         resources: ResourceCache::default(),
         hosts: Vec::with_capacity(spans.len()),
@@ -127,6 +129,9 @@ pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
 
 struct Reader<'i> {
     input: &'i str,
+    bytes: &'i [u8],
+    /// The current span's id (or name) as written, to position its warnings.
+    near: Option<String>,
     b: Batch,
     resources: ResourceCache,
     /// (local service, local IP) of each span in `b.spans`, to place children of shared ids.
@@ -135,13 +140,19 @@ struct Reader<'i> {
 
 impl Reader<'_> {
     fn warn(&mut self, kind: WarningKind, message: &str) {
-        self.b
-            .diag
-            .warn(kind, self.input, Position::Unknown, message);
+        let near = self.near.as_deref();
+        warn_near(
+            &mut self.b.diag,
+            (self.input, self.bytes),
+            kind,
+            message,
+            near,
+        );
     }
 
     fn span(&mut self, s: &ZSpan) {
         let text = |v: &Scalar| v.text().filter(|t| !t.is_empty()).map(Cow::into_owned);
+        self.near = text(&s.id).or_else(|| text(&s.name));
         let (Some(tid_text), Some(sid_text)) = (text(&s.trace_id), text(&s.id)) else {
             self.warn(WarningKind::SkippedSpan, "span without a traceId or id");
             return;
@@ -414,7 +425,7 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ArenaRange, Attr, Value};
+    use crate::model::{ArenaRange, Attr, Position, Value};
 
     fn load(json: &str) -> Batch {
         read("z.json", json.as_bytes()).unwrap()
