@@ -7,6 +7,9 @@ use std::sync::atomic::AtomicBool;
 use crate::model::{LoadError, Position, Store};
 
 pub mod ids;
+pub mod jaeger;
+pub(crate) mod scalar;
+pub mod zipkin;
 
 /// A trace file format (after decompression).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

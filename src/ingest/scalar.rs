@@ -1,0 +1,381 @@
+//! Pieces shared by the Jaeger and Zipkin readers: a lenient `Scalar` that accepts any JSON
+//! value (so one odd field is skipped and counted instead of failing the whole file), an
+//! order-keeping object reader, the conversion of a serde_json error into a `LoadError`, and a
+//! cache that makes each distinct process or endpoint one resource.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use rustc_hash::FxHashMap;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::model::{ArenaRange, Attr, Batch, Diagnostics, LoadError, Position, WarningKind};
+
+/// Any JSON value, kept when it is a leaf. Strings borrow from the input when they have no
+/// escapes. Arrays and objects are skipped (`Nested`): no reader expects them in a leaf field.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Scalar<'a> {
+    /// Absent or `null`.
+    #[default]
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(Cow<'a, str>),
+    Nested,
+}
+
+impl<'a> Scalar<'a> {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Scalar::Null)
+    }
+
+    /// The value as text: strings as they are, numbers and bools printed; `None` for null
+    /// and nested values.
+    pub fn text(&self) -> Option<Cow<'_, str>> {
+        Some(match self {
+            Scalar::Str(s) => Cow::Borrowed(s.as_ref()),
+            Scalar::Bool(b) => Cow::Owned(b.to_string()),
+            Scalar::Int(i) => Cow::Owned(i.to_string()),
+            Scalar::UInt(u) => Cow::Owned(u.to_string()),
+            Scalar::Float(f) => Cow::Owned(f.to_string()),
+            Scalar::Null | Scalar::Nested => return None,
+        })
+    }
+
+    /// Non-negative integer: JSON numbers, decimal strings, floats without a fraction.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Scalar::UInt(u) => Some(*u),
+            Scalar::Int(i) => u64::try_from(*i).ok(),
+            Scalar::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64 => {
+                Some(*f as u64)
+            }
+            Scalar::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Scalar::Int(i) => Some(*i),
+            Scalar::UInt(u) => i64::try_from(*u).ok(),
+            Scalar::Float(f)
+                if f.fract() == 0.0 && *f >= i64::MIN as f64 && *f < i64::MAX as f64 =>
+            {
+                Some(*f as i64)
+            }
+            Scalar::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Scalar::Float(f) => Some(*f),
+            Scalar::Int(i) => Some(*i as f64),
+            Scalar::UInt(u) => Some(*u as f64),
+            Scalar::Str(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Bools, and the strings `true`/`false` in any case (Jaeger UI fixtures write `"true"`).
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Scalar::Bool(b) => Some(*b),
+            Scalar::Str(s) if s.eq_ignore_ascii_case("true") => Some(true),
+            Scalar::Str(s) if s.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        }
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Scalar::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Scalar::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Scalar::UInt(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Scalar::Float(v))
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Scalar::Str(Cow::Owned(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Scalar::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        Scalar::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Nested)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Nested)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// A JSON object read as its entries in file order (Zipkin tags, Jaeger `processes`), so that
+/// attributes keep the order they were written in. `null` reads as no entries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entries<'a, V>(pub Vec<(Cow<'a, str>, V)>);
+
+impl<V> Default for Entries<'_, V> {
+    fn default() -> Self {
+        Entries(Vec::new())
+    }
+}
+
+struct EntriesVisitor<'a, V>(PhantomData<(&'a (), V)>);
+
+impl<'de: 'a, 'a, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<'a, V> {
+    type Value = Entries<'a, V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Entries::default())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(k) = map.next_key::<Key<'de>>()? {
+            out.push((k.0, map.next_value::<V>()?));
+        }
+        Ok(Entries(out))
+    }
+}
+
+impl<'de: 'a, 'a, V: Deserialize<'de>> Deserialize<'de> for Entries<'a, V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(EntriesVisitor(PhantomData))
+    }
+}
+
+/// An object key, borrowed when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// A file that is not the JSON we expect: one `LoadError` with serde_json's line and column.
+pub fn json_error(input: &str, e: &serde_json::Error) -> LoadError {
+    let (line, column) = (e.line() as u64, e.column() as u64);
+    let full = e.to_string();
+    // serde_json appends " at line L column C" to its message; the position has its own field.
+    let suffix = format!(" at line {line} column {column}");
+    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    let position = if line == 0 {
+        Position::Unknown
+    } else {
+        Position::LineCol { line, column }
+    };
+    LoadError::new(input, position, message)
+}
+
+/// Microseconds (Jaeger and Zipkin times) to nanoseconds; `None` when it does not fit.
+pub fn micros_to_nanos(us: u64) -> Option<u64> {
+    us.checked_mul(1000)
+}
+
+/// Counts a warning about one span, positioned where `near` (the span's id or name) is first
+/// written as `"near"` in the file. Only the first warning of a kind and message keeps a
+/// position, so the file is searched only then.
+pub fn warn_near(
+    diag: &mut Diagnostics,
+    (input, bytes): (&str, &[u8]),
+    kind: WarningKind,
+    message: &str,
+    near: Option<&str>,
+) {
+    let seen = diag
+        .warnings
+        .iter()
+        .any(|w| w.kind == kind && w.message == message && w.input == input);
+    let position = match near {
+        Some(text) if !seen => locate(bytes, text),
+        _ => Position::Unknown,
+    };
+    diag.warn(kind, input, position, message);
+}
+
+/// Line and column (1-based, in bytes as serde_json counts) of the first `"text"` in `bytes`.
+fn locate(bytes: &[u8], text: &str) -> Position {
+    let needle = format!("\"{text}\"");
+    let Some(off) = memchr::memmem::find(bytes, needle.as_bytes()) else {
+        return Position::Unknown;
+    };
+    let before = bytes.get(..off).unwrap_or_default();
+    let line = memchr::memchr_iter(b'\n', before).count() as u64 + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    Position::LineCol {
+        line,
+        column: (off - line_start) as u64 + 1,
+    }
+}
+
+/// The range of an arena (events, links) from `start` to its current `len`.
+pub fn range_since(start: u32, len: usize) -> ArenaRange {
+    ArenaRange {
+        start,
+        len: len as u32 - start,
+    }
+}
+
+/// Resources by their attributes: Jaeger repeats a process for every span that embeds it and
+/// Zipkin repeats the endpoint in every span; each distinct one becomes one resource.
+#[derive(Default)]
+pub struct ResourceCache(FxHashMap<Vec<Attr>, u32>);
+
+impl ResourceCache {
+    /// Turns the attributes pushed since `mark` into a resource, reusing an identical one.
+    pub fn resource_since(&mut self, b: &mut Batch, mark: u32) -> u32 {
+        let key = b.attrs.split_off(mark as usize);
+        if let Some(&r) = self.0.get(&key) {
+            return r;
+        }
+        let mark = b.attr_mark();
+        b.attrs.extend_from_slice(&key);
+        let r = b.add_resource(mark);
+        self.0.insert(key, r);
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalar_accepts_every_json_value() {
+        let v: Vec<Scalar> = serde_json::from_str(
+            r#"[true, -3, 18446744073709551615, 1.5, "x", null, [1], {"a":1}]"#,
+        )
+        .unwrap();
+        assert_eq!(v[0].as_bool(), Some(true));
+        assert_eq!(v[1].as_i64(), Some(-3));
+        assert_eq!(v[1].as_u64(), None, "negative is not a u64");
+        assert_eq!(v[2].as_u64(), Some(u64::MAX));
+        assert_eq!(v[2].as_i64(), None, "too big for i64");
+        assert_eq!(v[3].as_f64(), Some(1.5));
+        assert_eq!(v[3].as_u64(), None, "has a fraction");
+        assert!(matches!(&v[4], Scalar::Str(Cow::Borrowed("x"))));
+        assert!(v[5].is_null());
+        assert_eq!(v[6], Scalar::Nested);
+        assert_eq!(v[7], Scalar::Nested);
+        assert_eq!(v[7].text(), None);
+        let s: Scalar = serde_json::from_str(r#""1605223981761425""#).unwrap();
+        assert_eq!(s.as_u64(), Some(1_605_223_981_761_425));
+        let s: Scalar = serde_json::from_str(r#""TRUE""#).unwrap();
+        assert_eq!(s.as_bool(), Some(true));
+    }
+
+    #[test]
+    fn entries_keep_file_order() {
+        let e: Entries<Scalar> = serde_json::from_str(r#"{"z":"1","a":2,"m":null}"#).unwrap();
+        let keys: Vec<&str> = e.0.iter().map(|(k, _)| k.as_ref()).collect();
+        assert_eq!(keys, ["z", "a", "m"]);
+        let e: Entries<Scalar> = serde_json::from_str("null").unwrap();
+        assert!(e.0.is_empty());
+    }
+
+    #[test]
+    fn warnings_point_at_the_span() {
+        let bytes = b"[\n  {\"id\": \"a1\"},\n  {\"id\": \"b2\"}\n]";
+        let mut d = Diagnostics::default();
+        warn_near(
+            &mut d,
+            ("f", bytes),
+            WarningKind::SkippedSpan,
+            "m",
+            Some("b2"),
+        );
+        warn_near(
+            &mut d,
+            ("f", bytes),
+            WarningKind::SkippedSpan,
+            "m",
+            Some("a1"),
+        );
+        warn_near(
+            &mut d,
+            ("f", bytes),
+            WarningKind::SkippedField,
+            "m",
+            Some("zz"),
+        );
+        assert_eq!(d.warnings.len(), 2);
+        assert_eq!(
+            d.warnings[0].position,
+            Position::LineCol {
+                line: 3,
+                column: 10
+            }
+        );
+        assert_eq!(
+            d.warnings[0].count, 2,
+            "the second folds, keeping the first position"
+        );
+        assert_eq!(d.warnings[1].position, Position::Unknown);
+    }
+
+    #[test]
+    fn json_error_names_line_and_column() {
+        let e = serde_json::from_str::<Scalar>("[1,\n  2,,]").unwrap_err();
+        let le = json_error("t.json", &e);
+        assert_eq!(le.position, Position::LineCol { line: 2, column: 5 });
+        assert!(!le.message.contains("at line"), "{}", le.message);
+        assert!(le.to_string().starts_with("t.json: line 2 column 5: "));
+    }
+}
