@@ -851,3 +851,10 @@ fn two_hundred_traces_give_the_expected_counts_in_order() {
     assert!(keys.is_sorted(), "breaks sorted by kind, trace id, span id");
     assert_eq!(b, breaks_of(&store), "deterministic");
 }
+
+#[test]
+fn empty_store_has_no_breaks() {
+    let mut store = Store::new();
+    store.build_index();
+    assert!(breaks_of(&store).is_empty());
+}

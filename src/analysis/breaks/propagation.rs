@@ -14,6 +14,8 @@
 //!   `{rest...}`, `*` and a trailing `/` take the rest (Go `ServeMux` and common routers).
 //! - Each call is matched on its own: two calls may name the same server root.
 
+use std::cmp::Reverse;
+
 use rayon::prelude::*;
 
 use super::{Break, BreakKind, Ctx, brk, short_trace};
@@ -51,6 +53,8 @@ struct Call<'s> {
     rpc_method: Option<&'s str>,
     peer_service: Option<&'s str>,
     server_address: Option<&'s str>,
+    /// `server.address` when it names a host (see `address_host`).
+    address_host: Option<&'s str>,
     path: Option<&'s str>,
     destination: Option<&'s str>,
 }
@@ -72,8 +76,11 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
             _ => {}
         }
     }
-    servers.sort_unstable_by_key(|r| (r.start, r.idx));
-    consumers.sort_unstable_by_key(|r| (r.start, r.idx));
+    let services = store.index.services.len();
+    let (servers, consumers) = (
+        Buckets::new(servers, services),
+        Buckets::new(consumers, services),
+    );
     (0..n)
         .into_par_iter()
         .filter(|&i| is_unpaired_call(store, i))
@@ -90,6 +97,31 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
             }
         })
         .collect()
+}
+
+/// Roots grouped by service, each group sorted by start: a call whose attributes name its
+/// callee searches only that service's roots, and a call to an untraced peer searches none.
+struct Buckets<'s> {
+    roots: Vec<Root<'s>>,
+    /// Roots of service `k` are `roots[bounds[k]..bounds[k + 1]]`.
+    bounds: Vec<usize>,
+}
+
+impl<'s> Buckets<'s> {
+    fn new(mut roots: Vec<Root<'s>>, services: usize) -> Self {
+        roots.sort_unstable_by_key(|r| (r.service, r.start, r.idx));
+        let bounds = (0..=services as u32)
+            .map(|k| roots.partition_point(|r| r.service < k))
+            .collect();
+        Buckets { roots, bounds }
+    }
+
+    fn of(&self, service: usize) -> &[Root<'s>] {
+        match (self.bounds.get(service), self.bounds.get(service + 1)) {
+            (Some(&a), Some(&b)) => self.roots.get(a..b).unwrap_or_default(),
+            _ => &[],
+        }
+    }
 }
 
 /// A CLIENT/PRODUCER span with no SERVER/CONSUMER child.
@@ -146,6 +178,7 @@ fn call<'s>(ctx: &Ctx<'s>, i: u32) -> Call<'s> {
         rpc_method: str_of(k.rpc_method),
         peer_service: str_of(k.peer_service),
         server_address: str_of(k.server_address),
+        address_host: str_of(k.server_address).and_then(address_host),
         path,
         destination: str_of(k.messaging_destination),
     }
@@ -153,7 +186,7 @@ fn call<'s>(ctx: &Ctx<'s>, i: u32) -> Call<'s> {
 
 /// The root that best explains the call: in its window, in another service and trace, with no
 /// disagreeing attribute; then most agreeing attributes, then closest start.
-fn best_root<'r, 's>(ctx: &Ctx, c: &Call, roots: &'r [Root<'s>]) -> Option<&'r Root<'s>> {
+fn best_root<'r, 's>(ctx: &Ctx, c: &Call, roots: &'r Buckets<'s>) -> Option<&'r Root<'s>> {
     if c.database && c.peer_service.is_none() {
         return None;
     }
@@ -162,30 +195,54 @@ fn best_root<'r, 's>(ctx: &Ctx, c: &Call, roots: &'r [Root<'s>]) -> Option<&'r R
     if c.kind == SpanKind::Producer {
         hi = hi.saturating_add(PRODUCER_WINDOW_NS);
     }
-    let a = roots.partition_point(|r| r.start < lo);
-    let b = roots.partition_point(|r| r.start <= hi).max(a);
-    roots
-        .get(a..b)?
+    let store = ctx.store;
+    store
+        .index
+        .services
         .iter()
-        .filter(|r| r.trace != c.trace && r.service != c.service)
-        .filter_map(|r| Some((agreement(c, r)?, r)))
-        .min_by_key(|(agree, r)| (std::cmp::Reverse(*agree), r.start.abs_diff(c.start), r.idx))
+        .enumerate()
+        .filter(|&(k, _)| k as u32 != c.service)
+        .filter_map(|(k, &name)| Some((k, service_agreement(c, store.str(name))?)))
+        .flat_map(|(k, base)| {
+            let bucket = roots.of(k);
+            let a = bucket.partition_point(|r| r.start < lo);
+            let b = bucket.partition_point(|r| r.start <= hi).max(a);
+            bucket
+                .get(a..b)
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| r.trace != c.trace)
+                .filter_map(move |r| Some((base + root_agreement(c, r)?, r)))
+        })
+        .min_by_key(|(agree, r)| (Reverse(*agree), r.start.abs_diff(c.start), r.idx))
         .map(|(_, r)| r)
 }
 
-/// How many of the call's peer attributes the root agrees with, or `None` when one disagrees.
-fn agreement(c: &Call, r: &Root) -> Option<u32> {
-    let mut n = 0;
-    for verdict in [
+/// How many of the call's service-naming attributes (`peer.service`, `server.address`) name
+/// `service`, or `None` when one names another.
+fn service_agreement(c: &Call, service: &str) -> Option<u32> {
+    tally([
+        c.peer_service.map(|p| same_service(p, service)),
+        c.address_host.map(|h| host_names(h, service)),
+    ])
+}
+
+/// How many of the call's operation attributes the root agrees with, or `None` when one
+/// disagrees.
+fn root_agreement(c: &Call, r: &Root) -> Option<u32> {
+    tally([
         c.rpc_service.zip(r.rpc_service).map(|(a, b)| a == b),
         c.rpc_method.zip(r.rpc_method).map(|(a, b)| a == b),
-        c.peer_service.map(|p| same_service(p, r.service_name)),
-        c.server_address
-            .and_then(|a| address_names(a, r.service_name)),
         c.path.and_then(|p| path_agrees(p, r.route, r.path)),
         c.destination.zip(r.destination).map(|(a, b)| a == b),
-    ] {
-        match verdict {
+    ])
+}
+
+/// Counts agreeing verdicts; `None` as soon as one disagrees (absent attributes say nothing).
+fn tally<const N: usize>(verdicts: [Option<bool>; N]) -> Option<u32> {
+    let mut n = 0;
+    for v in verdicts {
+        match v {
             Some(false) => return None,
             Some(true) => n += 1,
             None => {}
@@ -209,20 +266,28 @@ fn same_service(peer: &str, service: &str) -> bool {
             .is_some_and(|(_, bare)| peer == bare)
 }
 
-/// Whether `server.address` names `service`; `None` when it is an IP address or `localhost`.
-fn address_names(address: &str, service: &str) -> Option<bool> {
+/// The host of `server.address` without port; `None` for an IP address or `localhost`, which
+/// say nothing about which service answered.
+fn address_host(address: &str) -> Option<&str> {
     let host = match address.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or(v6),
         None if address.matches(':').count() > 1 => address,
         None => address.split(':').next().unwrap_or(address),
     };
-    if host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok() {
-        return None;
-    }
-    let lower = host.to_ascii_lowercase();
-    let first_label = lower.split('.').next().unwrap_or(&lower);
-    let service = service.to_ascii_lowercase();
-    Some(same_service(&lower, &service) || same_service(first_label, &service))
+    let meaningless = host.is_empty()
+        || host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok();
+    (!meaningless).then_some(host)
+}
+
+/// A host names a service when it, or its first DNS label, is the service's name (ignoring
+/// ASCII case and the service's `namespace/` prefix).
+fn host_names(host: &str, service: &str) -> bool {
+    let bare = service.rsplit_once('/').map_or(service, |(_, b)| b);
+    let label = host.split('.').next().unwrap_or(host);
+    [host, label]
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(service) || h.eq_ignore_ascii_case(bare))
 }
 
 /// Whether the client's path is the server's route or path; `None` when the server has neither.
@@ -337,18 +402,20 @@ mod tests {
 
     #[test]
     fn addresses_name_services() {
-        assert_eq!(address_names("user-svc", "user-svc"), Some(true));
-        assert_eq!(address_names("user-svc:8080", "user-svc"), Some(true));
+        let names = |a: &str, s: &str| address_host(a).map(|h| host_names(h, s));
+        assert_eq!(names("user-svc", "user-svc"), Some(true));
+        assert_eq!(names("user-svc:8080", "user-svc"), Some(true));
         assert_eq!(
-            address_names("User-Svc.shop.svc.cluster.local", "user-svc"),
+            names("User-Svc.shop.svc.cluster.local", "user-svc"),
             Some(true)
         );
-        assert_eq!(address_names("user-svc", "shop/user-svc"), Some(true));
-        assert_eq!(address_names("order-svc", "user-svc"), Some(false));
-        assert_eq!(address_names("10.0.0.7:5432", "user-svc"), None);
-        assert_eq!(address_names("[::1]:8080", "user-svc"), None);
-        assert_eq!(address_names("::1", "user-svc"), None);
-        assert_eq!(address_names("localhost:8080", "user-svc"), None);
+        assert_eq!(names("user-svc", "shop/user-svc"), Some(true));
+        assert_eq!(names("order-svc", "user-svc"), Some(false));
+        assert_eq!(names("user-svc-2", "user-svc"), Some(false));
+        assert_eq!(names("10.0.0.7:5432", "user-svc"), None);
+        assert_eq!(names("[::1]:8080", "user-svc"), None);
+        assert_eq!(names("::1", "user-svc"), None);
+        assert_eq!(names("localhost:8080", "user-svc"), None);
     }
 
     #[test]
