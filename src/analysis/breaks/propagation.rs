@@ -2,8 +2,9 @@
 //! SERVER/CONSUMER child in their own trace.
 //!
 //! Such a call is matched against the SERVER (CONSUMER) roots of other traces that started
-//! during it: those roots are collected once, sorted by start, and each call binary-searches
-//! its time window. Choices where SPEC §5 is silent:
+//! during it: those roots are collected once, grouped by service and sorted by start, and each
+//! call binary-searches its time window in the services its attributes allow. Choices where
+//! SPEC §5 is silent:
 //! - A database call (`db.system`/`db.system.name` set, no `peer.service`) is never matched:
 //!   databases are not traced services, and their spans usually carry nothing that could rule
 //!   a server root out, so they would match whatever request happened to start meanwhile.
