@@ -1,0 +1,145 @@
+//! `detached_root`: a root started inside a request of the same process, in another trace (a
+//! goroutine started with `context.Background()`).
+//!
+//! Only processes that serve requests and have such roots are looked at. For each, one sweep
+//! in start order keeps the spans open at the current root's start: a heap by end time to
+//! drop finished ones and an ordered set by duration to find the tightest. A root costs a few
+//! logarithmic steps plus the spans of its own trace open at that moment, never a scan of all
+//! pairs.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+
+use rayon::prelude::*;
+
+use super::{Break, BreakKind, Ctx, brk, short_trace};
+use crate::model::{Span, SpanKind};
+
+/// Roots of these kinds may be detached: an unexpected start of work, not an incoming request.
+fn may_be_detached(s: &Span) -> bool {
+    s.parent_id == 0
+        && matches!(
+            s.kind,
+            SpanKind::Internal | SpanKind::Client | SpanKind::Producer | SpanKind::Unspecified
+        )
+}
+
+/// Spans of these kinds may hold a detached root: the request (or its work) it started during.
+fn may_hold(s: &Span) -> bool {
+    matches!(
+        s.kind,
+        SpanKind::Server | SpanKind::Consumer | SpanKind::Internal
+    )
+}
+
+pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
+    let store = ctx.store;
+    let nproc = store.processes.len();
+    let mut serves = vec![false; nproc];
+    let mut roots: Vec<Vec<u32>> = vec![Vec::new(); nproc];
+    for (i, s) in store.spans.iter().enumerate() {
+        let p = store.process_of(i as u32) as usize;
+        if s.kind.is_incoming()
+            && let Some(f) = serves.get_mut(p)
+        {
+            *f = true;
+        }
+        if may_be_detached(s)
+            && let Some(r) = roots.get_mut(p)
+        {
+            r.push(i as u32);
+        }
+    }
+    // Spans that may hold a root, gathered only for the processes worth a sweep.
+    let mut holders: Vec<Vec<u32>> = vec![Vec::new(); nproc];
+    let wanted: Vec<bool> = (0..nproc)
+        .map(|p| serves[p] && !roots[p].is_empty())
+        .collect();
+    for (i, s) in store.spans.iter().enumerate() {
+        let p = store.process_of(i as u32) as usize;
+        if may_hold(s)
+            && wanted.get(p) == Some(&true)
+            && let Some(h) = holders.get_mut(p)
+        {
+            h.push(i as u32);
+        }
+    }
+    roots
+        .into_par_iter()
+        .zip(holders)
+        .filter(|(r, h)| !r.is_empty() && !h.is_empty())
+        .flat_map_iter(|(r, h)| sweep(ctx, r, h))
+        .collect()
+}
+
+/// One process: every root of `roots` checked against the spans of `holders` open at its start.
+fn sweep(ctx: &Ctx, mut roots: Vec<u32>, mut holders: Vec<u32>) -> Vec<Break> {
+    let store = ctx.store;
+    let span = |i: u32| store.span(i);
+    roots.sort_unstable_by_key(|&r| (span(r).start, r));
+    holders.sort_unstable_by_key(|&h| (span(h).start, h));
+    let key = |h: u32| (span(h).duration(), Reverse(span(h).start), h);
+    let mut next = 0;
+    let mut by_end: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
+    let mut open: BTreeSet<(u64, Reverse<u64>, u32)> = BTreeSet::new();
+    let mut out = Vec::new();
+    for r in roots {
+        let (x, trace) = (span(r).start, span(r).trace_id);
+        while let Some(&h) = holders.get(next)
+            && span(h).start <= x
+        {
+            by_end.push(Reverse((span(h).end, h)));
+            open.insert(key(h));
+            next += 1;
+        }
+        while let Some(&Reverse((end, h))) = by_end.peek()
+            && end < x
+        {
+            by_end.pop();
+            open.remove(&key(h));
+        }
+        let own = own_trace_open(ctx, r, x);
+        let candidates = open.len().saturating_sub(own);
+        let Some(&(_, _, p)) = open.iter().find(|&&(_, _, h)| span(h).trace_id != trace) else {
+            continue;
+        };
+        out.push(brk(
+            BreakKind::DetachedRoot,
+            r,
+            Some(p),
+            format!(
+                "{} started a new trace \"{}\" inside \"{}\" (trace {}): a goroutine started \
+                 without the request context? ({candidates} candidate parent{})",
+                store.service_name(r),
+                ctx.name(r),
+                ctx.name(p),
+                short_trace(span(p).trace_id),
+                if candidates == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    out
+}
+
+/// How many spans of the root's own trace and process are open at `x` (they sit in the open
+/// set but are no candidates). The trace's spans are sorted by start, so the scan stops at `x`.
+fn own_trace_open(ctx: &Ctx, r: u32, x: u64) -> usize {
+    let store = ctx.store;
+    let Some(t) = store
+        .index
+        .span_trace
+        .get(r as usize)
+        .and_then(|&t| store.index.traces.get(t as usize))
+    else {
+        return 0;
+    };
+    let process = store.process_of(r);
+    t.range()
+        .map(|k| k as u32)
+        .take_while(|&k| store.span(k).start <= x)
+        .filter(|&k| {
+            let s = store.span(k);
+            may_hold(s) && s.end >= x && store.process_of(k) == process
+        })
+        .count()
+}

@@ -1,0 +1,201 @@
+//! Breaks: the places where trace context was lost or timing does not add up (SPEC §5).
+//!
+//! `find_breaks` runs the per-span detectors in parallel over the traces, and the cross-trace
+//! ones (`propagation_break`/`unmatched_client`, `detached_root`) over indexes built once, then
+//! sorts everything by kind, trace id and span id so that two runs print the same bytes.
+
+mod conversion_error;
+mod detached;
+mod ids;
+mod orphan;
+mod propagation;
+mod timing;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::Options;
+use super::keys::Keys;
+use crate::model::{Store, Sym};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakKind {
+    OrphanSpan,
+    PropagationBreak,
+    DetachedRoot,
+    SpanOutlivesParent,
+    ConversionError,
+    ClockSkew,
+    InvalidId,
+    DuplicateSpan,
+    UnmatchedClient,
+}
+
+impl BreakKind {
+    pub const ALL: [BreakKind; 9] = [
+        BreakKind::OrphanSpan,
+        BreakKind::PropagationBreak,
+        BreakKind::DetachedRoot,
+        BreakKind::SpanOutlivesParent,
+        BreakKind::ConversionError,
+        BreakKind::ClockSkew,
+        BreakKind::InvalidId,
+        BreakKind::DuplicateSpan,
+        BreakKind::UnmatchedClient,
+    ];
+
+    /// The SPEC name (`orphan_span`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            BreakKind::OrphanSpan => "orphan_span",
+            BreakKind::PropagationBreak => "propagation_break",
+            BreakKind::DetachedRoot => "detached_root",
+            BreakKind::SpanOutlivesParent => "span_outlives_parent",
+            BreakKind::ConversionError => "conversion_error",
+            BreakKind::ClockSkew => "clock_skew",
+            BreakKind::InvalidId => "invalid_id",
+            BreakKind::DuplicateSpan => "duplicate_span",
+            BreakKind::UnmatchedClient => "unmatched_client",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<BreakKind> {
+        BreakKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    pub fn severity(self) -> Severity {
+        match self {
+            BreakKind::OrphanSpan
+            | BreakKind::PropagationBreak
+            | BreakKind::DetachedRoot
+            | BreakKind::ConversionError => Severity::Error,
+            BreakKind::SpanOutlivesParent | BreakKind::InvalidId | BreakKind::DuplicateSpan => {
+                Severity::Warning
+            }
+            BreakKind::ClockSkew | BreakKind::UnmatchedClient => Severity::Info,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+/// One break. `span` and `related` are indexes into `Store::spans`; the report turns them
+/// into hex ids, service and span name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Break {
+    pub kind: BreakKind,
+    pub span: u32,
+    pub related: Option<u32>,
+    pub message: String,
+}
+
+/// Every break in an indexed store (call after `Store::build_index`), sorted by kind, trace
+/// id and span id.
+pub fn find_breaks(store: &Store, opts: &Options) -> Vec<Break> {
+    let ctx = Ctx::new(store, opts);
+    let ((mut out, detached), cross) = rayon::join(
+        || rayon::join(|| per_span(&ctx), || detached::find(&ctx)),
+        || propagation::find(&ctx),
+    );
+    out.extend(detached);
+    out.extend(cross);
+    out.par_sort_unstable_by_key(|b| {
+        let s = store.span(b.span);
+        (b.kind, s.trace_id, s.span_id, b.span, b.related)
+    });
+    out
+}
+
+/// The detectors that look at one span and its parent, run trace by trace.
+fn per_span(ctx: &Ctx) -> Vec<Break> {
+    ctx.store
+        .index
+        .traces
+        .par_iter()
+        .flat_map_iter(|t| {
+            let mut out = Vec::new();
+            for i in t.range() {
+                let i = i as u32;
+                orphan::check(ctx, i, &mut out);
+                timing::check(ctx, i, &mut out);
+                conversion_error::check(ctx, i, &mut out);
+                ids::check(ctx, i, &mut out);
+            }
+            out
+        })
+        .collect()
+}
+
+/// What every detector reads: the store, its interned keys and the options.
+struct Ctx<'s> {
+    store: &'s Store,
+    keys: Keys,
+    tolerance: u64,
+    exception: Option<Sym>,
+    exception_message: Option<Sym>,
+}
+
+impl<'s> Ctx<'s> {
+    fn new(store: &'s Store, opts: &Options) -> Self {
+        Ctx {
+            store,
+            keys: Keys::new(store),
+            tolerance: opts.tolerance_ns,
+            exception: store.strings.get("exception"),
+            exception_message: store.strings.get("exception.message"),
+        }
+    }
+
+    fn name(&self, i: u32) -> &'s str {
+        self.store.str(self.store.span(i).name)
+    }
+}
+
+fn brk(kind: BreakKind, span: u32, related: Option<u32>, message: String) -> Break {
+    Break {
+        kind,
+        span,
+        related,
+        message,
+    }
+}
+
+/// A duration for messages: `850 ns`, `12.5 µs`, `3.2 ms`, `1.5 s`.
+fn fmt_ns(ns: u64) -> String {
+    let f = ns as f64;
+    if ns < 1_000 {
+        format!("{ns} ns")
+    } else if ns < 1_000_000 {
+        format!("{:.1} µs", f / 1e3)
+    } else if ns < 1_000_000_000 {
+        format!("{:.1} ms", f / 1e6)
+    } else {
+        format!("{:.1} s", f / 1e9)
+    }
+}
+
+/// The first 8 hex digits of a trace id, for messages (the report carries the full id).
+fn short_trace(id: u128) -> String {
+    format!("{:08x}…", id >> 96)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_trace_prefixes_read_well() {
+        assert_eq!(fmt_ns(850), "850 ns");
+        assert_eq!(fmt_ns(12_500), "12.5 µs");
+        assert_eq!(fmt_ns(3_200_000), "3.2 ms");
+        assert_eq!(fmt_ns(1_500_000_000), "1.5 s");
+        assert_eq!(short_trace(0x4bf92f3577b34da6a3ce929d0e0e4736), "4bf92f35…");
+    }
+}

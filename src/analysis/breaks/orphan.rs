@@ -1,0 +1,30 @@
+//! `orphan_span`: a span whose parent id names no loaded span of its trace.
+
+use super::{Break, BreakKind, Ctx, brk};
+use crate::model::ids::span_hex;
+
+/// A span naming itself as its parent has no usable parent either (the store links it to
+/// none), so it is reported here rather than left out of the tree without a word.
+pub(super) fn check(ctx: &Ctx, i: u32, out: &mut Vec<Break>) {
+    let store = ctx.store;
+    let s = store.span(i);
+    if s.parent_id == 0 || store.parent(i).is_some() {
+        return;
+    }
+    let message = if s.parent_id == s.span_id {
+        format!(
+            "\"{}\" in {} names itself as its parent",
+            ctx.name(i),
+            store.service_name(i)
+        )
+    } else {
+        format!(
+            "\"{}\" in {} has parent {} which is not in the trace: the parent span was not \
+             exported, was sampled out or was lost",
+            ctx.name(i),
+            store.service_name(i),
+            span_hex(s.parent_id)
+        )
+    };
+    out.push(brk(BreakKind::OrphanSpan, i, None, message));
+}

@@ -1,0 +1,447 @@
+//! `propagation_break` and `unmatched_client`: CLIENT/PRODUCER spans whose call left no
+//! SERVER/CONSUMER child in their own trace.
+//!
+//! Such a call is matched against the SERVER (CONSUMER) roots of other traces that started
+//! during it: those roots are collected once, grouped by service and sorted by start, and each
+//! call binary-searches its time window in the services its attributes allow. Choices where
+//! SPEC §5 is silent:
+//! - A database call (`db.system`/`db.system.name` set, no `peer.service`) is never matched:
+//!   databases are not traced services, and their spans usually carry nothing that could rule
+//!   a server root out, so they would match whatever request happened to start meanwhile.
+//! - `server.address` names a service when it equals the service name or its first DNS label
+//!   does (`user-svc:8080`, `user-svc.shop.svc.cluster.local`); an IP address or `localhost`
+//!   says nothing about which service answered and is treated as absent.
+//! - An `http.route` matches a path segment by segment: `{id}` and `:id` take one segment,
+//!   `{rest...}`, `*` and a trailing `/` take the rest (Go `ServeMux` and common routers).
+//! - Each call is matched on its own: two calls may name the same server root.
+
+use std::cmp::Reverse;
+
+use rayon::prelude::*;
+
+use super::{Break, BreakKind, Ctx, brk, short_trace};
+use crate::analysis::keys::span_str;
+use crate::analysis::peer::url_path;
+use crate::model::{SpanKind, Store};
+
+/// How long after a PRODUCER span ends its message may still be consumed (SPEC §5).
+const PRODUCER_WINDOW_NS: u64 = 60_000_000_000;
+
+/// What a SERVER/CONSUMER root offers for matching, read once.
+struct Root<'s> {
+    idx: u32,
+    start: u64,
+    trace: u128,
+    service: u32,
+    service_name: &'s str,
+    rpc_service: Option<&'s str>,
+    rpc_method: Option<&'s str>,
+    route: Option<&'s str>,
+    path: Option<&'s str>,
+    destination: Option<&'s str>,
+}
+
+/// What an unpaired CLIENT/PRODUCER span says about its callee.
+struct Call<'s> {
+    idx: u32,
+    kind: SpanKind,
+    start: u64,
+    end: u64,
+    trace: u128,
+    service: u32,
+    database: bool,
+    rpc_service: Option<&'s str>,
+    rpc_method: Option<&'s str>,
+    peer_service: Option<&'s str>,
+    server_address: Option<&'s str>,
+    /// `server.address` when it names a host (see `address_host`).
+    address_host: Option<&'s str>,
+    path: Option<&'s str>,
+    destination: Option<&'s str>,
+}
+
+/// `propagation_break`s and `unmatched_client`s.
+pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
+    let store = ctx.store;
+    let n = store.spans.len() as u32;
+    let mut servers: Vec<Root> = Vec::new();
+    let mut consumers: Vec<Root> = Vec::new();
+    for i in 0..n {
+        let s = store.span(i);
+        if s.parent_id != 0 {
+            continue;
+        }
+        match s.kind {
+            SpanKind::Server => servers.push(root(ctx, i)),
+            SpanKind::Consumer => consumers.push(root(ctx, i)),
+            _ => {}
+        }
+    }
+    let services = store.index.services.len();
+    let (servers, consumers) = (
+        Buckets::new(servers, services),
+        Buckets::new(consumers, services),
+    );
+    (0..n)
+        .into_par_iter()
+        .filter(|&i| is_unpaired_call(store, i))
+        .filter_map(|i| {
+            let call = call(ctx, i);
+            let roots = if call.kind == SpanKind::Producer {
+                &consumers
+            } else {
+                &servers
+            };
+            match best_root(ctx, &call, roots) {
+                Some(s) => Some(propagation_break(ctx, &call, s)),
+                None => unmatched_client(ctx, &call),
+            }
+        })
+        .collect()
+}
+
+/// Roots grouped by service, each group sorted by start: a call whose attributes name its
+/// callee searches only that service's roots, and a call to an untraced peer searches none.
+struct Buckets<'s> {
+    roots: Vec<Root<'s>>,
+    /// Roots of service `k` are `roots[bounds[k]..bounds[k + 1]]`.
+    bounds: Vec<usize>,
+}
+
+impl<'s> Buckets<'s> {
+    fn new(mut roots: Vec<Root<'s>>, services: usize) -> Self {
+        roots.sort_unstable_by_key(|r| (r.service, r.start, r.idx));
+        let bounds = (0..=services as u32)
+            .map(|k| roots.partition_point(|r| r.service < k))
+            .collect();
+        Buckets { roots, bounds }
+    }
+
+    fn of(&self, service: usize) -> &[Root<'s>] {
+        match (self.bounds.get(service), self.bounds.get(service + 1)) {
+            (Some(&a), Some(&b)) => self.roots.get(a..b).unwrap_or_default(),
+            _ => &[],
+        }
+    }
+}
+
+/// A CLIENT/PRODUCER span with no SERVER/CONSUMER child.
+fn is_unpaired_call(store: &Store, i: u32) -> bool {
+    store.span(i).kind.is_outgoing()
+        && !store
+            .children(i)
+            .iter()
+            .any(|&c| store.span(c).kind.is_incoming())
+}
+
+fn root<'s>(ctx: &Ctx<'s>, i: u32) -> Root<'s> {
+    let (store, k) = (ctx.store, &ctx.keys);
+    let s = store.span(i);
+    let named = rpc_from_name(store.str(s.name));
+    Root {
+        idx: i,
+        start: s.start,
+        trace: s.trace_id,
+        service: store.service_idx(i),
+        service_name: store.service_name(i),
+        rpc_service: span_str(store, i, k.rpc_service).or(named.map(|n| n.0)),
+        rpc_method: span_str(store, i, k.rpc_method).or(named.map(|n| n.1)),
+        route: span_str(store, i, k.http_route),
+        path: span_str(store, i, k.url_path)
+            .or_else(|| span_str(store, i, k.http_target))
+            .map(url_path),
+        destination: span_str(store, i, k.messaging_destination),
+    }
+}
+
+fn call<'s>(ctx: &Ctx<'s>, i: u32) -> Call<'s> {
+    let (store, k) = (ctx.store, &ctx.keys);
+    let s = store.span(i);
+    let str_of = |key| span_str(store, i, key);
+    let path = match str_of(k.url_full).or_else(|| str_of(k.http_url)) {
+        Some(url) => Some(match url_path(url) {
+            "" => "/",
+            p => p,
+        }),
+        None => str_of(k.url_path)
+            .or_else(|| str_of(k.http_target))
+            .map(url_path),
+    };
+    Call {
+        idx: i,
+        kind: s.kind,
+        start: s.start,
+        end: s.end,
+        trace: s.trace_id,
+        service: store.service_idx(i),
+        database: str_of(k.db_system).is_some() || str_of(k.db_system_name).is_some(),
+        rpc_service: str_of(k.rpc_service),
+        rpc_method: str_of(k.rpc_method),
+        peer_service: str_of(k.peer_service),
+        server_address: str_of(k.server_address),
+        address_host: str_of(k.server_address).and_then(address_host),
+        path,
+        destination: str_of(k.messaging_destination),
+    }
+}
+
+/// The root that best explains the call: in its window, in another service and trace, with no
+/// disagreeing attribute; then most agreeing attributes, then closest start.
+fn best_root<'r, 's>(ctx: &Ctx, c: &Call, roots: &'r Buckets<'s>) -> Option<&'r Root<'s>> {
+    if c.database && c.peer_service.is_none() {
+        return None;
+    }
+    let lo = c.start.saturating_sub(ctx.tolerance);
+    let mut hi = c.end.saturating_add(ctx.tolerance);
+    if c.kind == SpanKind::Producer {
+        hi = hi.saturating_add(PRODUCER_WINDOW_NS);
+    }
+    let store = ctx.store;
+    store
+        .index
+        .services
+        .iter()
+        .enumerate()
+        .filter(|&(k, _)| k as u32 != c.service)
+        .filter_map(|(k, &name)| Some((k, service_agreement(c, store.str(name))?)))
+        .flat_map(|(k, base)| {
+            let bucket = roots.of(k);
+            let a = bucket.partition_point(|r| r.start < lo);
+            let b = bucket.partition_point(|r| r.start <= hi).max(a);
+            bucket
+                .get(a..b)
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| r.trace != c.trace)
+                .filter_map(move |r| Some((base + root_agreement(c, r)?, r)))
+        })
+        .min_by_key(|(agree, r)| (Reverse(*agree), r.start.abs_diff(c.start), r.idx))
+        .map(|(_, r)| r)
+}
+
+/// How many of the call's service-naming attributes (`peer.service`, `server.address`) name
+/// `service`, or `None` when one names another.
+fn service_agreement(c: &Call, service: &str) -> Option<u32> {
+    tally([
+        c.peer_service.map(|p| same_service(p, service)),
+        c.address_host.map(|h| host_names(h, service)),
+    ])
+}
+
+/// How many of the call's operation attributes the root agrees with, or `None` when one
+/// disagrees.
+fn root_agreement(c: &Call, r: &Root) -> Option<u32> {
+    tally([
+        c.rpc_service.zip(r.rpc_service).map(|(a, b)| a == b),
+        c.rpc_method.zip(r.rpc_method).map(|(a, b)| a == b),
+        c.path.and_then(|p| path_agrees(p, r.route, r.path)),
+        c.destination.zip(r.destination).map(|(a, b)| a == b),
+    ])
+}
+
+/// Counts agreeing verdicts; `None` as soon as one disagrees (absent attributes say nothing).
+fn tally<const N: usize>(verdicts: [Option<bool>; N]) -> Option<u32> {
+    let mut n = 0;
+    for v in verdicts {
+        match v {
+            Some(false) => return None,
+            Some(true) => n += 1,
+            None => {}
+        }
+    }
+    Some(n)
+}
+
+/// `pkg.Service/Method` (the gRPC span name) split into service and method.
+fn rpc_from_name(name: &str) -> Option<(&str, &str)> {
+    let (service, method) = name.split_once('/')?;
+    let valid = |p: &str| !p.is_empty() && !p.contains(char::is_whitespace) && !p.contains('/');
+    (valid(service) && valid(method)).then_some((service, method))
+}
+
+/// A peer name equals the service, or the service without its `namespace/` prefix.
+fn same_service(peer: &str, service: &str) -> bool {
+    peer == service
+        || service
+            .rsplit_once('/')
+            .is_some_and(|(_, bare)| peer == bare)
+}
+
+/// The host of `server.address` without port; `None` for an IP address or `localhost`, which
+/// say nothing about which service answered.
+fn address_host(address: &str) -> Option<&str> {
+    let host = match address.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None if address.matches(':').count() > 1 => address,
+        None => address.split(':').next().unwrap_or(address),
+    };
+    let meaningless = host.is_empty()
+        || host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok();
+    (!meaningless).then_some(host)
+}
+
+/// A host names a service when it, or its first DNS label, is the service's name (ignoring
+/// ASCII case and the service's `namespace/` prefix).
+fn host_names(host: &str, service: &str) -> bool {
+    let bare = service.rsplit_once('/').map_or(service, |(_, b)| b);
+    let label = host.split('.').next().unwrap_or(host);
+    [host, label]
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(service) || h.eq_ignore_ascii_case(bare))
+}
+
+/// Whether the client's path is the server's route or path; `None` when the server has neither.
+fn path_agrees(client: &str, route: Option<&str>, path: Option<&str>) -> Option<bool> {
+    if route.is_none() && path.is_none() {
+        return None;
+    }
+    Some(
+        route.is_some_and(|r| route_matches(r, client))
+            || path.is_some_and(|p| segments(p).eq(segments(client))),
+    )
+}
+
+fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+/// Matches a path against a route template (see the module notes for the syntax).
+fn route_matches(route: &str, path: &str) -> bool {
+    // Go 1.22 patterns may carry a method and a host: `GET example.com/users/{id}`.
+    let route = route.rsplit(' ').next().unwrap_or(route);
+    let route = route.find('/').map_or(route, |k| &route[k..]);
+    let mut want = segments(route).peekable();
+    let mut have = segments(path);
+    while let Some(w) = want.next() {
+        if w == "*" || (w.starts_with('*') && want.peek().is_none()) || w.ends_with("...}") {
+            return true;
+        }
+        if w == "{$}" {
+            return have.next().is_none();
+        }
+        let Some(h) = have.next() else {
+            return false;
+        };
+        let param = (w.starts_with('{') && w.ends_with('}')) || w.starts_with(':');
+        if !param && w != h {
+            return false;
+        }
+    }
+    route.ends_with('/') || have.next().is_none()
+}
+
+fn propagation_break(ctx: &Ctx, c: &Call, r: &Root) -> Break {
+    let store = ctx.store;
+    let (a, b) = (store.service_name(c.idx), r.service_name);
+    let what = ctx.name(r.idx);
+    let message = if c.kind == SpanKind::Producer {
+        format!(
+            "{a} published to {b} ({what}) but the consumer span started a new trace \
+             ({}): context not injected by the producer or not extracted by the consumer",
+            short_trace(r.trace)
+        )
+    } else {
+        format!(
+            "{a} called {b} ({what}) but the server span started a new trace ({}): context \
+             not injected by the client or not extracted by the server",
+            short_trace(r.trace)
+        )
+    };
+    brk(BreakKind::PropagationBreak, c.idx, Some(r.idx), message)
+}
+
+/// A CLIENT call to a traced service whose server side is nowhere in the data.
+fn unmatched_client(ctx: &Ctx, c: &Call) -> Option<Break> {
+    if c.kind != SpanKind::Client {
+        return None;
+    }
+    let store = ctx.store;
+    let peer = [c.peer_service, c.server_address]
+        .into_iter()
+        .flatten()
+        .find(|p| {
+            store
+                .index
+                .services
+                .binary_search_by(|s| store.str(*s).cmp(p))
+                .is_ok()
+        })?;
+    Some(brk(
+        BreakKind::UnmatchedClient,
+        c.idx,
+        None,
+        format!(
+            "{} called {peer} (\"{}\"), a traced service, but no server span for the call is in \
+             the data: the server did not export it, sampled it out, or was not loaded",
+            store.service_name(c.idx),
+            ctx.name(c.idx)
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_paths() {
+        assert!(route_matches("/users/{id}", "/users/42"));
+        assert!(route_matches("GET /users/{id}", "/users/42/"));
+        assert!(route_matches("/users/:id/orders", "/users/7/orders"));
+        assert!(!route_matches("/users/{id}", "/users"));
+        assert!(!route_matches("/users/{id}", "/users/42/orders"));
+        assert!(!route_matches("/users/{id}", "/orders/42"));
+        assert!(route_matches("/files/{path...}", "/files/a/b/c"));
+        assert!(route_matches("/static/*", "/static/css/x.css"));
+        assert!(route_matches("/static/", "/static/css/x.css"));
+        assert!(route_matches("/", "/anything"));
+        assert!(route_matches("/{$}", "/"));
+        assert!(!route_matches("/{$}", "/x"));
+        assert!(route_matches("GET example.com/users/{id}", "/users/1"));
+    }
+
+    #[test]
+    fn addresses_name_services() {
+        let names = |a: &str, s: &str| address_host(a).map(|h| host_names(h, s));
+        assert_eq!(names("user-svc", "user-svc"), Some(true));
+        assert_eq!(names("user-svc:8080", "user-svc"), Some(true));
+        assert_eq!(
+            names("User-Svc.shop.svc.cluster.local", "user-svc"),
+            Some(true)
+        );
+        assert_eq!(names("user-svc", "shop/user-svc"), Some(true));
+        assert_eq!(names("order-svc", "user-svc"), Some(false));
+        assert_eq!(names("user-svc-2", "user-svc"), Some(false));
+        assert_eq!(names("10.0.0.7:5432", "user-svc"), None);
+        assert_eq!(names("[::1]:8080", "user-svc"), None);
+        assert_eq!(names("::1", "user-svc"), None);
+        assert_eq!(names("localhost:8080", "user-svc"), None);
+    }
+
+    #[test]
+    fn grpc_names_split() {
+        assert_eq!(
+            rpc_from_name("user.UserService/GetUser"),
+            Some(("user.UserService", "GetUser"))
+        );
+        assert_eq!(rpc_from_name("GET /users/{id}"), None);
+        assert_eq!(rpc_from_name("/users/x"), None);
+        assert_eq!(rpc_from_name("a/b/c"), None);
+        assert_eq!(rpc_from_name("handler"), None);
+    }
+
+    #[test]
+    fn paths_agree_with_route_or_path() {
+        assert_eq!(path_agrees("/users/1", None, None), None);
+        assert_eq!(
+            path_agrees("/users/1", Some("/users/{id}"), None),
+            Some(true)
+        );
+        assert_eq!(path_agrees("/users/1", None, Some("/users/1")), Some(true));
+        assert_eq!(
+            path_agrees("/users/1", Some("/orders/{id}"), Some("/orders/1")),
+            Some(false)
+        );
+    }
+}

@@ -1,0 +1,860 @@
+//! Break detectors (SPEC §5) on small stores built in code: for each kind a scenario that must
+//! fire, with the exact span and related span, and near misses that must not.
+
+use tracetopo::analysis::Options;
+use tracetopo::analysis::breaks::{Break, BreakKind, find_breaks};
+use tracetopo::model::span::flags;
+use tracetopo::model::{Batch, Event, Span, SpanKind, StatusCode, Store};
+
+const MS: u64 = 1_000_000;
+const TOL: u64 = MS;
+/// A realistic epoch so that subtracting the tolerance never reaches zero.
+const T0: u64 = 1_700_000_000_000_000_000;
+
+/// Builds one batch of spans; times are nanoseconds after `T0`.
+struct Data {
+    b: Batch,
+}
+
+impl Data {
+    fn new() -> Self {
+        Data { b: Batch::new() }
+    }
+
+    fn process(&mut self, service: &str, instance: &str) -> u32 {
+        let m = self.b.attr_mark();
+        self.b.push_str_attr("service.name", service);
+        self.b.push_str_attr("service.instance.id", instance);
+        self.b.add_resource(m)
+    }
+
+    /// `ids` = (trace, span, parent); returns the span's place in the batch.
+    fn span(
+        &mut self,
+        res: u32,
+        ids: (u128, u64, u64),
+        kind: SpanKind,
+        time: (u64, u64),
+        name: &str,
+    ) -> usize {
+        let name = self.b.intern(name);
+        self.b.spans.push(Span {
+            trace_id: ids.0,
+            span_id: ids.1,
+            parent_id: ids.2,
+            start: T0 + time.0,
+            end: T0 + time.1,
+            name,
+            resource: res,
+            kind,
+            ..Span::default()
+        });
+        self.b.spans.len() - 1
+    }
+
+    fn attrs(&mut self, k: usize, attrs: &[(&str, &str)]) {
+        let m = self.b.attr_mark();
+        for (key, value) in attrs {
+            self.b.push_str_attr(key, value);
+        }
+        self.b.spans[k].attrs = self.b.attrs_since(m);
+    }
+
+    fn store(self) -> Store {
+        let mut s = Store::new();
+        let input = s.add_input("test.json", "otlp-json");
+        s.add_batch(self.b, input);
+        s.build_index();
+        s
+    }
+}
+
+type Ids = (u128, u64);
+
+/// The breaks of one kind as (trace, span) and related (trace, span).
+fn found(store: &Store, breaks: &[Break], kind: BreakKind) -> Vec<(Ids, Option<Ids>)> {
+    let ids = |i: u32| {
+        let s = store.span(i);
+        (s.trace_id, s.span_id)
+    };
+    breaks
+        .iter()
+        .filter(|b| b.kind == kind)
+        .map(|b| (ids(b.span), b.related.map(ids)))
+        .collect()
+}
+
+fn message(breaks: &[Break], kind: BreakKind) -> &str {
+    breaks
+        .iter()
+        .find(|b| b.kind == kind)
+        .map_or("", |b| b.message.as_str())
+}
+
+fn breaks_of(store: &Store) -> Vec<Break> {
+    find_breaks(store, &Options { tolerance_ns: TOL })
+}
+
+#[test]
+fn orphan_span_per_missing_parent() {
+    let mut d = Data::new();
+    let r = d.process("user-svc", "u1");
+    d.span(r, (1, 1, 0), SpanKind::Server, (0, 10 * MS), "GET /users");
+    d.span(
+        r,
+        (1, 2, 99),
+        SpanKind::Client,
+        (1, 2 * MS),
+        "SELECT acme.users",
+    );
+    d.span(r, (1, 3, 1), SpanKind::Internal, (2, 3 * MS), "encode");
+    d.span(r, (1, 4, 4), SpanKind::Internal, (3, 4 * MS), "self");
+    // The parent id exists, but in another trace: still an orphan in this one.
+    d.span(r, (2, 5, 1), SpanKind::Internal, (3, 4 * MS), "elsewhere");
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::OrphanSpan),
+        vec![((1, 2), None), ((1, 4), None), ((2, 5), None)]
+    );
+    let m = message(&b, BreakKind::OrphanSpan);
+    assert!(
+        m.contains("SELECT acme.users") && m.contains("0000000000000063"),
+        "{m}"
+    );
+}
+
+/// order-svc's CLIENT span calls user-svc, whose SERVER span starts a new trace.
+fn client_call(d: &mut Data, server_start: u64) -> Store {
+    let o = d.process("order-svc", "o1");
+    let u = d.process("user-svc", "u1");
+    d.span(
+        o,
+        (10, 1, 0),
+        SpanKind::Server,
+        (0, 100 * MS),
+        "POST /orders",
+    );
+    let c = d.span(o, (10, 2, 1), SpanKind::Client, (10 * MS, 50 * MS), "GET");
+    d.attrs(
+        c,
+        &[
+            ("server.address", "user-svc"),
+            ("url.full", "http://user-svc:8080/users/42?x=1"),
+        ],
+    );
+    let s = d.span(
+        u,
+        (20, 1, 0),
+        SpanKind::Server,
+        (server_start, server_start + MS),
+        "GET /users/{id}",
+    );
+    d.attrs(s, &[("http.route", "/users/{id}")]);
+    std::mem::replace(d, Data::new()).store()
+}
+
+#[test]
+fn propagation_break_links_client_to_server_root() {
+    let store = client_call(&mut Data::new(), 12 * MS);
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::PropagationBreak),
+        vec![((10, 2), Some((20, 1)))]
+    );
+    assert_eq!(
+        message(&b, BreakKind::PropagationBreak),
+        "order-svc called user-svc (GET /users/{id}) but the server span started a new trace \
+         (00000000…): context not injected by the client or not extracted by the server"
+    );
+    assert!(found(&store, &b, BreakKind::UnmatchedClient).is_empty());
+}
+
+#[test]
+fn propagation_window_edges_use_the_tolerance() {
+    // The client runs 10..50 ms; the window is 9..51 ms inclusive.
+    for (start, fires) in [
+        (9 * MS, true),
+        (9 * MS - 1, false),
+        (51 * MS, true),
+        (51 * MS + 1, false),
+    ] {
+        let store = client_call(&mut Data::new(), start);
+        let b = breaks_of(&store);
+        let got = found(&store, &b, BreakKind::PropagationBreak);
+        assert_eq!(got.len(), usize::from(fires), "server root at {start} ns");
+        // Outside the window the call goes to a traced service that left no server span.
+        let unmatched = found(&store, &b, BreakKind::UnmatchedClient);
+        assert_eq!(
+            unmatched,
+            if fires { vec![] } else { vec![((10, 2), None)] }
+        );
+    }
+}
+
+#[test]
+fn disagreeing_attribute_rules_a_root_out_and_the_best_wins() {
+    let mut d = Data::new();
+    let o = d.process("order-svc", "o1");
+    let u = d.process("user-svc", "u1");
+    let c = d.span(o, (10, 1, 0), SpanKind::Client, (10 * MS, 50 * MS), "GET");
+    d.attrs(c, &[("url.full", "http://user-svc/users/42")]);
+    // Closest in time but its route disagrees: ruled out.
+    let s = d.span(
+        u,
+        (20, 1, 0),
+        SpanKind::Server,
+        (10 * MS, 11 * MS),
+        "GET /orders",
+    );
+    d.attrs(s, &[("http.route", "/orders/{id}")]);
+    // No path attributes: a candidate with nothing agreeing, closer than the next one.
+    d.span(
+        u,
+        (21, 1, 0),
+        SpanKind::Server,
+        (12 * MS, 13 * MS),
+        "handler",
+    );
+    // Its path agrees: one agreeing attribute beats a closer start.
+    let s = d.span(
+        u,
+        (22, 1, 0),
+        SpanKind::Server,
+        (30 * MS, 31 * MS),
+        "GET /users/42",
+    );
+    d.attrs(s, &[("url.path", "/users/42")]);
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::PropagationBreak),
+        vec![((10, 1), Some((22, 1)))]
+    );
+}
+
+#[test]
+fn closest_start_breaks_a_tie_and_own_service_is_no_candidate() {
+    let mut d = Data::new();
+    let o = d.process("order-svc", "o1");
+    let u = d.process("user-svc", "u1");
+    d.span(o, (10, 1, 0), SpanKind::Client, (10 * MS, 50 * MS), "call");
+    // Same service as the client, closest of all: not a candidate.
+    d.span(
+        o,
+        (30, 1, 0),
+        SpanKind::Server,
+        (10 * MS, 11 * MS),
+        "loopback",
+    );
+    d.span(u, (20, 1, 0), SpanKind::Server, (40 * MS, 41 * MS), "late");
+    d.span(u, (21, 1, 0), SpanKind::Server, (14 * MS, 15 * MS), "early");
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::PropagationBreak),
+        vec![((10, 1), Some((21, 1)))]
+    );
+}
+
+#[test]
+fn rpc_method_and_peer_service_pick_the_server() {
+    let mut d = Data::new();
+    let o = d.process("order-svc", "o1");
+    let u = d.process("user-svc", "u1");
+    let a = d.process("auth-svc", "a1");
+    let c = d.span(o, (10, 1, 0), SpanKind::Client, (10 * MS, 50 * MS), "call");
+    d.attrs(
+        c,
+        &[
+            ("rpc.service", "user.UserService"),
+            ("rpc.method", "GetUser"),
+            ("peer.service", "user-svc"),
+        ],
+    );
+    // Method named in the span name disagrees.
+    d.span(
+        u,
+        (20, 1, 0),
+        SpanKind::Server,
+        (11 * MS, 12 * MS),
+        "user.UserService/ListUsers",
+    );
+    // Right method, wrong service for peer.service.
+    d.span(
+        a,
+        (21, 1, 0),
+        SpanKind::Server,
+        (12 * MS, 13 * MS),
+        "user.UserService/GetUser",
+    );
+    d.span(
+        u,
+        (22, 1, 0),
+        SpanKind::Server,
+        (40 * MS, 41 * MS),
+        "user.UserService/GetUser",
+    );
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::PropagationBreak),
+        vec![((10, 1), Some((22, 1)))]
+    );
+}
+
+#[test]
+fn producer_window_reaches_sixty_seconds_and_destinations_must_agree() {
+    const S: u64 = 1_000_000_000;
+    let mut d = Data::new();
+    let o = d.process("order-svc", "o1");
+    let m = d.process("mailer", "m1");
+    let p = d.span(
+        o,
+        (10, 1, 0),
+        SpanKind::Producer,
+        (0, 5 * MS),
+        "orders publish",
+    );
+    d.attrs(p, &[("messaging.destination.name", "orders")]);
+    // Other topic: ruled out although closer.
+    let c = d.span(
+        m,
+        (20, 1, 0),
+        SpanKind::Consumer,
+        (S, S + MS),
+        "payments process",
+    );
+    d.attrs(c, &[("messaging.destination.name", "payments")]);
+    let c = d.span(
+        m,
+        (21, 1, 0),
+        SpanKind::Consumer,
+        (30 * S, 30 * S + MS),
+        "orders process",
+    );
+    d.attrs(c, &[("messaging.destination.name", "orders")]);
+    // A SERVER root does not answer a PRODUCER.
+    d.span(
+        m,
+        (22, 1, 0),
+        SpanKind::Server,
+        (2 * MS, 3 * MS),
+        "GET /health",
+    );
+    // A second producer whose only consumer comes just too late.
+    let p = d.span(
+        o,
+        (11, 1, 0),
+        SpanKind::Producer,
+        (100 * S, 100 * S + 5 * MS),
+        "publish",
+    );
+    d.attrs(p, &[("messaging.destination.name", "late")]);
+    let late = 100 * S + 5 * MS + 60 * S + TOL + 1;
+    let c = d.span(
+        m,
+        (23, 1, 0),
+        SpanKind::Consumer,
+        (late, late + MS),
+        "late process",
+    );
+    d.attrs(c, &[("messaging.destination.name", "late")]);
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::PropagationBreak),
+        vec![((10, 1), Some((21, 1)))]
+    );
+    assert!(message(&b, BreakKind::PropagationBreak).starts_with("order-svc published to mailer"));
+    // unmatched_client is for CLIENT spans only.
+    assert!(found(&store, &b, BreakKind::UnmatchedClient).is_empty());
+}
+
+#[test]
+fn paired_and_database_calls_are_not_breaks() {
+    let mut d = Data::new();
+    let o = d.process("order-svc", "o1");
+    let u = d.process("user-svc", "u1");
+    d.span(
+        o,
+        (10, 1, 0),
+        SpanKind::Client,
+        (10 * MS, 50 * MS),
+        "GET /users",
+    );
+    d.span(
+        u,
+        (10, 2, 1),
+        SpanKind::Server,
+        (11 * MS, 49 * MS),
+        "GET /users",
+    );
+    let q = d.span(
+        o,
+        (10, 3, 0),
+        SpanKind::Client,
+        (10 * MS, 50 * MS),
+        "SELECT",
+    );
+    d.attrs(
+        q,
+        &[("db.system", "postgresql"), ("server.address", "10.0.0.7")],
+    );
+    d.span(
+        u,
+        (20, 1, 0),
+        SpanKind::Server,
+        (20 * MS, 21 * MS),
+        "GET /other",
+    );
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert!(
+        found(&store, &b, BreakKind::PropagationBreak).is_empty(),
+        "{b:?}"
+    );
+    assert!(
+        found(&store, &b, BreakKind::UnmatchedClient).is_empty(),
+        "{b:?}"
+    );
+}
+
+#[test]
+fn unmatched_client_needs_a_traced_peer() {
+    let mut d = Data::new();
+    let o = d.process("order-svc", "o1");
+    d.process("user-svc", "u1");
+    let c = d.span(o, (10, 1, 0), SpanKind::Client, (0, MS), "GetUser");
+    d.attrs(c, &[("peer.service", "user-svc")]);
+    let c = d.span(o, (10, 2, 0), SpanKind::Client, (0, MS), "charge");
+    d.attrs(c, &[("peer.service", "stripe")]);
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::UnmatchedClient),
+        vec![((10, 1), None)]
+    );
+    assert!(message(&b, BreakKind::UnmatchedClient).starts_with("order-svc called user-svc"));
+}
+
+#[test]
+fn detached_root_names_the_tightest_parent_and_counts_candidates() {
+    let mut d = Data::new();
+    let o = d.process("order-svc", "o1");
+    d.span(
+        o,
+        (1, 1, 0),
+        SpanKind::Server,
+        (0, 100 * MS),
+        "POST /orders",
+    );
+    d.span(
+        o,
+        (1, 2, 1),
+        SpanKind::Internal,
+        (10 * MS, 40 * MS),
+        "validate",
+    );
+    d.span(
+        o,
+        (3, 1, 0),
+        SpanKind::Server,
+        (15 * MS, 200 * MS),
+        "GET /x",
+    );
+    // Ended before the root started: no candidate.
+    d.span(o, (4, 1, 0), SpanKind::Server, (0, 19 * MS), "GET /done");
+    d.span(
+        o,
+        (2, 1, 0),
+        SpanKind::Internal,
+        (20 * MS, 25 * MS),
+        "audit.Write",
+    );
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::DetachedRoot),
+        vec![((2, 1), Some((1, 2)))]
+    );
+    assert_eq!(
+        message(&b, BreakKind::DetachedRoot),
+        "order-svc started a new trace \"audit.Write\" inside \"validate\" (trace 00000000…): \
+         a goroutine started without the request context? (3 candidate parents)"
+    );
+}
+
+#[test]
+fn detached_root_edges_and_non_serving_processes() {
+    let mut d = Data::new();
+    let o = d.process("order-svc", "o1");
+    let o2 = d.process("order-svc", "o2");
+    let g = d.process("loadgen", "g1");
+    d.span(o, (1, 1, 0), SpanKind::Server, (0, 10 * MS), "POST /orders");
+    // Starts exactly at the end of the request: inside (no tolerance, end inclusive).
+    d.span(
+        o,
+        (2, 1, 0),
+        SpanKind::Producer,
+        (10 * MS, 11 * MS),
+        "publish",
+    );
+    // Starts 1 ns after the request ended (and after "publish", a PRODUCER, ended).
+    d.span(
+        o,
+        (3, 1, 0),
+        SpanKind::Client,
+        (11 * MS + 1, 12 * MS),
+        "refresh",
+    );
+    // Another instance of the service serves requests, but not at this time.
+    d.span(
+        o2,
+        (4, 1, 0),
+        SpanKind::Server,
+        (500 * MS, 600 * MS),
+        "GET /a",
+    );
+    d.span(o2, (5, 1, 0), SpanKind::Internal, (5 * MS, 6 * MS), "tick");
+    // A load generator starts roots inside its own long run: legitimate.
+    d.span(g, (6, 1, 0), SpanKind::Internal, (0, 1000 * MS), "run");
+    d.span(
+        g,
+        (7, 1, 0),
+        SpanKind::Client,
+        (10 * MS, 20 * MS),
+        "POST /orders",
+    );
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::DetachedRoot),
+        vec![((2, 1), Some((1, 1)))]
+    );
+    assert!(message(&b, BreakKind::DetachedRoot).ends_with("(1 candidate parent)"));
+}
+
+#[test]
+fn span_outlives_parent_in_one_process_only() {
+    let mut d = Data::new();
+    let o = d.process("order-svc", "o1");
+    d.span(o, (1, 1, 0), SpanKind::Server, (0, 10 * MS), "POST /orders");
+    d.span(
+        o,
+        (1, 2, 1),
+        SpanKind::Internal,
+        (5 * MS, 10 * MS + TOL + 1),
+        "send email",
+    );
+    d.span(
+        o,
+        (1, 3, 1),
+        SpanKind::Internal,
+        (5 * MS, 10 * MS + TOL),
+        "at the edge",
+    );
+    d.span(o, (1, 4, 1), SpanKind::Producer, (MS, 2 * MS), "publish");
+    d.span(
+        o,
+        (1, 5, 4),
+        SpanKind::Consumer,
+        (3 * MS, 50 * MS),
+        "consume",
+    );
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::SpanOutlivesParent),
+        vec![((1, 2), Some((1, 1)))]
+    );
+    assert!(found(&store, &b, BreakKind::ClockSkew).is_empty());
+    assert!(message(&b, BreakKind::SpanOutlivesParent).contains("ended 1.0 ms after its parent"));
+}
+
+#[test]
+fn clock_skew_across_processes() {
+    let mut d = Data::new();
+    let o = d.process("order-svc", "o1");
+    let u = d.process("user-svc", "u1");
+    let m = d.process("mailer", "m1");
+    d.span(o, (1, 1, 0), SpanKind::Client, (10 * MS, 20 * MS), "GET");
+    // Starts more than the tolerance before its parent.
+    d.span(
+        u,
+        (1, 2, 1),
+        SpanKind::Server,
+        (10 * MS - TOL - 1, 15 * MS),
+        "early",
+    );
+    // Exactly the tolerance before and after: fine.
+    d.span(
+        u,
+        (1, 3, 1),
+        SpanKind::Server,
+        (10 * MS - TOL, 20 * MS + TOL),
+        "edge",
+    );
+    // Ends more than the tolerance after its parent.
+    d.span(
+        u,
+        (1, 4, 1),
+        SpanKind::Server,
+        (11 * MS, 20 * MS + TOL + 1),
+        "late",
+    );
+    d.span(
+        o,
+        (1, 5, 0),
+        SpanKind::Producer,
+        (30 * MS, 31 * MS),
+        "publish",
+    );
+    // A consumer may end long after its producer; starting before it is still skew.
+    d.span(
+        m,
+        (1, 6, 5),
+        SpanKind::Consumer,
+        (40 * MS, 90 * MS),
+        "consume",
+    );
+    d.span(
+        m,
+        (1, 7, 5),
+        SpanKind::Consumer,
+        (28 * MS, 90 * MS),
+        "consume early",
+    );
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::ClockSkew),
+        vec![
+            ((1, 2), Some((1, 1))),
+            ((1, 4), Some((1, 1))),
+            ((1, 7), Some((1, 5)))
+        ]
+    );
+    assert!(found(&store, &b, BreakKind::SpanOutlivesParent).is_empty());
+    let early = b
+        .iter()
+        .find(|x| x.kind == BreakKind::ClockSkew)
+        .map(|x| &x.message);
+    assert_eq!(
+        early.map(String::as_str),
+        Some(
+            "\"early\" in user-svc starts 1.0 ms before its parent \"GET\" in order-svc: the \
+             two hosts' clocks probably disagree"
+        )
+    );
+}
+
+#[test]
+fn conversion_error_by_status_or_exception() {
+    let mut d = Data::new();
+    let o = d.process("api-gateway", "g1");
+    let k = d.span(
+        o,
+        (1, 1, 0),
+        SpanKind::Internal,
+        (0, MS),
+        "type.convert.[]byte.to.*dto.CreateOrderReq",
+    );
+    d.b.spans[k].status = StatusCode::Error;
+    d.b.spans[k].status_message = d.b.intern("unexpected EOF");
+    let k = d.span(o, (1, 2, 0), SpanKind::Internal, (0, MS), "toDomain");
+    d.attrs(
+        k,
+        &[("convert.from", "*pb.User"), ("convert.to", "*domain.User")],
+    );
+    let m = d.b.attr_mark();
+    d.b.push_str_attr("exception.message", "nil pointer");
+    let ev = Event {
+        time: T0,
+        name: d.b.intern("exception"),
+        attrs: d.b.attrs_since(m),
+    };
+    d.b.events.push(ev);
+    d.b.spans[k].events = tracetopo::model::ArenaRange { start: 0, len: 1 };
+    // Not conversions, or conversions that went fine.
+    let k = d.span(o, (1, 3, 0), SpanKind::Internal, (0, MS), "handler");
+    d.b.spans[k].status = StatusCode::Error;
+    d.span(
+        o,
+        (1, 4, 0),
+        SpanKind::Internal,
+        (0, MS),
+        "type.convert.a.to.b",
+    );
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::ConversionError),
+        vec![((1, 1), None), ((1, 2), None)]
+    );
+    let msgs: Vec<&str> = b
+        .iter()
+        .filter(|x| x.kind == BreakKind::ConversionError)
+        .map(|x| x.message.as_str())
+        .collect();
+    assert_eq!(
+        msgs,
+        [
+            "conversion []byte → *dto.CreateOrderReq failed in api-gateway: unexpected EOF",
+            "conversion *pb.User → *domain.User failed in api-gateway: nil pointer"
+        ]
+    );
+}
+
+#[test]
+fn invalid_and_duplicate_ids() {
+    let mut store = Store::new();
+    let input = store.add_input("a.json", "otlp-json");
+    let mut d = Data::new();
+    let o = d.process("order-svc", "o1");
+    d.span(o, (1, 1, 0), SpanKind::Server, (0, 10 * MS), "POST /orders");
+    let k = d.span(o, (1, 0, 1), SpanKind::Internal, (MS, 2 * MS), "zero id");
+    d.b.spans[k].flags = flags::BAD_SPAN_ID | flags::BAD_PARENT_ID;
+    store.add_batch(d.b, input);
+    // The same span again with another name: a differing copy.
+    let mut d = Data::new();
+    let o = d.process("order-svc", "o1");
+    d.span(
+        o,
+        (1, 1, 0),
+        SpanKind::Server,
+        (0, 10 * MS),
+        "POST /orders/v2",
+    );
+    store.add_batch(d.b, input);
+    store.build_index();
+    let b = breaks_of(&store);
+    assert_eq!(store.spans.len(), 3, "invalid and duplicate spans are kept");
+    assert_eq!(
+        found(&store, &b, BreakKind::InvalidId),
+        vec![((1, 0), None)]
+    );
+    assert_eq!(
+        message(&b, BreakKind::InvalidId),
+        "\"zero id\" in order-svc has an invalid span id and parent id (all zeros or wrong \
+         length); the span is kept"
+    );
+    let dups: Vec<&Break> = b
+        .iter()
+        .filter(|x| x.kind == BreakKind::DuplicateSpan)
+        .collect();
+    assert_eq!(dups.len(), 1);
+    let first = store.find_span(1, 1);
+    assert!(first.is_some());
+    assert_eq!(dups[0].related, first);
+    assert_ne!(Some(dups[0].span), first);
+    assert_eq!(store.str(store.span(dups[0].span).name), "POST /orders/v2");
+}
+
+/// 200 request traces: gateway SERVER → gateway CLIENT → order-svc SERVER → INTERNAL, one per
+/// second, with three kinds of faults injected at known traces.
+#[test]
+fn two_hundred_traces_give_the_expected_counts_in_order() {
+    const S: u64 = 1_000_000_000;
+    let mut d = Data::new();
+    let g = d.process("api-gateway", "g1");
+    let o = d.process("order-svc", "o1");
+    let (mut broken, mut orphans, mut outliving) = (0, 0, 0);
+    for k in 0..200u64 {
+        let t = u128::from(k) + 1;
+        let at = k * S;
+        d.span(
+            g,
+            (t, 1, 0),
+            SpanKind::Server,
+            (at, at + 100 * MS),
+            "POST /orders",
+        );
+        let c = d.span(
+            g,
+            (t, 2, 1),
+            SpanKind::Client,
+            (at + 10 * MS, at + 60 * MS),
+            "POST",
+        );
+        d.attrs(
+            c,
+            &[
+                ("server.address", "order-svc"),
+                ("url.full", &format!("http://order-svc/orders/{k}")),
+            ],
+        );
+        let server = if k % 10 == 3 {
+            broken += 1;
+            (t + 1000, 3, 0)
+        } else {
+            (t, 3, 2)
+        };
+        let s = d.span(
+            o,
+            server,
+            SpanKind::Server,
+            (at + 12 * MS, at + 58 * MS),
+            "POST",
+        );
+        d.attrs(s, &[("http.route", "/orders/{id}")]);
+        let end = if k % 20 == 5 {
+            outliving += 1;
+            at + 63 * MS
+        } else {
+            at + 30 * MS
+        };
+        d.span(
+            o,
+            (server.0, 4, 3),
+            SpanKind::Internal,
+            (at + 20 * MS, end),
+            "save",
+        );
+        if k % 25 == 7 {
+            orphans += 1;
+            d.span(
+                o,
+                (t, 5, 0xdead),
+                SpanKind::Internal,
+                (at + 70 * MS, at + 71 * MS),
+                "late",
+            );
+        }
+    }
+    assert_eq!((broken, orphans, outliving), (20, 8, 10));
+    let store = d.store();
+    let b = breaks_of(&store);
+    let count = |kind| b.iter().filter(|x| x.kind == kind).count();
+    assert_eq!(count(BreakKind::PropagationBreak), broken);
+    assert_eq!(count(BreakKind::OrphanSpan), orphans);
+    assert_eq!(count(BreakKind::SpanOutlivesParent), outliving);
+    assert_eq!(b.len(), broken + orphans + outliving, "{b:#?}");
+    for (ids, related) in found(&store, &b, BreakKind::PropagationBreak) {
+        assert_eq!(ids.1, 2);
+        assert_eq!(
+            related,
+            Some((ids.0 + 1000, 3)),
+            "stitched to its own server"
+        );
+    }
+    let keys: Vec<_> = b
+        .iter()
+        .map(|x| {
+            (
+                x.kind,
+                store.span(x.span).trace_id,
+                store.span(x.span).span_id,
+            )
+        })
+        .collect();
+    assert!(keys.is_sorted(), "breaks sorted by kind, trace id, span id");
+    assert_eq!(b, breaks_of(&store), "deterministic");
+}
+
+#[test]
+fn empty_store_has_no_breaks() {
+    let mut store = Store::new();
+    store.build_index();
+    assert!(breaks_of(&store).is_empty());
+}
