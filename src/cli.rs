@@ -111,8 +111,7 @@ pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
     let opts = Options {
         tolerance_ns: (args.tolerance_ms * 1e6).round() as u64,
     };
-    // The break detectors live in their own module; their findings are passed in here.
-    let analysis = Analysis::with_breaks(&store, &opts, Vec::new());
+    let analysis = Analysis::run(&store, &opts);
     let report = Report::build(&store, &analysis);
     let out = match args.format {
         OutputFormat::Json => match report.to_json() {

@@ -46,6 +46,12 @@ pub struct Analysis {
 }
 
 impl Analysis {
+    /// Finds the breaks of an indexed `store` and builds every graph around them.
+    pub fn run(store: &Store, opts: &Options) -> Self {
+        let breaks = breaks::find_breaks(store, opts);
+        Self::with_breaks(store, opts, breaks)
+    }
+
     /// Builds the graphs of an indexed `store` around `breaks` found by the break detectors
     /// (the service graph follows their `propagation_break` stitches).
     pub fn with_breaks(store: &Store, opts: &Options, breaks: Vec<Break>) -> Self {
