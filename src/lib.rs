@@ -6,3 +6,4 @@
 pub mod analysis;
 pub mod ingest;
 pub mod model;
+pub mod synth;
