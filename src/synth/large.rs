@@ -662,7 +662,6 @@ impl<'c> Gen<'c> {
         w.str_attr_parts("db.statement", &statement);
         w.str_attr("server.address", shard);
         w.int_attr("server.port", 5432);
-        w.int_attr("net.peer.port", 5432);
         self.end_common(w, node, user, false);
     }
 
@@ -706,7 +705,6 @@ impl<'c> Gen<'c> {
         w.str_attr_parts("url.full", &["http://", host, ":8080", before, num, after]);
         w.str_attr("server.address", host);
         w.int_attr("server.port", 8080);
-        w.str_attr("network.protocol.version", "1.1");
         w.int_attr("http.response.status_code", status);
         self.end_common(w, node, user, status >= 400);
     }
