@@ -673,7 +673,10 @@ fn large_generator_spans_look_like_go_services() {
     }
     assert!(spans.iter().all(|s| s.attrs.contains_key("user.id")));
     let per_span = stats.bytes as f64 / n;
-    println!("large: {per_span:.0} bytes and {:.1} attributes per span", attrs / n);
+    println!(
+        "large: {per_span:.0} bytes and {:.1} attributes per span",
+        attrs / n
+    );
     assert!(
         (400.0..900.0).contains(&per_span),
         "{per_span} bytes per span"

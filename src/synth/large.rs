@@ -270,7 +270,7 @@ impl<'c> Gen<'c> {
             .start_unix_nano
             .saturating_add(t.saturating_mul(self.cfg.trace_gap_ns))
             .saturating_add(self.rng.range(0, self.cfg.trace_gap_ns));
-        let end = start + self.rng.range(20 * MS, 400 * MS);
+        let end = start.saturating_add(self.rng.range(20 * MS, 400 * MS));
         let user = self.rng.range(1, 9_999_999);
         let mut ty = self.rng.range(0, TYPES.len() as u64 - 1) as usize;
 
@@ -291,7 +291,9 @@ impl<'c> Gen<'c> {
         let mut emitted = 1;
         while emitted < n {
             let remaining = n - emitted;
-            let k = self.rng.range(0, self.open.len() as u64 - 1) as usize;
+            let k = self
+                .rng
+                .range(0, (self.open.len() as u64).saturating_sub(1)) as usize;
             let Some(parent) = self.open.get(k).copied() else {
                 break;
             };
@@ -467,16 +469,16 @@ impl<'c> Gen<'c> {
             id: self.rng.span_id(),
             svc: parent.svc,
             start: ps,
-            end: pe.min(ps + 5 * MS),
+            end: pe.min(ps.saturating_add(5 * MS)),
             goroutine: self.child_goroutine(&parent, 500),
         };
-        let cs = producer.end + self.rng.range(MS / 5, 8 * MS);
+        let cs = producer.end.saturating_add(self.rng.range(MS / 5, 8 * MS));
         let cons = Node {
             trace: parent.trace,
             id: self.rng.span_id(),
             svc: consumer,
             start: cs,
-            end: cs + self.rng.range(MS, 40 * MS),
+            end: cs.saturating_add(self.rng.range(MS, 40 * MS)),
             goroutine: self.rng.range(30, 200_000) as i64,
         };
         let key = self.rng.range(100_000, 999_999);
@@ -564,7 +566,7 @@ impl<'c> Gen<'c> {
             id: self.rng.span_id(),
             svc: parent.svc,
             start: s,
-            end: parent.end + self.rng.range(5 * MS, 50 * MS),
+            end: parent.end.saturating_add(self.rng.range(5 * MS, 50 * MS)),
             goroutine: self.rng.range(30, 200_000) as i64,
         };
         self.stats.breaks += 1;
@@ -1110,6 +1112,43 @@ mod tests {
             String::from_utf8(b).unwrap(),
             format!("0 -42 {} {} 00ab {}", i64::MAX, i64::MIN, "f".repeat(32))
         );
+    }
+
+    #[test]
+    fn edge_configs_write_exactly_what_they_ask_for() {
+        for (traces, spans, services, start) in [
+            (0, 10, 40, 0),
+            (3, 0, 40, 0),
+            (3, 1, 1, 0),
+            (5, 7, 0, 0),
+            (5, 30, 2, 0),
+            (4, 25, 40, u64::MAX - 1),
+        ] {
+            let cfg = LargeConfig {
+                traces,
+                spans_per_trace: spans,
+                services,
+                breaks_per_mille: 500,
+                start_unix_nano: start,
+                ..LargeConfig::default()
+            };
+            let mut out = Vec::new();
+            let stats = write_jsonl(&mut out, &cfg, |_| {}).unwrap();
+            assert_eq!(stats.spans, traces * u64::from(spans), "{cfg:?}");
+            let text = String::from_utf8(out).unwrap();
+            assert_eq!(stats.lines, text.lines().count() as u64);
+            let mut written = 0;
+            for line in text.lines() {
+                let doc: serde_json::Value = serde_json::from_str(line).unwrap();
+                for scope in doc["resourceSpans"][0]["scopeSpans"].as_array().unwrap() {
+                    written += scope["spans"].as_array().unwrap().len() as u64;
+                }
+            }
+            assert_eq!(written, stats.spans);
+            if spans > 0 {
+                assert!(stats.traces >= traces);
+            }
+        }
     }
 
     #[test]
