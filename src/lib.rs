@@ -1,10 +1,12 @@
 //! tracetopo: how a request travelled through a set of services.
 //!
 //! Data flows one way: `ingest` (readers) → `model` (the compact store) → `analysis`
-//! (graphs and breaks) → `report` (what the CLI prints).
+//! (graphs and breaks) → `report` (what the CLI prints). `synth` writes the sample traces
+//! and the large dumps the benchmarks load.
 
 pub mod analysis;
 pub mod cli;
 pub mod ingest;
 pub mod model;
 pub mod report;
+pub mod synth;

@@ -1,0 +1,11 @@
+//! Synthetic traces: the reviewed sample files in `sample-traces/` and a fast generator of
+//! large OTLP/JSON-lines dumps for load tests. Deterministic: same input, same bytes.
+
+mod json;
+pub mod large;
+mod rng;
+pub mod samples;
+mod spans;
+
+pub use large::{LargeConfig, Stats, write_jsonl};
+pub use samples::write_samples;

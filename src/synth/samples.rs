@@ -1,0 +1,1374 @@
+//! The hand-built sample traces in `sample-traces/`: healthy checkout traces, one trace (or
+//! pair) per SPEC §5 break kind, the healthy traces again as Collector-style JSON lines, and a
+//! README describing every trace. All of it is generated here so the files stay reproducible.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::spans::{GoroutineKey, Proc, SpanRec, TraceBuilder, jsonl, request_json};
+use crate::model::SpanKind::{Client, Consumer, Internal, Producer, Server};
+use crate::model::ids::{span_hex, trace_hex};
+
+const GW: GoroutineKey = GoroutineKey::GoroutineId;
+
+const LOADGEN: Proc = Proc {
+    service: "loadgen",
+    instance: "loadgen-5f8c9",
+    host: "bench-01",
+    pid: 40120,
+    goroutine_key: GW,
+};
+const GATEWAY: Proc = Proc {
+    service: "api-gateway",
+    instance: "api-gateway-7d9f8b6c5-x2kqp",
+    host: "node-a3",
+    pid: 1,
+    goroutine_key: GW,
+};
+const ORDER: Proc = Proc {
+    service: "order-svc",
+    instance: "order-svc-6b7c9d5f4-4mzq1",
+    host: "node-b1",
+    pid: 1,
+    goroutine_key: GW,
+};
+const USER: Proc = Proc {
+    service: "user-svc",
+    instance: "user-svc-58d6f7c9b-q8w2r",
+    host: "node-b2",
+    pid: 1,
+    goroutine_key: GoroutineKey::GoGoroutineId,
+};
+const PAYMENT: Proc = Proc {
+    service: "payment-svc",
+    instance: "payment-svc-7f5b8c6d9-h3n6t",
+    host: "node-a1",
+    pid: 1,
+    goroutine_key: GW,
+};
+const INVENTORY: Proc = Proc {
+    service: "inventory-consumer",
+    instance: "inventory-consumer-0",
+    host: "node-c2",
+    pid: 1,
+    goroutine_key: GW,
+};
+const AUDIT: Proc = Proc {
+    service: "audit-svc",
+    instance: "audit-svc-6c8d7b9f5-p1k7v",
+    host: "node-c1",
+    pid: 1,
+    goroutine_key: GoroutineKey::ThreadIdText,
+};
+const NOTIFY: Proc = Proc {
+    service: "通知服务",
+    instance: "notify-svc-5d4c3b2a1-z9y8x",
+    host: "node-c3",
+    pid: 1,
+    goroutine_key: GW,
+};
+
+/// 2025-06-12T02:00:00Z. Healthy traces start 1.5 s apart from here; the broken scenarios
+/// start an hour later, also 1.5 s apart, so no two scenarios overlap in time by accident.
+const HEALTHY_BASE: u64 = 1_749_693_600_000_000_000;
+const BROKEN_BASE: u64 = HEALTHY_BASE + 3_600_000_000_000;
+const WINDOW: u64 = 1_500_000_000;
+
+/// The Collector batches the live file is cut into (spans per line, at most).
+const LIVE_BATCH: usize = 6;
+
+/// What the README says about one scenario.
+struct Story {
+    title: &'static str,
+    traces: Vec<u128>,
+    text: &'static str,
+    shows: Option<Shows>,
+}
+
+/// The break a scenario is built to produce, on which span.
+struct Shows {
+    kind: &'static str,
+    span: u64,
+    span_name: String,
+    related: Option<(u128, u64, String)>,
+}
+
+struct Scenario {
+    spans: Vec<SpanRec>,
+    story: Story,
+}
+
+fn loadgen<'t>(
+    t: &'t mut TraceBuilder,
+    method: &str,
+    path: &str,
+    us: (u64, u64),
+    status: i64,
+) -> &'t mut SpanRec {
+    t.span(0, LOADGEN, Client, method, us)
+        .s("http.request.method", method)
+        .s("server.address", "api-gateway")
+        .i("server.port", 8080)
+        .s("url.full", format!("http://api-gateway:8080{path}"))
+        .i("http.response.status_code", status)
+        .g(17)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn http_server<'t>(
+    t: &'t mut TraceBuilder,
+    parent: u64,
+    p: Proc,
+    method: &str,
+    route: &str,
+    path: &str,
+    status: i64,
+    us: (u64, u64),
+    g: i64,
+) -> &'t mut SpanRec {
+    t.span(parent, p, Server, &format!("{method} {route}"), us)
+        .s("http.request.method", method)
+        .s("http.route", route)
+        .s("url.path", path)
+        .s("url.scheme", "http")
+        .i("http.response.status_code", status)
+        .g(g)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn http_client<'t>(
+    t: &'t mut TraceBuilder,
+    parent: u64,
+    p: Proc,
+    method: &str,
+    host: &str,
+    path: &str,
+    status: i64,
+    us: (u64, u64),
+    g: i64,
+) -> &'t mut SpanRec {
+    t.span(parent, p, Client, method, us)
+        .s("http.request.method", method)
+        .s("server.address", host)
+        .i("server.port", 8080)
+        .s("url.full", format!("http://{host}:8080{path}"))
+        .i("http.response.status_code", status)
+        .g(g)
+}
+
+/// `full` is `package.Service/Method`.
+fn grpc<'t>(
+    t: &'t mut TraceBuilder,
+    parent: u64,
+    p: Proc,
+    kind: crate::model::SpanKind,
+    full: &str,
+    us: (u64, u64),
+    g: i64,
+) -> &'t mut SpanRec {
+    let (service, method) = full.split_once('/').unwrap_or((full, ""));
+    let span = t
+        .span(parent, p, kind, full, us)
+        .s("rpc.system", "grpc")
+        .s("rpc.service", service)
+        .s("rpc.method", method)
+        .i("rpc.grpc.status_code", 0);
+    if kind == Client {
+        // The callee's DNS name is its service name, as in Kubernetes.
+        let host = if service.starts_with("order.") {
+            "order-svc"
+        } else {
+            "user-svc"
+        };
+        span.s("server.address", host).i("server.port", 9090);
+    }
+    span.g(g)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn db<'t>(
+    t: &'t mut TraceBuilder,
+    parent: u64,
+    p: Proc,
+    op: &str,
+    table: &str,
+    statement: &str,
+    us: (u64, u64),
+    g: i64,
+) -> &'t mut SpanRec {
+    t.span(parent, p, Client, &format!("{op} acme.{table}"), us)
+        .s("db.system", "postgresql")
+        .s("db.namespace", "acme")
+        .s("db.operation.name", op)
+        .s("db.collection.name", table)
+        .s("db.statement", statement)
+        .s("server.address", "pg-main.acme.internal")
+        .i("server.port", 5432)
+        .g(g)
+}
+
+/// A conversion step named `type.convert.<from>.to.<to>`.
+fn convert<'t>(
+    t: &'t mut TraceBuilder,
+    parent: u64,
+    p: Proc,
+    from: &str,
+    to: &str,
+    us: (u64, u64),
+    g: i64,
+) -> &'t mut SpanRec {
+    t.span(
+        parent,
+        p,
+        Internal,
+        &format!("type.convert.{from}.to.{to}"),
+        us,
+    )
+    .s(
+        "code.namespace",
+        format!("github.com/acme/shop/{}/convert", p.service),
+    )
+    .g(g)
+}
+
+/// A conversion step that says what it converts in `convert.from`/`convert.to`.
+#[allow(clippy::too_many_arguments)]
+fn mapper<'t>(
+    t: &'t mut TraceBuilder,
+    parent: u64,
+    p: Proc,
+    name: &str,
+    from: &str,
+    to: &str,
+    us: (u64, u64),
+    g: i64,
+) -> &'t mut SpanRec {
+    t.span(parent, p, Internal, name, us)
+        .s("convert.from", from)
+        .s("convert.to", to)
+        .g(g)
+}
+
+fn internal<'t>(
+    t: &'t mut TraceBuilder,
+    parent: u64,
+    p: Proc,
+    name: &str,
+    us: (u64, u64),
+    g: i64,
+) -> &'t mut SpanRec {
+    t.span(parent, p, Internal, name, us).g(g)
+}
+
+fn base(first: u64, k: u64) -> u64 {
+    first + k * WINDOW
+}
+
+/// POST /orders through gateway, order, payment, postgres and Kafka to the inventory consumer.
+fn healthy_checkout(k: u64) -> Scenario {
+    let mut t = TraceBuilder::new(
+        0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736,
+        base(HEALTHY_BASE, k),
+    );
+    let lg = loadgen(&mut t, "POST", "/orders", (0, 182_000), 201).id;
+    let gw = http_server(
+        &mut t,
+        lg,
+        GATEWAY,
+        "POST",
+        "/orders",
+        "/orders",
+        201,
+        (400, 181_500),
+        1041,
+    )
+    .s("user.id", "u-20481")
+    .id;
+    convert(
+        &mut t,
+        gw,
+        GATEWAY,
+        "[]byte",
+        "*dto.CreateOrderReq",
+        (600, 1_100),
+        1041,
+    );
+    convert(
+        &mut t,
+        gw,
+        GATEWAY,
+        "*dto.CreateOrderReq",
+        "*orderpb.CreateOrderRequest",
+        (1_200, 1_450),
+        1041,
+    );
+    let gc = grpc(
+        &mut t,
+        gw,
+        GATEWAY,
+        Client,
+        "order.OrderService/CreateOrder",
+        (1_600, 178_900),
+        1041,
+    )
+    .id;
+    let os = grpc(
+        &mut t,
+        gc,
+        ORDER,
+        Server,
+        "order.OrderService/CreateOrder",
+        (2_100, 178_300),
+        233,
+    )
+    .id;
+    convert(
+        &mut t,
+        os,
+        ORDER,
+        "*orderpb.CreateOrderRequest",
+        "*domain.Order",
+        (2_300, 2_900),
+        233,
+    );
+    let pc = http_client(
+        &mut t,
+        os,
+        ORDER,
+        "POST",
+        "payment-svc",
+        "/v1/payments",
+        200,
+        (3_200, 96_800),
+        233,
+    )
+    .id;
+    let ps = http_server(
+        &mut t,
+        pc,
+        PAYMENT,
+        "POST",
+        "/v1/payments",
+        "/v1/payments",
+        200,
+        (3_900, 96_100),
+        512,
+    )
+    .id;
+    mapper(
+        &mut t,
+        ps,
+        PAYMENT,
+        "mapper.ToCharge",
+        "*dto.PaymentReq",
+        "*stripe.ChargeParams",
+        (4_200, 4_700),
+        512,
+    );
+    internal(&mut t, ps, PAYMENT, "payment.Charge", (4_900, 95_600), 519)
+        .i("payment.amount_cents", 12_900)
+        .b("payment.captured", true);
+    mapper(
+        &mut t,
+        os,
+        ORDER,
+        "orderRepo.toRow",
+        "*domain.Order",
+        "*model.OrderRow",
+        (97_200, 97_500),
+        233,
+    );
+    db(
+        &mut t,
+        os,
+        ORDER,
+        "INSERT",
+        "orders",
+        "INSERT INTO orders (id, user_id, amount_cents, status) VALUES ($1, $2, $3, $4)",
+        (97_800, 121_400),
+        233,
+    );
+    let pr = t
+        .span(os, ORDER, Producer, "orders publish", (122_000, 125_600))
+        .s("messaging.system", "kafka")
+        .s("messaging.destination.name", "orders")
+        .s("messaging.operation.type", "publish")
+        .s("messaging.kafka.message.key", "900117")
+        .s("server.address", "kafka-0.kafka.acme.internal")
+        .g(247)
+        .id;
+    let co = t
+        .span(
+            pr,
+            INVENTORY,
+            Consumer,
+            "orders process",
+            (131_000, 163_000),
+        )
+        .s("messaging.system", "kafka")
+        .s("messaging.destination.name", "orders")
+        .s("messaging.operation.type", "process")
+        .s("messaging.consumer.group.name", "inventory")
+        .i("messaging.kafka.offset", 88_412)
+        .g(58)
+        .id;
+    let rs = internal(
+        &mut t,
+        co,
+        INVENTORY,
+        "inventory.Reserve",
+        (131_400, 162_500),
+        58,
+    )
+    .id;
+    db(
+        &mut t,
+        rs,
+        INVENTORY,
+        "UPDATE",
+        "stock",
+        "UPDATE stock SET reserved = reserved + $1 WHERE sku = $2",
+        (132_000, 160_900),
+        58,
+    );
+    Scenario {
+        spans: t.spans,
+        story: Story {
+            title: "POST /orders: a whole checkout",
+            traces: vec![t.trace],
+            text: "loadgen posts an order. api-gateway converts the body `[]byte` → `*dto.CreateOrderReq` → \
+                   `*orderpb.CreateOrderRequest` and calls order-svc over gRPC, which converts it on to \
+                   `*domain.Order` (a conversion chain across two services), charges payment-svc over HTTP \
+                   (payment-svc runs the charge on its own goroutine 519), maps the order to a row \
+                   (`convert.from`/`convert.to` attributes), inserts it into postgres and publishes to the Kafka \
+                   topic `orders` from a new goroutine (247). inventory-consumer consumes the message 5.4 ms after \
+                   the producer span ended, in the same trace, and updates the stock table.",
+            shows: None,
+        },
+    }
+}
+
+/// GET /users/{id} with a fan-out to user-svc and the Chinese-named notification service.
+fn healthy_user(k: u64) -> Scenario {
+    let mut t = TraceBuilder::new(
+        0x0af7_6519_16cd_43dd_8448_eb21_1c80_319c,
+        base(HEALTHY_BASE, k),
+    );
+    let lg = loadgen(&mut t, "GET", "/users/20481", (0, 64_000), 200).id;
+    let gw = http_server(
+        &mut t,
+        lg,
+        GATEWAY,
+        "GET",
+        "/users/{id}",
+        "/users/20481",
+        200,
+        (300, 63_600),
+        1102,
+    )
+    .s("user.id", "u-20481")
+    .id;
+    let gu = grpc(
+        &mut t,
+        gw,
+        GATEWAY,
+        Client,
+        "user.UserService/GetUser",
+        (700, 41_800),
+        1107,
+    )
+    .id;
+    let us = grpc(
+        &mut t,
+        gu,
+        USER,
+        Server,
+        "user.UserService/GetUser",
+        (1_200, 41_200),
+        88,
+    )
+    .id;
+    let q = internal(&mut t, us, USER, "查询用户", (1_400, 38_900), 88)
+        .s("user.id", "u-20481")
+        .id;
+    db(
+        &mut t,
+        q,
+        USER,
+        "SELECT",
+        "users",
+        "SELECT id, name, email, created_at FROM users WHERE id = $1",
+        (1_700, 37_800),
+        88,
+    );
+    mapper(
+        &mut t,
+        us,
+        USER,
+        "mapper.ToProto",
+        "*ent.User",
+        "*userpb.User",
+        (39_100, 39_600),
+        88,
+    );
+    let gn = http_client(
+        &mut t,
+        gw,
+        GATEWAY,
+        "POST",
+        "notify-svc",
+        "/api/v1/notify",
+        202,
+        (800, 22_400),
+        1108,
+    )
+    .s("peer.service", "通知服务")
+    .id;
+    let ns = http_server(
+        &mut t,
+        gn,
+        NOTIFY,
+        "POST",
+        "/api/v1/notify",
+        "/api/v1/notify",
+        202,
+        (1_300, 21_900),
+        77,
+    )
+    .id;
+    internal(&mut t, ns, NOTIFY, "发送通知", (1_600, 21_500), 77).s("notify.channel", "短信");
+    convert(
+        &mut t,
+        gw,
+        GATEWAY,
+        "*userpb.User",
+        "*dto.UserResp",
+        (42_000, 42_400),
+        1102,
+    );
+    Scenario {
+        spans: t.spans,
+        story: Story {
+            title: "GET /users/{id}: fan-out, Chinese names",
+            traces: vec![t.trace],
+            text: "api-gateway fans out on two errgroup goroutines (1107, 1108; the handler runs on 1102): a gRPC \
+                   call to user-svc, whose spans carry `go.goroutine.id` instead of `goroutine.id` and include \
+                   `查询用户` (query user) around a postgres SELECT and a `convert.from`/`convert.to` mapper \
+                   `*ent.User` → `*userpb.User`, and an HTTP call to the service `通知服务` (notification service, \
+                   `peer.service` set) whose `发送通知` (send notification) span uses channel `短信` (SMS). The \
+                   gateway then converts `*userpb.User` → `*dto.UserResp`, continuing user-svc's chain.",
+            shows: None,
+        },
+    }
+}
+
+/// GET /orders/{id}: a read with an audit call whose spans use `thread.id`.
+fn healthy_order_read(k: u64) -> Scenario {
+    let mut t = TraceBuilder::new(
+        0x5b8e_fff7_9803_8103_d269_b633_813f_c60c,
+        base(HEALTHY_BASE, k),
+    );
+    let lg = loadgen(&mut t, "GET", "/orders/900117", (0, 48_000), 200).id;
+    let gw = http_server(
+        &mut t,
+        lg,
+        GATEWAY,
+        "GET",
+        "/orders/{id}",
+        "/orders/900117",
+        200,
+        (250, 47_700),
+        1163,
+    )
+    .id;
+    let gc = grpc(
+        &mut t,
+        gw,
+        GATEWAY,
+        Client,
+        "order.OrderService/GetOrder",
+        (500, 45_900),
+        1163,
+    )
+    .id;
+    let os = grpc(
+        &mut t,
+        gc,
+        ORDER,
+        Server,
+        "order.OrderService/GetOrder",
+        (900, 45_400),
+        301,
+    )
+    .id;
+    db(
+        &mut t,
+        os,
+        ORDER,
+        "SELECT",
+        "orders",
+        "SELECT id, user_id, amount_cents, status FROM orders WHERE id = $1",
+        (1_100, 18_700),
+        301,
+    );
+    convert(
+        &mut t,
+        os,
+        ORDER,
+        "*model.OrderRow",
+        "*orderpb.Order",
+        (18_900, 19_300),
+        301,
+    );
+    let ac = http_client(
+        &mut t,
+        os,
+        ORDER,
+        "POST",
+        "audit-svc",
+        "/v1/audit",
+        204,
+        (19_600, 44_800),
+        309,
+    )
+    .id;
+    let au = http_server(
+        &mut t,
+        ac,
+        AUDIT,
+        "POST",
+        "/v1/audit",
+        "/v1/audit",
+        204,
+        (20_100, 44_300),
+        14,
+    )
+    .id;
+    internal(&mut t, au, AUDIT, "auditlog.Append", (20_400, 43_900), 14);
+    convert(
+        &mut t,
+        gw,
+        GATEWAY,
+        "*orderpb.Order",
+        "*dto.OrderResp",
+        (46_100, 46_500),
+        1163,
+    );
+    Scenario {
+        spans: t.spans,
+        story: Story {
+            title: "GET /orders/{id}: read with an audit call",
+            traces: vec![t.trace],
+            text: "order-svc reads the order from postgres, converts `*model.OrderRow` → `*orderpb.Order` and \
+                   records an audit entry with audit-svc from a goroutine it waits for (309; the handler runs on \
+                   301). audit-svc's spans carry `thread.id` as a string. The gateway converts \
+                   `*orderpb.Order` → `*dto.OrderResp` (a chain from order-svc to api-gateway).",
+            shows: None,
+        },
+    }
+}
+
+fn shows(kind: &'static str, span: &SpanRec) -> Option<Shows> {
+    Some(Shows {
+        kind,
+        span: span.id,
+        span_name: span.name.clone(),
+        related: None,
+    })
+}
+
+/// The user-svc SELECT whose parent span never reached the collector.
+fn broken_orphan(k: u64) -> Scenario {
+    let mut t = TraceBuilder::new(
+        0x6e0f_1a2b_3c4d_4e5f_8a9b_0c1d_2e3f_4a51,
+        base(BROKEN_BASE, k),
+    );
+    let lg = loadgen(&mut t, "GET", "/users/7", (0, 52_000), 200).id;
+    let gw = http_server(
+        &mut t,
+        lg,
+        GATEWAY,
+        "GET",
+        "/users/{id}",
+        "/users/7",
+        200,
+        (300, 51_700),
+        1201,
+    )
+    .id;
+    let gu = grpc(
+        &mut t,
+        gw,
+        GATEWAY,
+        Client,
+        "user.UserService/GetUser",
+        (600, 50_900),
+        1201,
+    )
+    .id;
+    let us = grpc(
+        &mut t,
+        gu,
+        USER,
+        Server,
+        "user.UserService/GetUser",
+        (1_000, 50_300),
+        91,
+    )
+    .id;
+    let lost = internal(&mut t, us, USER, "userRepo.FindByID", (1_200, 49_800), 91).id;
+    let sel = db(
+        &mut t,
+        lost,
+        USER,
+        "SELECT",
+        "users",
+        "SELECT id, name, email FROM users WHERE id = $1",
+        (1_500, 49_000),
+        91,
+    )
+    .id;
+    t.spans.retain(|s| s.id != lost);
+    let shown = t.get(sel).and_then(|s| shows("orphan_span", s));
+    Scenario {
+        spans: t.spans,
+        story: Story {
+            title: "orphan_span: a parent that never arrived",
+            traces: vec![t.trace],
+            text: "user-svc's `userRepo.FindByID` span was lost on the way (its batch was dropped), so the postgres \
+                   `SELECT acme.users` under it names a parent that is not in the file.",
+            shows: shown,
+        },
+    }
+}
+
+/// The gateway calls payment-svc without injecting the context; payment-svc starts a new trace.
+fn broken_propagation(k: u64) -> Scenario {
+    let at = base(BROKEN_BASE, k);
+    let mut a = TraceBuilder::new(0xa7d2_c41e_9b3f_4e08_b5c6_d7e8_f9a0_b1c2, at);
+    let lg = loadgen(&mut a, "POST", "/orders/900231/pay", (0, 90_000), 200).id;
+    let gw = http_server(
+        &mut a,
+        lg,
+        GATEWAY,
+        "POST",
+        "/orders/{id}/pay",
+        "/orders/900231/pay",
+        200,
+        (300, 89_600),
+        1230,
+    )
+    .id;
+    let gp = http_client(
+        &mut a,
+        gw,
+        GATEWAY,
+        "POST",
+        "payment-svc",
+        "/v1/payments",
+        200,
+        (700, 88_900),
+        1230,
+    )
+    .id;
+    let mut b = TraceBuilder::new(0x3f9e_8d7c_6b5a_4938_2716_0594_8372_6150, at);
+    let ps = http_server(
+        &mut b,
+        0,
+        PAYMENT,
+        "POST",
+        "/v1/payments",
+        "/v1/payments",
+        200,
+        (1_300, 88_200),
+        530,
+    )
+    .id;
+    convert(
+        &mut b,
+        ps,
+        PAYMENT,
+        "[]byte",
+        "*paymentpb.ChargeRequest",
+        (1_500, 1_900),
+        530,
+    );
+    internal(&mut b, ps, PAYMENT, "payment.Charge", (2_100, 87_700), 530)
+        .i("payment.amount_cents", 4_500);
+    let mut shown = a.get(gp).and_then(|s| shows("propagation_break", s));
+    if let (Some(sh), Some(root)) = (shown.as_mut(), b.get(ps)) {
+        sh.related = Some((b.trace, root.id, root.name.clone()));
+    }
+    let mut spans = a.spans;
+    spans.extend(b.spans);
+    Scenario {
+        spans,
+        story: Story {
+            title: "propagation_break: payment-svc starts its own trace",
+            traces: vec![a.trace, b.trace],
+            text: "api-gateway's HTTP client call `POST http://payment-svc:8080/v1/payments` went out without a \
+                   `traceparent` header (a plain `http.Client` instead of the otelhttp transport), so it has no \
+                   server child; payment-svc's `POST /v1/payments` is the SERVER root of a second trace that \
+                   starts 0.6 ms into the client span, on the same path.",
+            shows: shown,
+        },
+    }
+}
+
+/// order-svc writes an audit record from a goroutine started with `context.Background()`.
+fn broken_detached(k: u64) -> Scenario {
+    let at = base(BROKEN_BASE, k);
+    let mut a = TraceBuilder::new(0xc0a8_016e_5d4c_4b3a_9f8e_7d6c_5b4a_3921, at);
+    let lg = loadgen(&mut a, "POST", "/orders", (0, 120_000), 201).id;
+    let gw = http_server(
+        &mut a,
+        lg,
+        GATEWAY,
+        "POST",
+        "/orders",
+        "/orders",
+        201,
+        (300, 119_600),
+        1250,
+    )
+    .id;
+    let gc = grpc(
+        &mut a,
+        gw,
+        GATEWAY,
+        Client,
+        "order.OrderService/CreateOrder",
+        (600, 118_800),
+        1250,
+    )
+    .id;
+    let os = grpc(
+        &mut a,
+        gc,
+        ORDER,
+        Server,
+        "order.OrderService/CreateOrder",
+        (1_000, 118_200),
+        260,
+    )
+    .id;
+    db(
+        &mut a,
+        os,
+        ORDER,
+        "INSERT",
+        "orders",
+        "INSERT INTO orders (id, user_id, amount_cents, status) VALUES ($1, $2, $3, $4)",
+        (1_400, 30_500),
+        260,
+    );
+    let mut b = TraceBuilder::new(0x91d3_5e7a_0c2b_4f6e_8d1a_3c5e_7f9b_2d40, at);
+    let aw = internal(&mut b, 0, ORDER, "audit.Write", (31_000, 58_000), 268).id;
+    let ac = http_client(
+        &mut b,
+        aw,
+        ORDER,
+        "POST",
+        "audit-svc",
+        "/v1/audit",
+        204,
+        (31_300, 57_600),
+        268,
+    )
+    .id;
+    http_server(
+        &mut b,
+        ac,
+        AUDIT,
+        "POST",
+        "/v1/audit",
+        "/v1/audit",
+        204,
+        (31_800, 57_100),
+        21,
+    );
+    let mut shown = b.get(aw).and_then(|s| shows("detached_root", s));
+    if let (Some(sh), Some(p)) = (shown.as_mut(), a.get(os)) {
+        sh.related = Some((a.trace, p.id, p.name.clone()));
+    }
+    let mut spans = a.spans;
+    spans.extend(b.spans);
+    Scenario {
+        spans,
+        story: Story {
+            title: "detached_root: a goroutine with context.Background()",
+            traces: vec![a.trace, b.trace],
+            text: "While order-svc serves `CreateOrder` (after its INSERT finished), it starts `go audit.Write(context.Background(), …)` \
+                   on goroutine 268: the INTERNAL root `audit.Write` of a second trace, in the same process, \
+                   30 ms into the SERVER span. Its call to audit-svc is traced properly inside that second trace. \
+                   The only span of order-svc's process in the first trace that contains the root's start is \
+                   the SERVER span, so that is the one candidate.",
+            shows: shown,
+        },
+    }
+}
+
+/// A goroutine nobody waited for: order-svc's child ends 50 ms after its SERVER span.
+fn broken_outlives(k: u64) -> Scenario {
+    let mut t = TraceBuilder::new(
+        0x5d2c_7e9a_1b3f_4c6d_8e0a_2b4c_6d8e_0f13,
+        base(BROKEN_BASE, k),
+    );
+    let lg = loadgen(&mut t, "POST", "/orders", (0, 80_000), 201).id;
+    let gw = http_server(
+        &mut t,
+        lg,
+        GATEWAY,
+        "POST",
+        "/orders",
+        "/orders",
+        201,
+        (300, 79_600),
+        1270,
+    )
+    .id;
+    let gc = grpc(
+        &mut t,
+        gw,
+        GATEWAY,
+        Client,
+        "order.OrderService/CreateOrder",
+        (600, 78_800),
+        1270,
+    )
+    .id;
+    let os = grpc(
+        &mut t,
+        gc,
+        ORDER,
+        Server,
+        "order.OrderService/CreateOrder",
+        (1_000, 78_200),
+        275,
+    )
+    .id;
+    let nw = internal(
+        &mut t,
+        os,
+        ORDER,
+        "order.notifyWarehouse",
+        (2_000, 128_200),
+        281,
+    )
+    .id;
+    let shown = t.get(nw).and_then(|s| shows("span_outlives_parent", s));
+    Scenario {
+        spans: t.spans,
+        story: Story {
+            title: "span_outlives_parent: fire-and-forget goroutine",
+            traces: vec![t.trace],
+            text: "`CreateOrder` starts `order.notifyWarehouse` on goroutine 281 with the request's context and \
+                   returns without waiting; the child ends 50 ms after its SERVER parent ended, in the same \
+                   process.",
+            shows: shown,
+        },
+    }
+}
+
+/// The gateway cannot decode the request body.
+fn broken_conversion(k: u64) -> Scenario {
+    let mut t = TraceBuilder::new(
+        0x9c8b_7a6f_5e4d_4c3b_2a19_087f_6e5d_4c3b,
+        base(BROKEN_BASE, k),
+    );
+    let lg = loadgen(&mut t, "POST", "/orders", (0, 9_000), 400)
+        .fail("400 Bad Request")
+        .id;
+    let gw = http_server(
+        &mut t,
+        lg,
+        GATEWAY,
+        "POST",
+        "/orders",
+        "/orders",
+        400,
+        (300, 8_600),
+        1290,
+    )
+    .id;
+    let message = "json: cannot unmarshal string into Go struct field CreateOrderReq.amount_cents of type int64";
+    let cv = convert(
+        &mut t,
+        gw,
+        GATEWAY,
+        "[]byte",
+        "*dto.CreateOrderReq",
+        (500, 1_300),
+        1290,
+    )
+    .fail(message)
+    .exception("*json.UnmarshalTypeError", message)
+    .id;
+    let shown = t.get(cv).and_then(|s| shows("conversion_error", s));
+    Scenario {
+        spans: t.spans,
+        story: Story {
+            title: "conversion_error: the body does not decode",
+            traces: vec![t.trace],
+            text: "The request body has `amount_cents` as a string; the gateway's conversion step \
+                   `[]byte` → `*dto.CreateOrderReq` fails with status ERROR and an `exception` event, and the \
+                   gateway answers 400.",
+            shows: shown,
+        },
+    }
+}
+
+/// user-svc's clock runs 30 ms behind the gateway's.
+fn broken_skew(k: u64) -> Scenario {
+    let mut t = TraceBuilder::new(
+        0x2b7e_1516_28ae_d2a6_abf7_1588_09cf_4f3c,
+        base(BROKEN_BASE, k),
+    );
+    let lg = loadgen(&mut t, "GET", "/users/42", (0, 100_000), 200).id;
+    let gw = http_server(
+        &mut t,
+        lg,
+        GATEWAY,
+        "GET",
+        "/users/{id}",
+        "/users/42",
+        200,
+        (400, 99_500),
+        1310,
+    )
+    .id;
+    let gu = grpc(
+        &mut t,
+        gw,
+        GATEWAY,
+        Client,
+        "user.UserService/GetUser",
+        (40_000, 70_000),
+        1310,
+    )
+    .id;
+    let us = grpc(
+        &mut t,
+        gu,
+        USER,
+        Server,
+        "user.UserService/GetUser",
+        (10_000, 38_000),
+        95,
+    )
+    .id;
+    db(
+        &mut t,
+        us,
+        USER,
+        "SELECT",
+        "users",
+        "SELECT id, name, email FROM users WHERE id = $1",
+        (15_000, 30_000),
+        95,
+    );
+    let shown = t.get(us).and_then(|s| shows("clock_skew", s));
+    Scenario {
+        spans: t.spans,
+        story: Story {
+            title: "clock_skew: user-svc's clock is behind",
+            traces: vec![t.trace],
+            text: "The node running user-svc has a clock 30 ms behind: its SERVER span starts 30 ms before the \
+                   gateway's gRPC client span that called it (and ends well inside it). Spans inside user-svc \
+                   are consistent with each other.",
+            shows: shown,
+        },
+    }
+}
+
+/// order-svc emits a span whose id is all zeros.
+fn broken_invalid_id(k: u64) -> Scenario {
+    let mut t = TraceBuilder::new(
+        0xe3b0_c442_98fc_4c14_9afb_f4c8_996f_b924,
+        base(BROKEN_BASE, k),
+    );
+    let lg = loadgen(&mut t, "POST", "/orders", (0, 60_000), 201).id;
+    let gw = http_server(
+        &mut t,
+        lg,
+        GATEWAY,
+        "POST",
+        "/orders",
+        "/orders",
+        201,
+        (300, 59_600),
+        1330,
+    )
+    .id;
+    let gc = grpc(
+        &mut t,
+        gw,
+        GATEWAY,
+        Client,
+        "order.OrderService/CreateOrder",
+        (600, 58_800),
+        1330,
+    )
+    .id;
+    let os = grpc(
+        &mut t,
+        gc,
+        ORDER,
+        Server,
+        "order.OrderService/CreateOrder",
+        (1_000, 58_200),
+        290,
+    )
+    .id;
+    let v = internal(&mut t, os, ORDER, "order.validate", (1_200, 2_000), 290);
+    v.id = 0;
+    let shown = shows("invalid_id", v);
+    Scenario {
+        spans: t.spans,
+        story: Story {
+            title: "invalid_id: an all-zero span id",
+            traces: vec![t.trace],
+            text: "A hand-rolled span in order-svc (`order.validate`, a leaf) was exported with span id \
+                   `0000000000000000`. It must still be loaded and shown.",
+            shows: shown,
+        },
+    }
+}
+
+/// Two different spans in one trace with the same span id.
+fn broken_duplicate(k: u64) -> Scenario {
+    let mut t = TraceBuilder::new(
+        0x7f3a_9c2e_5b1d_4f8a_6c0e_2a4b_6d8f_0a1c,
+        base(BROKEN_BASE, k),
+    );
+    let lg = loadgen(&mut t, "GET", "/orders/900311", (0, 40_000), 200).id;
+    let gw = http_server(
+        &mut t,
+        lg,
+        GATEWAY,
+        "GET",
+        "/orders/{id}",
+        "/orders/900311",
+        200,
+        (300, 39_600),
+        1350,
+    )
+    .id;
+    let gc = grpc(
+        &mut t,
+        gw,
+        GATEWAY,
+        Client,
+        "order.OrderService/GetOrder",
+        (600, 38_800),
+        1350,
+    )
+    .id;
+    let os = grpc(
+        &mut t,
+        gc,
+        ORDER,
+        Server,
+        "order.OrderService/GetOrder",
+        (1_000, 38_200),
+        310,
+    )
+    .id;
+    let first = internal(&mut t, os, ORDER, "orderCache.Get", (1_200, 1_900), 310).id;
+    let again = internal(&mut t, os, ORDER, "orderRepo.Get", (2_100, 37_500), 310);
+    again.id = first;
+    let shown = shows("duplicate_span", again);
+    Scenario {
+        spans: t.spans,
+        story: Story {
+            title: "duplicate_span: one span id, two spans",
+            traces: vec![t.trace],
+            text: "order-svc reused a span id (a copied `SpanContext`): `orderCache.Get` and `orderRepo.Get` are \
+                   two different leaf spans under `GetOrder` with the same span id.",
+            shows: shown,
+        },
+    }
+}
+
+/// The gateway calls audit-svc, which traces elsewhere but sent nothing for this call.
+fn broken_unmatched(k: u64) -> Scenario {
+    let mut t = TraceBuilder::new(
+        0x1d4e_7f0a_3b6c_4d9e_8f2a_5b8c_1d4e_7f0b,
+        base(BROKEN_BASE, k),
+    );
+    let lg = loadgen(&mut t, "DELETE", "/orders/900412", (0, 30_000), 204).id;
+    let gw = http_server(
+        &mut t,
+        lg,
+        GATEWAY,
+        "DELETE",
+        "/orders/{id}",
+        "/orders/900412",
+        204,
+        (300, 29_600),
+        1370,
+    )
+    .id;
+    let ga = http_client(
+        &mut t,
+        gw,
+        GATEWAY,
+        "POST",
+        "audit-svc",
+        "/v1/audit",
+        204,
+        (700, 12_400),
+        1370,
+    )
+    .s("peer.service", "audit-svc")
+    .id;
+    let gc = grpc(
+        &mut t,
+        gw,
+        GATEWAY,
+        Client,
+        "order.OrderService/CancelOrder",
+        (12_600, 28_900),
+        1370,
+    )
+    .id;
+    grpc(
+        &mut t,
+        gc,
+        ORDER,
+        Server,
+        "order.OrderService/CancelOrder",
+        (13_000, 28_300),
+        322,
+    );
+    let shown = t.get(ga).and_then(|s| shows("unmatched_client", s));
+    Scenario {
+        spans: t.spans,
+        story: Story {
+            title: "unmatched_client: audit-svc sent nothing",
+            traces: vec![t.trace],
+            text: "The gateway's HTTP call to audit-svc (`peer.service` = `audit-svc`, a service traced \
+                   elsewhere in this file) has no server child and no trace of audit-svc starts during it: \
+                   audit-svc's spans for this call were sampled out or lost. The gRPC call to order-svc after \
+                   it is paired normally.",
+            shows: shown,
+        },
+    }
+}
+
+fn healthy() -> Vec<Scenario> {
+    vec![healthy_checkout(0), healthy_user(1), healthy_order_read(2)]
+}
+
+fn broken() -> Vec<Scenario> {
+    vec![
+        broken_orphan(0),
+        broken_propagation(1),
+        broken_detached(2),
+        broken_outlives(3),
+        broken_conversion(4),
+        broken_skew(5),
+        broken_invalid_id(6),
+        broken_duplicate(7),
+        broken_unmatched(8),
+    ]
+}
+
+fn all_spans(scenarios: &[Scenario]) -> Vec<SpanRec> {
+    scenarios
+        .iter()
+        .flat_map(|s| s.spans.iter().cloned())
+        .collect()
+}
+
+fn pretty_request(spans: &[SpanRec]) -> String {
+    request_json(&spans.iter().collect::<Vec<_>>()).pretty(100)
+}
+
+const README_HEAD: &str = "# Sample traces
+
+Small, hand-built OpenTelemetry trace dumps from an imagined Go shop: `loadgen` drives
+`api-gateway`, which calls `order-svc`, `user-svc`, `payment-svc`, `audit-svc` and
+`通知服务` (the notification service); `order-svc` publishes to Kafka and `inventory-consumer`
+consumes. All files are spec-conformant OTLP/JSON (lowercase hex ids, 64-bit ints as decimal
+strings, enums as integers). Every span records its goroutine: `goroutine.id` (int), except
+user-svc (`go.goroutine.id`) and audit-svc (`thread.id`, a string).
+
+These files are generated by `tracetopo generate samples sample-traces` (`src/synth/samples.rs`);
+`cargo test --test samples` checks that they are exactly what the generator writes. Edit the
+generator, not the files.
+
+| file | what |
+|---|---|
+| `checkout-healthy.json` | one `ExportTraceServiceRequest`, pretty-printed: healthy traces, no breaks of any kind |
+| `checkout-broken.json` | one `ExportTraceServiceRequest`, pretty-printed: one scenario per SPEC §5 break kind |
+| `checkout-live.jsonl` | the healthy traces again as a Collector `file` exporter writes them: one request per line, one process's batch (at most 6 spans, in the order they ended) per line, so each trace is spread over several lines |
+
+Times: the healthy traces start at 2025-06-12T02:00:00Z, 1.5 s apart; the broken scenarios an
+hour later, also 1.5 s apart, so scenarios never overlap in time. Within a scenario every
+child lies inside its parent except where the break needs otherwise.
+";
+
+fn readme(healthy: &[Scenario], broken: &[Scenario]) -> String {
+    let mut out = README_HEAD.to_string();
+    for (file, list) in [
+        ("checkout-healthy.json", healthy),
+        ("checkout-broken.json", broken),
+    ] {
+        let _ = write!(out, "\n## `{file}`\n");
+        for sc in list {
+            let st = &sc.story;
+            let _ = write!(out, "\n### {}\n\n", st.title);
+            for trace in &st.traces {
+                let n = sc.spans.iter().filter(|s| s.trace == *trace).count();
+                let _ = writeln!(out, "- trace `{}` ({n} spans)", trace_hex(*trace));
+            }
+            match &st.shows {
+                None => out.push_str("- breaks: none\n"),
+                Some(sh) => {
+                    let _ = writeln!(
+                        out,
+                        "- break: `{}` on span `{}` `{}`",
+                        sh.kind,
+                        sh.span_name,
+                        span_hex(sh.span)
+                    );
+                    if let Some((trace, span, name)) = &sh.related {
+                        let _ = writeln!(
+                            out,
+                            "- related: span `{name}` `{}` in trace `{}`",
+                            span_hex(*span),
+                            trace_hex(*trace)
+                        );
+                    }
+                }
+            }
+            out.push('\n');
+            out.push_str(&st.text.split_whitespace().collect::<Vec<_>>().join(" "));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Writes the sample files into `dir` (created if missing) and returns their paths.
+pub fn write_samples(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let healthy = healthy();
+    let broken = broken();
+    let healthy_spans = all_spans(&healthy);
+    let files = [
+        ("checkout-healthy.json", pretty_request(&healthy_spans)),
+        ("checkout-broken.json", pretty_request(&all_spans(&broken))),
+        ("checkout-live.jsonl", jsonl(&healthy_spans, LIVE_BATCH)),
+        ("README.md", readme(&healthy, &broken)),
+    ];
+    let mut paths = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text)?;
+        paths.push(path);
+    }
+    Ok(paths)
+}
