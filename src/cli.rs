@@ -15,6 +15,7 @@ use crate::analysis::{Analysis, Options};
 use crate::ingest::{self, LoadOptions};
 use crate::model::Store;
 use crate::report::{Report, text};
+use crate::synth::{self, LargeConfig};
 
 /// Exit status when a `--fail-on` kind was found.
 pub const EXIT_BREAKS_FOUND: u8 = 1;
@@ -37,6 +38,38 @@ pub struct Cli {
 pub enum Command {
     /// Print the report of trace files: service graph, conversions, goroutine hops, breaks.
     Analyze(AnalyzeArgs),
+    /// Write synthetic traces: the bundled samples, or a large OTLP JSON-lines dump.
+    #[command(subcommand)]
+    Generate(GenerateCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Rewrite the reviewed sample traces (sample-traces/) into DIR.
+    Samples {
+        #[arg(default_value = "sample-traces", value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Write a large OTLP JSON-lines dump (default: 10,000 traces x 100 spans, ~700 MB).
+    Large(LargeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LargeArgs {
+    /// Output file.
+    #[arg(short, long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = LargeConfig::default().traces)]
+    pub traces: u64,
+    #[arg(long, default_value_t = LargeConfig::default().spans_per_trace)]
+    pub spans_per_trace: u32,
+    #[arg(long, default_value_t = LargeConfig::default().services)]
+    pub services: u32,
+    #[arg(long, default_value_t = LargeConfig::default().seed)]
+    pub seed: u64,
+    /// Traces per thousand that get one deliberate break.
+    #[arg(long, default_value_t = LargeConfig::default().breaks_per_mille)]
+    pub breaks_per_mille: u32,
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +117,7 @@ fn parse_tolerance(s: &str) -> Result<f64, String> {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args),
+        Some(Command::Generate(cmd)) => generate(&cmd),
         None => {
             let help = Cli::command().render_help();
             let _ = writeln!(std::io::stdout(), "{help}");
@@ -144,6 +178,46 @@ pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
         ExitCode::from(EXIT_BREAKS_FOUND)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `tracetopo generate`: writes sample or large synthetic dumps.
+pub fn generate(cmd: &GenerateCommand) -> ExitCode {
+    let result = match cmd {
+        GenerateCommand::Samples { dir } => synth::write_samples(dir).map(|files| {
+            for f in files {
+                println!("{}", f.display());
+            }
+        }),
+        GenerateCommand::Large(a) => {
+            let cfg = LargeConfig {
+                traces: a.traces,
+                spans_per_trace: a.spans_per_trace,
+                services: a.services,
+                seed: a.seed,
+                breaks_per_mille: a.breaks_per_mille,
+                ..LargeConfig::default()
+            };
+            std::fs::File::create(&a.out)
+                .and_then(|f| synth::write_jsonl(f, &cfg, |_| {}))
+                .map(|st| {
+                    println!(
+                        "{}: {} spans, {} traces, {} lines, {:.1} MB",
+                        a.out.display(),
+                        st.spans,
+                        st.traces,
+                        st.lines,
+                        st.bytes as f64 / 1e6
+                    );
+                })
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tracetopo: generate: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
     }
 }
 
