@@ -163,3 +163,33 @@ fn parse_group(lines: &[(&[u8], u64)]) -> (Batch, Tally, Skipped) {
     }
     (batch, tally, skipped)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_numbered_across_blank_lines_and_rolled_back_when_bad() {
+        let good = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000aa","attributes":[{"key":"k","value":{"stringValue":"v"}}]}]}]}]}"#;
+        let bad = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"a","value":{"intValue":"1"}}]},"scopeSpans":[{"spans":[{"spanId":"00000000000000bb","attributes":[{"key":"k","value":{"intValue":"2"}}],"events":[{"name":"e"}]},{"kind":"NOPE"}]}]}]}"#;
+        let text = format!("\n{good}\r\n  \n{bad}\n{good}");
+        let parts = parse_chunk(text.as_bytes(), 10);
+        let mut spans = 0;
+        let mut skipped = Skipped::default();
+        for (b, _, s) in parts {
+            spans += b.spans.len();
+            assert!(b.events.is_empty(), "the bad line's event was rolled back");
+            assert!(
+                b.res_attrs.is_empty(),
+                "the bad line's resource was rolled back"
+            );
+            assert!(b.attrs.iter().all(|a| a.ty == crate::model::AttrType::Str));
+            skipped.merge(s);
+        }
+        assert_eq!(spans, 2);
+        assert_eq!(skipped.count, 1);
+        let (pos, why) = skipped.first.unwrap();
+        assert!(matches!(pos, Position::LineCol { line: 13, .. }), "{pos:?}");
+        assert!(why.contains("unknown span kind \"NOPE\""), "{why}");
+    }
+}

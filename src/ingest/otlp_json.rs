@@ -1196,3 +1196,257 @@ impl<'de> Deserialize<'de> for StrText<'de> {
         d.deserialize_str(V)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Value;
+
+    const T: &str = "0af7651916cd43dd8448eb211c80319c";
+
+    fn span_doc(span: &str) -> String {
+        format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc"}}}}]}},"scopeSpans":[{{"scope":{{"name":"lib"}},"spans":[{span}]}}]}}]}}"#
+        )
+    }
+
+    fn one(span: &str) -> Batch {
+        read("t.json", span_doc(span).as_bytes()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn attr<'a>(b: &'a Batch, key: &str) -> Value<'a> {
+        let k = b.strings.get(key).unwrap();
+        b.attrs
+            .iter()
+            .find(|a| a.key == k)
+            .map(|a| a.value(&b.strings))
+            .unwrap()
+    }
+
+    #[test]
+    fn camel_case_document() {
+        let b = one(&format!(
+            r#"{{"traceId":"{T}","spanId":"b7ad6b7169203331","parentSpanId":"00f067aa0ba902b7","name":"GET /","kind":2,
+               "startTimeUnixNano":"1700000000123456789","endTimeUnixNano":"1700000000223456789",
+               "status":{{"code":2,"message":"boom"}},"traceState":"x","flags":257,"droppedAttributesCount":0}}"#
+        ));
+        assert_eq!(b.spans.len(), 1);
+        let s = b.spans[0];
+        assert_eq!(s.trace_id, 0x0af7651916cd43dd8448eb211c80319c);
+        assert_eq!(s.span_id, 0xb7ad6b7169203331);
+        assert_eq!(s.parent_id, 0x00f067aa0ba902b7);
+        assert_eq!(
+            (s.start, s.end),
+            (1_700_000_000_123_456_789, 1_700_000_000_223_456_789)
+        );
+        assert_eq!((s.kind, s.status), (SpanKind::Server, StatusCode::Error));
+        assert_eq!(b.strings.resolve(s.status_message), "boom");
+        assert_eq!(b.strings.resolve(s.name), "GET /");
+        assert_eq!(b.strings.resolve(s.scope), "lib");
+        assert_eq!(
+            b.strings.resolve(b.resources[s.resource as usize].service),
+            "svc"
+        );
+        assert_eq!(s.flags, 0);
+        assert!(b.diag.warnings.is_empty());
+    }
+
+    #[test]
+    fn snake_case_numbers_names_and_old_keys() {
+        let doc = format!(
+            r#"{{"resource_spans":[{{"instrumentation_library_spans":[{{"instrumentation_library":{{"name":"old"}},"spans":[
+                {{"trace_id":"{T}","span_id":"b7ad6b7169203331","parent_span_id":"","kind":"SPAN_KIND_CLIENT",
+                  "start_time_unix_nano":1700000000123456789,"end_time_unix_nano":"1700000000223456789",
+                  "status":{{"code":"STATUS_CODE_OK"}}}}]}}]}}]}}"#
+        );
+        let b = read("t.json", doc.as_bytes()).unwrap();
+        let s = b.spans[0];
+        // A 19-digit number: exact, not rounded through f64.
+        assert_eq!(s.start, 1_700_000_000_123_456_789);
+        assert_eq!(
+            (s.kind, s.status, s.parent_id),
+            (SpanKind::Client, StatusCode::Ok, 0)
+        );
+        assert_eq!(b.strings.resolve(s.scope), "old");
+        assert_eq!(b.strings.resolve(b.resources[0].service), "unknown_service");
+        let w: Vec<_> = b.diag.warnings.iter().map(|w| (w.kind, w.count)).collect();
+        assert_eq!(w, vec![(WarningKind::EnumValue, 1)]);
+    }
+
+    #[test]
+    fn every_any_value_shape() {
+        let b = one(&format!(
+            r#"{{"traceId":"{T}","spanId":"b7ad6b7169203331","attributes":[
+                {{"key":"s","value":{{"stringValue":"a\"b\u00e9"}}}},
+                {{"value":{{"intValue":"-42"}},"key":"i"}},
+                {{"key":"n","value":{{"intValue":7}}}},
+                {{"key":"d","value":{{"doubleValue":0.25}}}},
+                {{"key":"nan","value":{{"doubleValue":"NaN"}}}},
+                {{"key":"inf","value":{{"double_value":"-Infinity"}}}},
+                {{"key":"t","value":{{"boolValue":true}}}},
+                {{"key":"raw","value":{{"bytesValue":"AQID"}}}},
+                {{"key":"arr","value":{{"arrayValue":{{"values":[{{"stringValue":"x"}},{{"intValue":"2"}},{{}},{{"arrayValue":{{}}}}]}}}}}},
+                {{"key":"kv","value":{{"kvlistValue":{{"values":[{{"value":{{"boolValue":false}},"key":"k"}},{{"key":"e"}}]}}}}}},
+                {{"key":"empty","value":{{}}}},
+                {{"key":"nul","value":null}}]}}"#
+        ));
+        assert_eq!(b.attrs.len(), 12);
+        assert_eq!(attr(&b, "s"), Value::Str("a\"b\u{e9}"));
+        assert_eq!(attr(&b, "i"), Value::Int(-42));
+        assert_eq!(attr(&b, "n"), Value::Int(7));
+        assert_eq!(attr(&b, "d"), Value::Double(0.25));
+        assert!(matches!(attr(&b, "nan"), Value::Double(d) if d.is_nan()));
+        assert_eq!(attr(&b, "inf"), Value::Double(f64::NEG_INFINITY));
+        assert_eq!(attr(&b, "t"), Value::Bool(true));
+        assert_eq!(attr(&b, "raw"), Value::Bytes("AQID"));
+        assert_eq!(attr(&b, "arr"), Value::Json(r#"["x",2,null,[]]"#));
+        assert_eq!(attr(&b, "kv"), Value::Json(r#"{"k":false,"e":null}"#));
+        assert_eq!(attr(&b, "empty"), Value::Empty);
+        assert_eq!(attr(&b, "nul"), Value::Empty);
+        assert_eq!(b.spans[0].attrs.len, 12);
+    }
+
+    #[test]
+    fn events_links_and_a_late_resource() {
+        let doc = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{{"traceId":"{T}","spanId":"b7ad6b7169203331",
+                "attributes":[{{"key":"a","value":{{"intValue":"1"}}}}],
+                "events":[{{"timeUnixNano":"5","name":"exception","attributes":[{{"key":"exception.message","value":{{"stringValue":"x"}}}}]}},{{"timeUnixNano":"6"}}],
+                "links":[{{"traceId":"{T}","spanId":"00f067aa0ba902b7","attributes":[{{"key":"l","value":{{"stringValue":"y"}}}}]}}],
+                "status":{{}}}}]}}],
+              "resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"late"}}}}]}}}}]}}"#
+        );
+        let b = read("t.json", doc.as_bytes()).unwrap();
+        let s = b.spans[0];
+        assert_eq!(
+            b.strings.resolve(b.resources[s.resource as usize].service),
+            "late"
+        );
+        assert_eq!(s.status, StatusCode::Unset);
+        let k = |a: &Attr| b.strings.resolve(a.key).to_string();
+        assert_eq!(k(&b.attrs[s.attrs.range()][0]), "a");
+        assert_eq!(s.events.len, 2);
+        let ev = &b.events[s.events.range()];
+        assert_eq!(
+            (ev[0].time, b.strings.resolve(ev[0].name)),
+            (5, "exception")
+        );
+        assert_eq!(k(&b.attrs[ev[0].attrs.range()][0]), "exception.message");
+        assert_eq!((ev[1].time, ev[1].attrs.len), (6, 0));
+        let l = b.links[s.links.range()][0];
+        assert_eq!((l.trace_id, l.span_id), (s.trace_id, 0x00f067aa0ba902b7));
+        assert_eq!(k(&b.attrs[l.attrs.range()][0]), "l");
+        assert_eq!(
+            b.res_attrs.len(),
+            1,
+            "resource attributes left the span arena"
+        );
+    }
+
+    #[test]
+    fn base64_ids_warn_once() {
+        let span =
+            |id: &str| format!(r#"{{"traceId":"nXmxo38xgBzRGmcG+0DWvQ==","spanId":"{id}"}}"#);
+        let b = one(&format!(
+            "{},{}",
+            span("SyPeJdH7ZkE="),
+            span("3lYkOenBuCM=")
+        ));
+        assert_eq!(b.spans.len(), 2);
+        assert!(b.spans.iter().all(|s| s.flags == flags::BASE64_IDS));
+        let w: Vec<_> = b.diag.warnings.iter().map(|w| (w.kind, w.count)).collect();
+        assert_eq!(w, vec![(WarningKind::Base64Ids, 1)]);
+    }
+
+    #[test]
+    fn missing_or_zero_ids_are_kept_and_flagged() {
+        let b = one(
+            r#"{"name":"no ids"},{"traceId":"00000000000000000000000000000000","spanId":"0000000000000001"}"#,
+        );
+        assert_eq!(b.spans[0].flags, flags::BAD_TRACE_ID | flags::BAD_SPAN_ID);
+        assert_eq!(b.spans[1].flags, flags::BAD_TRACE_ID);
+    }
+
+    #[test]
+    fn unknown_enum_numbers_read_as_unspecified() {
+        let b = one(&format!(
+            r#"{{"traceId":"{T}","spanId":"b7ad6b7169203331","kind":9,"status":{{"code":7}}}}"#
+        ));
+        assert_eq!(
+            (b.spans[0].kind, b.spans[0].status),
+            (SpanKind::Unspecified, StatusCode::Unset)
+        );
+        let w: Vec<_> = b.diag.warnings.iter().map(|w| (w.kind, w.count)).collect();
+        assert_eq!(w, vec![(WarningKind::EnumValue, 2)]);
+    }
+
+    #[test]
+    fn other_signals_are_counted_not_loaded() {
+        let b = read(
+            "t.json",
+            br#"{"resourceLogs":[{"scopeLogs":[]}],"resourceSpans":[]}"#,
+        )
+        .unwrap();
+        assert!(b.spans.is_empty());
+        let w: Vec<_> = b.diag.warnings.iter().map(|w| (w.kind, w.count)).collect();
+        assert_eq!(w, vec![(WarningKind::OtherSignal, 1)]);
+    }
+
+    #[test]
+    fn bad_documents_fail_with_line_and_column() {
+        let cases = [
+            (
+                "{\"traceId\":\"zzz\",\"spanId\":\"b7ad6b7169203331\"}".to_string(),
+                "invalid trace id",
+            ),
+            (
+                format!(
+                    "{{\"traceId\":\"{T}\",\n\"spanId\":\"b7ad6b7169203331\",\"kind\":\"SPAN_KIND_BOGUS\"}}"
+                ),
+                "unknown span kind \"SPAN_KIND_BOGUS\"",
+            ),
+            (
+                format!("{{\"traceId\":\"{T}\",\n\"status\":{{\"code\":\"MAYBE\"}}}}"),
+                "unknown status code",
+            ),
+            (
+                format!("{{\"traceId\":\"{T}\",\n\"startTimeUnixNano\":1.5e18}}"),
+                "invalid type: floating point",
+            ),
+            (
+                format!("{{\"traceId\":\"{T}\",\n\"endTimeUnixNano\":\"soon\"}}"),
+                "\"soon\" is not an unsigned 64-bit integer",
+            ),
+            (
+                format!(
+                    "{{\"traceId\":\"{T}\",\"attributes\":[{{\"key\":\"i\",\"value\":{{\"intValue\":\"x\"}}}}]}}"
+                ),
+                "is not a 64-bit integer",
+            ),
+            (format!("{{\"traceId\":\"{T}\"}}, oops"), "expected value"),
+        ];
+        for (span, want) in cases {
+            let doc = span_doc(&span);
+            let e = read("bad.json", doc.as_bytes()).map(|_| ()).unwrap_err();
+            assert_eq!(e.input, "bad.json");
+            assert!(e.message.contains(want), "{e} (wanted {want})");
+            let Position::LineCol { line, column } = e.position else {
+                panic!("{e}: no line/column");
+            };
+            let expect_line = 1 + span.matches('\n').count() as u64;
+            assert_eq!(line, expect_line, "{e}");
+            assert!(column > 0);
+            assert!(!e.to_string().contains('\n'));
+        }
+        let e = read("x.json", b"[1,2]").map(|_| ()).unwrap_err();
+        assert!(
+            e.message
+                .contains("expected an OTLP/JSON trace request object"),
+            "{e}"
+        );
+        let e = read("x.json", b"{\"resourceSpans\": [")
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.message.contains("EOF"), "{e}");
+    }
+}

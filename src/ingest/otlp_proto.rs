@@ -192,3 +192,96 @@ fn value_attr(b: &mut Batch, key: Sym, v: Option<&AnyValue>) -> Attr {
         Some(Value::StringValueStrindex(_)) | None => Attr::empty(key),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::span::flags;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span as PbSpan};
+
+    fn req(spans: Vec<PbSpan>) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        }
+    }
+
+    #[test]
+    fn bad_ids_and_enums_are_flagged_not_fatal() {
+        let b = batch_from_request(
+            &req(vec![PbSpan {
+                trace_id: vec![0; 16],
+                span_id: vec![1, 2, 3],
+                parent_span_id: vec![9; 8],
+                kind: 42,
+                ..Default::default()
+            }]),
+            "live",
+        );
+        let s = b.spans[0];
+        assert_eq!(s.flags, flags::BAD_TRACE_ID | flags::BAD_SPAN_ID);
+        assert_eq!(s.span_id, 0x010203);
+        assert_eq!(s.parent_id, 0x0909_0909_0909_0909);
+        assert_eq!(s.kind, SpanKind::Unspecified);
+        assert_eq!(b.strings.resolve(b.resources[0].service), "unknown_service");
+        assert_eq!(b.diag.warnings.len(), 1);
+        assert_eq!(b.diag.warnings[0].kind, WarningKind::EnumValue);
+        assert_eq!(b.diag.warnings[0].input, "live");
+    }
+
+    #[test]
+    fn garbage_is_an_error_at_byte_zero() {
+        let e = read("x.bin", b"\x00\x00\x00\x09abc")
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(e.position, Position::Byte { offset: 0 });
+        assert!(
+            e.message.starts_with("not an OTLP protobuf trace request"),
+            "{e}"
+        );
+        // Decodes as a message of unknown fields only: not a trace request either.
+        let e = read("x.bin", &[0x78, 0x01]).map(|_| ()).unwrap_err();
+        assert_eq!(
+            e.message,
+            "not an OTLP protobuf trace request: no resource spans"
+        );
+        assert_eq!(read("x.bin", b"").map(|b| b.spans.len()), Ok(0));
+    }
+
+    #[test]
+    fn length_prefixed_stream() {
+        let one = req(vec![PbSpan {
+            trace_id: vec![7; 16],
+            span_id: vec![1; 8],
+            name: "a".into(),
+            ..Default::default()
+        }])
+        .encode_to_vec();
+        let mut s = Vec::new();
+        for _ in 0..2 {
+            s.extend((one.len() as u32).to_be_bytes());
+            s.extend(&one);
+        }
+        let b = read("s.bin", &s).unwrap();
+        assert_eq!(b.spans.len(), 2);
+        assert_eq!(
+            b.resources.len(),
+            1,
+            "the repeated empty resource is stored once"
+        );
+        s.extend([0, 0]);
+        let e = read("s.bin", &s).map(|_| ()).unwrap_err();
+        assert_eq!(
+            e.position,
+            Position::Byte {
+                offset: 2 * (one.len() as u64 + 4)
+            }
+        );
+        assert_eq!(e.message, "truncated length prefix");
+    }
+}
