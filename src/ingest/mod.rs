@@ -1,13 +1,21 @@
 //! Readers: trace dumps in every supported format, decompressed and detected by content,
 //! turned into `Batch`es and merged into a `Store`.
 
+use std::io::Read;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::model::{LoadError, Position, Store};
+use crate::model::{Batch, LoadError, Position, Store};
 
+pub mod decompress;
+pub mod detect;
 pub mod ids;
 pub mod jaeger;
+mod json_text;
+mod jsonl;
+pub mod otlp_json;
+pub mod otlp_proto;
 pub(crate) mod scalar;
 pub mod zipkin;
 
@@ -53,10 +61,140 @@ pub struct Loaded {
 
 /// Reads one file into `store` (call `Store::build_index` after the last file).
 pub fn load_path(store: &mut Store, path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
-    let _ = (store, opts);
-    Err(LoadError::new(
-        &path.display().to_string(),
-        Position::Unknown,
-        "readers not written yet",
-    ))
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| LoadError::new(&name, Position::Unknown, format!("cannot open: {e}")))?;
+    load_reader(store, &name, file, opts)
+}
+
+/// Reads one input held in memory; `input_name` names it in the store and in messages.
+pub fn load_bytes(
+    store: &mut Store,
+    input_name: &str,
+    bytes: &[u8],
+    opts: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    load_reader(store, input_name, bytes, opts)
+}
+
+/// Bytes read ahead for detection (more when the first JSON value is longer).
+const DETECT_BYTES: usize = 64 << 10;
+/// Bytes read per step of a whole-file read, between progress reports.
+const READ_STEP: usize = 8 << 20;
+
+/// The decompressed input being read, with what progress and errors need.
+pub(crate) struct Source<'a> {
+    name: &'a str,
+    reader: Box<dyn Read + Send + 'a>,
+    raw_bytes: Arc<AtomicU64>,
+    opts: &'a LoadOptions<'a>,
+}
+
+impl Source<'_> {
+    fn raw_offset(&self) -> u64 {
+        self.raw_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Reads into `buf` up to `target` bytes; true at the end of the input.
+    fn fill(&mut self, buf: &mut Vec<u8>, target: usize) -> Result<bool, LoadError> {
+        decompress::fill_to(&mut self.reader, buf, target).map_err(|e| {
+            LoadError::new(
+                self.name,
+                Position::Byte {
+                    offset: self.raw_offset(),
+                },
+                format!("read error: {e}"),
+            )
+        })
+    }
+
+    fn report_progress(&self) {
+        if let Some(p) = self.opts.progress {
+            p(self.raw_offset());
+        }
+    }
+
+    fn check_cancel(&self) -> Result<(), LoadError> {
+        match self.opts.cancel {
+            Some(c) if c.load(Ordering::Relaxed) => Err(LoadError::new(
+                self.name,
+                Position::Byte {
+                    offset: self.raw_offset(),
+                },
+                "cancelled",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A reader of a whole in-memory input.
+type ReadWhole = fn(&str, &[u8]) -> Result<Batch, LoadError>;
+
+fn load_reader<'a>(
+    store: &mut Store,
+    name: &'a str,
+    raw: impl Read + Send + 'a,
+    opts: &'a LoadOptions<'a>,
+) -> Result<Loaded, LoadError> {
+    let (counting, raw_bytes) = decompress::Counting::new(raw);
+    let (reader, _) = decompress::open(counting).map_err(|e| {
+        LoadError::new(
+            name,
+            Position::Byte { offset: 0 },
+            format!("read error: {e}"),
+        )
+    })?;
+    let mut src = Source {
+        name,
+        reader,
+        raw_bytes,
+        opts,
+    };
+    let mut buf = Vec::new();
+    let mut eof = false;
+    let format = loop {
+        src.check_cancel()?;
+        if !eof {
+            let target = buf.len() + DETECT_BYTES.max(buf.len());
+            eof = src.fill(&mut buf, target)?;
+        }
+        match detect::detect(&buf, eof) {
+            detect::Detected::Format(f) => break f,
+            detect::Detected::NeedMore => {}
+            detect::Detected::Unknown(msg) => {
+                return Err(LoadError::new(name, Position::Unknown, msg));
+            }
+        }
+    };
+    // Every format but JSON lines is read whole, then parsed.
+    let whole: Option<ReadWhole> = match format {
+        Format::OtlpJson => Some(otlp_json::read),
+        Format::OtlpProto => Some(otlp_proto::read),
+        Format::JaegerJson => Some(jaeger::read),
+        Format::ZipkinJson => Some(zipkin::read),
+        Format::OtlpJsonLines => None,
+    };
+    let input = match whole {
+        None => jsonl::load(store, &mut src, buf)?,
+        Some(read) => {
+            while !eof {
+                src.check_cancel()?;
+                let target = buf.len() + READ_STEP;
+                eof = src.fill(&mut buf, target)?;
+                src.report_progress();
+            }
+            let batch = read(name, &buf)?;
+            let input = store.add_input(name, format.name());
+            store.add_batch(batch, input);
+            src.report_progress();
+            input
+        }
+    };
+    let info = &store.inputs[input as usize];
+    Ok(Loaded {
+        format,
+        spans: info.spans,
+        warnings: info.warnings,
+    })
 }

@@ -1,0 +1,331 @@
+//! Format detection from the first bytes of the (decompressed) content, never from the name.
+//!
+//! `{` or `[` means JSON, anything else protobuf. JSON lines: the first line holds a complete
+//! JSON value and another non-blank line follows. The JSON dialect comes from the top-level
+//! keys (or the keys of the first element of a top-level array).
+
+use super::Format;
+
+/// What the bytes seen so far say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detected {
+    Format(Format),
+    /// Undecided: read more (only returned when the input has not ended).
+    NeedMore,
+    /// Not a trace format this tool reads; the message says what was found.
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    Otlp,
+    Jaeger,
+    Zipkin,
+}
+
+/// Top-level keys that make a JSON object an OTLP document (wrappers and other signals included:
+/// the reader counts logs and metrics as warnings).
+const OTLP_KEYS: &[&[u8]] = &[
+    b"resourceSpans",
+    b"resource_spans",
+    b"batches",
+    b"result",
+    b"resourceLogs",
+    b"resource_logs",
+    b"resourceMetrics",
+    b"resource_metrics",
+    b"resourceProfiles",
+    b"resource_profiles",
+];
+
+/// What a scan of the first JSON value found.
+struct Scan<'a> {
+    is_array: bool,
+    /// Keys of the top-level object, or of the first element of a top-level array.
+    keys: Vec<&'a [u8]>,
+    /// Whether `keys` is complete (the object, or the array's first element, was closed).
+    keys_done: bool,
+    /// Offset just past the first value, when it ends within the buffer.
+    end: Option<usize>,
+    /// A raw newline occurred inside the first value (so it is not one JSON line).
+    newline: bool,
+}
+
+fn scan(b: &[u8], start: usize) -> Scan<'_> {
+    let is_array = b.get(start) == Some(&b'[');
+    let key_depth = if is_array { 2 } else { 1 };
+    let mut s = Scan {
+        is_array,
+        keys: Vec::new(),
+        keys_done: false,
+        end: None,
+        newline: false,
+    };
+    let mut depth = 0usize;
+    let mut expect_key = false;
+    // Only the first element of a top-level array is looked at.
+    let mut first_elem = true;
+    let mut i = start;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let from = i + 1;
+                let mut j = from;
+                while j < b.len() && b[j] != b'"' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= b.len() {
+                    return s;
+                }
+                if expect_key && depth == key_depth && first_elem {
+                    s.keys.push(&b[from..j]);
+                }
+                expect_key = false;
+                i = j;
+            }
+            b'{' => {
+                depth += 1;
+                expect_key = depth == key_depth;
+            }
+            b'[' => {
+                depth += 1;
+                expect_key = false;
+            }
+            b'}' | b']' => {
+                if depth == key_depth && first_elem {
+                    s.keys_done = true;
+                    first_elem = false;
+                }
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    s.keys_done = true;
+                    s.end = Some(i + 1);
+                    return s;
+                }
+            }
+            b',' => expect_key = depth == key_depth,
+            b'\n' => s.newline = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    s
+}
+
+fn has(keys: &[&[u8]], k: &[u8]) -> bool {
+    keys.contains(&k)
+}
+
+/// The dialect the keys show, `Ok(None)` when more keys are needed.
+fn dialect(s: &Scan) -> Result<Option<Dialect>, String> {
+    let k = &s.keys;
+    if s.is_array {
+        if has(k, b"traceID") || has(k, b"spanID") {
+            return Ok(Some(Dialect::Jaeger));
+        }
+        if has(k, b"traceId") && has(k, b"id") {
+            return Ok(Some(Dialect::Zipkin));
+        }
+        if s.keys_done && k.is_empty() && s.end.is_some() {
+            // `[]`: an empty Zipkin span list.
+            return Ok(Some(Dialect::Zipkin));
+        }
+    } else {
+        if k.iter().any(|key| OTLP_KEYS.contains(key)) {
+            return Ok(Some(Dialect::Otlp));
+        }
+        if has(k, b"data") || (has(k, b"traceID") && has(k, b"spans")) {
+            return Ok(Some(Dialect::Jaeger));
+        }
+        if has(k, b"traceId") && has(k, b"id") {
+            return Ok(Some(Dialect::Zipkin));
+        }
+        if s.keys_done && k.is_empty() {
+            // `{}`: an empty OTLP request.
+            return Ok(Some(Dialect::Otlp));
+        }
+    }
+    if !s.keys_done {
+        return Ok(None);
+    }
+    let names: Vec<String> = k
+        .iter()
+        .map(|k| String::from_utf8_lossy(k).into_owned())
+        .collect();
+    let what = if s.is_array {
+        "a JSON array whose first element has keys"
+    } else {
+        "a JSON object with keys"
+    };
+    Err(format!(
+        "not a trace file this tool reads: {what} [{}]",
+        names.join(", ")
+    ))
+}
+
+fn single(d: Dialect) -> Format {
+    match d {
+        Dialect::Otlp => Format::OtlpJson,
+        Dialect::Jaeger => Format::JaegerJson,
+        Dialect::Zipkin => Format::ZipkinJson,
+    }
+}
+
+/// Whether a non-blank line follows the first line (which ends at `at`): `None` = not known yet.
+fn another_line_follows(b: &[u8], at: usize, eof: bool) -> Option<bool> {
+    let mut i = at;
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r') {
+        i += 1;
+    }
+    match b.get(i) {
+        // Something else on the first line: not JSON lines (the parser reports it).
+        Some(&c) if c != b'\n' => return Some(false),
+        Some(_) => {}
+        None => return if eof { Some(false) } else { None },
+    }
+    match b[i..].iter().position(|c| !c.is_ascii_whitespace()) {
+        Some(_) => Some(true),
+        None if eof => Some(false),
+        None => None,
+    }
+}
+
+/// Detects the format of `buf`, the first bytes of the content (`eof`: that is all of it).
+pub fn detect(buf: &[u8], eof: bool) -> Detected {
+    let body = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
+    let start = match body.iter().position(|c| !c.is_ascii_whitespace()) {
+        Some(p) => p,
+        None if eof => return Detected::Unknown("empty input".to_string()),
+        None => return Detected::NeedMore,
+    };
+    if !matches!(body[start], b'{' | b'[') {
+        return Detected::Format(Format::OtlpProto);
+    }
+    let s = scan(body, start);
+    let d = match dialect(&s) {
+        Ok(d) => d,
+        Err(msg) => return Detected::Unknown(msg),
+    };
+    let decided = |d: Option<Dialect>| match d {
+        Some(d) => Detected::Format(single(d)),
+        None if eof => Detected::Unknown(
+            "not a trace file this tool reads: truncated JSON with no known top-level key"
+                .to_string(),
+        ),
+        None => Detected::NeedMore,
+    };
+    if s.newline {
+        return decided(d);
+    }
+    let Some(end) = s.end else {
+        return if eof { decided(d) } else { Detected::NeedMore };
+    };
+    match another_line_follows(body, end, eof) {
+        None => Detected::NeedMore,
+        Some(true) if d == Some(Dialect::Otlp) => Detected::Format(Format::OtlpJsonLines),
+        Some(_) => decided(d),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(s: &str) -> Detected {
+        detect(s.as_bytes(), true)
+    }
+
+    #[test]
+    fn otlp_documents_and_wrappers() {
+        let f = Detected::Format(Format::OtlpJson);
+        assert_eq!(fmt("{\n  \"resourceSpans\": []\n}\n"), f);
+        assert_eq!(fmt("{\"resource_spans\":[]}"), f);
+        assert_eq!(fmt("{\"batches\":[{\"resource\":{}}]}"), f);
+        assert_eq!(fmt("{\n \"result\": {\"resourceSpans\": []}}"), f);
+        assert_eq!(fmt("{\"resourceLogs\":[]}"), f);
+        assert_eq!(fmt("\u{feff}{}"), f);
+    }
+
+    #[test]
+    fn json_lines_need_a_second_line() {
+        let one = "{\"resourceSpans\":[{\"scopeSpans\":[]}]}";
+        assert_eq!(
+            fmt(&format!("{one}\n{one}\n")),
+            Detected::Format(Format::OtlpJsonLines)
+        );
+        assert_eq!(
+            fmt(&format!("{one}\r\n\n  {one}")),
+            Detected::Format(Format::OtlpJsonLines)
+        );
+        assert_eq!(
+            fmt(&format!("{one}\n\n")),
+            Detected::Format(Format::OtlpJson)
+        );
+        assert_eq!(fmt(one), Detected::Format(Format::OtlpJson));
+        // Not finished yet: a single line could still be followed by another.
+        assert_eq!(detect(one.as_bytes(), false), Detected::NeedMore);
+        assert_eq!(detect(&one.as_bytes()[..10], false), Detected::NeedMore);
+        // A pretty-printed document is decided as soon as its first key is seen.
+        assert_eq!(
+            detect(b"{\n  \"resourceSpans\": [ {", false),
+            Detected::Format(Format::OtlpJson)
+        );
+    }
+
+    #[test]
+    fn jaeger_shapes() {
+        let f = Detected::Format(Format::JaegerJson);
+        assert_eq!(fmt("{\"data\":[{\"traceID\":\"1\",\"spans\":[]}]}"), f);
+        assert_eq!(fmt("{\"traceID\":\"a\",\"spans\":[],\"processes\":{}}"), f);
+        assert_eq!(
+            fmt("[{\"traceID\":\"a\",\"spanID\":\"b\",\"process\":{}}]"),
+            f
+        );
+    }
+
+    #[test]
+    fn zipkin_shapes() {
+        let f = Detected::Format(Format::ZipkinJson);
+        assert_eq!(
+            fmt("[{\"traceId\":\"a\",\"id\":\"b\",\"tags\":{\"x\":\"}\"}}]"),
+            f
+        );
+        assert_eq!(fmt("{\"id\":\"b\",\"traceId\":\"a\"}"), f);
+        assert_eq!(fmt("[]"), f);
+    }
+
+    #[test]
+    fn keys_inside_nested_values_do_not_count() {
+        // `traceId`/`id` nested one level deeper than the first element's keys.
+        let d = fmt("[{\"x\":{\"traceId\":\"a\",\"id\":\"b\"}}]");
+        assert!(
+            matches!(d, Detected::Unknown(ref m) if m.contains("[x]")),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn protobuf_and_rubbish() {
+        assert_eq!(
+            detect(&[0x0a, 0x10, 0x01], true),
+            Detected::Format(Format::OtlpProto)
+        );
+        assert_eq!(
+            detect(&[0, 0, 0, 5, 0x0a], true),
+            Detected::Format(Format::OtlpProto)
+        );
+        assert_eq!(fmt("  \n "), Detected::Unknown("empty input".to_string()));
+        let d = fmt("{\"description\":\"x\",\"requests\":[]}");
+        assert_eq!(
+            d,
+            Detected::Unknown(
+                "not a trace file this tool reads: a JSON object with keys [description, requests]"
+                    .to_string()
+            )
+        );
+        assert!(matches!(
+            fmt("{\"a\": \"unterminated"),
+            Detected::Unknown(_)
+        ));
+    }
+}

@@ -1,0 +1,195 @@
+//! OTLP/JSON lines (the Collector `file` exporter): one request per line. The file is streamed
+//! in chunks of about 8 MiB cut at the last newline; the lines of a chunk are parsed in
+//! parallel (each worker fills its own `Batch`) and merged into the store in file order.
+//! A bad line is skipped with a warning naming it; the rest still loads.
+
+use rayon::prelude::*;
+
+use super::otlp_json::{self, Counts, Ctx, Tally};
+use super::{Format, Source};
+use crate::model::{Batch, LoadError, Position, Store, WarningKind};
+
+/// Bytes per chunk (a chunk grows when a single line is longer).
+const CHUNK: usize = 8 << 20;
+
+/// Bad lines: how many, and the first one with its reason.
+#[derive(Default)]
+struct Skipped {
+    count: u64,
+    first: Option<(Position, String)>,
+}
+
+impl Skipped {
+    fn merge(&mut self, o: Skipped) {
+        self.count += o.count;
+        if self.first.is_none() {
+            self.first = o.first;
+        }
+    }
+}
+
+/// Lengths of a batch's vectors, to drop what a bad line half-wrote.
+struct Mark([usize; 7]);
+
+impl Mark {
+    fn of(b: &Batch) -> Self {
+        Mark([
+            b.spans.len(),
+            b.attrs.len(),
+            b.res_attrs.len(),
+            b.events.len(),
+            b.links.len(),
+            b.resources.len(),
+            b.processes.len(),
+        ])
+    }
+
+    fn rollback(&self, b: &mut Batch) {
+        let [s, a, ra, e, l, r, p] = self.0;
+        b.spans.truncate(s);
+        b.attrs.truncate(a);
+        b.res_attrs.truncate(ra);
+        b.events.truncate(e);
+        b.links.truncate(l);
+        b.resources.truncate(r);
+        b.processes.truncate(p);
+    }
+}
+
+/// Streams the rest of the input (`pending` holds what detection already read) into `store`.
+pub(crate) fn load(
+    store: &mut Store,
+    src: &mut Source,
+    mut pending: Vec<u8>,
+) -> Result<u16, LoadError> {
+    let input = store.add_input(src.name, Format::OtlpJsonLines.name());
+    let mut tally = Tally::new();
+    let mut skipped = Skipped::default();
+    let mut line = 1u64;
+    let mut target = CHUNK;
+    let mut eof = false;
+    loop {
+        src.check_cancel()?;
+        while !eof && pending.len() < target {
+            eof = src.fill(&mut pending, target)?;
+        }
+        let cut = if eof {
+            Some(pending.len())
+        } else {
+            memchr::memrchr(b'\n', &pending).map(|i| i + 1)
+        };
+        let Some(cut) = cut else {
+            // One line longer than a chunk: read on until it ends.
+            target = pending.len() + CHUNK;
+            continue;
+        };
+        target = CHUNK;
+        let chunk = &pending[..cut];
+        for (batch, t, s) in parse_chunk(chunk, line) {
+            store.add_batch(batch, input);
+            tally.merge(t);
+            skipped.merge(s);
+        }
+        line += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        pending.drain(..cut);
+        src.report_progress();
+        if eof && pending.is_empty() {
+            break;
+        }
+    }
+    let mut last = Batch::new();
+    tally.emit(&mut last, src.name);
+    if let Some((pos, why)) = skipped.first {
+        last.diag.warn_n(
+            WarningKind::SkippedLine,
+            src.name,
+            pos,
+            format!("skipped a line that is not a valid OTLP/JSON trace request (first: {why})"),
+            skipped.count,
+        );
+    }
+    store.add_batch(last, input);
+    Ok(input)
+}
+
+/// Parses the lines of `chunk` (whose first line is number `first_line`) in parallel.
+fn parse_chunk(chunk: &[u8], first_line: u64) -> Vec<(Batch, Tally, Skipped)> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (n, end) in memchr::memchr_iter(b'\n', chunk)
+        .chain(std::iter::once(chunk.len()))
+        .enumerate()
+    {
+        if end > start {
+            lines.push((&chunk[start..end], first_line + n as u64));
+        }
+        start = end + 1;
+    }
+    let groups = rayon::current_num_threads() * 4;
+    let per_group = lines.len().div_ceil(groups).max(1);
+    lines.par_chunks(per_group).map(parse_group).collect()
+}
+
+fn parse_group(lines: &[(&[u8], u64)]) -> (Batch, Tally, Skipped) {
+    let mut batch = Batch::new();
+    let mut tally = Tally::new();
+    let mut skipped = Skipped::default();
+    for &(text, line) in lines {
+        let Some(lead) = text.iter().position(|c| !c.is_ascii_whitespace()) else {
+            continue;
+        };
+        let mark = Mark::of(&batch);
+        let mut ctx = Ctx {
+            batch: &mut batch,
+            counts: Counts::default(),
+        };
+        match otlp_json::parse(&mut ctx, &text[lead..]) {
+            Ok(()) => {
+                let counts = ctx.counts;
+                tally.add(counts, || Position::Line { line });
+            }
+            Err(e) => {
+                mark.rollback(&mut batch);
+                skipped.count += 1;
+                if skipped.first.is_none() {
+                    let pos = Position::LineCol {
+                        line,
+                        column: (e.column() + lead) as u64,
+                    };
+                    skipped.first = Some((pos, otlp_json::error_message(&e)));
+                }
+            }
+        }
+    }
+    (batch, tally, skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_numbered_across_blank_lines_and_rolled_back_when_bad() {
+        let good = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000aa","attributes":[{"key":"k","value":{"stringValue":"v"}}]}]}]}]}"#;
+        let bad = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"a","value":{"intValue":"1"}}]},"scopeSpans":[{"spans":[{"spanId":"00000000000000bb","attributes":[{"key":"k","value":{"intValue":"2"}}],"events":[{"name":"e"}]},{"kind":"NOPE"}]}]}]}"#;
+        let text = format!("\n{good}\r\n  \n{bad}\n{good}");
+        let parts = parse_chunk(text.as_bytes(), 10);
+        let mut spans = 0;
+        let mut skipped = Skipped::default();
+        for (b, _, s) in parts {
+            spans += b.spans.len();
+            assert!(b.events.is_empty(), "the bad line's event was rolled back");
+            assert!(
+                b.res_attrs.is_empty(),
+                "the bad line's resource was rolled back"
+            );
+            assert!(b.attrs.iter().all(|a| a.ty == crate::model::AttrType::Str));
+            skipped.merge(s);
+        }
+        assert_eq!(spans, 2);
+        assert_eq!(skipped.count, 1);
+        let (pos, why) = skipped.first.unwrap();
+        assert!(matches!(pos, Position::LineCol { line: 13, .. }), "{pos:?}");
+        assert!(why.contains("unknown span kind \"NOPE\""), "{why}");
+    }
+}
