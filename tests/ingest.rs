@@ -476,3 +476,91 @@ fn load_path_names_the_file_in_errors_and_inputs() {
     let e = load_path(&mut store, &empty, &LoadOptions::default()).unwrap_err();
     assert!(e.to_string().ends_with("empty input"), "{e}");
 }
+
+#[test]
+fn truncated_inputs_fail_cleanly() {
+    let pb = doc_proto().encode_to_vec();
+    let lines = format!("{}\n{}\n", DOC.replace('\n', ""), DOC.replace('\n', ""));
+    for (name, whole) in [
+        ("doc", DOC.as_bytes().to_vec()),
+        ("pb", pb),
+        ("lines", lines.into_bytes()),
+        ("gz", gzip(DOC.as_bytes())),
+    ] {
+        let first_line = whole.iter().position(|&c| c == b'\n').unwrap_or(0);
+        for cut in 0..whole.len() - 1 {
+            let mut store = Store::new();
+            match load_bytes(&mut store, name, &whole[..cut], &LoadOptions::default()) {
+                // Only JSON lines load when cut: the whole first line (alone it is a
+                // document), then with the cut second line skipped.
+                Ok(l) => {
+                    assert_eq!(name, "lines", "{name}[..{cut}] loaded");
+                    assert!(cut >= first_line, "{cut}");
+                    let skipped = u64::from(cut > first_line + 1);
+                    assert_eq!((l.spans, l.warnings), (2, skipped), "{name}[..{cut}]");
+                }
+                Err(e) => {
+                    assert!(e.to_string().starts_with(&format!("{name}: ")), "{e}");
+                    assert!(!e.to_string().contains('\n'), "{e}");
+                }
+            }
+        }
+    }
+}
+
+/// Throughput on a ~50 MB JSON lines dump shaped like Collector output (10 spans per line,
+/// typical HTTP/DB attributes). Run once with
+/// `cargo test --release --test ingest -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn throughput_of_a_large_jsonl_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.jsonl");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let services = ["api-gateway", "order-svc", "user-svc", "payment-svc"];
+    let mut n = 0u64;
+    let mut bytes = 0usize;
+    while bytes < 50 << 20 {
+        let svc = services[n as usize % services.len()];
+        let mut spans = Vec::new();
+        for k in 0..10u64 {
+            let id = n * 10 + k + 1;
+            let parent = if k == 0 {
+                String::new()
+            } else {
+                format!("{:016x}", n * 10 + 1)
+            };
+            spans.push(format!(
+                r#"{{"traceId":"{:032x}","spanId":"{id:016x}","parentSpanId":"{parent}","name":"GET /orders/{{id}}","kind":{},"startTimeUnixNano":"{}","endTimeUnixNano":"{}","attributes":[{{"key":"http.request.method","value":{{"stringValue":"GET"}}}},{{"key":"http.route","value":{{"stringValue":"/orders/{{id}}"}}}},{{"key":"url.full","value":{{"stringValue":"http://order-svc:8080/orders/{id}"}}}},{{"key":"http.response.status_code","value":{{"intValue":"200"}}}},{{"key":"server.address","value":{{"stringValue":"order-svc"}}}},{{"key":"goroutine.id","value":{{"intValue":"{}"}}}},{{"key":"db.system","value":{{"stringValue":"postgresql"}}}},{{"key":"db.statement","value":{{"stringValue":"SELECT * FROM orders WHERE id = $1"}}}}],"events":[{{"timeUnixNano":"{}","name":"message","attributes":[{{"key":"message.type","value":{{"stringValue":"SENT"}}}}]}}],"status":{{"code":1}}}}"#,
+                n + 1,
+                2 + k % 2,
+                1_700_000_000_000_000_000u64 + id * 1000,
+                1_700_000_000_000_500_000u64 + id * 1000,
+                id % 500,
+                1_700_000_000_000_100_000u64 + id * 1000,
+            ));
+        }
+        let line = format!(
+            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{svc}"}}}},{{"key":"service.instance.id","value":{{"stringValue":"{svc}-1"}}}},{{"key":"telemetry.sdk.language","value":{{"stringValue":"go"}}}}]}},"scopeSpans":[{{"scope":{{"name":"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp","version":"0.49.0"}},"spans":[{}]}}]}}]}}"#,
+            spans.join(",")
+        );
+        writeln!(out, "{line}").unwrap();
+        bytes += line.len() + 1;
+        n += 1;
+    }
+    drop(out);
+    let start = std::time::Instant::now();
+    let mut store = Store::new();
+    let l = load_path(&mut store, &path, &LoadOptions::default()).unwrap();
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(l.spans, n * 10);
+    assert_eq!(l.warnings, 0);
+    println!(
+        "{:.1} MB, {} spans in {:.3} s: {:.0} MB/s on {} threads",
+        bytes as f64 / 1e6,
+        l.spans,
+        secs,
+        bytes as f64 / 1e6 / secs,
+        rayon::current_num_threads()
+    );
+}

@@ -60,11 +60,10 @@ pub fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 
 /// Appends to `buf` until it holds `target` bytes or the input ends; true at the end.
 pub fn fill_to(r: &mut impl Read, buf: &mut Vec<u8>, target: usize) -> io::Result<bool> {
-    let len = buf.len();
-    buf.resize(target.max(len), 0);
-    let n = read_full(r, &mut buf[len..])?;
-    buf.truncate(len + n);
-    Ok(len + n < target)
+    let want = target.saturating_sub(buf.len());
+    // `read_to_end` grows the buffer as data arrives: a small input costs no 8 MiB block.
+    let n = r.by_ref().take(want as u64).read_to_end(buf)?;
+    Ok(n < want)
 }
 
 /// Wraps `raw` in the decompressor its first bytes call for.
