@@ -48,18 +48,36 @@ pub struct Analysis {
 impl Analysis {
     /// Finds the breaks of an indexed `store` and builds every graph around them.
     pub fn run(store: &Store, opts: &Options) -> Self {
-        let breaks = breaks::find_breaks(store, opts);
-        Self::with_breaks(store, opts, breaks)
+        Self::build(store, opts, || breaks::find_breaks(store, opts))
     }
 
     /// Builds the graphs of an indexed `store` around `breaks` found by the break detectors
     /// (the service graph follows their `propagation_break` stitches).
     pub fn with_breaks(store: &Store, opts: &Options, breaks: Vec<Break>) -> Self {
+        Self::build(store, opts, move || breaks)
+    }
+
+    /// The independent parts run side by side: breaks then the service graph (which follows
+    /// the stitches), the type graph then its chains, and the goroutine-hop count.
+    fn build(store: &Store, opts: &Options, breaks: impl FnOnce() -> Vec<Break> + Send) -> Self {
         let keys = Keys::new(store);
-        let services = ServiceGraph::build(store, &keys, &breaks);
-        let types = TypeGraph::build(store, &keys);
-        let chains = chains::find_chains(store, &types, opts);
-        let goroutine_hops = span_graph::count_goroutine_hops(store, &keys);
+        let ((breaks, services), ((types, chains), goroutine_hops)) = rayon::join(
+            || {
+                let breaks = breaks();
+                let services = ServiceGraph::build(store, &keys, &breaks);
+                (breaks, services)
+            },
+            || {
+                rayon::join(
+                    || {
+                        let types = TypeGraph::build(store, &keys);
+                        let chains = chains::find_chains(store, &types, opts);
+                        (types, chains)
+                    },
+                    || span_graph::count_goroutine_hops(store, &keys),
+                )
+            },
+        );
         Analysis {
             services,
             types,

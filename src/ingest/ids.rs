@@ -24,22 +24,41 @@ impl std::fmt::Display for BadId {
     }
 }
 
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
+/// Hex digit values; 0x80 marks a byte that is not a hex digit.
+const HEX: [u8; 256] = {
+    let mut t = [0x80u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Decodes up to 16 hex digits. Branch-free over the digits: ids are decoded millions of times.
+fn hex_u64(s: &[u8]) -> Option<u64> {
+    let (mut v, mut bad) = (0u64, 0u8);
+    for &c in s {
+        let d = HEX[c as usize];
+        bad |= d;
+        v = (v << 4) | (d & 0xf) as u64;
+    }
+    (bad & 0x80 == 0).then_some(v)
 }
 
 /// Decodes up to 32 hex digits into the low bits of a u128. `None` if a char is not hex.
 fn hex_u128(s: &[u8]) -> Option<u128> {
-    let mut v: u128 = 0;
-    for &c in s {
-        v = (v << 4) | hex_val(c)? as u128;
+    if s.len() <= 16 {
+        return hex_u64(s).map(u128::from);
     }
-    Some(v)
+    let (hi, lo) = s.split_at(s.len() - 16);
+    Some(((hex_u64(hi)? as u128) << 64) | hex_u64(lo)? as u128)
 }
 
 /// Decodes bytes into the low bits of a u128 (big-endian, the last 16 bytes).
@@ -60,23 +79,26 @@ fn decode(s: &str, want: usize, bad_flag: u8) -> Result<Decoded<u128>, BadId> {
             flags: bad_flag,
         });
     }
-    let looks_hex = b.iter().all(|c| c.is_ascii_hexdigit());
-    if looks_hex && b.len() <= 32 {
-        let v = hex_u128(b).expect("checked hex");
-        let mut fl = 0;
+    if b.len() <= 32
+        && let Some(v) = hex_u128(b)
+    {
         // Jaeger and Zipkin drop leading zeros (31-digit trace ids) or use 64-bit trace ids:
         // shorter hex is the same number; only longer-than-wanted or zero is invalid.
-        if b.len() > want * 2 || v == 0 {
-            fl |= bad_flag;
-        }
+        let fl = if b.len() > want * 2 || v == 0 {
+            bad_flag
+        } else {
+            0
+        };
         return Ok(Decoded {
             value: v,
             flags: fl,
         });
     }
-    if looks_hex {
+    if b.len() > 32
+        && let Some(v) = hex_u128(&b[b.len() - 32..])
+        && b.iter().all(|c| c.is_ascii_hexdigit())
+    {
         // Longer than 32 hex digits: keep the low 128 bits, flag it.
-        let v = hex_u128(&b[b.len() - 32..]).expect("checked hex");
         return Ok(Decoded {
             value: v,
             flags: bad_flag,

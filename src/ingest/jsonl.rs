@@ -66,37 +66,36 @@ pub(crate) fn load(
     let mut tally = Tally::new();
     let mut skipped = Skipped::default();
     let mut line = 1u64;
-    let mut target = CHUNK;
     let mut eof = false;
-    loop {
-        src.check_cancel()?;
-        while !eof && pending.len() < target {
-            eof = src.fill(&mut pending, target)?;
-        }
-        let cut = if eof {
-            Some(pending.len())
-        } else {
-            memchr::memrchr(b'\n', &pending).map(|i| i + 1)
-        };
-        let Some(cut) = cut else {
-            // One line longer than a chunk: read on until it ends.
-            target = pending.len() + CHUNK;
-            continue;
-        };
-        target = CHUNK;
-        let chunk = &pending[..cut];
-        for (batch, t, s) in parse_chunk(chunk, line) {
-            store.add_batch(batch, input);
-            tally.merge(t);
-            skipped.merge(s);
-        }
-        line += memchr::memchr_iter(b'\n', chunk).count() as u64;
-        pending.drain(..cut);
-        src.report_progress();
-        if eof && pending.is_empty() {
-            break;
-        }
+    let mut chunk = next_chunk(src, &mut pending, &mut eof)?;
+    let mut parsed: Vec<(Batch, Tally, Skipped)> = Vec::new();
+    // A three-stage pipeline: while the pool parses chunk k, the other side of the join
+    // merges chunk k-1 into the store and reads chunk k+1, so neither waits for the other.
+    while let Some(text) = chunk {
+        let first_line = line;
+        line += memchr::memchr_iter(b'\n', &text).count() as u64;
+        let done = std::mem::take(&mut parsed);
+        let (now, next) = rayon::join(
+            || parse_chunk(&text, first_line),
+            || {
+                for (batch, t, s) in done {
+                    store.add_batch(batch, input);
+                    tally.merge(t);
+                    skipped.merge(s);
+                }
+                src.report_progress();
+                next_chunk(src, &mut pending, &mut eof)
+            },
+        );
+        parsed = now;
+        chunk = next?;
     }
+    for (batch, t, s) in parsed {
+        store.add_batch(batch, input);
+        tally.merge(t);
+        skipped.merge(s);
+    }
+    src.report_progress();
     let mut last = Batch::new();
     tally.emit(&mut last, src.name);
     if let Some((pos, why)) = skipped.first {
@@ -110,6 +109,40 @@ pub(crate) fn load(
     }
     store.add_batch(last, input);
     Ok(input)
+}
+
+/// The next run of whole lines (about `CHUNK` bytes; more when one line is longer), or
+/// `None` at the end. `pending` keeps the bytes after the last newline for the next call.
+fn next_chunk(
+    src: &mut Source,
+    pending: &mut Vec<u8>,
+    eof: &mut bool,
+) -> Result<Option<Vec<u8>>, LoadError> {
+    src.check_cancel()?;
+    let mut target = CHUNK;
+    loop {
+        while !*eof && pending.len() < target {
+            *eof = src.fill(pending, target)?;
+        }
+        let cut = if *eof {
+            Some(pending.len())
+        } else {
+            memchr::memrchr(b'\n', pending).map(|i| i + 1)
+        };
+        match cut {
+            Some(0) => return Ok(None),
+            Some(cut) => {
+                // The tail moves to a buffer sized for a whole chunk, so the next reads
+                // do not grow it step by step.
+                let mut rest = Vec::with_capacity(if *eof { 0 } else { CHUNK + CHUNK / 8 });
+                rest.extend_from_slice(&pending[cut..]);
+                pending.truncate(cut);
+                return Ok(Some(std::mem::replace(pending, rest)));
+            }
+            // One line longer than a chunk: read on until it ends.
+            None => target = pending.len() + CHUNK,
+        }
+    }
 }
 
 /// Parses the lines of `chunk` (whose first line is number `first_line`) in parallel.

@@ -162,9 +162,20 @@ pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
 
 /// Parses one complete document (or JSON line) into `ctx`.
 pub(crate) fn parse(ctx: &mut Ctx, bytes: &[u8]) -> Result<(), serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    RequestSeed { ctx }.deserialize(&mut de)?;
-    de.end()
+    // One SIMD UTF-8 check of the whole text is far cheaper than serde_json's check of every
+    // string from a byte slice; invalid text goes the slice way to get serde_json's position.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            RequestSeed { ctx }.deserialize(&mut de)?;
+            de.end()
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            RequestSeed { ctx }.deserialize(&mut de)?;
+            de.end()
+        }
+    }
 }
 
 /// The message of a serde_json error without its " at line L column C" suffix.
