@@ -5,6 +5,7 @@
 //! and the large dumps the benchmarks load.
 
 pub mod analysis;
+pub mod app;
 pub mod cli;
 pub mod ingest;
 pub mod model;

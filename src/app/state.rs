@@ -1,0 +1,118 @@
+//! What every view shares: the loaded session, the one selection all views follow, and the
+//! navigation requests views make (open a trace, jump to a span, switch tab).
+
+use std::sync::Arc;
+
+use crate::analysis::{Analysis, Options};
+use crate::model::Store;
+
+/// An indexed store with its analysis. Built off the UI thread, then shared read-only.
+pub struct Session {
+    pub store: Store,
+    pub analysis: Analysis,
+    pub opts: Options,
+}
+
+impl Session {
+    /// Indexes `store` and analyses it (call off the UI thread: this is the heavy part).
+    pub fn build(mut store: Store, opts: Options) -> Arc<Session> {
+        store.build_index();
+        let analysis = Analysis::run(&store, &opts);
+        Arc::new(Session {
+            store,
+            analysis,
+            opts,
+        })
+    }
+}
+
+/// The tabs of the main window. Names match the `--view` names of SPEC §6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    #[default]
+    Traces,
+    Trace,
+    Flame,
+    Services,
+    Types,
+    Breaks,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 6] = [
+        Tab::Traces,
+        Tab::Trace,
+        Tab::Flame,
+        Tab::Services,
+        Tab::Types,
+        Tab::Breaks,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Traces => "Traces",
+            Tab::Trace => "Trace",
+            Tab::Flame => "Flame graph",
+            Tab::Services => "Services",
+            Tab::Types => "Types",
+            Tab::Breaks => "Breaks",
+        }
+    }
+
+    /// The `--view` name (SPEC §6).
+    pub fn view_name(self) -> &'static str {
+        match self {
+            Tab::Traces => "traces",
+            Tab::Trace => "trace",
+            Tab::Flame => "flame",
+            Tab::Services => "services",
+            Tab::Types => "types",
+            Tab::Breaks => "breaks",
+        }
+    }
+}
+
+/// The one selection every view highlights and the Details panel describes. Indexes are into
+/// the session's store and analysis (`Store::spans`, `index.traces`, the graphs' node and edge
+/// indexes, `Analysis::chains`, `Analysis::breaks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Selection {
+    #[default]
+    None,
+    Trace(u32),
+    Span(u32),
+    /// A node of the service graph.
+    Service(u32),
+    /// An edge of the service graph.
+    ServiceEdge(u32),
+    /// A node of the type-flow graph.
+    Type(u32),
+    /// An edge of the type-flow graph.
+    TypeEdge(u32),
+    Chain(u32),
+    Break(u32),
+}
+
+/// What a view asks the app to do after drawing (views never change other views' state).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Nav {
+    Select(Selection),
+    /// Open trace `index.traces[t]` in the Trace tab, optionally focused on a span.
+    OpenTrace {
+        trace: u32,
+        focus_span: Option<u32>,
+    },
+    /// Show the Traces tab filtered to traces containing this (service, span name) frame path.
+    FilterTracesByFrame(Vec<(String, String)>),
+    SwitchTab(Tab),
+}
+
+/// A tab's view. It keeps its own view state (zoom, scroll, filters) and draws from the shared
+/// session; it changes nothing outside itself and asks for navigation through `Nav`.
+pub trait View {
+    /// Called when a new session replaces the old one (views drop caches tied to it).
+    fn reset(&mut self, session: &Arc<Session>);
+
+    /// Draws the view. `selection` is the app's current selection.
+    fn ui(&mut self, ui: &mut egui::Ui, session: &Arc<Session>, selection: Selection) -> Vec<Nav>;
+}
