@@ -128,8 +128,8 @@ impl Source<'_> {
     }
 }
 
-/// A reader of a whole in-memory input.
-type ReadWhole = fn(&str, &[u8]) -> Result<Batch, LoadError>;
+/// A reader of a whole in-memory input, giving one or more batches in input order.
+type ReadWhole = fn(&str, &[u8]) -> Result<Vec<Batch>, LoadError>;
 
 fn load_reader<'a>(
     store: &mut Store,
@@ -169,10 +169,10 @@ fn load_reader<'a>(
     };
     // Every format but JSON lines is read whole, then parsed.
     let whole: Option<ReadWhole> = match format {
-        Format::OtlpJson => Some(otlp_json::read),
+        Format::OtlpJson => Some(|n, b| otlp_json::read(n, b).map(|b| vec![b])),
         Format::OtlpProto => Some(otlp_proto::read),
-        Format::JaegerJson => Some(jaeger::read),
-        Format::ZipkinJson => Some(zipkin::read),
+        Format::JaegerJson => Some(|n, b| jaeger::read(n, b).map(|b| vec![b])),
+        Format::ZipkinJson => Some(|n, b| zipkin::read(n, b).map(|b| vec![b])),
         Format::OtlpJsonLines => None,
     };
     let input = match whole {
@@ -184,9 +184,12 @@ fn load_reader<'a>(
                 eof = src.fill(&mut buf, target)?;
                 src.report_progress();
             }
-            let batch = read(name, &buf)?;
+            let batches = read(name, &buf)?;
+            drop(buf);
             let input = store.add_input(name, format.name());
-            store.add_batch(batch, input);
+            for batch in batches {
+                store.add_batch(batch, input);
+            }
             src.report_progress();
             input
         }

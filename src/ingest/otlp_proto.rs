@@ -6,6 +6,7 @@ use base64::Engine;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use prost::Message;
+use rayon::prelude::*;
 
 use super::ids;
 use super::json_text;
@@ -15,16 +16,17 @@ use crate::model::{
     WarningKind,
 };
 
-/// Reads a protobuf request, or a length-prefixed stream of them, into a new batch.
-pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
+/// Reads a protobuf request, or a length-prefixed stream of them. The messages of a stream
+/// are decoded in parallel, a group of messages per batch, in file order.
+pub fn read(input: &str, bytes: &[u8]) -> Result<Vec<Batch>, LoadError> {
     let single = ExportTraceServiceRequest::decode(bytes);
     if let Ok(req) = &single
         && (!req.resource_spans.is_empty() || bytes.is_empty())
     {
-        return Ok(batch_from_request(req, input));
+        return Ok(vec![batch_from_request(req, input)]);
     }
-    let mut batch = Batch::new();
-    let mut unknown = 0;
+    // Frame the stream first (cheap: only the length prefixes are read).
+    let mut frames: Vec<(usize, &[u8])> = Vec::new();
     let mut offset = 0usize;
     while offset < bytes.len() {
         let fail = |msg: String| {
@@ -53,13 +55,36 @@ pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
                 bytes.len() - offset - 4
             )));
         };
-        let req = ExportTraceServiceRequest::decode(body)
-            .map_err(|e| fail(format!("bad length-prefixed message: {e}")))?;
-        fill(&mut batch, &req, &mut unknown);
+        frames.push((offset, body));
         offset += 4 + len;
     }
-    warn_unknown(&mut batch, input, unknown);
-    Ok(batch)
+    let per_group = frames
+        .len()
+        .div_ceil(rayon::current_num_threads() * 4)
+        .max(1);
+    let decoded: Vec<Result<Batch, LoadError>> = frames
+        .par_chunks(per_group)
+        .map(|group| {
+            let mut batch = Batch::new();
+            let mut unknown = 0;
+            for &(offset, body) in group {
+                let req = ExportTraceServiceRequest::decode(body).map_err(|e| {
+                    LoadError::new(
+                        input,
+                        Position::Byte {
+                            offset: offset as u64,
+                        },
+                        format!("bad length-prefixed message: {e}"),
+                    )
+                })?;
+                fill(&mut batch, &req, &mut unknown);
+            }
+            warn_unknown(&mut batch, input, unknown);
+            Ok(batch)
+        })
+        .collect();
+    // The first bad message in file order is the one reported.
+    decoded.into_iter().collect()
 }
 
 /// Converts one decoded request (from a file or the live receiver) into a batch.
@@ -250,7 +275,54 @@ mod tests {
             e.message,
             "not an OTLP protobuf trace request: no resource spans"
         );
-        assert_eq!(read("x.bin", b"").map(|b| b.spans.len()), Ok(0));
+        assert_eq!(read("x.bin", b"").map(|b| b[0].spans.len()), Ok(0));
+    }
+
+    #[test]
+    fn long_streams_decode_in_parallel_in_file_order() {
+        let frame = |name: String| {
+            let m = req(vec![PbSpan {
+                trace_id: vec![7; 16],
+                span_id: vec![1; 8],
+                name,
+                ..Default::default()
+            }])
+            .encode_to_vec();
+            let mut f = (m.len() as u32).to_be_bytes().to_vec();
+            f.extend(m);
+            f
+        };
+        let mut s = Vec::new();
+        let mut bad_at = 0;
+        for i in 0..100 {
+            if i == 60 {
+                bad_at = s.len();
+                // A frame whose body is not a protobuf message (a truncated varint).
+                s.extend([0, 0, 0, 2, 0x0a, 0xff]);
+            }
+            s.extend(frame(format!("op{i}")));
+        }
+        let e = read("s.bin", &s).map(|_| ()).unwrap_err();
+        assert_eq!(
+            e.position,
+            Position::Byte {
+                offset: bad_at as u64
+            }
+        );
+
+        let s: Vec<u8> = (0..100).flat_map(|i| frame(format!("op{i}"))).collect();
+        let batches = read("s.bin", &s).unwrap();
+        assert!(batches.len() > 1, "split into groups");
+        let names: Vec<String> = batches
+            .iter()
+            .flat_map(|b| {
+                b.spans
+                    .iter()
+                    .map(|sp| b.strings.resolve(sp.name).to_string())
+            })
+            .collect();
+        let want: Vec<String> = (0..100).map(|i| format!("op{i}")).collect();
+        assert_eq!(names, want);
     }
 
     #[test]
@@ -267,10 +339,13 @@ mod tests {
             s.extend((one.len() as u32).to_be_bytes());
             s.extend(&one);
         }
-        let b = read("s.bin", &s).unwrap();
-        assert_eq!(b.spans.len(), 2);
+        let mut store = crate::model::Store::new();
+        for b in read("s.bin", &s).unwrap() {
+            store.add_batch(b, 0);
+        }
+        assert_eq!(store.spans.len(), 2);
         assert_eq!(
-            b.resources.len(),
+            store.resources.len(),
             1,
             "the repeated empty resource is stored once"
         );
