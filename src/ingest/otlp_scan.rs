@@ -96,7 +96,7 @@ struct Scanner<'t, 'c, 'b> {
 impl<'t> Scanner<'t, '_, '_> {
     // ---- tokens ----
 
-    #[inline]
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.pos) {
             self.pos += 1;
@@ -104,19 +104,19 @@ impl<'t> Scanner<'t, '_, '_> {
     }
 
     /// The next byte after whitespace, not consumed.
-    #[inline]
+    #[inline(always)]
     fn peek(&mut self) -> Scan<u8> {
         self.ws();
         self.b.get(self.pos).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn eat(&mut self, c: u8) -> Scan<()> {
         (self.peek()? == c).then(|| self.pos += 1)
     }
 
     /// Consumes `word` if it comes next.
-    #[inline]
+    #[inline(always)]
     fn word(&mut self, word: &[u8]) -> bool {
         self.ws();
         let hit = self.b.get(self.pos..).is_some_and(|r| r.starts_with(word));
@@ -126,13 +126,13 @@ impl<'t> Scanner<'t, '_, '_> {
         hit
     }
 
-    #[inline]
+    #[inline(always)]
     fn null(&mut self) -> bool {
         self.word(b"null")
     }
 
     /// Reads `{` or `[`, counting the depth.
-    #[inline]
+    #[inline(always)]
     fn open(&mut self, c: u8) -> Scan<()> {
         self.eat(c)?;
         self.depth += 1;
@@ -141,7 +141,7 @@ impl<'t> Scanner<'t, '_, '_> {
 
     /// Before the next member of an object or array whose opening bracket was read: true if
     /// there is one, false (after reading `close`) if not. `first` is true on the first call.
-    #[inline]
+    #[inline(always)]
     fn more(&mut self, first: &mut bool, close: u8) -> Scan<bool> {
         let c = self.peek()?;
         if c == close {
@@ -159,7 +159,7 @@ impl<'t> Scanner<'t, '_, '_> {
     }
 
     /// The next key of an object (and its `:`), or `None` after its `}`.
-    #[inline]
+    #[inline(always)]
     fn key(&mut self, first: &mut bool) -> Scan<Option<&'t [u8]>> {
         if !self.more(first, b'}')? {
             return Some(None);
@@ -170,7 +170,7 @@ impl<'t> Scanner<'t, '_, '_> {
     }
 
     /// A string with nothing to unescape, as the bytes between its quotes.
-    #[inline]
+    #[inline(always)]
     fn raw_str(&mut self) -> Scan<&'t [u8]> {
         if self.peek()? != b'"' {
             return None;
@@ -186,7 +186,7 @@ impl<'t> Scanner<'t, '_, '_> {
     }
 
     /// A string, borrowed from the input unless it has escapes.
-    #[inline]
+    #[inline(always)]
     fn str(&mut self) -> Scan<Cow<'t, str>> {
         if self.peek()? != b'"' {
             return None;
@@ -625,8 +625,8 @@ impl<'t> Scanner<'t, '_, '_> {
     // ---- scalar values ----
 
     fn sym(&mut self) -> Scan<Sym> {
-        if self.null() {
-            return Some(Sym::EMPTY);
+        if self.peek()? != b'"' {
+            return self.null().then_some(Sym::EMPTY);
         }
         let s = self.str()?;
         Some(self.ctx.batch.intern(&s))
@@ -853,7 +853,7 @@ fn digits(s: &[u8], max: usize) -> Option<u64> {
 
 /// The index of the first `"`, `\` or control character at or after `i` (or the end),
 /// eight bytes at a time.
-#[inline]
+#[inline(always)]
 fn special(b: &[u8], mut i: usize) -> usize {
     const LO: u64 = u64::from_ne_bytes([0x01; 8]);
     const HI: u64 = u64::from_ne_bytes([0x80; 8]);
