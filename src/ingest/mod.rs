@@ -16,6 +16,7 @@ mod json_text;
 mod jsonl;
 pub mod otlp_json;
 pub mod otlp_proto;
+mod otlp_scan;
 pub(crate) mod scalar;
 pub mod zipkin;
 
