@@ -88,10 +88,10 @@ impl Details {
         };
         ui.heading(store.str(span.name));
         ui.label(format!(
-            "{} · {} · status {:?}",
+            "{} · {} · status {}",
             store.service_name(i),
             span.kind.as_str(),
-            span.status
+            format!("{:?}", span.status).to_lowercase()
         ));
         let message = store.str(span.status_message);
         if !message.is_empty() {
@@ -290,7 +290,7 @@ impl Details {
 
 fn row(ui: &mut Ui, key: &str, value: &str) {
     ui.weak(key);
-    ui.add(egui::Label::new(value).selectable(true).wrap());
+    ui.add(egui::Label::new(value).selectable(true).truncate());
     ui.end_row();
 }
 

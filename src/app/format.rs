@@ -52,6 +52,15 @@ pub fn offset(ns: i128) -> String {
     )
 }
 
+/// `1 warning`, `3 warnings`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +83,7 @@ mod tests {
         assert_eq!(duration(1_200_000_000), "1.20 s");
         assert_eq!(offset(-4_560_000), "−4.56 ms");
         assert_eq!(offset(0), "+0 ns");
+        assert_eq!(count(1, "warning"), "1 warning");
+        assert_eq!(count(0, "warning"), "0 warnings");
     }
 }

@@ -236,7 +236,7 @@ impl TracesView {
     fn filters_ui(&mut self, ui: &mut Ui, session: &Session) {
         let store = &session.store;
         ui.horizontal_wrapped(|ui| {
-            ui.label("Service");
+            let label = ui.label("Service");
             let current = self
                 .filter
                 .service
@@ -253,14 +253,17 @@ impl TracesView {
                             store.str(sym),
                         );
                     }
-                });
-            ui.label("Span name");
+                })
+                .response
+                .labelled_by(label.id);
+            let label = ui.label("Span name");
             ui.add(
                 egui::TextEdit::singleline(&mut self.filter.name)
                     .hint_text("contains…")
                     .desired_width(140.0),
-            );
-            ui.label("Break");
+            )
+            .labelled_by(label.id);
+            let label = ui.label("Break");
             let kind = self.filter.break_kind.map_or("any", BreakKind::name);
             egui::ComboBox::from_id_salt("traces-break")
                 .selected_text(kind)
@@ -269,7 +272,9 @@ impl TracesView {
                     for k in BreakKind::ALL {
                         ui.selectable_value(&mut self.filter.break_kind, Some(k), k.name());
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             ui.checkbox(&mut self.filter.errors_only, "Errors only");
             if let Some(path) = &self.filter.frame {
                 let text = path
@@ -278,7 +283,7 @@ impl TracesView {
                     .collect::<Vec<_>>()
                     .join(" › ");
                 if ui
-                    .button(format!("Frame: {text}  ✕"))
+                    .button(format!("Frame: {text}  ×"))
                     .on_hover_text("Clear the frame filter")
                     .clicked()
                 {
@@ -355,7 +360,7 @@ impl TracesView {
                     Sense::click(),
                 )
                 .on_hover_text("Sort by this column");
-            resp.widget_info(|| WidgetInfo::labeled(Role::Button, true, col.title()));
+            resp.widget_info(|| WidgetInfo::labeled(Role::ColumnHeader, true, col.title()));
             let strong = ui.visuals().strong_text_color();
             paint_cell(
                 ui,

@@ -10,11 +10,11 @@ use egui::{Color32, Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
 use super::breaks_view::BreaksView;
 use super::details::Details;
-use super::fonts;
 use super::loading::{LoadJob, Outcome, SAMPLES, Source};
 use super::screenshot::{ScreenshotRequest, ViewSpec, save_png};
 use super::state::{Nav, Selection, Session, Tab, View};
 use super::traces_view::TracesView;
+use super::{fonts, format};
 use crate::analysis::Options;
 use crate::analysis::trace_summary;
 use crate::model::Warning;
@@ -349,7 +349,7 @@ impl TracetopoApp {
                 s.analysis.breaks.len()
             ));
             let warnings = store.diag.total();
-            let text = format!("⚠ {warnings} warnings");
+            let text = format!("⚠ {}", format::count(warnings, "warning"));
             let text = if warnings > 0 {
                 RichText::new(text).color(Color32::from_rgb(225, 150, 30))
             } else {
@@ -393,10 +393,11 @@ impl TracetopoApp {
                     let total: u64 = n.warnings.iter().map(|w| w.count).sum();
                     let mut title = Vec::new();
                     if errors {
-                        title.push(format!("{} files could not be read", n.errors.len()));
+                        let files = format::count(n.errors.len() as u64, "file");
+                        title.push(format!("{files} could not be read"));
                     }
                     if total > 0 {
-                        title.push(format!("{total} warnings while loading"));
+                        title.push(format!("{} while loading", format::count(total, "warning")));
                     }
                     ui.label(
                         RichText::new(title.join(", "))
