@@ -602,6 +602,21 @@ impl TracetopoApp {
 }
 
 impl eframe::App for TracetopoApp {
+    /// In screenshot mode the pointer is ignored: wherever the display server put it, it must
+    /// not hover rows or open tooltips in the picture.
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw: &mut egui::RawInput) {
+        if self.shot.is_some() {
+            raw.events.retain(|e| {
+                !matches!(
+                    e,
+                    egui::Event::PointerMoved(_)
+                        | egui::Event::PointerButton { .. }
+                        | egui::Event::MouseWheel { .. }
+                )
+            });
+        }
+    }
+
     fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.poll(&ctx);
