@@ -277,3 +277,65 @@ fn snapshots_of_the_traces_and_breaks_views() {
     h.run_steps(3);
     h.snapshot("breaks");
 }
+
+/// The real window under Xvfb (`--screenshot`): a PNG of the window's size comes out and the
+/// exit status is 0; a missing input gives status 2 and one line naming it. Skipped when
+/// `xvfb-run` is not installed (CI installs it).
+#[cfg(target_os = "linux")]
+#[test]
+fn screenshot_mode_under_xvfb() {
+    use std::process::Command;
+    let has_xvfb = Command::new("sh")
+        .args(["-c", "command -v xvfb-run"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_xvfb {
+        println!("xvfb-run not found, skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("breaks.png");
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/sample-traces/checkout-broken.json"
+    );
+    let run = |file: &str, png: &std::path::Path| {
+        Command::new("xvfb-run")
+            .args(["-a", "-s", "-screen 0 1600x1000x24"])
+            .arg(env!("CARGO_BIN_EXE_tracetopo"))
+            .arg(file)
+            .arg("--screenshot")
+            .arg(png)
+            .args(["--view", "breaks"])
+            .env_remove("WAYLAND_DISPLAY")
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run xvfb-run: {e}"))
+    };
+    let r = run(sample, &out);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let img = image::open(&out)
+        .unwrap_or_else(|e| panic!("{}: {e}", out.display()))
+        .to_rgba8();
+    // The window opens at 1400x860 points; the picture has at least that many pixels.
+    assert!(
+        img.width() >= 1400 && img.height() >= 860,
+        "{:?}",
+        img.dimensions()
+    );
+
+    let missing = dir.path().join("missing.json");
+    let r = run(&missing.to_string_lossy(), &dir.path().join("x.png"));
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("tracetopo: "))
+        .unwrap_or_default();
+    assert!(line.contains(&missing.display().to_string()), "{err}");
+    assert!(!dir.path().join("x.png").exists());
+}
