@@ -30,6 +30,10 @@ pub struct Details {
     /// The spans of one traced service (number into `store.index.services`), computed when a
     /// service is selected.
     service_spans: Option<(u32, Vec<u32>)>,
+    /// The figures of the selected trace.
+    trace_facts: Option<(u32, TraceFacts)>,
+    /// The chains through the selected type (node index), by number.
+    type_chains: Option<(u32, Vec<u32>)>,
 }
 
 impl Details {
@@ -50,6 +54,8 @@ impl Details {
         self.breaks_by_span = by_span;
         self.keys = Some(Keys::new(&session.store));
         self.service_spans = None;
+        self.trace_facts = None;
+        self.type_chains = None;
         self.session = Some(session.clone());
     }
 
@@ -69,10 +75,10 @@ impl Details {
                     ui.weak("Select a trace, span, service, edge, type or break to see it here.");
                 }
                 Selection::Span(i) => self.span_ui(ui, session, i, &mut nav),
-                Selection::Trace(t) => trace_ui(ui, session, t, &mut nav),
+                Selection::Trace(t) => self.trace_ui(ui, session, t, &mut nav),
                 Selection::Service(n) => self.service_ui(ui, session, n, &mut nav),
                 Selection::ServiceEdge(e) => service_edge_ui(ui, session, e, &mut nav),
-                Selection::Type(n) => type_ui(ui, session, n, &mut nav),
+                Selection::Type(n) => self.type_ui(ui, session, n, &mut nav),
                 Selection::TypeEdge(e) => type_edge_ui(ui, session, e, &mut nav),
                 Selection::Chain(c) => chain_ui(ui, session, c, &mut nav),
                 Selection::Break(b) => break_ui(ui, session, b, &mut nav),
@@ -311,13 +317,25 @@ fn attrs_grid(ui: &mut Ui, id: impl egui::AsIdSalt, store: &Store, attrs: &[Attr
 
 /// A scrolling list of spans (service · name · duration); a click opens the span's trace.
 fn span_list(ui: &mut Ui, id: &str, store: &Store, spans: &[u32], nav: &mut Vec<Nav>) {
+    span_rows(ui, id, store, spans.len(), |k| spans.get(k).copied(), nav);
+}
+
+/// `span_list` over `len` spans given by position (only the visible ones are asked for).
+fn span_rows(
+    ui: &mut Ui,
+    id: &str,
+    store: &Store,
+    len: usize,
+    at: impl Fn(usize) -> Option<u32>,
+    nav: &mut Vec<Nav>,
+) {
     let row_h = ui.text_style_height(&egui::TextStyle::Body);
     egui::ScrollArea::vertical()
         .id_salt(id)
         .max_height(LIST_HEIGHT)
         .auto_shrink([false, true])
-        .show_rows(ui, row_h, spans.len(), |ui, range| {
-            for &i in spans.get(range).unwrap_or(&[]) {
+        .show_rows(ui, row_h, len, |ui, range| {
+            for i in range.filter_map(&at) {
                 let Some(s) = store.spans.get(i as usize) else {
                     continue;
                 };
@@ -376,71 +394,179 @@ fn break_evidence(ui: &mut Ui, session: &Session, b: u32, me: u32, nav: &mut Vec
     }
 }
 
-fn trace_ui(ui: &mut Ui, session: &Session, t: u32, nav: &mut Vec<Nav>) {
-    let store = &session.store;
-    let Some(info) = store.index.traces.get(t as usize) else {
-        ui.weak("This trace is not in the loaded data.");
-        return;
-    };
-    ui.heading("Trace");
-    let range = info.range();
-    let mut services: Vec<u32> = range.clone().map(|i| store.service_idx(i as u32)).collect();
-    services.sort_unstable();
-    services.dedup();
-    let errors = range
-        .clone()
-        .filter(|&i| store.spans[i].status == StatusCode::Error)
-        .count();
-    egui::Grid::new("trace-figures")
-        .num_columns(2)
-        .striped(true)
-        .show(ui, |ui| {
-            row(ui, "trace id", &trace_hex(info.id));
-            row(ui, "start", &format::utc(info.start));
-            row(
-                ui,
-                "duration",
-                &format::duration(info.end.saturating_sub(info.start)),
-            );
-            row(ui, "spans", &info.len.to_string());
-            row(ui, "errors", &errors.to_string());
-            let names: Vec<&str> = services
-                .iter()
-                .filter_map(|&s| store.index.services.get(s as usize))
-                .map(|&sym| store.str(sym))
-                .collect();
-            row(ui, "services", &names.join(", "));
-        });
-    if ui.button("Open trace").clicked() {
-        nav.push(Nav::OpenTrace {
-            trace: t,
-            focus_span: None,
-        });
-    }
-    let breaks: Vec<(usize, &crate::analysis::breaks::Break)> = session
-        .analysis
-        .breaks
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| range.contains(&(b.span as usize)))
-        .collect();
-    if !breaks.is_empty() {
-        ui.separator();
-        ui.strong(format!("Breaks ({})", breaks.len()));
-        for (k, b) in breaks {
-            let text = format!("{}: {}", b.kind.name(), b.message);
-            if ui
-                .link(RichText::new(text).color(severity_color(b.kind.severity())))
-                .clicked()
-            {
-                nav.push(Nav::Select(Selection::Break(k as u32)));
+impl Details {
+    fn trace_ui(&mut self, ui: &mut Ui, session: &Session, t: u32, nav: &mut Vec<Nav>) {
+        let store = &session.store;
+        let Some(info) = store.index.traces.get(t as usize) else {
+            ui.weak("This trace is not in the loaded data.");
+            return;
+        };
+        ui.heading("Trace");
+        let range = info.range();
+        if self.trace_facts.as_ref().is_none_or(|(k, _)| *k != t) {
+            self.trace_facts = Some((t, TraceFacts::of(session, info)));
+        }
+        let Some((_, facts)) = &self.trace_facts else {
+            return;
+        };
+        egui::Grid::new("trace-figures")
+            .num_columns(2)
+            .striped(true)
+            .show(ui, |ui| {
+                row(ui, "trace id", &trace_hex(info.id));
+                row(ui, "start", &format::utc(info.start));
+                row(
+                    ui,
+                    "duration",
+                    &format::duration(info.end.saturating_sub(info.start)),
+                );
+                row(ui, "spans", &info.len.to_string());
+                row(ui, "errors", &facts.errors.to_string());
+                row(ui, "services", &facts.services);
+            });
+        if ui.button("Open trace").clicked() {
+            nav.push(Nav::OpenTrace {
+                trace: t,
+                focus_span: None,
+            });
+        }
+        if !facts.breaks.is_empty() {
+            ui.separator();
+            ui.strong(format!("Breaks ({})", facts.breaks.len()));
+            for &k in &facts.breaks {
+                let Some(b) = session.analysis.breaks.get(k as usize) else {
+                    continue;
+                };
+                let text = format!("{}: {}", b.kind.name(), b.message);
+                if ui
+                    .link(RichText::new(text).color(severity_color(b.kind.severity())))
+                    .clicked()
+                {
+                    nav.push(Nav::Select(Selection::Break(k)));
+                }
             }
         }
+        ui.separator();
+        ui.strong("Spans");
+        let first = range.start;
+        span_rows(
+            ui,
+            "trace-spans",
+            store,
+            range.len(),
+            |k| Some((first + k) as u32),
+            nav,
+        );
     }
-    ui.separator();
-    ui.strong("Spans");
-    let spans: Vec<u32> = range.map(|i| i as u32).collect();
-    span_list(ui, "trace-spans", store, &spans, nav);
+
+    fn type_ui(&mut self, ui: &mut Ui, session: &Session, n: u32, nav: &mut Vec<Nav>) {
+        let types = &session.analysis.types;
+        let node = NodeIndex::new(n as usize);
+        let Some(name) = types.graph.node_weight(node) else {
+            ui.weak("This type is not in the graph.");
+            return;
+        };
+        ui.heading(name);
+        for (title, dir) in [
+            ("Converted to", Direction::Outgoing),
+            ("Converted from", Direction::Incoming),
+        ] {
+            let edges: Vec<_> = types.graph.edges_directed(node, dir).collect();
+            if edges.is_empty() {
+                continue;
+            }
+            ui.strong(title);
+            for e in edges {
+                let other = if dir == Direction::Outgoing {
+                    e.target()
+                } else {
+                    e.source()
+                };
+                let f = e.weight();
+                let text = format!(
+                    "{}: {}×, {} errors",
+                    types.type_name(other),
+                    f.count,
+                    f.errors
+                );
+                if ui.link(text).clicked() {
+                    nav.push(Nav::Select(Selection::TypeEdge(e.id().index() as u32)));
+                }
+            }
+        }
+        if self.type_chains.as_ref().is_none_or(|(k, _)| *k != n) {
+            let chains = session
+                .analysis
+                .chains
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.types.contains(&node))
+                .map(|(k, _)| k as u32)
+                .collect();
+            self.type_chains = Some((n, chains));
+        }
+        let Some((_, chains)) = &self.type_chains else {
+            return;
+        };
+        ui.separator();
+        ui.strong(format!("Chains through {name} ({})", chains.len()));
+        let row_h = ui.text_style_height(&egui::TextStyle::Body);
+        egui::ScrollArea::vertical()
+            .id_salt("type-chains")
+            .max_height(LIST_HEIGHT)
+            .auto_shrink([false, true])
+            .show_rows(ui, row_h, chains.len(), |ui, range| {
+                for &k in chains.get(range).unwrap_or(&[]) {
+                    if let Some(c) = session.analysis.chains.get(k as usize)
+                        && ui.link(chain_text(session, c)).clicked()
+                    {
+                        nav.push(Nav::Select(Selection::Chain(k)));
+                    }
+                }
+            });
+    }
+}
+
+/// What the trace summary in Details shows, computed once per selected trace.
+struct TraceFacts {
+    /// Service names, comma separated.
+    services: String,
+    errors: usize,
+    /// Breaks whose span lies in the trace.
+    breaks: Vec<u32>,
+}
+
+impl TraceFacts {
+    fn of(session: &Session, info: &crate::model::TraceInfo) -> Self {
+        let store = &session.store;
+        let range = info.range();
+        let mut services: Vec<u32> = range.clone().map(|i| store.service_idx(i as u32)).collect();
+        services.sort_unstable();
+        services.dedup();
+        let services = services
+            .iter()
+            .filter_map(|&s| store.index.services.get(s as usize))
+            .map(|&sym| store.str(sym))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let errors = store.spans[range.clone()]
+            .iter()
+            .filter(|s| s.status == StatusCode::Error)
+            .count();
+        let breaks = session
+            .analysis
+            .breaks
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| range.contains(&(b.span as usize)))
+            .map(|(k, _)| k as u32)
+            .collect();
+        TraceFacts {
+            services,
+            errors,
+            breaks,
+        }
+    }
 }
 
 fn service_edge_ui(ui: &mut Ui, session: &Session, e: u32, nav: &mut Vec<Nav>) {
@@ -477,60 +603,6 @@ fn service_edge_ui(ui: &mut Ui, session: &Session, e: u32, nav: &mut Vec<Nav>) {
     ui.separator();
     ui.strong(format!("Calls ({})", f.spans.len()));
     span_list(ui, "edge-calls", store, &f.spans, nav);
-}
-
-fn type_ui(ui: &mut Ui, session: &Session, n: u32, nav: &mut Vec<Nav>) {
-    let types = &session.analysis.types;
-    let node = NodeIndex::new(n as usize);
-    let Some(name) = types.graph.node_weight(node) else {
-        ui.weak("This type is not in the graph.");
-        return;
-    };
-    ui.heading(name);
-    for (title, dir) in [
-        ("Converted to", Direction::Outgoing),
-        ("Converted from", Direction::Incoming),
-    ] {
-        let edges: Vec<_> = types.graph.edges_directed(node, dir).collect();
-        if edges.is_empty() {
-            continue;
-        }
-        ui.strong(title);
-        for e in edges {
-            let other = if dir == Direction::Outgoing {
-                e.target()
-            } else {
-                e.source()
-            };
-            let f = e.weight();
-            let text = format!(
-                "{}: {}×, {} errors",
-                types.type_name(other),
-                f.count,
-                f.errors
-            );
-            if ui.link(text).clicked() {
-                nav.push(Nav::Select(Selection::TypeEdge(e.id().index() as u32)));
-            }
-        }
-    }
-    let chains: Vec<usize> = session
-        .analysis
-        .chains
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.types.contains(&node))
-        .map(|(k, _)| k)
-        .collect();
-    ui.separator();
-    ui.strong(format!("Chains through {name} ({})", chains.len()));
-    for k in chains {
-        if let Some(c) = session.analysis.chains.get(k)
-            && ui.link(chain_text(session, c)).clicked()
-        {
-            nav.push(Nav::Select(Selection::Chain(k as u32)));
-        }
-    }
 }
 
 fn chain_text(session: &Session, c: &crate::analysis::chains::Chain) -> String {
