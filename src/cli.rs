@@ -1,17 +1,22 @@
-//! The command line (SPEC §6): `tracetopo analyze FILE... [--format json|text]
-//! [--fail-on KIND,...] [--tolerance-ms F]` prints the report of the files.
+//! The command line (SPEC §6): `tracetopo [FILE...]` opens the desktop app with those files;
+//! `tracetopo FILE... --screenshot OUT.png [--view NAME]` saves a screenshot of the window and
+//! exits; `tracetopo analyze FILE... [--format json|text] [--fail-on KIND,...]
+//! [--tolerance-ms F]` prints the report of the files.
 //!
 //! Exit status: 0 on success; 1 when a `--fail-on` kind was found; 2 for a usage error
-//! (clap's own code, also for unknown `--fail-on` kinds) or an input that could not be read.
+//! (clap's own code, also for unknown `--fail-on` kinds), an input that could not be read, or a
+//! window or screenshot that could not be made.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::analysis::breaks::BreakKind;
 use crate::analysis::{Analysis, Options};
+use crate::app::screenshot::{ScreenshotRequest, ViewSpec};
+use crate::app::{self, AppConfig};
 use crate::ingest::{self, LoadOptions};
 use crate::model::Store;
 use crate::report::{Report, text};
@@ -29,9 +34,20 @@ pub const EXIT_INPUT: u8 = 2;
     about = "See how a request travelled through Go microservices: services, type \
              conversions, goroutine hops and broken trace context"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Trace files to open in the desktop app (none: the start page with the samples).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Open the window, load FILE..., show the view, save a screenshot as PNG here and exit.
+    #[arg(long, value_name = "OUT.png", requires = "files")]
+    pub screenshot: Option<PathBuf>,
+    /// The view to show: traces, trace (the trace with the most breaks), trace:<trace_id>,
+    /// flame, services, types, breaks.
+    #[arg(long, value_name = "NAME", value_parser = ViewSpec::parse, requires = "screenshot")]
+    pub view: Option<ViewSpec>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,10 +134,39 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args),
         Some(Command::Generate(cmd)) => generate(&cmd),
-        None => {
-            let help = Cli::command().render_help();
-            let _ = writeln!(std::io::stdout(), "{help}");
-            ExitCode::SUCCESS
+        None => open_app(cli.files, cli.screenshot, cli.view),
+    }
+}
+
+/// `tracetopo [FILE...] [--screenshot OUT.png [--view NAME]]`: runs the desktop app.
+pub fn open_app(
+    files: Vec<PathBuf>,
+    screenshot: Option<PathBuf>,
+    view: Option<ViewSpec>,
+) -> ExitCode {
+    let request = screenshot.map(|out| {
+        ScreenshotRequest::new(out, view.unwrap_or(ViewSpec::Tab(app::state::Tab::Traces)))
+    });
+    let config = AppConfig {
+        files,
+        screenshot: request.clone(),
+    };
+    if let Err(e) = app::run(config) {
+        let _ = writeln!(std::io::stderr(), "tracetopo: {e}");
+        return ExitCode::from(EXIT_INPUT);
+    }
+    match request.map(|r| r.outcome()) {
+        None | Some(Some(Ok(()))) => ExitCode::SUCCESS,
+        Some(Some(Err(e))) => {
+            let _ = writeln!(std::io::stderr(), "tracetopo: screenshot: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
+        Some(None) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "tracetopo: screenshot: the window closed before the screenshot was taken"
+            );
+            ExitCode::from(EXIT_INPUT)
         }
     }
 }
@@ -241,6 +286,7 @@ mod tests {
         ]);
         let Ok(Cli {
             command: Some(Command::Analyze(a)),
+            ..
         }) = cli
         else {
             panic!("did not parse: {cli:?}");
@@ -252,6 +298,7 @@ mod tests {
 
         let Ok(Cli {
             command: Some(Command::Analyze(a)),
+            ..
         }) = Cli::try_parse_from(["tracetopo", "analyze", "a.json"])
         else {
             panic!("defaults did not parse");
@@ -268,6 +315,53 @@ mod tests {
             &["tracetopo", "analyze", "a.json", "--tolerance-ms", "-1"],
             &["tracetopo", "analyze", "a.json", "--tolerance-ms", "NaN"],
             &["tracetopo", "analyze", "a.json", "--format", "xml"],
+        ] {
+            let e = Cli::try_parse_from(args).err();
+            assert_eq!(e.map(|e| e.exit_code()), Some(2), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn files_without_a_subcommand_open_the_app() {
+        let Ok(cli) = Cli::try_parse_from([
+            "tracetopo",
+            "a.json",
+            "b.jsonl",
+            "--screenshot",
+            "out.png",
+            "--view",
+            "trace:6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51",
+        ]) else {
+            panic!("did not parse");
+        };
+        assert!(cli.command.is_none());
+        assert_eq!(
+            cli.files,
+            [PathBuf::from("a.json"), PathBuf::from("b.jsonl")]
+        );
+        assert_eq!(cli.screenshot, Some(PathBuf::from("out.png")));
+        assert_eq!(
+            cli.view,
+            Some(ViewSpec::Trace(0x6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51))
+        );
+
+        let Ok(cli) = Cli::try_parse_from(["tracetopo"]) else {
+            panic!("no arguments did not parse");
+        };
+        assert!(cli.command.is_none() && cli.files.is_empty() && cli.screenshot.is_none());
+
+        for args in [
+            // A screenshot needs files, a view needs a screenshot, views have names.
+            &["tracetopo", "--screenshot", "out.png"][..],
+            &["tracetopo", "a.json", "--view", "breaks"],
+            &[
+                "tracetopo",
+                "a.json",
+                "--screenshot",
+                "o.png",
+                "--view",
+                "graph",
+            ],
         ] {
             let e = Cli::try_parse_from(args).err();
             assert_eq!(e.map(|e| e.exit_code()), Some(2), "{args:?}");

@@ -49,8 +49,31 @@ fn analyze_needs_a_file() {
 }
 
 #[test]
-fn no_subcommand_prints_help() {
-    let out = tracetopo(&[]);
+fn help_lists_the_subcommands_and_the_app_options() {
+    let out = tracetopo(&["--help"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("analyze"));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for word in ["analyze", "generate", "--screenshot", "--view", "[FILE]..."] {
+        assert!(help.contains(word), "{word} missing from:\n{help}");
+    }
+}
+
+/// Without a subcommand the app opens (SPEC §6); with no display that fails in one line.
+#[cfg(target_os = "linux")]
+#[test]
+fn no_subcommand_opens_the_app_and_fails_cleanly_without_a_display() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tracetopo"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output();
+    let out = out.unwrap_or_else(|e| panic!("cannot run tracetopo: {e}"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("tracetopo: cannot open the window: ")),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
 }

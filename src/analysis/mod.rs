@@ -8,6 +8,7 @@ pub mod keys;
 pub mod peer;
 pub mod services;
 pub mod span_graph;
+pub mod trace_summary;
 pub mod types;
 
 #[cfg(test)]

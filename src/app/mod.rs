@@ -1,4 +1,31 @@
 //! The desktop app (egui/eframe): views over a loaded `Session`. Parses nothing and computes no
 //! graph itself: it calls `ingest` to load and `analysis` to analyse, off the UI thread.
 
+pub mod breaks_view;
+pub mod details;
+pub mod fonts;
+pub mod format;
+pub mod loading;
+pub mod screenshot;
 pub mod state;
+pub mod traces_view;
+pub mod window;
+
+pub use window::{AppConfig, TracetopoApp};
+
+/// Opens the window and runs it until it closes. `Err` when no window could be opened.
+pub fn run(config: AppConfig) -> Result<(), String> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("tracetopo")
+            .with_inner_size([1400.0, 860.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "tracetopo",
+        options,
+        Box::new(move |cc| Ok(Box::new(TracetopoApp::new(&cc.egui_ctx, config)))),
+    )
+    .map_err(|e| format!("cannot open the window: {e}"))
+}

@@ -1,0 +1,305 @@
+//! The Breaks tab: every break grouped by kind (with counts and severity), each row saying in
+//! plain words what happened (`Break::message`), where (service, span, trace), and buttons to
+//! jump to the span and to the related span. Only the rows in view are built.
+
+use std::sync::Arc;
+
+use egui::text::{LayoutJob, TextWrapping};
+use egui::{Color32, FontId, Rect, Role, Sense, TextFormat, Ui, UiBuilder, WidgetInfo};
+
+use super::state::{Nav, Selection, Session, View};
+use crate::analysis::breaks::{BreakKind, Severity};
+use crate::model::ids::{span_hex, trace_hex};
+
+const HEADER_HEIGHT: f32 = 26.0;
+const ROW_HEIGHT: f32 = 46.0;
+
+pub fn severity_color(s: Severity) -> Color32 {
+    match s {
+        Severity::Error => Color32::from_rgb(220, 60, 50),
+        Severity::Warning => Color32::from_rgb(225, 150, 30),
+        Severity::Info => Color32::from_rgb(90, 140, 210),
+    }
+}
+
+pub fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Line {
+    /// A kind's header: the kind and its number of breaks.
+    Header(BreakKind, usize),
+    /// A break: its number in `Analysis::breaks`.
+    Break(u32),
+}
+
+impl Line {
+    fn height(self) -> f32 {
+        match self {
+            Line::Header(..) => HEADER_HEIGHT,
+            Line::Break(_) => ROW_HEIGHT,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct BreaksView {
+    session: Option<Arc<Session>>,
+    /// Break numbers per kind, in `BreakKind::ALL` order, kinds without breaks left out.
+    groups: Vec<(BreakKind, Vec<u32>)>,
+    /// Kinds whose group is folded.
+    folded: Vec<BreakKind>,
+    /// The lines shown and the top of each (content coordinates), rebuilt on fold/unfold.
+    lines: Vec<Line>,
+    tops: Vec<f32>,
+}
+
+impl BreaksView {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn rebuild_lines(&mut self) {
+        self.lines.clear();
+        self.tops.clear();
+        let spacing = 2.0;
+        let mut y = 0.0;
+        for (kind, breaks) in &self.groups {
+            let mut push = |line: Line| {
+                self.lines.push(line);
+                self.tops.push(y);
+                y += line.height() + spacing;
+            };
+            push(Line::Header(*kind, breaks.len()));
+            if !self.folded.contains(kind) {
+                for &b in breaks {
+                    push(Line::Break(b));
+                }
+            }
+        }
+        self.tops.push(y);
+    }
+
+    fn header_ui(&mut self, ui: &mut Ui, rect: Rect, kind: BreakKind, count: usize) {
+        let folded = self.folded.contains(&kind);
+        let resp = ui.interact(
+            rect,
+            ui.scope_id().with(("break-kind", kind.name())),
+            Sense::click(),
+        );
+        let label = format!(
+            "{} {} ({count}, {})",
+            if folded { "▶" } else { "▼" },
+            kind.name(),
+            severity_name(kind.severity())
+        );
+        resp.widget_info(|| WidgetInfo::labeled(Role::Button, true, &label));
+        if resp.hovered() {
+            ui.painter()
+                .rect_filled(rect, 2.0, ui.visuals().widgets.hovered.weak_bg_fill);
+        }
+        let chip = Rect::from_center_size(
+            egui::pos2(rect.left() + 10.0, rect.center().y),
+            egui::vec2(8.0, 8.0),
+        );
+        ui.painter()
+            .rect_filled(chip, 2.0, severity_color(kind.severity()));
+        ui.painter().text(
+            egui::pos2(rect.left() + 22.0, rect.center().y),
+            egui::Align2::LEFT_CENTER,
+            label,
+            FontId::proportional(15.0),
+            ui.visuals().strong_text_color(),
+        );
+        if resp.clicked() {
+            if folded {
+                self.folded.retain(|&k| k != kind);
+            } else {
+                self.folded.push(kind);
+            }
+        }
+    }
+
+    fn break_ui(
+        ui: &mut Ui,
+        rect: Rect,
+        session: &Session,
+        b: u32,
+        selection: Selection,
+        nav: &mut Vec<Nav>,
+    ) {
+        let store = &session.store;
+        let Some(br) = session.analysis.breaks.get(b as usize) else {
+            return;
+        };
+        let Some(span) = store.spans.get(br.span as usize) else {
+            return;
+        };
+        let selected = match selection {
+            Selection::Break(s) => s == b,
+            Selection::Span(s) => s == br.span,
+            _ => false,
+        };
+        let resp = ui.interact(rect, ui.scope_id().with(("break", b)), Sense::click());
+        if selected {
+            ui.painter()
+                .rect_filled(rect, 3.0, ui.visuals().selection.bg_fill);
+        } else if resp.hovered() {
+            ui.painter()
+                .rect_filled(rect, 3.0, ui.visuals().widgets.hovered.weak_bg_fill);
+        }
+        if resp.clicked() {
+            nav.push(Nav::Select(Selection::Break(b)));
+        }
+        let name = store.str(span.name);
+        let service = store.service_name(br.span);
+        let inner = rect.shrink2(egui::vec2(24.0, 3.0));
+        let mut job = LayoutJob::single_section(
+            br.message.clone(),
+            TextFormat::simple(FontId::proportional(14.0), ui.visuals().text_color()),
+        );
+        job.wrap = TextWrapping::truncate_at_width(inner.width().max(1.0));
+        let galley = ui.painter().layout_job(job);
+        let elided = galley.elided;
+        ui.painter()
+            .galley(inner.left_top(), galley, Color32::PLACEHOLDER);
+        if elided {
+            resp.on_hover_text(&br.message);
+        }
+
+        let second = Rect::from_min_max(
+            egui::pos2(inner.left(), inner.top() + 20.0),
+            inner.right_bottom(),
+        );
+        ui.scope_builder(
+            UiBuilder::new().max_rect(second).id_salt(("break-row", b)),
+            |ui| {
+                ui.horizontal(|ui| {
+                    ui.weak(format!(
+                        "{service} · {name} · span {} · trace {}",
+                        span_hex(span.span_id),
+                        &trace_hex(span.trace_id)[..8]
+                    ));
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if let Some(rel) = br.related {
+                            let r = ui.small_button("Go to related");
+                            let rel_name = store
+                                .spans
+                                .get(rel as usize)
+                                .map_or("", |s| store.str(s.name));
+                            r.widget_info(|| {
+                                WidgetInfo::labeled(
+                                    Role::Button,
+                                    true,
+                                    format!("Go to related span of {} on {name}", br.kind.name()),
+                                )
+                            });
+                            let r = r.on_hover_text(format!("Open the related span {rel_name}"));
+                            if r.clicked() {
+                                nav.push(open_span(store, rel));
+                            }
+                        }
+                        let g = ui.small_button("Go to span");
+                        g.widget_info(|| {
+                            WidgetInfo::labeled(
+                                Role::Button,
+                                true,
+                                format!("Go to span of {} on {name}", br.kind.name()),
+                            )
+                        });
+                        if g.clicked() {
+                            nav.push(open_span(store, br.span));
+                        }
+                    });
+                });
+            },
+        );
+    }
+}
+
+/// Opens the trace of span `i`, focused on it.
+fn open_span(store: &crate::model::Store, i: u32) -> Nav {
+    Nav::OpenTrace {
+        trace: store.index.span_trace.get(i as usize).copied().unwrap_or(0),
+        focus_span: Some(i),
+    }
+}
+
+impl View for BreaksView {
+    fn reset(&mut self, session: &Arc<Session>) {
+        self.groups = BreakKind::ALL
+            .iter()
+            .map(|&k| {
+                let list: Vec<u32> = session
+                    .analysis
+                    .breaks
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.kind == k)
+                    .map(|(i, _)| i as u32)
+                    .collect();
+                (k, list)
+            })
+            .filter(|(_, l)| !l.is_empty())
+            .collect();
+        self.session = Some(session.clone());
+        self.rebuild_lines();
+    }
+
+    fn ui(&mut self, ui: &mut Ui, session: &Arc<Session>, selection: Selection) -> Vec<Nav> {
+        if !self
+            .session
+            .as_ref()
+            .is_some_and(|s| Arc::ptr_eq(s, session))
+        {
+            self.reset(session);
+        }
+        let total = session.analysis.breaks.len();
+        ui.horizontal(|ui| {
+            ui.heading(format!("{total} breaks"));
+            ui.label(format!("in {} kinds", self.groups.len()));
+        });
+        if total == 0 {
+            ui.label("No breaks: trace context was propagated everywhere in the loaded traces.");
+            return Vec::new();
+        }
+        let mut nav = Vec::new();
+        let folded_before = self.folded.len();
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show_viewport(ui, |ui, viewport| {
+                let height = self.tops.last().copied().unwrap_or(0.0);
+                ui.set_height(height);
+                let origin = ui.max_rect().min;
+                let width = ui.max_rect().width();
+                let first = self
+                    .tops
+                    .partition_point(|&t| t < viewport.min.y)
+                    .saturating_sub(1);
+                let mut k = first;
+                while let (Some(&line), Some(&top)) = (self.lines.get(k), self.tops.get(k)) {
+                    if top > viewport.max.y {
+                        break;
+                    }
+                    let rect = Rect::from_min_size(
+                        origin + egui::vec2(0.0, top),
+                        egui::vec2(width, line.height()),
+                    );
+                    match line {
+                        Line::Header(kind, n) => self.header_ui(ui, rect, kind, n),
+                        Line::Break(b) => Self::break_ui(ui, rect, session, b, selection, &mut nav),
+                    }
+                    k += 1;
+                }
+            });
+        if self.folded.len() != folded_before {
+            self.rebuild_lines();
+        }
+        nav
+    }
+}

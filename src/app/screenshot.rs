@@ -1,0 +1,145 @@
+//! Screenshot mode (`tracetopo FILE... --screenshot OUT.png [--view NAME]`): which view to
+//! show, and saving the window's pixels as PNG. The app drives the steps (load, switch view,
+//! let a few frames settle, request the screenshot, save it from the callback, close).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::state::Tab;
+
+/// The `--view` of SPEC §6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewSpec {
+    Tab(Tab),
+    /// `trace`: the trace with the most breaks.
+    MostBrokenTrace,
+    /// `trace:<trace_id>` (hex).
+    Trace(u128),
+}
+
+impl ViewSpec {
+    /// Parses a `--view` name; the error lists the valid names.
+    pub fn parse(s: &str) -> Result<ViewSpec, String> {
+        let s = s.trim();
+        if s == "trace" {
+            return Ok(ViewSpec::MostBrokenTrace);
+        }
+        if let Some(id) = s.strip_prefix("trace:") {
+            let id = id.trim();
+            return match u128::from_str_radix(id, 16) {
+                Ok(v) if !id.is_empty() && id.len() <= 32 && v != 0 => Ok(ViewSpec::Trace(v)),
+                _ => Err(format!(
+                    "\"{id}\" is not a trace id (1 to 32 hex digits, not all zero)"
+                )),
+            };
+        }
+        Tab::ALL
+            .into_iter()
+            .find(|t| t.view_name() == s)
+            .map(ViewSpec::Tab)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Tab::ALL.iter().map(|t| t.view_name()).collect();
+                format!(
+                    "unknown view \"{s}\"; valid views: {}, trace:<trace_id>",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// Where the screenshot goes and how it ended (filled in by the app, read after it exits).
+#[derive(Debug, Clone)]
+pub struct ScreenshotRequest {
+    pub out: PathBuf,
+    pub view: ViewSpec,
+    /// `None` while running; `Some(Err(one line))` when loading or saving failed.
+    pub result: Arc<Mutex<Option<Result<(), String>>>>,
+}
+
+impl ScreenshotRequest {
+    pub fn new(out: PathBuf, view: ViewSpec) -> Self {
+        ScreenshotRequest {
+            out,
+            view,
+            result: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Records the outcome (the first one wins).
+    pub fn finish(&self, r: Result<(), String>) {
+        if let Ok(mut slot) = self.result.lock()
+            && slot.is_none()
+        {
+            *slot = Some(r);
+        }
+    }
+
+    pub fn outcome(&self) -> Option<Result<(), String>> {
+        self.result.lock().ok().and_then(|s| s.clone())
+    }
+}
+
+/// Writes the window's pixels as an RGBA PNG.
+pub fn save_png(image: &egui::ColorImage, out: &Path) -> Result<(), String> {
+    let [w, h] = image.size;
+    let rgba: Vec<u8> = image
+        .pixels
+        .iter()
+        .flat_map(|c| c.to_srgba_unmultiplied())
+        .collect();
+    let (Ok(w32), Ok(h32)) = (u32::try_from(w), u32::try_from(h)) else {
+        return Err(format!("{}: image too large ({w}x{h})", out.display()));
+    };
+    let Some(img) = image::RgbaImage::from_raw(w32, h32, rgba) else {
+        return Err(format!(
+            "{}: the screenshot has {} pixels, not {w}x{h}",
+            out.display(),
+            image.pixels.len()
+        ));
+    };
+    img.save_with_format(out, image::ImageFormat::Png)
+        .map_err(|e| format!("{}: cannot write the screenshot: {e}", out.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn view_names_parse() {
+        assert_eq!(ViewSpec::parse("traces"), Ok(ViewSpec::Tab(Tab::Traces)));
+        assert_eq!(ViewSpec::parse("breaks"), Ok(ViewSpec::Tab(Tab::Breaks)));
+        assert_eq!(ViewSpec::parse("flame"), Ok(ViewSpec::Tab(Tab::Flame)));
+        assert_eq!(ViewSpec::parse("trace"), Ok(ViewSpec::MostBrokenTrace));
+        assert_eq!(
+            ViewSpec::parse("trace:6E0F1A2B3C4D4E5F8A9B0C1D2E3F4A51"),
+            Ok(ViewSpec::Trace(0x6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51))
+        );
+        for bad in ["trace:", "trace:xyz", "trace:00", "graph", ""] {
+            assert!(ViewSpec::parse(bad).is_err(), "{bad}");
+        }
+        let e = ViewSpec::parse("graph").err().unwrap_or_default();
+        assert!(
+            e.contains("services") && e.contains("trace:<trace_id>"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn png_round_trips_and_bad_paths_fail() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let out = dir.path().join("shot.png");
+        let mut img = egui::ColorImage::filled([3, 2], egui::Color32::WHITE);
+        img.pixels[1] = egui::Color32::from_rgb(200, 10, 20);
+        assert_eq!(save_png(&img, &out), Ok(()));
+        let back = image::open(&out)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .to_rgba8();
+        assert_eq!(back.dimensions(), (3, 2));
+        assert_eq!(back.get_pixel(1, 0).0, [200, 10, 20, 255]);
+        assert_eq!(back.get_pixel(0, 1).0, [255, 255, 255, 255]);
+        let bad = dir.path().join("no/such/dir/shot.png");
+        let e = save_png(&img, &bad).err().unwrap_or_default();
+        assert!(e.starts_with(&bad.display().to_string()), "{e}");
+    }
+}

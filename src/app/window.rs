@@ -1,0 +1,642 @@
+//! The main window: menu bar, tab bar, Details panel, status line, the loading notice and
+//! progress, the start page with the bundled samples, and the tab views. Views ask for
+//! navigation with `Nav`; the app applies it after drawing.
+
+use std::path::PathBuf;
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+use egui::{Color32, Key, KeyboardShortcut, Modifiers, RichText, Ui};
+
+use super::breaks_view::BreaksView;
+use super::details::Details;
+use super::loading::{LoadJob, Outcome, SAMPLES, Source};
+use super::screenshot::{ScreenshotRequest, ViewSpec, save_png};
+use super::state::{Nav, Selection, Session, Tab, View};
+use super::traces_view::TracesView;
+use super::{fonts, format};
+use crate::analysis::Options;
+use crate::analysis::trace_summary;
+use crate::model::Warning;
+
+/// Frames drawn with the final view before the screenshot is taken (layouts and plots settle).
+const SETTLE_FRAMES: u32 = 5;
+/// A screenshot run that has not finished after this long gives up.
+const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// What the window starts with.
+#[derive(Debug, Clone, Default)]
+pub struct AppConfig {
+    pub files: Vec<PathBuf>,
+    pub screenshot: Option<ScreenshotRequest>,
+}
+
+/// Errors and reader warnings of the last load, shown above the view.
+#[derive(Default)]
+struct Notice {
+    errors: Vec<String>,
+    warnings: Vec<Warning>,
+    open: bool,
+    dismissed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ShotStage {
+    Loading,
+    Settling(u32),
+    Requested,
+    Closing,
+}
+
+struct Shot {
+    req: ScreenshotRequest,
+    stage: ShotStage,
+    started: Instant,
+}
+
+pub struct TracetopoApp {
+    session: Option<Arc<Session>>,
+    /// The sources of `session` (a new load reads them again with the new ones).
+    sources: Vec<Source>,
+    job: Option<LoadJob>,
+    tab: Tab,
+    selection: Selection,
+    traces: TracesView,
+    breaks: BreaksView,
+    /// Views of the other tabs, plugged in with `with_view`.
+    others: Vec<(Tab, Box<dyn View>)>,
+    details: Details,
+    notice: Notice,
+    picker: Option<mpsc::Receiver<Vec<PathBuf>>>,
+    shot: Option<Shot>,
+    opts: Options,
+    ctx: egui::Context,
+}
+
+impl TracetopoApp {
+    /// Builds the app on `ctx` and starts loading `config.files`.
+    pub fn new(ctx: &egui::Context, config: AppConfig) -> Self {
+        fonts::install_cjk_fallback(ctx);
+        let mut app = TracetopoApp {
+            session: None,
+            sources: Vec::new(),
+            job: None,
+            tab: Tab::Traces,
+            selection: Selection::None,
+            traces: TracesView::new(),
+            breaks: BreaksView::new(),
+            others: Vec::new(),
+            details: Details::new(),
+            notice: Notice::default(),
+            picker: None,
+            shot: config.screenshot.map(|req| Shot {
+                req,
+                stage: ShotStage::Loading,
+                started: Instant::now(),
+            }),
+            opts: Options::default(),
+            ctx: ctx.clone(),
+        };
+        if !config.files.is_empty() {
+            app.open(config.files.into_iter().map(Source::File).collect());
+        }
+        app
+    }
+
+    /// Plugs in the view of `tab` (Trace, Flame graph, Services, Types come from their own
+    /// modules); replaces one given before.
+    pub fn with_view(mut self, tab: Tab, view: Box<dyn View>) -> Self {
+        self.others.retain(|(t, _)| *t != tab);
+        self.others.push((tab, view));
+        self
+    }
+
+    pub fn session(&self) -> Option<&Arc<Session>> {
+        self.session.as_ref()
+    }
+
+    pub fn selection(&self) -> Selection {
+        self.selection
+    }
+
+    pub fn tab(&self) -> Tab {
+        self.tab
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.job.is_some()
+    }
+
+    pub fn traces_view(&self) -> &TracesView {
+        &self.traces
+    }
+
+    /// Loads `new` together with the sources already open, into a new session.
+    pub fn open(&mut self, new: Vec<Source>) {
+        let mut all = self.sources.clone();
+        for s in new {
+            if !all.contains(&s) {
+                all.push(s);
+            }
+        }
+        if let Some(old) = self.job.take() {
+            old.cancel();
+        }
+        let ctx = self.ctx.clone();
+        match LoadJob::start(all, self.opts, move || ctx.request_repaint()) {
+            Ok(job) => self.job = Some(job),
+            Err(e) => {
+                self.notice.errors = vec![e.to_string()];
+                self.notice.open = true;
+            }
+        }
+    }
+
+    /// Applies one navigation request.
+    pub fn apply(&mut self, nav: Nav) {
+        match nav {
+            Nav::Select(s) => self.selection = s,
+            Nav::OpenTrace { trace, focus_span } => {
+                self.tab = Tab::Trace;
+                self.selection = focus_span.map_or(Selection::Trace(trace), Selection::Span);
+            }
+            Nav::FilterTracesByFrame(path) => {
+                self.traces.set_frame_filter(path);
+                self.tab = Tab::Traces;
+            }
+            Nav::SwitchTab(t) => self.tab = t,
+        }
+    }
+
+    fn finish_load(&mut self, out: Outcome) {
+        if out.cancelled {
+            return;
+        }
+        self.notice = Notice {
+            errors: out.errors.iter().map(ToString::to_string).collect(),
+            warnings: Vec::new(),
+            open: !out.errors.is_empty(),
+            dismissed: false,
+        };
+        if let Some(session) = out.session {
+            self.notice.warnings = session.store.diag.warnings.clone();
+            self.sources = out.loaded;
+            self.traces.reset(&session);
+            self.breaks.reset(&session);
+            for (_, v) in &mut self.others {
+                v.reset(&session);
+            }
+            self.details.reset(&session);
+            self.selection = Selection::None;
+            self.session = Some(session);
+        }
+    }
+
+    fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(out) = self.job.as_ref().and_then(LoadJob::try_finish) {
+            self.job = None;
+            if let Some(shot) = &self.shot
+                && let Some(first) = out.errors.first()
+            {
+                shot.req.finish(Err(first.to_string()));
+            }
+            self.finish_load(out);
+        }
+        if let Some(rx) = &self.picker {
+            match rx.try_recv() {
+                Ok(paths) => {
+                    self.picker = None;
+                    if !paths.is_empty() {
+                        self.open(paths.into_iter().map(Source::File).collect());
+                    }
+                }
+                Err(mpsc::TryRecvError::Disconnected) => self.picker = None,
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+        }
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if !dropped.is_empty() {
+            self.open(dropped.into_iter().map(Source::File).collect());
+        }
+    }
+
+    /// File › Open: the dialog runs on its own thread so the UI keeps drawing.
+    fn pick_files(&mut self) {
+        if self.picker.is_some() {
+            return;
+        }
+        let (tx, rx) = mpsc::channel();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tracetopo-open".into())
+            .spawn(move || {
+                let files = rfd::FileDialog::new()
+                    .set_title("Open trace files")
+                    .add_filter(
+                        "Trace files",
+                        &["json", "jsonl", "ndjson", "pb", "bin", "otlp", "gz", "zst"],
+                    )
+                    .add_filter("All files", &["*"])
+                    .pick_files()
+                    .unwrap_or_default();
+                let _ = tx.send(files);
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.picker = Some(rx),
+            Err(e) => {
+                self.notice.errors = vec![format!("cannot open the file dialog: {e}")];
+                self.notice.open = true;
+            }
+        }
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        let cmd = |k| KeyboardShortcut::new(Modifiers::COMMAND, k);
+        if ctx.input_mut(|i| i.consume_shortcut(&cmd(Key::O))) {
+            self.pick_files();
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&cmd(Key::Q))) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        let digits = [
+            Key::Num1,
+            Key::Num2,
+            Key::Num3,
+            Key::Num4,
+            Key::Num5,
+            Key::Num6,
+        ];
+        for (k, t) in digits.into_iter().zip(Tab::ALL) {
+            if ctx.input_mut(|i| i.consume_shortcut(&cmd(k))) {
+                self.tab = t;
+            }
+        }
+        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
+            self.selection = Selection::None;
+        }
+    }
+
+    fn menu_ui(&mut self, ui: &mut Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui
+                    .add(egui::Button::new("Open…").shortcut_text("Ctrl+O"))
+                    .clicked()
+                {
+                    self.pick_files();
+                }
+                ui.menu_button("Open sample", |ui| {
+                    for (name, _) in SAMPLES {
+                        if ui.button(name).clicked() {
+                            self.open(Source::sample(name).into_iter().collect());
+                        }
+                    }
+                });
+                ui.separator();
+                if ui
+                    .add(egui::Button::new("Quit").shortcut_text("Ctrl+Q"))
+                    .clicked()
+                {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                for (k, t) in Tab::ALL.into_iter().enumerate() {
+                    let b = egui::Button::selectable(self.tab == t, t.title())
+                        .shortcut_text(format!("Ctrl+{}", k + 1));
+                    if ui.add(b).clicked() {
+                        self.tab = t;
+                    }
+                }
+            });
+        });
+    }
+
+    fn tabs_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            for (k, t) in Tab::ALL.into_iter().enumerate() {
+                let r = ui
+                    .selectable_label(self.tab == t, RichText::new(t.title()).size(15.0))
+                    .on_hover_text(format!("Ctrl+{}", k + 1));
+                if r.clicked() {
+                    self.tab = t;
+                }
+            }
+        });
+    }
+
+    fn status_ui(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            let Some(s) = &self.session else {
+                ui.weak("No traces loaded");
+                return;
+            };
+            let store = &s.store;
+            ui.label(format!(
+                "{} inputs · {} spans · {} traces · {} services · {} breaks",
+                store.inputs.len(),
+                store.spans.len(),
+                store.index.traces.len(),
+                store.index.services.len(),
+                s.analysis.breaks.len()
+            ));
+            let warnings = store.diag.total();
+            let text = format!("⚠ {}", format::count(warnings, "warning"));
+            let text = if warnings > 0 {
+                RichText::new(text).color(Color32::from_rgb(225, 150, 30))
+            } else {
+                RichText::new(text).weak()
+            };
+            if ui
+                .link(text)
+                .on_hover_text("Show what the readers skipped or repaired")
+                .clicked()
+            {
+                self.notice.dismissed = false;
+                self.notice.open = !self.notice.open;
+            }
+        });
+    }
+
+    fn notice_ui(&mut self, ui: &mut Ui) {
+        let n = &mut self.notice;
+        if n.dismissed || (n.errors.is_empty() && n.warnings.is_empty()) {
+            return;
+        }
+        let errors = !n.errors.is_empty();
+        let (fill, stroke) = if errors {
+            (
+                Color32::from_rgb(90, 30, 30),
+                Color32::from_rgb(220, 60, 50),
+            )
+        } else {
+            (
+                Color32::from_rgb(80, 60, 20),
+                Color32::from_rgb(225, 150, 30),
+            )
+        };
+        egui::Frame::new()
+            .fill(fill)
+            .stroke(egui::Stroke::new(1.0, stroke))
+            .corner_radius(4.0)
+            .inner_margin(6.0)
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let total: u64 = n.warnings.iter().map(|w| w.count).sum();
+                    let mut title = Vec::new();
+                    if errors {
+                        let files = format::count(n.errors.len() as u64, "file");
+                        title.push(format!("{files} could not be read"));
+                    }
+                    if total > 0 {
+                        title.push(format!("{} while loading", format::count(total, "warning")));
+                    }
+                    ui.label(
+                        RichText::new(title.join(", "))
+                            .color(Color32::WHITE)
+                            .strong(),
+                    );
+                    let toggle = if n.open { "Hide details" } else { "Details" };
+                    if ui.button(toggle).clicked() {
+                        n.open = !n.open;
+                    }
+                    if ui.button("Dismiss").clicked() {
+                        n.dismissed = true;
+                    }
+                });
+                if n.open {
+                    egui::ScrollArea::vertical()
+                        .id_salt("notice")
+                        .max_height(160.0)
+                        .show(ui, |ui| {
+                            for e in &n.errors {
+                                ui.label(RichText::new(e).color(Color32::WHITE));
+                            }
+                            for w in &n.warnings {
+                                ui.label(RichText::new(w.to_string()).color(Color32::WHITE));
+                            }
+                        });
+                }
+            });
+        ui.add_space(4.0);
+    }
+
+    fn progress_ui(&mut self, ui: &mut Ui) {
+        let Some(job) = &self.job else {
+            return;
+        };
+        use std::sync::atomic::Ordering::Relaxed;
+        let p = &job.progress;
+        let (done, total) = (p.bytes_done.load(Relaxed), p.bytes_total.load(Relaxed));
+        let fraction = if total > 0 {
+            (done as f64 / total as f64).clamp(0.0, 1.0) as f32
+        } else {
+            0.0
+        };
+        let stage = if p.analysing.load(Relaxed) {
+            "Indexing and analysing".to_string()
+        } else {
+            format!(
+                "Reading file {} of {}",
+                (p.file.load(Relaxed) + 1).min(job.files as u64),
+                job.files
+            )
+        };
+        let mut cancel = false;
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(320.0)
+                    .text(format!(
+                        "{stage}: {:.1} of {:.1} MB, {} spans",
+                        done as f64 / 1e6,
+                        total as f64 / 1e6,
+                        p.spans.load(Relaxed)
+                    )),
+            );
+            let label = if job.is_cancelling() {
+                "Cancelling…"
+            } else {
+                "Cancel"
+            };
+            cancel = ui.button(label).clicked();
+        });
+        if cancel {
+            job.cancel();
+        }
+        // Progress comes from another thread: keep redrawing while it runs.
+        ui.ctx().request_repaint_after(Duration::from_millis(100));
+    }
+
+    fn start_page(&mut self, ui: &mut Ui) {
+        ui.vertical_centered(|ui| {
+            ui.add_space(40.0);
+            ui.heading(RichText::new("tracetopo").size(28.0));
+            ui.label("See how requests travelled through your Go services: who called whom, where types were converted, where goroutines hopped, and where trace context broke.");
+            ui.add_space(16.0);
+            if self.job.is_none() {
+                if ui.button(RichText::new("Open trace files…").size(16.0)).clicked() {
+                    self.pick_files();
+                }
+                ui.weak("or drop files onto the window (OTLP JSON / JSON lines / protobuf, Jaeger, Zipkin; .gz and .zst too)");
+                ui.add_space(16.0);
+                ui.label("Or try a bundled sample:");
+                for (name, what) in [
+                    (SAMPLES[0].0, "healthy checkout traces, Chinese service names, no breaks"),
+                    (SAMPLES[1].0, "one trace per break kind: orphans, lost context, detached goroutines…"),
+                    (SAMPLES[2].0, "the healthy traces as a Collector writes them, one batch per line"),
+                ] {
+                    ui.horizontal(|ui| {
+                        if ui.button(name).clicked() {
+                            self.open(Source::sample(name).into_iter().collect());
+                        }
+                        ui.weak(what);
+                    });
+                }
+            }
+        });
+    }
+
+    fn central_ui(&mut self, ui: &mut Ui) -> Vec<Nav> {
+        self.notice_ui(ui);
+        self.progress_ui(ui);
+        let Some(session) = self.session.clone() else {
+            self.start_page(ui);
+            return Vec::new();
+        };
+        let selection = self.selection;
+        match self.tab {
+            Tab::Traces => self.traces.ui(ui, &session, selection),
+            Tab::Breaks => self.breaks.ui(ui, &session, selection),
+            tab => match self.others.iter_mut().find(|(t, _)| *t == tab) {
+                Some((_, view)) => view.ui(ui, &session, selection),
+                None => {
+                    ui.label(format!(
+                        "The {} view is not part of this build.",
+                        tab.title()
+                    ));
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    /// Screenshot mode: once loaded, shows the view, lets it settle, takes the screenshot,
+    /// saves it from the callback, then closes the window.
+    fn drive_screenshot(&mut self, ctx: &egui::Context) {
+        let Some(shot) = &mut self.shot else {
+            return;
+        };
+        ctx.request_repaint_after(Duration::from_millis(200));
+        if shot.started.elapsed() > SCREENSHOT_TIMEOUT && shot.stage != ShotStage::Closing {
+            shot.req
+                .finish(Err("the screenshot was not taken in time".to_string()));
+        }
+        if shot.req.outcome().is_some() && shot.stage != ShotStage::Closing {
+            shot.stage = ShotStage::Closing;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return;
+        }
+        match shot.stage {
+            ShotStage::Loading if self.job.is_none() => {
+                let Some(session) = &self.session else {
+                    shot.req.finish(Err("no input could be loaded".to_string()));
+                    return;
+                };
+                let view = shot.req.view;
+                let nav = match view {
+                    ViewSpec::Tab(t) => Ok(Nav::SwitchTab(t)),
+                    ViewSpec::MostBrokenTrace => {
+                        let rows =
+                            trace_summary::summarize(&session.store, &session.analysis.breaks);
+                        trace_summary::most_broken(&rows)
+                            .map(|t| Nav::OpenTrace {
+                                trace: t,
+                                focus_span: None,
+                            })
+                            .ok_or_else(|| "there is no trace to show".to_string())
+                    }
+                    ViewSpec::Trace(id) => session
+                        .store
+                        .index
+                        .traces
+                        .binary_search_by_key(&id, |t| t.id)
+                        .map(|t| Nav::OpenTrace {
+                            trace: t as u32,
+                            focus_span: None,
+                        })
+                        .map_err(|_| format!("trace {id:032x} is not in the loaded files")),
+                };
+                match nav {
+                    Ok(nav) => {
+                        shot.stage = ShotStage::Settling(0);
+                        self.apply(nav);
+                    }
+                    Err(e) => shot.req.finish(Err(e)),
+                }
+            }
+            ShotStage::Settling(n) if n < SETTLE_FRAMES => {
+                shot.stage = ShotStage::Settling(n + 1);
+                ctx.request_repaint();
+            }
+            ShotStage::Settling(_) => {
+                shot.stage = ShotStage::Requested;
+                let req = shot.req.clone();
+                let repaint = ctx.clone();
+                ctx.request_screenshot(move |image| {
+                    req.finish(save_png(&image, &req.out));
+                    repaint.request_repaint();
+                });
+            }
+            ShotStage::Loading | ShotStage::Requested | ShotStage::Closing => {}
+        }
+    }
+}
+
+impl eframe::App for TracetopoApp {
+    /// In screenshot mode the pointer is ignored: wherever the display server put it, it must
+    /// not hover rows or open tooltips in the picture.
+    fn raw_input_hook(&mut self, _ctx: &egui::Context, raw: &mut egui::RawInput) {
+        if self.shot.is_some() {
+            raw.events.retain(|e| {
+                !matches!(
+                    e,
+                    egui::Event::PointerMoved(_)
+                        | egui::Event::PointerButton { .. }
+                        | egui::Event::MouseWheel { .. }
+                )
+            });
+        }
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.poll(&ctx);
+        self.shortcuts(&ctx);
+        egui::Panel::top("menu").show(ui, |ui| self.menu_ui(ui));
+        egui::Panel::top("tabs").show(ui, |ui| self.tabs_ui(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
+        let mut nav = Vec::new();
+        if let Some(session) = self.session.clone() {
+            egui::Panel::right("details")
+                .resizable(true)
+                .default_size(340.0)
+                .show(ui, |ui| {
+                    nav.extend(self.details.ui(ui, &session, self.selection));
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| nav.extend(self.central_ui(ui)));
+        for n in nav {
+            self.apply(n);
+        }
+        self.drive_screenshot(&ctx);
+    }
+}
