@@ -180,24 +180,33 @@ impl Store {
     /// Sorts spans by (trace, start), merges identical copies of a span, flags differing
     /// duplicates, and builds every index. Runs in parallel; call once after loading.
     pub fn build_index(&mut self) {
-        // Identical copies are merged silently (SPEC §5 duplicate_span): sort so copies sit
-        // side by side, keep the first, flag a differing one. In place: a second copy of a
+        // One sort (unstable: no scratch buffer; total: the key ends with fields that tell
+        // spans apart). Identical copies of a span (SPEC §5: merged silently) share trace,
+        // start, end and id, so they end up in one run and merge in place: a second copy of a
         // million spans would double peak memory.
-        self.spans
-            .par_sort_unstable_by_key(|s| (s.trace_id, s.span_id, s.start, s.end));
+        self.spans.par_sort_unstable_by_key(|s| {
+            (s.trace_id, s.start, s.end, s.span_id, s.name, s.attrs.start)
+        });
         let mut merged_per_input: FxHashMap<u16, u64> = FxHashMap::default();
         let mut w = 0usize;
+        let mut run = 0usize;
         for r in 0..self.spans.len() {
-            let mut s = self.spans[r];
-            if w > 0 {
-                let prev = &self.spans[w - 1];
-                if prev.trace_id == s.trace_id && prev.span_id == s.span_id && s.span_id != 0 {
-                    if same_contents(prev, &s, &self.attrs, &self.events, &self.resources) {
-                        *merged_per_input.entry(s.input).or_default() += 1;
-                        continue;
-                    }
-                    s.flags |= flags::DUPLICATE;
-                }
+            let s = self.spans[r];
+            let same_key = |p: &Span| {
+                p.trace_id == s.trace_id
+                    && p.start == s.start
+                    && p.end == s.end
+                    && p.span_id == s.span_id
+            };
+            if w == 0 || !same_key(&self.spans[w - 1]) {
+                run = w;
+            } else if s.span_id != 0
+                && self.spans[run..w]
+                    .iter()
+                    .any(|k| same_contents(k, &s, &self.attrs, &self.events, &self.resources))
+            {
+                *merged_per_input.entry(s.input).or_default() += 1;
+                continue;
             }
             self.spans[w] = s;
             w += 1;
@@ -208,18 +217,6 @@ impl Store {
                 i.spans -= n;
             }
         }
-        // Unstable (no scratch buffer) but total: the key ends with fields that tell spans apart.
-        self.spans.par_sort_unstable_by_key(|s| {
-            (
-                s.trace_id,
-                s.start,
-                s.end,
-                s.span_id,
-                s.flags & flags::DUPLICATE,
-                s.name,
-                s.attrs.start,
-            )
-        });
 
         let mut traces = Vec::new();
         let mut i = 0;
@@ -246,32 +243,49 @@ impl Store {
             span_trace[info.range()].fill(t as u32);
         }
 
+        // Per trace: ids sorted once give each span its parent and find the later copies of
+        // an id with different contents (the earliest copy stays the span that id names).
         let spans = &self.spans;
-        let parent: Vec<u32> = traces
+        let per_trace: Vec<(Vec<u32>, Vec<u32>)> = traces
             .par_iter()
-            .flat_map_iter(|t| {
+            .map(|t| {
                 let range = t.range();
                 let base = range.start as u32;
-                // First (non-duplicate) span with each id; traces are small, a sorted vec is enough.
                 let mut ids: Vec<(u64, u32)> = spans[range.clone()]
                     .iter()
                     .enumerate()
-                    .filter(|(_, s)| s.flags & flags::DUPLICATE == 0)
                     .map(|(k, s)| (s.span_id, base + k as u32))
                     .collect();
                 ids.sort_unstable();
-                spans[range].iter().map(move |s| {
-                    // A span naming itself as parent is treated as having none.
-                    if s.parent_id == 0 || s.parent_id == s.span_id {
-                        return NONE;
-                    }
-                    match ids.binary_search_by_key(&s.parent_id, |&(id, _)| id) {
-                        Ok(k) => ids[k].1,
-                        Err(_) => NONE,
-                    }
-                })
+                let dups: Vec<u32> = ids
+                    .windows(2)
+                    .filter(|w| w[0].0 == w[1].0 && w[1].0 != 0)
+                    .map(|w| w[1].1)
+                    .collect();
+                let parents = spans[range]
+                    .iter()
+                    .map(|s| {
+                        // A span naming itself as parent is treated as having none.
+                        if s.parent_id == 0 || s.parent_id == s.span_id {
+                            return NONE;
+                        }
+                        let k = ids.partition_point(|&(id, _)| id < s.parent_id);
+                        match ids.get(k) {
+                            Some(&(id, idx)) if id == s.parent_id => idx,
+                            _ => NONE,
+                        }
+                    })
+                    .collect();
+                (parents, dups)
             })
             .collect();
+        let mut parent: Vec<u32> = Vec::with_capacity(self.spans.len());
+        for (parents, dups) in per_trace {
+            parent.extend(parents);
+            for d in dups {
+                self.spans[d as usize].flags |= flags::DUPLICATE;
+            }
+        }
 
         let n = self.spans.len();
         let mut counts = vec![0u32; n + 1];
