@@ -67,16 +67,18 @@ pub(crate) fn load(
     let mut skipped = Skipped::default();
     let mut line = 1u64;
     let mut eof = false;
-    let mut chunk = next_chunk(src, &mut pending, &mut eof)?;
+    let mut chunk = next_chunk(src, &mut pending, &mut eof, Vec::new())?;
     let mut parsed: Vec<(Batch, Tally, Skipped)> = Vec::new();
+    // Three buffers take turns (one parsed, one filled, one free), so chunks reuse memory
+    // instead of faulting in fresh pages for every 8 MiB.
+    let mut free: Vec<u8> = Vec::new();
     // A three-stage pipeline: while the pool parses chunk k, the other side of the join
     // merges chunk k-1 into the store and reads chunk k+1, so neither waits for the other.
     while let Some(text) = chunk {
-        let first_line = line;
-        line += memchr::memchr_iter(b'\n', &text).count() as u64;
         let done = std::mem::take(&mut parsed);
-        let (now, next) = rayon::join(
-            || parse_chunk(&text, first_line),
+        let spare = std::mem::take(&mut free);
+        let ((now, lines), next) = rayon::join(
+            || parse_chunk(&text, line),
             || {
                 for (batch, t, s) in done {
                     store.add_batch(batch, input);
@@ -84,10 +86,12 @@ pub(crate) fn load(
                     skipped.merge(s);
                 }
                 src.report_progress();
-                next_chunk(src, &mut pending, &mut eof)
+                next_chunk(src, &mut pending, &mut eof, spare)
             },
         );
+        line += lines;
         parsed = now;
+        free = text;
         chunk = next?;
     }
     for (batch, t, s) in parsed {
@@ -117,6 +121,7 @@ fn next_chunk(
     src: &mut Source,
     pending: &mut Vec<u8>,
     eof: &mut bool,
+    mut spare: Vec<u8>,
 ) -> Result<Option<Vec<u8>>, LoadError> {
     src.check_cancel()?;
     let mut target = CHUNK;
@@ -132,12 +137,15 @@ fn next_chunk(
         match cut {
             Some(0) => return Ok(None),
             Some(cut) => {
-                // The tail moves to a buffer sized for a whole chunk, so the next reads
-                // do not grow it step by step.
-                let mut rest = Vec::with_capacity(if *eof { 0 } else { CHUNK + CHUNK / 8 });
-                rest.extend_from_slice(&pending[cut..]);
+                // The tail moves to the spare buffer, sized for a whole chunk, so the next
+                // reads do not grow it step by step.
+                spare.clear();
+                if !*eof {
+                    spare.reserve(CHUNK + CHUNK / 8);
+                }
+                spare.extend_from_slice(&pending[cut..]);
                 pending.truncate(cut);
-                return Ok(Some(std::mem::replace(pending, rest)));
+                return Ok(Some(std::mem::replace(pending, spare)));
             }
             // One line longer than a chunk: read on until it ends.
             None => target = pending.len() + CHUNK,
@@ -145,22 +153,26 @@ fn next_chunk(
     }
 }
 
-/// Parses the lines of `chunk` (whose first line is number `first_line`) in parallel.
-fn parse_chunk(chunk: &[u8], first_line: u64) -> Vec<(Batch, Tally, Skipped)> {
+/// Parses the lines of `chunk` (whose first line is number `first_line`) in parallel; also
+/// returns how many newlines the chunk holds.
+fn parse_chunk(chunk: &[u8], first_line: u64) -> (Vec<(Batch, Tally, Skipped)>, u64) {
     let mut lines = Vec::new();
     let mut start = 0;
-    for (n, end) in memchr::memchr_iter(b'\n', chunk)
-        .chain(std::iter::once(chunk.len()))
-        .enumerate()
-    {
+    let mut newlines = 0;
+    for end in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
         if end > start {
-            lines.push((&chunk[start..end], first_line + n as u64));
+            lines.push((&chunk[start..end], first_line + newlines));
         }
+        newlines += 1;
         start = end + 1;
     }
     let groups = rayon::current_num_threads() * 4;
     let per_group = lines.len().div_ceil(groups).max(1);
-    lines.par_chunks(per_group).map(parse_group).collect()
+    // The final "line" after the last newline is counted above but is not a newline.
+    (
+        lines.par_chunks(per_group).map(parse_group).collect(),
+        newlines - 1,
+    )
 }
 
 fn parse_group(lines: &[(&[u8], u64)]) -> (Batch, Tally, Skipped) {
@@ -206,7 +218,8 @@ mod tests {
         let good = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000aa","attributes":[{"key":"k","value":{"stringValue":"v"}}]}]}]}]}"#;
         let bad = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"a","value":{"intValue":"1"}}]},"scopeSpans":[{"spans":[{"spanId":"00000000000000bb","attributes":[{"key":"k","value":{"intValue":"2"}}],"events":[{"name":"e"}]},{"kind":"NOPE"}]}]}]}"#;
         let text = format!("\n{good}\r\n  \n{bad}\n{good}");
-        let parts = parse_chunk(text.as_bytes(), 10);
+        let (parts, newlines) = parse_chunk(text.as_bytes(), 10);
+        assert_eq!(newlines, text.matches('\n').count() as u64);
         let mut spans = 0;
         let mut skipped = Skipped::default();
         for (b, _, s) in parts {
