@@ -1,6 +1,6 @@
 //! Conversion steps: spans where data changes type (SPEC §3).
 
-use super::keys::{Keys, span_str};
+use super::keys::Keys;
 use crate::model::Store;
 
 const NAME_PREFIX: &str = "type.convert.";
@@ -24,11 +24,21 @@ pub fn from_name(name: &str) -> Option<Conversion<'_>> {
 /// The conversion span `i` performs: its `convert.from`/`convert.to` attributes when both are
 /// present (attributes win), else its name.
 pub fn conversion_of<'s>(store: &'s Store, keys: &Keys, i: u32) -> Option<Conversion<'s>> {
-    if let (Some(from), Some(to)) = (
-        span_str(store, i, keys.convert_from),
-        span_str(store, i, keys.convert_to),
-    ) {
-        return Some(Conversion { from, to });
+    // Runs on every span: one pass over its attributes for both keys, and none at all when
+    // no span in the store has them.
+    if keys.convert_from.is_some() && keys.convert_to.is_some() {
+        let (mut from, mut to) = (None, None);
+        for a in store.span_attrs(i) {
+            // The first attribute with a key counts, as in `span_attr`.
+            if Some(a.key) == keys.convert_from && from.is_none() {
+                from = Some(a.value(&store.strings).as_str().filter(|s| !s.is_empty()));
+            } else if Some(a.key) == keys.convert_to && to.is_none() {
+                to = Some(a.value(&store.strings).as_str().filter(|s| !s.is_empty()));
+            }
+        }
+        if let (Some(Some(from)), Some(Some(to))) = (from, to) {
+            return Some(Conversion { from, to });
+        }
     }
     from_name(store.str(store.span(i).name))
 }

@@ -5,7 +5,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::goroutine::goroutine_of;
+use super::goroutine::{goroutine_of, goroutines};
 use super::keys::Keys;
 use crate::model::span::flags;
 use crate::model::{Store, TraceInfo};
@@ -25,15 +25,22 @@ pub enum SpanEdge {
 
 /// How control moved from `parent` to `child`.
 pub fn hop_kind(store: &Store, keys: &Keys, parent: u32, child: u32) -> SpanEdge {
+    hop_between(store, parent, child, |i| goroutine_of(store, keys, i))
+}
+
+/// `hop_kind` with the goroutine ids from `goroutine` (looked up only within one process).
+fn hop_between(
+    store: &Store,
+    parent: u32,
+    child: u32,
+    goroutine: impl Fn(u32) -> Option<i64>,
+) -> SpanEdge {
     if store.process_of(parent) != store.process_of(child)
         || store.service_idx(parent) != store.service_idx(child)
     {
         return SpanEdge::ProcessHop;
     }
-    match (
-        goroutine_of(store, keys, parent),
-        goroutine_of(store, keys, child),
-    ) {
+    match (goroutine(parent), goroutine(child)) {
         (Some(a), Some(b)) if a != b => SpanEdge::GoroutineHop,
         _ => SpanEdge::SameGoroutine,
     }
@@ -83,12 +90,15 @@ pub fn span_graph(store: &Store, keys: &Keys, trace: &TraceInfo) -> DiGraph<u32,
 
 /// How many parent→child edges over all traces are goroutine hops, without building graphs.
 pub fn count_goroutine_hops(store: &Store, keys: &Keys) -> u64 {
+    // Goroutine ids first, in one linear pass: asking per pair would scan the parent's
+    // attributes again for each of its children, in random order.
+    let gor = goroutines(store, keys);
     (0..store.spans.len() as u32)
         .into_par_iter()
         .filter(|&i| {
-            store
-                .parent(i)
-                .is_some_and(|p| hop_kind(store, keys, p, i) == SpanEdge::GoroutineHop)
+            store.parent(i).is_some_and(|p| {
+                hop_between(store, p, i, |k| gor[k as usize]) == SpanEdge::GoroutineHop
+            })
         })
         .count() as u64
 }
