@@ -2,3 +2,4 @@
 //! graph itself: it calls `ingest` to load and `analysis` to analyse, off the UI thread.
 
 pub mod state;
+pub mod topology;
