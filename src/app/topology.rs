@@ -24,6 +24,10 @@ const MAX_ZOOM: f32 = 4.0;
 /// Chains listed in the chain picker (a large dump can have thousands).
 const MAX_CHAINS_LISTED: usize = 500;
 
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn color(c: Rgba) -> Color32 {
     Color32::from_rgba_unmultiplied(c.r, c.g, c.b, c.a)
 }
@@ -341,8 +345,11 @@ impl Canvas {
                 continue;
             };
             let at = match edge.and_then(|e| scene.edges.get(e)) {
-                // Below the edge's own label, on its line.
-                Some(e) => e.path.get(e.path.len() / 2).copied().unwrap_or(a),
+                // On the edge's line, below its own label.
+                Some(e) => {
+                    let mid = e.path.get(e.path.len() / 2).copied().unwrap_or(a);
+                    Point::new(mid.x, mid.y + 7.0 * e.label.len() as f32 + 4.0)
+                }
                 None => {
                     let (pa, pb) = (to_screen(a), to_screen(b));
                     painter.extend(Shape::dashed_line(
@@ -447,12 +454,13 @@ fn paint_prim(
                 _ => {}
             }
         }
+        // egui's default fonts have no bold face; the SVG's bold labels are the only difference.
         Prim::Text {
             at: pos,
             text,
             size,
             color: c,
-            bold,
+            ..
         } => {
             let px = size * zoom;
             // Unreadably small text is skipped (and costs nothing).
@@ -460,16 +468,6 @@ fn paint_prim(
                 return;
             }
             let pos = place(*pos);
-            if *bold {
-                // egui has no bold face by default: a second pass a hair to the right.
-                painter.text(
-                    pos + vec2(0.35 * zoom.min(1.5), 0.0),
-                    Align2::CENTER_CENTER,
-                    text,
-                    FontId::proportional(px),
-                    color(*c),
-                );
-            }
             painter.text(
                 pos,
                 Align2::CENTER_CENTER,
@@ -774,8 +772,11 @@ impl ServicesView {
         };
         ui.heading(format!("{} → {}", g[a].name, g[b].name));
         ui.label(format!(
-            "{} calls · {} errors · {} broken · {} unpaired",
-            w.calls, w.errors, w.broken, w.unpaired
+            "{} · {} errors · {} broken · {} unpaired",
+            plural(w.calls, "call", "calls"),
+            w.errors,
+            w.broken,
+            w.unpaired
         ));
         ui.label(format!(
             "p50 {} · p95 {} · p99 {}",
@@ -801,7 +802,10 @@ impl ServicesView {
                 p.bar_chart(BarChart::new("calls", bars).color(color(HIGHLIGHT)))
             });
         ui.separator();
-        ui.label(format!("{} calls, slowest first", calls.calls.len()));
+        ui.label(format!(
+            "{}, slowest first",
+            plural(calls.calls.len() as u64, "call", "calls")
+        ));
         let row_h = ui.text_style_height(&egui::TextStyle::Button) + 4.0;
         egui::ScrollArea::vertical()
             .id_salt("edge-calls")
@@ -863,9 +867,9 @@ impl View for ServicesView {
             ui.separator();
             let current = match selection {
                 Selection::Chain(c) => Self::chain_label(session, c as usize),
-                _ => format!("highlight a conversion chain ({})", a.chains.len()),
+                _ => format!("none ({} chains)", a.chains.len()),
             };
-            egui::ComboBox::from_id_salt("services-chain")
+            egui::ComboBox::new("services-chain", "conversion chain")
                 .width(360.0)
                 .selected_text(current)
                 .show_ui(ui, |ui| {
@@ -1023,7 +1027,10 @@ impl TypesView {
             a.types
                 .type_name(petgraph::graph::NodeIndex::new(ty as usize)),
         );
-        ui.label(format!("{} chains through this type", list.len()));
+        ui.label(format!(
+            "{} through this type",
+            plural(list.len() as u64, "chain", "chains")
+        ));
         ui.separator();
         egui::ScrollArea::vertical()
             .id_salt("type-chains")

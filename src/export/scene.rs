@@ -189,7 +189,8 @@ const ARROW_HALF: f32 = 4.5;
 
 /// A node's box size from its label lines (and room for a shape glyph on the left).
 fn node_size(label: &str, sub: &str, glyph: bool) -> Size {
-    let text = text_width(label, LABEL_PX).max(text_width(sub, SUB_PX));
+    // Labels are bold in SVG, about an eighth wider than regular text.
+    let text = text_width(label, LABEL_PX * 1.12).max(text_width(sub, SUB_PX));
     let extra = if glyph { 30.0 } else { 0.0 };
     Size {
         w: (text + 28.0 + extra).max(72.0),
@@ -369,7 +370,7 @@ impl Scene {
             nodes.collect(),
             edges.collect(),
             ends.collect(),
-            150.0,
+            110.0,
         )
     }
 
