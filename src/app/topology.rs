@@ -82,6 +82,9 @@ struct Canvas {
     pan: Vec2,
     zoom: f32,
     fit_pending: bool,
+    /// The camera is the fitted one (no pan or zoom since): refit when the canvas resizes,
+    /// e.g. when a side panel opens.
+    fitted_size: Option<Vec2>,
     dragging: Option<usize>,
     /// The canvas rectangle of the last frame (to map layout points for tests and tooltips).
     origin: Pos2,
@@ -99,6 +102,7 @@ impl Canvas {
             pan: Vec2::ZERO,
             zoom: 1.0,
             fit_pending: true,
+            fitted_size: None,
             dragging: None,
             origin: Pos2::ZERO,
         }
@@ -188,6 +192,7 @@ impl Canvas {
             .clamp(MIN_ZOOM, 1.5);
         self.pan = (rect.size() - vec2(w, h) * self.zoom) / 2.0;
         self.fit_pending = false;
+        self.fitted_size = Some(rect.size());
     }
 
     fn hit(&self, p: Pos2) -> Option<Hit> {
@@ -248,7 +253,7 @@ impl Canvas {
             );
             return events;
         }
-        if self.fit_pending {
+        if self.fit_pending || self.fitted_size.is_some_and(|s| s != rect.size()) {
             self.fit(rect);
         }
 
@@ -259,6 +264,7 @@ impl Canvas {
             if (factor - 1.0).abs() > 1e-4 {
                 let before = self.to_layout(cursor);
                 self.zoom = (self.zoom * factor).clamp(MIN_ZOOM, MAX_ZOOM);
+                self.fitted_size = None;
                 let after = self.to_screen(before);
                 self.pan += cursor - after;
             }
@@ -274,7 +280,10 @@ impl Canvas {
             let delta = response.drag_delta();
             match self.dragging {
                 Some(k) => self.drag_node(k, delta),
-                None => self.pan += delta,
+                None => {
+                    self.pan += delta;
+                    self.fitted_size = None;
+                }
             }
         }
         if response.drag_stopped() {
