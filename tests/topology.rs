@@ -17,6 +17,7 @@ use tracetopo::app::topology::{ServicesView, TypesView};
 use tracetopo::export::Format;
 use tracetopo::ingest::{self, LoadOptions};
 use tracetopo::model::Store;
+use tracetopo::synth::{LargeConfig, write_jsonl};
 
 const SIZE: Vec2 = Vec2::new(1400.0, 760.0);
 
@@ -61,17 +62,19 @@ impl<V: View> Shell<V> {
     }
 }
 
+/// What eframe's `system_fonts` feature installs in the app: CJK names and symbols like ▾ come
+/// from the system's fonts (CI installs fonts-noto-cjk).
+fn system_fonts(ctx: &egui::Context) {
+    ctx.add_font_provider(Arc::new(
+        egui_system_font_provider::SystemFontProvider::new().with_locale(Some("zh-Hans")),
+    ));
+}
+
 fn harness<V: View + 'static>(session: Arc<Session>, view: V) -> Harness<'static, Shell<V>> {
     let mut h = Harness::builder()
         .with_size(SIZE)
         .with_theme(egui::Theme::Light)
-        // What eframe's `system_fonts` feature installs in the app: CJK names and symbols
-        // like ▾ come from the system's fonts (CI installs fonts-noto-cjk).
-        .with_context_setup(|ctx| {
-            ctx.add_font_provider(Arc::new(
-                egui_system_font_provider::SystemFontProvider::new().with_locale(Some("zh-Hans")),
-            ));
-        })
+        .with_context_setup(system_fonts)
         .build_ui_state(
             |ui, s: &mut Shell<V>| s.frame(ui),
             Shell::new(session, view),
@@ -337,4 +340,34 @@ fn snapshot_services_with_an_edge_selected() {
 fn snapshot_types() {
     let mut h = harness(session("checkout-healthy.json"), TypesView::new());
     h.snapshot("types");
+}
+
+#[test]
+fn a_large_graph_is_laid_out_on_a_thread() {
+    let cfg = LargeConfig {
+        traces: 300,
+        spans_per_trace: 40,
+        services: 160,
+        ..LargeConfig::default()
+    };
+    let mut bytes = Vec::new();
+    write_jsonl(&mut bytes, &cfg, |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let mut store = Store::new();
+    ingest::load_bytes(&mut store, "large.jsonl", &bytes, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = Session::build(store, Options::default());
+    let nodes = s.analysis.services.graph.node_count();
+    assert!(nodes > 100, "only {nodes} nodes: not the threaded path");
+    let mut h = harness(s, ServicesView::new());
+    // reset() returned at once; the first frames may still be waiting for the layout.
+    for _ in 0..200 {
+        if h.state().view.is_laid_out() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.run_steps(1);
+    }
+    assert!(h.state().view.is_laid_out());
+    h.run_steps(2);
+    assert!(h.state().view.node_screen_pos(nodes - 1).is_some());
 }

@@ -86,6 +86,9 @@ pub struct LayoutOptions {
     pub margin: f32,
     /// Barycenter sweeps (each one down and one up).
     pub sweeps: u32,
+    /// Bend points allowed in all (`None`: 4 × (nodes + edges)); edges past the budget, the
+    /// longest first, are drawn as direct curves.
+    pub max_bends: Option<usize>,
 }
 
 impl Default for LayoutOptions {
@@ -96,6 +99,7 @@ impl Default for LayoutOptions {
             fan_gap: 10.0,
             margin: 24.0,
             sweeps: 6,
+            max_bends: None,
         }
     }
 }
@@ -155,12 +159,35 @@ pub fn layout(sizes: &[Size], edges: &[(u32, u32)], opts: &LayoutOptions) -> Lay
     let layer = longest_path_layers(n, &dag);
 
     // Proper graph: real nodes, then one dummy per layer crossed by a long edge. `chains[k]`
-    // is the node sequence of `dag` edge k from source to target.
+    // is the node sequence of `dag` edge k from source to target. A dense graph can make
+    // long paths and so very long edges: dummies go to the shortest long edges first, up to a
+    // budget; the rest are drawn as direct curves (outside the crossing reduction).
+    let bends = |&(a, b): &(u32, u32)| layer[b as usize] - layer[a as usize] - 1;
+    let mut long: Vec<(u32, usize)> = dag
+        .iter()
+        .enumerate()
+        .map(|(k, e)| (bends(e), k))
+        .filter(|&(span, _)| span > 0)
+        .collect();
+    long.sort_unstable();
+    let mut bent = vec![true; dag.len()];
+    let mut budget = opts.max_bends.unwrap_or(4 * (n + dag.len()));
+    for (span, k) in long {
+        if span as usize <= budget {
+            budget -= span as usize;
+        } else {
+            bent[k] = false;
+        }
+    }
     let mut node_layer = layer.clone();
     let mut height: Vec<f32> = sizes.iter().map(|s| s.h).collect();
     let mut chains: Vec<Vec<u32>> = Vec::with_capacity(dag.len());
     let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(dag.len());
-    for &(a, b) in &dag {
+    for (&(a, b), &bent) in dag.iter().zip(&bent) {
+        if !bent {
+            chains.push(vec![a, b]);
+            continue;
+        }
         let mut chain = vec![a];
         let mut prev = a;
         for l in layer[a as usize] + 1..layer[b as usize] {
@@ -799,6 +826,27 @@ mod tests {
                 assert!(ls < lt, "edge {k}");
             }
         }
+    }
+
+    #[test]
+    fn bend_budget_keeps_dense_graphs_cheap() {
+        // 0 → 1 → … → 9 makes ten layers; 0 → 9 and 0 → 5 need 8 and 4 bends.
+        let mut edges: Vec<(u32, u32)> = (0..9).map(|k| (k, k + 1)).collect();
+        edges.extend([(0, 9), (0, 5)]);
+        let opts = LayoutOptions {
+            max_bends: Some(5),
+            ..LayoutOptions::default()
+        };
+        let l = layout(&vec![BOX; 10], &edges, &opts);
+        // The shorter long edge gets its 4 bends; the longer one no longer fits: direct.
+        assert_eq!(l.edges[10].points.len(), 6);
+        assert_eq!(l.edges[9].points.len(), 2);
+        assert_eq!(l.edges[9].points[0].x, l.nodes[0].right());
+        assert_eq!(l.edges[9].points[1].x, l.nodes[9].left());
+        assert_no_overlap(&l);
+        assert_inside(&l);
+        // With the default budget both bend.
+        assert_eq!(lay(10, &edges).edges[9].points.len(), 10);
     }
 
     #[test]

@@ -713,7 +713,8 @@ fn edge_drawing(
     } else {
         for (k, w) in points.windows(2).enumerate() {
             let (p, q) = (w[0], w[1]);
-            let steps = if (q.y - p.y).abs() < 0.5 { 1 } else { 16 };
+            // A point per 4 px of rise: straight runs cost two points, steep bends 16.
+            let steps = ((q.y - p.y).abs() / 4.0).ceil().clamp(1.0, 16.0) as usize;
             let mx = (p.x + q.x) / 2.0;
             for s in usize::from(k > 0)..=steps {
                 let t = s as f32 / steps as f32;
