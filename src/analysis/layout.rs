@@ -837,7 +837,7 @@ mod tests {
             max_bends: Some(5),
             ..LayoutOptions::default()
         };
-        let l = layout(&vec![BOX; 10], &edges, &opts);
+        let l = layout(&[BOX; 10], &edges, &opts);
         // The shorter long edge gets its 4 bends; the longer one no longer fits: direct.
         assert_eq!(l.edges[10].points.len(), 6);
         assert_eq!(l.edges[9].points.len(), 2);
