@@ -3,6 +3,9 @@
 //! exits; `tracetopo analyze FILE... [--format json|text] [--fail-on KIND,...]
 //! [--tolerance-ms F]` prints the report of the files.
 //!
+//! `tracetopo export FILE... --view services|types|trace:<id> --format svg|png|dot|json -o OUT`
+//! writes a topology snapshot.
+//!
 //! Exit status: 0 on success; 1 when a `--fail-on` kind was found; 2 for a usage error
 //! (clap's own code, also for unknown `--fail-on` kinds), an input that could not be read, or a
 //! window or screenshot that could not be made.
@@ -17,6 +20,7 @@ use crate::analysis::breaks::BreakKind;
 use crate::analysis::{Analysis, Options};
 use crate::app::screenshot::{ScreenshotRequest, ViewSpec};
 use crate::app::{self, AppConfig};
+use crate::export::{self as snapshot, ExportView, Format};
 use crate::ingest::{self, LoadOptions};
 use crate::model::Store;
 use crate::report::{Report, text};
@@ -57,6 +61,27 @@ pub enum Command {
     /// Write synthetic traces: the bundled samples, or a large OTLP JSON-lines dump.
     #[command(subcommand)]
     Generate(GenerateCommand),
+    /// Write a topology snapshot (services, types or one trace's span graph) without a window.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Trace files, as for `analyze`.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// What to draw: services, types or trace:<trace_id>.
+    #[arg(long, value_name = "VIEW", value_parser = ExportView::parse)]
+    pub view: ExportView,
+    /// File format.
+    #[arg(long, value_enum)]
+    pub format: Format,
+    /// Output file.
+    #[arg(short, long, value_name = "OUT")]
+    pub out: PathBuf,
+    /// Tolerance for time comparisons, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1.0, value_parser = parse_tolerance)]
+    pub tolerance_ms: f64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +159,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args),
         Some(Command::Generate(cmd)) => generate(&cmd),
+        Some(Command::Export(args)) => export(&args),
         None => open_app(cli.files, cli.screenshot, cli.view),
     }
 }
@@ -261,6 +287,34 @@ pub fn generate(cmd: &GenerateCommand) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tracetopo: generate: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
+
+/// `tracetopo export`: loads every file like `analyze`, writes the snapshot to `--out` and
+/// prints nothing else on success (reader warnings go to stderr).
+pub fn export(args: &ExportArgs) -> ExitCode {
+    let mut store = Store::new();
+    for path in &args.files {
+        if let Err(e) = ingest::load_path(&mut store, path, &LoadOptions::default()) {
+            let _ = writeln!(std::io::stderr(), "tracetopo: {e}");
+            return ExitCode::from(EXIT_INPUT);
+        }
+    }
+    store.build_index();
+    let mut err = std::io::stderr().lock();
+    for w in &store.diag.warnings {
+        let _ = writeln!(err, "tracetopo: warning: {w}");
+    }
+    let opts = Options {
+        tolerance_ns: (args.tolerance_ms * 1e6).round() as u64,
+    };
+    let analysis = Analysis::run(&store, &opts);
+    match snapshot::export_to_file(&store, &analysis, args.view, args.format, &args.out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(err, "tracetopo: export: {e}");
             ExitCode::from(EXIT_INPUT)
         }
     }

@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod app;
 pub mod cli;
+pub mod export;
 pub mod ingest;
 pub mod model;
 pub mod report;

@@ -5,6 +5,7 @@ pub mod chains;
 pub mod conversion;
 pub mod goroutine;
 pub mod keys;
+pub mod layout;
 pub mod peer;
 pub mod services;
 pub mod span_graph;

@@ -27,12 +27,22 @@ const CANDIDATES: &[(&str, u32)] = &[
     ("C:\\Windows\\Fonts\\simsun.ttc", 0),
 ];
 
+/// Sets up every font the app draws with: the CJK face above, then any other script or
+/// symbol from the system's fonts on demand (eframe's own system-font fallback is switched off
+/// in `app::run`, so the window, the test harness and screenshots render text the same way).
+pub fn install(ctx: &egui::Context) {
+    install_cjk_fallback(ctx);
+    ctx.add_font_provider(Arc::new(
+        egui_system_font_provider::SystemFontProvider::new().with_locale(Some("zh-Hans")),
+    ));
+}
+
 /// The name the CJK fallback is registered under.
 pub const CJK_FONT_NAME: &str = "tracetopo-cjk";
 
 /// Adds the first CJK font found as the last fallback; returns its path, or `None` when the
 /// system has none of the known files.
-pub fn install_cjk_fallback(ctx: &egui::Context) -> Option<&'static str> {
+fn install_cjk_fallback(ctx: &egui::Context) -> Option<&'static str> {
     let (path, index, bytes) = CANDIDATES
         .iter()
         .find_map(|&(p, i)| std::fs::read(p).ok().map(|b| (p, i, b)))?;

@@ -8,6 +8,7 @@ pub mod format;
 pub mod loading;
 pub mod screenshot;
 pub mod state;
+pub mod topology;
 pub mod traces_view;
 pub mod window;
 
@@ -20,6 +21,8 @@ pub fn run(config: AppConfig) -> Result<(), String> {
             .with_title("tracetopo")
             .with_inner_size([1400.0, 860.0])
             .with_drag_and_drop(true),
+        // `fonts::install` adds the system-font provider itself, for tests too.
+        system_font_fallback: false,
         ..Default::default()
     };
     eframe::run_native(

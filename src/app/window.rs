@@ -13,6 +13,7 @@ use super::details::Details;
 use super::loading::{LoadJob, Outcome, SAMPLES, Source};
 use super::screenshot::{ScreenshotRequest, ViewSpec, save_png};
 use super::state::{Nav, Selection, Session, Tab, View};
+use super::topology::{ServicesView, TypesView};
 use super::traces_view::TracesView;
 use super::{fonts, format};
 use crate::analysis::Options;
@@ -63,7 +64,7 @@ pub struct TracetopoApp {
     selection: Selection,
     traces: TracesView,
     breaks: BreaksView,
-    /// Views of the other tabs, plugged in with `with_view`.
+    /// Views of the other tabs, each from its own module.
     others: Vec<(Tab, Box<dyn View>)>,
     details: Details,
     notice: Notice,
@@ -76,7 +77,7 @@ pub struct TracetopoApp {
 impl TracetopoApp {
     /// Builds the app on `ctx` and starts loading `config.files`.
     pub fn new(ctx: &egui::Context, config: AppConfig) -> Self {
-        fonts::install_cjk_fallback(ctx);
+        fonts::install(ctx);
         let mut app = TracetopoApp {
             session: None,
             sources: Vec::new(),
@@ -85,7 +86,10 @@ impl TracetopoApp {
             selection: Selection::None,
             traces: TracesView::new(),
             breaks: BreaksView::new(),
-            others: Vec::new(),
+            others: vec![
+                (Tab::Services, Box::new(ServicesView::new())),
+                (Tab::Types, Box::new(TypesView::new())),
+            ],
             details: Details::new(),
             notice: Notice::default(),
             picker: None,
@@ -101,14 +105,6 @@ impl TracetopoApp {
             app.open(config.files.into_iter().map(Source::File).collect());
         }
         app
-    }
-
-    /// Plugs in the view of `tab` (Trace, Flame graph, Services, Types come from their own
-    /// modules); replaces one given before.
-    pub fn with_view(mut self, tab: Tab, view: Box<dyn View>) -> Self {
-        self.others.retain(|(t, _)| *t != tab);
-        self.others.push((tab, view));
-        self
     }
 
     pub fn session(&self) -> Option<&Arc<Session>> {

@@ -1,0 +1,155 @@
+//! Topology snapshots without a window: the Services, Types and trace views as SVG, PNG,
+//! Graphviz DOT or JSON. The drawing (`scene`) is the one the app paints, so SVG and PNG look
+//! like the app; DOT and JSON carry the same graph for other tools.
+
+pub mod dot;
+pub mod json;
+pub mod png;
+pub mod scene;
+pub mod svg;
+
+use crate::analysis::Analysis;
+use crate::model::Store;
+use crate::model::ids::trace_hex;
+use scene::Scene;
+
+/// Which graph to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportView {
+    Services,
+    Types,
+    /// The span graph of the trace with this id.
+    Trace(u128),
+}
+
+impl ExportView {
+    /// Parses the `--view` value of `tracetopo export`: `services`, `types` or
+    /// `trace:<trace_id>` (hex, up to 32 digits, any case).
+    pub fn parse(s: &str) -> Result<ExportView, String> {
+        match s.trim() {
+            "services" => Ok(ExportView::Services),
+            "types" => Ok(ExportView::Types),
+            other => {
+                let hex = other.strip_prefix("trace:").ok_or_else(|| {
+                    format!("unknown view \"{s}\"; expected services, types or trace:<trace_id>")
+                })?;
+                let valid = !hex.is_empty()
+                    && hex.len() <= 32
+                    && hex.bytes().all(|b| b.is_ascii_hexdigit());
+                valid
+                    .then(|| u128::from_str_radix(hex, 16).ok())
+                    .flatten()
+                    .map(ExportView::Trace)
+                    .ok_or_else(|| format!("\"{hex}\" is not a trace id (up to 32 hex digits)"))
+            }
+        }
+    }
+}
+
+/// The file format of a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Svg,
+    Png,
+    Dot,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Svg, Format::Png, Format::Dot, Format::Json];
+
+    /// The usual file extension (also the menu label, upper-cased).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Svg => "svg",
+            Format::Png => "png",
+            Format::Dot => "dot",
+            Format::Json => "json",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("no trace with id {} in the loaded files", trace_hex(*.0))]
+    UnknownTrace(u128),
+    #[error("cannot render PNG: {0}")]
+    Png(String),
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// The drawing of `view`.
+pub fn scene(store: &Store, analysis: &Analysis, view: ExportView) -> Result<Scene, ExportError> {
+    match view {
+        ExportView::Services => Ok(Scene::services(analysis)),
+        ExportView::Types => Ok(Scene::types(store, analysis)),
+        ExportView::Trace(id) => store
+            .trace(id)
+            .map(|t| Scene::trace(store, t))
+            .ok_or(ExportError::UnknownTrace(id)),
+    }
+}
+
+/// `view` of an indexed, analysed store as the bytes of a `format` file.
+pub fn export(
+    store: &Store,
+    analysis: &Analysis,
+    view: ExportView,
+    format: Format,
+) -> Result<Vec<u8>, ExportError> {
+    if format == Format::Json {
+        return json::render(store, analysis, view);
+    }
+    let scene = scene(store, analysis, view)?;
+    Ok(match format {
+        Format::Svg => svg::render(&scene).into_bytes(),
+        Format::Dot => dot::render(&scene).into_bytes(),
+        _ => png::render(&svg::render(&scene))?,
+    })
+}
+
+/// `export`, written to `path`.
+pub fn export_to_file(
+    store: &Store,
+    analysis: &Analysis,
+    view: ExportView,
+    format: Format,
+    path: &std::path::Path,
+) -> Result<(), ExportError> {
+    let bytes = export(store, analysis, view, format)?;
+    std::fs::write(path, bytes).map_err(|source| ExportError::Write {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_parse() {
+        assert_eq!(ExportView::parse("services"), Ok(ExportView::Services));
+        assert_eq!(ExportView::parse("types"), Ok(ExportView::Types));
+        assert_eq!(
+            ExportView::parse("trace:4BF92F3577B34DA6A3CE929D0E0E4736"),
+            Ok(ExportView::Trace(0x4bf92f3577b34da6a3ce929d0e0e4736))
+        );
+        assert_eq!(ExportView::parse("trace:ff"), Ok(ExportView::Trace(255)));
+        for bad in [
+            "trace:",
+            "trace:xyz",
+            "trace:+1",
+            "flame",
+            "trace:0123456789abcdef0123456789abcdef0",
+        ] {
+            assert!(ExportView::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,801 @@
+//! The drawing of a topology view as plain primitives (rounded boxes, paths, text): built once
+//! from the layout, then painted by the egui views and written by the SVG exporter, so a
+//! snapshot looks exactly like the app. Knows nothing of egui.
+
+use petgraph::visit::EdgeRef;
+
+use crate::analysis::Analysis;
+use crate::analysis::keys::Keys;
+use crate::analysis::layout::{self, Layout, LayoutOptions, Point, Size, text_width};
+use crate::analysis::peer::PeerKind;
+use crate::analysis::services::NodeKind;
+use crate::analysis::span_graph::{SpanEdge, span_graph};
+use crate::model::ids::span_hex;
+use crate::model::{StatusCode, Store, TraceInfo};
+
+/// A colour with alpha.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rgba {
+    pub r: u8,
+    pub g: u8,
+    pub b: u8,
+    pub a: u8,
+}
+
+impl Rgba {
+    pub const fn rgb(r: u8, g: u8, b: u8) -> Self {
+        Rgba { r, g, b, a: 255 }
+    }
+    pub const fn with_alpha(self, a: u8) -> Self {
+        Rgba { a, ..self }
+    }
+    /// `#rrggbb` (alpha is written separately as an opacity).
+    pub fn hex(self) -> String {
+        format!("#{:02x}{:02x}{:02x}", self.r, self.g, self.b)
+    }
+}
+
+/// The canvas behind every topology drawing (light in both themes, like paper, so the app and
+/// the exported files share one palette).
+pub const BACKGROUND: Rgba = Rgba::rgb(0xf8, 0xfa, 0xfc);
+pub const TEXT: Rgba = Rgba::rgb(0x1f, 0x29, 0x37);
+pub const MUTED_TEXT: Rgba = Rgba::rgb(0x4b, 0x55, 0x63);
+pub const EDGE: Rgba = Rgba::rgb(0x6b, 0x72, 0x80);
+pub const ERROR_EDGE: Rgba = Rgba::rgb(0xd9, 0x77, 0x06);
+pub const BROKEN: Rgba = Rgba::rgb(0xdc, 0x26, 0x26);
+pub const UNPAIRED: Rgba = Rgba::rgb(0x9c, 0xa3, 0xaf);
+/// Selection and chain highlights (drawn by the app only).
+pub const HIGHLIGHT: Rgba = Rgba::rgb(0x25, 0x63, 0xeb);
+const PEER_FILL: Rgba = Rgba::rgb(0xee, 0xf2, 0xf7);
+const PEER_STROKE: Rgba = Rgba::rgb(0x64, 0x74, 0x8b);
+const TYPE_FILL: Rgba = Rgba::rgb(0xf5, 0xf3, 0xff);
+const TYPE_STROKE: Rgba = Rgba::rgb(0x7c, 0x3a, 0xed);
+const LABEL_BG: Rgba = Rgba::rgb(0xff, 0xff, 0xff).with_alpha(230);
+
+/// Service colours: distinct hues, dark enough for a border, tinted for a fill.
+const PALETTE: [Rgba; 12] = [
+    Rgba::rgb(0x25, 0x63, 0xeb),
+    Rgba::rgb(0x05, 0x96, 0x69),
+    Rgba::rgb(0xd9, 0x46, 0xef),
+    Rgba::rgb(0xea, 0x58, 0x0c),
+    Rgba::rgb(0x08, 0x91, 0xb2),
+    Rgba::rgb(0x65, 0xa3, 0x0d),
+    Rgba::rgb(0x7c, 0x3a, 0xed),
+    Rgba::rgb(0xdb, 0x27, 0x77),
+    Rgba::rgb(0xca, 0x8a, 0x04),
+    Rgba::rgb(0x0d, 0x94, 0x88),
+    Rgba::rgb(0x4f, 0x46, 0xe5),
+    Rgba::rgb(0x9f, 0x12, 0x39),
+];
+
+/// The colour of a service, stable across sessions (a hash of its name picks the hue).
+pub fn service_color(name: &str) -> Rgba {
+    // FNV-1a: stable across runs and platforms, unlike the std hasher.
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    PALETTE[(h % PALETTE.len() as u64) as usize]
+}
+
+/// A light tint of `c` (mixed with white), for box fills.
+pub fn tint(c: Rgba) -> Rgba {
+    let mix = |v: u8| (u16::from(v) + 6 * 255).div_ceil(7) as u8;
+    Rgba::rgb(mix(c.r), mix(c.g), mix(c.b))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dash {
+    Solid,
+    Dashed,
+}
+
+/// Dash pattern (drawn length, gap), shared by egui and SVG.
+pub const DASH: (f32, f32) = (6.0, 4.0);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stroke {
+    pub color: Rgba,
+    pub width: f32,
+    pub dash: Dash,
+}
+
+impl Stroke {
+    pub const fn solid(color: Rgba, width: f32) -> Self {
+        Stroke {
+            color,
+            width,
+            dash: Dash::Solid,
+        }
+    }
+}
+
+/// One drawing primitive.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prim {
+    Rect {
+        min: Point,
+        max: Point,
+        radius: f32,
+        fill: Option<Rgba>,
+        stroke: Option<Stroke>,
+    },
+    /// A polyline; when `closed` it is a convex polygon and may be filled.
+    Path {
+        points: Vec<Point>,
+        closed: bool,
+        fill: Option<Rgba>,
+        stroke: Option<Stroke>,
+    },
+    /// One line of text centred on `at`.
+    Text {
+        at: Point,
+        text: String,
+        size: f32,
+        color: Rgba,
+        bold: bool,
+    },
+}
+
+/// What a node looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Service,
+    Database,
+    Queue,
+    External,
+    Type,
+    Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SceneNode {
+    /// Unique id of the node in this scene (service or type name, span id): DOT ids.
+    pub key: String,
+    pub label: String,
+    /// The second line (span count, peer kind, service of a span); may be empty.
+    pub sub: String,
+    pub shape: Shape,
+    /// Relative to the node's centre (`layout.nodes[k]`), so a dragged node moves as a whole.
+    pub prims: Vec<Prim>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SceneEdge {
+    pub from: u32,
+    pub to: u32,
+    /// Label lines.
+    pub label: Vec<String>,
+    pub stroke: Stroke,
+    /// The flattened curve from the source box to the arrow's base, in layout space.
+    pub path: Vec<Point>,
+    /// Line, arrow head and label, in layout space.
+    pub prims: Vec<Prim>,
+}
+
+/// A whole drawing: nodes and edges index like the graph's nodes and edges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scene {
+    pub title: String,
+    pub layout: Layout,
+    pub nodes: Vec<SceneNode>,
+    pub edges: Vec<SceneEdge>,
+}
+
+const LABEL_PX: f32 = 14.0;
+const SUB_PX: f32 = 11.0;
+const EDGE_PX: f32 = 11.0;
+const ARROW_LEN: f32 = 9.0;
+const ARROW_HALF: f32 = 4.5;
+
+/// A node's box size from its label lines (and room for a shape glyph on the left).
+fn node_size(label: &str, sub: &str, glyph: bool) -> Size {
+    // Labels are bold in SVG, about an eighth wider than regular text.
+    let text = text_width(label, LABEL_PX * 1.12).max(text_width(sub, SUB_PX));
+    let extra = if glyph { 30.0 } else { 0.0 };
+    Size {
+        w: (text + 28.0 + extra).max(72.0),
+        h: if sub.is_empty() { 32.0 } else { 46.0 },
+    }
+}
+
+/// Label text cut to `max` characters (with an ellipsis) so one odd name cannot widen a column
+/// across the whole drawing.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+/// Compact latency: `0.42 ms`, `21 ms`, `1.3 s`.
+pub fn fmt_ms(ms: f64) -> String {
+    if ms < 1.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 100.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", ms / 1000.0)
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+struct NodeSpec {
+    key: String,
+    label: String,
+    sub: String,
+    shape: Shape,
+    fill: Rgba,
+    stroke: Stroke,
+}
+
+struct EdgeSpec {
+    label: Vec<String>,
+    stroke: Stroke,
+}
+
+impl Scene {
+    /// The service graph (SPEC §4.1): services as boxes, virtual peers as their kind, edges
+    /// labelled with calls, errors and p99; broken edges red dashed, unpaired grey dashed.
+    pub fn services(analysis: &Analysis) -> Scene {
+        let g = &analysis.services.graph;
+        let nodes = g.node_weights().map(|n| {
+            let (shape, sub, fill, stroke) = match n.kind {
+                NodeKind::Service(_) => {
+                    let c = service_color(&n.name);
+                    let sub = plural(n.spans, "span", "spans");
+                    (Shape::Service, sub, tint(c), Stroke::solid(c, 1.5))
+                }
+                NodeKind::Virtual(kind) => {
+                    let (shape, sub) = match kind {
+                        PeerKind::Database => (Shape::Database, "database"),
+                        PeerKind::Queue => (Shape::Queue, "queue"),
+                        PeerKind::External => (Shape::External, "external"),
+                        PeerKind::Service => (Shape::External, "untraced service"),
+                    };
+                    let stroke = Stroke {
+                        color: PEER_STROKE,
+                        width: 1.3,
+                        dash: Dash::Solid,
+                    };
+                    (shape, sub.to_string(), PEER_FILL, stroke)
+                }
+            };
+            NodeSpec {
+                key: n.name.clone(),
+                label: clip(&n.name, 48),
+                sub,
+                shape,
+                fill,
+                stroke,
+            }
+        });
+        let edges = g.edge_weights().map(|e| {
+            let mut first = plural(e.calls, "call", "calls");
+            first.push_str(" · p99 ");
+            first.push_str(&fmt_ms(e.p99_ms));
+            let mut second = Vec::new();
+            if e.errors > 0 {
+                second.push(plural(e.errors, "error", "errors"));
+            }
+            if e.broken > 0 {
+                second.push(format!("{} broken", e.broken));
+            }
+            if e.unpaired > 0 {
+                second.push(format!("{} unpaired", e.unpaired));
+            }
+            let mut label = vec![first];
+            if !second.is_empty() {
+                label.push(second.join(" · "));
+            }
+            // Thicker with more calls, so the main paths stand out.
+            let width = (1.2 + (e.calls as f32).log10() * 0.8).min(4.0);
+            let stroke = if e.broken > 0 {
+                Stroke {
+                    color: BROKEN,
+                    width: width.max(2.0),
+                    dash: Dash::Dashed,
+                }
+            } else if e.unpaired > 0 {
+                Stroke {
+                    color: if e.errors > 0 { ERROR_EDGE } else { UNPAIRED },
+                    width,
+                    dash: Dash::Dashed,
+                }
+            } else if e.errors > 0 {
+                Stroke::solid(ERROR_EDGE, width)
+            } else {
+                Stroke::solid(EDGE, width)
+            };
+            EdgeSpec { label, stroke }
+        });
+        let ends = g
+            .edge_references()
+            .map(|e| (e.source().index() as u32, e.target().index() as u32));
+        build(
+            "Services",
+            nodes.collect(),
+            edges.collect(),
+            ends.collect(),
+            170.0,
+        )
+    }
+
+    /// The type-flow graph (SPEC §4.2): types as boxes, one edge per conversion labelled with
+    /// its count, failing conversions red.
+    pub fn types(store: &Store, analysis: &Analysis) -> Scene {
+        let g = &analysis.types.graph;
+        let nodes = g.node_weights().map(|t| NodeSpec {
+            key: t.clone(),
+            label: clip(t, 48),
+            sub: String::new(),
+            shape: Shape::Type,
+            fill: TYPE_FILL,
+            stroke: Stroke::solid(TYPE_STROKE, 1.3),
+        });
+        let edges = g.edge_weights().map(|e| {
+            let mut first = format!("×{}", e.count);
+            if e.errors > 0 {
+                first.push_str(" · ");
+                first.push_str(&plural(e.errors, "error", "errors"));
+            }
+            let services: Vec<&str> = e
+                .services
+                .iter()
+                .filter_map(|&s| store.index.services.get(s as usize))
+                .map(|&sym| store.str(sym))
+                .collect();
+            let mut label = vec![first];
+            if !services.is_empty() {
+                label.push(clip(&services.join(", "), 28));
+            }
+            let color = if e.errors > 0 { BROKEN } else { EDGE };
+            let width = (1.2 + (e.count as f32).log10() * 0.8).min(4.0);
+            EdgeSpec {
+                label,
+                stroke: Stroke::solid(color, width),
+            }
+        });
+        let ends = g
+            .edge_references()
+            .map(|e| (e.source().index() as u32, e.target().index() as u32));
+        build(
+            "Types",
+            nodes.collect(),
+            edges.collect(),
+            ends.collect(),
+            110.0,
+        )
+    }
+
+    /// The span graph of a trace (SPEC §4.4): spans coloured by service, edges labelled by
+    /// how control moved, links dashed.
+    pub fn trace(store: &Store, info: &TraceInfo) -> Scene {
+        let g = span_graph(store, &Keys::new(store), info);
+        let mut seen: rustc_hash::FxHashMap<u64, u32> = Default::default();
+        let nodes = g.node_weights().map(|&i| {
+            let s = store.span(i);
+            let service = store.service_name(i);
+            let c = service_color(service);
+            let copies = seen.entry(s.span_id).or_insert(0);
+            *copies += 1;
+            // A duplicate span id still needs a unique key.
+            let key = match *copies {
+                1 => span_hex(s.span_id),
+                k => format!("{}#{k}", span_hex(s.span_id)),
+            };
+            let width = if s.status == StatusCode::Error {
+                2.5
+            } else {
+                1.5
+            };
+            let border = if s.status == StatusCode::Error {
+                BROKEN
+            } else {
+                c
+            };
+            NodeSpec {
+                key,
+                label: clip(store.str(s.name), 40),
+                sub: clip(service, 40),
+                shape: Shape::Span,
+                fill: tint(c),
+                stroke: Stroke::solid(border, width),
+            }
+        });
+        let nodes: Vec<NodeSpec> = nodes.collect();
+        let edges = g.edge_weights().map(|&k| {
+            let name = match k {
+                SpanEdge::SameGoroutine => "same_goroutine",
+                SpanEdge::GoroutineHop => "goroutine_hop",
+                SpanEdge::ProcessHop => "process_hop",
+                SpanEdge::Link => "link",
+            };
+            let stroke = match k {
+                SpanEdge::SameGoroutine => Stroke::solid(UNPAIRED, 1.3),
+                SpanEdge::GoroutineHop => Stroke::solid(ERROR_EDGE, 1.8),
+                SpanEdge::ProcessHop => Stroke::solid(EDGE, 1.8),
+                SpanEdge::Link => Stroke {
+                    color: TYPE_STROKE,
+                    width: 1.5,
+                    dash: Dash::Dashed,
+                },
+            };
+            EdgeSpec {
+                label: vec![name.to_string()],
+                stroke,
+            }
+        });
+        let ends = g
+            .edge_references()
+            .map(|e| (e.source().index() as u32, e.target().index() as u32));
+        let title = format!("Trace {}", crate::model::ids::trace_hex(info.id));
+        build(&title, nodes, edges.collect(), ends.collect(), 120.0)
+    }
+
+    /// Re-routes edge `k` after its end nodes moved by `from_shift` and `to_shift` (a node
+    /// dragged in the app): the ends follow their boxes, bend points stay.
+    pub fn reroute(&mut self, k: usize, from_shift: Point, to_shift: Point) {
+        let (Some(route), Some(edge)) = (self.layout.edges.get(k), self.edges.get_mut(k)) else {
+            return;
+        };
+        let mut points = route.points.clone();
+        let last = points.len().saturating_sub(1);
+        for (i, p) in points.iter_mut().enumerate() {
+            let shift = if route.self_loop || i == 0 {
+                from_shift
+            } else if i == last {
+                to_shift
+            } else {
+                continue;
+            };
+            p.x += shift.x;
+            p.y += shift.y;
+        }
+        let (path, prims) = edge_drawing(&points, route.self_loop, &edge.label, edge.stroke);
+        edge.path = path;
+        edge.prims = prims;
+    }
+
+    /// The node under layout point `p` (topmost box first), if any.
+    pub fn node_at(&self, p: Point, shift: impl Fn(usize) -> Point) -> Option<usize> {
+        self.layout
+            .nodes
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(k, n)| {
+                let s = shift(k);
+                let (dx, dy) = ((p.x - n.x - s.x).abs(), (p.y - n.y - s.y).abs());
+                (dx <= n.w / 2.0 && dy <= n.h / 2.0).then_some(k)
+            })
+    }
+
+    /// The edge whose line passes within `tolerance` of `p`, the nearest one.
+    pub fn edge_at(&self, p: Point, tolerance: f32) -> Option<usize> {
+        let mut best = None;
+        let mut best_d = tolerance;
+        for (k, e) in self.edges.iter().enumerate() {
+            for w in e.path.windows(2) {
+                let d = segment_distance(p, w[0], w[1]);
+                if d <= best_d {
+                    best_d = d;
+                    best = Some(k);
+                }
+            }
+        }
+        best
+    }
+}
+
+/// Distance from `p` to the segment `a`–`b`.
+pub fn segment_distance(p: Point, a: Point, b: Point) -> f32 {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p.x - a.x) * dx + (p.y - a.y) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (cx, cy) = (a.x + t * dx, a.y + t * dy);
+    ((p.x - cx).powi(2) + (p.y - cy).powi(2)).sqrt()
+}
+
+fn build(
+    title: &str,
+    nodes: Vec<NodeSpec>,
+    edges: Vec<EdgeSpec>,
+    ends: Vec<(u32, u32)>,
+    layer_gap: f32,
+) -> Scene {
+    let sizes: Vec<Size> = nodes
+        .iter()
+        .map(|n| {
+            node_size(
+                &n.label,
+                &n.sub,
+                matches!(n.shape, Shape::Database | Shape::Queue | Shape::External),
+            )
+        })
+        .collect();
+    let opts = LayoutOptions {
+        layer_gap,
+        ..LayoutOptions::default()
+    };
+    let layout = layout::layout(&sizes, &ends, &opts);
+    let scene_nodes = nodes
+        .into_iter()
+        .zip(&sizes)
+        .map(|(n, s)| SceneNode {
+            prims: node_prims(&n, *s),
+            key: n.key,
+            label: n.label,
+            sub: n.sub,
+            shape: n.shape,
+        })
+        .collect();
+    let scene_edges = edges
+        .into_iter()
+        .zip(&ends)
+        .zip(&layout.edges)
+        .map(|((e, &(from, to)), route)| {
+            let (path, prims) = edge_drawing(&route.points, route.self_loop, &e.label, e.stroke);
+            SceneEdge {
+                from,
+                to,
+                label: e.label,
+                stroke: e.stroke,
+                path,
+                prims,
+            }
+        })
+        .collect();
+    Scene {
+        title: title.to_string(),
+        layout,
+        nodes: scene_nodes,
+        edges: scene_edges,
+    }
+}
+
+/// A node's primitives around (0, 0).
+fn node_prims(n: &NodeSpec, size: Size) -> Vec<Prim> {
+    let (hw, hh) = (size.w / 2.0, size.h / 2.0);
+    let mut prims = Vec::new();
+    let rect = |radius: f32| Prim::Rect {
+        min: Point::new(-hw, -hh),
+        max: Point::new(hw, hh),
+        radius,
+        fill: Some(n.fill),
+        stroke: Some(n.stroke),
+    };
+    // Text sits right of a glyph when there is one.
+    let mut text_x = 0.0;
+    match n.shape {
+        Shape::Service | Shape::Span => prims.push(rect(8.0)),
+        Shape::Type => prims.push(rect(3.0)),
+        Shape::Queue => {
+            prims.push(rect(hh.min(16.0)));
+            // Three message slots, like a queue icon.
+            for k in 0..3 {
+                let x = -hw + 12.0 + k as f32 * 6.0;
+                prims.push(Prim::Rect {
+                    min: Point::new(x, -8.0),
+                    max: Point::new(x + 4.0, 8.0),
+                    radius: 1.0,
+                    fill: Some(n.stroke.color),
+                    stroke: None,
+                });
+            }
+            text_x = 15.0;
+        }
+        Shape::Database => {
+            // A cylinder: a convex outline with elliptical caps, and the top rim's front arc.
+            let ry = 6.0;
+            let mut outline = ellipse_arc(0.0, -hh + ry, hw, ry, 180.0, 360.0);
+            outline.extend(ellipse_arc(0.0, hh - ry, hw, ry, 0.0, 180.0));
+            prims.push(Prim::Path {
+                points: outline,
+                closed: true,
+                fill: Some(n.fill),
+                stroke: Some(n.stroke),
+            });
+            prims.push(Prim::Path {
+                points: ellipse_arc(0.0, -hh + ry, hw, ry, 0.0, 180.0),
+                closed: false,
+                fill: None,
+                stroke: Some(n.stroke),
+            });
+            let gx = -hw + 20.0;
+            for (cy, from, to) in [(-5.0, 0.0, 360.0), (0.0, 0.0, 180.0), (5.0, 0.0, 180.0)] {
+                prims.push(Prim::Path {
+                    points: ellipse_arc(gx, cy, 8.0, 3.0, from, to),
+                    closed: false,
+                    fill: None,
+                    stroke: Some(Stroke::solid(n.stroke.color, 1.2)),
+                });
+            }
+            text_x = 15.0;
+        }
+        Shape::External => {
+            prims.push(rect(hh));
+            // A globe: a circle, its equator and one meridian.
+            let (gx, r) = (-hw + 20.0, 9.0);
+            let glyph = Stroke::solid(n.stroke.color, 1.2);
+            prims.push(Prim::Path {
+                points: ellipse_arc(gx, 0.0, r, r, 0.0, 360.0),
+                closed: true,
+                fill: None,
+                stroke: Some(glyph),
+            });
+            prims.push(Prim::Path {
+                points: ellipse_arc(gx, 0.0, r * 0.45, r, 0.0, 360.0),
+                closed: true,
+                fill: None,
+                stroke: Some(glyph),
+            });
+            prims.push(Prim::Path {
+                points: vec![Point::new(gx - r, 0.0), Point::new(gx + r, 0.0)],
+                closed: false,
+                fill: None,
+                stroke: Some(glyph),
+            });
+            text_x = 15.0;
+        }
+    }
+    if n.sub.is_empty() {
+        prims.push(text(
+            Point::new(text_x, 0.0),
+            &n.label,
+            LABEL_PX,
+            TEXT,
+            true,
+        ));
+    } else {
+        prims.push(text(
+            Point::new(text_x, -7.0),
+            &n.label,
+            LABEL_PX,
+            TEXT,
+            true,
+        ));
+        prims.push(text(
+            Point::new(text_x, 11.0),
+            &n.sub,
+            SUB_PX,
+            MUTED_TEXT,
+            false,
+        ));
+    }
+    prims
+}
+
+fn text(at: Point, s: &str, size: f32, color: Rgba, bold: bool) -> Prim {
+    Prim::Text {
+        at,
+        text: s.to_string(),
+        size,
+        color,
+        bold,
+    }
+}
+
+/// Points of an elliptical arc from `from` to `to` degrees (0 = right, 90 = down), one per
+/// 15 degrees.
+fn ellipse_arc(cx: f32, cy: f32, rx: f32, ry: f32, from: f32, to: f32) -> Vec<Point> {
+    let steps = (((to - from) / 15.0).abs().ceil() as usize).max(1);
+    (0..=steps)
+        .map(|k| {
+            let a = (from + (to - from) * k as f32 / steps as f32).to_radians();
+            Point::new(cx + rx * a.cos(), cy + ry * a.sin())
+        })
+        .collect()
+}
+
+/// The flattened curve and the primitives (line, arrow head, label) of an edge routed through
+/// `points`. Each segment is a cubic with horizontal tangents at both ends, so edges leave and
+/// enter boxes level and bend smoothly.
+fn edge_drawing(
+    points: &[Point],
+    self_loop: bool,
+    label: &[String],
+    stroke: Stroke,
+) -> (Vec<Point>, Vec<Prim>) {
+    let mut path = Vec::new();
+    if self_loop {
+        path.extend_from_slice(points);
+    } else {
+        for (k, w) in points.windows(2).enumerate() {
+            let (p, q) = (w[0], w[1]);
+            // A point per 4 px of rise: straight runs cost two points, steep bends 16.
+            let steps = ((q.y - p.y).abs() / 4.0).ceil().clamp(1.0, 16.0) as usize;
+            let mx = (p.x + q.x) / 2.0;
+            for s in usize::from(k > 0)..=steps {
+                let t = s as f32 / steps as f32;
+                let u = 1.0 - t;
+                // Control points (mx, p.y) and (mx, q.y).
+                let x =
+                    u * u * u * p.x + 3.0 * u * u * t * mx + 3.0 * u * t * t * mx + t * t * t * q.x;
+                let y = u * u * u * p.y
+                    + 3.0 * u * u * t * p.y
+                    + 3.0 * u * t * t * q.y
+                    + t * t * t * q.y;
+                path.push(Point::new(x, y));
+            }
+        }
+    }
+    let mut prims = Vec::new();
+    let (Some(&tip), Some(&before)) = (
+        path.last(),
+        path.len().checked_sub(2).and_then(|k| path.get(k)),
+    ) else {
+        return (path, prims);
+    };
+    let (dx, dy) = (tip.x - before.x, tip.y - before.y);
+    let len = (dx * dx + dy * dy).sqrt();
+    let (ux, uy) = if len > 0.0 {
+        (dx / len, dy / len)
+    } else {
+        (1.0, 0.0)
+    };
+    let base = Point::new(tip.x - ux * ARROW_LEN, tip.y - uy * ARROW_LEN);
+    // The line stops at the arrow's base so a thick line does not blunt the tip.
+    if let Some(last) = path.last_mut() {
+        *last = base;
+    }
+    let label_at = match points {
+        [p, q, ..] if !self_loop => Point::new((p.x + q.x) / 2.0, (p.y + q.y) / 2.0),
+        _ => Point::new(
+            path.iter().map(|p| p.x).sum::<f32>() / path.len() as f32,
+            path.iter().map(|p| p.y).fold(f32::INFINITY, f32::min) - 10.0,
+        ),
+    };
+    prims.push(Prim::Path {
+        points: path.clone(),
+        closed: false,
+        fill: None,
+        stroke: Some(stroke),
+    });
+    prims.push(Prim::Path {
+        points: vec![
+            tip,
+            Point::new(base.x - uy * ARROW_HALF, base.y + ux * ARROW_HALF),
+            Point::new(base.x + uy * ARROW_HALF, base.y - ux * ARROW_HALF),
+        ],
+        closed: true,
+        fill: Some(stroke.color),
+        stroke: None,
+    });
+    if !label.is_empty() {
+        let line_h = EDGE_PX + 3.0;
+        let w = label
+            .iter()
+            .map(|l| text_width(l, EDGE_PX))
+            .fold(0.0, f32::max)
+            + 8.0;
+        let h = line_h * label.len() as f32 + 2.0;
+        prims.push(Prim::Rect {
+            min: Point::new(label_at.x - w / 2.0, label_at.y - h / 2.0),
+            max: Point::new(label_at.x + w / 2.0, label_at.y + h / 2.0),
+            radius: 3.0,
+            fill: Some(LABEL_BG),
+            stroke: None,
+        });
+        let color = if stroke.color == EDGE || stroke.color == UNPAIRED {
+            MUTED_TEXT
+        } else {
+            stroke.color
+        };
+        for (k, line) in label.iter().enumerate() {
+            let y = label_at.y - h / 2.0 + 1.0 + line_h * (k as f32 + 0.5);
+            prims.push(text(Point::new(label_at.x, y), line, EDGE_PX, color, false));
+        }
+    }
+    (path, prims)
+}

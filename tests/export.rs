@@ -1,0 +1,479 @@
+//! Topology snapshots of the bundled samples in every format: DOT structure (and Graphviz when
+//! installed), JSON figures against the analysis, SVG as XML with every name, PNG decoded and
+//! not blank, and the `tracetopo export` command's exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use resvg::tiny_skia::Pixmap;
+use resvg::usvg::roxmltree;
+use tracetopo::analysis::{Analysis, Options};
+use tracetopo::export::{ExportView, Format, export};
+use tracetopo::ingest::{self, LoadOptions};
+use tracetopo::model::Store;
+use tracetopo::model::ids::span_hex;
+
+const SAMPLES: [&str; 3] = [
+    "checkout-healthy.json",
+    "checkout-broken.json",
+    "checkout-live.jsonl",
+];
+const HEALTHY_CHECKOUT: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-traces")
+        .join(name)
+}
+
+fn load(name: &str) -> (Store, Analysis) {
+    let mut store = Store::new();
+    if let Err(e) = ingest::load_path(&mut store, &sample(name), &LoadOptions::default()) {
+        panic!("{e}");
+    }
+    store.build_index();
+    let analysis = Analysis::run(&store, &Options::default());
+    (store, analysis)
+}
+
+fn bytes(store: &Store, a: &Analysis, view: ExportView, format: Format) -> Vec<u8> {
+    match export(store, a, view, format) {
+        Ok(b) => b,
+        Err(e) => panic!("{view:?} {format:?}: {e}"),
+    }
+}
+
+fn text(store: &Store, a: &Analysis, view: ExportView, format: Format) -> String {
+    String::from_utf8(bytes(store, a, view, format)).unwrap_or_default()
+}
+
+/// A DOT edge statement: (from, to, attributes).
+fn dot_edges(dot: &str) -> Vec<(String, String, String)> {
+    dot.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let (ends, attrs) = l.split_once(" [")?;
+            let (a, b) = ends.split_once(" -> ")?;
+            let unq = |s: &str| s.trim_matches('"').to_string();
+            Some((unq(a), unq(b), attrs.to_string()))
+        })
+        .collect()
+}
+
+/// DOT node statements: the quoted ids of lines `"id" [label=...]` without `->`.
+fn dot_nodes(dot: &str) -> Vec<String> {
+    dot.lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with('"') && !l.contains(" -> "))
+        .filter_map(|l| {
+            l.split_once(" [")
+                .map(|(id, _)| id.trim_matches('"').to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn dot_of_the_broken_sample_marks_the_broken_edge() {
+    let (store, a) = load("checkout-broken.json");
+    let dot = text(&store, &a, ExportView::Services, Format::Dot);
+    assert!(dot.starts_with("digraph \"Services\" {\n"), "{dot}");
+    assert!(dot.trim_end().ends_with('}'));
+    assert!(dot.contains("rankdir=LR;"));
+
+    let g = &a.services.graph;
+    let mut nodes = dot_nodes(&dot);
+    nodes.sort();
+    let mut want: Vec<String> = g.node_weights().map(|n| n.name.clone()).collect();
+    want.sort();
+    assert_eq!(nodes, want);
+    let edges = dot_edges(&dot);
+    assert_eq!(edges.len(), g.edge_count());
+
+    // README: api-gateway's call to payment-svc lost its traceparent, so the only call on
+    // that edge is stitched by the propagation_break: 1 call, 1 broken, drawn red dashed.
+    let (_, _, attrs) = edges
+        .iter()
+        .find(|(f, t, _)| f == "api-gateway" && t == "payment-svc")
+        .unwrap_or_else(|| panic!("no api-gateway → payment-svc edge in\n{dot}"));
+    assert!(attrs.contains("label=\"1 call · p99 "), "{attrs}");
+    assert!(attrs.contains("\\n1 broken\""), "{attrs}");
+    assert!(attrs.contains("style=dashed"), "{attrs}");
+    assert!(attrs.contains("color=\"#dc2626\""), "{attrs}");
+    // A healthy edge is solid.
+    let (_, _, attrs) = edges
+        .iter()
+        .find(|(f, t, _)| f == "loadgen" && t == "api-gateway")
+        .unwrap_or_else(|| panic!("no loadgen → api-gateway edge"));
+    assert!(attrs.contains("style=solid"), "{attrs}");
+    // postgres is a virtual peer drawn as a database.
+    assert!(dot.contains("\"postgresql\" [label=\"postgresql\\ndatabase\", shape=cylinder"));
+}
+
+#[test]
+fn dot_is_valid_graphviz() {
+    let Ok(probe) = Command::new("dot").arg("-V").output() else {
+        println!("graphviz `dot` not installed, skipping");
+        return;
+    };
+    assert!(probe.status.success());
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for name in SAMPLES {
+        let (store, a) = load(name);
+        let trace = ExportView::parse(&format!("trace:{HEALTHY_CHECKOUT}"));
+        let mut views = vec![ExportView::Services, ExportView::Types];
+        if name != "checkout-broken.json" {
+            views.extend(trace);
+        }
+        for view in views {
+            let path = dir.path().join("g.dot");
+            std::fs::write(&path, bytes(&store, &a, view, Format::Dot)).unwrap_or_default();
+            let out = Command::new("dot").arg("-Tsvg").arg(&path).output();
+            let out = out.unwrap_or_else(|e| panic!("{e}"));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success() && err.is_empty(),
+                "{name} {view:?}: {err}"
+            );
+            assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
+        }
+    }
+}
+
+#[test]
+fn json_figures_equal_the_analysis() {
+    for name in SAMPLES {
+        let (store, a) = load(name);
+        let json = bytes(&store, &a, ExportView::Services, Format::Json);
+        let doc: serde_json::Value = serde_json::from_slice(&json).unwrap_or_default();
+        assert_eq!(doc["schema"], "tracetopo.topology/v1");
+        assert_eq!(doc["view"], "services");
+        let g = &a.services.graph;
+        let nodes = doc["nodes"].as_array().map_or(0, Vec::len);
+        assert_eq!(nodes, g.node_count(), "{name}");
+        let edges = doc["edges"].as_array().cloned().unwrap_or_default();
+        assert_eq!(edges.len(), g.edge_count(), "{name}");
+        for e in g.edge_indices() {
+            let Some((x, y)) = g.edge_endpoints(e) else {
+                continue;
+            };
+            let w = &g[e];
+            let out = edges
+                .iter()
+                .find(|o| o["from"] == g[x].name.as_str() && o["to"] == g[y].name.as_str())
+                .unwrap_or_else(|| panic!("{name}: no edge {} → {}", g[x].name, g[y].name));
+            for (k, v) in [
+                ("calls", w.calls),
+                ("errors", w.errors),
+                ("broken", w.broken),
+                ("unpaired", w.unpaired),
+            ] {
+                assert_eq!(out[k].as_u64(), Some(v), "{name} {k}");
+            }
+            for (k, v) in [
+                ("p50_ms", w.p50_ms),
+                ("p95_ms", w.p95_ms),
+                ("p99_ms", w.p99_ms),
+            ] {
+                assert_eq!(out[k].as_f64(), Some(v), "{name} {k}");
+            }
+            // The evidence: the measured span of each call, by its hex ids.
+            let spans = out["spans"].as_array().cloned().unwrap_or_default();
+            let want: Vec<String> = w
+                .spans
+                .iter()
+                .map(|&i| span_hex(store.span(i).span_id))
+                .collect();
+            let got: Vec<String> = spans
+                .iter()
+                .map(|s| s["span_id"].as_str().unwrap_or("").to_string())
+                .collect();
+            assert_eq!(got, want, "{name}");
+            assert!(
+                spans
+                    .iter()
+                    .all(|s| s["trace_id"].as_str().is_some_and(|t| t.len() == 32))
+            );
+        }
+
+        let json = bytes(&store, &a, ExportView::Types, Format::Json);
+        let doc: serde_json::Value = serde_json::from_slice(&json).unwrap_or_default();
+        let t = &a.types.graph;
+        let conv = doc["conversions"].as_array().cloned().unwrap_or_default();
+        assert_eq!(conv.len(), t.edge_count());
+        for e in t.edge_indices() {
+            let Some((x, y)) = t.edge_endpoints(e) else {
+                continue;
+            };
+            let out = conv
+                .iter()
+                .find(|o| o["from"] == t[x].as_str() && o["to"] == t[y].as_str())
+                .unwrap_or_else(|| panic!("{name}: no conversion {} → {}", t[x], t[y]));
+            assert_eq!(out["count"].as_u64(), Some(t[e].count));
+            assert_eq!(out["errors"].as_u64(), Some(t[e].errors));
+            assert_eq!(
+                out["spans"].as_array().map(Vec::len),
+                Some(t[e].spans.len())
+            );
+        }
+        assert_eq!(doc["chains"].as_array().map(Vec::len), Some(a.chains.len()));
+    }
+}
+
+#[test]
+fn json_of_a_trace_has_its_span_graph() {
+    let (store, a) = load("checkout-healthy.json");
+    let view = ExportView::parse(&format!("trace:{HEALTHY_CHECKOUT}"));
+    let view = view.unwrap_or_else(|e| panic!("{e}"));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&bytes(&store, &a, view, Format::Json)).unwrap_or_default();
+    assert_eq!(doc["trace_id"], HEALTHY_CHECKOUT);
+    // README: the whole checkout is 17 spans, one root; every other span hangs off its parent.
+    let nodes = doc["nodes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(nodes.len(), 17);
+    assert_eq!(
+        nodes
+            .iter()
+            .filter(|n| n.get("parent_id").is_none())
+            .count(),
+        1
+    );
+    let edges = doc["edges"].as_array().cloned().unwrap_or_default();
+    let kind = |k: &str| edges.iter().filter(|e| e["kind"] == k).count();
+    assert_eq!(edges.len(), 16);
+    // README: payment-svc charges on its own goroutine 519 and order-svc publishes from a new
+    // goroutine 247: two goroutine hops. loadgen → gateway → order → payment, order → kafka
+    // consumer: four process hops.
+    assert_eq!(kind("goroutine_hop"), 2);
+    assert_eq!(kind("process_hop"), 4);
+    assert_eq!(kind("same_goroutine"), 10);
+    let unknown = ExportView::Trace(0xdead);
+    let err = export(&store, &a, unknown, Format::Json).err();
+    assert_eq!(
+        err.map(|e| e.to_string()),
+        Some("no trace with id 0000000000000000000000000000dead in the loaded files".into())
+    );
+}
+
+/// Text of every `<text>` element of an SVG document (which must parse as XML).
+fn svg_texts(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("not XML: {e}\n{svg}"));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn svg_parses_and_names_every_service_and_type() {
+    for name in SAMPLES {
+        let (store, a) = load(name);
+        let svg = text(&store, &a, ExportView::Services, Format::Svg);
+        let texts = svg_texts(&svg);
+        for n in a.services.graph.node_weights() {
+            assert!(texts.contains(&n.name), "{name}: {} missing", n.name);
+        }
+        let svg = text(&store, &a, ExportView::Types, Format::Svg);
+        let texts = svg_texts(&svg);
+        for t in a.types.graph.node_weights() {
+            assert!(texts.contains(t), "{name}: type {t} missing");
+        }
+    }
+    let (store, a) = load("checkout-healthy.json");
+    let texts = svg_texts(&text(&store, &a, ExportView::Services, Format::Svg));
+    assert!(texts.iter().any(|t| t == "通知服务"));
+    // The broken edge is drawn red and dashed, as in the app.
+    let (store, a) = load("checkout-broken.json");
+    let svg = text(&store, &a, ExportView::Services, Format::Svg);
+    assert!(svg.contains("stroke=\"#dc2626\" stroke-width=\"2\" stroke-dasharray=\"6,4\""));
+    assert!(svg_texts(&svg).iter().any(|t| t == "1 broken"));
+}
+
+#[test]
+fn png_has_the_svg_size_and_is_drawn() {
+    for name in SAMPLES {
+        let (store, a) = load(name);
+        for view in [ExportView::Services, ExportView::Types] {
+            let svg = text(&store, &a, view, Format::Svg);
+            let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{e}"));
+            let dim = |k: &str| {
+                doc.root_element()
+                    .attribute(k)
+                    .and_then(|v| v.parse::<f32>().ok())
+                    .unwrap_or(0.0)
+            };
+            let png = bytes(&store, &a, view, Format::Png);
+            let img = Pixmap::decode_png(&png).unwrap_or_else(|e| panic!("{name}: {e}"));
+            // Rendered at 2 pixels per SVG unit.
+            assert_eq!(
+                img.width(),
+                (dim("width") * 2.0).ceil() as u32,
+                "{name} {view:?}"
+            );
+            assert_eq!(img.height(), (dim("height") * 2.0).ceil() as u32);
+            let bg = img.pixel(0, 0).map(|p| (p.red(), p.green(), p.blue()));
+            assert_eq!(bg, Some((0xf8, 0xfa, 0xfc)), "background");
+            let drawn = img
+                .pixels()
+                .iter()
+                .filter(|p| (p.red(), p.green(), p.blue()) != (0xf8, 0xfa, 0xfc))
+                .count();
+            let share = drawn as f64 / img.pixels().len() as f64;
+            assert!(
+                share > 0.02,
+                "{name} {view:?}: only {share:.3} of pixels drawn"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_sample_exports_in_every_format() {
+    for name in SAMPLES {
+        let (store, a) = load(name);
+        for view in [ExportView::Services, ExportView::Types] {
+            for format in Format::ALL {
+                let b = bytes(&store, &a, view, format);
+                assert!(b.len() > 100, "{name} {view:?} {format:?}");
+            }
+        }
+    }
+}
+
+fn tracetopo(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_tracetopo"))
+        .args(args)
+        .output();
+    out.unwrap_or_else(|e| panic!("cannot run tracetopo: {e}"))
+}
+
+#[test]
+fn cli_writes_the_file_and_prints_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out_path = dir.path().join("services.dot");
+    let input = sample("checkout-broken.json");
+    let out = tracetopo(&[
+        "export",
+        &input.to_string_lossy(),
+        "--view",
+        "services",
+        "--format",
+        "dot",
+        "-o",
+        &out_path.to_string_lossy(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+    let (store, a) = load("checkout-broken.json");
+    let written = std::fs::read(&out_path).unwrap_or_default();
+    assert_eq!(
+        written,
+        bytes(&store, &a, ExportView::Services, Format::Dot)
+    );
+
+    let png = dir.path().join("trace.png");
+    let out = tracetopo(&[
+        "export",
+        &sample("checkout-healthy.json").to_string_lossy(),
+        "--view",
+        &format!("trace:{}", HEALTHY_CHECKOUT.to_uppercase()),
+        "--format",
+        "png",
+        "-o",
+        &png.to_string_lossy(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(Pixmap::decode_png(&std::fs::read(&png).unwrap_or_default()).is_ok());
+}
+
+#[test]
+fn cli_exit_codes() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out_path = dir.path().join("x.svg");
+    let out_arg = out_path.to_string_lossy().into_owned();
+    let input = sample("checkout-healthy.json")
+        .to_string_lossy()
+        .into_owned();
+
+    // Unknown trace id: one line naming it, no file.
+    let out = tracetopo(&[
+        "export",
+        &input,
+        "--view",
+        "trace:abc",
+        "--format",
+        "svg",
+        "-o",
+        &out_arg,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err,
+        "tracetopo: export: no trace with id 00000000000000000000000000000abc in the loaded files\n"
+    );
+    assert!(!out_path.exists());
+
+    // Unreadable input: the reader's one-line error naming the file.
+    let missing = dir
+        .path()
+        .join("missing.json")
+        .to_string_lossy()
+        .into_owned();
+    let out = tracetopo(&[
+        "export", &missing, "--view", "services", "--format", "svg", "-o", &out_arg,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1);
+    assert!(err.starts_with(&format!("tracetopo: {missing}: ")), "{err}");
+
+    // Usage errors (clap's code 2): a bad view, a bad format, no output.
+    for args in [
+        &[
+            "export", &input, "--view", "flame", "--format", "svg", "-o", &out_arg,
+        ][..],
+        &[
+            "export",
+            &input,
+            "--view",
+            "trace:xyz",
+            "--format",
+            "svg",
+            "-o",
+            &out_arg,
+        ],
+        &[
+            "export", &input, "--view", "services", "--format", "pdf", "-o", &out_arg,
+        ],
+        &["export", &input, "--view", "services", "--format", "svg"],
+    ] {
+        let out = tracetopo(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+
+    // An output that cannot be written.
+    let bad_out = dir.path().join("no-such-dir").join("x.svg");
+    let out = tracetopo(&[
+        "export",
+        &input,
+        "--view",
+        "types",
+        "--format",
+        "svg",
+        "-o",
+        &bad_out.to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("tracetopo: export: cannot write "));
+}

@@ -1,0 +1,365 @@
+//! The Services and Types views driven through egui_kittest on the bundled samples: clicking
+//! an edge lists its calls, dragging the background pans, Fit restores the view, picking a
+//! chain highlights its services, clicking a type lists its chains, export without a dialog,
+//! and snapshots of both views (software rendering).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use egui::{Event, Modifiers, PointerButton, Pos2, Vec2, pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use petgraph::graph::NodeIndex;
+use resvg::tiny_skia::Pixmap;
+use tracetopo::analysis::Options;
+use tracetopo::app::state::{Nav, Selection, Session, View};
+use tracetopo::app::topology::{ServicesView, TypesView};
+use tracetopo::export::Format;
+use tracetopo::ingest::{self, LoadOptions};
+use tracetopo::model::Store;
+use tracetopo::synth::{LargeConfig, write_jsonl};
+
+const SIZE: Vec2 = Vec2::new(1400.0, 760.0);
+
+fn session(name: &str) -> Arc<Session> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-traces")
+        .join(name);
+    let mut store = Store::new();
+    if let Err(e) = ingest::load_path(&mut store, &path, &LoadOptions::default()) {
+        panic!("{e}");
+    }
+    Session::build(store, Options::default())
+}
+
+/// A view with the bits of the app it needs: the shared selection, updated from `Nav::Select`,
+/// and the other navigation requests kept for inspection.
+struct Shell<V> {
+    session: Arc<Session>,
+    view: V,
+    selection: Selection,
+    navs: Vec<Nav>,
+}
+
+impl<V: View> Shell<V> {
+    fn new(session: Arc<Session>, mut view: V) -> Self {
+        view.reset(&session);
+        Shell {
+            session,
+            view,
+            selection: Selection::None,
+            navs: Vec::new(),
+        }
+    }
+
+    fn frame(&mut self, ui: &mut egui::Ui) {
+        for nav in self.view.ui(ui, &self.session, self.selection) {
+            match nav {
+                Nav::Select(s) => self.selection = s,
+                other => self.navs.push(other),
+            }
+        }
+    }
+}
+
+fn harness<V: View + 'static>(session: Arc<Session>, view: V) -> Harness<'static, Shell<V>> {
+    let mut h = Harness::builder()
+        .with_size(SIZE)
+        .with_theme(egui::Theme::Light)
+        .with_context_setup(tracetopo::app::fonts::install)
+        .build_ui_state(
+            |ui, s: &mut Shell<V>| s.frame(ui),
+            Shell::new(session, view),
+        );
+    h.run_steps(3);
+    h
+}
+
+fn click_at<S>(h: &mut Harness<'_, S>, p: Pos2) {
+    h.hover_at(p);
+    h.run_steps(1);
+    for pressed in [true, false] {
+        h.event(Event::PointerButton {
+            pos: p,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::NONE,
+        });
+    }
+    h.run_steps(2);
+}
+
+fn service_node(s: &Session, name: &str) -> usize {
+    let g = &s.analysis.services.graph;
+    g.node_indices()
+        .find(|&n| g[n].name == name)
+        .map(|n| n.index())
+        .unwrap_or_else(|| panic!("no service {name}"))
+}
+
+fn service_edge(s: &Session, from: &str, to: &str) -> usize {
+    let g = &s.analysis.services.graph;
+    let (a, b) = (service_node(s, from), service_node(s, to));
+    g.find_edge(NodeIndex::new(a), NodeIndex::new(b))
+        .map(|e| e.index())
+        .unwrap_or_else(|| panic!("no edge {from} → {to}"))
+}
+
+#[test]
+fn clicking_an_edge_lists_its_calls_and_a_call_opens_its_trace() {
+    let s = session("checkout-broken.json");
+    let e = service_edge(&s, "api-gateway", "order-svc");
+    let calls = s.analysis.services.graph[petgraph::graph::EdgeIndex::new(e)]
+        .spans
+        .clone();
+    let mut h = harness(Arc::clone(&s), ServicesView::new());
+    assert!(h.state().view.is_laid_out());
+    let p = h
+        .state()
+        .view
+        .edge_screen_pos(e)
+        .unwrap_or_else(|| panic!("edge not drawn"));
+    click_at(&mut h, p);
+    assert_eq!(h.state().selection, Selection::ServiceEdge(e as u32));
+    h.run_steps(2);
+    h.get_by_label("api-gateway → order-svc");
+    h.get_by_label(&format!("{} calls, slowest first", calls.len()));
+
+    // The slowest call is listed first; clicking it opens its trace focused on the span.
+    let slowest = calls
+        .iter()
+        .copied()
+        .max_by_key(|&i| (s.store.span(i).duration(), std::cmp::Reverse(i)))
+        .unwrap_or_else(|| panic!("edge without calls"));
+    let hex = format!("{:032x}", s.store.span(slowest).trace_id);
+    h.get_by_label_contains(&hex[..12]).click();
+    h.run_steps(2);
+    let trace = s.store.index.span_trace[slowest as usize];
+    assert_eq!(
+        h.state().navs,
+        vec![Nav::OpenTrace {
+            trace,
+            focus_span: Some(slowest)
+        }]
+    );
+}
+
+#[test]
+fn clicking_a_node_selects_the_service() {
+    let s = session("checkout-healthy.json");
+    let n = service_node(&s, "通知服务");
+    let mut h = harness(Arc::clone(&s), ServicesView::new());
+    let p = h
+        .state()
+        .view
+        .node_screen_pos(n)
+        .unwrap_or_else(|| panic!("node not drawn"));
+    click_at(&mut h, p);
+    assert_eq!(h.state().selection, Selection::Service(n as u32));
+}
+
+#[test]
+fn dragging_the_background_pans_and_fit_restores() {
+    let s = session("checkout-healthy.json");
+    let mut h = harness(s, ServicesView::new());
+    let (pan0, zoom0) = h.state().view.camera();
+    // The bottom-left corner of the canvas holds no node (the layout is centred).
+    let from = pos2(20.0, SIZE.y - 20.0);
+    let to = from + Vec2::new(150.0, -90.0);
+    h.hover_at(from);
+    h.run_steps(1);
+    h.drag_at(from);
+    h.run_steps(1);
+    for k in 1..=5 {
+        h.hover_at(from + (to - from) * (k as f32 / 5.0));
+        h.run_steps(1);
+    }
+    h.drop_at(to);
+    h.run_steps(2);
+    let (pan1, zoom1) = h.state().view.camera();
+    assert_eq!(zoom1, zoom0);
+    let moved = pan1 - pan0;
+    assert!((moved - (to - from)).length() < 1.0, "panned by {moved:?}");
+    assert_eq!(
+        h.state().selection,
+        Selection::None,
+        "a drag is not a click"
+    );
+
+    h.get_by_label("Fit").click();
+    h.run_steps(2);
+    assert_eq!(h.state().view.camera(), (pan0, zoom0));
+
+    // Scrolling zooms around the cursor: the point under it stays put.
+    let n = service_node(&h.state().session, "order-svc");
+    let before = h.state().view.node_screen_pos(n).unwrap_or_default();
+    h.hover_at(before);
+    h.run_steps(1);
+    h.event(Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: Vec2::new(0.0, 120.0),
+        phase: egui::TouchPhase::Move,
+        modifiers: Modifiers::NONE,
+        source: egui::MouseWheelSource::Wheel,
+    });
+    h.run_steps(10);
+    let (_, zoom2) = h.state().view.camera();
+    assert!(zoom2 > zoom0 * 1.1, "zoom {zoom0} → {zoom2}");
+    let after = h.state().view.node_screen_pos(n).unwrap_or_default();
+    assert!((after - before).length() < 2.0, "{before:?} → {after:?}");
+
+    // F fits again.
+    h.key_press(egui::Key::F);
+    h.run_steps(2);
+    assert_eq!(h.state().view.camera(), (pan0, zoom0));
+}
+
+#[test]
+fn picking_a_chain_highlights_the_services_it_crosses() {
+    let s = session("checkout-healthy.json");
+    let mut h = harness(Arc::clone(&s), ServicesView::new());
+    assert!(h.state().view.highlighted_nodes().is_empty());
+    // README: the body goes []byte → *dto.CreateOrderReq → *orderpb.CreateOrderRequest in
+    // api-gateway and on to *domain.Order in order-svc.
+    h.get_by_label("conversion chain").click();
+    h.run_steps(2);
+    h.get_by_label_contains(
+        "[]byte → *dto.CreateOrderReq → *orderpb.CreateOrderRequest → *domain.Order",
+    )
+    .click();
+    h.run_steps(3);
+    let Selection::Chain(c) = h.state().selection else {
+        panic!("no chain selected: {:?}", h.state().selection);
+    };
+    let types: Vec<&str> = s.analysis.chains[c as usize]
+        .types
+        .iter()
+        .map(|&t| s.analysis.types.type_name(t))
+        .collect();
+    assert_eq!(types[0], "[]byte");
+    let mut lit = h.state().view.highlighted_nodes();
+    lit.sort_unstable();
+    let mut want = vec![
+        service_node(&s, "api-gateway"),
+        service_node(&s, "order-svc"),
+    ];
+    want.sort_unstable();
+    assert_eq!(lit, want);
+    h.remove_cursor();
+    h.run_steps(2);
+    h.snapshot("services-chain");
+}
+
+#[test]
+fn clicking_a_type_lists_the_chains_through_it() {
+    let s = session("checkout-healthy.json");
+    let t = &s.analysis.types;
+    let node = t
+        .graph
+        .node_indices()
+        .find(|&n| t.graph[n] == "*orderpb.CreateOrderRequest")
+        .unwrap_or_else(|| panic!("type missing"));
+    let through: Vec<u32> = (0..s.analysis.chains.len() as u32)
+        .filter(|&c| s.analysis.chains[c as usize].types.contains(&node))
+        .collect();
+    assert_eq!(through.len(), 1, "one checkout trace in the healthy sample");
+    let mut h = harness(Arc::clone(&s), TypesView::new());
+    let p = h
+        .state()
+        .view
+        .node_screen_pos(node.index())
+        .unwrap_or_else(|| panic!("not drawn"));
+    click_at(&mut h, p);
+    assert_eq!(h.state().selection, Selection::Type(node.index() as u32));
+    h.run_steps(2);
+    h.get_by_label("1 chain through this type");
+    h.get_by_label_contains("in api-gateway → order-svc")
+        .click();
+    h.run_steps(2);
+    assert_eq!(h.state().selection, Selection::Chain(through[0]));
+}
+
+#[test]
+fn export_from_the_views_writes_files() {
+    let s = session("checkout-broken.json");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let services = ServicesView::new();
+    let png = dir.path().join("services.png");
+    services
+        .export_to(&s, Format::Png, &png)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let img = Pixmap::decode_png(&std::fs::read(&png).unwrap_or_default());
+    assert!(img.is_ok_and(|i| i.width() > 400 && i.height() > 200));
+    let types = TypesView::new();
+    let dot = dir.path().join("types.dot");
+    types
+        .export_to(&s, Format::Dot, &dot)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = std::fs::read_to_string(&dot).unwrap_or_default();
+    assert!(text.starts_with("digraph \"Types\""));
+    assert!(
+        text.contains("\"[]byte\" -> \"*dto.CreateOrderReq\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn snapshot_services() {
+    let s = session("checkout-broken.json");
+    let mut h = harness(Arc::clone(&s), ServicesView::new());
+    h.snapshot("services");
+}
+
+#[test]
+fn snapshot_services_with_an_edge_selected() {
+    let s = session("checkout-broken.json");
+    let mut h = harness(Arc::clone(&s), ServicesView::new());
+    let e = service_edge(&s, "api-gateway", "payment-svc");
+    let p = h
+        .state()
+        .view
+        .edge_screen_pos(e)
+        .unwrap_or_else(|| panic!("edge not drawn"));
+    click_at(&mut h, p);
+    h.remove_cursor();
+    h.run_steps(3);
+    // README: the one call that lost its traceparent.
+    h.get_by_label("1 call, slowest first");
+    h.snapshot("services-edge");
+}
+
+#[test]
+fn snapshot_types() {
+    let mut h = harness(session("checkout-healthy.json"), TypesView::new());
+    h.snapshot("types");
+}
+
+#[test]
+fn a_large_graph_is_laid_out_on_a_thread() {
+    let cfg = LargeConfig {
+        traces: 300,
+        spans_per_trace: 40,
+        services: 160,
+        ..LargeConfig::default()
+    };
+    let mut bytes = Vec::new();
+    write_jsonl(&mut bytes, &cfg, |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    let mut store = Store::new();
+    ingest::load_bytes(&mut store, "large.jsonl", &bytes, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = Session::build(store, Options::default());
+    let nodes = s.analysis.services.graph.node_count();
+    assert!(nodes > 100, "only {nodes} nodes: not the threaded path");
+    let mut h = harness(s, ServicesView::new());
+    // reset() returned at once; the first frames may still be waiting for the layout.
+    for _ in 0..200 {
+        if h.state().view.is_laid_out() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.run_steps(1);
+    }
+    assert!(h.state().view.is_laid_out());
+    h.run_steps(2);
+    assert!(h.state().view.node_screen_pos(nodes - 1).is_some());
+}
