@@ -10,10 +10,10 @@ use egui_kittest::{Harness, SnapshotOptions};
 use tracetopo::analysis::Options;
 use tracetopo::analysis::flame::{FlameGraph, FlameIndex, TraceLayout, marks};
 use tracetopo::app::flame_chart::FlameChartView;
+use tracetopo::app::flame_graph::FlameGraphView;
 use tracetopo::app::state::{Nav, Selection, Session, View};
 use tracetopo::ingest::{LoadOptions, load_path};
 use tracetopo::model::{NONE, Store};
-
 
 fn sample(name: &str) -> Arc<Session> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -350,4 +350,71 @@ fn snapshots_of_the_detached_root_trace() {
         "the detached root is drawn stitched"
     );
     h.snapshot_options("flame_chart_detached_root_stitched", &opts);
+}
+
+struct GraphState {
+    view: FlameGraphView,
+    session: Arc<Session>,
+    navs: Vec<Nav>,
+}
+
+fn graph_harness(session: Arc<Session>, filter: Option<Vec<u32>>) -> Harness<'static, GraphState> {
+    let mut view = FlameGraphView::default();
+    view.reset(&session);
+    view.set_trace_filter(filter);
+    let state = GraphState {
+        view,
+        session,
+        navs: Vec::new(),
+    };
+    let mut h = Harness::builder()
+        .with_size(vec2(1200.0, 300.0))
+        .with_step_dt(1.0 / 60.0)
+        .with_max_steps(60)
+        .with_context_setup(cjk_fonts)
+        .build_ui_state(
+            |ui, st: &mut GraphState| {
+                let navs = st.view.ui(ui, &st.session, Selection::None);
+                st.navs.extend(navs);
+            },
+            state,
+        );
+    h.run();
+    h
+}
+
+#[test]
+fn clicking_a_flame_graph_frame_filters_traces_by_its_path() {
+    let s = sample("checkout-healthy.json");
+    let mut h = graph_harness(s.clone(), None);
+    let path = [("loadgen", "POST"), ("api-gateway", "POST /orders")];
+    let g = h.state().view.graph().expect("built");
+    let f = g.find(&s.store, &path).expect("frame");
+    let r = h.state().view.frame_rect(f).expect("frame visible");
+    h.drag_at(r.center());
+    h.drop_at(r.center());
+    h.run();
+    let want: Vec<(String, String)> = path
+        .iter()
+        .map(|&(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(h.state().navs, vec![Nav::FilterTracesByFrame(want)]);
+    h.snapshot_options(
+        "flame_graph_healthy",
+        &SnapshotOptions::default()
+            .threshold(2.0)
+            .max_failed_pixels(200),
+    );
+
+    // Double-click zooms the window to the frame.
+    let fr = h.state().view.graph().expect("built").frames[f as usize];
+    let p = h.state().view.frame_rect(f).expect("visible").center();
+    for _ in 0..2 {
+        h.drag_at(p);
+        h.drop_at(p);
+    }
+    h.run();
+    let (a, b) = h.state().view.visible().expect("window");
+    assert!(a <= fr.x && b >= fr.x + fr.width, "frame inside the window");
+    assert!(b - a < fr.width * 1.1, "and fills it");
 }

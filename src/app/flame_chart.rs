@@ -128,7 +128,7 @@ impl Zoom {
     pub fn new(extent: f64) -> Self {
         Zoom {
             v0: 0.0,
-            v1: extent.max(MIN_WINDOW),
+            v1: if extent > 0.0 { extent } else { 1.0 },
             scroll_y: 0.0,
             anim: None,
         }
@@ -431,6 +431,15 @@ impl FlameChartView {
             let scroll_y = z.scroll_y;
             *z = Zoom::new((l.end - l.start) as f64);
             z.scroll_y = scroll_y;
+        }
+    }
+
+    /// Shows the time window `[start, end]` (unix ns) of the current trace, at once.
+    pub fn show_time(&mut self, start: u64, end: u64) {
+        if let (Some(l), Some(z)) = (&self.layout, &mut self.zoom) {
+            z.anim = None;
+            z.v0 = start as f64 - l.start as f64;
+            z.v1 = z.v0 + (end.saturating_sub(start) as f64).max(MIN_WINDOW);
         }
     }
 
