@@ -418,3 +418,57 @@ fn clicking_a_flame_graph_frame_filters_traces_by_its_path() {
     assert!(a <= fr.x && b >= fr.x + fr.width, "frame inside the window");
     assert!(b - a < fr.width * 1.1, "and fills it");
 }
+
+#[test]
+fn degenerate_traces_draw_without_panicking() {
+    // A zero-length root, a span ending before it starts, an orphan: each drawn, none lost.
+    let json = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},
+      "scopeSpans":[{"spans":[
+        {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0000000000000001","name":"zero","kind":2,
+         "startTimeUnixNano":"1000","endTimeUnixNano":"1000"},
+        {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0000000000000002","parentSpanId":"0000000000000001",
+         "name":"backwards","startTimeUnixNano":"1000","endTimeUnixNano":"500"},
+        {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0000000000000003","parentSpanId":"00000000000000ff",
+         "name":"orphan","startTimeUnixNano":"1000","endTimeUnixNano":"1000"}]}]}]}"#;
+    let mut store = Store::new();
+    tracetopo::ingest::load_bytes(
+        &mut store,
+        "tiny.json",
+        json.as_bytes(),
+        &LoadOptions::default(),
+    )
+    .expect("loads");
+    let s = Session::build(store, Options::default());
+    let mut h = chart_harness(s.clone(), Selection::None, true);
+    assert_eq!(h.state().view.trace(), Some(0));
+    let at = h.state().view.lanes_rect().center();
+    wheel(&h, at, 500.0);
+    h.run();
+    h.drag_at(at);
+    h.hover_at(at + vec2(50.0, 30.0));
+    h.drop_at(at + vec2(50.0, 30.0));
+    h.run();
+    let (a, b) = h.state().view.visible_time().expect("window");
+    assert!(a.is_finite() && b.is_finite() && b > a);
+    let fx = FlameIndex::new(&s.store, &s.analysis);
+    let l = TraceLayout::build(&s.store, &fx, 0, false);
+    assert_eq!(l.bars.iter().filter(|b| b.span != NONE).count(), 3);
+    assert!(l.bars.iter().all(|b| b.end >= b.start));
+    let mut g = graph_harness(s.clone(), None);
+    g.run();
+    assert_eq!(g.state().view.graph().map(|g| g.traces), Some(1));
+}
+
+#[test]
+fn an_empty_session_says_so() {
+    let s = Session::build(Store::new(), Options::default());
+    let h = chart_harness(s.clone(), Selection::None, false);
+    use egui_kittest::kittest::Queryable;
+    assert!(h.query_by_label("No traces loaded.").is_some());
+    let g = graph_harness(s, None);
+    assert_eq!(
+        g.state().view.graph().map(|g| g.frames.len()),
+        Some(1),
+        "just the root"
+    );
+}

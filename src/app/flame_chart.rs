@@ -146,12 +146,22 @@ impl Zoom {
         self.v0 + (x - rect.left()) as f64 / rect.width().max(1.0) as f64 * self.width()
     }
 
-    /// Keeps the window inside the extent (with a 2% margin) and no narrower than `min`.
+    /// Keeps the window inside the extent (with a 2% margin) and no narrower than `min`; a
+    /// window wider than the extent (a zero-length trace) is centred on it.
     fn clamp(&mut self, extent: f64, min: f64) {
         let margin = extent * 0.02;
-        let w = self.width().clamp(min, extent + 2.0 * margin);
-        let v0 = self.v0.clamp(-margin, extent + margin - w);
-        (self.v0, self.v1) = (v0, v0 + w);
+        let w = self.width().min(extent + 2.0 * margin).max(min);
+        let (lo, hi) = (-margin, extent + margin - w);
+        let v0 = if hi >= lo {
+            self.v0.clamp(lo, hi)
+        } else {
+            (extent - w) / 2.0
+        };
+        if v0.is_finite() && w.is_finite() {
+            (self.v0, self.v1) = (v0, v0 + w);
+        } else {
+            *self = Zoom::new(extent);
+        }
     }
 
     /// Animates the window to `[a, b]`.
@@ -640,6 +650,12 @@ fn focus_bar(z: &mut Zoom, l: &TraceLayout, b: &Bar, now: f64, zoom_in: bool, vi
         let mid = (a + e) / 2.0;
         z.animate_to(now, mid - w / 2.0, mid + w / 2.0);
     }
+    // Before the first frame there is no chart height yet.
+    let view_h = if view_h.is_finite() && view_h > 0.0 {
+        view_h
+    } else {
+        10.0 * LANE_H
+    };
     let y = b.lane as f32 * LANE_H;
     if y < z.scroll_y || y + LANE_H > z.scroll_y + view_h {
         z.scroll_y = (y - view_h / 3.0).max(0.0);
