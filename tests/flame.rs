@@ -121,6 +121,7 @@ fn layout_of_the_orphan_trace_hangs_the_orphan_under_its_missing_parent() {
     let l = TraceLayout::build(&s.store, &fx, t, false);
     // README: 5 spans, the SELECT's parent was lost.
     assert_eq!(l.bars.iter().filter(|b| b.span != NONE).count(), 5);
+    assert_eq!(l.span_count(), 5);
     let orphan = span_index(&s, "6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51", "c4e6180e4317825f");
     let ob = l.bars[l.bar_of_span(orphan).expect("drawn") as usize];
     assert_eq!(ob.depth, 1);

@@ -354,6 +354,11 @@ impl TraceLayout {
             .map(|(_, k)| (r.start + k) as u32)
     }
 
+    /// Spans drawn (bars that are not missing-parent placeholders).
+    pub fn span_count(&self) -> usize {
+        self.bars.len() - self.missing.len()
+    }
+
     pub fn bar_of_span(&self, span: u32) -> Option<u32> {
         self.bar_of_span.get(&span).copied()
     }

@@ -303,7 +303,7 @@ impl View for FlameChartView {
         ui.horizontal(|ui| {
             let id = store.index.traces.get(t as usize).map_or(0, |i| i.id);
             ui.strong(format!("Trace {id:032x}"));
-            let spans = layout.bars.iter().filter(|b| b.span != NONE).count();
+            let spans = layout.span_count();
             let breaks: u32 = layout.traces.iter().map(|&t| fx.break_count(t)).sum();
             ui.label(format!(
                 "{spans} spans · {} · {breaks} breaks",
