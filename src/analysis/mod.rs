@@ -3,6 +3,7 @@
 pub mod breaks;
 pub mod chains;
 pub mod conversion;
+pub mod flame;
 pub mod goroutine;
 pub mod keys;
 pub mod layout;

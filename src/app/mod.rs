@@ -3,6 +3,8 @@
 
 pub mod breaks_view;
 pub mod details;
+pub mod flame_chart;
+pub mod flame_graph;
 pub mod fonts;
 pub mod format;
 pub mod loading;

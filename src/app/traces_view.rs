@@ -114,6 +114,8 @@ pub struct TracesView {
     traces_ok: Vec<u32>,
     traces_bad: Vec<u32>,
     t0: u64,
+    /// Bumped whenever `shown` is recomputed, so others can follow the filter cheaply.
+    generation: u64,
 }
 
 impl TracesView {
@@ -133,10 +135,27 @@ impl TracesView {
             .filter_map(|&r| self.rows.get(r as usize).map(|s| s.trace))
     }
 
+    /// Changes whenever the listed traces may have changed.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The listed traces when a filter hides some, sorted by trace number; `None` when every
+    /// trace is listed.
+    pub fn filtered_traces(&self) -> Option<Vec<u32>> {
+        if self.shown.len() == self.rows.len() {
+            return None;
+        }
+        let mut t: Vec<u32> = self.listed().collect();
+        t.sort_unstable();
+        Some(t)
+    }
+
     fn refresh(&mut self, session: &Session) {
         if self.applied.as_ref() == Some(&self.filter) {
             return;
         }
+        self.generation += 1;
         let store = &session.store;
         if let Some(path) = &self.filter.frame
             && self.frame_match.as_ref().is_none_or(|(p, _)| p != path)

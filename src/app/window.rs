@@ -10,6 +10,8 @@ use egui::{Color32, Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
 use super::breaks_view::BreaksView;
 use super::details::Details;
+use super::flame_chart::FlameChartView;
+use super::flame_graph::FlameGraphView;
 use super::loading::{LoadJob, Outcome, SAMPLES, Source};
 use super::screenshot::{ScreenshotRequest, ViewSpec, save_png};
 use super::state::{Nav, Selection, Session, Tab, View};
@@ -64,8 +66,12 @@ pub struct TracetopoApp {
     selection: Selection,
     traces: TracesView,
     breaks: BreaksView,
-    /// Views of the other tabs, each from its own module.
-    others: Vec<(Tab, Box<dyn View>)>,
+    trace: FlameChartView,
+    flame: FlameGraphView,
+    /// The Traces view's filter generation the flame graph was last given.
+    flame_filter: Option<u64>,
+    services: ServicesView,
+    types: TypesView,
     details: Details,
     notice: Notice,
     picker: Option<mpsc::Receiver<Vec<PathBuf>>>,
@@ -86,10 +92,11 @@ impl TracetopoApp {
             selection: Selection::None,
             traces: TracesView::new(),
             breaks: BreaksView::new(),
-            others: vec![
-                (Tab::Services, Box::new(ServicesView::new())),
-                (Tab::Types, Box::new(TypesView::new())),
-            ],
+            trace: FlameChartView::default(),
+            flame: FlameGraphView::default(),
+            flame_filter: None,
+            services: ServicesView::new(),
+            types: TypesView::new(),
             details: Details::new(),
             notice: Notice::default(),
             picker: None,
@@ -179,9 +186,11 @@ impl TracetopoApp {
             self.sources = out.loaded;
             self.traces.reset(&session);
             self.breaks.reset(&session);
-            for (_, v) in &mut self.others {
-                v.reset(&session);
-            }
+            self.trace.reset(&session);
+            self.flame.reset(&session);
+            self.flame_filter = None;
+            self.services.reset(&session);
+            self.types.reset(&session);
             self.details.reset(&session);
             self.selection = Selection::None;
             self.session = Some(session);
@@ -512,16 +521,18 @@ impl TracetopoApp {
         match self.tab {
             Tab::Traces => self.traces.ui(ui, &session, selection),
             Tab::Breaks => self.breaks.ui(ui, &session, selection),
-            tab => match self.others.iter_mut().find(|(t, _)| *t == tab) {
-                Some((_, view)) => view.ui(ui, &session, selection),
-                None => {
-                    ui.label(format!(
-                        "The {} view is not part of this build.",
-                        tab.title()
-                    ));
-                    Vec::new()
+            Tab::Trace => self.trace.ui(ui, &session, selection),
+            Tab::Flame => {
+                // The flame graph aggregates the traces the Traces view lists.
+                let generation = self.traces.generation();
+                if self.flame_filter != Some(generation) {
+                    self.flame.set_trace_filter(self.traces.filtered_traces());
+                    self.flame_filter = Some(generation);
                 }
-            },
+                self.flame.ui(ui, &session, selection)
+            }
+            Tab::Services => self.services.ui(ui, &session, selection),
+            Tab::Types => self.types.ui(ui, &session, selection),
         }
     }
 
