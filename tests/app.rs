@@ -77,6 +77,8 @@ fn clicking_a_trace_row_selects_it_and_opens_the_trace_tab() {
     // The flame chart shows that trace (5 spans, sample-traces/README.md); Details too.
     h.get_by_label("Trace 6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51");
     h.get_by_label_contains("5 spans ·");
+    // The trace's topology can be exported from here like the Services and Types views.
+    h.get_by_label("Export ▾");
     h.get_by_label("6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51");
 }
 

@@ -47,22 +47,6 @@ fn by_name(s: &Session, trace: u32, name: &str) -> u32 {
         .expect("span with that name")
 }
 
-/// CJK glyphs for the Chinese service and span names: the app falls back to system fonts;
-/// the harness has only egui's own, so the test adds Noto CJK when the system has it.
-fn cjk_fonts(ctx: &egui::Context) {
-    let path = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
-    if let Ok(bytes) = std::fs::read(path) {
-        ctx.add_font(egui::epaint::text::FontInsert::new(
-            "noto-cjk",
-            egui::FontData::from_owned(bytes),
-            vec![egui::epaint::text::InsertFontFamily {
-                family: egui::FontFamily::Proportional,
-                priority: egui::epaint::text::FontPriority::Lowest,
-            }],
-        ));
-    }
-}
-
 struct ChartState {
     view: FlameChartView,
     session: Arc<Session>,
@@ -90,7 +74,7 @@ fn chart_harness(
         // animation to finish.
         .with_step_dt(1.0 / 60.0)
         .with_max_steps(60)
-        .with_context_setup(cjk_fonts)
+        .with_context_setup(tracetopo::app::fonts::install)
         .build_ui_state(
             |ui, st: &mut ChartState| {
                 let navs = st.view.ui(ui, &st.session, st.selection);
@@ -372,7 +356,7 @@ fn graph_harness(session: Arc<Session>, filter: Option<Vec<u32>>) -> Harness<'st
         .with_size(vec2(1200.0, 300.0))
         .with_step_dt(1.0 / 60.0)
         .with_max_steps(60)
-        .with_context_setup(cjk_fonts)
+        .with_context_setup(tracetopo::app::fonts::install)
         .build_ui_state(
             |ui, st: &mut GraphState| {
                 let navs = st.view.ui(ui, &st.session, Selection::None);

@@ -14,12 +14,14 @@ use egui::{
     Ui, Vec2, pos2, vec2,
 };
 
+use super::exporter::Exporter;
 use super::state::{Nav, Selection, Session, View};
 use crate::analysis::conversion::conversion_of;
 use crate::analysis::flame::{
     Bar, FlameIndex, OVERVIEW_COLS, OVERVIEW_PLACEHOLDER, TraceLayout, marks, self_time,
 };
 use crate::analysis::goroutine::goroutine_of;
+use crate::export::ExportView;
 use crate::model::{NONE, StatusCode};
 
 const LANE_H: f32 = 20.0;
@@ -39,22 +41,11 @@ const SELECTED: Color32 = Color32::from_rgb(255, 200, 0);
 const PLACEHOLDER_FILL: Color32 = Color32::from_gray(190);
 const MERGED_FILL: Color32 = Color32::from_gray(150);
 
-/// The colour of a service: a hue from a hash of its name, so a service keeps its colour
-/// across traces, views and sessions.
+/// The colour of a service: the topology views' palette colour for its name, so a service
+/// has one colour in every view, trace and session.
 pub fn service_color(name: &str) -> Color32 {
-    // FNV-1a then a splitmix64 finish: stable across runs and platforms (unlike the std
-    // hasher), and every output bit depends on every byte.
-    let mut h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    });
-    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^= h >> 31;
-    let hue = (h % 3600) as f32 / 3600.0;
-    // Saturation and brightness steps from other bits keep services of similar hue apart.
-    let sat = [0.3, 0.5, 0.7][((h >> 32) % 3) as usize];
-    let val = [0.97, 0.75][((h >> 40) & 1) as usize];
-    egui::ecolor::Hsva::new(hue, sat, val, 1.0).into()
+    let c = crate::export::scene::service_color(name);
+    Color32::from_rgb(c.r, c.g, c.b)
 }
 
 /// Colours of every service of a session, by service index.
@@ -253,6 +244,8 @@ pub struct FlameChartView {
     last_selection: Selection,
     /// The lanes' area of the last frame (below the time axis), for hit tests and `span_rect`.
     lanes_rect: Rect,
+    /// Export ▾ of the trace's topology (its span graph).
+    exporter: Exporter,
 }
 
 impl Default for FlameChartView {
@@ -267,6 +260,7 @@ impl Default for FlameChartView {
             zoom: None,
             last_selection: Selection::None,
             lanes_rect: Rect::NOTHING,
+            exporter: Exporter::default(),
         }
     }
 }
@@ -322,6 +316,12 @@ impl View for FlameChartView {
                 .button("Fit")
                 .on_hover_text("Show the whole trace")
                 .clicked();
+            self.exporter.menu(
+                ui,
+                session,
+                ExportView::Trace(id),
+                &format!("trace-{id:032x}"),
+            );
         });
         ui.horizontal_wrapped(|ui| {
             for &s in &layout.services {

@@ -3,6 +3,7 @@
 
 pub mod breaks_view;
 pub mod details;
+pub mod exporter;
 pub mod flame_chart;
 pub mod flame_graph;
 pub mod fonts;

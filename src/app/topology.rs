@@ -3,13 +3,14 @@
 //! node dragging, fit, selection, chain highlights, an edge's calls with a latency histogram,
 //! and an Export menu. The layout runs once per session, on a thread for large graphs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Vec2, pos2, vec2};
 use egui_plot::{Bar, BarChart, Plot};
 
+use super::exporter::Exporter;
 use super::state::{Nav, Selection, Session, View};
 use crate::analysis::layout::Point;
 use crate::export::scene::{self, DASH, Dash, HIGHLIGHT, Prim, Rgba, Scene, fmt_ms};
@@ -510,79 +511,6 @@ fn prims_bounds(prims: &[Prim]) -> Rect {
         }
     }
     r
-}
-
-/// The Export ▾ menu: a save dialog on a thread, then the file written via `crate::export`.
-#[derive(Default)]
-struct Exporter {
-    running: Option<Receiver<Result<Option<PathBuf>, String>>>,
-    status: Option<String>,
-}
-
-impl Exporter {
-    fn menu(&mut self, ui: &mut egui::Ui, session: &Arc<Session>, view: ExportView, stem: &str) {
-        if let Some(rx) = &self.running {
-            match rx.try_recv() {
-                Ok(Ok(Some(path))) => self.status = Some(format!("exported {}", path.display())),
-                Ok(Ok(None)) => self.status = None,
-                Ok(Err(e)) => self.status = Some(e),
-                Err(TryRecvError::Empty) => {
-                    ui.ctx()
-                        .request_repaint_after(std::time::Duration::from_millis(100));
-                }
-                Err(TryRecvError::Disconnected) => {}
-            }
-            if !matches!(rx.try_recv(), Err(TryRecvError::Empty)) {
-                self.running = None;
-            }
-        }
-        let idle = self.running.is_none();
-        ui.add_enabled_ui(idle, |ui| {
-            ui.menu_button("Export ▾", |ui| {
-                for f in Format::ALL {
-                    if ui.button(f.extension().to_uppercase()).clicked() {
-                        self.start(ui.ctx(), session, view, f, stem);
-                        ui.close();
-                    }
-                }
-            });
-        });
-        if let Some(s) = &self.status {
-            ui.label(s);
-        }
-    }
-
-    fn start(
-        &mut self,
-        ctx: &egui::Context,
-        session: &Arc<Session>,
-        view: ExportView,
-        format: Format,
-        stem: &str,
-    ) {
-        let (tx, rx) = channel();
-        let session = Arc::clone(session);
-        let ctx = ctx.clone();
-        let name = format!("{stem}.{}", format.extension());
-        std::thread::spawn(move || {
-            let picked = rfd::FileDialog::new()
-                .set_file_name(&name)
-                .add_filter(format.extension().to_uppercase(), &[format.extension()])
-                .save_file();
-            let result = match picked {
-                Some(path) => {
-                    export::export_to_file(&session.store, &session.analysis, view, format, &path)
-                        .map(|()| Some(path))
-                        .map_err(|e| format!("export failed: {e}"))
-                }
-                None => Ok(None),
-            };
-            let _ = tx.send(result);
-            ctx.request_repaint();
-        });
-        self.running = Some(rx);
-        self.status = Some("exporting…".to_string());
-    }
 }
 
 /// One call on a service edge, for the calls list.
