@@ -197,14 +197,14 @@ pub fn open_app(
     }
 }
 
-/// `tracetopo analyze`: loads every file into one store, prints the report to stdout and
-/// reader warnings to stderr.
-pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
+/// Loads every file into one store, indexes and analyses it; reader warnings go to stderr.
+/// `None` (after one line on stderr naming the file and position) when a file is unreadable.
+fn load_and_analyse(files: &[PathBuf], tolerance_ms: f64) -> Option<(Store, Analysis)> {
     let mut store = Store::new();
-    for path in &args.files {
+    for path in files {
         if let Err(e) = ingest::load_path(&mut store, path, &LoadOptions::default()) {
             let _ = writeln!(std::io::stderr(), "tracetopo: {e}");
-            return ExitCode::from(EXIT_INPUT);
+            return None;
         }
     }
     store.build_index();
@@ -212,11 +212,20 @@ pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
     for w in &store.diag.warnings {
         let _ = writeln!(err, "tracetopo: warning: {w}");
     }
-
     let opts = Options {
-        tolerance_ns: (args.tolerance_ms * 1e6).round() as u64,
+        tolerance_ns: (tolerance_ms * 1e6).round() as u64,
     };
     let analysis = Analysis::run(&store, &opts);
+    Some((store, analysis))
+}
+
+/// `tracetopo analyze`: loads every file into one store, prints the report to stdout and
+/// reader warnings to stderr.
+pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
+    let Some((store, analysis)) = load_and_analyse(&args.files, args.tolerance_ms) else {
+        return ExitCode::from(EXIT_INPUT);
+    };
+    let mut err = std::io::stderr().lock();
     let report = Report::build(&store, &analysis);
     let out = match args.format {
         OutputFormat::Json => match report.to_json() {
@@ -295,22 +304,10 @@ pub fn generate(cmd: &GenerateCommand) -> ExitCode {
 /// `tracetopo export`: loads every file like `analyze`, writes the snapshot to `--out` and
 /// prints nothing else on success (reader warnings go to stderr).
 pub fn export(args: &ExportArgs) -> ExitCode {
-    let mut store = Store::new();
-    for path in &args.files {
-        if let Err(e) = ingest::load_path(&mut store, path, &LoadOptions::default()) {
-            let _ = writeln!(std::io::stderr(), "tracetopo: {e}");
-            return ExitCode::from(EXIT_INPUT);
-        }
-    }
-    store.build_index();
-    let mut err = std::io::stderr().lock();
-    for w in &store.diag.warnings {
-        let _ = writeln!(err, "tracetopo: warning: {w}");
-    }
-    let opts = Options {
-        tolerance_ns: (args.tolerance_ms * 1e6).round() as u64,
+    let Some((store, analysis)) = load_and_analyse(&args.files, args.tolerance_ms) else {
+        return ExitCode::from(EXIT_INPUT);
     };
-    let analysis = Analysis::run(&store, &opts);
+    let mut err = std::io::stderr().lock();
     match snapshot::export_to_file(&store, &analysis, args.view, args.format, &args.out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

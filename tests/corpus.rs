@@ -1,23 +1,14 @@
 //! Every file of the shared corpus of real trace dumps loads (or fails exactly where it should),
 //! with spot checks against the numbers in the corpus MANIFEST.
 
+mod common;
+use common::corpus;
+
 use std::path::{Path, PathBuf};
 
 use tracetopo::ingest::{Format, LoadOptions, Loaded, load_path};
 use tracetopo::model::span::flags;
 use tracetopo::model::{SpanKind, StatusCode, Store, Value, WarningKind};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("TRACETOPO_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("corpus not found, skipping");
-        None
-    }
-}
 
 /// Trace files under `dir`, sorted. The two notes and the otel-desktop-viewer fixture
 /// manifests (`{"description", "requests": [file names]}`) are not traces.

@@ -1,24 +1,15 @@
 //! The Jaeger and Zipkin readers against the real files under the shared corpus: every file
 //! loads, and its span and service counts match the per-file table of the corpus MANIFEST.md.
 
+mod common;
+use common::corpus;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tracetopo::ingest::{jaeger, zipkin};
 use tracetopo::model::span::flags;
 use tracetopo::model::{Batch, LoadError, SpanKind, Store};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("TRACETOPO_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("corpus not found, skipping");
-        None
-    }
-}
 
 type Reader = fn(&str, &[u8]) -> Result<Batch, LoadError>;
 

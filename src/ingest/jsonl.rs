@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::otlp_json::{self, Counts, Ctx, Tally};
 use super::{Format, Source};
-use crate::model::{Batch, LoadError, Position, Store, WarningKind};
+use crate::model::{Batch, BatchMark, LoadError, Position, Store, WarningKind};
 
 /// Bytes per chunk (a chunk grows when a single line is longer).
 const CHUNK: usize = 8 << 20;
@@ -25,34 +25,6 @@ impl Skipped {
         if self.first.is_none() {
             self.first = o.first;
         }
-    }
-}
-
-/// Lengths of a batch's vectors, to drop what a bad line half-wrote.
-struct Mark([usize; 7]);
-
-impl Mark {
-    fn of(b: &Batch) -> Self {
-        Mark([
-            b.spans.len(),
-            b.attrs.len(),
-            b.res_attrs.len(),
-            b.events.len(),
-            b.links.len(),
-            b.resources.len(),
-            b.processes.len(),
-        ])
-    }
-
-    fn rollback(&self, b: &mut Batch) {
-        let [s, a, ra, e, l, r, p] = self.0;
-        b.spans.truncate(s);
-        b.attrs.truncate(a);
-        b.res_attrs.truncate(ra);
-        b.events.truncate(e);
-        b.links.truncate(l);
-        b.resources.truncate(r);
-        b.processes.truncate(p);
     }
 }
 
@@ -183,7 +155,7 @@ fn parse_group(lines: &[(&[u8], u64)]) -> (Batch, Tally, Skipped) {
         let Some(lead) = text.iter().position(|c| !c.is_ascii_whitespace()) else {
             continue;
         };
-        let mark = Mark::of(&batch);
+        let mark = BatchMark::of(&batch);
         let mut ctx = Ctx {
             batch: &mut batch,
             counts: Counts::default(),

@@ -19,7 +19,7 @@ use super::json_text;
 use super::otlp_json::{Ctx, resource_since};
 use crate::model::span::flags;
 use crate::model::{
-    ArenaRange, Attr, AttrType, Batch, Event, Link, Span, SpanKind, StatusCode, Sym,
+    ArenaRange, Attr, AttrType, BatchMark, Event, Link, Span, SpanKind, StatusCode, Sym,
 };
 
 /// Nesting deeper than this is left to serde_json (whose recursion limit is 128).
@@ -31,7 +31,7 @@ type Scan<T> = Option<T>;
 /// Parses one complete document (or JSON line) into `ctx`; false if it bailed out, with the
 /// batch and the counts as they were before.
 pub(crate) fn parse(ctx: &mut Ctx, text: &str) -> bool {
-    let mark = Mark::of(ctx.batch);
+    let mark = BatchMark::of(ctx.batch);
     let counts = ctx.counts;
     let mut sc = Scanner {
         text,
@@ -47,34 +47,6 @@ pub(crate) fn parse(ctx: &mut Ctx, text: &str) -> bool {
     mark.rollback(sc.ctx.batch);
     sc.ctx.counts = counts;
     false
-}
-
-/// Lengths of a batch's vectors, to drop what an abandoned attempt wrote.
-struct Mark([usize; 7]);
-
-impl Mark {
-    fn of(b: &Batch) -> Self {
-        Mark([
-            b.spans.len(),
-            b.attrs.len(),
-            b.res_attrs.len(),
-            b.events.len(),
-            b.links.len(),
-            b.resources.len(),
-            b.processes.len(),
-        ])
-    }
-
-    fn rollback(&self, b: &mut Batch) {
-        let [s, a, ra, e, l, r, p] = self.0;
-        b.spans.truncate(s);
-        b.attrs.truncate(a);
-        b.res_attrs.truncate(ra);
-        b.events.truncate(e);
-        b.links.truncate(l);
-        b.resources.truncate(r);
-        b.processes.truncate(p);
-    }
 }
 
 /// An integer token as serde_json reads it: non-negative as u64, negative as i64.

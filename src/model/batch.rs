@@ -126,6 +126,35 @@ impl Batch {
     }
 }
 
+/// Lengths of a batch's vectors, to drop what a half-read line or an abandoned parse wrote.
+/// (Strings it interned stay in the append-only interner; nothing kept refers to them.)
+pub struct BatchMark([usize; 7]);
+
+impl BatchMark {
+    pub fn of(b: &Batch) -> Self {
+        BatchMark([
+            b.spans.len(),
+            b.attrs.len(),
+            b.res_attrs.len(),
+            b.events.len(),
+            b.links.len(),
+            b.resources.len(),
+            b.processes.len(),
+        ])
+    }
+
+    pub fn rollback(&self, b: &mut Batch) {
+        let [s, a, ra, e, l, r, p] = self.0;
+        b.spans.truncate(s);
+        b.attrs.truncate(a);
+        b.res_attrs.truncate(ra);
+        b.events.truncate(e);
+        b.links.truncate(l);
+        b.resources.truncate(r);
+        b.processes.truncate(p);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

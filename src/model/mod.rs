@@ -9,7 +9,7 @@ pub mod span;
 pub mod store;
 
 pub use attr::{Attr, AttrType, Value};
-pub use batch::Batch;
+pub use batch::{Batch, BatchMark};
 pub use diag::{Diagnostics, LoadError, Position, Warning, WarningKind};
 pub use interner::{Interner, Sym};
 pub use span::{ArenaRange, Event, Link, Process, Resource, Span, SpanKind, StatusCode};

@@ -1,0 +1,17 @@
+//! Shared by the integration tests that read the trace corpus of other projects.
+
+use std::path::PathBuf;
+
+/// The corpus directory: `TRACETOPO_CORPUS`, else `../shared/corpus` beside the crate (CI has
+/// it; a user's clone does not, and then the tests say so and skip).
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("TRACETOPO_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus")));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!("corpus not found, skipping");
+        None
+    }
+}
