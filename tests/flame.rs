@@ -457,3 +457,50 @@ fn an_empty_session_says_so() {
         "just the root"
     );
 }
+
+/// A trace above the threshold is laid out on a thread: the first frame shows progress and
+/// returns at once, and the chart appears when the layout arrives.
+#[test]
+fn a_large_trace_is_laid_out_off_the_ui_thread() {
+    let cfg = tracetopo::synth::LargeConfig {
+        traces: 1,
+        spans_per_trace: 25_000,
+        breaks_per_mille: 0,
+        ..Default::default()
+    };
+    let mut bytes = Vec::new();
+    tracetopo::synth::write_jsonl(&mut bytes, &cfg, |_| {}).expect("generate");
+    let mut store = tracetopo::model::Store::new();
+    tracetopo::ingest::load_bytes(&mut store, "big.jsonl", &bytes, &Default::default())
+        .expect("load");
+    let session = Session::build(store, tracetopo::analysis::Options::default());
+    let t = session
+        .store
+        .index
+        .traces
+        .iter()
+        .position(|t| t.len == 25_000)
+        .expect("one big trace") as u32;
+
+    let ctx = egui::Context::default();
+    let mut view = FlameChartView::default();
+    view.reset(&session);
+    let draw = |view: &mut FlameChartView| {
+        let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+            view.ui(ui, &session, Selection::Trace(t));
+        });
+        out.textures_delta.clear();
+    };
+    draw(&mut view);
+    assert_eq!(
+        view.trace(),
+        None,
+        "the first frame does not wait for the layout"
+    );
+    let started = std::time::Instant::now();
+    while view.trace().is_none() && started.elapsed() < std::time::Duration::from_secs(120) {
+        draw(&mut view);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(view.trace(), Some(t));
+}

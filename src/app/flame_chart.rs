@@ -8,6 +8,7 @@
 //! the visible lanes, finds the visible bars by binary search and merges sub-pixel bars.
 
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use egui::{
     Align2, Color32, CornerRadius, FontId, Pos2, Rect, Response, Sense, Shape, Stroke, StrokeKind,
@@ -40,6 +41,9 @@ const CONVERSION_OUTLINE: Color32 = Color32::from_rgb(110, 40, 190);
 const SELECTED: Color32 = Color32::from_rgb(255, 200, 0);
 const PLACEHOLDER_FILL: Color32 = Color32::from_gray(190);
 const MERGED_FILL: Color32 = Color32::from_gray(150);
+
+/// Traces with more spans than this are laid out on a thread (a 100k-span trace takes ~140 ms).
+const ASYNC_SPANS: u32 = 20_000;
 
 /// The colour of a service: the topology views' palette colour for its name, so a service
 /// has one colour in every view, trace and session.
@@ -234,7 +238,9 @@ impl Zoom {
 /// The Trace tab's view state.
 pub struct FlameChartView {
     session: usize,
-    fx: Option<FlameIndex>,
+    fx: Option<Arc<FlameIndex>>,
+    /// A layout being built on a thread: (trace, stitch) and where it arrives.
+    pending: Option<((u32, bool), Receiver<TraceLayout>)>,
     colors: Vec<Color32>,
     layout: Option<TraceLayout>,
     /// What the user asked for, and what the current layout was built with.
@@ -253,6 +259,7 @@ impl Default for FlameChartView {
         FlameChartView {
             session: 0,
             fx: None,
+            pending: None,
             colors: Vec::new(),
             layout: None,
             stitch: false,
@@ -269,7 +276,7 @@ impl View for FlameChartView {
     fn reset(&mut self, session: &Arc<Session>) {
         *self = FlameChartView {
             session: Arc::as_ptr(session) as usize,
-            fx: Some(FlameIndex::new(&session.store, &session.analysis)),
+            fx: Some(Arc::new(FlameIndex::new(&session.store, &session.analysis))),
             colors: service_colors(session),
             ..FlameChartView::default()
         };
@@ -284,8 +291,24 @@ impl View for FlameChartView {
             ui.label("No traces loaded.");
             return nav;
         };
-        if self.layout.as_ref().map(|l| (l.trace, self.layout_stitch)) != Some((t, self.stitch)) {
-            self.set_trace(session, t);
+        if self.layout.as_ref().map(|l| (l.trace, self.layout_stitch)) != Some((t, self.stitch))
+            && !self.set_trace(session, t)
+        {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!(
+                    "Laying out {} spans…",
+                    session
+                        .store
+                        .index
+                        .traces
+                        .get(t as usize)
+                        .map_or(0, |i| i.len)
+                ));
+            });
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(50));
+            return nav;
         }
         let (Some(layout), Some(fx)) = (self.layout.as_ref(), self.fx.as_ref()) else {
             return nav;
@@ -391,11 +414,47 @@ impl FlameChartView {
             .or_else(|| self.fx.as_ref()?.default_trace(store))
     }
 
-    fn set_trace(&mut self, session: &Session, t: u32) {
+    /// Makes trace `t` the one drawn; `false` while its layout is still being built. Large
+    /// traces are laid out on a thread so that opening one never stalls the UI.
+    fn set_trace(&mut self, session: &Arc<Session>, t: u32) -> bool {
         let Some(fx) = &self.fx else {
-            return;
+            return true;
         };
-        let layout = TraceLayout::build(&session.store, fx, t, self.stitch);
+        let want = (t, self.stitch);
+        let layout = match self.pending.take() {
+            Some((key, rx)) if key == want => match rx.try_recv() {
+                Ok(layout) => layout,
+                Err(TryRecvError::Empty) => {
+                    self.pending = Some((key, rx));
+                    return false;
+                }
+                // The thread died (it cannot panic on valid indexes): build here instead.
+                Err(TryRecvError::Disconnected) => {
+                    TraceLayout::build(&session.store, fx, t, self.stitch)
+                }
+            },
+            _ if session
+                .store
+                .index
+                .traces
+                .get(t as usize)
+                .is_some_and(|i| i.len > ASYNC_SPANS) =>
+            {
+                let (tx, rx) = channel();
+                let (session, fx, stitch) = (Arc::clone(session), Arc::clone(fx), self.stitch);
+                std::thread::spawn(move || {
+                    let _ = tx.send(TraceLayout::build(&session.store, &fx, t, stitch));
+                });
+                self.pending = Some((want, rx));
+                return false;
+            }
+            _ => TraceLayout::build(&session.store, fx, t, self.stitch),
+        };
+        self.install(t, layout);
+        true
+    }
+
+    fn install(&mut self, t: u32, layout: TraceLayout) {
         let extent = (layout.end - layout.start) as f64;
         let keep = self.layout.as_ref().is_some_and(|l| l.trace == t);
         if !keep || self.zoom.is_none() {
