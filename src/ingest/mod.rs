@@ -12,7 +12,7 @@ pub mod decompress;
 pub mod detect;
 pub mod ids;
 pub mod jaeger;
-mod json_text;
+pub(crate) mod json_text;
 mod jsonl;
 pub mod otlp_json;
 pub mod otlp_proto;

@@ -1,7 +1,7 @@
 //! A small JSON tree for the sample files, printed compact (one line, as the Collector's file
 //! exporter writes) or pretty (small objects kept on one line so a span stays readable).
 
-use std::fmt::Write as _;
+use crate::ingest::json_text::push_str;
 
 /// A JSON value. Object keys keep the order they were built in (OTLP field order).
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +33,7 @@ impl Json {
                     if k > 0 {
                         out.push_str(comma);
                     }
-                    escape_into(out, key);
+                    push_str(out, key);
                     out.push_str(colon);
                     value.compact_into(out, spaced);
                 }
@@ -49,7 +49,7 @@ impl Json {
                 }
                 out.push(']');
             }
-            Json::Str(s) => escape_into(out, s),
+            Json::Str(s) => push_str(out, s),
             Json::Num(n) => out.push_str(n),
         }
     }
@@ -96,7 +96,7 @@ impl Json {
             let mut used = inner.len();
             if let Some(key) = key {
                 let before = out.len();
-                escape_into(out, key);
+                push_str(out, key);
                 out.push_str(": ");
                 used += out[before..].chars().count();
             }
@@ -111,25 +111,6 @@ impl Json {
         out.push_str(&"  ".repeat(depth));
         out.push(close);
     }
-}
-
-/// Appends `s` as a JSON string literal. Non-ASCII text is written as UTF-8, not `\u` escapes.
-pub fn escape_into(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
