@@ -12,17 +12,6 @@ pub fn span_hex(id: u64) -> String {
     format!("{id:016x}")
 }
 
-/// How an id was written in the input, when it was not plain valid hex.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IdQuality {
-    #[default]
-    Ok,
-    /// All zeros (or empty where an id is required).
-    Zero,
-    /// Decodable but not 16/8 bytes long; the value is the low bytes.
-    WrongLength,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

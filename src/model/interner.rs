@@ -95,11 +95,6 @@ impl Interner {
     pub fn is_empty(&self) -> bool {
         self.spans.len() <= 1
     }
-
-    /// Bytes held (arena, offsets and table), for memory reporting.
-    pub fn heap_bytes(&self) -> usize {
-        self.arena.capacity() + self.spans.capacity() * 8 + self.table.capacity() * 4
-    }
 }
 
 #[cfg(test)]

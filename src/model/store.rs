@@ -416,21 +416,6 @@ impl Store {
             })
             .map(|k| k as u32)
     }
-
-    /// Approximate heap bytes held, for memory reporting.
-    pub fn heap_bytes(&self) -> usize {
-        use std::mem::size_of;
-        self.strings.heap_bytes()
-            + self.spans.capacity() * size_of::<Span>()
-            + (self.attrs.capacity() + self.res_attrs.capacity()) * size_of::<Attr>()
-            + self.events.capacity() * size_of::<Event>()
-            + self.links.capacity() * size_of::<Link>()
-            + (self.index.parent.capacity()
-                + self.index.span_trace.capacity()
-                + self.index.child_start.capacity()
-                + self.index.children.capacity())
-                * 4
-    }
 }
 
 /// Two copies of one span id hold the same thing when every field and attribute matches.
