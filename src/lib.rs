@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod export;
 pub mod ingest;
+pub mod live;
 pub mod model;
 pub mod report;
 pub mod synth;

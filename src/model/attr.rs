@@ -97,7 +97,7 @@ impl Attr {
     }
 
     /// Same attribute with its syms mapped through `f` (used when merging batches).
-    pub fn remap(self, f: impl Fn(Sym) -> Sym) -> Self {
+    pub fn remap(self, mut f: impl FnMut(Sym) -> Sym) -> Self {
         let raw = match self.sym() {
             Some(s) => f(s).0 as u64,
             None => self.raw,

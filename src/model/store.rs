@@ -59,7 +59,9 @@ pub struct Index {
     pub service_of_resource: Vec<u32>,
 }
 
-#[derive(Default)]
+/// `Clone` lets the live receiver hand a copy to the thread that indexes it while it keeps
+/// appending to its own.
+#[derive(Default, Clone)]
 pub struct Store {
     pub strings: Interner,
     pub spans: Vec<Span>,
@@ -336,6 +338,88 @@ impl Store {
         };
     }
 
+    /// Keeps only the spans whose trace `keep` accepts, with their attributes, events and
+    /// links, and only the strings they still use (the live store evicts old traces this way,
+    /// so memory stays bounded). Indexes are cleared: call `build_index` again.
+    pub fn retain_traces(&mut self, keep: impl Fn(u128) -> bool) {
+        let old = std::mem::take(self);
+        let mut map = vec![Sym(u32::MAX); old.strings.len()];
+        let mut m = |s: Sym| {
+            let slot = &mut map[s.0 as usize];
+            if slot.0 == u32::MAX {
+                *slot = self.strings.intern(old.strings.resolve(s));
+            }
+            *slot
+        };
+        for p in &old.processes {
+            let p = Process {
+                service: m(p.service),
+                key: m(p.key),
+            };
+            self.process_ids.insert(p, self.processes.len() as u32);
+            self.processes.push(p);
+        }
+        // Resources are few: all are kept, so span resource numbers stay valid.
+        for r in &old.resources {
+            let attrs: Vec<Attr> = old.res_attrs[r.attrs.range()]
+                .iter()
+                .map(|a| a.remap(&mut m))
+                .collect();
+            let start = self.res_attrs.len() as u32;
+            self.res_attrs.extend_from_slice(&attrs);
+            let len = attrs.len() as u32;
+            self.resource_ids.insert(
+                (m(r.service), r.process, attrs),
+                self.resources.len() as u32,
+            );
+            self.resources.push(Resource {
+                service: m(r.service),
+                process: r.process,
+                attrs: ArenaRange { start, len },
+            });
+        }
+        self.inputs = old.inputs;
+        for i in &mut self.inputs {
+            i.spans = 0;
+        }
+        for s in old.spans.iter().filter(|s| keep(s.trace_id)) {
+            let attrs = copy_attrs(&mut self.attrs, &old.attrs[s.attrs.range()], &mut m);
+            let ev_start = self.events.len() as u32;
+            for e in &old.events[s.events.range()] {
+                let attrs = copy_attrs(&mut self.attrs, &old.attrs[e.attrs.range()], &mut m);
+                self.events.push(Event {
+                    time: e.time,
+                    name: m(e.name),
+                    attrs,
+                });
+            }
+            let link_start = self.links.len() as u32;
+            for l in &old.links[s.links.range()] {
+                let attrs = copy_attrs(&mut self.attrs, &old.attrs[l.attrs.range()], &mut m);
+                self.links.push(Link { attrs, ..*l });
+            }
+            if let Some(i) = self.inputs.get_mut(s.input as usize) {
+                i.spans += 1;
+            }
+            self.spans.push(Span {
+                name: m(s.name),
+                scope: m(s.scope),
+                status_message: m(s.status_message),
+                attrs,
+                events: ArenaRange {
+                    start: ev_start,
+                    len: s.events.len,
+                },
+                links: ArenaRange {
+                    start: link_start,
+                    len: s.links.len,
+                },
+                ..*s
+            });
+        }
+        self.diag = old.diag;
+    }
+
     // ---- queries used by analysis and views ----
 
     pub fn str(&self, s: Sym) -> &str {
@@ -415,6 +499,16 @@ impl Store {
                 self.spans[k].span_id == span_id && self.spans[k].flags & flags::DUPLICATE == 0
             })
             .map(|k| k as u32)
+    }
+}
+
+/// Appends `from` remapped through `m` and returns where it went.
+fn copy_attrs(to: &mut Vec<Attr>, from: &[Attr], m: &mut impl FnMut(Sym) -> Sym) -> ArenaRange {
+    let start = to.len() as u32;
+    to.extend(from.iter().map(|a| a.remap(&mut *m)));
+    ArenaRange {
+        start,
+        len: from.len() as u32,
     }
 }
 

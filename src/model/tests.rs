@@ -73,3 +73,45 @@ fn merge_and_index() {
     assert_eq!(store.service_name(lost), "api");
     assert_eq!(store.index.services.len(), 1);
 }
+
+#[test]
+fn retain_traces_keeps_whole_traces_and_drops_unused_strings() {
+    let mut store = Store::new();
+    let input = store.add_input("live", "otlp");
+    let mut b = Batch::new();
+    let r = b.add_service_resource("api");
+    let old = span(&mut b, 1, 1, 0, 100, "evicted-only-name", r);
+    let mut kept = span(&mut b, 2, 1, 0, 200, "kept", r);
+    let mark = b.attr_mark();
+    b.push_str_attr("http.route", "/orders");
+    kept.attrs = b.attrs_since(mark);
+    let mark = b.attr_mark();
+    b.push_int_attr("evicted.key", 5);
+    let mut old2 = span(&mut b, 1, 2, 1, 101, "child", r);
+    old2.attrs = b.attrs_since(mark);
+    b.spans.extend([old, kept, old2]);
+    store.add_batch(b, input);
+
+    store.retain_traces(|t| t != 1);
+    assert_eq!(store.spans.len(), 1);
+    assert_eq!(store.inputs[0].spans, 1);
+    assert_eq!(store.attrs.len(), 1);
+    assert_eq!(store.strings.get("evicted-only-name"), None);
+    assert_eq!(store.strings.get("evicted.key"), None);
+    store.build_index();
+    let k = store.find_span(2, 1).unwrap();
+    assert_eq!(store.str(store.span(k).name), "kept");
+    assert_eq!(store.service_name(k), "api");
+    assert_eq!(
+        store.attr(k, "http.route").and_then(|v| v.as_str()),
+        Some("/orders")
+    );
+
+    // What is appended afterwards lands on the same resource.
+    let mut b = Batch::new();
+    let r = b.add_service_resource("api");
+    let s = span(&mut b, 3, 1, 0, 300, "new", r);
+    b.spans.push(s);
+    store.add_batch(b, input);
+    assert_eq!(store.resources.len(), 1);
+}
