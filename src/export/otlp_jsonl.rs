@@ -139,10 +139,13 @@ fn push_resource_spans(out: &mut String, data: &SpanData, group: &[(u32, u32, u3
 
 fn push_span(out: &mut String, data: &SpanData, s: &Span) {
     let strings = data.strings;
-    let _ = write!(out, "{{\"traceId\":\"{:032x}\"", s.trace_id);
-    let _ = write!(out, ",\"spanId\":\"{:016x}\"", s.span_id);
+    out.push_str("{\"traceId\":");
+    push_hex(out, s.trace_id, 32);
+    out.push_str(",\"spanId\":");
+    push_hex(out, s.span_id.into(), 16);
     if s.parent_id != 0 {
-        let _ = write!(out, ",\"parentSpanId\":\"{:016x}\"", s.parent_id);
+        out.push_str(",\"parentSpanId\":");
+        push_hex(out, s.parent_id.into(), 16);
     }
     out.push_str(",\"name\":");
     push_str(out, strings.resolve(s.name));
@@ -179,15 +182,25 @@ fn push_event(out: &mut String, data: &SpanData, e: &Event) {
 }
 
 fn push_link(out: &mut String, data: &SpanData, l: &Link) {
-    let _ = write!(
-        out,
-        "{{\"traceId\":\"{:032x}\",\"spanId\":\"{:016x}\"",
-        l.trace_id, l.span_id
-    );
+    out.push_str("{\"traceId\":");
+    push_hex(out, l.trace_id, 32);
+    out.push_str(",\"spanId\":");
+    push_hex(out, l.span_id.into(), 16);
     push_field(out, "attributes", &data.attrs[l.attrs.range()], |out, a| {
         push_attr(out, data.strings, a)
     });
     out.push('}');
+}
+
+/// The low `digits` hex digits of `v`, lowercase, quoted (as `ids::trace_hex` prints them, but
+/// without the formatting machinery and a `String` per id: three ids per span add up).
+fn push_hex(out: &mut String, v: u128, digits: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [b'"'; 34];
+    for (k, b) in buf[1..=digits].iter_mut().rev().enumerate() {
+        *b = HEX[(v >> (4 * k)) as usize & 0xf];
+    }
+    out.push_str(std::str::from_utf8(&buf[..digits + 2]).expect("ASCII"));
 }
 
 /// `,"name":[items]`, left out when empty (as OTLP/JSON writers leave out empty lists).
@@ -433,6 +446,20 @@ mod tests {
     fn unparsable_json_text_is_kept_as_a_string() {
         assert_eq!(value(Value::Json("[1,")), r#"{"stringValue":"[1,"}"#);
         assert_eq!(value(Value::Json("[1] x")), r#"{"stringValue":"[1] x"}"#);
+    }
+
+    #[test]
+    fn ids_are_quoted_padded_lowercase_hex() {
+        use crate::model::ids::{span_hex, trace_hex};
+        let mut s = String::new();
+        for id in [0, 0xAB, 1 << 127, u128::MAX] {
+            s.clear();
+            push_hex(&mut s, id, 32);
+            assert_eq!(s, format!("\"{}\"", trace_hex(id)));
+        }
+        s.clear();
+        push_hex(&mut s, 0xAB, 16);
+        assert_eq!(s, format!("\"{}\"", span_hex(0xAB)));
     }
 
     fn traces(ids: &[u128]) -> Vec<Span> {
