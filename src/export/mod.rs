@@ -1,9 +1,11 @@
 //! Topology snapshots without a window: the Services, Types and trace views as SVG, PNG,
 //! Graphviz DOT or JSON. The drawing (`scene`) is the one the app paints, so SVG and PNG look
-//! like the app; DOT and JSON carry the same graph for other tools.
+//! like the app; DOT and JSON carry the same graph for other tools. `otlp_jsonl` writes the
+//! spans themselves back out, as OTLP/JSON lines.
 
 pub mod dot;
 pub mod json;
+pub mod otlp_jsonl;
 pub mod png;
 pub mod scene;
 pub mod svg;
