@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use egui::text::{LayoutJob, TextWrapping};
-use egui::{Color32, FontId, Rect, Role, Sense, TextFormat, Ui, UiBuilder, WidgetInfo};
+use egui::{Color32, FontId, Rect, RichText, Role, Sense, TextFormat, Ui, UiBuilder, WidgetInfo};
 
 use super::state::{Nav, Selection, Session, View};
 use crate::analysis::breaks::{BreakKind, Severity};
@@ -13,6 +13,10 @@ use crate::model::ids::{span_hex, trace_hex};
 
 const HEADER_HEIGHT: f32 = 26.0;
 const ROW_HEIGHT: f32 = 46.0;
+const PENDING: Color32 = Color32::from_rgb(150, 150, 160);
+const PENDING_HELP: &str = "Live: the trace is still receiving spans, so the missing parent or \
+                            server span may yet arrive. Pending breaks count once the trace has \
+                            been quiet for the grace period.";
 
 pub fn severity_color(s: Severity) -> Color32 {
     match s {
@@ -180,6 +184,10 @@ impl BreaksView {
             UiBuilder::new().max_rect(second).id_salt(("break-row", b)),
             |ui| {
                 ui.horizontal(|ui| {
+                    if session.is_pending(br, std::time::Instant::now()) {
+                        ui.label(RichText::new("⏳ pending").color(PENDING))
+                            .on_hover_text(PENDING_HELP);
+                    }
                     ui.weak(format!(
                         "{service} · {name} · span {} · trace {}",
                         span_hex(span.span_id),
@@ -260,9 +268,14 @@ impl View for BreaksView {
             self.reset(session);
         }
         let total = session.analysis.breaks.len();
+        let pending = session.pending_breaks(std::time::Instant::now());
         ui.horizontal(|ui| {
             ui.heading(format!("{total} breaks"));
             ui.label(format!("in {} kinds", self.groups.len()));
+            if pending > 0 {
+                ui.label(RichText::new(format!("· {pending} pending")).color(PENDING))
+                    .on_hover_text(PENDING_HELP);
+            }
         });
         if total == 0 {
             ui.label("No breaks: trace context was propagated everywhere in the loaded traces.");

@@ -61,6 +61,30 @@ pub fn count(n: u64, noun: &str) -> String {
     }
 }
 
+/// `2,000,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `850`, `12.3k`, `1.20M`.
+pub fn short(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2}M", v / 1e6)
+    } else if v >= 1e4 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +109,11 @@ mod tests {
         assert_eq!(offset(0), "+0 ns");
         assert_eq!(count(1, "warning"), "1 warning");
         assert_eq!(count(0, "warning"), "0 warnings");
+        assert_eq!(thousands(2_000_000), "2,000,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(short(12_345.0), "12.3k");
+        assert_eq!(short(850.0), "850");
+        assert_eq!(short(1_200_000.0), "1.20M");
     }
 }

@@ -8,6 +8,7 @@ pub mod flame_chart;
 pub mod flame_graph;
 pub mod fonts;
 pub mod format;
+pub mod live;
 pub mod loading;
 pub mod screenshot;
 pub mod state;

@@ -2,8 +2,11 @@
 //! navigation requests views make (open a trace, jump to a span, switch tab).
 
 use std::sync::Arc;
+use std::time::Instant;
 
+use crate::analysis::breaks::{Break, BreakKind};
 use crate::analysis::{Analysis, Options};
+use crate::live::collector::Arrivals;
 use crate::model::Store;
 
 /// An indexed store with its analysis. Built off the UI thread, then shared read-only.
@@ -11,18 +14,47 @@ pub struct Session {
     pub store: Store,
     pub analysis: Analysis,
     pub opts: Options,
+    /// For a live session: when each trace last received spans.
+    pub live: Option<Arrivals>,
 }
 
 impl Session {
     /// Indexes `store` and analyses it (call off the UI thread: this is the heavy part).
-    pub fn build(mut store: Store, opts: Options) -> Arc<Session> {
+    pub fn build(store: Store, opts: Options) -> Arc<Session> {
+        Self::build_with(store, opts, None)
+    }
+
+    /// Same, for a snapshot of the live store.
+    pub fn build_with(mut store: Store, opts: Options, live: Option<Arrivals>) -> Arc<Session> {
         store.build_index();
         let analysis = Analysis::run(&store, &opts);
         Arc::new(Session {
             store,
             analysis,
             opts,
+            live,
         })
+    }
+
+    /// A live break that data still on its way could undo (a parent or a server span that
+    /// has not arrived yet) is pending while its trace keeps receiving spans.
+    pub fn is_pending(&self, b: &Break, now: Instant) -> bool {
+        let Some(live) = &self.live else {
+            return false;
+        };
+        matches!(
+            b.kind,
+            BreakKind::OrphanSpan | BreakKind::PropagationBreak | BreakKind::UnmatchedClient
+        ) && live.recent(self.store.span(b.span).trace_id, now)
+    }
+
+    /// How many breaks are pending now.
+    pub fn pending_breaks(&self, now: Instant) -> usize {
+        if self.live.is_none() {
+            return 0;
+        }
+        let breaks = &self.analysis.breaks;
+        breaks.iter().filter(|b| self.is_pending(b, now)).count()
     }
 }
 

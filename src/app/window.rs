@@ -12,6 +12,7 @@ use super::breaks_view::BreaksView;
 use super::details::Details;
 use super::flame_chart::FlameChartView;
 use super::flame_graph::FlameGraphView;
+use super::live::Live;
 use super::loading::{LoadJob, Outcome, SAMPLES, Source};
 use super::screenshot::{ScreenshotRequest, ViewSpec, save_png};
 use super::state::{Nav, Selection, Session, Tab, View};
@@ -20,6 +21,7 @@ use super::traces_view::TracesView;
 use super::{fonts, format};
 use crate::analysis::Options;
 use crate::analysis::trace_summary;
+use crate::live::LiveConfig;
 use crate::model::Warning;
 
 /// Frames drawn with the final view before the screenshot is taken (layouts and plots settle).
@@ -32,6 +34,8 @@ const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(180);
 pub struct AppConfig {
     pub files: Vec<PathBuf>,
     pub screenshot: Option<ScreenshotRequest>,
+    /// Live mode: start receiving OTLP at once with this configuration.
+    pub live: Option<LiveConfig>,
 }
 
 /// Errors and reader warnings of the last load, shown above the view.
@@ -76,6 +80,7 @@ pub struct TracetopoApp {
     notice: Notice,
     picker: Option<mpsc::Receiver<Vec<PathBuf>>>,
     shot: Option<Shot>,
+    live: Option<Live>,
     opts: Options,
     ctx: egui::Context,
 }
@@ -105,9 +110,13 @@ impl TracetopoApp {
                 stage: ShotStage::Loading,
                 started: Instant::now(),
             }),
+            live: None,
             opts: Options::default(),
             ctx: ctx.clone(),
         };
+        if let Some(cfg) = config.live {
+            app.start_live(cfg, true);
+        }
         if !config.files.is_empty() {
             app.open(config.files.into_iter().map(Source::File).collect());
         }
@@ -132,6 +141,54 @@ impl TracetopoApp {
 
     pub fn traces_view(&self) -> &TracesView {
         &self.traces
+    }
+
+    pub fn live(&self) -> Option<&Live> {
+        self.live.as_ref()
+    }
+
+    pub fn live_mut(&mut self) -> Option<&mut Live> {
+        self.live.as_mut()
+    }
+
+    /// Starts live mode (the live store, and the receiver when `listen`).
+    fn start_live(&mut self, cfg: LiveConfig, listen: bool) {
+        match Live::new(cfg, self.opts, &self.ctx, listen) {
+            Ok(live) => self.live = Some(live),
+            Err(e) => {
+                self.notice.errors = vec![format!("cannot start live mode: {e}")];
+                self.notice.open = true;
+            }
+        }
+    }
+
+    /// Listen toggle of the Live menu: starts live mode on the default addresses if needed.
+    fn toggle_listen(&mut self) {
+        match &mut self.live {
+            Some(live) => {
+                let on = !live.listening();
+                live.set_listening(on);
+            }
+            None => self.start_live(LiveConfig::default(), true),
+        }
+    }
+
+    /// Shows a new live snapshot, keeping the view state and what was selected.
+    fn show_live(&mut self, session: Arc<Session>) {
+        let old = self.session.replace(Arc::clone(&session));
+        self.selection = match &old {
+            Some(old) => carry_selection(old, &session, self.selection),
+            None => Selection::None,
+        };
+        // Following in the Trace tab shows the newest trace unless a span is focused.
+        if self.tab == Tab::Trace
+            && matches!(self.selection, Selection::None | Selection::Trace(_))
+            && let Some(t) = newest_trace(&session)
+        {
+            self.selection = Selection::Trace(t);
+        }
+        self.notice.warnings = session.store.diag.warnings.clone();
+        self.details.reset(&session);
     }
 
     /// Loads `new` together with the sources already open, into a new session.
@@ -198,6 +255,9 @@ impl TracetopoApp {
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(s) = self.live.as_mut().and_then(Live::take_snapshot) {
+            self.show_live(s);
+        }
         if let Some(out) = self.job.as_ref().and_then(LoadJob::try_finish) {
             self.job = None;
             if let Some(shot) = &self.shot
@@ -313,6 +373,23 @@ impl TracetopoApp {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             });
+            ui.menu_button("Live", |ui| {
+                let listening = self.live.as_ref().is_some_and(Live::listening);
+                let label = format!(
+                    "Listen for OTLP (gRPC {}, HTTP {})",
+                    LiveConfig::default().grpc.port(),
+                    LiveConfig::default().http.port()
+                );
+                if ui.add(egui::Button::selectable(listening, label)).clicked() {
+                    self.toggle_listen();
+                }
+                if let Some(live) = &mut self.live {
+                    let label = if live.follow { "Pause" } else { "Follow" };
+                    if ui.button(label).clicked() {
+                        live.follow = !live.follow;
+                    }
+                }
+            });
             ui.menu_button("View", |ui| {
                 for (k, t) in Tab::ALL.into_iter().enumerate() {
                     let b = egui::Button::selectable(self.tab == t, t.title())
@@ -339,6 +416,9 @@ impl TracetopoApp {
     }
 
     fn status_ui(&mut self, ui: &mut Ui) {
+        if let Some(live) = &mut self.live {
+            live.status_ui(ui);
+        }
         ui.horizontal(|ui| {
             let Some(s) = &self.session else {
                 ui.weak("No traces loaded");
@@ -353,6 +433,10 @@ impl TracetopoApp {
                 store.index.services.len(),
                 s.analysis.breaks.len()
             ));
+            let pending = s.pending_breaks(Instant::now());
+            if pending > 0 {
+                ui.weak(format!("({pending} pending)"));
+            }
             let warnings = store.diag.total();
             let text = format!("⚠ {}", format::count(warnings, "warning"));
             let text = if warnings > 0 {
@@ -606,6 +690,37 @@ impl TracetopoApp {
             ShotStage::Loading | ShotStage::Requested | ShotStage::Closing => {}
         }
     }
+}
+
+/// The same trace or span in a newer snapshot (indexes move as spans arrive); other
+/// selections name graph nodes that may have moved and are dropped.
+fn carry_selection(old: &Session, new: &Session, sel: Selection) -> Selection {
+    let trace_index = |id: u128| {
+        let traces = &new.store.index.traces;
+        traces.binary_search_by_key(&id, |t| t.id).ok()
+    };
+    match sel {
+        Selection::Trace(t) => old
+            .store
+            .index
+            .traces
+            .get(t as usize)
+            .and_then(|t| trace_index(t.id))
+            .map_or(Selection::None, |t| Selection::Trace(t as u32)),
+        Selection::Span(i) => old
+            .store
+            .spans
+            .get(i as usize)
+            .and_then(|s| new.store.find_span(s.trace_id, s.span_id))
+            .map_or(Selection::None, Selection::Span),
+        _ => Selection::None,
+    }
+}
+
+/// The trace that started last.
+fn newest_trace(session: &Session) -> Option<u32> {
+    let traces = &session.store.index.traces;
+    (0..traces.len() as u32).max_by_key(|&t| traces[t as usize].start)
 }
 
 impl eframe::App for TracetopoApp {

@@ -6,6 +6,7 @@ pub mod collector;
 pub mod decode;
 mod grpc;
 mod http;
+pub mod recorder;
 pub mod server;
 pub mod stats;
 

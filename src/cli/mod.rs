@@ -6,6 +6,9 @@
 //! `tracetopo export FILE... --view services|types|trace:<id> --format svg|png|dot|json -o OUT`
 //! writes a topology snapshot.
 //!
+//! `tracetopo listen [--grpc ADDR] [--http ADDR]` opens the app receiving OTLP live;
+//! `tracetopo listen --headless --out FILE.jsonl [--max-spans N]` records without a window.
+//!
 //! Exit status: 0 on success; 1 when a `--fail-on` kind was found; 2 for a usage error
 //! (clap's own code, also for unknown `--fail-on` kinds), an input that could not be read, or a
 //! window or screenshot that could not be made.
@@ -15,6 +18,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod listen;
+pub use listen::ListenArgs;
 
 use crate::analysis::breaks::BreakKind;
 use crate::analysis::{Analysis, Options};
@@ -63,6 +69,8 @@ pub enum Command {
     Generate(GenerateCommand),
     /// Write a topology snapshot (services, types or one trace's span graph) without a window.
     Export(ExportArgs),
+    /// Receive OTLP traces live (gRPC and HTTP): in the app, or recorded to a file with --headless.
+    Listen(ListenArgs),
 }
 
 #[derive(Debug, Args)]
@@ -160,6 +168,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Analyze(args)) => analyze(&args),
         Some(Command::Generate(cmd)) => generate(&cmd),
         Some(Command::Export(args)) => export(&args),
+        Some(Command::Listen(args)) => listen::run(&args),
         None => open_app(cli.files, cli.screenshot, cli.view),
     }
 }
@@ -176,6 +185,7 @@ pub fn open_app(
     let config = AppConfig {
         files,
         screenshot: request.clone(),
+        live: None,
     };
     if let Err(e) = app::run(config) {
         let _ = writeln!(std::io::stderr(), "tracetopo: {e}");
