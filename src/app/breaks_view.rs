@@ -185,7 +185,7 @@ impl BreaksView {
             |ui| {
                 ui.horizontal(|ui| {
                     if session.is_pending(br, std::time::Instant::now()) {
-                        ui.label(RichText::new("⏳ pending").color(PENDING))
+                        ui.label(RichText::new("● pending").color(PENDING))
                             .on_hover_text(PENDING_HELP);
                     }
                     ui.weak(format!(

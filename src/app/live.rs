@@ -193,7 +193,7 @@ impl Live {
             ui.separator();
             let (label, hover) = if self.follow {
                 (
-                    "⏸ Pause",
+                    "■ Pause",
                     "Freeze the views; spans keep arriving in the background",
                 )
             } else if self.waiting() {

@@ -24,6 +24,9 @@ use crate::analysis::trace_summary;
 use crate::live::LiveConfig;
 use crate::model::Warning;
 
+/// File › Save writes lines of about this many spans (whole traces), so that the file
+/// streams and loads in parallel again.
+const SAVE_SPANS_PER_LINE: usize = 1000;
 /// Frames drawn with the final view before the screenshot is taken (layouts and plots settle).
 const SETTLE_FRAMES: u32 = 5;
 /// A screenshot run that has not finished after this long gives up.
@@ -81,6 +84,10 @@ pub struct TracetopoApp {
     picker: Option<mpsc::Receiver<Vec<PathBuf>>>,
     shot: Option<Shot>,
     live: Option<Live>,
+    /// A File › Save in progress: the path chosen (or the dialog still open), then the result.
+    saving: Option<mpsc::Receiver<Result<String, String>>>,
+    /// What the last save did, shown in the status line.
+    saved: Option<String>,
     opts: Options,
     ctx: egui::Context,
 }
@@ -111,6 +118,8 @@ impl TracetopoApp {
                 started: Instant::now(),
             }),
             live: None,
+            saving: None,
+            saved: None,
             opts: Options::default(),
             ctx: ctx.clone(),
         };
@@ -160,6 +169,58 @@ impl TracetopoApp {
                 self.notice.open = true;
             }
         }
+    }
+
+    pub fn is_saving(&self) -> bool {
+        self.saving.is_some()
+    }
+
+    /// What the last File › Save did (`Saved N spans to PATH`, or why it failed).
+    pub fn saved(&self) -> Option<&str> {
+        self.saved.as_deref()
+    }
+
+    /// File › Save: asks where (on its own thread, like Open), then writes the session.
+    fn pick_save(&mut self) {
+        let Some(session) = self.session.clone() else {
+            return;
+        };
+        if self.saving.is_some() {
+            return;
+        }
+        let (tx, rx) = mpsc::channel();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("tracetopo-save".into())
+            .spawn(move || {
+                let path = rfd::FileDialog::new()
+                    .set_title("Save traces as OTLP JSON lines")
+                    .set_file_name("traces.jsonl")
+                    .add_filter("OTLP JSON lines", &["jsonl"])
+                    .save_file();
+                if let Some(path) = path {
+                    let _ = tx.send(write_jsonl(&session, &path));
+                }
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.saving = Some(rx),
+            Err(e) => self.saved = Some(format!("cannot save: {e}")),
+        }
+    }
+
+    /// Writes the session as OTLP JSON lines to `path`, off the UI thread.
+    pub fn save_to(&mut self, path: PathBuf) {
+        let Some(session) = self.session.clone() else {
+            return;
+        };
+        let (tx, rx) = mpsc::channel();
+        let ctx = self.ctx.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(write_jsonl(&session, &path));
+            ctx.request_repaint();
+        });
+        self.saving = Some(rx);
     }
 
     /// Listen toggle of the Live menu: starts live mode on the default addresses if needed.
@@ -255,6 +316,16 @@ impl TracetopoApp {
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(rx) = &self.saving {
+            match rx.try_recv() {
+                Ok(r) => {
+                    self.saving = None;
+                    self.saved = Some(r.unwrap_or_else(|e| e));
+                }
+                Err(mpsc::TryRecvError::Disconnected) => self.saving = None,
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+        }
         if let Some(s) = self.live.as_mut().and_then(Live::take_snapshot) {
             self.show_live(s);
         }
@@ -328,6 +399,9 @@ impl TracetopoApp {
         if ctx.input_mut(|i| i.consume_shortcut(&cmd(Key::O))) {
             self.pick_files();
         }
+        if ctx.input_mut(|i| i.consume_shortcut(&cmd(Key::S))) {
+            self.pick_save();
+        }
         if ctx.input_mut(|i| i.consume_shortcut(&cmd(Key::Q))) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
@@ -365,6 +439,16 @@ impl TracetopoApp {
                         }
                     }
                 });
+                let save = egui::Button::new("Save as OTLP JSON lines…").shortcut_text("Ctrl+S");
+                if ui
+                    .add_enabled(self.session.is_some(), save)
+                    .on_hover_text(
+                        "Write the traces shown (live or loaded) as one OTLP request per line",
+                    )
+                    .clicked()
+                {
+                    self.pick_save();
+                }
                 ui.separator();
                 if ui
                     .add(egui::Button::new("Quit").shortcut_text("Ctrl+Q"))
@@ -436,6 +520,11 @@ impl TracetopoApp {
             let pending = s.pending_breaks(Instant::now());
             if pending > 0 {
                 ui.weak(format!("({pending} pending)"));
+            }
+            if self.saving.is_some() {
+                ui.spinner();
+            } else if let Some(saved) = &self.saved {
+                ui.weak(saved);
             }
             let warnings = store.diag.total();
             let text = format!("⚠ {}", format::count(warnings, "warning"));
@@ -566,6 +655,10 @@ impl TracetopoApp {
     }
 
     fn start_page(&mut self, ui: &mut Ui) {
+        if let Some(live) = &self.live {
+            live_waiting(ui, live);
+            return;
+        }
         ui.vertical_centered(|ui| {
             ui.add_space(40.0);
             ui.heading(RichText::new("tracetopo").size(28.0));
@@ -690,6 +783,45 @@ impl TracetopoApp {
             ShotStage::Loading | ShotStage::Requested | ShotStage::Closing => {}
         }
     }
+}
+
+/// Writes `session` to `path` as OTLP JSON lines; the message for the status line.
+fn write_jsonl(session: &Session, path: &std::path::Path) -> Result<String, String> {
+    use crate::export::otlp_jsonl::{SpanData, write_all};
+    let fail = |e: std::io::Error| format!("cannot save {}: {e}", path.display());
+    let file = std::fs::File::create(path).map_err(fail)?;
+    let mut w = std::io::BufWriter::new(file);
+    let n = write_all(&mut w, &SpanData::from(&session.store), SAVE_SPANS_PER_LINE)
+        .and_then(|n| std::io::Write::flush(&mut w).map(|()| n))
+        .map_err(fail)?;
+    Ok(format!(
+        "Saved {} to {}",
+        format::count(n, "span"),
+        path.display()
+    ))
+}
+
+/// The live start page, until the first spans arrive: where to send them.
+fn live_waiting(ui: &mut Ui, live: &Live) {
+    ui.vertical_centered(|ui| {
+        ui.add_space(40.0);
+        ui.heading(RichText::new("Waiting for traces").size(24.0));
+        match live.addresses() {
+            Some((g, h)) => {
+                ui.label(format!("Receiving OTLP on gRPC {g} and HTTP http://{h}/v1/traces"));
+                ui.add_space(12.0);
+                ui.label("Point a Collector's exporters here:");
+                ui.code(format!(
+                    "exporters:\n  otlp:\n    endpoint: {g}\n    tls:\n      insecure: true\n  otlphttp:\n    endpoint: http://{h}"
+                ));
+                ui.label("or a Go service's SDK:");
+                ui.code(format!("OTEL_EXPORTER_OTLP_ENDPOINT=http://{g}"));
+            }
+            None => {
+                ui.label("The receiver is off: turn on Listen in the status line.");
+            }
+        }
+    });
 }
 
 /// The same trace or span in a newer snapshot (indexes move as spans arrive); other

@@ -84,7 +84,10 @@ fn json_body(r: &Reply) -> serde_json::Value {
 #[test]
 fn a_json_request_is_accepted_and_answered_in_json() {
     let mut rig = rig(1000);
-    let body = request_json(&[span_json("0102030405060708090a0b0c0d0e0f10", "0102030405060708")]);
+    let body = request_json(&[span_json(
+        "0102030405060708090a0b0c0d0e0f10",
+        "0102030405060708",
+    )]);
     let r = rig.post(&[JSON], body.as_bytes());
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert!(r.content_type.starts_with("application/json"));
@@ -96,7 +99,10 @@ fn a_json_request_is_accepted_and_answered_in_json() {
 #[test]
 fn a_protobuf_request_is_answered_in_protobuf() {
     let mut rig = rig(1000);
-    let body = request_json(&[span_json("0102030405060708090a0b0c0d0e0f10", "0102030405060708")]);
+    let body = request_json(&[span_json(
+        "0102030405060708090a0b0c0d0e0f10",
+        "0102030405060708",
+    )]);
     let req: ExportTraceServiceRequest = serde_json::from_str(&body).unwrap();
     let r = rig.post(&[PROTO], &req.encode_to_vec());
     assert_eq!(r.status, 200);
@@ -164,7 +170,12 @@ fn unknown_content_types_and_encodings_get_415() {
     let rig = rig(1000);
     let r = rig.post(&[("Content-Type", "text/plain")], b"hello");
     assert_eq!(r.status, 415);
-    assert!(json_body(&r)["message"].as_str().unwrap().contains("text/plain"));
+    assert!(
+        json_body(&r)["message"]
+            .as_str()
+            .unwrap()
+            .contains("text/plain")
+    );
     let r = rig.post(&[JSON, ("Content-Encoding", "br")], b"{}");
     assert_eq!(r.status, 415);
     assert_eq!(rig.stats.snapshot().unsupported, 2);
@@ -186,7 +197,10 @@ fn repaired_input_is_a_partial_success_with_a_message() {
     assert_eq!(r.status, 200);
     let p = &json_body(&r)["partialSuccess"];
     assert_eq!(p["rejectedSpans"], "0");
-    assert!(p["errorMessage"].as_str().unwrap().contains("base64"), "{p}");
+    assert!(
+        p["errorMessage"].as_str().unwrap().contains("base64"),
+        "{p}"
+    );
     assert_eq!(rig.received(), 1);
 }
 

@@ -2,6 +2,7 @@
 //! (HTTP protobuf and gRPC, plain and gzip) sending to `tracetopo listen --headless` and to
 //! the in-process live store over loopback, and raw HTTP requests for every error answer.
 
+mod app;
 mod http_errors;
 mod python;
 

@@ -58,7 +58,12 @@ struct Sent {
 fn send(py: &Path, protocol: &str, endpoint: &str, traces: u32, batch: u32, gzip: bool) -> Sent {
     let mut cmd = Command::new(py);
     cmd.args([CLIENT, "--protocol", protocol, "--endpoint", endpoint])
-        .args(["--traces", &traces.to_string(), "--batch", &batch.to_string()]);
+        .args([
+            "--traces",
+            &traces.to_string(),
+            "--batch",
+            &batch.to_string(),
+        ]);
     if gzip {
         cmd.arg("--gzip");
     }
@@ -69,8 +74,7 @@ fn send(py: &Path, protocol: &str, endpoint: &str, traces: u32, batch: u32, gzip
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let traces: HashMap<String, Vec<String>> =
-        serde_json::from_value(v["traces"].clone()).unwrap();
+    let traces: HashMap<String, Vec<String>> = serde_json::from_value(v["traces"].clone()).unwrap();
     Sent {
         spans: v["spans"].as_u64().unwrap() as usize,
         traces,
@@ -160,13 +164,18 @@ fn assert_all_arrived(store: &Store, sent: &[&Sent]) {
     for s in sent {
         for (trace, spans) in &s.traces {
             let id = u128::from_str_radix(trace, 16).unwrap();
-            let t = store.trace(id).unwrap_or_else(|| panic!("trace {trace} missing"));
+            let t = store
+                .trace(id)
+                .unwrap_or_else(|| panic!("trace {trace} missing"));
             assert_eq!(t.len as usize, spans.len(), "trace {trace}");
             for span in spans {
                 let sid = u64::from_str_radix(span, 16).unwrap();
                 assert!(store.find_span(id, sid).is_some(), "span {span} missing");
             }
-            let roots = t.range().filter(|&i| store.span(i as u32).is_root()).count();
+            let roots = t
+                .range()
+                .filter(|&i| store.span(i as u32).is_root())
+                .count();
             assert_eq!(roots, 1, "trace {trace} has one root");
         }
     }
@@ -187,7 +196,10 @@ fn python_sdk_http_and_grpc_exporters_deliver_every_span_to_the_recording() {
         send(&py, "grpc", &l.grpc, 3, 2, true),
     ];
     let (stderr, store) = l.interrupt();
-    assert!(stderr.contains("interrupted: recorded 56 spans"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: recorded 56 spans"),
+        "{stderr}"
+    );
     assert_all_arrived(&store, &sent.iter().collect::<Vec<_>>());
     // The two services and the call between them, from the recording.
     let services: Vec<&str> = store.index.services.iter().map(|&s| store.str(s)).collect();
@@ -230,7 +242,10 @@ fn traces_sent_over_many_requests_become_whole_traces_in_the_live_store() {
         {
             break s;
         }
-        assert!(Instant::now() < deadline, "the live store never held every span");
+        assert!(
+            Instant::now() < deadline,
+            "the live store never held every span"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(collector.stats.snapshot().requests >= 12);
