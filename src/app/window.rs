@@ -732,7 +732,10 @@ impl TracetopoApp {
         match shot.stage {
             ShotStage::Loading if self.job.is_none() => {
                 let Some(session) = &self.session else {
-                    shot.req.finish(Err("no input could be loaded".to_string()));
+                    // Live mode waits for the first spans to arrive.
+                    if self.live.is_none() {
+                        shot.req.finish(Err("no input could be loaded".to_string()));
+                    }
                     return;
                 };
                 let view = shot.req.view;

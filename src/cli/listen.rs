@@ -11,7 +11,8 @@ use std::time::Duration;
 use clap::Args;
 
 use super::EXIT_INPUT;
-use crate::app::{self, AppConfig};
+use crate::app::AppConfig;
+use crate::app::screenshot::ViewSpec;
 use crate::live::LiveConfig;
 use crate::live::recorder::Recorder;
 use crate::live::server::{self, Server};
@@ -40,6 +41,12 @@ pub struct ListenArgs {
     /// Largest request accepted, in MiB (after decompression).
     #[arg(long, value_name = "MIB", default_value_t = LiveConfig::default().max_request_bytes >> 20)]
     pub max_request_mib: usize,
+    /// Save a screenshot of the window here once the first spans arrived and showed, then exit.
+    #[arg(long, value_name = "OUT.png", conflicts_with = "headless")]
+    pub screenshot: Option<PathBuf>,
+    /// The view for --screenshot (as for `tracetopo FILE... --screenshot`).
+    #[arg(long, value_name = "NAME", value_parser = ViewSpec::parse, requires = "screenshot")]
+    pub view: Option<ViewSpec>,
     /// Seconds a break that later spans could undo (orphan, lost context) stays pending.
     #[arg(long, value_name = "SECS", default_value_t = LiveConfig::default().grace.as_secs_f64())]
     pub grace: f64,
@@ -67,19 +74,14 @@ pub fn run(args: &ListenArgs) -> ExitCode {
                 ExitCode::from(EXIT_INPUT)
             }
         },
-        _ => {
-            let config = AppConfig {
+        _ => super::open_app(
+            AppConfig {
                 live: Some(cfg),
                 ..AppConfig::default()
-            };
-            match app::run(config) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("tracetopo: {e}");
-                    ExitCode::from(EXIT_INPUT)
-                }
-            }
-        }
+            },
+            args.screenshot.clone(),
+            args.view,
+        ),
     }
 }
 

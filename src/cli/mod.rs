@@ -169,13 +169,21 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Generate(cmd)) => generate(&cmd),
         Some(Command::Export(args)) => export(&args),
         Some(Command::Listen(args)) => listen::run(&args),
-        None => open_app(cli.files, cli.screenshot, cli.view),
+        None => open_app(
+            AppConfig {
+                files: cli.files,
+                ..AppConfig::default()
+            },
+            cli.screenshot,
+            cli.view,
+        ),
     }
 }
 
-/// `tracetopo [FILE...] [--screenshot OUT.png [--view NAME]]`: runs the desktop app.
+/// `tracetopo [FILE...] [--screenshot OUT.png [--view NAME]]` and `tracetopo listen`: runs
+/// the desktop app.
 pub fn open_app(
-    files: Vec<PathBuf>,
+    config: AppConfig,
     screenshot: Option<PathBuf>,
     view: Option<ViewSpec>,
 ) -> ExitCode {
@@ -183,9 +191,8 @@ pub fn open_app(
         ScreenshotRequest::new(out, view.unwrap_or(ViewSpec::Tab(app::state::Tab::Traces)))
     });
     let config = AppConfig {
-        files,
         screenshot: request.clone(),
-        live: None,
+        ..config
     };
     if let Err(e) = app::run(config) {
         let _ = writeln!(std::io::stderr(), "tracetopo: {e}");
