@@ -363,3 +363,33 @@ fn a_large_graph_is_laid_out_on_a_thread() {
     h.run_steps(2);
     assert!(h.state().view.node_screen_pos(nodes - 1).is_some());
 }
+
+#[test]
+fn a_new_session_keeps_a_moved_camera_and_refits_a_fitted_one() {
+    let mut h = harness(session("checkout-healthy.json"), ServicesView::new());
+    let fitted = h.state().view.camera();
+    // A new session of other data (as live snapshots arrive) refits an untouched camera.
+    let broken = session("checkout-broken.json");
+    h.state_mut().session = Arc::clone(&broken);
+    h.run_steps(3);
+    let refit = h.state().view.camera();
+    assert_ne!(refit, fitted, "the broken sample's graph is another shape");
+
+    // Once the user zoomed, the next session keeps the camera.
+    let p = pos2(SIZE.x / 2.0, SIZE.y / 2.0);
+    h.hover_at(p);
+    h.run_steps(1);
+    h.event(Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: Vec2::new(0.0, 120.0),
+        phase: egui::TouchPhase::Move,
+        modifiers: Modifiers::NONE,
+        source: egui::MouseWheelSource::Wheel,
+    });
+    h.run_steps(10);
+    let zoomed = h.state().view.camera();
+    assert_ne!(zoomed, refit);
+    h.state_mut().session = session("checkout-broken.json");
+    h.run_steps(3);
+    assert_eq!(h.state().view.camera(), zoomed);
+}

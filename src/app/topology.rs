@@ -87,6 +87,10 @@ struct Canvas {
     /// e.g. when a side panel opens.
     fitted_size: Option<Vec2>,
     dragging: Option<usize>,
+    /// Keep the camera for the next scene instead of fitting it.
+    hold_camera: bool,
+    /// The session the scene was built from (its `Arc` address).
+    session: usize,
     /// The canvas rectangle of the last frame (to map layout points for tests and tooltips).
     origin: Pos2,
 }
@@ -105,12 +109,22 @@ impl Canvas {
             fit_pending: true,
             fitted_size: None,
             dragging: None,
+            hold_camera: false,
+            session: 0,
             origin: Pos2::ZERO,
         }
     }
 
     fn reset(&mut self, session: &Arc<Session>) {
+        // A camera the user moved stays where it is when a new (live) session arrives.
+        let moved = self.scene.is_some() && self.fitted_size.is_none() && !self.fit_pending;
+        let camera = (self.pan, self.zoom);
         *self = Canvas::new(self.view);
+        if moved {
+            (self.pan, self.zoom) = camera;
+            self.hold_camera = true;
+        }
+        self.session = Arc::as_ptr(session) as usize;
         let nodes = match self.view {
             ExportView::Services => session.analysis.services.graph.node_count(),
             _ => session.analysis.types.graph.node_count(),
@@ -134,6 +148,11 @@ impl Canvas {
         }
     }
 
+    /// Whether `session` is not the one the scene was built from (a new load or live snapshot).
+    fn is_stale(&self, session: &Arc<Session>) -> bool {
+        self.session != Arc::as_ptr(session) as usize
+    }
+
     fn set_scene(&mut self, scene: Scene) {
         self.shift = vec![Point::default(); scene.nodes.len()];
         self.incident = vec![Vec::new(); scene.nodes.len()];
@@ -148,7 +167,7 @@ impl Canvas {
         }
         self.edge_bounds = scene.edges.iter().map(|e| prims_bounds(&e.prims)).collect();
         self.scene = Some(scene);
-        self.fit_pending = true;
+        self.fit_pending = !std::mem::take(&mut self.hold_camera);
     }
 
     /// Takes the layout from its thread when it is ready.
@@ -781,6 +800,9 @@ impl View for ServicesView {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, session: &Arc<Session>, selection: Selection) -> Vec<Nav> {
+        if self.canvas.is_stale(session) {
+            self.reset(session);
+        }
         let mut navs = Vec::new();
         let a = &session.analysis;
         match selection {
@@ -1003,6 +1025,9 @@ impl View for TypesView {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, session: &Arc<Session>, selection: Selection) -> Vec<Nav> {
+        if self.canvas.is_stale(session) {
+            self.reset(session);
+        }
         let mut navs = Vec::new();
         ui.horizontal(|ui| {
             if ui

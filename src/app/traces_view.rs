@@ -512,11 +512,23 @@ impl View for TracesView {
     fn reset(&mut self, session: &Arc<Session>) {
         self.rows = trace_summary::summarize(&session.store, &session.analysis.breaks);
         self.t0 = self.rows.iter().map(|r| r.start).min().unwrap_or(0);
+        // A service filter follows the service by name into the new session (a live snapshot
+        // numbers services afresh).
+        let service_name = |s: &Session, k: u32| {
+            let sym = *s.store.index.services.get(k as usize)?;
+            Some(s.store.str(sym).to_string())
+        };
+        let kept = match (&self.session, self.filter.service) {
+            (Some(old), Some(k)) => service_name(old, k),
+            _ => None,
+        };
+        self.filter.service = kept.and_then(|name| {
+            let services = &session.store.index.services;
+            (0..services.len() as u32).find(|&k| service_name(session, k).as_deref() == Some(&name))
+        });
         self.session = Some(session.clone());
         self.frame_match = None;
         self.applied = None;
-        // A filter on a service number of the old session would point elsewhere now.
-        self.filter.service = None;
     }
 
     fn ui(&mut self, ui: &mut Ui, session: &Arc<Session>, selection: Selection) -> Vec<Nav> {

@@ -152,6 +152,14 @@ impl TracetopoApp {
         &self.traces
     }
 
+    pub fn traces_view_mut(&mut self) -> &mut TracesView {
+        &mut self.traces
+    }
+
+    pub fn services_view(&self) -> &ServicesView {
+        &self.services
+    }
+
     pub fn live(&self) -> Option<&Live> {
         self.live.as_ref()
     }
@@ -250,6 +258,8 @@ impl TracetopoApp {
         }
         self.notice.warnings = session.store.diag.warnings.clone();
         self.details.reset(&session);
+        // The flame graph takes the Traces view's list again (trace numbers moved).
+        self.flame_filter = None;
     }
 
     /// Loads `new` together with the sources already open, into a new session.

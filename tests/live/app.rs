@@ -97,6 +97,25 @@ fn spans_posted_to_the_app_appear_and_pause_freezes_the_views() {
     });
     assert_eq!(h.state().traces_view().listed().count(), 3 + 11);
 
+    // The service graph grew: the Services view draws the services only the second batch has.
+    h.state_mut().apply(tracetopo::app::state::Nav::SwitchTab(
+        tracetopo::app::state::Tab::Services,
+    ));
+    h.run_steps(4);
+    let s = h.state().session().unwrap().clone();
+    let g = &s.analysis.services.graph;
+    assert!(
+        g.node_indices().any(|n| g[n].name == "payment-svc"),
+        "payment-svc arrived with the second batch"
+    );
+    // A scene still of the first batch has fewer nodes than the graph now.
+    let view = h.state().services_view();
+    assert!(
+        g.node_indices()
+            .all(|n| view.node_screen_pos(n.index()).is_some()),
+        "the view draws every node of the grown graph"
+    );
+
     // File › Save writes what arrived; it loads again with every span.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("received.jsonl");
@@ -126,6 +145,28 @@ fn the_listen_toggle_stops_and_restarts_the_receiver() {
     assert!(h.state().live().unwrap().listening());
     let (_, n) = post_sample(&h, "checkout-broken.json");
     step_until(&mut h, "spans after restarting", |a| shown_spans(a) == n);
+
+    // A service filter in the Traces view follows its service into the next snapshot.
+    let service = |a: &TracetopoApp| {
+        let s = a.session().unwrap();
+        let k = a.traces_view().filter.service?;
+        Some(s.store.str(s.store.index.services[k as usize]).to_string())
+    };
+    let s = h.state().session().unwrap().clone();
+    let order = s
+        .store
+        .index
+        .services
+        .iter()
+        .position(|&n| s.store.str(n) == "order-svc");
+    h.state_mut().traces_view_mut().filter.service = order.map(|k| k as u32);
+    h.run_steps(2);
+    let listed = h.state().traces_view().listed().count();
+    assert!(listed < 11, "the filter narrows the list");
+    let (_, m) = post_sample(&h, "checkout-healthy.json");
+    step_until(&mut h, "the second batch", |a| shown_spans(a) == n + m);
+    assert_eq!(service(h.state()).as_deref(), Some("order-svc"));
+    assert!(h.state().traces_view().listed().count() > listed);
 }
 
 #[test]
