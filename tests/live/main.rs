@@ -3,6 +3,7 @@
 //! the in-process live store over loopback, and raw HTTP requests for every error answer.
 
 mod app;
+mod cli;
 mod grpc;
 mod http_errors;
 mod python;
