@@ -245,13 +245,19 @@ impl TracetopoApp {
     /// Shows a new live snapshot, keeping the view state and what was selected.
     fn show_live(&mut self, session: Arc<Session>) {
         let old = self.session.replace(Arc::clone(&session));
+        // The Trace tab follows the newest trace while it shows the newest one (or none); a
+        // trace the user opened, or a span, stays.
+        let at_head = match (&old, self.selection) {
+            (_, Selection::None) => true,
+            (Some(old), Selection::Trace(t)) => newest_trace(old) == Some(t),
+            _ => false,
+        };
         self.selection = match &old {
             Some(old) => carry_selection(old, &session, self.selection),
             None => Selection::None,
         };
-        // Following in the Trace tab shows the newest trace unless a span is focused.
         if self.tab == Tab::Trace
-            && matches!(self.selection, Selection::None | Selection::Trace(_))
+            && at_head
             && let Some(t) = newest_trace(&session)
         {
             self.selection = Selection::Trace(t);

@@ -215,3 +215,49 @@ fn breaks_that_late_spans_could_undo_are_pending_for_the_grace_period() {
     let loaded = Session::build(store, Options::default());
     assert_eq!(loaded.pending_breaks(t0), 0);
 }
+
+#[test]
+fn the_trace_tab_follows_the_newest_trace_until_another_is_opened() {
+    use tracetopo::app::state::{Nav, Selection, Tab};
+    let mut h = live_app();
+    h.state_mut().apply(Nav::SwitchTab(Tab::Trace));
+    let (_, healthy) = post_sample(&h, "checkout-healthy.json");
+    step_until(&mut h, "the first batch", |a| shown_spans(a) == healthy);
+    let newest = |a: &TracetopoApp| {
+        let t = &a.session().unwrap().store.index.traces;
+        (0..t.len()).max_by_key(|&k| t[k].start).map(|k| t[k].id)
+    };
+    let shown = |a: &TracetopoApp| match a.selection() {
+        Selection::Trace(t) => Some(a.session().unwrap().store.index.traces[t as usize].id),
+        _ => None,
+    };
+    assert_eq!(shown(h.state()), newest(h.state()));
+
+    // The broken sample's traces start later: following moves to the newest of them.
+    let (_, broken) = post_sample(&h, "checkout-broken.json");
+    step_until(&mut h, "the second batch", |a| {
+        shown_spans(a) == healthy + broken
+    });
+    let head = newest(h.state());
+    assert_eq!(shown(h.state()), head);
+
+    // Open an older trace: new spans no longer move the view.
+    let s = h.state().session().unwrap().clone();
+    let oldest = (0..s.store.index.traces.len())
+        .min_by_key(|&k| s.store.index.traces[k].start)
+        .unwrap();
+    let oldest_id = s.store.index.traces[oldest].id;
+    h.state_mut().apply(Nav::OpenTrace {
+        trace: oldest as u32,
+        focus_span: None,
+    });
+    h.run_steps(2);
+    let one = br#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"late-svc"}}]},"scopeSpans":[{"spans":[{"traceId":"00000000000000000000000000abcdef","spanId":"00000000000000a1","name":"late","kind":2,"startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}"#;
+    let (_, http) = h.state().live().unwrap().addresses().unwrap();
+    let r = request(http, "POST", &[("Content-Type", "application/json")], one);
+    assert_eq!(r.status, 200);
+    step_until(&mut h, "the third batch", |a| {
+        shown_spans(a) == healthy + broken + 1
+    });
+    assert_eq!(shown(h.state()), Some(oldest_id));
+}
