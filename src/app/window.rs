@@ -279,6 +279,10 @@ impl TracetopoApp {
         if let Some(old) = self.job.take() {
             old.cancel();
         }
+        // Opened files replace the live view until the user follows live data again.
+        if let Some(live) = &mut self.live {
+            live.follow = false;
+        }
         let ctx = self.ctx.clone();
         match LoadJob::start(all, self.opts, move || ctx.request_repaint()) {
             Ok(job) => self.job = Some(job),

@@ -261,3 +261,24 @@ fn the_trace_tab_follows_the_newest_trace_until_another_is_opened() {
     });
     assert_eq!(shown(h.state()), Some(oldest_id));
 }
+
+#[test]
+fn opening_files_while_live_pauses_following() {
+    use tracetopo::app::loading::Source;
+    let mut h = live_app();
+    let (_, healthy) = post_sample(&h, "checkout-healthy.json");
+    step_until(&mut h, "live spans", |a| shown_spans(a) == healthy);
+    h.state_mut()
+        .open(Source::sample("checkout-broken.json").into_iter().collect());
+    step_until(&mut h, "the file", |a| !a.is_loading());
+    assert!(!h.state().live().unwrap().follow);
+    let file_spans = shown_spans(h.state());
+    let (raw, _) = post_sample(&h, "checkout-broken.json");
+    step_until(&mut h, "the store to take the spans", |a| {
+        a.live().unwrap().stats().held == (healthy + raw) as u64
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    h.run_steps(3);
+    assert_eq!(shown_spans(h.state()), file_spans, "the file stays in view");
+    assert!(h.state().session().unwrap().live.is_none());
+}
