@@ -1,5 +1,6 @@
 //! Conversion steps: spans where data changes type (SPEC §3).
 
+use super::facts::SpanScan;
 use super::keys::Keys;
 use crate::model::Store;
 
@@ -21,26 +22,10 @@ pub fn from_name(name: &str) -> Option<Conversion<'_>> {
     (!from.is_empty() && !to.is_empty()).then_some(Conversion { from, to })
 }
 
-/// The conversion span `i` performs: its `convert.from`/`convert.to` attributes when both are
-/// present (attributes win), else its name.
+/// The conversion span `i` performs, when it is a conversion step (see
+/// `SpanScan::conversion`).
 pub fn conversion_of<'s>(store: &'s Store, keys: &Keys, i: u32) -> Option<Conversion<'s>> {
-    // Runs on every span: one pass over its attributes for both keys, and none at all when
-    // no span in the store has them.
-    if keys.convert_from.is_some() && keys.convert_to.is_some() {
-        let (mut from, mut to) = (None, None);
-        for a in store.span_attrs(i) {
-            // The first attribute with a key counts, as in `span_attr`.
-            if Some(a.key) == keys.convert_from && from.is_none() {
-                from = Some(a.value(&store.strings).as_str().filter(|s| !s.is_empty()));
-            } else if Some(a.key) == keys.convert_to && to.is_none() {
-                to = Some(a.value(&store.strings).as_str().filter(|s| !s.is_empty()));
-            }
-        }
-        if let (Some(Some(from)), Some(Some(to))) = (from, to) {
-            return Some(Conversion { from, to });
-        }
-    }
-    from_name(store.str(store.span(i).name))
+    SpanScan::of(store, keys, i).conversion(store, i)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 pub mod breaks;
 pub mod chains;
 pub mod conversion;
+pub mod facts;
 pub mod flame;
 pub mod goroutine;
 pub mod keys;
@@ -19,6 +20,7 @@ mod testkit;
 use crate::model::Store;
 use breaks::Break;
 use chains::Chain;
+use facts::SpanFacts;
 use keys::Keys;
 use services::ServiceGraph;
 use types::TypeGraph;
@@ -61,7 +63,8 @@ impl Analysis {
     }
 
     /// The independent parts run side by side: breaks then the service graph (which follows
-    /// the stitches), the type graph then its chains, and the goroutine-hop count.
+    /// the stitches); and the per-span facts (one pass over the attributes) then the type
+    /// graph and its chains beside the goroutine-hop count.
     fn build(store: &Store, opts: &Options, breaks: impl FnOnce() -> Vec<Break> + Send) -> Self {
         let keys = Keys::new(store);
         let ((breaks, services), ((types, chains), goroutine_hops)) = rayon::join(
@@ -71,13 +74,15 @@ impl Analysis {
                 (breaks, services)
             },
             || {
+                let facts = SpanFacts::build(store, &keys);
+                let goroutine = facts.goroutine;
                 rayon::join(
                     || {
-                        let types = TypeGraph::build(store, &keys);
+                        let types = TypeGraph::from_steps(store, facts.conversions);
                         let chains = chains::find_chains(store, &types, opts);
                         (types, chains)
                     },
-                    || span_graph::count_goroutine_hops(store, &keys),
+                    || span_graph::count_hops_with(store, &goroutine),
                 )
             },
         );

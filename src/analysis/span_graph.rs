@@ -5,7 +5,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::goroutine::{goroutine_of, goroutines};
+use super::facts::SpanFacts;
+use super::goroutine::goroutine_of;
 use super::keys::Keys;
 use crate::model::span::flags;
 use crate::model::{Store, TraceInfo};
@@ -90,9 +91,12 @@ pub fn span_graph(store: &Store, keys: &Keys, trace: &TraceInfo) -> DiGraph<u32,
 
 /// How many parent→child edges over all traces are goroutine hops, without building graphs.
 pub fn count_goroutine_hops(store: &Store, keys: &Keys) -> u64 {
-    // Goroutine ids first, in one linear pass: asking per pair would scan the parent's
-    // attributes again for each of its children, in random order.
-    let gor = goroutines(store, keys);
+    count_hops_with(store, &SpanFacts::build(store, keys).goroutine)
+}
+
+/// `count_goroutine_hops` with every span's goroutine already read (`SpanFacts`): asking per
+/// pair would scan the parent's attributes again for each of its children, in random order.
+pub fn count_hops_with(store: &Store, gor: &[Option<i64>]) -> u64 {
     (0..store.spans.len() as u32)
         .into_par_iter()
         .filter(|&i| {

@@ -3,10 +3,10 @@
 //! It also keeps every conversion step found, for the chains (§4.3).
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::conversion::{Conversion, conversion_of};
+use super::conversion::Conversion;
+use super::facts::SpanFacts;
 use super::keys::Keys;
 use crate::model::{StatusCode, Store, Sym};
 
@@ -41,11 +41,12 @@ pub struct TypeGraph {
 
 impl TypeGraph {
     /// One parallel pass over spans to find the steps, one sequential pass to group them.
-    pub fn build<'s>(store: &'s Store, keys: &Keys) -> Self {
-        let found: Vec<(u32, Conversion<'s>)> = (0..store.spans.len() as u32)
-            .into_par_iter()
-            .filter_map(|i| conversion_of(store, keys, i).map(|c| (i, c)))
-            .collect();
+    pub fn build(store: &Store, keys: &Keys) -> Self {
+        Self::from_steps(store, SpanFacts::build(store, keys).conversions)
+    }
+
+    /// Groups the conversion steps `found` (in store order) into the graph.
+    pub fn from_steps<'s>(store: &'s Store, found: Vec<(u32, Conversion<'s>)>) -> Self {
         let exception = store.strings.get("exception");
 
         let mut graph = DiGraph::new();
