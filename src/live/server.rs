@@ -17,6 +17,9 @@ use crate::model::Batch;
 /// Where decoded requests go: the live store or the recorder.
 pub type Sink = mpsc::Sender<Batch>;
 
+/// How long a stop waits for requests in flight before closing their connections.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Requests decoded but not yet merged, at most; beyond it the receiver waits.
 const SINK_DEPTH: usize = 64;
 
@@ -105,14 +108,27 @@ impl Server {
             .spawn(move || {
                 rt.block_on(async move {
                     let grpc = grpc::serve(grpc_l, Arc::clone(&intake), stopped.clone());
-                    let http = http::serve(http_l, intake, stopped);
-                    let (g, h) = tokio::join!(grpc, http);
-                    for r in [g, h] {
-                        if let Err(e) = r {
-                            eprintln!("tracetopo: receiver stopped: {e}");
+                    let http = http::serve(http_l, intake, stopped.clone());
+                    // A graceful stop waits for requests in flight, but not for a client
+                    // that never finishes one.
+                    let overdue = async {
+                        self::stopped(stopped).await;
+                        tokio::time::sleep(STOP_GRACE).await;
+                    };
+                    tokio::select! {
+                        (g, h) = async { tokio::join!(grpc, http) } => {
+                            for r in [g, h] {
+                                if let Err(e) = r {
+                                    eprintln!("tracetopo: receiver stopped: {e}");
+                                }
+                            }
+                        }
+                        () = overdue => {
+                            eprintln!("tracetopo: receiver stopped with requests unfinished after {} s", STOP_GRACE.as_secs());
                         }
                     }
                 });
+                rt.shutdown_background();
             })?;
         Ok(Server {
             grpc_addr,

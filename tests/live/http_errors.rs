@@ -218,3 +218,24 @@ fn spans_beyond_the_retention_limit_are_rejected_and_counted() {
     let st = rig.stats.snapshot();
     assert_eq!((st.spans, st.rejected_spans), (2, 1));
 }
+
+#[test]
+fn stopping_does_not_wait_for_a_client_that_never_finishes_its_request() {
+    let rig = rig(1000);
+    let mut stuck = std::net::TcpStream::connect(rig.server.http_addr).unwrap();
+    // Headers promising a body that never comes.
+    stuck
+        .write_all(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        rig.server.stop();
+        let _ = tx.send(());
+    });
+    // Liveness, not speed: the stop gives up on the stuck request (after 3 s) instead of
+    // hanging forever.
+    rx.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the receiver stopped");
+    drop(stuck);
+}
