@@ -504,3 +504,47 @@ fn a_large_trace_is_laid_out_off_the_ui_thread() {
     }
     assert_eq!(view.trace(), Some(t));
 }
+
+#[test]
+fn a_new_session_showing_the_same_trace_keeps_the_window() {
+    let s = sample("checkout-healthy.json");
+    let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let t = trace_index(&s, id);
+    let mut h = chart_harness(s.clone(), Selection::Trace(t), false);
+    let (a0, b0) = h.state().view.visible_time().expect("window");
+    let (lo, hi) = (a0 + (b0 - a0) * 0.25, a0 + (b0 - a0) * 0.5);
+    h.state_mut().view.show_time(lo as u64, hi as u64);
+    h.run();
+    let zoomed = h.state().view.visible_time().expect("window");
+    assert!(zoomed.1 - zoomed.0 < (b0 - a0) * 0.3);
+
+    // A live snapshot: the same data (and so the same trace) in a new session, where the
+    // healthy sample loaded after the broken one numbers the trace differently.
+    let mut store = Store::new();
+    for f in ["checkout-broken.json", "checkout-healthy.json"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-traces")
+            .join(f);
+        load_path(&mut store, &path, &LoadOptions::default()).expect("sample loads");
+    }
+    let next = Session::build(store, Options::default());
+    let t2 = trace_index(&next, id);
+    h.state_mut().session = next.clone();
+    h.state_mut().selection = Selection::Trace(t2);
+    h.run();
+    let kept = h.state().view.visible_time().expect("window");
+    assert!(
+        (kept.0 - zoomed.0).abs() < 1.0 && (kept.1 - zoomed.1).abs() < 1.0,
+        "{zoomed:?} → {kept:?}"
+    );
+
+    // Another trace starts fitted.
+    let other = (0..next.store.index.traces.len() as u32)
+        .find(|&k| k != t2)
+        .unwrap();
+    h.state_mut().selection = Selection::Trace(other);
+    h.run();
+    let info = next.store.index.traces[other as usize];
+    let (a, b) = h.state().view.visible_time().expect("window");
+    assert!(a <= info.start as f64 && b >= info.end as f64 - 1.0);
+}

@@ -252,6 +252,11 @@ pub struct FlameChartView {
     lanes_rect: Rect,
     /// Export ▾ of the trace's topology (its span graph).
     exporter: Exporter,
+    /// The trace shown (id) and its layout's start time, to recognise it in a new session.
+    shown: Option<(u128, u64)>,
+    /// The window over the trace shown in the previous session, restored when the new
+    /// session (a live snapshot) shows the same trace.
+    carried: Option<(u128, u64, Zoom)>,
 }
 
 impl Default for FlameChartView {
@@ -268,16 +273,24 @@ impl Default for FlameChartView {
             last_selection: Selection::None,
             lanes_rect: Rect::NOTHING,
             exporter: Exporter::default(),
+            shown: None,
+            carried: None,
         }
     }
 }
 
 impl View for FlameChartView {
     fn reset(&mut self, session: &Arc<Session>) {
+        let carried = self
+            .shown
+            .zip(self.zoom)
+            .map(|((id, start), z)| (id, start, z));
         *self = FlameChartView {
             session: Arc::as_ptr(session) as usize,
             fx: Some(Arc::new(FlameIndex::new(&session.store, &session.analysis))),
             colors: service_colors(session),
+            stitch: self.stitch,
+            carried,
             ..FlameChartView::default()
         };
     }
@@ -450,16 +463,24 @@ impl FlameChartView {
             }
             _ => TraceLayout::build(&session.store, fx, t, self.stitch),
         };
-        self.install(t, layout);
+        self.install(session, t, layout);
         true
     }
 
-    fn install(&mut self, t: u32, layout: TraceLayout) {
+    fn install(&mut self, session: &Session, t: u32, layout: TraceLayout) {
         let extent = (layout.end - layout.start) as f64;
         let keep = self.layout.as_ref().is_some_and(|l| l.trace == t);
-        if !keep || self.zoom.is_none() {
+        let id = session.store.index.traces.get(t as usize).map(|i| i.id);
+        // The same trace in a new session (more of its spans arrived): same window in time.
+        let carried = self.carried.take().filter(|c| Some(c.0) == id);
+        if let Some((_, old_start, mut z)) = carried {
+            let shift = old_start as f64 - layout.start as f64;
+            (z.v0, z.v1) = (z.v0 + shift, z.v1 + shift);
+            self.zoom = Some(z);
+        } else if !keep || self.zoom.is_none() {
             self.zoom = Some(Zoom::new(extent));
         }
+        self.shown = id.map(|id| (id, layout.start));
         self.layout = Some(layout);
         self.layout_stitch = self.stitch;
         // A span selected before the chart existed is brought into view now.
