@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::analysis::breaks::{Break, BreakKind};
+use crate::analysis::trace_summary::{self, TraceSummary};
 use crate::analysis::{Analysis, Options};
 use crate::live::collector::Arrivals;
 use crate::model::Store;
@@ -14,6 +15,9 @@ pub struct Session {
     pub store: Store,
     pub analysis: Analysis,
     pub opts: Options,
+    /// One summary row per trace (`index.traces` order), built with the session so that the
+    /// Traces view never computes it on the UI thread.
+    pub traces: Arc<[TraceSummary]>,
     /// For a live session: when each trace last received spans.
     pub live: Option<Arrivals>,
 }
@@ -28,10 +32,12 @@ impl Session {
     pub fn build_with(mut store: Store, opts: Options, live: Option<Arrivals>) -> Arc<Session> {
         store.build_index();
         let analysis = Analysis::run(&store, &opts);
+        let traces = trace_summary::summarize(&store, &analysis.breaks).into();
         Arc::new(Session {
             store,
             analysis,
             opts,
+            traces,
             live,
         })
     }

@@ -98,7 +98,7 @@ pub struct Filter {
 #[derive(Default)]
 pub struct TracesView {
     session: Option<Arc<Session>>,
-    rows: Vec<TraceSummary>,
+    rows: Arc<[TraceSummary]>,
     pub filter: Filter,
     /// The filter `shown` was computed for.
     applied: Option<Filter>,
@@ -510,7 +510,7 @@ fn paint_cell(ui: &Ui, cell: Rect, text: &str, color: Color32, right: bool) {
 
 impl View for TracesView {
     fn reset(&mut self, session: &Arc<Session>) {
-        self.rows = trace_summary::summarize(&session.store, &session.analysis.breaks);
+        self.rows = Arc::clone(&session.traces);
         self.t0 = self.rows.iter().map(|r| r.start).min().unwrap_or(0);
         // A service filter follows the service by name into the new session (a live snapshot
         // numbers services afresh).

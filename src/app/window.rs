@@ -761,16 +761,12 @@ impl TracetopoApp {
                 let view = shot.req.view;
                 let nav = match view {
                     ViewSpec::Tab(t) => Ok(Nav::SwitchTab(t)),
-                    ViewSpec::MostBrokenTrace => {
-                        let rows =
-                            trace_summary::summarize(&session.store, &session.analysis.breaks);
-                        trace_summary::most_broken(&rows)
-                            .map(|t| Nav::OpenTrace {
-                                trace: t,
-                                focus_span: None,
-                            })
-                            .ok_or_else(|| "there is no trace to show".to_string())
-                    }
+                    ViewSpec::MostBrokenTrace => trace_summary::most_broken(&session.traces)
+                        .map(|t| Nav::OpenTrace {
+                            trace: t,
+                            focus_span: None,
+                        })
+                        .ok_or_else(|| "there is no trace to show".to_string()),
                     ViewSpec::Trace(id) => session
                         .store
                         .index
