@@ -2,13 +2,13 @@
 //! goroutine started with `context.Background()`).
 //!
 //! Only processes that serve requests and have such roots are looked at. For each, one sweep
-//! in start order keeps the spans open at the current root's start: a heap by end time to
-//! drop finished ones and an ordered set by duration to find the tightest. A root costs a few
-//! logarithmic steps plus the spans of its own trace open at that moment, never a scan of all
-//! pairs.
+//! in start order keeps the spans open at the current root's start: a heap of end times
+//! counts the finished ones, and a heap by duration (finished ones dropped when they surface)
+//! gives the tightest. A root costs a few logarithmic steps plus the spans of its own trace
+//! open at that moment, never a scan of all pairs.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 
@@ -78,29 +78,49 @@ fn sweep(ctx: &Ctx, mut roots: Vec<u32>, mut holders: Vec<u32>) -> Vec<Break> {
     let span = |i: u32| store.span(i);
     roots.sort_unstable_by_key(|&r| (span(r).start, r));
     holders.sort_unstable_by_key(|&h| (span(h).start, h));
-    let key = |h: u32| (span(h).duration(), Reverse(span(h).start), h);
+    // Tightest first: shortest, then latest start, then lowest index.
+    let key = |h: u32| Reverse((span(h).duration(), Reverse(span(h).start), h));
     let mut next = 0;
-    let mut by_end: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
-    let mut open: BTreeSet<(u64, Reverse<u64>, u32)> = BTreeSet::new();
+    // Ends of the holders started so far, to count those that finished before a root.
+    let mut by_end: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
+    let mut ended = 0usize;
+    // Started holders by tightness. Finished ones are dropped lazily when they come to the
+    // top: roots come in start order, so a holder that ended before one root stays ended.
+    let mut open: BinaryHeap<Reverse<(u64, Reverse<u64>, u32)>> = BinaryHeap::new();
+    let mut own: Vec<Reverse<(u64, Reverse<u64>, u32)>> = Vec::new();
     let mut out = Vec::new();
     for r in roots {
         let (x, trace) = (span(r).start, span(r).trace_id);
         while let Some(&h) = holders.get(next)
             && span(h).start <= x
         {
-            by_end.push(Reverse((span(h).end, h)));
-            open.insert(key(h));
+            by_end.push(Reverse(span(h).end));
+            open.push(key(h));
             next += 1;
         }
-        while let Some(&Reverse((end, h))) = by_end.peek()
-            && end < x
-        {
+        while by_end.peek().is_some_and(|&Reverse(end)| end < x) {
             by_end.pop();
-            open.remove(&key(h));
+            ended += 1;
         }
-        let own = own_trace_open(ctx, r, x);
-        let candidates = open.len().saturating_sub(own);
-        let Some(&(_, _, p)) = open.iter().find(|&&(_, _, h)| span(h).trace_id != trace) else {
+        let own_open = own_trace_open(ctx, r, x);
+        let candidates = (next - ended).saturating_sub(own_open);
+        // The tightest open holder of another trace; open ones of the root's own trace are
+        // set aside and put back.
+        let mut found = None;
+        while let Some(top) = open.peek().copied() {
+            let Reverse((_, _, h)) = top;
+            if span(h).end < x {
+                open.pop();
+            } else if span(h).trace_id == trace {
+                own.push(top);
+                open.pop();
+            } else {
+                found = Some(h);
+                break;
+            }
+        }
+        open.extend(own.drain(..));
+        let Some(p) = found else {
             continue;
         };
         out.push(brk(
