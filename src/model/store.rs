@@ -190,6 +190,9 @@ impl Store {
             (s.trace_id, s.start, s.end, s.span_id, s.name, s.attrs.start)
         });
         let mut merged_per_input: FxHashMap<u16, u64> = FxHashMap::default();
+        // The trace ranges are found in the same pass (one read of the spans, not two).
+        let mut traces: Vec<TraceInfo> = Vec::new();
+        let mut span_trace: Vec<u32> = Vec::with_capacity(self.spans.len());
         let mut w = 0usize;
         let mut run = 0usize;
         for r in 0..self.spans.len() {
@@ -211,6 +214,21 @@ impl Store {
                 continue;
             }
             self.spans[w] = s;
+            match traces.last_mut() {
+                Some(t) if t.id == s.trace_id => {
+                    t.len += 1;
+                    t.start = t.start.min(s.start);
+                    t.end = t.end.max(s.end);
+                }
+                _ => traces.push(TraceInfo {
+                    id: s.trace_id,
+                    start_idx: w as u32,
+                    len: 1,
+                    start: s.start,
+                    end: s.end,
+                }),
+            }
+            span_trace.push(traces.len() as u32 - 1);
             w += 1;
         }
         self.spans.truncate(w);
@@ -218,31 +236,6 @@ impl Store {
             if let Some(i) = self.inputs.get_mut(input as usize) {
                 i.spans -= n;
             }
-        }
-
-        let mut traces = Vec::new();
-        let mut i = 0;
-        while i < self.spans.len() {
-            let id = self.spans[i].trace_id;
-            let mut j = i;
-            let (mut start, mut end) = (u64::MAX, 0);
-            while j < self.spans.len() && self.spans[j].trace_id == id {
-                start = start.min(self.spans[j].start);
-                end = end.max(self.spans[j].end);
-                j += 1;
-            }
-            traces.push(TraceInfo {
-                id,
-                start_idx: i as u32,
-                len: (j - i) as u32,
-                start,
-                end,
-            });
-            i = j;
-        }
-        let mut span_trace = vec![0u32; self.spans.len()];
-        for (t, info) in traces.iter().enumerate() {
-            span_trace[info.range()].fill(t as u32);
         }
 
         // Per trace: ids sorted once give each span its parent and find the later copies of
