@@ -1,6 +1,7 @@
 //! The report document of SPEC §7 (`tracetopo.report/v1`): field names and order as in the
 //! SPEC, ids as lowercase hex, every list sorted so that two runs print the same bytes.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analysis::Analysis;
@@ -138,9 +139,10 @@ impl<'a> Report<'a> {
             .collect();
         conversions.sort_by(|a, b| (a.from, a.to).cmp(&(b.from, b.to)));
 
+        // Chains and breaks can be tens of thousands of rows of hex ids: built on all cores.
         let mut conversion_chains: Vec<ChainOut> = analysis
             .chains
-            .iter()
+            .par_iter()
             .map(|c| ChainOut {
                 trace_id: trace_hex(c.trace_id),
                 span_ids: c
@@ -153,14 +155,14 @@ impl<'a> Report<'a> {
             })
             .collect();
         conversion_chains
-            .sort_by(|a, b| (&a.trace_id, &a.span_ids).cmp(&(&b.trace_id, &b.span_ids)));
+            .par_sort_by(|a, b| (&a.trace_id, &a.span_ids).cmp(&(&b.trace_id, &b.span_ids)));
 
         let mut breaks: Vec<BreakOut> = analysis
             .breaks
-            .iter()
+            .par_iter()
             .map(|b| break_out(store, b))
             .collect();
-        breaks.sort();
+        breaks.par_sort();
 
         Report {
             schema: SCHEMA,
