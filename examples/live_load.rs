@@ -19,6 +19,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use tracetopo::analysis::Options;
 use tracetopo::analysis::flame::FlameIndex;
+use tracetopo::app::details::Details;
 use tracetopo::app::state::Session;
 use tracetopo::live::LiveConfig;
 use tracetopo::live::collector::{Collector, Snapshot};
@@ -63,15 +64,11 @@ fn server(spans: u64, conns: usize) {
             // What the views redo on the UI thread when this snapshot is shown: the Details
             // panel's break index, and the flame chart's when the Trace tab is open.
             let t = Instant::now();
-            let mut by_span: Vec<(u32, u32)> = (s.analysis.breaks.iter().enumerate())
-                .map(|(k, b)| (b.span, k as u32))
-                .collect();
-            by_span.sort_unstable();
+            Details::new().reset(&s);
             let details = t.elapsed();
             let t = Instant::now();
-            let fx = FlameIndex::new(&s.store, &s.analysis);
+            drop(FlameIndex::new(&s.store, &s.analysis));
             let flame = t.elapsed();
-            drop((by_span, fx));
             *last_build.lock().unwrap() = (built, s.store.spans.len(), details, flame);
             snapshots.fetch_add(1, Ordering::Relaxed);
         }

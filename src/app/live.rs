@@ -70,6 +70,10 @@ impl Live {
         Ok(live)
     }
 
+    pub fn config(&self) -> LiveConfig {
+        self.cfg
+    }
+
     pub fn listening(&self) -> bool {
         self.server.is_some()
     }

@@ -513,18 +513,23 @@ impl View for TracesView {
         self.rows = Arc::clone(&session.traces);
         self.t0 = self.rows.iter().map(|r| r.start).min().unwrap_or(0);
         // A service filter follows the service by name into the new session (a live snapshot
-        // numbers services afresh).
-        let service_name = |s: &Session, k: u32| {
-            let sym = *s.store.index.services.get(k as usize)?;
-            Some(s.store.str(sym).to_string())
-        };
+        // numbers services afresh); services are sorted by name.
         let kept = match (&self.session, self.filter.service) {
-            (Some(old), Some(k)) => service_name(old, k),
+            (Some(old), Some(k)) => old
+                .store
+                .index
+                .services
+                .get(k as usize)
+                .map(|&s| old.store.str(s)),
             _ => None,
         };
         self.filter.service = kept.and_then(|name| {
-            let services = &session.store.index.services;
-            (0..services.len() as u32).find(|&k| service_name(session, k).as_deref() == Some(&name))
+            let store = &session.store;
+            let services = &store.index.services;
+            services
+                .binary_search_by(|&s| store.str(s).cmp(name))
+                .ok()
+                .map(|k| k as u32)
         });
         self.session = Some(session.clone());
         self.frame_match = None;

@@ -479,10 +479,14 @@ impl TracetopoApp {
             });
             ui.menu_button("Live", |ui| {
                 let listening = self.live.as_ref().is_some_and(Live::listening);
+                let cfg = self
+                    .live
+                    .as_ref()
+                    .map_or_else(LiveConfig::default, Live::config);
                 let label = format!(
                     "Listen for OTLP (gRPC {}, HTTP {})",
-                    LiveConfig::default().grpc.port(),
-                    LiveConfig::default().http.port()
+                    cfg.grpc.port(),
+                    cfg.http.port()
                 );
                 if ui.add(egui::Button::selectable(listening, label)).clicked() {
                     self.toggle_listen();

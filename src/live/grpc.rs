@@ -7,13 +7,13 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use tokio::sync::watch;
 use tonic::codec::CompressionEncoding;
 use tonic::{Request, Response, Status};
 
-use super::server::{Accepted, Intake, stopped};
+use super::server::{Intake, stopped};
 use super::stats::Stats;
 use crate::ingest::otlp_proto;
 
@@ -32,18 +32,7 @@ impl TraceService for Grpc {
             .accept(batch)
             .await
             .map_err(|_| Status::unavailable("tracetopo is shutting down"))?;
-        Ok(Response::new(response(accepted)))
-    }
-}
-
-pub(crate) fn response(a: Accepted) -> ExportTraceServiceResponse {
-    ExportTraceServiceResponse {
-        partial_success: (a.rejected > 0 || a.message.is_some()).then(|| {
-            ExportTracePartialSuccess {
-                rejected_spans: a.rejected as i64,
-                error_message: a.message.unwrap_or_default(),
-            }
-        }),
+        Ok(Response::new(accepted.response()))
     }
 }
 

@@ -3,6 +3,7 @@
 //! `google.rpc.Status` for a bad payload, 413 over the size limit, 415 for an unknown content
 //! type or encoding, 503 while shutting down (clients retry that).
 
+use std::borrow::Cow;
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -17,7 +18,6 @@ use prost::Message;
 use tokio::sync::watch;
 
 use super::decode::{self, Payload, Refused};
-use super::grpc::response;
 use super::server::{Intake, stopped};
 use super::stats::Stats;
 
@@ -110,9 +110,9 @@ async fn export(
     // Decoding is CPU work: keep it off the threads that accept connections.
     let decoded = tokio::task::spawn_blocking(move || {
         let raw = if gzip {
-            decode::gunzip(&body, limit)?
+            Cow::Owned(decode::gunzip(&body, limit)?)
         } else {
-            body.to_vec()
+            Cow::Borrowed(&body[..])
         };
         decode::decode(&raw, payload, super::INPUT_NAME)
     })
@@ -132,7 +132,7 @@ async fn export(
     };
     match intake.accept(batch).await {
         Ok(accepted) => {
-            let resp = response(accepted);
+            let resp = accepted.response();
             match payload {
                 Payload::Protobuf => protobuf(StatusCode::OK, resp.encode_to_vec()),
                 Payload::Json => {

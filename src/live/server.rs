@@ -8,6 +8,9 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
+};
 use tokio::sync::{mpsc, watch};
 
 use super::stats::Stats;
@@ -42,6 +45,21 @@ pub(crate) struct Intake {
 pub(crate) struct Accepted {
     pub rejected: u64,
     pub message: Option<String>,
+}
+
+impl Accepted {
+    /// The answer both protocols send: partial success when spans were cut or the reader
+    /// warned, nothing otherwise.
+    pub fn response(self) -> ExportTraceServiceResponse {
+        ExportTraceServiceResponse {
+            partial_success: (self.rejected > 0 || self.message.is_some()).then(|| {
+                ExportTracePartialSuccess {
+                    rejected_spans: self.rejected as i64,
+                    error_message: self.message.unwrap_or_default(),
+                }
+            }),
+        }
+    }
 }
 
 /// The consumer is gone (the receiver is shutting down).
