@@ -28,29 +28,57 @@ impl Skipped {
     }
 }
 
+/// A read buffer whose bytes stay initialized between uses: refilling it reads straight into
+/// it, where `read_to_end` would zero 8 MiB of spare capacity before every read.
+#[derive(Default)]
+struct ChunkBuf {
+    data: Vec<u8>,
+    len: usize,
+}
+
+impl ChunkBuf {
+    fn text(&self) -> &[u8] {
+        &self.data[..self.len]
+    }
+
+    /// Reads until it holds `target` bytes or the input ends; true at the end.
+    fn fill_to(&mut self, src: &mut Source, target: usize) -> Result<bool, LoadError> {
+        if self.data.len() < target {
+            self.data.resize(target, 0);
+        }
+        let n = src.read_into(&mut self.data[self.len..target])?;
+        self.len += n;
+        Ok(self.len < target)
+    }
+}
+
 /// Streams the rest of the input (`pending` holds what detection already read) into `store`.
 pub(crate) fn load(
     store: &mut Store,
     src: &mut Source,
-    mut pending: Vec<u8>,
+    pending: Vec<u8>,
 ) -> Result<u16, LoadError> {
     let input = store.add_input(src.name, Format::OtlpJsonLines.name());
     let mut tally = Tally::new();
     let mut skipped = Skipped::default();
     let mut line = 1u64;
     let mut eof = false;
-    let mut chunk = next_chunk(src, &mut pending, &mut eof, Vec::new())?;
+    let mut pending = ChunkBuf {
+        len: pending.len(),
+        data: pending,
+    };
+    let mut chunk = next_chunk(src, &mut pending, &mut eof, ChunkBuf::default())?;
     let mut parsed: Vec<(Batch, Tally, Skipped)> = Vec::new();
     // Three buffers take turns (one parsed, one filled, one free), so chunks reuse memory
     // instead of faulting in fresh pages for every 8 MiB.
-    let mut free: Vec<u8> = Vec::new();
+    let mut free = ChunkBuf::default();
     // A three-stage pipeline: while the pool parses chunk k, the other side of the join
     // merges chunk k-1 into the store and reads chunk k+1, so neither waits for the other.
     while let Some(text) = chunk {
         let done = std::mem::take(&mut parsed);
         let spare = std::mem::take(&mut free);
         let ((now, lines), next) = rayon::join(
-            || parse_chunk(&text, line),
+            || parse_chunk(text.text(), line),
             || {
                 for (batch, t, s) in done {
                     store.add_batch(batch, input);
@@ -91,36 +119,37 @@ pub(crate) fn load(
 /// `None` at the end. `pending` keeps the bytes after the last newline for the next call.
 fn next_chunk(
     src: &mut Source,
-    pending: &mut Vec<u8>,
+    pending: &mut ChunkBuf,
     eof: &mut bool,
-    mut spare: Vec<u8>,
-) -> Result<Option<Vec<u8>>, LoadError> {
+    mut spare: ChunkBuf,
+) -> Result<Option<ChunkBuf>, LoadError> {
     src.check_cancel()?;
     let mut target = CHUNK;
     loop {
-        while !*eof && pending.len() < target {
-            *eof = src.fill(pending, target)?;
+        while !*eof && pending.len < target {
+            *eof = pending.fill_to(src, target)?;
         }
+        let text = pending.text();
         let cut = if *eof {
-            Some(pending.len())
+            Some(text.len())
         } else {
-            memchr::memrchr(b'\n', pending).map(|i| i + 1)
+            memchr::memrchr(b'\n', text).map(|i| i + 1)
         };
         match cut {
             Some(0) => return Ok(None),
             Some(cut) => {
-                // The tail moves to the spare buffer, sized for a whole chunk, so the next
-                // reads do not grow it step by step.
-                spare.clear();
-                if !*eof {
-                    spare.reserve(CHUNK + CHUNK / 8);
+                // The tail moves to the spare buffer, which is sized for a whole chunk.
+                let tail = &text[cut..];
+                if spare.data.len() < tail.len() {
+                    spare.data.resize(tail.len(), 0);
                 }
-                spare.extend_from_slice(&pending[cut..]);
-                pending.truncate(cut);
+                spare.data[..tail.len()].copy_from_slice(tail);
+                spare.len = tail.len();
+                pending.len = cut;
                 return Ok(Some(std::mem::replace(pending, spare)));
             }
             // One line longer than a chunk: read on until it ends.
-            None => target = pending.len() + CHUNK,
+            None => target = pending.len + CHUNK,
         }
     }
 }

@@ -109,6 +109,19 @@ impl Source<'_> {
         })
     }
 
+    /// Reads into `buf` until it is full or the input ends; returns how many bytes came.
+    fn read_into(&mut self, buf: &mut [u8]) -> Result<usize, LoadError> {
+        decompress::read_full(&mut self.reader, buf).map_err(|e| {
+            LoadError::new(
+                self.name,
+                Position::Byte {
+                    offset: self.raw_offset(),
+                },
+                format!("read error: {e}"),
+            )
+        })
+    }
+
     fn report_progress(&self) {
         if let Some(p) = self.opts.progress {
             p(self.raw_offset());
