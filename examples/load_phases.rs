@@ -54,7 +54,7 @@ fn main() {
         services.graph.edge_count()
     );
     let t = Instant::now();
-    let types = TypeGraph::build(&store, &keys);
+    let types = TypeGraph::build(&store);
     println!(
         "type graph    {:8.1} ms  {} conversions",
         ms(t),
@@ -68,7 +68,7 @@ fn main() {
         found_chains.len()
     );
     let t = Instant::now();
-    let hops = span_graph::count_goroutine_hops(&store, &keys);
+    let hops = span_graph::count_goroutine_hops(&store);
     println!("hops          {:8.1} ms  {hops} goroutine hops", ms(t));
 
     let t = Instant::now();

@@ -128,7 +128,6 @@ fn find_free(free: &mut [u32], k: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::keys::Keys;
     use super::super::testkit::{Kit, idx};
     use super::*;
     use crate::model::SpanKind::{Client, Internal, Server};
@@ -189,7 +188,7 @@ mod tests {
             &[],
         );
         let store = k.store();
-        let types = TypeGraph::build(&store, &Keys::new(&store));
+        let types = TypeGraph::build(&store);
         let chains = find_chains(&store, &types, &Options { tolerance_ns: 0 });
 
         assert_eq!(chains.len(), 1, "{chains:?}");
@@ -227,7 +226,7 @@ mod tests {
         k.span(gw, 4, 1, 0, (0, 1), Internal, "type.convert.A.to.A", &[]);
         k.span(gw, 4, 2, 0, (1, 2), Internal, "type.convert.A.to.A", &[]);
         let store = k.store();
-        let types = TypeGraph::build(&store, &Keys::new(&store));
+        let types = TypeGraph::build(&store);
         let chains = find_chains(&store, &types, &Options { tolerance_ns: 0 });
 
         let got: Vec<(u128, Vec<u32>)> = chains

@@ -12,7 +12,6 @@ use rustc_hash::FxHashMap;
 use super::Analysis;
 use super::breaks::BreakKind;
 use super::conversion::conversion_of;
-use super::keys::Keys;
 use super::span_graph::{SpanEdge, hop_kind};
 use crate::model::{NONE, StatusCode, Store, Sym};
 
@@ -60,7 +59,6 @@ pub struct Stitch {
 /// analysis: breaks by span, break counts by trace, and stitches by trace.
 #[derive(Debug, Clone)]
 pub struct FlameIndex {
-    pub keys: Keys,
     /// (span, break index), sorted.
     span_breaks: Vec<(u32, u32)>,
     /// Breaks per trace (by the trace of each break's `span`).
@@ -103,7 +101,6 @@ impl FlameIndex {
         span_breaks.sort_unstable();
         stitches.sort_by_key(|&(t, s)| (t, s.brk));
         FlameIndex {
-            keys: Keys::new(store),
             span_breaks,
             trace_breaks,
             stitches,
@@ -396,7 +393,7 @@ impl Builder<'_> {
         let store = self.store;
         let s = store.span(i);
         let mut marks = 0;
-        if conversion_of(store, &self.fx.keys, i).is_some() {
+        if conversion_of(store, i).is_some() {
             marks |= marks::CONVERSION;
         }
         if self.fx.has_break(i) {
@@ -413,7 +410,7 @@ impl Builder<'_> {
         } else if let Some(p) = self.bars.get(parent as usize).map(|b| b.span)
             && p != NONE
         {
-            marks |= match hop_kind(store, &self.fx.keys, p, i) {
+            marks |= match hop_kind(store, p, i) {
                 SpanEdge::GoroutineHop => marks::GOROUTINE_HOP,
                 SpanEdge::ProcessHop => marks::PROCESS_HOP,
                 SpanEdge::SameGoroutine | SpanEdge::Link => 0,

@@ -6,11 +6,6 @@ use crate::model::{Store, Sym, Value};
 /// Interned keys (`None` when no span or resource in the store uses that key).
 #[derive(Debug, Clone, Copy)]
 pub struct Keys {
-    pub convert_from: Option<Sym>,
-    pub convert_to: Option<Sym>,
-    pub goroutine_id: Option<Sym>,
-    pub go_goroutine_id: Option<Sym>,
-    pub thread_id: Option<Sym>,
     pub peer_service: Option<Sym>,
     pub db_system: Option<Sym>,
     pub db_system_name: Option<Sym>,
@@ -31,11 +26,6 @@ impl Keys {
     pub fn new(store: &Store) -> Self {
         let g = |k: &str| store.strings.get(k);
         Keys {
-            convert_from: g("convert.from"),
-            convert_to: g("convert.to"),
-            goroutine_id: g("goroutine.id"),
-            go_goroutine_id: g("go.goroutine.id"),
-            thread_id: g("thread.id"),
             peer_service: g("peer.service"),
             db_system: g("db.system"),
             db_system_name: g("db.system.name"),

@@ -3,9 +3,7 @@
 pub mod breaks;
 pub mod chains;
 pub mod conversion;
-pub mod facts;
 pub mod flame;
-pub mod goroutine;
 pub mod keys;
 pub mod layout;
 pub mod peer;
@@ -20,7 +18,6 @@ mod testkit;
 use crate::model::Store;
 use breaks::Break;
 use chains::Chain;
-use facts::SpanFacts;
 use keys::Keys;
 use services::ServiceGraph;
 use types::TypeGraph;
@@ -63,8 +60,7 @@ impl Analysis {
     }
 
     /// The independent parts run side by side: breaks then the service graph (which follows
-    /// the stitches); and the per-span facts (one pass over the attributes) then the type
-    /// graph and its chains beside the goroutine-hop count.
+    /// the stitches), beside the type graph, its chains and the goroutine-hop count.
     fn build(store: &Store, opts: &Options, breaks: impl FnOnce() -> Vec<Break> + Send) -> Self {
         let keys = Keys::new(store);
         let ((breaks, services), ((types, chains), goroutine_hops)) = rayon::join(
@@ -74,15 +70,13 @@ impl Analysis {
                 (breaks, services)
             },
             || {
-                let facts = SpanFacts::build(store, &keys);
-                let goroutine = facts.goroutine;
                 rayon::join(
                     || {
-                        let types = TypeGraph::from_steps(store, facts.conversions);
+                        let types = TypeGraph::build(store);
                         let chains = chains::find_chains(store, &types, opts);
                         (types, chains)
                     },
-                    || span_graph::count_hops_with(store, &goroutine),
+                    || span_graph::count_goroutine_hops(store),
                 )
             },
         );

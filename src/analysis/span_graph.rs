@@ -5,9 +5,6 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::facts::SpanFacts;
-use super::goroutine::goroutine_of;
-use super::keys::Keys;
 use crate::model::span::flags;
 use crate::model::{Store, TraceInfo};
 
@@ -25,23 +22,16 @@ pub enum SpanEdge {
 }
 
 /// How control moved from `parent` to `child`.
-pub fn hop_kind(store: &Store, keys: &Keys, parent: u32, child: u32) -> SpanEdge {
-    hop_between(store, parent, child, |i| goroutine_of(store, keys, i))
-}
-
-/// `hop_kind` with the goroutine ids from `goroutine` (looked up only within one process).
-fn hop_between(
-    store: &Store,
-    parent: u32,
-    child: u32,
-    goroutine: impl Fn(u32) -> Option<i64>,
-) -> SpanEdge {
+pub fn hop_kind(store: &Store, parent: u32, child: u32) -> SpanEdge {
     if store.process_of(parent) != store.process_of(child)
         || store.service_idx(parent) != store.service_idx(child)
     {
         return SpanEdge::ProcessHop;
     }
-    match (goroutine(parent), goroutine(child)) {
+    match (
+        store.span(parent).goroutine(),
+        store.span(child).goroutine(),
+    ) {
         (Some(a), Some(b)) if a != b => SpanEdge::GoroutineHop,
         _ => SpanEdge::SameGoroutine,
     }
@@ -49,7 +39,7 @@ fn hop_between(
 
 /// The span graph of `trace`. Node `k` holds the span `trace.start_idx + k` (the store index),
 /// so nodes follow the trace's start order.
-pub fn span_graph(store: &Store, keys: &Keys, trace: &TraceInfo) -> DiGraph<u32, SpanEdge> {
+pub fn span_graph(store: &Store, trace: &TraceInfo) -> DiGraph<u32, SpanEdge> {
     let range = trace.range();
     let base = trace.start_idx;
     let node = |i: u32| NodeIndex::new((i - base) as usize);
@@ -61,7 +51,7 @@ pub fn span_graph(store: &Store, keys: &Keys, trace: &TraceInfo) -> DiGraph<u32,
     for i in range.clone() {
         let i = i as u32;
         if let Some(p) = store.parent(i) {
-            g.add_edge(node(p), node(i), hop_kind(store, keys, p, i));
+            g.add_edge(node(p), node(i), hop_kind(store, p, i));
         }
         has_links |= store.span(i).links.len > 0;
     }
@@ -90,19 +80,13 @@ pub fn span_graph(store: &Store, keys: &Keys, trace: &TraceInfo) -> DiGraph<u32,
 }
 
 /// How many parent→child edges over all traces are goroutine hops, without building graphs.
-pub fn count_goroutine_hops(store: &Store, keys: &Keys) -> u64 {
-    count_hops_with(store, &SpanFacts::build(store, keys).goroutine)
-}
-
-/// `count_goroutine_hops` with every span's goroutine already read (`SpanFacts`): asking per
-/// pair would scan the parent's attributes again for each of its children, in random order.
-pub fn count_hops_with(store: &Store, gor: &[Option<i64>]) -> u64 {
+pub fn count_goroutine_hops(store: &Store) -> u64 {
     (0..store.spans.len() as u32)
         .into_par_iter()
         .filter(|&i| {
-            store.parent(i).is_some_and(|p| {
-                hop_between(store, p, i, |k| gor[k as usize]) == SpanEdge::GoroutineHop
-            })
+            store
+                .parent(i)
+                .is_some_and(|p| hop_kind(store, p, i) == SpanEdge::GoroutineHop)
         })
         .count() as u64
 }
@@ -135,9 +119,8 @@ mod tests {
         k.span(order2, 1, 7, 6, (52, 59), Server, "replica", &g(3));
         k.span(user, 1, 8, 6, (53, 58), Server, "GetUser", &g(1));
         let store = k.store();
-        let keys = Keys::new(&store);
         let trace = *store.trace(1).expect("trace 1");
-        let graph = span_graph(&store, &keys, &trace);
+        let graph = span_graph(&store, &trace);
 
         assert_eq!(graph.node_count(), 8);
         let label = |parent: u64, child: u64| {
@@ -159,7 +142,7 @@ mod tests {
         for n in graph.node_indices() {
             assert_eq!(graph[n], trace.start_idx + n.index() as u32);
         }
-        assert_eq!(count_goroutine_hops(&store, &keys), 2);
+        assert_eq!(count_goroutine_hops(&store), 2);
     }
 
     #[test]
@@ -179,9 +162,8 @@ mod tests {
         k.batch.spans[consumer].links = crate::model::ArenaRange { start, len: 3 };
         k.span(svc, 2, 1, 0, (0, 1), Server, "other", &[]);
         let store = k.store();
-        let keys = Keys::new(&store);
         let trace = *store.trace(1).expect("trace 1");
-        let graph = span_graph(&store, &keys, &trace);
+        let graph = span_graph(&store, &trace);
         let edges: Vec<(u32, u32, SpanEdge)> = graph
             .edge_references()
             .map(|e| (graph[e.source()], graph[e.target()], *e.weight()))

@@ -5,10 +5,8 @@
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use rustc_hash::FxHashMap;
 
-use super::conversion::Conversion;
-use super::facts::SpanFacts;
-use super::keys::Keys;
 use crate::model::{StatusCode, Store, Sym};
+use rayon::prelude::*;
 
 /// One conversion `from`→`to` as it ran in the data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,25 +39,28 @@ pub struct TypeGraph {
 
 impl TypeGraph {
     /// One parallel pass over spans to find the steps, one sequential pass to group them.
-    pub fn build(store: &Store, keys: &Keys) -> Self {
-        Self::from_steps(store, SpanFacts::build(store, keys).conversions)
-    }
-
-    /// Groups the conversion steps `found` (in store order) into the graph.
-    pub fn from_steps<'s>(store: &'s Store, found: Vec<(u32, Conversion<'s>)>) -> Self {
+    pub fn build(store: &Store) -> Self {
+        let found: Vec<u32> = (0..store.spans.len() as u32)
+            .into_par_iter()
+            .filter(|&i| store.span(i).conversion().is_some())
+            .collect();
         let exception = store.strings.get("exception");
 
         let mut graph = DiGraph::new();
-        let mut nodes: FxHashMap<&'s str, NodeIndex> = FxHashMap::default();
+        // Interned names are canonical: one `Sym` per type name.
+        let mut nodes: FxHashMap<Sym, NodeIndex> = FxHashMap::default();
         let mut edges: FxHashMap<(NodeIndex, NodeIndex), EdgeIndex> = FxHashMap::default();
         let mut steps = Vec::with_capacity(found.len());
-        for (span, c) in found {
-            let mut node = |t: &'s str| {
+        for span in found {
+            let Some([from, to]) = store.span(span).conversion() else {
+                continue;
+            };
+            let mut node = |t: Sym| {
                 *nodes
                     .entry(t)
-                    .or_insert_with(|| graph.add_node(t.to_string()))
+                    .or_insert_with(|| graph.add_node(store.str(t).to_string()))
             };
-            let (from, to) = (node(c.from), node(c.to));
+            let (from, to) = (node(from), node(to));
             let e = *edges
                 .entry((from, to))
                 .or_insert_with(|| graph.add_edge(from, to, TypeEdge::default()));
@@ -154,7 +155,7 @@ mod tests {
         );
         k.span(gw, 2, 3, 0, (7, 8), Internal, "json.Marshal", &[]);
         let store = k.store();
-        let t = TypeGraph::build(&store, &Keys::new(&store));
+        let t = TypeGraph::build(&store);
 
         let names: Vec<&str> = t.graph.node_weights().map(String::as_str).collect();
         assert_eq!(names, ["[]byte", "*dto.A", "*pb.B"]);

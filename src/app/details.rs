@@ -12,8 +12,6 @@ use super::breaks_view::{severity_color, severity_name};
 use super::format;
 use super::state::{Nav, Selection, Session};
 use crate::analysis::conversion::conversion_of;
-use crate::analysis::goroutine::goroutine_of;
-use crate::analysis::keys::Keys;
 use crate::analysis::services::NodeKind;
 use crate::model::ids::{span_hex, trace_hex};
 use crate::model::{Attr, StatusCode, Store};
@@ -24,7 +22,6 @@ const LIST_HEIGHT: f32 = 220.0;
 #[derive(Default)]
 pub struct Details {
     session: Option<Arc<Session>>,
-    keys: Option<Keys>,
     /// (span, break number) for every break naming the span as `span` or `related`, sorted.
     breaks_by_span: Vec<(u32, u32)>,
     /// The spans of one traced service (number into `store.index.services`), computed when a
@@ -52,7 +49,6 @@ impl Details {
         by_span.sort_unstable();
         by_span.dedup();
         self.breaks_by_span = by_span;
-        self.keys = Some(Keys::new(&session.store));
         self.service_spans = None;
         self.trace_facts = None;
         self.type_chains = None;
@@ -131,13 +127,11 @@ impl Details {
                     (p, None) => format!("{} (missing)", span_hex(p)),
                 };
                 row(ui, "parent id", &parent);
-                if let Some(keys) = &self.keys {
-                    if let Some(g) = goroutine_of(store, keys, i) {
-                        row(ui, "goroutine", &g.to_string());
-                    }
-                    if let Some(c) = conversion_of(store, keys, i) {
-                        row(ui, "conversion", &format!("{} → {}", c.from, c.to));
-                    }
+                if let Some(g) = span.goroutine() {
+                    row(ui, "goroutine", &g.to_string());
+                }
+                if let Some(c) = conversion_of(store, i) {
+                    row(ui, "conversion", &format!("{} → {}", c.from, c.to));
                 }
                 row(ui, "scope", store.str(span.scope));
                 let input = store

@@ -21,7 +21,6 @@ use crate::analysis::conversion::conversion_of;
 use crate::analysis::flame::{
     Bar, FlameIndex, OVERVIEW_COLS, OVERVIEW_PLACEHOLDER, TraceLayout, marks, self_time,
 };
-use crate::analysis::goroutine::goroutine_of;
 use crate::export::ExportView;
 use crate::model::{NONE, StatusCode};
 
@@ -842,7 +841,7 @@ fn paint_bar(
         format!("missing parent {:016x}", id.unwrap_or(0))
     } else {
         let name = store.str(store.span(b.span).name);
-        let mut text = match conversion_of(store, &fx.keys, b.span) {
+        let mut text = match conversion_of(store, b.span) {
             Some(c) => format!("{} → {}", c.from, c.to),
             None => name.to_string(),
         };
@@ -897,10 +896,10 @@ fn tooltip(
         "starts at +{}",
         fmt_ns((s.start.saturating_sub(l.start)) as f64)
     ));
-    if let Some(c) = conversion_of(store, &fx.keys, i) {
+    if let Some(c) = conversion_of(store, i) {
         ui.label(format!("conversion: {} → {}", c.from, c.to));
     }
-    let g = goroutine_of(store, &fx.keys, i);
+    let g = store.span(i).goroutine();
     let hop = if b.marks & marks::GOROUTINE_HOP != 0 {
         " (goroutine hop from its parent)"
     } else if b.marks & marks::PROCESS_HOP != 0 {

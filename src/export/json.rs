@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::{ExportError, ExportView};
 use crate::analysis::Analysis;
-use crate::analysis::keys::Keys;
 use crate::analysis::peer::PeerKind;
 use crate::analysis::services::NodeKind;
 use crate::analysis::span_graph::{SpanEdge, span_graph};
@@ -251,7 +250,7 @@ fn types<'a>(store: &'a Store, analysis: &'a Analysis) -> TypesDoc<'a> {
 
 fn trace(store: &Store, id: u128) -> Option<TraceDoc<'_>> {
     let info = store.trace(id)?;
-    let g = span_graph(store, &Keys::new(store), info);
+    let g = span_graph(store, info);
     let hex = |i: u32| span_hex(store.span(i).span_id);
     let nodes = g
         .node_weights()

@@ -5,7 +5,6 @@
 use petgraph::visit::EdgeRef;
 
 use crate::analysis::Analysis;
-use crate::analysis::keys::Keys;
 use crate::analysis::layout::{self, Layout, LayoutOptions, Point, Size, text_width};
 use crate::analysis::peer::PeerKind;
 use crate::analysis::services::NodeKind;
@@ -377,7 +376,7 @@ impl Scene {
     /// The span graph of a trace (SPEC §4.4): spans coloured by service, edges labelled by
     /// how control moved, links dashed.
     pub fn trace(store: &Store, info: &TraceInfo) -> Scene {
-        let g = span_graph(store, &Keys::new(store), info);
+        let g = span_graph(store, info);
         let mut seen: rustc_hash::FxHashMap<u64, u32> = Default::default();
         let nodes = g.node_weights().map(|&i| {
             let s = store.span(i);

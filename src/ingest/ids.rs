@@ -3,6 +3,7 @@
 
 use base64::Engine;
 
+pub use crate::model::ids::synthetic_id;
 use crate::model::span::flags;
 
 /// A decoded id and what was wrong with how it was written.
@@ -180,17 +181,6 @@ pub fn parent_id_bytes(b: &[u8]) -> Decoded<u64> {
         value: v,
         flags: if bad { flags::BAD_PARENT_ID } else { 0 },
     }
-}
-
-/// A stable id for text that is not an id at all (Jaeger UI fixtures use `"span-1"`):
-/// FNV-1a of the text, never zero. Callers warn that the id was synthesised.
-pub fn synthetic_id(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &c in s.as_bytes() {
-        h ^= c as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h.max(1)
 }
 
 #[cfg(test)]

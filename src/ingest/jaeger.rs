@@ -491,7 +491,7 @@ impl Reader<'_> {
             kind,
             status: if error { StatusCode::Error } else { status },
             flags: span_flags,
-            input: 0,
+            ..Span::default()
         });
     }
 

@@ -174,7 +174,7 @@ fn fill(b: &mut Batch, req: &ExportTraceServiceRequest, unknown: &mut u64) {
                     kind,
                     status,
                     flags: t.flags | s.flags | p.flags,
-                    input: 0,
+                    ..Span::default()
                 };
                 b.spans.push(span);
             }

@@ -12,6 +12,18 @@ pub fn span_hex(id: u64) -> String {
     format!("{id:016x}")
 }
 
+/// A stable id for text that is not an id at all (Jaeger UI fixtures use `"span-1"`, and
+/// goroutine ids may be text): FNV-1a of the text, never zero. Readers warn when they
+/// synthesise a span id.
+pub fn synthetic_id(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in s.as_bytes() {
+        h ^= c as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h.max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

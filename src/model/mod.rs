@@ -2,6 +2,7 @@
 
 pub mod attr;
 pub mod batch;
+pub mod derive;
 pub mod diag;
 pub mod ids;
 pub mod interner;

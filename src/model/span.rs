@@ -125,10 +125,16 @@ pub mod flags {
     pub const DUPLICATE: u8 = 8;
     /// Ids were base64 in the input (non-conformant OTLP/JSON).
     pub const BASE64_IDS: u8 = 16;
+    /// `Span::gid` holds the goroutine the span ran on (set when stored, `model::derive`).
+    pub const GOROUTINE: u8 = 32;
+    /// `Span::conv` holds the types the span converts between (set when stored).
+    pub const CONVERSION: u8 = 64;
 }
 
-/// One span, 96 bytes. Strings are `Sym`s into the store's interner; attributes, events and
-/// links are ranges into the store's arenas; `resource` indexes `Store::resources`.
+/// One span, 112 bytes. Strings are `Sym`s into the store's interner; attributes, events and
+/// links are ranges into the store's arenas; `resource` indexes `Store::resources`. The
+/// goroutine and conversion fields are derived from the attributes and the name when the span
+/// is stored (`model::derive`): reading them later costs no scan of scattered attributes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Span {
     pub trace_id: u128,
@@ -145,6 +151,10 @@ pub struct Span {
     pub attrs: ArenaRange,
     pub events: ArenaRange,
     pub links: ArenaRange,
+    /// See `flags::GOROUTINE` and `Span::goroutine`.
+    pub gid: i64,
+    /// `[from, to]`; see `flags::CONVERSION` and `Span::conversion`.
+    pub conv: [Sym; 2],
     pub kind: SpanKind,
     pub status: StatusCode,
     pub flags: u8,
@@ -158,6 +168,14 @@ impl Span {
     }
     pub fn is_root(&self) -> bool {
         self.parent_id == 0
+    }
+    /// The goroutine the span ran on (SPEC §3), when known.
+    pub fn goroutine(&self) -> Option<i64> {
+        (self.flags & flags::GOROUTINE != 0).then_some(self.gid)
+    }
+    /// `[from, to]` when the span is a conversion step (SPEC §3).
+    pub fn conversion(&self) -> Option<[Sym; 2]> {
+        (self.flags & flags::CONVERSION != 0).then_some(self.conv)
     }
 }
 
@@ -176,6 +194,8 @@ impl Default for Span {
             attrs: ArenaRange::default(),
             events: ArenaRange::default(),
             links: ArenaRange::default(),
+            gid: 0,
+            conv: [Sym::EMPTY; 2],
             kind: SpanKind::Unspecified,
             status: StatusCode::Unset,
             flags: 0,
@@ -223,7 +243,7 @@ mod tests {
     #[test]
     fn span_stays_compact() {
         assert!(
-            std::mem::size_of::<Span>() <= 96,
+            std::mem::size_of::<Span>() <= 112,
             "{}",
             std::mem::size_of::<Span>()
         );

@@ -1,7 +1,7 @@
 //! The span store: every loaded span, compact, with indexes built once.
 //!
 //! Readers fill `Batch`es; `Store::add_batch` merges them (remapping strings, storing each
-//! distinct resource once); `Store::build_index` sorts spans by trace and start time and builds
+//! distinct resource once, deriving each span's goroutine and conversion); `Store::build_index` sorts spans by trace and start time and builds
 //! the parent/children/service indexes that analysis and views read. The store is meant to be
 //! shared read-only (`Arc<Store>`) once indexed.
 
@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 
 use super::attr::{Attr, Value};
 use super::batch::Batch;
+use super::derive::{FactKeys, derive};
 use super::diag::Diagnostics;
 use super::interner::{Interner, Sym};
 use super::span::{ArenaRange, Event, Link, Process, Resource, Span, flags};
@@ -159,8 +160,9 @@ impl Store {
             ..*l
         }));
         self.spans.reserve(b.spans.len());
+        let keys = FactKeys::new(&self.strings);
         for s in &b.spans {
-            self.spans.push(Span {
+            let mut span = Span {
                 name: m(s.name),
                 scope: m(s.scope),
                 status_message: m(s.status_message),
@@ -170,7 +172,10 @@ impl Store {
                 links: s.links.shifted(link_off),
                 input,
                 ..*s
-            });
+            };
+            let attrs = &self.attrs[span.attrs.range()];
+            derive(&mut span, attrs, &keys, &mut self.strings);
+            self.spans.push(span);
         }
         if let Some(inp) = self.inputs.get_mut(input as usize) {
             inp.spans += b.spans.len() as u64;
@@ -398,6 +403,7 @@ impl Store {
                 name: m(s.name),
                 scope: m(s.scope),
                 status_message: m(s.status_message),
+                conv: [m(s.conv[0]), m(s.conv[1])],
                 attrs,
                 events: ArenaRange {
                     start: ev_start,

@@ -14,7 +14,7 @@ pub(super) fn check(ctx: &Ctx, i: u32, out: &mut Vec<Break>) {
     if s.status != StatusCode::Error && exception.is_none() {
         return;
     }
-    let Some(conv) = conversion_of(store, &ctx.keys, i) else {
+    let Some(conv) = conversion_of(store, i) else {
         return;
     };
     let exception_message = exception.and_then(|e| {
