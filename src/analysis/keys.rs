@@ -1,63 +1,131 @@
-//! Attribute keys the analysis reads, looked up in the interner once per store instead of
-//! once per span.
+//! The string attributes the analyses read (peers, SPEC §3; call matching, §5), their keys
+//! looked up in the interner once per store, and their values read in one pass over a span's
+//! attributes instead of one pass per key.
 
-use crate::model::{Store, Sym, Value};
+use crate::model::{AttrType, Store, Sym};
 
-/// Interned keys (`None` when no span or resource in the store uses that key).
+/// A string attribute an analysis reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    PeerService,
+    DbSystem,
+    DbSystemName,
+    MessagingSystem,
+    /// `messaging.destination.name`, else the older `messaging.destination`.
+    MessagingDestination,
+    RpcService,
+    RpcMethod,
+    ServerAddress,
+    NetPeerName,
+    UrlFull,
+    HttpUrl,
+    UrlPath,
+    HttpTarget,
+    HttpRoute,
+}
+
+const COUNT: usize = Key::HttpRoute as usize + 1;
+
+/// Interned keys (`None` when no string in the store is that key).
 #[derive(Debug, Clone, Copy)]
 pub struct Keys {
-    pub peer_service: Option<Sym>,
-    pub db_system: Option<Sym>,
-    pub db_system_name: Option<Sym>,
-    pub messaging_system: Option<Sym>,
-    pub messaging_destination: Option<Sym>,
-    pub rpc_service: Option<Sym>,
-    pub rpc_method: Option<Sym>,
-    pub server_address: Option<Sym>,
-    pub net_peer_name: Option<Sym>,
-    pub url_full: Option<Sym>,
-    pub http_url: Option<Sym>,
-    pub url_path: Option<Sym>,
-    pub http_target: Option<Sym>,
-    pub http_route: Option<Sym>,
+    syms: [Option<Sym>; COUNT],
 }
 
 impl Keys {
     pub fn new(store: &Store) -> Self {
         let g = |k: &str| store.strings.get(k);
-        Keys {
-            peer_service: g("peer.service"),
-            db_system: g("db.system"),
-            db_system_name: g("db.system.name"),
-            messaging_system: g("messaging.system"),
-            messaging_destination: g("messaging.destination.name")
-                .or_else(|| g("messaging.destination")),
-            rpc_service: g("rpc.service"),
-            rpc_method: g("rpc.method"),
-            server_address: g("server.address"),
-            net_peer_name: g("net.peer.name"),
-            url_full: g("url.full"),
-            http_url: g("http.url"),
-            url_path: g("url.path"),
-            http_target: g("http.target"),
-            http_route: g("http.route"),
+        let mut syms = [None; COUNT];
+        for (key, name) in [
+            (Key::PeerService, "peer.service"),
+            (Key::DbSystem, "db.system"),
+            (Key::DbSystemName, "db.system.name"),
+            (Key::MessagingSystem, "messaging.system"),
+            (Key::RpcService, "rpc.service"),
+            (Key::RpcMethod, "rpc.method"),
+            (Key::ServerAddress, "server.address"),
+            (Key::NetPeerName, "net.peer.name"),
+            (Key::UrlFull, "url.full"),
+            (Key::HttpUrl, "http.url"),
+            (Key::UrlPath, "url.path"),
+            (Key::HttpTarget, "http.target"),
+            (Key::HttpRoute, "http.route"),
+        ] {
+            syms[key as usize] = g(name);
         }
+        syms[Key::MessagingDestination as usize] =
+            g("messaging.destination.name").or_else(|| g("messaging.destination"));
+        Keys { syms }
+    }
+
+    /// The keyed string attributes of span `i`, read in one pass over its attributes.
+    pub fn strs<'s>(&self, store: &'s Store, i: u32) -> SpanStrs<'s> {
+        let mut vals = [Sym::EMPTY; COUNT];
+        let mut seen = 0u32;
+        for a in store.span_attrs(i) {
+            for (k, key) in self.syms.iter().enumerate() {
+                // The first attribute of a key counts, whatever its type.
+                if *key == Some(a.key) && seen & (1 << k) == 0 {
+                    seen |= 1 << k;
+                    if a.ty == AttrType::Str {
+                        vals[k] = Sym(a.raw as u32);
+                    }
+                }
+            }
+        }
+        SpanStrs { store, vals }
     }
 }
 
-/// The value of span attribute `key` on span `i`.
-pub fn span_attr(store: &Store, i: u32, key: Option<Sym>) -> Option<Value<'_>> {
-    let key = key?;
-    store
-        .span_attrs(i)
-        .iter()
-        .find(|a| a.key == key)
-        .map(|a| a.value(&store.strings))
+/// The keyed string attributes of one span (see `Keys::strs`).
+#[derive(Clone, Copy)]
+pub struct SpanStrs<'s> {
+    store: &'s Store,
+    /// `Sym::EMPTY` when the key is absent, its value is empty or it is not a string.
+    vals: [Sym; COUNT],
 }
 
-/// A non-empty string attribute of span `i`.
-pub fn span_str(store: &Store, i: u32, key: Option<Sym>) -> Option<&str> {
-    span_attr(store, i, key)
-        .and_then(|v| v.as_str())
-        .filter(|s| !s.is_empty())
+impl<'s> SpanStrs<'s> {
+    /// The value of `key` when it is a non-empty string.
+    pub fn sym(&self, key: Key) -> Option<Sym> {
+        Some(self.vals[key as usize]).filter(|&s| s != Sym::EMPTY)
+    }
+
+    /// The text of `sym(key)`.
+    pub fn get(&self, key: Key) -> Option<&'s str> {
+        self.sym(key).map(|s| self.store.str(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{Kit, V};
+    use super::*;
+    use crate::model::SpanKind::Client;
+
+    #[test]
+    fn first_attribute_of_a_key_counts_and_only_non_empty_strings_read() {
+        let mut k = Kit::new();
+        let svc = k.service("api", "api-1");
+        let attrs = [
+            ("peer.service", V::S("users")),
+            ("peer.service", V::S("orders")),
+            ("db.system", V::S("")),
+            ("rpc.service", V::I(3)),
+            ("rpc.service", V::S("late")),
+            ("messaging.destination", V::S("q")),
+            ("http.route", V::S("/x")),
+        ];
+        k.span(svc, 1, 1, 0, (0, 9), Client, "call", &attrs);
+        let store = k.store();
+        let keys = Keys::new(&store);
+        let s = keys.strs(&store, store.find_span(1, 1).unwrap());
+        assert_eq!(s.get(Key::PeerService), Some("users"));
+        assert_eq!(s.get(Key::DbSystem), None);
+        assert_eq!(s.get(Key::RpcService), None);
+        assert_eq!(s.get(Key::MessagingDestination), Some("q"));
+        assert_eq!(s.get(Key::HttpRoute), Some("/x"));
+        assert_eq!(s.get(Key::UrlFull), None);
+        assert_eq!(s.sym(Key::PeerService), store.strings.get("users"));
+    }
 }

@@ -3,8 +3,7 @@
 
 use serde::Serialize;
 
-use super::keys::{Keys, span_str};
-use crate::model::Store;
+use super::keys::{Key, SpanStrs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -18,25 +17,27 @@ pub enum PeerKind {
 /// A virtual peer's name and kind, from the first present of `peer.service`, `db.system`
 /// (`db.system.name`), `messaging.system`, `rpc.service`, `server.address`, `net.peer.name`,
 /// the host of `url.full`/`http.url`.
-pub fn peer_of<'s>(store: &'s Store, keys: &Keys, i: u32) -> Option<(&'s str, PeerKind)> {
-    let s = |k| span_str(store, i, k);
-    if let Some(p) = s(keys.peer_service) {
+pub fn peer_of<'s>(s: &SpanStrs<'s>) -> Option<(&'s str, PeerKind)> {
+    if let Some(p) = s.get(Key::PeerService) {
         return Some((p, PeerKind::Service));
     }
-    if let Some(d) = s(keys.db_system).or_else(|| s(keys.db_system_name)) {
+    if let Some(d) = s.get(Key::DbSystem).or_else(|| s.get(Key::DbSystemName)) {
         return Some((d, PeerKind::Database));
     }
-    if let Some(m) = s(keys.messaging_system) {
+    if let Some(m) = s.get(Key::MessagingSystem) {
         return Some((m, PeerKind::Queue));
     }
-    if let Some(r) = s(keys.rpc_service) {
+    if let Some(r) = s.get(Key::RpcService) {
         return Some((r, PeerKind::Service));
     }
-    if let Some(a) = s(keys.server_address).or_else(|| s(keys.net_peer_name)) {
+    if let Some(a) = s
+        .get(Key::ServerAddress)
+        .or_else(|| s.get(Key::NetPeerName))
+    {
         return Some((a, PeerKind::External));
     }
-    s(keys.url_full)
-        .or_else(|| s(keys.http_url))
+    s.get(Key::UrlFull)
+        .or_else(|| s.get(Key::HttpUrl))
         .and_then(url_host)
         .map(|h| (h, PeerKind::External))
 }

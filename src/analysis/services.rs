@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::breaks::{Break, BreakKind};
-use super::keys::{Keys, span_str};
+use super::keys::{Key, Keys};
 use super::peer::{PeerKind, peer_of};
 use crate::model::{StatusCode, Store};
 
@@ -93,29 +93,66 @@ struct Call<'s> {
     to: Target<'s>,
     span: u32,
     how: How,
+    /// The measured span's duration and status, read in the parallel pass (where the span is
+    /// at hand) rather than in the sequential one, which would fetch each from far away.
+    ns: u64,
+    error: bool,
+}
+
+/// What the pass over spans reads besides the store.
+struct Lookup<'s> {
+    store: &'s Store,
+    keys: Keys,
+    stitched: FxHashMap<u32, u32>,
+    /// Traced services by name (few: a small table instead of string compares).
+    traced: FxHashMap<&'s str, u32>,
 }
 
 impl ServiceGraph {
     /// Builds the graph of an indexed store; `breaks` supplies the `propagation_break`
     /// stitches. One parallel pass over spans, then one sequential pass over the calls found.
     pub fn build(store: &Store, keys: &Keys, breaks: &[Break]) -> Self {
-        let stitched: FxHashMap<u32, u32> = breaks
-            .iter()
-            .filter(|b| b.kind == BreakKind::PropagationBreak)
-            .filter_map(|b| Some((b.span, b.related?)))
-            .collect();
-        let calls: Vec<Call> = (0..store.spans.len() as u32)
-            .into_par_iter()
-            .flat_map_iter(|i| calls_of(store, keys, &stitched, i))
-            .collect();
-
         let services = &store.index.services;
-        let mut counts = vec![0u64; services.len()];
-        for i in 0..store.spans.len() as u32 {
-            if let Some(c) = counts.get_mut(store.service_idx(i) as usize) {
-                *c += 1;
-            }
-        }
+        let look = Lookup {
+            store,
+            keys: *keys,
+            stitched: breaks
+                .iter()
+                .filter(|b| b.kind == BreakKind::PropagationBreak)
+                .filter_map(|b| Some((b.span, b.related?)))
+                .collect(),
+            traced: services
+                .iter()
+                .enumerate()
+                .map(|(k, &s)| (store.str(s), k as u32))
+                .collect(),
+        };
+        let n = store.spans.len() as u32;
+        let (calls, counts): (Vec<Call>, Vec<u64>) = rayon::join(
+            || {
+                (0..n)
+                    .into_par_iter()
+                    .flat_map_iter(|i| calls_of(&look, i))
+                    .collect()
+            },
+            || {
+                (0..n)
+                    .into_par_iter()
+                    .fold(
+                        || vec![0u64; services.len()],
+                        |mut c, i| {
+                            if let Some(c) = c.get_mut(store.service_idx(i) as usize) {
+                                *c += 1;
+                            }
+                            c
+                        },
+                    )
+                    .reduce(
+                        || vec![0u64; services.len()],
+                        |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect(),
+                    )
+            },
+        );
         let mut graph = DiGraph::with_capacity(services.len(), 0);
         for (k, (&sym, &spans)) in services.iter().zip(&counts).enumerate() {
             graph.add_node(ServiceNode {
@@ -127,6 +164,8 @@ impl ServiceGraph {
 
         let mut peers: FxHashMap<&str, NodeIndex> = FxHashMap::default();
         let mut edges: FxHashMap<(NodeIndex, NodeIndex), EdgeIndex> = FxHashMap::default();
+        // Durations of each edge's measured spans, by edge index.
+        let mut durations: Vec<Vec<u64>> = Vec::new();
         for c in calls {
             let from = NodeIndex::new(c.from as usize);
             let to = match c.to {
@@ -139,25 +178,26 @@ impl ServiceGraph {
                     })
                 }),
             };
-            let e = *edges
-                .entry((from, to))
-                .or_insert_with(|| graph.add_edge(from, to, ServiceEdge::default()));
+            let e = *edges.entry((from, to)).or_insert_with(|| {
+                durations.push(Vec::new());
+                graph.add_edge(from, to, ServiceEdge::default())
+            });
             let w = &mut graph[e];
             w.calls += 1;
-            w.errors += u64::from(store.span(c.span).status == StatusCode::Error);
+            w.errors += u64::from(c.error);
             w.broken += u64::from(c.how == How::Broken);
             w.unpaired += u64::from(c.how == How::Unpaired);
             w.spans.push(c.span);
+            durations[e.index()].push(c.ns);
         }
 
-        let mut durations = Vec::new();
-        for w in graph.edge_weights_mut() {
-            durations.clear();
-            durations.extend(w.spans.iter().map(|&i| store.span(i).duration()));
+        let mut weights: Vec<(&mut ServiceEdge, Vec<u64>)> =
+            graph.edge_weights_mut().zip(durations).collect();
+        weights.par_iter_mut().for_each(|(w, durations)| {
             durations.sort_unstable();
-            let ms = |p| nearest_rank(&durations, p).map_or(0.0, |ns| ns as f64 / 1e6);
+            let ms = |p| nearest_rank(durations, p).map_or(0.0, |ns| ns as f64 / 1e6);
             (w.p50_ms, w.p95_ms, w.p99_ms) = (ms(50), ms(95), ms(99));
-        }
+        });
         ServiceGraph { graph }
     }
 
@@ -179,37 +219,35 @@ pub fn nearest_rank(sorted: &[u64], p: u32) -> Option<u64> {
 
 /// The calls span `i` takes part in: as the callee of its parent in another service, and as
 /// an unpaired CLIENT/PRODUCER span.
-fn calls_of<'s>(
-    store: &'s Store,
-    keys: &Keys,
-    stitched: &FxHashMap<u32, u32>,
-    i: u32,
-) -> impl Iterator<Item = Call<'s>> {
+fn calls_of<'s>(look: &Lookup<'s>, i: u32) -> impl Iterator<Item = Call<'s>> {
+    let store = look.store;
     let svc = store.service_idx(i);
+    let span = store.span(i);
+    let call = |from, to, how| Call {
+        from,
+        to,
+        span: i,
+        how,
+        ns: span.duration(),
+        error: span.status == StatusCode::Error,
+    };
     let pair = store
         .parent(i)
         .map(|p| store.service_idx(p))
         .filter(|&from| from != svc)
-        .map(|from| Call {
-            from,
-            to: Target::Service(svc),
-            span: i,
-            how: How::Paired,
-        });
-    let unpaired = unpaired_call(store, keys, stitched, i, svc).filter(|c| match c.to {
-        Target::Service(s) => s != svc,
-        Target::Peer(..) => true,
-    });
+        .map(|from| call(from, Target::Service(svc), How::Paired));
+    let unpaired = unpaired_target(look, i, svc)
+        .filter(|(to, _)| match *to {
+            Target::Service(s) => s != svc,
+            Target::Peer(..) => true,
+        })
+        .map(|(to, how)| call(svc, to, how));
     pair.into_iter().chain(unpaired)
 }
 
-fn unpaired_call<'s>(
-    store: &'s Store,
-    keys: &Keys,
-    stitched: &FxHashMap<u32, u32>,
-    i: u32,
-    svc: u32,
-) -> Option<Call<'s>> {
+/// Where unpaired CLIENT/PRODUCER span `i` (of service `svc`) calls, and how that was found.
+fn unpaired_target<'s>(look: &Lookup<'s>, i: u32, svc: u32) -> Option<(Target<'s>, How)> {
+    let store = look.store;
     if !store.span(i).kind.is_outgoing() {
         return None;
     }
@@ -220,39 +258,23 @@ fn unpaired_call<'s>(
     if paired {
         return None;
     }
-    let call = |to, how| Call {
-        from: svc,
-        to,
-        span: i,
-        how,
-    };
-    if let Some(&server) = stitched.get(&i) {
-        return Some(call(
-            Target::Service(store.service_idx(server)),
-            How::Broken,
-        ));
+    if let Some(&server) = look.stitched.get(&i) {
+        return Some((Target::Service(store.service_idx(server)), How::Broken));
     }
-    let named = span_str(store, i, keys.peer_service)
-        .and_then(|n| traced_service(store, n))
-        .or_else(|| span_str(store, i, keys.server_address).and_then(|n| traced_service(store, n)));
+    let a = look.keys.strs(store, i);
+    let traced = |name: &str| look.traced.get(name).copied();
+    let named = a
+        .get(Key::PeerService)
+        .and_then(traced)
+        .or_else(|| a.get(Key::ServerAddress).and_then(traced));
     if let Some(s) = named {
-        return Some(call(Target::Service(s), How::Unpaired));
+        return Some((Target::Service(s), How::Unpaired));
     }
-    let (name, kind) = peer_of(store, keys, i).unwrap_or((UNKNOWN_PEER, PeerKind::External));
-    Some(match traced_service(store, name) {
-        Some(s) => call(Target::Service(s), How::Unpaired),
-        None => call(Target::Peer(name, kind), How::Virtual),
+    let (name, kind) = peer_of(&a).unwrap_or((UNKNOWN_PEER, PeerKind::External));
+    Some(match traced(name) {
+        Some(s) => (Target::Service(s), How::Unpaired),
+        None => (Target::Peer(name, kind), How::Virtual),
     })
-}
-
-/// The number of the traced service called `name`.
-fn traced_service(store: &Store, name: &str) -> Option<u32> {
-    store
-        .index
-        .services
-        .binary_search_by(|s| store.str(*s).cmp(name))
-        .ok()
-        .map(|k| k as u32)
 }
 
 #[cfg(test)]

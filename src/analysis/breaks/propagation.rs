@@ -20,7 +20,7 @@ use std::cmp::Reverse;
 use rayon::prelude::*;
 
 use super::{Break, BreakKind, Ctx, brk, short_trace};
-use crate::analysis::keys::span_str;
+use crate::analysis::keys::Key;
 use crate::analysis::peer::url_path;
 use crate::model::{SpanKind, Store};
 
@@ -135,8 +135,9 @@ fn is_unpaired_call(store: &Store, i: u32) -> bool {
 }
 
 fn root<'s>(ctx: &Ctx<'s>, i: u32) -> Root<'s> {
-    let (store, k) = (ctx.store, &ctx.keys);
+    let store = ctx.store;
     let s = store.span(i);
+    let a = ctx.keys.strs(store, i);
     let named = rpc_from_name(store.str(s.name));
     Root {
         idx: i,
@@ -144,29 +145,32 @@ fn root<'s>(ctx: &Ctx<'s>, i: u32) -> Root<'s> {
         trace: s.trace_id,
         service: store.service_idx(i),
         service_name: store.service_name(i),
-        rpc_service: span_str(store, i, k.rpc_service).or(named.map(|n| n.0)),
-        rpc_method: span_str(store, i, k.rpc_method).or(named.map(|n| n.1)),
-        route: span_str(store, i, k.http_route),
-        path: span_str(store, i, k.url_path)
-            .or_else(|| span_str(store, i, k.http_target))
+        rpc_service: a.get(Key::RpcService).or(named.map(|n| n.0)),
+        rpc_method: a.get(Key::RpcMethod).or(named.map(|n| n.1)),
+        route: a.get(Key::HttpRoute),
+        path: a
+            .get(Key::UrlPath)
+            .or_else(|| a.get(Key::HttpTarget))
             .map(url_path),
-        destination: span_str(store, i, k.messaging_destination),
+        destination: a.get(Key::MessagingDestination),
     }
 }
 
 fn call<'s>(ctx: &Ctx<'s>, i: u32) -> Call<'s> {
-    let (store, k) = (ctx.store, &ctx.keys);
+    let store = ctx.store;
     let s = store.span(i);
-    let str_of = |key| span_str(store, i, key);
-    let path = match str_of(k.url_full).or_else(|| str_of(k.http_url)) {
+    let a = ctx.keys.strs(store, i);
+    let path = match a.get(Key::UrlFull).or_else(|| a.get(Key::HttpUrl)) {
         Some(url) => Some(match url_path(url) {
             "" => "/",
             p => p,
         }),
-        None => str_of(k.url_path)
-            .or_else(|| str_of(k.http_target))
+        None => a
+            .get(Key::UrlPath)
+            .or_else(|| a.get(Key::HttpTarget))
             .map(url_path),
     };
+    let server_address = a.get(Key::ServerAddress);
     Call {
         idx: i,
         kind: s.kind,
@@ -174,14 +178,14 @@ fn call<'s>(ctx: &Ctx<'s>, i: u32) -> Call<'s> {
         end: s.end,
         trace: s.trace_id,
         service: store.service_idx(i),
-        database: str_of(k.db_system).is_some() || str_of(k.db_system_name).is_some(),
-        rpc_service: str_of(k.rpc_service),
-        rpc_method: str_of(k.rpc_method),
-        peer_service: str_of(k.peer_service),
-        server_address: str_of(k.server_address),
-        address_host: str_of(k.server_address).and_then(address_host),
+        database: a.sym(Key::DbSystem).is_some() || a.sym(Key::DbSystemName).is_some(),
+        rpc_service: a.get(Key::RpcService),
+        rpc_method: a.get(Key::RpcMethod),
+        peer_service: a.get(Key::PeerService),
+        server_address,
+        address_host: server_address.and_then(address_host),
         path,
-        destination: str_of(k.messaging_destination),
+        destination: a.get(Key::MessagingDestination),
     }
 }
 
