@@ -4,7 +4,7 @@
 //! in a dump; a `Sym` is 4 bytes where a `String` is 24 plus its heap block.
 
 use hashbrown::HashTable;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 
 /// Index of an interned string. `Sym::EMPTY` is the empty string and is always present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -23,12 +23,21 @@ impl BuildHasher for FxBuild {
     }
 }
 
-/// Append-only interner. Strings live in one `String` arena; `spans` holds (start, len).
+/// Append-only interner. Strings live in one `String` arena; `spans` holds (start, len) by
+/// id, and the table holds the same with the id, so that a lookup compares bytes without
+/// first fetching the id's span.
 #[derive(Clone)]
 pub struct Interner {
     arena: String,
     spans: Vec<(u32, u32)>,
-    table: HashTable<u32>,
+    table: HashTable<Entry>,
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    start: u32,
+    len: u32,
+    id: u32,
 }
 
 impl Default for Interner {
@@ -48,39 +57,44 @@ impl Interner {
         Self::default()
     }
 
-    fn hash(s: &str) -> u64 {
-        FxBuild.hash_one(s)
+    fn hash(s: &[u8]) -> u64 {
+        let mut h = FxBuild.build_hasher();
+        h.write(s);
+        h.finish()
+    }
+
+    fn bytes<'a>(arena: &'a str, e: &Entry) -> &'a [u8] {
+        &arena.as_bytes()[e.start as usize..(e.start + e.len) as usize]
     }
 
     /// Returns the `Sym` of `s`, adding it when new.
     pub fn intern(&mut self, s: &str) -> Sym {
-        let h = Self::hash(s);
-        let (arena, spans) = (&self.arena, &self.spans);
-        let eq = |&id: &u32| {
-            let (st, len) = spans[id as usize];
-            &arena[st as usize..(st + len) as usize] == s
-        };
-        if let Some(&id) = self.table.find(h, eq) {
-            return Sym(id);
+        let b = s.as_bytes();
+        let h = Self::hash(b);
+        let arena = &self.arena;
+        let eq = |e: &Entry| e.len as usize == b.len() && Self::bytes(arena, e) == b;
+        if let Some(e) = self.table.find(h, eq) {
+            return Sym(e.id);
         }
-        let id = self.spans.len() as u32;
-        let start = self.arena.len() as u32;
+        let e = Entry {
+            start: self.arena.len() as u32,
+            len: s.len() as u32,
+            id: self.spans.len() as u32,
+        };
         self.arena.push_str(s);
-        self.spans.push((start, s.len() as u32));
-        let (arena, spans) = (&self.arena, &self.spans);
-        self.table.insert_unique(h, id, |&i| {
-            let (st, len) = spans[i as usize];
-            Self::hash(&arena[st as usize..(st + len) as usize])
-        });
-        Sym(id)
+        self.spans.push((e.start, e.len));
+        let arena = &self.arena;
+        self.table
+            .insert_unique(h, e, |e| Self::hash(Self::bytes(arena, e)));
+        Sym(e.id)
     }
 
     /// Looks `s` up without adding it.
     pub fn get(&self, s: &str) -> Option<Sym> {
-        let h = Self::hash(s);
+        let b = s.as_bytes();
         self.table
-            .find(h, |&id: &u32| self.resolve(Sym(id)) == s)
-            .map(|&id| Sym(id))
+            .find(Self::hash(b), |e| Self::bytes(&self.arena, e) == b)
+            .map(|e| Sym(e.id))
     }
 
     pub fn resolve(&self, sym: Sym) -> &str {
