@@ -178,6 +178,9 @@ fn parse_chunk(chunk: &[u8], first_line: u64) -> (Vec<(Batch, Tally, Skipped)>, 
 
 fn parse_group(lines: &[(&[u8], u64)]) -> (Batch, Tally, Skipped) {
     let mut batch = Batch::new();
+    let bytes: usize = lines.iter().map(|(t, _)| t.len()).sum();
+    batch.spans.reserve(bytes / 512);
+    batch.attrs.reserve(bytes / 64);
     let mut tally = Tally::new();
     let mut skipped = Skipped::default();
     for &(text, line) in lines {
