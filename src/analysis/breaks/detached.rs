@@ -32,11 +32,32 @@ fn may_hold(s: &Span) -> bool {
     )
 }
 
+/// What the sweep reads of a span, gathered in store order: sorting and sweeping by index
+/// would fetch every span from far away, at every comparison.
+#[derive(Clone, Copy)]
+struct Timed {
+    start: u64,
+    end: u64,
+    trace: u128,
+    idx: u32,
+}
+
+impl Timed {
+    fn of(s: &Span, idx: usize) -> Self {
+        Timed {
+            start: s.start,
+            end: s.end,
+            trace: s.trace_id,
+            idx: idx as u32,
+        }
+    }
+}
+
 pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
     let store = ctx.store;
     let nproc = store.processes.len();
     let mut serves = vec![false; nproc];
-    let mut roots: Vec<Vec<u32>> = vec![Vec::new(); nproc];
+    let mut roots: Vec<Vec<Timed>> = vec![Vec::new(); nproc];
     for (i, s) in store.spans.iter().enumerate() {
         let p = store.process_of(i as u32) as usize;
         if s.kind.is_incoming()
@@ -47,11 +68,11 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
         if may_be_detached(s)
             && let Some(r) = roots.get_mut(p)
         {
-            r.push(i as u32);
+            r.push(Timed::of(s, i));
         }
     }
     // Spans that may hold a root, gathered only for the processes worth a sweep.
-    let mut holders: Vec<Vec<u32>> = vec![Vec::new(); nproc];
+    let mut holders: Vec<Vec<Timed>> = vec![Vec::new(); nproc];
     let wanted: Vec<bool> = (0..nproc)
         .map(|p| serves[p] && !roots[p].is_empty())
         .collect();
@@ -61,7 +82,7 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
             && wanted.get(p) == Some(&true)
             && let Some(h) = holders.get_mut(p)
         {
-            h.push(i as u32);
+            h.push(Timed::of(s, i));
         }
     }
     roots
@@ -73,28 +94,36 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
 }
 
 /// One process: every root of `roots` checked against the spans of `holders` open at its start.
-fn sweep(ctx: &Ctx, mut roots: Vec<u32>, mut holders: Vec<u32>) -> Vec<Break> {
+fn sweep(ctx: &Ctx, mut roots: Vec<Timed>, mut holders: Vec<Timed>) -> Vec<Break> {
     let store = ctx.store;
-    let span = |i: u32| store.span(i);
-    roots.sort_unstable_by_key(|&r| (span(r).start, r));
-    holders.sort_unstable_by_key(|&h| (span(h).start, h));
-    // Tightest first: shortest, then latest start, then lowest index.
-    let key = |h: u32| Reverse((span(h).duration(), Reverse(span(h).start), h));
+    roots.sort_unstable_by_key(|r| (r.start, r.idx));
+    holders.sort_unstable_by_key(|h| (h.start, h.idx));
+    // Tightest first: shortest, then latest start, then lowest index (unique, so the end and
+    // trace after it never decide the order).
+    let key = |h: &Timed| {
+        Reverse((
+            h.end.saturating_sub(h.start),
+            Reverse(h.start),
+            h.idx,
+            h.end,
+            h.trace,
+        ))
+    };
     let mut next = 0;
     // Ends of the holders started so far, to count those that finished before a root.
     let mut by_end: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
     let mut ended = 0usize;
     // Started holders by tightness. Finished ones are dropped lazily when they come to the
     // top: roots come in start order, so a holder that ended before one root stays ended.
-    let mut open: BinaryHeap<Reverse<(u64, Reverse<u64>, u32)>> = BinaryHeap::new();
-    let mut own: Vec<Reverse<(u64, Reverse<u64>, u32)>> = Vec::new();
+    let mut open = BinaryHeap::new();
+    let mut own = Vec::new();
     let mut out = Vec::new();
     for r in roots {
-        let (x, trace) = (span(r).start, span(r).trace_id);
-        while let Some(&h) = holders.get(next)
-            && span(h).start <= x
+        let x = r.start;
+        while let Some(h) = holders.get(next)
+            && h.start <= x
         {
-            by_end.push(Reverse(span(h).end));
+            by_end.push(Reverse(h.end));
             open.push(key(h));
             next += 1;
         }
@@ -102,38 +131,38 @@ fn sweep(ctx: &Ctx, mut roots: Vec<u32>, mut holders: Vec<u32>) -> Vec<Break> {
             by_end.pop();
             ended += 1;
         }
-        let own_open = own_trace_open(ctx, r, x);
+        let own_open = own_trace_open(ctx, r.idx, x);
         let candidates = (next - ended).saturating_sub(own_open);
         // The tightest open holder of another trace; open ones of the root's own trace are
         // set aside and put back.
         let mut found = None;
         while let Some(top) = open.peek().copied() {
-            let Reverse((_, _, h)) = top;
-            if span(h).end < x {
+            let Reverse((_, _, h, end, trace)) = top;
+            if end < x {
                 open.pop();
-            } else if span(h).trace_id == trace {
+            } else if trace == r.trace {
                 own.push(top);
                 open.pop();
             } else {
-                found = Some(h);
+                found = Some((h, trace));
                 break;
             }
         }
         open.extend(own.drain(..));
-        let Some(p) = found else {
+        let Some((p, p_trace)) = found else {
             continue;
         };
         out.push(brk(
             BreakKind::DetachedRoot,
-            r,
+            r.idx,
             Some(p),
             format!(
                 "{} started a new trace \"{}\" inside \"{}\" (trace {}): a goroutine started \
                  without the request context? ({candidates} candidate parent{})",
-                store.service_name(r),
-                ctx.name(r),
+                store.service_name(r.idx),
+                ctx.name(r.idx),
                 ctx.name(p),
-                short_trace(span(p).trace_id),
+                short_trace(p_trace),
                 if candidates == 1 { "" } else { "s" }
             ),
         ));

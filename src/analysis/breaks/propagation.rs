@@ -18,6 +18,7 @@
 use std::cmp::Reverse;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 
 use super::{Break, BreakKind, Ctx, brk, short_trace};
 use crate::analysis::keys::Key;
@@ -82,6 +83,7 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
         Buckets::new(servers, services),
         Buckets::new(consumers, services),
     );
+    let traced: FxHashSet<&str> = store.index.services.iter().map(|&s| store.str(s)).collect();
     (0..n)
         .into_par_iter()
         .filter(|&i| is_unpaired_call(store, i))
@@ -94,7 +96,7 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
             };
             match best_root(ctx, &call, roots) {
                 Some(s) => Some(propagation_break(ctx, &call, s)),
-                None => unmatched_client(ctx, &call),
+                None => unmatched_client(ctx, &call, &traced),
             }
         })
         .collect()
@@ -207,14 +209,16 @@ fn best_root<'r, 's>(ctx: &Ctx, c: &Call, roots: &'r Buckets<'s>) -> Option<&'r 
         .iter()
         .enumerate()
         .filter(|&(k, _)| k as u32 != c.service)
-        .filter_map(|(k, &name)| Some((k, service_agreement(c, store.str(name))?)))
-        .flat_map(|(k, base)| {
+        .filter_map(|(k, &name)| {
+            // The window first: it is mostly empty, and then the names need no comparing.
             let bucket = roots.of(k);
             let a = bucket.partition_point(|r| r.start < lo);
             let b = bucket.partition_point(|r| r.start <= hi).max(a);
-            bucket
-                .get(a..b)
-                .unwrap_or_default()
+            let window = bucket.get(a..b).filter(|w| !w.is_empty())?;
+            Some((window, service_agreement(c, store.str(name))?))
+        })
+        .flat_map(|(window, base)| {
+            window
                 .iter()
                 .filter(|r| r.trace != c.trace)
                 .filter_map(move |r| Some((base + root_agreement(c, r)?, r)))
@@ -355,8 +359,9 @@ fn propagation_break(ctx: &Ctx, c: &Call, r: &Root) -> Break {
     brk(BreakKind::PropagationBreak, c.idx, Some(r.idx), message)
 }
 
-/// A CLIENT call to a traced service whose server side is nowhere in the data.
-fn unmatched_client(ctx: &Ctx, c: &Call) -> Option<Break> {
+/// A CLIENT call to a traced service (one of `traced`, their names) whose server side is
+/// nowhere in the data.
+fn unmatched_client(ctx: &Ctx, c: &Call, traced: &FxHashSet<&str>) -> Option<Break> {
     if c.kind != SpanKind::Client {
         return None;
     }
@@ -364,13 +369,7 @@ fn unmatched_client(ctx: &Ctx, c: &Call) -> Option<Break> {
     let peer = [c.peer_service, c.server_address]
         .into_iter()
         .flatten()
-        .find(|p| {
-            store
-                .index
-                .services
-                .binary_search_by(|s| store.str(*s).cmp(p))
-                .is_ok()
-        })?;
+        .find(|p| traced.contains(p))?;
     Some(brk(
         BreakKind::UnmatchedClient,
         c.idx,
