@@ -548,6 +548,54 @@ impl<'t> Scanner<'t, '_, '_> {
     }
 
     fn key_value(&mut self) -> Scan<()> {
+        let start = self.pos;
+        let (key, (ty, raw)) = match self.compact_key_value() {
+            Some(kv) => kv,
+            None => {
+                self.pos = start;
+                self.general_key_value()?
+            }
+        };
+        self.ctx.batch.attrs.push(Attr { key, ty, raw });
+        Some(())
+    }
+
+    /// A key-value as exporters write it, `{"key":…,"value":{"<type>Value":…}}` with no
+    /// spaces and one scalar value, read by matching the punctuation as literals: attributes
+    /// are most of a dump, and this skips the general key dispatch. `None` when the text
+    /// differs in any way (the caller rewinds and reads it the general way, which also
+    /// reports what a bad value is).
+    #[inline(always)]
+    fn compact_key_value(&mut self) -> Scan<(Sym, (AttrType, u64))> {
+        if self.depth + 2 > MAX_DEPTH {
+            return None;
+        }
+        self.lit(b"{\"key\":")?;
+        let key = self.sym()?;
+        self.lit(b",\"value\":{\"")?;
+        let value = if self.lit(b"stringValue\":").is_some() {
+            (AttrType::Str, self.sym()?.0 as u64)
+        } else if self.lit(b"intValue\":").is_some() {
+            (AttrType::Int, self.i64()? as u64)
+        } else if self.lit(b"boolValue\":").is_some() {
+            (AttrType::Bool, self.bool()? as u64)
+        } else {
+            return None;
+        };
+        self.lit(b"}}")?;
+        Some((key, value))
+    }
+
+    /// Consumes `word` if the text goes on with exactly it (no whitespace first).
+    #[inline(always)]
+    fn lit(&mut self, word: &[u8]) -> Scan<()> {
+        self.b
+            .get(self.pos..)?
+            .starts_with(word)
+            .then(|| self.pos += word.len())
+    }
+
+    fn general_key_value(&mut self) -> Scan<(Sym, (AttrType, u64))> {
         self.open(b'{')?;
         let (mut key, mut value) = (Sym::EMPTY, (AttrType::Empty, 0));
         let mut first = true;
@@ -558,12 +606,7 @@ impl<'t> Scanner<'t, '_, '_> {
                 _ => self.skip()?,
             }
         }
-        self.ctx.batch.attrs.push(Attr {
-            key,
-            ty: value.0,
-            raw: value.1,
-        });
-        Some(())
+        Some((key, value))
     }
 
     fn any_value(&mut self) -> Scan<(AttrType, u64)> {

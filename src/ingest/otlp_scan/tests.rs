@@ -334,6 +334,14 @@ fn edge_cases_the_scanner_handles() {
         doc(r#"{"attributes":[{"key":"big","value":{"intValue":9223372036854775807}},{"key":"min","value":{"intValue":-9223372036854775808}}]}"#),
         doc(r#"{"attributes":[{"key":"f","value":{"doubleValue":-0}},{"key":"g","value":{"doubleValue":1E+2}}]}"#),
         doc(r#"{"kind":-1,"status":{"code":18446744073709551615}}"#),
+        // Attributes in the compact layout read by literals, and near misses of it that the
+        // general path reads: escapes, spaces, a second value key, an extra key, other types.
+        doc(
+            r#"{"attributes":[{"key":"k\"1","value":{"stringValue":"v\u00e9"}},{"key":"i","value":{"intValue":"12"}},{"key":"n","value":{"intValue":-3}},{"key":"b","value":{"boolValue":false}}]}"#,
+        ),
+        doc(
+            r#"{"attributes":[{"key":"x" ,"value":{"stringValue":"a"}},{"key":"y","value":{"stringValue":"a","intValue":3}},{"key":"z","value":{"stringValue":"a"},"extra":1},{"key":"d","value":{"doubleValue":1.5}},{"key":"e","value":{ "boolValue":true}}]}"#,
+        ),
     ];
     for c in &cases {
         assert!(check(c), "bailed on {c}");
@@ -365,6 +373,9 @@ fn unusual_input_bails_out_and_serde_decides() {
         doc(r#"{"attributes":[{"key":"b","value":{"boolValue":null}}]}"#),
         doc(r#"{"attributes":[{"key":"i","value":{"intValue":null}}]}"#),
         doc(r#"{"attributes":[{"key":"d","value":{"doubleValue":1e400}}]}"#),
+        doc(r#"{"attributes":[{"key":"i","value":{"intValue":"abc"}}]}"#),
+        doc(r#"{"attributes":[{"key":"b","value":{"boolValue":tru}}]}"#),
+        doc(r#"{"attributes":[{"key":"s","value":{"stringValue":"a"}}}]}"#),
         doc(r#"{"name":"a",}"#),
         doc(r#"{"name":"a"} {}"#),
         doc("null"),
