@@ -3,10 +3,10 @@
 //! It also keeps every conversion step found, for the chains (§4.3).
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::model::{StatusCode, Store, Sym};
-use rayon::prelude::*;
 
 /// One conversion `from`→`to` as it ran in the data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,9 +40,9 @@ pub struct TypeGraph {
 impl TypeGraph {
     /// One parallel pass over spans to find the steps, one sequential pass to group them.
     pub fn build(store: &Store) -> Self {
-        let found: Vec<u32> = (0..store.spans.len() as u32)
+        let found: Vec<(u32, [Sym; 2])> = (0..store.spans.len() as u32)
             .into_par_iter()
-            .filter(|&i| store.span(i).conversion().is_some())
+            .filter_map(|i| Some((i, store.span(i).conversion()?)))
             .collect();
         let exception = store.strings.get("exception");
 
@@ -51,10 +51,7 @@ impl TypeGraph {
         let mut nodes: FxHashMap<Sym, NodeIndex> = FxHashMap::default();
         let mut edges: FxHashMap<(NodeIndex, NodeIndex), EdgeIndex> = FxHashMap::default();
         let mut steps = Vec::with_capacity(found.len());
-        for span in found {
-            let Some([from, to]) = store.span(span).conversion() else {
-                continue;
-            };
+        for (span, [from, to]) in found {
             let mut node = |t: Sym| {
                 *nodes
                     .entry(t)

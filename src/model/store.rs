@@ -1,8 +1,9 @@
 //! The span store: every loaded span, compact, with indexes built once.
 //!
 //! Readers fill `Batch`es; `Store::add_batch` merges them (remapping strings, storing each
-//! distinct resource once, deriving each span's goroutine and conversion); `Store::build_index` sorts spans by trace and start time and builds
-//! the parent/children/service indexes that analysis and views read. The store is meant to be
+//! distinct resource once, deriving each span's goroutine and conversion);
+//! `Store::build_index` sorts spans by trace and start time and builds the
+//! parent/children/service indexes that analysis and views read. The store is meant to be
 //! shared read-only (`Arc<Store>`) once indexed.
 
 use rayon::prelude::*;
