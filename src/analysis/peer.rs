@@ -1,9 +1,11 @@
 //! Virtual peers: the uninstrumented callee of a CLIENT/PRODUCER span, named from its
 //! attributes (SPEC §3), and what kind of thing it is (for drawing).
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::keys::{Key, SpanStrs};
+use crate::model::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -40,6 +42,22 @@ pub fn peer_of<'s>(s: &SpanStrs<'s>) -> Option<(&'s str, PeerKind)> {
         .or_else(|| s.get(Key::HttpUrl))
         .and_then(url_host)
         .map(|h| (h, PeerKind::External))
+}
+
+/// The traced services by name, to tell whether a peer name is one (a small table: names
+/// are compared once per call, so string compares against every service would add up).
+pub struct TracedServices<'s>(FxHashMap<&'s str, u32>);
+
+impl<'s> TracedServices<'s> {
+    pub fn new(store: &'s Store) -> Self {
+        let names = store.index.services.iter().map(|&s| store.str(s));
+        TracedServices(names.zip(0..).collect())
+    }
+
+    /// The number (into `store.index.services`) of the traced service called `name`.
+    pub fn number(&self, name: &str) -> Option<u32> {
+        self.0.get(name).copied()
+    }
 }
 
 /// The host of an absolute URL (`https://api.example.com:443/x` → `api.example.com`).

@@ -19,7 +19,7 @@ use rustc_hash::FxHashMap;
 
 use super::breaks::{Break, BreakKind};
 use super::keys::{Key, Keys};
-use super::peer::{PeerKind, peer_of};
+use super::peer::{PeerKind, TracedServices, peer_of};
 use crate::model::{StatusCode, Store};
 
 /// The name of the virtual peer of a call with no peer attribute at all.
@@ -104,8 +104,7 @@ struct Lookup<'s> {
     store: &'s Store,
     keys: Keys,
     stitched: FxHashMap<u32, u32>,
-    /// Traced services by name (few: a small table instead of string compares).
-    traced: FxHashMap<&'s str, u32>,
+    traced: TracedServices<'s>,
 }
 
 impl ServiceGraph {
@@ -121,11 +120,7 @@ impl ServiceGraph {
                 .filter(|b| b.kind == BreakKind::PropagationBreak)
                 .filter_map(|b| Some((b.span, b.related?)))
                 .collect(),
-            traced: services
-                .iter()
-                .enumerate()
-                .map(|(k, &s)| (store.str(s), k as u32))
-                .collect(),
+            traced: TracedServices::new(store),
         };
         let n = store.spans.len() as u32;
         let (calls, counts): (Vec<Call>, Vec<u64>) = rayon::join(
@@ -262,7 +257,7 @@ fn unpaired_target<'s>(look: &Lookup<'s>, i: u32, svc: u32) -> Option<(Target<'s
         return Some((Target::Service(store.service_idx(server)), How::Broken));
     }
     let a = look.keys.strs(store, i);
-    let traced = |name: &str| look.traced.get(name).copied();
+    let traced = |name: &str| look.traced.number(name);
     let named = a
         .get(Key::PeerService)
         .and_then(traced)

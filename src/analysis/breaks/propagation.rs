@@ -18,11 +18,10 @@
 use std::cmp::Reverse;
 
 use rayon::prelude::*;
-use rustc_hash::FxHashSet;
 
 use super::{Break, BreakKind, Ctx, brk, short_trace};
 use crate::analysis::keys::Key;
-use crate::analysis::peer::url_path;
+use crate::analysis::peer::{TracedServices, url_path};
 use crate::model::{SpanKind, Store};
 
 /// How long after a PRODUCER span ends its message may still be consumed (SPEC §5).
@@ -83,7 +82,7 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
         Buckets::new(servers, services),
         Buckets::new(consumers, services),
     );
-    let traced: FxHashSet<&str> = store.index.services.iter().map(|&s| store.str(s)).collect();
+    let traced = TracedServices::new(store);
     (0..n)
         .into_par_iter()
         .filter(|&i| is_unpaired_call(store, i))
@@ -359,9 +358,8 @@ fn propagation_break(ctx: &Ctx, c: &Call, r: &Root) -> Break {
     brk(BreakKind::PropagationBreak, c.idx, Some(r.idx), message)
 }
 
-/// A CLIENT call to a traced service (one of `traced`, their names) whose server side is
-/// nowhere in the data.
-fn unmatched_client(ctx: &Ctx, c: &Call, traced: &FxHashSet<&str>) -> Option<Break> {
+/// A CLIENT call to a traced service whose server side is nowhere in the data.
+fn unmatched_client(ctx: &Ctx, c: &Call, traced: &TracedServices) -> Option<Break> {
     if c.kind != SpanKind::Client {
         return None;
     }
@@ -369,7 +367,7 @@ fn unmatched_client(ctx: &Ctx, c: &Call, traced: &FxHashSet<&str>) -> Option<Bre
     let peer = [c.peer_service, c.server_address]
         .into_iter()
         .flatten()
-        .find(|p| traced.contains(p))?;
+        .find(|p| traced.number(p).is_some())?;
     Some(brk(
         BreakKind::UnmatchedClient,
         c.idx,
