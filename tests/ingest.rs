@@ -481,6 +481,34 @@ fn load_path_names_the_file_in_errors_and_inputs() {
     std::fs::write(&empty, "").unwrap();
     let e = load_path(&mut store, &empty, &LoadOptions::default()).unwrap_err();
     assert!(e.to_string().ends_with("empty input"), "{e}");
+
+    // Text and random bytes are neither JSON nor protobuf: said so, not as a decode error.
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let random: Vec<u8> = (0..4096)
+        .map(|_| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng >> 24) as u8 | 0x80
+        })
+        .collect();
+    for (file, bytes) in [
+        ("notes.txt", b"GET /orders took 12 ms\n".to_vec()),
+        ("noise.bin", random),
+    ] {
+        let path = dir.path().join(file);
+        std::fs::write(&path, &bytes).unwrap();
+        let e = load_path(&mut store, &path, &LoadOptions::default()).unwrap_err();
+        let line = e.to_string();
+        assert!(line.starts_with(&format!("{}: ", path.display())), "{line}");
+        assert!(
+            line.ends_with(
+                ": not a trace file tracetopo reads \
+                 (tried OTLP JSON, JSON lines, protobuf, Jaeger, Zipkin)"
+            ),
+            "{line}"
+        );
+    }
 }
 
 #[test]
