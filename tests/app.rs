@@ -3,6 +3,10 @@
 //! switching every tab, keyboard shortcuts, the warnings notice, and snapshots of the Traces and
 //! Breaks views (rendered with wgpu on the CPU; see .ci/run for the Mesa packages).
 
+#[cfg(target_os = "linux")]
+#[path = "common/require.rs"]
+mod require;
+
 use std::time::Duration;
 
 use egui::{Key, Modifiers, Role};
@@ -293,7 +297,7 @@ fn screenshot_mode_under_xvfb() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_xvfb {
-        println!("xvfb-run not found, skipping");
+        require::missing("TRACETOPO_REQUIRE_XVFB", "xvfb-run not found");
         return;
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

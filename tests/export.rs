@@ -2,6 +2,9 @@
 //! installed), JSON figures against the analysis, SVG as XML with every name, PNG decoded and
 //! not blank, and the `tracetopo export` command's exit codes.
 
+#[path = "common/require.rs"]
+mod require;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -112,7 +115,7 @@ fn dot_of_the_broken_sample_marks_the_broken_edge() {
 #[test]
 fn dot_is_valid_graphviz() {
     let Ok(probe) = Command::new("dot").arg("-V").output() else {
-        println!("graphviz `dot` not installed, skipping");
+        require::missing("TRACETOPO_REQUIRE_DOT", "graphviz `dot` not installed");
         return;
     };
     assert!(probe.status.success());

@@ -2,6 +2,8 @@
 //! deleted and duplicated bytes, truncation), either loads or returns a one-line error naming
 //! the input.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use tracetopo::ingest::{LoadOptions, load_bytes};
@@ -53,9 +55,9 @@ fn inputs() -> Vec<PathBuf> {
     .iter()
     .map(|f| root.join("sample-traces").join(f))
     .collect();
-    let corpus = std::env::var_os("TRACETOPO_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/corpus"));
+    let Some(corpus) = common::corpus() else {
+        return files;
+    };
     for f in [
         "jaeger-json/jaeger-ui__TraceGraph__testTrace.json",
         "jaeger-json/jaeger__anonymizer__trace_success.json",
@@ -68,7 +70,10 @@ fn inputs() -> Vec<PathBuf> {
         if p.exists() {
             files.push(p);
         } else {
-            eprintln!("corpus not found, skipping {f}");
+            common::require::missing(
+                "TRACETOPO_REQUIRE_CORPUS",
+                &format!("corpus file {f} not found"),
+            );
         }
     }
     files
