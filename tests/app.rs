@@ -285,9 +285,10 @@ fn snapshots_of_the_traces_and_breaks_views() {
     h.snapshot("breaks");
 }
 
-/// The real window under Xvfb (`--screenshot`): a PNG of the window's size comes out and the
-/// exit status is 0; a missing input gives status 2 and one line naming it. Skipped when
-/// `xvfb-run` is not installed (CI installs it).
+/// The real window under Xvfb (`--screenshot`): a PNG of the window's size comes out, showing
+/// the view `--view` names (the reviewed `window-breaks` snapshot), and the exit status is 0;
+/// a missing input gives status 2 and one line naming it. Skipped when `xvfb-run` is not
+/// installed, unless `TRACETOPO_REQUIRE_XVFB` is set (`.ci/run`).
 #[cfg(target_os = "linux")]
 #[test]
 fn screenshot_mode_under_xvfb() {
@@ -334,6 +335,8 @@ fn screenshot_mode_under_xvfb() {
         "{:?}",
         img.dimensions()
     );
+    // What the Breaks view draws: the tab selected, its nine kinds listed, nothing selected.
+    egui_kittest::image_snapshot(&img, "window-breaks");
 
     let missing = dir.path().join("missing.json");
     let r = run(&missing.to_string_lossy(), &dir.path().join("x.png"));
