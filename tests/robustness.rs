@@ -36,7 +36,14 @@ fn mutate(rng: &mut Rng, data: &[u8]) -> Vec<u8> {
         if d.is_empty() {
             break;
         }
-        let at = rng.below(d.len());
+        // One mutation in four hits the first 64 bytes, where formats are detected and
+        // headers and top-level keys are read.
+        let span = if rng.below(4) == 0 {
+            d.len().min(64)
+        } else {
+            d.len()
+        };
+        let at = rng.below(span);
         match rng.below(5) {
             0 => d[at] ^= 1 << rng.below(8),
             1 => {
