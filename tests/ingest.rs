@@ -511,6 +511,55 @@ fn load_path_names_the_file_in_errors_and_inputs() {
     }
 }
 
+/// A protobuf request starts `0x0a LEN`: when LEN (the first resource's size) is 91 or 123,
+/// the bytes read `\n[` and `\n{` like indented JSON. Every size up to a one-byte varint
+/// loads.
+#[test]
+fn small_protobuf_requests_load_whatever_their_first_length_byte() {
+    let span = Span {
+        trace_id: vec![1; 16],
+        span_id: vec![2; 8],
+        name: "s".into(),
+        start_time_unix_nano: 1,
+        end_time_unix_nano: 2,
+        ..Default::default()
+    };
+    let mut lengths = Vec::new();
+    for pad in 0..100 {
+        let req = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![kv(
+                        "service.name",
+                        any_value::Value::StringValue("x".repeat(pad)),
+                    )],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![span.clone()],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let pb = req.encode_to_vec();
+        if pb[1] >= 0x80 {
+            break;
+        }
+        lengths.push(pb[1]);
+        let (store, l) = load_mem(&format!("pad{pad}.pb"), &pb);
+        assert_eq!(
+            (l.format, store.spans.len()),
+            (Format::OtlpProto, 1),
+            "pad {pad}"
+        );
+    }
+    assert!(
+        lengths.contains(&b'[') && lengths.contains(&b'{'),
+        "{lengths:?}"
+    );
+}
+
 #[test]
 fn truncated_inputs_fail_cleanly() {
     let pb = doc_proto().encode_to_vec();

@@ -1,8 +1,8 @@
 //! Format detection from the first bytes of the (decompressed) content, never from the name.
 //!
-//! `{` or `[` means JSON; a first byte that can start an OTLP protobuf request (a field-1 tag,
-//! or the high byte of a stream's 4-byte length prefix) means protobuf, unless the bytes are
-//! plain text; anything else is not a trace file. JSON lines: the first line holds a complete
+//! A first byte that can start an OTLP protobuf request (a field-1 tag, or the high byte of a
+//! stream's 4-byte length prefix) means protobuf, unless the bytes are plain text; else `{` or
+//! `[` (after whitespace) means JSON; anything else is not a trace file. JSON lines: the first line holds a complete
 //! JSON value and another non-blank line follows. The JSON dialect comes from the top-level
 //! keys (or the keys of the first element of a top-level array).
 
@@ -240,12 +240,13 @@ pub fn detect(buf: &[u8], eof: bool) -> Detected {
         None if eof => return Detected::Unknown("empty input".to_string()),
         None => return Detected::NeedMore,
     };
+    // Before JSON: a request whose first resource is 91 or 123 bytes long starts `\n[` or
+    // `\n{`, but JSON, unlike protobuf, never holds control bytes other than whitespace.
+    if may_be_protobuf(buf) {
+        return Detected::Format(Format::OtlpProto);
+    }
     if !matches!(body[start], b'{' | b'[') {
-        return if may_be_protobuf(buf) {
-            Detected::Format(Format::OtlpProto)
-        } else {
-            Detected::Unknown(NOT_A_TRACE_FILE.to_string())
-        };
+        return Detected::Unknown(NOT_A_TRACE_FILE.to_string());
     }
     let s = scan(body, start);
     let d = match dialect(&s) {
@@ -384,6 +385,16 @@ mod tests {
         assert_eq!(detect(&[0xff, 0x00, 0x12], true), junk);
         // Plain text cut inside a character is still text.
         assert_eq!(detect("\nnaïve".as_bytes().split_at(4).0, false), junk);
+        // JSON after a line break is still JSON; protobuf whose first length byte reads `{`
+        // is still protobuf.
+        assert_eq!(
+            fmt("\n{\"resourceSpans\":[]}"),
+            Detected::Format(Format::OtlpJson)
+        );
+        assert_eq!(
+            detect(&[0x0a, b'{', 0x0a, 0x05, 0x12, 0x03], true),
+            Detected::Format(Format::OtlpProto)
+        );
     }
 
     /// Mutated JSON can put a raw line break in a key: the error stays on one line.
