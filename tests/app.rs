@@ -3,6 +3,10 @@
 //! switching every tab, keyboard shortcuts, the warnings notice, and snapshots of the Traces and
 //! Breaks views (rendered with wgpu on the CPU; see .ci/run for the Mesa packages).
 
+#[cfg(target_os = "linux")]
+#[path = "common/require.rs"]
+mod require;
+
 use std::time::Duration;
 
 use egui::{Key, Modifiers, Role};
@@ -281,9 +285,10 @@ fn snapshots_of_the_traces_and_breaks_views() {
     h.snapshot("breaks");
 }
 
-/// The real window under Xvfb (`--screenshot`): a PNG of the window's size comes out and the
-/// exit status is 0; a missing input gives status 2 and one line naming it. Skipped when
-/// `xvfb-run` is not installed (CI installs it).
+/// The real window under Xvfb (`--screenshot`): a PNG of the window's size comes out, showing
+/// the view `--view` names (the reviewed `window-breaks` snapshot), and the exit status is 0;
+/// a missing input gives status 2 and one line naming it. Skipped when `xvfb-run` is not
+/// installed, unless `TRACETOPO_REQUIRE_XVFB` is set (`.ci/run`).
 #[cfg(target_os = "linux")]
 #[test]
 fn screenshot_mode_under_xvfb() {
@@ -293,7 +298,7 @@ fn screenshot_mode_under_xvfb() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_xvfb {
-        println!("xvfb-run not found, skipping");
+        require::missing("TRACETOPO_REQUIRE_XVFB", "xvfb-run not found");
         return;
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -330,6 +335,8 @@ fn screenshot_mode_under_xvfb() {
         "{:?}",
         img.dimensions()
     );
+    // What the Breaks view draws: the tab selected, its nine kinds listed, nothing selected.
+    egui_kittest::image_snapshot(&img, "window-breaks");
 
     let missing = dir.path().join("missing.json");
     let r = run(&missing.to_string_lossy(), &dir.path().join("x.png"));

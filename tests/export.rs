@@ -1,7 +1,11 @@
 //! Topology snapshots of the bundled samples in every format: DOT structure (and Graphviz when
-//! installed), JSON figures against the analysis, SVG as XML with every name, PNG decoded and
+//! installed), JSON figures against the reviewed report, SVG as XML with every name, PNG decoded and
 //! not blank, and the `tracetopo export` command's exit codes.
 
+#[path = "common/require.rs"]
+mod require;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -11,7 +15,7 @@ use tracetopo::analysis::{Analysis, Options};
 use tracetopo::export::{ExportView, Format, export};
 use tracetopo::ingest::{self, LoadOptions};
 use tracetopo::model::Store;
-use tracetopo::model::ids::span_hex;
+use tracetopo::model::ids::{span_hex, trace_hex};
 
 const SAMPLES: [&str; 3] = [
     "checkout-healthy.json",
@@ -44,7 +48,8 @@ fn bytes(store: &Store, a: &Analysis, view: ExportView, format: Format) -> Vec<u
 }
 
 fn text(store: &Store, a: &Analysis, view: ExportView, format: Format) -> String {
-    String::from_utf8(bytes(store, a, view, format)).unwrap_or_default()
+    String::from_utf8(bytes(store, a, view, format))
+        .unwrap_or_else(|e| panic!("{view:?} {format:?}: {e}"))
 }
 
 /// A DOT edge statement: (from, to, attributes).
@@ -112,7 +117,7 @@ fn dot_of_the_broken_sample_marks_the_broken_edge() {
 #[test]
 fn dot_is_valid_graphviz() {
     let Ok(probe) = Command::new("dot").arg("-V").output() else {
-        println!("graphviz `dot` not installed, skipping");
+        require::missing("TRACETOPO_REQUIRE_DOT", "graphviz `dot` not installed");
         return;
     };
     assert!(probe.status.success());
@@ -122,11 +127,12 @@ fn dot_is_valid_graphviz() {
         let trace = ExportView::parse(&format!("trace:{HEALTHY_CHECKOUT}"));
         let mut views = vec![ExportView::Services, ExportView::Types];
         if name != "checkout-broken.json" {
-            views.extend(trace);
+            views.push(trace.unwrap_or_else(|e| panic!("{e}")));
         }
         for view in views {
             let path = dir.path().join("g.dot");
-            std::fs::write(&path, bytes(&store, &a, view, Format::Dot)).unwrap_or_default();
+            std::fs::write(&path, bytes(&store, &a, view, Format::Dot))
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let out = Command::new("dot").arg("-Tsvg").arg(&path).output();
             let out = out.unwrap_or_else(|e| panic!("{e}"));
             let err = String::from_utf8_lossy(&out.stderr);
@@ -139,83 +145,121 @@ fn dot_is_valid_graphviz() {
     }
 }
 
+/// The reviewed report of a sample (`tests/golden`, checked against `tracetopo analyze` by
+/// tests/golden.rs).
+fn golden_report(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.report.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `items` with only `keys` of each object kept: the figures two documents share.
+fn project(items: &serde_json::Value, keys: &[&str]) -> Vec<serde_json::Value> {
+    let items = items
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {items}"));
+    items
+        .iter()
+        .map(|o| {
+            keys.iter()
+                .map(|&k| (k.to_string(), o[k].clone()))
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        })
+        .collect()
+}
+
+/// `(trace_id, span_id)` of each span in an evidence list.
+fn evidence(spans: &serde_json::Value) -> Vec<(String, String)> {
+    let spans = spans
+        .as_array()
+        .unwrap_or_else(|| panic!("no spans: {spans}"));
+    spans
+        .iter()
+        .map(|s| {
+            let hex = |k: &str| {
+                s[k].as_str()
+                    .unwrap_or_else(|| panic!("{k}: {s}"))
+                    .to_string()
+            };
+            (hex("trace_id"), hex("span_id"))
+        })
+        .collect()
+}
+
 #[test]
-fn json_figures_equal_the_analysis() {
+fn json_figures_equal_the_reviewed_report() {
     for name in SAMPLES {
         let (store, a) = load(name);
+        let report = golden_report(name);
+        let service_of: HashMap<(String, String), &str> = (0..store.spans.len() as u32)
+            .map(|i| {
+                let s = store.span(i);
+                let key = (trace_hex(s.trace_id), span_hex(s.span_id));
+                (key, store.service_name(i))
+            })
+            .collect();
+
         let json = bytes(&store, &a, ExportView::Services, Format::Json);
-        let doc: serde_json::Value = serde_json::from_slice(&json).unwrap_or_default();
+        let doc: serde_json::Value =
+            serde_json::from_slice(&json).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(doc["schema"], "tracetopo.topology/v1");
         assert_eq!(doc["view"], "services");
-        let g = &a.services.graph;
-        let nodes = doc["nodes"].as_array().map_or(0, Vec::len);
-        assert_eq!(nodes, g.node_count(), "{name}");
-        let edges = doc["edges"].as_array().cloned().unwrap_or_default();
-        assert_eq!(edges.len(), g.edge_count(), "{name}");
-        for e in g.edge_indices() {
-            let Some((x, y)) = g.edge_endpoints(e) else {
-                continue;
-            };
-            let w = &g[e];
-            let out = edges
-                .iter()
-                .find(|o| o["from"] == g[x].name.as_str() && o["to"] == g[y].name.as_str())
-                .unwrap_or_else(|| panic!("{name}: no edge {} → {}", g[x].name, g[y].name));
-            for (k, v) in [
-                ("calls", w.calls),
-                ("errors", w.errors),
-                ("broken", w.broken),
-                ("unpaired", w.unpaired),
-            ] {
-                assert_eq!(out[k].as_u64(), Some(v), "{name} {k}");
+        let node = ["name", "spans", "virtual"];
+        assert_eq!(
+            project(&doc["nodes"], &node),
+            project(&report["services"], &node),
+            "{name}"
+        );
+        let edge = [
+            "from", "to", "calls", "errors", "broken", "unpaired", "p50_ms", "p95_ms", "p99_ms",
+        ];
+        assert_eq!(
+            project(&doc["edges"], &edge),
+            project(&report["service_edges"], &edge),
+            "{name}"
+        );
+        // The evidence: one measured span per call, in the input, of a service at either end.
+        for e in doc["edges"].as_array().into_iter().flatten() {
+            let spans = evidence(&e["spans"]);
+            assert_eq!(Some(spans.len() as u64), e["calls"].as_u64(), "{name}: {e}");
+            for id in &spans {
+                let service = service_of.get(id).copied();
+                assert!(
+                    service.is_some_and(|s| e["from"] == s || e["to"] == s),
+                    "{name}: {id:?} ({service:?}) on {} → {}",
+                    e["from"],
+                    e["to"]
+                );
             }
-            for (k, v) in [
-                ("p50_ms", w.p50_ms),
-                ("p95_ms", w.p95_ms),
-                ("p99_ms", w.p99_ms),
-            ] {
-                assert_eq!(out[k].as_f64(), Some(v), "{name} {k}");
-            }
-            // The evidence: the measured span of each call, by its hex ids.
-            let spans = out["spans"].as_array().cloned().unwrap_or_default();
-            let want: Vec<String> = w
-                .spans
-                .iter()
-                .map(|&i| span_hex(store.span(i).span_id))
-                .collect();
-            let got: Vec<String> = spans
-                .iter()
-                .map(|s| s["span_id"].as_str().unwrap_or("").to_string())
-                .collect();
-            assert_eq!(got, want, "{name}");
-            assert!(
-                spans
-                    .iter()
-                    .all(|s| s["trace_id"].as_str().is_some_and(|t| t.len() == 32))
-            );
         }
 
         let json = bytes(&store, &a, ExportView::Types, Format::Json);
-        let doc: serde_json::Value = serde_json::from_slice(&json).unwrap_or_default();
-        let t = &a.types.graph;
-        let conv = doc["conversions"].as_array().cloned().unwrap_or_default();
-        assert_eq!(conv.len(), t.edge_count());
-        for e in t.edge_indices() {
-            let Some((x, y)) = t.edge_endpoints(e) else {
-                continue;
-            };
-            let out = conv
-                .iter()
-                .find(|o| o["from"] == t[x].as_str() && o["to"] == t[y].as_str())
-                .unwrap_or_else(|| panic!("{name}: no conversion {} → {}", t[x], t[y]));
-            assert_eq!(out["count"].as_u64(), Some(t[e].count));
-            assert_eq!(out["errors"].as_u64(), Some(t[e].errors));
-            assert_eq!(
-                out["spans"].as_array().map(Vec::len),
-                Some(t[e].spans.len())
+        let doc: serde_json::Value =
+            serde_json::from_slice(&json).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(doc["view"], "types");
+        let conversion = ["from", "to", "count", "errors", "services"];
+        assert_eq!(
+            project(&doc["conversions"], &conversion),
+            project(&report["conversions"], &conversion),
+            "{name}"
+        );
+        for c in doc["conversions"].as_array().into_iter().flatten() {
+            let spans = evidence(&c["spans"]);
+            assert_eq!(Some(spans.len() as u64), c["count"].as_u64(), "{name}: {c}");
+            assert!(
+                spans.iter().all(|id| service_of.contains_key(id)),
+                "{name}: {c}"
             );
         }
-        assert_eq!(doc["chains"].as_array().map(Vec::len), Some(a.chains.len()));
+        let chain = ["trace_id", "span_ids", "types", "services"];
+        assert_eq!(
+            project(&doc["chains"], &chain),
+            project(&report["conversion_chains"], &chain),
+            "{name}"
+        );
     }
 }
 

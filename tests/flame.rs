@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use egui::{Event, Modifiers, MouseWheelUnit, Pos2, pos2, vec2};
-use egui_kittest::{Harness, SnapshotOptions};
+use egui_kittest::Harness;
 use tracetopo::analysis::Options;
 use tracetopo::analysis::flame::{FlameGraph, FlameIndex, TraceLayout, marks};
 use tracetopo::app::flame_chart::FlameChartView;
@@ -322,11 +322,8 @@ fn selecting_a_span_elsewhere_brings_it_into_view() {
 fn snapshots_of_the_detached_root_trace() {
     let s = sample("checkout-broken.json");
     let t = trace_index(&s, "c0a8016e5d4c4b3a9f8e7d6c5b4a3921");
-    let opts = SnapshotOptions::default()
-        .threshold(2.0)
-        .max_failed_pixels(200);
     let mut h = chart_harness(s.clone(), Selection::Trace(t), false);
-    h.snapshot_options("flame_chart_detached_root", &opts);
+    h.snapshot("flame_chart_detached_root");
     h.state_mut().view.set_stitch(true);
     h.run();
     let root = span_index(&s, "91d35e7a0c2b4f6e8d1a3c5e7f9b2d40", "e8c230867741a9fb");
@@ -334,7 +331,7 @@ fn snapshots_of_the_detached_root_trace() {
         h.state().view.span_rect(root).is_some(),
         "the detached root is drawn stitched"
     );
-    h.snapshot_options("flame_chart_detached_root_stitched", &opts);
+    h.snapshot("flame_chart_detached_root_stitched");
 }
 
 struct GraphState {
@@ -384,12 +381,7 @@ fn clicking_a_flame_graph_frame_filters_traces_by_its_path() {
         .map(|&(a, b)| (a.to_string(), b.to_string()))
         .collect();
     assert_eq!(h.state().navs, vec![Nav::FilterTracesByFrame(want)]);
-    h.snapshot_options(
-        "flame_graph_healthy",
-        &SnapshotOptions::default()
-            .threshold(2.0)
-            .max_failed_pixels(200),
-    );
+    h.snapshot("flame_graph_healthy");
 
     // Double-click zooms the window to the frame.
     let fr = h.state().view.graph().expect("built").frames[f as usize];

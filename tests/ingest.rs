@@ -481,6 +481,83 @@ fn load_path_names_the_file_in_errors_and_inputs() {
     std::fs::write(&empty, "").unwrap();
     let e = load_path(&mut store, &empty, &LoadOptions::default()).unwrap_err();
     assert!(e.to_string().ends_with("empty input"), "{e}");
+
+    // Text and random bytes are neither JSON nor protobuf: said so, not as a decode error.
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let random: Vec<u8> = (0..4096)
+        .map(|_| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng >> 24) as u8 | 0x80
+        })
+        .collect();
+    for (file, bytes) in [
+        ("notes.txt", b"GET /orders took 12 ms\n".to_vec()),
+        ("noise.bin", random),
+    ] {
+        let path = dir.path().join(file);
+        std::fs::write(&path, &bytes).unwrap();
+        let e = load_path(&mut store, &path, &LoadOptions::default()).unwrap_err();
+        let line = e.to_string();
+        assert!(line.starts_with(&format!("{}: ", path.display())), "{line}");
+        assert!(
+            line.ends_with(
+                ": not a trace file tracetopo reads \
+                 (tried OTLP JSON, JSON lines, protobuf, Jaeger, Zipkin)"
+            ),
+            "{line}"
+        );
+    }
+}
+
+/// A protobuf request starts `0x0a LEN`: when LEN (the first resource's size) is 91 or 123,
+/// the bytes read `\n[` and `\n{` like indented JSON. Every size up to a one-byte varint
+/// loads.
+#[test]
+fn small_protobuf_requests_load_whatever_their_first_length_byte() {
+    let span = Span {
+        trace_id: vec![1; 16],
+        span_id: vec![2; 8],
+        name: "s".into(),
+        start_time_unix_nano: 1,
+        end_time_unix_nano: 2,
+        ..Default::default()
+    };
+    let mut lengths = Vec::new();
+    for pad in 0..100 {
+        let req = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![kv(
+                        "service.name",
+                        any_value::Value::StringValue("x".repeat(pad)),
+                    )],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![span.clone()],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let pb = req.encode_to_vec();
+        if pb[1] >= 0x80 {
+            break;
+        }
+        lengths.push(pb[1]);
+        let (store, l) = load_mem(&format!("pad{pad}.pb"), &pb);
+        assert_eq!(
+            (l.format, store.spans.len()),
+            (Format::OtlpProto, 1),
+            "pad {pad}"
+        );
+    }
+    assert!(
+        lengths.contains(&b'[') && lengths.contains(&b'{'),
+        "{lengths:?}"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The sample traces in `sample-traces/` and the large generator: reproducible output, the
 //! OTLP/JSON structure promised, and each documented scenario present with the property it is
-//! built to show. Reads the files with serde_json only (no tracetopo reader).
+//! built to show. Reads the files with serde_json only (no tracetopo reader), except to check
+//! tracetopo's break detectors against that independent reading.
 //!
 //! After changing the generator, rewrite the files with `TRACETOPO_BLESS=1 cargo test --test
 //! samples` and review the diff.
@@ -681,4 +682,73 @@ fn large_generator_spans_look_like_go_services() {
         (400.0..900.0).contains(&per_span),
         "{per_span} bytes per span"
     );
+}
+
+/// The breaks tracetopo's detectors find in `bytes` (loaded by the reader users run), in
+/// `spec_breaks`' terms.
+fn detected_breaks(name: &str, bytes: &[u8]) -> Vec<(&'static str, String, String)> {
+    use tracetopo::analysis::{Analysis, Options};
+    use tracetopo::model::ids::{span_hex, trace_hex};
+    let mut store = tracetopo::model::Store::new();
+    if let Err(e) = tracetopo::ingest::load_bytes(
+        &mut store,
+        name,
+        bytes,
+        &tracetopo::ingest::LoadOptions::default(),
+    ) {
+        panic!("{e}");
+    }
+    store.build_index();
+    let analysis = Analysis::run(&store, &Options::default());
+    let mut found: Vec<_> = analysis
+        .breaks
+        .iter()
+        .map(|b| {
+            let s = store.span(b.span);
+            (b.kind.name(), trace_hex(s.trace_id), span_hex(s.span_id))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// The detectors against the independent reading above, on generated dumps over several
+/// seeds (each with a different mix of deliberate breaks) and on the sample files: the same
+/// breaks, on the same spans.
+#[test]
+fn detectors_agree_with_the_independent_checker() {
+    let mut kinds = HashSet::new();
+    for seed in 1..=6 {
+        let cfg = LargeConfig {
+            traces: 60,
+            spans_per_trace: 40,
+            services: 12,
+            seed,
+            breaks_per_mille: 300,
+            ..LargeConfig::default()
+        };
+        let (out, stats, _) = large(&cfg);
+        let spans: Vec<Sp> = String::from_utf8(out.clone())
+            .unwrap()
+            .lines()
+            .flat_map(|l| spans_of(&serde_json::from_str(l).unwrap()))
+            .collect();
+        let want = spec_breaks(&spans);
+        assert_eq!(want.len() as u64, stats.breaks, "seed {seed}");
+        assert_eq!(
+            detected_breaks(&format!("seed-{seed}.jsonl"), &out),
+            want,
+            "seed {seed}"
+        );
+        kinds.extend(want.iter().map(|b| b.0));
+    }
+    // Every kind the generator plans; the broken sample below holds all nine.
+    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    for name in ["checkout-healthy.json", "checkout-broken.json"] {
+        assert_eq!(
+            detected_breaks(name, read(name).as_bytes()),
+            spec_breaks(&parse_doc(name)),
+            "{name}"
+        );
+    }
 }

@@ -63,14 +63,15 @@ impl<V: View> Shell<V> {
 }
 
 fn harness<V: View + 'static>(session: Arc<Session>, view: V) -> Harness<'static, Shell<V>> {
+    harness_of(Shell::new(session, view))
+}
+
+fn harness_of<V: View + 'static>(shell: Shell<V>) -> Harness<'static, Shell<V>> {
     let mut h = Harness::builder()
         .with_size(SIZE)
         .with_theme(egui::Theme::Light)
         .with_context_setup(tracetopo::app::fonts::install)
-        .build_ui_state(
-            |ui, s: &mut Shell<V>| s.frame(ui),
-            Shell::new(session, view),
-        );
+        .build_ui_state(|ui, s: &mut Shell<V>| s.frame(ui), shell);
     h.run_steps(3);
     h
 }
@@ -192,7 +193,11 @@ fn dragging_the_background_pans_and_fit_restores() {
 
     // Scrolling zooms around the cursor: the point under it stays put.
     let n = service_node(&h.state().session, "order-svc");
-    let before = h.state().view.node_screen_pos(n).unwrap_or_default();
+    let before = h
+        .state()
+        .view
+        .node_screen_pos(n)
+        .expect("order-svc is drawn");
     h.hover_at(before);
     h.run_steps(1);
     h.event(Event::MouseWheel {
@@ -205,7 +210,11 @@ fn dragging_the_background_pans_and_fit_restores() {
     h.run_steps(10);
     let (_, zoom2) = h.state().view.camera();
     assert!(zoom2 > zoom0 * 1.1, "zoom {zoom0} → {zoom2}");
-    let after = h.state().view.node_screen_pos(n).unwrap_or_default();
+    let after = h
+        .state()
+        .view
+        .node_screen_pos(n)
+        .expect("order-svc is still drawn");
     assert!((after - before).length() < 2.0, "{before:?} → {after:?}");
 
     // F fits again.
@@ -350,16 +359,19 @@ fn a_large_graph_is_laid_out_on_a_thread() {
     let s = Session::build(store, Options::default());
     let nodes = s.analysis.services.graph.node_count();
     assert!(nodes > 100, "only {nodes} nodes: not the threaded path");
-    let mut h = harness(s, ServicesView::new());
-    // reset() returned at once; the first frames may still be waiting for the layout.
-    for _ in 0..200 {
-        if h.state().view.is_laid_out() {
-            break;
-        }
+    let shell = Shell::new(s, ServicesView::new());
+    assert!(
+        !shell.view.is_laid_out(),
+        "reset() returns before the layout exists, so the first frame does not wait for it"
+    );
+    let mut h = harness_of(shell);
+    // A deadline far beyond the layout's time, so a slow machine does not fail the test.
+    let started = std::time::Instant::now();
+    while !h.state().view.is_laid_out() && started.elapsed() < std::time::Duration::from_secs(120) {
         std::thread::sleep(std::time::Duration::from_millis(20));
         h.run_steps(1);
     }
-    assert!(h.state().view.is_laid_out());
+    assert!(h.state().view.is_laid_out(), "no layout after 120 s");
     h.run_steps(2);
     assert!(h.state().view.node_screen_pos(nodes - 1).is_some());
 }

@@ -1,10 +1,21 @@
 //! Format detection from the first bytes of the (decompressed) content, never from the name.
 //!
-//! `{` or `[` means JSON, anything else protobuf. JSON lines: the first line holds a complete
+//! A first byte that can start an OTLP protobuf request (a field-1 tag, or the high byte of a
+//! stream's 4-byte length prefix) means protobuf, unless the bytes are plain text; else `{` or
+//! `[` (after whitespace) means JSON; anything else is not a trace file. JSON lines: the first line holds a complete
 //! JSON value and another non-blank line follows. The JSON dialect comes from the top-level
 //! keys (or the keys of the first element of a top-level array).
 
 use super::Format;
+use crate::model::diag::one_line;
+
+/// What is said of an input in none of the formats.
+pub const NOT_A_TRACE_FILE: &str =
+    "not a trace file tracetopo reads (tried OTLP JSON, JSON lines, protobuf, Jaeger, Zipkin)";
+
+/// At most this many keys, of at most this many characters each, are quoted in an error.
+const QUOTED_KEYS: usize = 12;
+const QUOTED_KEY_CHARS: usize = 64;
 
 /// What the bytes seen so far say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,10 +159,10 @@ fn dialect(s: &Scan) -> Result<Option<Dialect>, String> {
     if !s.keys_done {
         return Ok(None);
     }
-    let names: Vec<String> = k
-        .iter()
-        .map(|k| String::from_utf8_lossy(k).into_owned())
-        .collect();
+    let mut names: Vec<String> = k.iter().take(QUOTED_KEYS).map(|k| quote_key(k)).collect();
+    if k.len() > QUOTED_KEYS {
+        names.push(format!("… {} more", k.len() - QUOTED_KEYS));
+    }
     let what = if s.is_array {
         "a JSON array whose first element has keys"
     } else {
@@ -161,6 +172,37 @@ fn dialect(s: &Scan) -> Result<Option<Dialect>, String> {
         "not a trace file this tool reads: {what} [{}]",
         names.join(", ")
     ))
+}
+
+/// A key as quoted in an error: one line (the scan takes raw bytes between quotes, line
+/// breaks included), and cut short when long.
+fn quote_key(k: &[u8]) -> String {
+    let k = String::from_utf8_lossy(k);
+    let mut out = one_line(&k).into_owned();
+    if let Some((cut, _)) = out.char_indices().nth(QUOTED_KEY_CHARS) {
+        out.truncate(cut);
+        out.push('…');
+    }
+    out
+}
+
+/// Whether bytes that are not JSON can be an OTLP protobuf request: a request starts with
+/// field 1 (`0x0a`), a length-prefixed stream with the high byte of a length (`0x00`), and
+/// neither is plain text (a span's id fields alone hold control bytes).
+fn may_be_protobuf(b: &[u8]) -> bool {
+    if !matches!(b.first(), Some(0x0a | 0x00)) {
+        return false;
+    }
+    let text = match std::str::from_utf8(b) {
+        Ok(t) => t,
+        // Cut inside a character at the end of what was read so far: still text.
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&b[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return true,
+    };
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
 fn single(d: Dialect) -> Format {
@@ -198,8 +240,13 @@ pub fn detect(buf: &[u8], eof: bool) -> Detected {
         None if eof => return Detected::Unknown("empty input".to_string()),
         None => return Detected::NeedMore,
     };
-    if !matches!(body[start], b'{' | b'[') {
+    // Before JSON: a request whose first resource is 91 or 123 bytes long starts `\n[` or
+    // `\n{`, but JSON, unlike protobuf, never holds control bytes other than whitespace.
+    if may_be_protobuf(buf) {
         return Detected::Format(Format::OtlpProto);
+    }
+    if !matches!(body[start], b'{' | b'[') {
+        return Detected::Unknown(NOT_A_TRACE_FILE.to_string());
     }
     let s = scan(body, start);
     let d = match dialect(&s) {
@@ -327,5 +374,48 @@ mod tests {
             fmt("{\"a\": \"unterminated"),
             Detected::Unknown(_)
         ));
+    }
+
+    #[test]
+    fn text_and_random_bytes_are_not_trace_files() {
+        let junk = Detected::Unknown(NOT_A_TRACE_FILE.to_string());
+        assert_eq!(fmt("hello, world\n"), junk);
+        assert_eq!(fmt("\n\nid,name\n1,a\n"), junk);
+        assert_eq!(detect(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a], true), junk);
+        assert_eq!(detect(&[0xff, 0x00, 0x12], true), junk);
+        // Plain text cut inside a character is still text.
+        assert_eq!(detect("\nnaïve".as_bytes().split_at(4).0, false), junk);
+        // JSON after a line break is still JSON; protobuf whose first length byte reads `{`
+        // is still protobuf.
+        assert_eq!(
+            fmt("\n{\"resourceSpans\":[]}"),
+            Detected::Format(Format::OtlpJson)
+        );
+        assert_eq!(
+            detect(&[0x0a, b'{', 0x0a, 0x05, 0x12, 0x03], true),
+            Detected::Format(Format::OtlpProto)
+        );
+    }
+
+    /// Mutated JSON can put a raw line break in a key: the error stays on one line.
+    #[test]
+    fn quoted_keys_stay_on_one_line_and_short() {
+        let Detected::Unknown(m) = fmt("{\"res\nource\u{1b}[2J\":1,\"b\r\":2}") else {
+            panic!("not unknown");
+        };
+        assert_eq!(
+            m,
+            "not a trace file this tool reads: a JSON object with keys [res\\nource\\u{1b}[2J, b\\r]"
+        );
+        let long = format!("{{\"{}\":1}}", "k".repeat(1000));
+        let Detected::Unknown(m) = fmt(&long) else {
+            panic!("not unknown");
+        };
+        assert!(m.ends_with(&format!("[{}…]", "k".repeat(64))), "{m}");
+        let many: Vec<String> = (0..20).map(|i| format!("\"k{i}\":1")).collect();
+        let Detected::Unknown(m) = fmt(&format!("{{{}}}", many.join(","))) else {
+            panic!("not unknown");
+        };
+        assert!(m.ends_with("k10, k11, … 8 more]"), "{m}");
     }
 }

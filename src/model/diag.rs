@@ -122,10 +122,12 @@ impl Diagnostics {
 
 /// An input that could not be read at all: one line naming the file and the position.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{input}: {position}: {message}")]
+#[error("{}: {position}: {message}", one_line(.input))]
 pub struct LoadError {
     pub input: String,
     pub position: Position,
+    /// One line: what it quotes from the input has its line breaks and control characters
+    /// escaped.
     pub message: String,
 }
 
@@ -134,9 +136,31 @@ impl LoadError {
         LoadError {
             input: input.to_string(),
             position,
-            message: message.into(),
+            message: one_line(&message.into()).into_owned(),
         }
     }
+}
+
+/// `s` with line breaks, control characters and bidirectional overrides escaped as Rust
+/// does (`\n`, `\u{1b}`), so that text quoted from an input stays on one line and cannot
+/// drive the terminal. Nothing else is touched, so escaping twice changes nothing.
+pub fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    let special = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.contains(special) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if special(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -178,6 +202,24 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "x.json: line 2 column 7: invalid trace id \"zzz\""
+        );
+    }
+
+    #[test]
+    fn load_error_escapes_what_it_quotes() {
+        let e = LoadError::new(
+            "a\nb.json",
+            Position::Unknown,
+            "unknown variant `x\ny\r\u{1b}[31m\u{202e}`",
+        );
+        assert_eq!(
+            e.to_string(),
+            "a\\nb.json: unknown position: unknown variant `x\\ny\\r\\u{1b}[31m\\u{202e}`"
+        );
+        assert_eq!(
+            one_line(&e.message),
+            e.message,
+            "escaping twice changes nothing"
         );
     }
 }

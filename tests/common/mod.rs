@@ -1,9 +1,11 @@
 //! Shared by the integration tests that read the trace corpus of other projects.
 
+pub mod require;
+
 use std::path::PathBuf;
 
-/// The corpus directory: `TRACETOPO_CORPUS`, else `../shared/corpus` beside the crate (CI has
-/// it; a user's clone does not, and then the tests say so and skip).
+/// The corpus directory: `TRACETOPO_CORPUS`, else `../shared/corpus` beside the crate. CI has
+/// it and sets `TRACETOPO_REQUIRE_CORPUS`; a user's clone does not, and the tests skip.
 pub fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("TRACETOPO_CORPUS")
         .map(PathBuf::from)
@@ -11,7 +13,7 @@ pub fn corpus() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("corpus not found, skipping");
+        require::missing("TRACETOPO_REQUIRE_CORPUS", "trace corpus not found");
         None
     }
 }
