@@ -14,6 +14,9 @@ use tokio::sync::mpsc;
 use super::server::Delivery;
 use crate::export::otlp_jsonl::{SpanData, push_line};
 
+/// The line buffer is reused up to this capacity (a request of ~20k spans).
+const LINE_KEEP: usize = 8 << 20;
+
 /// What was written.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
@@ -75,6 +78,10 @@ impl Recorder {
                         offset += line.len() as u64;
                         done.spans += n;
                         done.requests += 1;
+                        // One huge request must not keep its line's memory for good.
+                        if line.capacity() > LINE_KEEP {
+                            line = String::new();
+                        }
                     }
                     let _ = d.done.send(Ok(()));
                     if max_spans.is_some_and(|m| done.spans >= m)
