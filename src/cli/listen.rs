@@ -42,8 +42,9 @@ pub struct ListenArgs {
     /// Largest request accepted, in MiB (after decompression).
     #[arg(long, value_name = "MIB", default_value_t = LiveConfig::default().max_request_bytes >> 20)]
     pub max_request_mib: usize,
-    /// Memory requests in flight may hold at once, in MiB, decoded (one request at most half);
-    /// beyond it requests wait, then get 429 / RESOURCE_EXHAUSTED to retry later.
+    /// Memory requests in flight may hold at once, in MiB, decoded (one request at most half;
+    /// at least 4 × --max-request-mib); beyond it requests wait, then get 429 /
+    /// RESOURCE_EXHAUSTED to retry later.
     #[arg(long, value_name = "MIB", default_value_t = LiveConfig::default().in_flight_bytes >> 20)]
     pub max_in_flight_mib: u64,
     /// Open connections per protocol at most; more wait to be accepted.
@@ -71,7 +72,9 @@ impl ListenArgs {
             max_request_bytes: self.max_request_mib.max(1) << 20,
             retain_spans: self.retain.max(1),
             grace: secs(self.grace),
-            in_flight_bytes: self.max_in_flight_mib.max(1) << 20,
+            // Room for a few bodies at the size limit, or no request could ever be served.
+            in_flight_bytes: self.max_in_flight_mib.max(4 * self.max_request_mib.max(1) as u64)
+                << 20,
             max_connections: self.max_connections.max(1),
             idle_timeout: secs(self.idle_timeout).max(Duration::from_millis(100)),
             ..LiveConfig::default()

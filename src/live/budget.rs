@@ -69,13 +69,16 @@ impl Budget {
         }
     }
 
-    /// Grows `permit` to `bytes` in all (never shrinks it).
-    pub async fn grow(&self, permit: &mut Permit, bytes: u64) -> Result<(), Busy> {
+    /// Makes `permit` hold `bytes` in all: waits for more, or gives back what is not needed
+    /// (a request reserved for the largest body and turned out small).
+    pub async fn resize(&self, permit: &mut Permit, bytes: u64) -> Result<(), Busy> {
         let have = permit.held.num_permits() as u64;
         let want = units(bytes);
         if want > have {
             let more = self.acquire((want - have) * UNIT).await?;
             permit.held.merge(more.held);
+        } else if want < have {
+            drop(permit.held.split((have - want) as usize));
         }
         Ok(())
     }
@@ -98,8 +101,13 @@ mod tests {
         let mut a = b.acquire(60 * UNIT).await.unwrap();
         assert_eq!(b.available(), 40 * UNIT);
         assert_eq!(b.acquire(50 * UNIT).await.unwrap_err(), Busy);
-        b.grow(&mut a, 90 * UNIT).await.unwrap();
+        b.resize(&mut a, 90 * UNIT).await.unwrap();
         assert_eq!((a.bytes(), b.available()), (90 * UNIT, 10 * UNIT));
+        b.resize(&mut a, 80 * UNIT).await.unwrap();
+        assert_eq!((a.bytes(), b.available()), (80 * UNIT, 20 * UNIT));
+        assert_eq!(b.resize(&mut a, 101 * UNIT).await.unwrap_err(), Busy);
+        assert_eq!(a.bytes(), 80 * UNIT, "a refused resize keeps what was held");
+        b.resize(&mut a, 90 * UNIT).await.unwrap();
         assert_eq!(b.acquire(101 * UNIT).await.unwrap_err(), Busy);
         drop(a);
         assert_eq!(b.available(), 100 * UNIT);

@@ -182,8 +182,9 @@ impl Intake {
                 mib(self.max_decoded_bytes)
             )));
         }
+        // What decoding will hold, in place of what was reserved for the body.
         self.budget
-            .grow(&mut permit, cost)
+            .resize(&mut permit, cost)
             .await
             .map_err(|_| self.busy())?;
         let batch =
