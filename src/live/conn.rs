@@ -96,13 +96,19 @@ pub(crate) fn incoming(
     tokio::spawn(async move {
         let accept = async {
             let mut backoff = MIN_BACKOFF;
+            let mut failed = 0u64;
             loop {
                 let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
                     return;
                 };
                 match listener.accept().await {
                     Ok((io, _)) => {
-                        backoff = MIN_BACKOFF;
+                        if failed > 0 {
+                            eprintln!(
+                                "tracetopo: {what}: accepting again after {failed} failed attempts"
+                            );
+                        }
+                        (backoff, failed) = (MIN_BACKOFF, 0);
                         if tx.send(Ok(Conn::new(io, slot, idle))).await.is_err() {
                             return;
                         }
@@ -111,9 +117,12 @@ pub(crate) fn incoming(
                     Err(e) => {
                         // Out of descriptors (EMFILE/ENFILE) or memory: retrying at once
                         // would fail again at full speed. Connections that close free some.
-                        if backoff == MIN_BACKOFF {
-                            eprintln!("tracetopo: {what}: cannot accept connections: {e}");
+                        if failed == 0 {
+                            eprintln!(
+                                "tracetopo: {what}: cannot accept connections: {e} (retrying with backoff)"
+                            );
                         }
+                        failed += 1;
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(MAX_BACKOFF);
                     }

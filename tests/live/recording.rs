@@ -1,6 +1,7 @@
 //! `tracetopo listen --headless` as a process: it records everything it acknowledges
 //! (`--retain` is for the app), stops on SIGTERM as on Ctrl-C, and on a write error (a full
-//! disk) answers the request with an error, leaves whole lines, and exits with status 2.
+//! disk) answers the request with an error, leaves whole lines, and exits with status 2. Out of
+//! file descriptors, its accept loop backs off instead of spinning, and serves again after.
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
@@ -198,4 +199,42 @@ fn a_full_disk_keeps_whole_lines_and_every_acknowledged_span() {
     }
     assert!(acknowledged > 0);
     assert_eq!(load(&copy).spans.len(), acknowledged);
+}
+
+#[test]
+fn out_of_descriptors_the_receiver_backs_off_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rec.jsonl");
+    // 48 descriptors: the receiver's own take about 20; the connections below take the rest.
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!(
+            "ulimit -n 48 && exec '{}' listen --headless --out '{}' --grpc 127.0.0.1:0 \
+             --http 127.0.0.1:0 --max-connections 1000",
+            env!("CARGO_BIN_EXE_tracetopo"),
+            out.display()
+        ));
+    let mut l = start(cmd);
+    let held: Vec<_> = (0..80)
+        .map(|_| std::net::TcpStream::connect(l.http).unwrap())
+        .collect();
+    let mut line = String::new();
+    l.stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("Too many open files"), "{line}");
+    // Out of descriptors for a while: a loop retrying at once would fail many thousands of
+    // times meanwhile.
+    std::thread::sleep(Duration::from_secs(2));
+    drop(held);
+    let r = request(l.http, "POST", &[JSON], request_json(1, 2).as_bytes());
+    assert_eq!(r.status, 200, "served again once descriptors freed");
+    let (code, err) = l.signal("-TERM");
+    assert_eq!(code, 0, "{err}");
+    let failed: u64 = err
+        .split("accepting again after ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no recovery line: {err}"));
+    assert!(failed < 100, "{failed} failed accepts in 2 s: the loop spins");
+    assert!(err.contains("recorded 2 spans"), "{err}");
 }
