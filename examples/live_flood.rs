@@ -109,7 +109,11 @@ fn realistic(i: u64) -> Span {
     Span {
         trace_id: (u128::from(i / 8) + 1).to_be_bytes().to_vec(),
         span_id: (i + 1).to_be_bytes().to_vec(),
-        parent_span_id: if i % 8 == 0 { vec![] } else { i.to_be_bytes().to_vec() },
+        parent_span_id: if i.is_multiple_of(8) {
+            vec![]
+        } else {
+            i.to_be_bytes().to_vec()
+        },
         name: format!("orders.Service/Get{}", i % 20),
         kind: 2,
         start_time_unix_nano: 1_700_000_000_000_000_000 + i * 1000,
@@ -129,13 +133,16 @@ fn realistic(i: u64) -> Span {
 /// The body, its content type and encoding, and whether it goes over gRPC.
 struct Shape {
     body: Vec<u8>,
+    spans: usize,
     json: bool,
     gzip: bool,
     grpc: bool,
 }
 
 fn shape(name: &str) -> Shape {
-    let proto = |body| Shape {
+    let proto = |body: Vec<u8>| Shape {
+        spans: ExportTraceServiceRequest::decode(body.as_slice())
+            .map_or(0, |r| r.resource_spans[0].scope_spans[0].spans.len()),
         body,
         json: false,
         gzip: false,
@@ -155,7 +162,10 @@ fn shape(name: &str) -> Shape {
             let body = format!("{head}{}{}", vec!["{}"; n].join(","), tail).into_bytes();
             Shape {
                 json: true,
-                ..proto(body)
+                spans: n,
+                body,
+                gzip: false,
+                grpc: false,
             }
         }
         "gzip-empty-proto" => {
@@ -163,7 +173,10 @@ fn shape(name: &str) -> Shape {
             e.write_all(&empty_spans(max / 2 - 8)).unwrap();
             Shape {
                 gzip: true,
-                ..proto(e.finish().unwrap())
+                spans: max / 2 - 8,
+                body: e.finish().unwrap(),
+                json: false,
+                grpc: false,
             }
         }
         "int-attrs-proto" => {
@@ -221,7 +234,10 @@ fn shape(name: &str) -> Shape {
                 if body.len() <= max {
                     return Shape {
                         json,
-                        ..proto(body)
+                        spans: k,
+                        body,
+                        gzip: false,
+                        grpc: false,
                     };
                 }
                 k = k * max / body.len() - 1;
@@ -235,15 +251,6 @@ fn fit(spans: Vec<Span>) -> Vec<u8> {
     let body = envelope(spans, None).encode_to_vec();
     assert!(body.len() <= max_body(), "{} bytes", body.len());
     body
-}
-
-fn spans_in(s: &Shape) -> String {
-    if s.json || s.gzip {
-        return "-".into();
-    }
-    ExportTraceServiceRequest::decode(s.body.as_slice()).map_or("-".into(), |r| {
-        r.resource_spans[0].scope_spans[0].spans.len().to_string()
-    })
 }
 
 fn status_kib(pid: u32, field: &str) -> u64 {
@@ -314,7 +321,9 @@ fn run(bin: &std::path::Path, name: &str) {
         threads.into_iter().map(|t| t.join().unwrap()).collect()
     };
     let peak = status_kib(pid, "VmHWM:");
-    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
     let _ = child.wait();
     let mut tally: Vec<(String, usize)> = Vec::new();
     for a in answers {
@@ -329,7 +338,7 @@ fn run(bin: &std::path::Path, name: &str) {
         "{:<18} {:>10.1} {:>8} {:>12.0} {:>12.0}  {}",
         name,
         s.body.len() as f64 / (1 << 20) as f64,
-        spans_in(&s),
+        s.spans,
         estimate as f64 / (1 << 20) as f64,
         mib(peak.saturating_sub(before)),
         tally.join(", ")

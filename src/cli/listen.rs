@@ -73,7 +73,9 @@ impl ListenArgs {
             retain_spans: self.retain.max(1),
             grace: secs(self.grace),
             // Room for a few bodies at the size limit, or no request could ever be served.
-            in_flight_bytes: self.max_in_flight_mib.max(4 * self.max_request_mib.max(1) as u64)
+            in_flight_bytes: self
+                .max_in_flight_mib
+                .max(4 * self.max_request_mib.max(1) as u64)
                 << 20,
             max_connections: self.max_connections.max(1),
             idle_timeout: secs(self.idle_timeout).max(Duration::from_millis(100)),

@@ -207,13 +207,12 @@ fn out_of_descriptors_the_receiver_backs_off_and_recovers() {
     let out = dir.path().join("rec.jsonl");
     // 48 descriptors: the receiver's own take about 20; the connections below take the rest.
     let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(format!(
-            "ulimit -n 48 && exec '{}' listen --headless --out '{}' --grpc 127.0.0.1:0 \
+    cmd.arg("-c").arg(format!(
+        "ulimit -n 48 && exec '{}' listen --headless --out '{}' --grpc 127.0.0.1:0 \
              --http 127.0.0.1:0 --max-connections 1000",
-            env!("CARGO_BIN_EXE_tracetopo"),
-            out.display()
-        ));
+        env!("CARGO_BIN_EXE_tracetopo"),
+        out.display()
+    ));
     let mut l = start(cmd);
     let held: Vec<_> = (0..80)
         .map(|_| std::net::TcpStream::connect(l.http).unwrap())
@@ -235,6 +234,9 @@ fn out_of_descriptors_the_receiver_backs_off_and_recovers() {
         .and_then(|r| r.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no recovery line: {err}"));
-    assert!(failed < 100, "{failed} failed accepts in 2 s: the loop spins");
+    assert!(
+        failed < 100,
+        "{failed} failed accepts in 2 s: the loop spins"
+    );
     assert!(err.contains("recorded 2 spans"), "{err}");
 }
