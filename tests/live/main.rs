@@ -8,7 +8,6 @@ mod grpc;
 mod http_errors;
 mod limits;
 mod python;
-mod recording;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
