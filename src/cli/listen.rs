@@ -69,13 +69,14 @@ impl ListenArgs {
         LiveConfig {
             grpc: self.grpc,
             http: self.http,
-            max_request_bytes: self.max_request_mib.max(1) << 20,
+            max_request_bytes: self.max_request_mib.clamp(1, MAX_MIB as usize) << 20,
             retain_spans: self.retain.max(1),
             grace: secs(self.grace),
             // Room for a few bodies at the size limit, or no request could ever be served.
             in_flight_bytes: self
                 .max_in_flight_mib
-                .max(4 * self.max_request_mib.max(1) as u64)
+                .clamp(1, MAX_MIB)
+                .max(4 * self.max_request_mib.clamp(1, MAX_MIB as usize) as u64)
                 << 20,
             max_connections: self.max_connections.max(1),
             idle_timeout: secs(self.idle_timeout).max(Duration::from_millis(100)),
@@ -84,8 +85,12 @@ impl ListenArgs {
     }
 }
 
+/// Sizes in MiB beyond this (1 TiB) are taken as this, so shifting to bytes cannot overflow.
+const MAX_MIB: u64 = 1 << 20;
+
+/// Seconds from the command line, within a day (`nan` is none).
 fn secs(s: f64) -> Duration {
-    Duration::from_secs_f64(s.clamp(0.0, 86_400.0))
+    Duration::try_from_secs_f64(s.clamp(0.0, 86_400.0)).unwrap_or_default()
 }
 
 pub fn run(args: &ListenArgs) -> ExitCode {
