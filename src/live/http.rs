@@ -98,7 +98,7 @@ async fn read_body(intake: &Intake, body: Body, expected: Option<u64>) -> Result
         let mut body = body;
         let mut buf = Vec::with_capacity(expected.unwrap_or(0).min(limit as u64) as usize);
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| Refusal::Bad(format!("cannot read the body: {e}")))?;
+            let frame = frame.map_err(|e| intake.bad(format!("cannot read the body: {e}")))?;
             if let Ok(data) = frame.into_data() {
                 if buf.len() + data.len() > limit {
                     return Err(
@@ -112,7 +112,7 @@ async fn read_body(intake: &Intake, body: Body, expected: Option<u64>) -> Result
     };
     match tokio::time::timeout(intake.cfg.request_timeout, read).await {
         Ok(r) => r,
-        Err(_) => Err(Refusal::Bad(format!(
+        Err(_) => Err(intake.bad(format!(
             "the body did not arrive within {} s",
             intake.cfg.request_timeout.as_secs_f64()
         ))),

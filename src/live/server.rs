@@ -143,7 +143,8 @@ impl Intake {
         Refusal::TooLarge(what)
     }
 
-    fn bad(&self, msg: String) -> Refusal {
+    /// A request that is not valid (counted).
+    pub fn bad(&self, msg: String) -> Refusal {
         Stats::add(&self.stats.bad_requests, 1);
         Refusal::Bad(msg)
     }
