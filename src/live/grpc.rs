@@ -27,6 +27,9 @@ use super::decode::Payload;
 use super::server::{Intake, RETRY_AFTER, Refusal, stopped};
 use super::stats::Stats;
 
+/// HTTP/2 flow-control window per connection and per stream.
+const FLOW_WINDOW: u32 = 256 << 10;
+
 const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 /// Requests as the bytes of their message; responses encoded with prost.
@@ -260,6 +263,10 @@ pub(crate) async fn serve(
         // one whose client stopped answering.
         .http2_keepalive_interval(Some(cfg.idle_timeout / 2))
         .http2_keepalive_timeout(Some(cfg.idle_timeout / 2))
+        // What a client may send before its request is read is buffered outside the
+        // in-flight budget: keep the HTTP/2 flow-control windows small (hyper: 1 MB each).
+        .initial_connection_window_size(FLOW_WINDOW)
+        .initial_stream_window_size(FLOW_WINDOW)
         .add_service(TraceService(intake))
         .serve_with_incoming_shutdown(ReceiverStream::new(conns), stopped(stop))
         .await?;

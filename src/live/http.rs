@@ -40,6 +40,10 @@ const INVALID_ARGUMENT: i32 = 3;
 const RESOURCE_EXHAUSTED: i32 = 8;
 const UNAVAILABLE: i32 = 14;
 
+/// What hyper buffers per connection (headers, body read ahead): outside the in-flight
+/// budget, so kept small (hyper's default is ~400 KB; OTLP headers are a few hundred bytes).
+const READ_BUFFER: usize = 64 << 10;
+
 pub(crate) async fn serve(
     listener: TcpListener,
     intake: Arc<Intake>,
@@ -64,7 +68,8 @@ pub(crate) async fn serve(
         open.spawn(async move {
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new())
-                .header_read_timeout(cfg.header_timeout);
+                .header_read_timeout(cfg.header_timeout)
+                .max_buf_size(READ_BUFFER);
             let served = http.serve_connection(TokioIo::new(c), svc);
             tokio::pin!(served);
             tokio::select! {
