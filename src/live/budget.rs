@@ -45,13 +45,9 @@ impl Budget {
         }
     }
 
-    /// The whole budget in bytes.
-    pub fn bytes(&self) -> u64 {
-        self.units * UNIT
-    }
-
     /// Bytes not held by any request now.
-    pub fn available(&self) -> u64 {
+    #[cfg(test)]
+    fn available(&self) -> u64 {
         self.sem.available_permits() as u64 * UNIT
     }
 
@@ -86,7 +82,8 @@ impl Budget {
 
 impl Permit {
     /// Bytes this permit holds.
-    pub fn bytes(&self) -> u64 {
+    #[cfg(test)]
+    fn bytes(&self) -> u64 {
         self.held.num_permits() as u64 * UNIT
     }
 }
