@@ -258,11 +258,9 @@ pub(crate) async fn serve(
         "OTLP/gRPC",
     );
     tonic::transport::Server::builder()
+        // No keep-alive pings: a client answering them would keep an idle connection open
+        // for good. A request in progress is bounded by this timeout instead.
         .timeout(cfg.request_timeout)
-        // Pings keep a connection with a request in progress from looking idle, and close
-        // one whose client stopped answering.
-        .http2_keepalive_interval(Some(cfg.idle_timeout / 2))
-        .http2_keepalive_timeout(Some(cfg.idle_timeout / 2))
         // What a client may send before its request is read is buffered outside the
         // in-flight budget: keep the HTTP/2 flow-control windows small (hyper: 1 MB each).
         .initial_connection_window_size(FLOW_WINDOW)
