@@ -35,12 +35,24 @@ pub struct ListenArgs {
     /// Stop recording after this many spans (the request that crosses it is kept whole).
     #[arg(long, value_name = "N", requires = "headless")]
     pub max_spans: Option<u64>,
-    /// Spans the app keeps in memory; beyond it the oldest traces are evicted.
+    /// Spans the app keeps in memory; beyond it the oldest traces are evicted (--headless
+    /// records everything it accepts).
     #[arg(long, value_name = "N", default_value_t = LiveConfig::default().retain_spans)]
     pub retain: usize,
     /// Largest request accepted, in MiB (after decompression).
     #[arg(long, value_name = "MIB", default_value_t = LiveConfig::default().max_request_bytes >> 20)]
     pub max_request_mib: usize,
+    /// Memory requests in flight may hold at once, in MiB, decoded (one request at most half;
+    /// at least 4 × --max-request-mib); beyond it requests wait, then get 429 /
+    /// RESOURCE_EXHAUSTED to retry later.
+    #[arg(long, value_name = "MIB", default_value_t = LiveConfig::default().in_flight_bytes >> 20)]
+    pub max_in_flight_mib: u64,
+    /// Open connections per protocol at most; more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = LiveConfig::default().max_connections)]
+    pub max_connections: usize,
+    /// Seconds a connection may move no byte before it is closed.
+    #[arg(long, value_name = "SECS", default_value_t = LiveConfig::default().idle_timeout.as_secs_f64())]
+    pub idle_timeout: f64,
     /// Save a screenshot of the window here once the first spans arrived and showed, then exit.
     #[arg(long, value_name = "OUT.png", conflicts_with = "headless")]
     pub screenshot: Option<PathBuf>,
@@ -57,17 +69,42 @@ impl ListenArgs {
         LiveConfig {
             grpc: self.grpc,
             http: self.http,
-            max_request_bytes: self.max_request_mib.max(1) << 20,
+            max_request_bytes: self.max_request_mib.clamp(1, MAX_MIB as usize) << 20,
             retain_spans: self.retain.max(1),
-            grace: Duration::from_secs_f64(self.grace.clamp(0.0, 86_400.0)),
+            grace: secs(self.grace),
+            // Room for a few bodies at the size limit, or no request could ever be served.
+            in_flight_bytes: self
+                .max_in_flight_mib
+                .clamp(1, MAX_MIB)
+                .max(4 * self.max_request_mib.clamp(1, MAX_MIB as usize) as u64)
+                << 20,
+            max_connections: self.max_connections.max(1),
+            idle_timeout: secs(self.idle_timeout).max(Duration::from_millis(100)),
+            ..LiveConfig::default()
         }
     }
+}
+
+/// Sizes in MiB beyond this (1 TiB) are taken as this, so shifting to bytes cannot overflow.
+const MAX_MIB: u64 = 1 << 20;
+
+/// Seconds from the command line, within a day (`nan` is none).
+fn secs(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s.clamp(0.0, 86_400.0)).unwrap_or_default()
 }
 
 pub fn run(args: &ListenArgs) -> ExitCode {
     let cfg = args.config();
     match (&args.out, args.headless) {
-        (Some(out), true) => match headless(&cfg, out, args.max_spans) {
+        // Recording keeps everything it acknowledges: retention bounds the app's memory.
+        (Some(out), true) => match headless(
+            &LiveConfig {
+                retain_spans: usize::MAX,
+                ..cfg
+            },
+            out,
+            args.max_spans,
+        ) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("tracetopo: listen: {e}");
@@ -88,7 +125,40 @@ pub fn run(args: &ListenArgs) -> ExitCode {
 /// Why recording stopped.
 enum Stop {
     MaxSpans,
-    Interrupted,
+    Interrupted(&'static str),
+    WriteFailed,
+}
+
+/// Waits for Ctrl-C or SIGTERM (what `kill` and service managers send) and names which. The
+/// handlers are installed before this returns, so a signal sent from then on is never the
+/// default (death without the summary line).
+fn signals() -> std::io::Result<impl FnOnce() -> &'static str + Send> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    #[cfg(unix)]
+    let (mut int, mut term) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        let _in_rt = rt.enter();
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+        )
+    };
+    Ok(move || {
+        rt.block_on(async {
+            #[cfg(unix)]
+            return tokio::select! {
+                _ = int.recv() => "interrupted",
+                _ = term.recv() => "terminated",
+            };
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+                "interrupted"
+            }
+        })
+    })
 }
 
 fn headless(cfg: &LiveConfig, out: &Path, max_spans: Option<u64>) -> Result<(), String> {
@@ -101,7 +171,13 @@ fn headless(cfg: &LiveConfig, out: &Path, max_spans: Option<u64>) -> Result<(), 
             let _ = tx.send(Stop::MaxSpans);
         }
     };
-    let recorder = Recorder::start(out, rx, max_spans, on_limit)
+    let on_failure = {
+        let tx = stop_tx.clone();
+        move |_| {
+            let _ = tx.send(Stop::WriteFailed);
+        }
+    };
+    let recorder = Recorder::start(out, rx, max_spans, on_limit, on_failure)
         .map_err(|e| format!("{}: {e}", out.display()))?;
     let server = Server::start(cfg, sink, Arc::clone(&stats)).map_err(|e| e.to_string())?;
     // Scripts and tests read the addresses (port 0 picks a free one) from this line.
@@ -111,32 +187,37 @@ fn headless(cfg: &LiveConfig, out: &Path, max_spans: Option<u64>) -> Result<(), 
         server.http_addr,
         out.display()
     );
+    let wait = signals().map_err(|e| format!("cannot handle signals: {e}"))?;
     std::thread::Builder::new()
-        .name("tracetopo-ctrl-c".into())
+        .name("tracetopo-signals".into())
         .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_io()
-                .build();
-            if let Ok(rt) = rt
-                && rt.block_on(tokio::signal::ctrl_c()).is_ok()
-            {
-                let _ = stop_tx.send(Stop::Interrupted);
-            }
+            let _ = stop_tx.send(Stop::Interrupted(wait()));
         })
         .map_err(|e| e.to_string())?;
-    let why = stop_rx.recv().unwrap_or(Stop::Interrupted);
+    let why = stop_rx.recv().unwrap_or(Stop::Interrupted("interrupted"));
     // Stopping the server lets requests in flight finish and drops its end of the sink, so
     // the recorder writes everything accepted and then ends.
     server.stop();
-    let done = recorder
-        .finish()
-        .map_err(|e| format!("{}: {e}", out.display()))?;
     let s = stats.snapshot();
+    let done = match recorder.finish() {
+        Ok(done) => done,
+        Err(f) => {
+            return Err(format!(
+                "{}: cannot write: {}; stopped after {} spans from {} requests (the file keeps \
+                 whole lines; the request that failed was answered with an error)",
+                out.display(),
+                f.error,
+                f.done.spans,
+                f.done.requests
+            ));
+        }
+    };
     eprintln!(
         "tracetopo: {}: recorded {} spans from {} requests to {} ({} refused)",
         match why {
             Stop::MaxSpans => "reached --max-spans",
-            Stop::Interrupted => "interrupted",
+            Stop::Interrupted(why) => why,
+            Stop::WriteFailed => "write failed",
         },
         done.spans,
         done.requests,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::{mpsc, oneshot};
 
-use super::server::{Sink, sink};
+use super::server::{Delivery, Sink, sink};
 use super::stats::Stats;
 use super::{INPUT_NAME, LiveConfig};
 use crate::model::{Batch, Store};
@@ -189,9 +189,14 @@ impl Collector {
                                 busy = false;
                                 next = Instant::now() + MIN_SNAPSHOT_INTERVAL.max(took * 2);
                             }
-                            batch = rx.recv() => {
-                                let Some(batch) = batch else { break };
+                            delivery = rx.recv() => {
+                                let Some(d) = delivery else { break };
+                                // Merged, then acknowledged; the request's budget share is
+                                // given back then (the store's memory has its own bound).
+                                let Delivery { batch, done, budget } = d;
                                 live.add(batch, Instant::now());
+                                let _ = done.send(Ok(()));
+                                drop(budget);
                                 dirty = true;
                             }
                             _ = tokio::time::sleep_until(next.into()), if dirty && !busy => {
@@ -310,7 +315,9 @@ mod tests {
             let _ = tx.send(s.store.spans.len());
         })
         .unwrap();
-        c.sink().blocking_send(batch(&[(1, 1), (1, 2)])).unwrap();
+        let (delivery, acked) = Delivery::new(batch(&[(1, 1), (1, 2)]));
+        c.sink().blocking_send(delivery).unwrap();
+        assert_eq!(acked.blocking_recv(), Ok(Ok(())));
         let n = rx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert_eq!(n, 2);
         assert_eq!(c.stats.snapshot().held, 2);

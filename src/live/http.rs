@@ -1,24 +1,29 @@
 //! OTLP/HTTP: `POST /v1/traces`, protobuf or JSON, optionally gzip, answered as the OTLP spec
 //! says: 200 with an `ExportTraceServiceResponse` in the request's encoding, 400 with a
-//! `google.rpc.Status` for a bad payload, 413 over the size limit, 415 for an unknown content
-//! type or encoding, 503 while shutting down (clients retry that).
+//! `google.rpc.Status` for a bad payload, 413 over a size limit (at once when `Content-Length`
+//! says so, before the body is read), 415 for an unknown content type or encoding, 429 with
+//! `Retry-After` while the in-flight budget is taken, 503 while shutting down (clients retry
+//! 429 and 503). Connections are served by hyper directly (axum's `serve` has no timeouts):
+//! headers within `header_timeout`, the body within `request_timeout`.
 
-use std::borrow::Cow;
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use http_body_util::BodyExt;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use prost::Message;
 use tokio::sync::watch;
 
-use super::decode::{self, Payload, Refused};
-use super::server::{Intake, stopped};
+use super::conn;
+use super::decode::Payload;
+use super::server::{Intake, RETRY_AFTER, Refusal, stopped};
 use super::stats::Stats;
 
 /// `google.rpc.Status`, the body of OTLP/HTTP error responses.
@@ -35,40 +40,95 @@ const INVALID_ARGUMENT: i32 = 3;
 const RESOURCE_EXHAUSTED: i32 = 8;
 const UNAVAILABLE: i32 = 14;
 
+/// What hyper buffers per connection (headers, body read ahead): outside the in-flight
+/// budget, so kept small (hyper's default is ~400 KB; OTLP headers are a few hundred bytes).
+const READ_BUFFER: usize = 64 << 10;
+
 pub(crate) async fn serve(
     listener: TcpListener,
     intake: Arc<Intake>,
     stop: watch::Receiver<bool>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    // The body limit applies to the bytes on the wire; `decode::gunzip` applies it again
-    // after inflating.
-    let limit = intake.max_request_bytes;
+    let cfg = intake.cfg;
     let app = Router::new()
         .route("/v1/traces", post(export))
-        .layer(DefaultBodyLimit::max(limit))
         .with_state(intake);
     let listener = tokio::net::TcpListener::from_std(listener)?;
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stopped(stop))
-        .await?;
+    let mut conns = conn::incoming(
+        listener,
+        cfg.max_connections,
+        cfg.idle_timeout,
+        stop.clone(),
+        "OTLP/HTTP",
+    );
+    let mut open = tokio::task::JoinSet::new();
+    while let Some(Ok(c)) = conns.recv().await {
+        let svc = TowerToHyperService::new(app.clone());
+        let stop = stop.clone();
+        open.spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(cfg.header_timeout)
+                .max_buf_size(READ_BUFFER);
+            let served = http.serve_connection(TokioIo::new(c), svc);
+            tokio::pin!(served);
+            tokio::select! {
+                _ = served.as_mut() => {}
+                () = stopped(stop) => {
+                    served.as_mut().graceful_shutdown();
+                    let _ = served.await;
+                }
+            }
+        });
+        // Reap finished connections as we go so the set stays as small as what is open.
+        while open.try_join_next().is_some() {}
+    }
+    // The accept loop ended (stop): let requests in flight finish.
+    while open.join_next().await.is_some() {}
     Ok(())
 }
 
-async fn export(
-    State(intake): State<Arc<Intake>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Reads the body within the size limit and `request_timeout`.
+async fn read_body(intake: &Intake, body: Body, expected: Option<u64>) -> Result<Bytes, Refusal> {
+    let limit = intake.max_request_bytes;
+    let read = async {
+        let mut body = body;
+        let mut buf = Vec::with_capacity(expected.unwrap_or(0).min(limit as u64) as usize);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| intake.bad(format!("cannot read the body: {e}")))?;
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > limit {
+                    return Err(
+                        intake.too_large(format!("request larger than the limit of {limit} bytes"))
+                    );
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+        Ok(Bytes::from(buf))
+    };
+    match tokio::time::timeout(intake.cfg.request_timeout, read).await {
+        Ok(r) => r,
+        Err(_) => Err(intake.bad(format!(
+            "the body did not arrive within {} s",
+            intake.cfg.request_timeout.as_secs_f64()
+        ))),
+    }
+}
+
+async fn export(State(intake): State<Arc<Intake>>, request: Request) -> Response {
     let stats = &intake.stats;
     Stats::add(&stats.requests, 1);
-    let text = |name: header::HeaderName| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string()
-    };
-    let content_type = text(header::CONTENT_TYPE);
+    let (parts, body) = request.into_parts();
+    let content_type = header_text(&parts.headers, header::CONTENT_TYPE);
     let Some(payload) = Payload::from_content_type(&content_type) else {
         Stats::add(&stats.unsupported, 1);
         let msg = format!(
@@ -81,7 +141,7 @@ async fn export(
             msg,
         );
     };
-    let encoding = text(header::CONTENT_ENCODING).to_ascii_lowercase();
+    let encoding = header_text(&parts.headers, header::CONTENT_ENCODING).to_ascii_lowercase();
     let gzip = match encoding.trim() {
         "" | "identity" => false,
         "gzip" => true,
@@ -96,41 +156,24 @@ async fn export(
             );
         }
     };
-    let body = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return too_large(&intake, payload);
+    let length = header_text(&parts.headers, header::CONTENT_LENGTH)
+        .trim()
+        .parse::<u64>()
+        .ok();
+    let result = async {
+        let limit = intake.max_request_bytes;
+        if let Some(n) = length.filter(|&n| n > limit as u64) {
+            // Refused before a byte of the body is read; hyper closes the connection.
+            return Err(intake.too_large(format!(
+                "request of {n} bytes is larger than the limit of {limit} bytes"
+            )));
         }
-        Err(e) => {
-            Stats::add(&stats.bad_requests, 1);
-            return error(e.status(), payload, INVALID_ARGUMENT, e.body_text());
-        }
-    };
-    let limit = intake.max_request_bytes;
-    // Decoding is CPU work: keep it off the threads that accept connections.
-    let decoded = tokio::task::spawn_blocking(move || {
-        let raw = if gzip {
-            Cow::Owned(decode::gunzip(&body, limit)?)
-        } else {
-            Cow::Borrowed(&body[..])
-        };
-        decode::decode(&raw, payload, super::INPUT_NAME)
-    })
+        let permit = intake.reserve(length, gzip).await?;
+        let body = read_body(&intake, body, length).await?;
+        intake.export(body, payload, gzip, permit).await
+    }
     .await;
-    let batch = match decoded {
-        Ok(Ok(batch)) => batch,
-        Ok(Err(Refused::TooLarge { .. })) => return too_large(&intake, payload),
-        Ok(Err(Refused::Bad(msg))) => {
-            Stats::add(&stats.bad_requests, 1);
-            return error(StatusCode::BAD_REQUEST, payload, INVALID_ARGUMENT, msg);
-        }
-        Err(e) => {
-            Stats::add(&stats.bad_requests, 1);
-            let msg = format!("the request could not be decoded: {e}");
-            return error(StatusCode::BAD_REQUEST, payload, INVALID_ARGUMENT, msg);
-        }
-    };
-    match intake.accept(batch).await {
+    match result {
         Ok(accepted) => {
             let resp = accepted.response();
             match payload {
@@ -147,27 +190,31 @@ async fn export(
                 }
             }
         }
-        Err(_) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
+        Err(Refusal::Bad(msg)) => error(StatusCode::BAD_REQUEST, payload, INVALID_ARGUMENT, msg),
+        Err(Refusal::TooLarge(msg)) => error(
+            StatusCode::PAYLOAD_TOO_LARGE,
             payload,
-            UNAVAILABLE,
-            "tracetopo is shutting down".to_string(),
+            RESOURCE_EXHAUSTED,
+            msg,
         ),
+        Err(Refusal::Busy) => {
+            let msg = "tracetopo is busy with other requests: retry later".to_string();
+            let mut r = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                payload,
+                RESOURCE_EXHAUSTED,
+                msg,
+            );
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(RETRY_AFTER.as_secs()),
+            );
+            r
+        }
+        Err(Refusal::Closed(msg)) => {
+            error(StatusCode::SERVICE_UNAVAILABLE, payload, UNAVAILABLE, msg)
+        }
     }
-}
-
-fn too_large(intake: &Intake, payload: Payload) -> Response {
-    Stats::add(&intake.stats.too_large, 1);
-    let msg = format!(
-        "request larger than the limit of {} bytes",
-        intake.max_request_bytes
-    );
-    error(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        payload,
-        RESOURCE_EXHAUSTED,
-        msg,
-    )
 }
 
 fn protobuf(status: StatusCode, body: Vec<u8>) -> Response {

@@ -15,6 +15,8 @@ pub struct Stats {
     pub too_large: AtomicU64,
     /// Requests answered 415 (unknown content type or encoding).
     pub unsupported: AtomicU64,
+    /// Requests answered 429 / RESOURCE_EXHAUSTED with retry advice (in-flight budget taken).
+    pub busy: AtomicU64,
     /// Spans the live store holds now.
     pub held: AtomicU64,
     /// Spans evicted by the retention limit.
@@ -31,6 +33,7 @@ pub struct StatsSnapshot {
     pub bad_requests: u64,
     pub too_large: u64,
     pub unsupported: u64,
+    pub busy: u64,
     pub held: u64,
     pub evicted_spans: u64,
     pub evicted_traces: u64,
@@ -45,6 +48,7 @@ impl Stats {
             bad_requests: self.bad_requests.load(Relaxed),
             too_large: self.too_large.load(Relaxed),
             unsupported: self.unsupported.load(Relaxed),
+            busy: self.busy.load(Relaxed),
             held: self.held.load(Relaxed),
             evicted_spans: self.evicted_spans.load(Relaxed),
             evicted_traces: self.evicted_traces.load(Relaxed),
@@ -57,8 +61,8 @@ impl Stats {
 }
 
 impl StatsSnapshot {
-    /// Requests refused whole (400, 413, 415).
+    /// Requests refused whole (400, 413, 415, 429).
     pub fn refused_requests(&self) -> u64 {
-        self.bad_requests + self.too_large + self.unsupported
+        self.bad_requests + self.too_large + self.unsupported + self.busy
     }
 }

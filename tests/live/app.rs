@@ -61,6 +61,21 @@ fn step_until(h: &mut Harness<'_, TracetopoApp>, what: &str, done: impl Fn(&Trac
     h.run_steps(2);
 }
 
+/// Steps until the status line says a snapshot newer than the one shown is waiting (bounded:
+/// 30 s): the snapshot thread has published what the store took, and the views did not take it.
+fn step_until_new_data_waits(h: &mut Harness<'_, TracetopoApp>) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.query_by_label("▶ Follow (new data)").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for a newer snapshot"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.run_steps(3);
+}
+
 fn shown_spans(app: &TracetopoApp) -> usize {
     app.session().map_or(0, |s| s.store.spans.len())
 }
@@ -82,9 +97,8 @@ fn spans_posted_to_the_app_appear_and_pause_freezes_the_views() {
     step_until(&mut h, "the store to take the new spans", |a| {
         a.live().unwrap().stats().held == (healthy + broken_raw) as u64
     });
-    // Give the snapshot thread time to publish; the paused views must not take it.
-    std::thread::sleep(Duration::from_millis(800));
-    h.run_steps(3);
+    // The snapshot with the new spans is published; the paused views must not take it.
+    step_until_new_data_waits(&mut h);
     assert_eq!(
         shown_spans(h.state()),
         healthy,
@@ -277,8 +291,7 @@ fn opening_files_while_live_pauses_following() {
     step_until(&mut h, "the store to take the spans", |a| {
         a.live().unwrap().stats().held == (healthy + raw) as u64
     });
-    std::thread::sleep(Duration::from_millis(800));
-    h.run_steps(3);
+    step_until_new_data_waits(&mut h);
     assert_eq!(shown_spans(h.state()), file_spans, "the file stays in view");
     assert!(h.state().session().unwrap().live.is_none());
 }

@@ -1,13 +1,20 @@
 //! OTLP/gRPC answers through opentelemetry-proto's generated tonic client: success without
-//! partial success, partial success for spans over the retention limit, and the size limit.
+//! partial success, partial success for spans over the retention limit, the size limit as a
+//! permanent error, and a malformed message as INVALID_ARGUMENT (the OTLP spec's codes).
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use bytes::BufMut;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use prost::Message;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tracetopo::live::LiveConfig;
 use tracetopo::live::server::{self, Server};
 use tracetopo::live::stats::Stats;
@@ -54,15 +61,22 @@ async fn grpc_export_answers_per_the_otlp_spec() {
         ..LiveConfig::default()
     };
     let stats = Arc::new(Stats::default());
-    let (sink, mut rx) = server::sink();
+    let (sink, rx) = server::sink();
     let srv = Server::start(&cfg, sink, Arc::clone(&stats)).unwrap();
+    let kept = super::keep_all(rx);
+    let next = || {
+        kept.recv_timeout(Duration::from_secs(30))
+            .unwrap()
+            .spans
+            .len()
+    };
     let mut client = TraceServiceClient::connect(format!("http://{}", srv.grpc_addr))
         .await
         .unwrap();
 
     let ok = client.export(request(3, 4)).await.unwrap().into_inner();
     assert_eq!(ok.partial_success, None);
-    assert_eq!(rx.recv().await.unwrap().spans.len(), 3);
+    assert_eq!(next(), 3);
 
     // More spans in one request than the store may hold: the excess is rejected.
     let cut = client.export(request(8, 4)).await.unwrap().into_inner();
@@ -73,19 +87,89 @@ async fn grpc_export_answers_per_the_otlp_spec() {
         "{}",
         p.error_message
     );
-    assert_eq!(rx.recv().await.unwrap().spans.len(), 5);
+    assert_eq!(next(), 5);
 
-    // Over the request size limit: refused before decoding.
+    // Over the request size limit: refused before decoding, as a permanent error
+    // (RESOURCE_EXHAUSTED without RetryInfo; not OUT_OF_RANGE, which OTLP clients retry).
     let err = client.export(request(1, 100 << 10)).await.unwrap_err();
+    assert_eq!(err.code(), tonic::Code::ResourceExhausted, "{err:?}");
+    assert!(err.message().contains("limit"), "{err:?}");
+    assert!(!String::from_utf8_lossy(err.details()).contains("RetryInfo"));
+
+    // Bytes that are not an ExportTraceServiceRequest: INVALID_ARGUMENT, not INTERNAL.
+    let err = raw_export(srv.grpc_addr, vec![0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
     assert!(
-        matches!(
-            err.code(),
-            tonic::Code::OutOfRange | tonic::Code::ResourceExhausted
-        ),
+        err.message().contains("not an OTLP protobuf trace request"),
         "{err:?}"
     );
-    assert!(rx.try_recv().is_err());
-    assert_eq!(stats.snapshot().spans, 8);
+    assert!(kept.try_recv().is_err());
+    let st = stats.snapshot();
+    assert_eq!((st.spans, st.too_large, st.bad_requests), (8, 1, 1));
     drop(client);
     srv.stop();
+}
+
+/// Sends `body` as the Export message, whatever it holds.
+async fn raw_export(
+    addr: std::net::SocketAddr,
+    body: Vec<u8>,
+) -> Result<ExportTraceServiceResponse, tonic::Status> {
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.unwrap();
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    );
+    grpc.unary(tonic::Request::new(body), path, RawCodec)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// Sends bytes as they are; decodes the answer with prost.
+struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = ExportTraceServiceResponse;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+
+    fn encoder(&mut self) -> RawCodec {
+        RawCodec
+    }
+
+    fn decoder(&mut self) -> RawCodec {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), tonic::Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = ExportTraceServiceResponse;
+    type Error = tonic::Status;
+
+    fn decode(
+        &mut self,
+        src: &mut DecodeBuf<'_>,
+    ) -> Result<Option<ExportTraceServiceResponse>, tonic::Status> {
+        ExportTraceServiceResponse::decode(src)
+            .map(Some)
+            .map_err(|e| tonic::Status::internal(e.to_string()))
+    }
 }

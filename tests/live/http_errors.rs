@@ -10,7 +10,6 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use prost::Message;
-use tokio::sync::mpsc;
 use tracetopo::live::LiveConfig;
 use tracetopo::live::server::{self, Server};
 use tracetopo::live::stats::Stats;
@@ -24,7 +23,7 @@ const PROTO: (&str, &str) = ("Content-Type", "application/x-protobuf");
 
 struct Rig {
     server: Server,
-    rx: mpsc::Receiver<Batch>,
+    rx: std::sync::mpsc::Receiver<Batch>,
     stats: Arc<Stats>,
 }
 
@@ -39,6 +38,7 @@ fn rig(retain: usize) -> Rig {
     let stats = Arc::new(Stats::default());
     let (sink, rx) = server::sink();
     let server = Server::start(&cfg, sink, Arc::clone(&stats)).expect("start the receiver");
+    let rx = super::keep_all(rx);
     Rig { server, rx, stats }
 }
 

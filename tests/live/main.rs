@@ -6,15 +6,36 @@ mod app;
 mod cli;
 mod grpc;
 mod http_errors;
+mod limits;
 mod python;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use tokio::sync::mpsc;
+use tracetopo::live::server::Delivery;
+use tracetopo::model::Batch;
+
+/// Consumes a sink as the live store does: each delivery is kept (handed to the returned
+/// channel for the test to read), then acknowledged, so the request it came from is answered.
+pub fn keep_all(mut rx: mpsc::Receiver<Delivery>) -> std::sync::mpsc::Receiver<Batch> {
+    let (tx, kept) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        while let Some(d) = rx.blocking_recv() {
+            let Delivery { batch, done, .. } = d;
+            let _ = tx.send(batch);
+            let _ = done.send(Ok(()));
+        }
+    });
+    kept
+}
+
 /// A parsed HTTP/1.1 response.
 pub struct Reply {
     pub status: u16,
+    /// The status line and headers.
+    pub head: String,
     pub content_type: String,
     pub body: Vec<u8>,
 }
@@ -56,6 +77,7 @@ pub fn request(addr: SocketAddr, method: &str, headers: &[(&str, &str)], body: &
         .unwrap_or_default();
     Reply {
         status,
+        head,
         content_type,
         body: raw[split + 4..].to_vec(),
     }

@@ -213,6 +213,7 @@ fn headless_stops_by_itself_after_max_spans() {
     let l = headless(&["--max-spans", "8"]);
     // Two traces of four spans: the recorder reaches 8 and the process ends on its own.
     let sent = send(&py, "http", &format!("http://{}", l.http), 2, 4, false);
+    assert_eq!(sent.spans, 8, "the client sent every span");
     let (stderr, store) = l.wait();
     assert!(stderr.contains("reached --max-spans"), "{stderr}");
     assert_all_arrived(&store, &[&sent]);
@@ -235,6 +236,9 @@ fn traces_sent_over_many_requests_become_whole_traces_in_the_live_store() {
     let server = Server::start(&cfg, collector.sink(), Arc::clone(&collector.stats)).unwrap();
     // Two spans per request: every trace of four spans arrives in at least two requests.
     let sent = send(&py, "grpc", &server.grpc_addr.to_string(), 6, 2, false);
+    // Six traces of four spans, each reported sent by the exporter (not just attempted).
+    assert_eq!(sent.spans, 24, "the client sent every span");
+    assert_eq!(sent.traces.values().map(Vec::len).sum::<usize>(), 24);
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut store = loop {
         if let Some(s) = latest.lock().unwrap().take()
