@@ -23,6 +23,16 @@ impl std::fmt::Display for Position {
     }
 }
 
+/// `input: position: ` before a message, or only `input: ` when the position is unknown (a
+/// position that is not one would only confuse).
+fn located(f: &mut std::fmt::Formatter<'_>, input: &str, position: &Position) -> std::fmt::Result {
+    write!(f, "{input}: ")?;
+    if *position != Position::Unknown {
+        write!(f, "{position}: ")?;
+    }
+    Ok(())
+}
+
 /// What kind of thing was skipped or repaired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,7 +63,8 @@ pub struct Warning {
 
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}: {}", self.input, self.position, self.message)?;
+        located(f, &self.input, &self.position)?;
+        f.write_str(&self.message)?;
         if self.count > 1 {
             write!(f, " ({} times)", self.count)?;
         }
@@ -121,13 +132,22 @@ impl Diagnostics {
 }
 
 /// An input that could not be read at all: one line naming the file and the position.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{input}: {position}: {message}")]
+/// Displayed as `input: position: message`, without the position when it is unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
     pub input: String,
     pub position: Position,
     pub message: String,
 }
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        located(f, &self.input, &self.position)?;
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for LoadError {}
 
 impl LoadError {
     pub fn new(input: &str, position: Position, message: impl Into<String>) -> Self {
