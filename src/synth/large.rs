@@ -23,6 +23,10 @@ pub struct LargeConfig {
     pub start_unix_nano: u64,
     /// Time between the starts of consecutive requests, so requests overlap like real load.
     pub trace_gap_ns: u64,
+    /// Every span below a request's root gets a random interval anywhere in the root's, not
+    /// inside its parent's: a dump with breaks (skew, outliving children) on most spans, the
+    /// worst case for the report's size.
+    pub random_timings: bool,
 }
 
 impl Default for LargeConfig {
@@ -36,6 +40,7 @@ impl Default for LargeConfig {
             // 2025-06-12T03:00:00Z
             start_unix_nano: 1_749_697_200_000_000_000,
             trace_gap_ns: 2_000_000,
+            random_timings: false,
         }
     }
 }
@@ -208,6 +213,8 @@ struct Gen<'c> {
     consumer: Option<usize>,
     stats: Stats,
     open: Vec<Node>,
+    /// The current request's root interval (for `random_timings`).
+    window: (u64, u64),
     line: Vec<u8>,
     /// The buffer spans are formatted into, reused.
     scratch: Vec<u8>,
@@ -234,6 +241,7 @@ impl<'c> Gen<'c> {
             consumer,
             stats: Stats::default(),
             open: Vec::new(),
+            window: (0, 0),
             line: Vec::with_capacity(1 << 18),
             scratch: Vec::new(),
         }
@@ -271,6 +279,7 @@ impl<'c> Gen<'c> {
             .saturating_add(t.saturating_mul(self.cfg.trace_gap_ns))
             .saturating_add(self.rng.range(0, self.cfg.trace_gap_ns));
         let end = start.saturating_add(self.rng.range(20 * MS, 400 * MS));
+        self.window = (start, end);
         let user = self.rng.range(1, 9_999_999);
         let mut ty = self.rng.range(0, TYPES.len() as u64 - 1) as usize;
 
@@ -395,8 +404,13 @@ impl<'c> Gen<'c> {
             .find(|&k| ok(k))
     }
 
-    /// A random interval inside the parent's.
+    /// A random interval inside the parent's (with `random_timings`, anywhere in the request's).
     fn inside(&mut self, p: &Node) -> (u64, u64) {
+        if self.cfg.random_timings {
+            let (ws, we) = self.window;
+            let start = self.rng.range(ws, we);
+            return (start, self.rng.range(start, we));
+        }
         let len = p.end.saturating_sub(p.start);
         let start = p.start + frac(len, self.rng.range(0, 600));
         let end = start + frac(p.end.saturating_sub(start), self.rng.range(50, 950));
