@@ -407,14 +407,19 @@ impl<'c> Gen<'c> {
     /// A random interval inside the parent's (with `random_timings`, anywhere in the request's).
     fn inside(&mut self, p: &Node) -> (u64, u64) {
         if self.cfg.random_timings {
-            let (ws, we) = self.window;
-            let start = self.rng.range(ws, we);
-            return (start, self.rng.range(start, we));
+            return self.random_interval();
         }
         let len = p.end.saturating_sub(p.start);
         let start = p.start + frac(len, self.rng.range(0, 600));
         let end = start + frac(p.end.saturating_sub(start), self.rng.range(50, 950));
         (start, end)
+    }
+
+    /// A random interval inside the current request's (for `random_timings`).
+    fn random_interval(&mut self) -> (u64, u64) {
+        let (ws, we) = self.window;
+        let start = self.rng.range(ws, we);
+        (start, self.rng.range(start, we))
     }
 
     fn child_goroutine(&mut self, parent: &Node, hop_per_mille: u64) -> i64 {
@@ -453,6 +458,10 @@ impl<'c> Gen<'c> {
             end: ce - net,
             goroutine: self.rng.range(30, 200_000) as i64,
         };
+        if self.cfg.random_timings {
+            // The server's clock is as random as everything else: skew across processes.
+            (server.start, server.end) = self.random_interval();
+        }
         let server_parent = if broken {
             server.trace = self.rng.trace_id();
             self.stats.traces += 1;
