@@ -8,8 +8,8 @@ use std::io::{self, Write};
 
 use rustc_hash::FxHashMap;
 
-use super::json::Report;
-use crate::analysis::breaks::{BreakKind, Severity};
+use super::json::{Report, severity_name};
+use crate::analysis::breaks::BreakKind;
 use crate::escape::terminal;
 use crate::units::{count, ms};
 
@@ -186,14 +186,6 @@ fn write_chains(out: &mut impl Write, r: &Report) -> io::Result<()> {
         writeln!(out)?;
     }
     Ok(())
-}
-
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
 }
 
 /// Writes rows as aligned columns, indented and separated by two spaces; columns from `right_from` on are
