@@ -135,6 +135,51 @@ impl std::fmt::Display for SpanHex {
     }
 }
 
+/// Numbers into `analysis.breaks` in report order: placed by kind name (a counting sort,
+/// stable), then each kind's run sorted by a stable sort on (trace id, span id), the full row
+/// only on ties. `find_breaks` already orders each kind by ids, and the stable sort merely
+/// checks such a run, in one pass in store order; the only memory is the 4 bytes per break
+/// that the report keeps.
+fn sorted_breaks(store: &Store, analysis: &Analysis) -> Vec<u32> {
+    let all = &analysis.breaks;
+    let mut starts = [0usize; BreakKind::ALL.len() + 1];
+    for b in all {
+        starts[usize::from(name_rank(b.kind)) + 1] += 1;
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut next = starts;
+    let mut order = vec![0u32; all.len()];
+    for (i, b) in all.iter().enumerate() {
+        let at = &mut next[usize::from(name_rank(b.kind))];
+        order[*at] = i as u32;
+        *at += 1;
+    }
+    let ids = |i: u32| {
+        let s = all
+            .get(i as usize)
+            .and_then(|b| store.spans.get(b.span as usize));
+        s.map_or((0, 0), |s| (s.trace_id, s.span_id))
+    };
+    let mut runs = Vec::new();
+    let mut rest = order.as_mut_slice();
+    for w in starts.windows(2) {
+        let (run, tail) = rest.split_at_mut(w[1] - w[0]);
+        runs.push(run);
+        rest = tail;
+    }
+    runs.into_par_iter().for_each(|run| {
+        run.sort_by(|&a, &b| {
+            ids(a).cmp(&ids(b)).then_with(|| {
+                let row = |i: u32| break_out(store, &all[i as usize]);
+                row(a).cmp(&row(b))
+            })
+        })
+    });
+    order
+}
+
 /// The rank of each kind's name in alphabetical order: the report's first sort key.
 fn name_rank(kind: BreakKind) -> u8 {
     BreakKind::ALL
@@ -205,29 +250,7 @@ impl<'a> Report<'a> {
                 .then_with(|| a.spans.iter().map(span_id).cmp(b.spans.iter().map(span_id)))
         });
 
-        // Breaks: compact keys sorted on all cores; rows that tie on them (rare: one span
-        // with two breaks of a kind) compare in full.
-        let mut keys: Vec<(u8, u128, u64, u32)> = analysis
-            .breaks
-            .par_iter()
-            .enumerate()
-            .map(|(i, b)| {
-                let s = store.spans.get(b.span as usize);
-                (
-                    name_rank(b.kind),
-                    s.map_or(0, |s| s.trace_id),
-                    s.map_or(0, |s| s.span_id),
-                    i as u32,
-                )
-            })
-            .collect();
-        keys.par_sort_unstable_by(|a, b| {
-            (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then_with(|| {
-                let row = |i: u32| break_out(store, &analysis.breaks[i as usize]);
-                row(a.3).cmp(&row(b.3))
-            })
-        });
-        let breaks = keys.into_iter().map(|k| k.3).collect();
+        let breaks = sorted_breaks(store, analysis);
 
         Report {
             schema: SCHEMA,
