@@ -347,9 +347,10 @@ struct Doc<'w, W: Write> {
     first: bool,
 }
 
-/// Rows formatted per parallel task, and tasks per window written before the next is formatted.
-const ROWS_PER_TASK: usize = 2048;
-const TASKS_PER_WINDOW: usize = 8;
+/// Rows formatted per parallel task, and tasks per window written before the next is formatted
+/// (two windows of ~550-byte break rows in memory: ~4 MB).
+const ROWS_PER_TASK: usize = 1024;
+const TASKS_PER_WINDOW: usize = 4;
 
 impl<W: Write> Doc<'_, W> {
     fn key(&mut self, key: &str) -> io::Result<()> {
