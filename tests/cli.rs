@@ -296,6 +296,7 @@ fn export_takes_the_format_from_the_output_name() {
         assert_eq!(out.status.code(), Some(2), "{name}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(name) && err.contains("--format"), "{err}");
+        assert!(err.contains("Usage: tracetopo export "), "{err}");
         assert!(!std::path::Path::new(&target).exists(), "{name}");
     }
     // An unknown extension with an explicit format is fine.

@@ -387,7 +387,14 @@ pub fn export(args: &ExportArgs) -> ExitCode {
     let format = match args.resolve_format() {
         Ok(f) => f,
         Err(msg) => {
-            let e = Cli::command().error(clap::error::ErrorKind::ArgumentConflict, msg);
+            // A usage error as clap prints one, with the `export` usage line.
+            let mut cli = Cli::command();
+            cli.build();
+            let kind = clap::error::ErrorKind::ArgumentConflict;
+            let e = match cli.find_subcommand_mut("export") {
+                Some(export) => export.error(kind, msg),
+                None => cli.error(kind, msg),
+            };
             let _ = e.print();
             return ExitCode::from(EXIT_INPUT);
         }
