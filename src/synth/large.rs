@@ -1137,6 +1137,36 @@ mod tests {
         );
     }
 
+    /// Breaks found in a generated dump, loaded and analysed as `analyze` does.
+    fn breaks_found(cfg: &LargeConfig) -> (usize, u64) {
+        use crate::analysis::{Analysis, Options};
+        let mut out = Vec::new();
+        let stats = write_jsonl(&mut out, cfg, |_| {}).unwrap();
+        let mut store = crate::model::Store::new();
+        crate::ingest::load_bytes(&mut store, "g.jsonl", &out, &Default::default()).unwrap();
+        store.build_index();
+        let analysis = Analysis::run(&store, &Options::default());
+        (analysis.breaks.len(), stats.spans)
+    }
+
+    #[test]
+    fn random_timings_put_a_break_on_a_third_of_the_spans_or_more() {
+        let plain = LargeConfig {
+            traces: 30,
+            spans_per_trace: 60,
+            ..LargeConfig::default()
+        };
+        let random = LargeConfig {
+            random_timings: true,
+            ..plain.clone()
+        };
+        let (few, spans) = breaks_found(&plain);
+        let (many, same) = breaks_found(&random);
+        assert_eq!(spans, same);
+        assert!(few * 20 < many, "{few} vs {many}");
+        assert!(many as u64 * 3 > spans, "{many} breaks in {spans} spans");
+    }
+
     #[test]
     fn edge_configs_write_exactly_what_they_ask_for() {
         for (traces, spans, services, start) in [
