@@ -7,9 +7,11 @@
 pub mod analysis;
 pub mod app;
 pub mod cli;
+pub mod escape;
 pub mod export;
 pub mod ingest;
 pub mod live;
 pub mod model;
 pub mod report;
 pub mod synth;
+pub mod units;

@@ -255,7 +255,7 @@ fn a_file_that_cannot_be_read_is_named_in_the_notice() {
     let mut h = app_with(vec![Source::File("/nonexistent/trace.json".into())]);
     assert!(h.state().session().is_none());
     h.get_by_label_contains("1 file could not be read");
-    h.get_by_label_contains("/nonexistent/trace.json: unknown position: cannot open");
+    h.get_by_label_contains("/nonexistent/trace.json: cannot open");
     // The start page is still there to open something else.
     h.get_by_label("checkout-broken.json").click();
     for _ in 0..6000 {

@@ -485,7 +485,7 @@ fn cli_exit_codes() {
     // Usage errors (clap's code 2): a bad view, a bad format, no output.
     for args in [
         &[
-            "export", &input, "--view", "flame", "--format", "svg", "-o", &out_arg,
+            "export", &input, "--view", "graph", "--format", "svg", "-o", &out_arg,
         ][..],
         &[
             "export",

@@ -3,8 +3,9 @@
 //! exits; `tracetopo analyze FILE... [--format json|text] [--fail-on KIND,...]
 //! [--tolerance-ms F]` prints the report of the files.
 //!
-//! `tracetopo export FILE... --view services|types|trace:<id> --format svg|png|dot|json -o OUT`
-//! writes a topology snapshot.
+//! `tracetopo export FILE... --view services|types|trace|trace:<id>|flame [--format
+//! svg|png|dot|json] -o OUT` writes a snapshot (the format from `OUT`'s extension when
+//! `--format` is absent; `-o -` writes stdout). A FILE of `-` reads stdin.
 //!
 //! `tracetopo listen [--grpc ADDR] [--http ADDR]` opens the app receiving OTLP live;
 //! `tracetopo listen --headless --out FILE.jsonl [--max-spans N]` records without a window.
@@ -17,7 +18,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 mod listen;
 pub use listen::ListenArgs;
@@ -26,11 +27,13 @@ use crate::analysis::breaks::BreakKind;
 use crate::analysis::{Analysis, Options};
 use crate::app::screenshot::{ScreenshotRequest, ViewSpec};
 use crate::app::{self, AppConfig};
+use crate::escape::terminal;
 use crate::export::{self as snapshot, ExportView, Format};
 use crate::ingest::{self, LoadOptions};
 use crate::model::Store;
 use crate::report::{Report, text};
 use crate::synth::{self, LargeConfig};
+use crate::units::count;
 
 /// Exit status when a `--fail-on` kind was found.
 pub const EXIT_BREAKS_FOUND: u8 = 1;
@@ -75,21 +78,51 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// Trace files, as for `analyze`.
+    /// Trace files, as for `analyze` (`-` reads stdin).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// What to draw: services, types or trace:<trace_id>.
+    /// What to draw: services, types, trace (the trace with the most breaks),
+    /// trace:<trace_id>, or flame (the flame graph of every trace).
     #[arg(long, value_name = "VIEW", value_parser = ExportView::parse)]
     pub view: ExportView,
-    /// File format.
+    /// File format (default: from the extension of --out).
     #[arg(long, value_enum)]
-    pub format: Format,
-    /// Output file.
+    pub format: Option<Format>,
+    /// Output file (`-`: standard output).
     #[arg(short, long, value_name = "OUT")]
     pub out: PathBuf,
     /// Tolerance for time comparisons, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1.0, value_parser = parse_tolerance)]
     pub tolerance_ms: f64,
+}
+
+impl ExportArgs {
+    /// The snapshot format: `--format`, else the extension of `--out`; an error (for a usage
+    /// message) when neither tells, or when they disagree.
+    pub fn resolve_format(&self) -> Result<Format, String> {
+        let ext = self
+            .out
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let by_ext = ext
+            .as_deref()
+            .and_then(|e| Format::ALL.into_iter().find(|f| f.extension() == e));
+        match (self.format, by_ext) {
+            (Some(f), Some(e)) if f != e => Err(format!(
+                "--format {} does not match the output file {} (a .{} file); \
+                 change one of them",
+                f.extension(),
+                self.out.display(),
+                e.extension()
+            )),
+            (Some(f), _) | (None, Some(f)) => Ok(f),
+            (None, None) => Err(format!(
+                "cannot tell the format of {} from its name; give --format svg, png, dot or json",
+                self.out.display()
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,11 +152,16 @@ pub struct LargeArgs {
     /// Traces per thousand that get one deliberate break.
     #[arg(long, default_value_t = LargeConfig::default().breaks_per_mille)]
     pub breaks_per_mille: u32,
+    /// Give every span below a request's root a random interval in the request's time: a
+    /// dump with a break on most spans (the worst case for the report's size).
+    #[arg(long)]
+    pub random_timings: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// Trace files: OTLP JSON, JSON lines or protobuf, Jaeger JSON, Zipkin JSON (.gz/.zst too).
+    /// Trace files: OTLP JSON, JSON lines or protobuf, Jaeger JSON, Zipkin JSON (.gz/.zst
+    /// too); `-` reads stdin.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Report format.
@@ -195,13 +233,13 @@ pub fn open_app(
         ..config
     };
     if let Err(e) = app::run(config) {
-        let _ = writeln!(std::io::stderr(), "tracetopo: {e}");
+        error_line(&format!("tracetopo: {e}"));
         return ExitCode::from(EXIT_INPUT);
     }
     match request.map(|r| r.outcome()) {
         None | Some(Some(Ok(()))) => ExitCode::SUCCESS,
         Some(Some(Err(e))) => {
-            let _ = writeln!(std::io::stderr(), "tracetopo: screenshot: {e}");
+            error_line(&format!("tracetopo: screenshot: {e}"));
             ExitCode::from(EXIT_INPUT)
         }
         Some(None) => {
@@ -214,20 +252,34 @@ pub fn open_app(
     }
 }
 
-/// Loads every file into one store, indexes and analyses it; reader warnings go to stderr.
-/// `None` (after one line on stderr naming the file and position) when a file is unreadable.
+/// The input name of standard input (`-` on the command line).
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Writes one line to stderr with the input's control characters escaped.
+fn error_line(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{}", terminal(line));
+}
+
+/// Loads every file into one store (`-`: stdin), indexes and analyses it; reader warnings go
+/// to stderr. `None` (after one line on stderr naming the file and position) when a file is
+/// unreadable.
 fn load_and_analyse(files: &[PathBuf], tolerance_ms: f64) -> Option<(Store, Analysis)> {
     let mut store = Store::new();
     for path in files {
-        if let Err(e) = ingest::load_path(&mut store, path, &LoadOptions::default()) {
-            let _ = writeln!(std::io::stderr(), "tracetopo: {e}");
+        let opts = LoadOptions::default();
+        let loaded = if path.as_os_str() == "-" {
+            ingest::load_read(&mut store, STDIN_NAME, std::io::stdin(), &opts)
+        } else {
+            ingest::load_path(&mut store, path, &opts)
+        };
+        if let Err(e) = loaded {
+            error_line(&format!("tracetopo: {e}"));
             return None;
         }
     }
     store.build_index();
-    let mut err = std::io::stderr().lock();
     for w in &store.diag.warnings {
-        let _ = writeln!(err, "tracetopo: warning: {w}");
+        error_line(&format!("tracetopo: warning: {w}"));
     }
     let opts = Options {
         tolerance_ns: (tolerance_ms * 1e6).round() as u64,
@@ -236,46 +288,56 @@ fn load_and_analyse(files: &[PathBuf], tolerance_ms: f64) -> Option<(Store, Anal
     Some((store, analysis))
 }
 
-/// `tracetopo analyze`: loads every file into one store, prints the report to stdout and
-/// reader warnings to stderr.
+/// `tracetopo analyze`: loads every file into one store, writes the report to stdout as it is
+/// made and reader warnings to stderr.
 pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
     let Some((store, analysis)) = load_and_analyse(&args.files, args.tolerance_ms) else {
         return ExitCode::from(EXIT_INPUT);
     };
-    let mut err = std::io::stderr().lock();
     let report = Report::build(&store, &analysis);
-    let out = match args.format {
-        OutputFormat::Json => match report.to_json() {
-            Ok(json) => json + "\n",
-            Err(e) => {
-                let _ = writeln!(err, "tracetopo: cannot write the report: {e}");
-                return ExitCode::from(EXIT_INPUT);
-            }
-        },
-        OutputFormat::Text => text::render(&report),
-    };
-    let written = std::io::stdout()
-        .lock()
-        .write_all(out.as_bytes())
-        .and_then(|()| std::io::stdout().flush());
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+    let written = match args.format {
+        OutputFormat::Json => report
+            .write_json(&mut out)
+            .and_then(|()| out.write_all(b"\n")),
+        OutputFormat::Text => text::write(&mut out, &report),
+    }
+    .and_then(|()| out.flush());
     match written {
         // A closed pipe (`| head`) is the reader's choice, not a failure.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            let _ = writeln!(err, "tracetopo: stdout: {e}");
+            error_line(&format!("tracetopo: stdout: {e}"));
             return ExitCode::from(EXIT_INPUT);
         }
         _ => {}
     }
+    drop(out);
 
-    if analysis
-        .breaks
-        .iter()
-        .any(|b| args.fail_on.contains(&b.kind))
-    {
-        ExitCode::from(EXIT_BREAKS_FOUND)
-    } else {
-        ExitCode::SUCCESS
+    let tripped = tripped_kinds(&analysis, &args.fail_on);
+    if tripped.is_empty() {
+        return ExitCode::SUCCESS;
     }
+    let found: Vec<String> = tripped
+        .iter()
+        .map(|&(k, n)| count(n, &format!("{} break", k.name())))
+        .collect();
+    error_line(&format!("tracetopo: --fail-on: found {}", found.join(", ")));
+    ExitCode::from(EXIT_BREAKS_FOUND)
+}
+
+/// The `--fail-on` kinds found, with their counts, in SPEC §5 order.
+fn tripped_kinds(analysis: &Analysis, fail_on: &[BreakKind]) -> Vec<(BreakKind, u64)> {
+    let mut counts = [0u64; BreakKind::ALL.len()];
+    for b in &analysis.breaks {
+        if let Some(k) = BreakKind::ALL.iter().position(|&k| k == b.kind) {
+            counts[k] += 1;
+        }
+    }
+    BreakKind::ALL
+        .into_iter()
+        .zip(counts)
+        .filter(|&(k, n)| n > 0 && fail_on.contains(&k))
+        .collect()
 }
 
 /// `tracetopo generate`: writes sample or large synthetic dumps.
@@ -293,6 +355,7 @@ pub fn generate(cmd: &GenerateCommand) -> ExitCode {
                 services: a.services,
                 seed: a.seed,
                 breaks_per_mille: a.breaks_per_mille,
+                random_timings: a.random_timings,
                 ..LargeConfig::default()
             };
             std::fs::File::create(&a.out)
@@ -312,23 +375,53 @@ pub fn generate(cmd: &GenerateCommand) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tracetopo: generate: {e}");
+            error_line(&format!("tracetopo: generate: {e}"));
             ExitCode::from(EXIT_INPUT)
         }
     }
 }
 
-/// `tracetopo export`: loads every file like `analyze`, writes the snapshot to `--out` and
-/// prints nothing else on success (reader warnings go to stderr).
+/// `tracetopo export`: loads every file like `analyze`, writes the snapshot to `--out` (`-`:
+/// stdout) and prints nothing else on success (reader warnings go to stderr).
 pub fn export(args: &ExportArgs) -> ExitCode {
+    let format = match args.resolve_format() {
+        Ok(f) => f,
+        Err(msg) => {
+            // A usage error as clap prints one, with the `export` usage line.
+            let mut cli = Cli::command();
+            cli.build();
+            let kind = clap::error::ErrorKind::ArgumentConflict;
+            let e = match cli.find_subcommand_mut("export") {
+                Some(export) => export.error(kind, msg),
+                None => cli.error(kind, msg),
+            };
+            let _ = e.print();
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
     let Some((store, analysis)) = load_and_analyse(&args.files, args.tolerance_ms) else {
         return ExitCode::from(EXIT_INPUT);
     };
-    let mut err = std::io::stderr().lock();
-    match snapshot::export_to_file(&store, &analysis, args.view, args.format, &args.out) {
+    let result = if args.out.as_os_str() == "-" {
+        snapshot::export(&store, &analysis, args.view, format).and_then(|bytes| {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(&bytes).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(snapshot::ExportError::Write {
+                        path: "stdout".to_string(),
+                        source: e,
+                    })
+                }
+                _ => Ok(()),
+            }
+        })
+    } else {
+        snapshot::export_to_file(&store, &analysis, args.view, format, &args.out)
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(err, "tracetopo: export: {e}");
+            error_line(&format!("tracetopo: export: {e}"));
             ExitCode::from(EXIT_INPUT)
         }
     }

@@ -7,11 +7,12 @@ use serde::Serialize;
 
 use super::{ExportError, ExportView};
 use crate::analysis::Analysis;
+use crate::analysis::flame::FlameGraph;
 use crate::analysis::peer::PeerKind;
 use crate::analysis::services::NodeKind;
 use crate::analysis::span_graph::{SpanEdge, span_graph};
 use crate::model::ids::{span_hex, trace_hex};
-use crate::model::{StatusCode, Store};
+use crate::model::{NONE, StatusCode, Store};
 
 pub const SCHEMA: &str = "tracetopo.topology/v1";
 
@@ -129,6 +130,59 @@ struct SpanEdgeOut {
     kind: SpanEdge,
 }
 
+#[derive(Debug, Serialize)]
+struct FlameDoc<'a> {
+    schema: &'static str,
+    view: &'static str,
+    traces: u64,
+    frames: Vec<FrameOut<'a>>,
+}
+
+/// One flame graph frame; `parent` is the index of its parent in `frames` (absent for the
+/// root, "all"); `x` and `width` are fractions of the whole graph.
+#[derive(Debug, Serialize)]
+struct FrameOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent: Option<u32>,
+    depth: u32,
+    name: &'a str,
+    service: &'a str,
+    count: u64,
+    total_ms: f64,
+    self_ms: f64,
+    x: f64,
+    width: f64,
+}
+
+fn flame(store: &Store) -> FlameDoc<'_> {
+    let g = FlameGraph::build(store, None);
+    let frames = g
+        .frames
+        .iter()
+        .map(|f| FrameOut {
+            parent: (f.parent != NONE).then_some(f.parent),
+            depth: f.depth,
+            name: if f.parent == NONE {
+                "all"
+            } else {
+                store.str(f.name)
+            },
+            service: super::flame::service_of(store, f),
+            count: f.count,
+            total_ms: f.total as f64 / 1e6,
+            self_ms: f.self_time as f64 / 1e6,
+            x: f.x,
+            width: f.width,
+        })
+        .collect();
+    FlameDoc {
+        schema: SCHEMA,
+        view: "flame",
+        traces: g.traces as u64,
+        frames,
+    }
+}
+
 /// The JSON document of `view`.
 pub fn render(
     store: &Store,
@@ -142,6 +196,9 @@ pub fn render(
             let doc = trace(store, id).ok_or(ExportError::UnknownTrace(id))?;
             serde_json::to_vec_pretty(&doc)?
         }
+        ExportView::Flame => serde_json::to_vec_pretty(&flame(store))?,
+        // `export::export` resolves it before it gets here.
+        ExportView::MostBrokenTrace => return Err(ExportError::NoTrace),
     };
     bytes.push(b'\n');
     Ok(bytes)

@@ -4,13 +4,14 @@
 //! spans themselves back out, as OTLP/JSON lines.
 
 pub mod dot;
+pub mod flame;
 pub mod json;
 pub mod otlp_jsonl;
 pub mod png;
 pub mod scene;
 pub mod svg;
 
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, trace_summary};
 use crate::model::Store;
 use crate::model::ids::trace_hex;
 use scene::Scene;
@@ -22,18 +23,27 @@ pub enum ExportView {
     Types,
     /// The span graph of the trace with this id.
     Trace(u128),
+    /// The span graph of the trace with the most breaks (the app's `trace` view).
+    MostBrokenTrace,
+    /// The flame graph of every trace (the app's Flame graph tab).
+    Flame,
 }
 
 impl ExportView {
-    /// Parses the `--view` value of `tracetopo export`: `services`, `types` or
-    /// `trace:<trace_id>` (hex, up to 32 digits, any case).
+    /// Parses the `--view` value of `tracetopo export`: `services`, `types`, `trace`,
+    /// `trace:<trace_id>` (hex, up to 32 digits, any case) or `flame`.
     pub fn parse(s: &str) -> Result<ExportView, String> {
         match s.trim() {
             "services" => Ok(ExportView::Services),
             "types" => Ok(ExportView::Types),
+            "trace" => Ok(ExportView::MostBrokenTrace),
+            "flame" => Ok(ExportView::Flame),
             other => {
                 let hex = other.strip_prefix("trace:").ok_or_else(|| {
-                    format!("unknown view \"{s}\"; expected services, types or trace:<trace_id>")
+                    format!(
+                        "unknown view \"{s}\"; expected services, types, trace, \
+                         trace:<trace_id> or flame"
+                    )
                 })?;
                 let valid = !hex.is_empty()
                     && hex.len() <= 32
@@ -75,6 +85,8 @@ impl Format {
 pub enum ExportError {
     #[error("no trace with id {} in the loaded files", trace_hex(*.0))]
     UnknownTrace(u128),
+    #[error("there is no trace to show (no spans were loaded)")]
+    NoTrace,
     #[error("cannot render PNG: {0}")]
     Png(String),
     #[error("cannot write JSON: {0}")]
@@ -86,15 +98,34 @@ pub enum ExportError {
     },
 }
 
+/// `view` with `MostBrokenTrace` resolved to the trace it names, as the app picks it
+/// (`trace_summary::most_broken`: most breaks, the first such on a tie).
+pub fn resolve(
+    store: &Store,
+    analysis: &Analysis,
+    view: ExportView,
+) -> Result<ExportView, ExportError> {
+    if view != ExportView::MostBrokenTrace {
+        return Ok(view);
+    }
+    let summaries = trace_summary::summarize(store, &analysis.breaks);
+    trace_summary::most_broken(&summaries)
+        .and_then(|t| store.index.traces.get(t as usize))
+        .map(|t| ExportView::Trace(t.id))
+        .ok_or(ExportError::NoTrace)
+}
+
 /// The drawing of `view`.
 pub fn scene(store: &Store, analysis: &Analysis, view: ExportView) -> Result<Scene, ExportError> {
-    match view {
+    match resolve(store, analysis, view)? {
         ExportView::Services => Ok(Scene::services(analysis)),
         ExportView::Types => Ok(Scene::types(store, analysis)),
+        ExportView::Flame => Ok(flame::scene(store)),
         ExportView::Trace(id) => store
             .trace(id)
             .map(|t| Scene::trace(store, t))
             .ok_or(ExportError::UnknownTrace(id)),
+        ExportView::MostBrokenTrace => Err(ExportError::NoTrace),
     }
 }
 
@@ -105,6 +136,7 @@ pub fn export(
     view: ExportView,
     format: Format,
 ) -> Result<Vec<u8>, ExportError> {
+    let view = resolve(store, analysis, view)?;
     if format == Format::Json {
         return json::render(store, analysis, view);
     }
@@ -144,11 +176,13 @@ mod tests {
             Ok(ExportView::Trace(0x4bf92f3577b34da6a3ce929d0e0e4736))
         );
         assert_eq!(ExportView::parse("trace:ff"), Ok(ExportView::Trace(255)));
+        assert_eq!(ExportView::parse("trace"), Ok(ExportView::MostBrokenTrace));
+        assert_eq!(ExportView::parse("flame"), Ok(ExportView::Flame));
         for bad in [
             "trace:",
             "trace:xyz",
             "trace:+1",
-            "flame",
+            "flames",
             "trace:0123456789abcdef0123456789abcdef0",
         ] {
             assert!(ExportView::parse(bad).is_err(), "{bad}");

@@ -148,7 +148,8 @@ fn num(v: f32) -> String {
     }
 }
 
-/// XML text and attribute escaping; characters XML 1.0 forbids become U+FFFD.
+/// XML text and attribute escaping; control characters (`crate::escape::is_control`, which
+/// covers the ones XML 1.0 forbids) and U+FFFE/U+FFFF become U+FFFD.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -159,7 +160,9 @@ pub fn escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c if crate::escape::is_control(c) || c == '\u{FFFE}' || c == '\u{FFFF}' => {
+                out.push('\u{FFFD}')
+            }
             c => out.push(c),
         }
     }

@@ -7,7 +7,7 @@
 //! keys (or the keys of the first element of a top-level array).
 
 use super::Format;
-use crate::model::diag::one_line;
+use crate::escape::terminal;
 
 /// What is said of an input in none of the formats.
 pub const NOT_A_TRACE_FILE: &str =
@@ -178,7 +178,7 @@ fn dialect(s: &Scan) -> Result<Option<Dialect>, String> {
 /// breaks included), and cut short when long.
 fn quote_key(k: &[u8]) -> String {
     let k = String::from_utf8_lossy(k);
-    let mut out = one_line(&k).into_owned();
+    let mut out = terminal(&k).into_owned();
     if let Some((cut, _)) = out.char_indices().nth(QUOTED_KEY_CHARS) {
         out.truncate(cut);
         out.push('…');

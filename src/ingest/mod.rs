@@ -68,6 +68,17 @@ pub fn load_path(store: &mut Store, path: &Path, opts: &LoadOptions) -> Result<L
     load_reader(store, &name, file, opts)
 }
 
+/// Reads one input from a stream (standard input); `input_name` names it in the store and in
+/// messages.
+pub fn load_read(
+    store: &mut Store,
+    input_name: &str,
+    reader: impl Read + Send,
+    opts: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    load_reader(store, input_name, reader, opts)
+}
+
 /// Reads one input held in memory; `input_name` names it in the store and in messages.
 pub fn load_bytes(
     store: &mut Store,
@@ -153,11 +164,8 @@ fn load_reader<'a>(
 ) -> Result<Loaded, LoadError> {
     let (counting, raw_bytes) = decompress::Counting::new(raw);
     let (reader, _) = decompress::open(counting).map_err(|e| {
-        LoadError::new(
-            name,
-            Position::Byte { offset: 0 },
-            format!("read error: {e}"),
-        )
+        // Nothing was decoded yet: the error has no position in the input.
+        LoadError::new(name, Position::Unknown, format!("read error: {e}"))
     })?;
     let mut src = Source {
         name,

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::escape::terminal;
+
 /// Where in an input something happened. Lines and columns are 1-based.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
@@ -21,6 +23,16 @@ impl std::fmt::Display for Position {
             Position::Unknown => write!(f, "unknown position"),
         }
     }
+}
+
+/// `input: position: ` before a message, or only `input: ` when the position is unknown (a
+/// position that is not one would only confuse).
+fn located(f: &mut std::fmt::Formatter<'_>, input: &str, position: &Position) -> std::fmt::Result {
+    write!(f, "{input}: ")?;
+    if *position != Position::Unknown {
+        write!(f, "{position}: ")?;
+    }
+    Ok(())
 }
 
 /// What kind of thing was skipped or repaired.
@@ -53,7 +65,8 @@ pub struct Warning {
 
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}: {}", self.input, self.position, self.message)?;
+        located(f, &terminal(&self.input), &self.position)?;
+        f.write_str(&self.message)?;
         if self.count > 1 {
             write!(f, " ({} times)", self.count)?;
         }
@@ -121,8 +134,8 @@ impl Diagnostics {
 }
 
 /// An input that could not be read at all: one line naming the file and the position.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}: {position}: {message}", one_line(.input))]
+/// Displayed as `input: position: message`, without the position when it is unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
     pub input: String,
     pub position: Position,
@@ -131,36 +144,23 @@ pub struct LoadError {
     pub message: String,
 }
 
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        located(f, &terminal(&self.input), &self.position)?;
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
 impl LoadError {
     pub fn new(input: &str, position: Position, message: impl Into<String>) -> Self {
         LoadError {
             input: input.to_string(),
             position,
-            message: one_line(&message.into()).into_owned(),
+            message: terminal(&message.into()).into_owned(),
         }
     }
-}
-
-/// `s` with line breaks, control characters and bidirectional overrides escaped as Rust
-/// does (`\n`, `\u{1b}`), so that text quoted from an input stays on one line and cannot
-/// drive the terminal. Nothing else is touched, so escaping twice changes nothing.
-pub fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
-    let special = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !s.contains(special) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if special(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -214,10 +214,10 @@ mod tests {
         );
         assert_eq!(
             e.to_string(),
-            "a\\nb.json: unknown position: unknown variant `x\\ny\\r\\u{1b}[31m\\u{202e}`"
+            "a\\nb.json: unknown variant `x\\ny\\r\\u{1b}[31m\\u{202e}`"
         );
         assert_eq!(
-            one_line(&e.message),
+            terminal(&e.message),
             e.message,
             "escaping twice changes nothing"
         );

@@ -1,17 +1,24 @@
 //! The report document of SPEC §7 (`tracetopo.report/v1`): field names and order as in the
 //! SPEC, ids as lowercase hex, every list sorted so that two runs print the same bytes.
+//!
+//! A dump with a break on most spans has hundreds of thousands of breaks and a report of
+//! hundreds of megabytes, so the long lists (breaks, conversion chains) are kept as sorted
+//! numbers into the analysis and each row is serialized only when it is written: chunks of
+//! rows are formatted on all cores while the previous chunks are written out.
+
+use std::io::{self, Write};
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use crate::analysis::Analysis;
-use crate::analysis::breaks::{Break, Severity};
-use crate::model::ids::{span_hex, trace_hex};
+use crate::analysis::breaks::{Break, BreakKind, Severity};
+use crate::analysis::chains::Chain;
 use crate::model::{Input, Store, Warning};
 
 pub const SCHEMA: &str = "tracetopo.report/v1";
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Clone)]
 pub struct Report<'a> {
     pub schema: &'static str,
     pub inputs: &'a [Input],
@@ -20,10 +27,14 @@ pub struct Report<'a> {
     pub services: Vec<ServiceOut<'a>>,
     pub service_edges: Vec<EdgeOut<'a>>,
     pub conversions: Vec<ConversionOut<'a>>,
-    pub conversion_chains: Vec<ChainOut<'a>>,
     pub goroutine_hops: u64,
-    pub breaks: Vec<BreakOut<'a>>,
     pub warnings: &'a [Warning],
+    store: &'a Store,
+    analysis: &'a Analysis,
+    /// Numbers into `analysis.chains`, in report order.
+    chains: Vec<u32>,
+    /// Numbers into `analysis.breaks`, in report order (by kind name, then ids).
+    breaks: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,40 +67,130 @@ pub struct ConversionOut<'a> {
     pub services: Vec<&'a str>,
 }
 
+/// One conversion chain as the report prints it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct ChainOut<'a> {
-    pub trace_id: String,
-    pub span_ids: Vec<String>,
+    pub trace_id: TraceHex,
+    pub span_ids: Vec<SpanHex>,
     pub types: Vec<&'a str>,
     pub services: Vec<&'a str>,
 }
 
+/// One break as the report prints it. The derived order is the report's (SPEC §7: kind
+/// name, trace id, span id, then the rest for ties).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct BreakOut<'a> {
     pub kind: &'static str,
     pub severity: Severity,
-    pub trace_id: String,
-    pub span_id: String,
+    pub trace_id: TraceHex,
+    pub span_id: SpanHex,
     pub service: &'a str,
     pub span_name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub related_trace_id: Option<String>,
+    pub related_trace_id: Option<TraceHex>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub related_span_id: Option<String>,
+    pub related_span_id: Option<SpanHex>,
     pub message: &'a str,
+}
+
+/// A trace id, serialized as 32 lowercase hex digits. Ordered as its number, which is the
+/// order of its fixed-width hex text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TraceHex(pub u128);
+
+/// A span id, serialized as 16 lowercase hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SpanHex(pub u64);
+
+fn hex_digits(v: u128, buf: &mut [u8]) -> &str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let n = buf.len();
+    for (k, b) in buf.iter_mut().enumerate() {
+        *b = DIGITS[((v >> (4 * (n - 1 - k))) & 0xf) as usize];
+    }
+    std::str::from_utf8(buf).unwrap_or_default()
+}
+
+impl Serialize for TraceHex {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(hex_digits(self.0, &mut [0; 32]))
+    }
+}
+
+impl Serialize for SpanHex {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(hex_digits(u128::from(self.0), &mut [0; 16]))
+    }
+}
+
+impl std::fmt::Display for TraceHex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(hex_digits(self.0, &mut [0; 32]))
+    }
+}
+
+impl std::fmt::Display for SpanHex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(hex_digits(u128::from(self.0), &mut [0; 16]))
+    }
+}
+
+/// Numbers into `analysis.breaks` in report order: placed by kind name (a counting sort,
+/// stable), then each kind's run sorted by a stable sort on (trace id, span id), the full row
+/// only on ties. `find_breaks` already orders each kind by ids, and the stable sort merely
+/// checks such a run, in one pass in store order; the only memory is the 4 bytes per break
+/// that the report keeps.
+fn sorted_breaks(store: &Store, analysis: &Analysis) -> Vec<u32> {
+    let all = &analysis.breaks;
+    let mut starts = [0usize; BreakKind::ALL.len() + 1];
+    for b in all {
+        starts[usize::from(name_rank(b.kind)) + 1] += 1;
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut next = starts;
+    let mut order = vec![0u32; all.len()];
+    for (i, b) in all.iter().enumerate() {
+        let at = &mut next[usize::from(name_rank(b.kind))];
+        order[*at] = i as u32;
+        *at += 1;
+    }
+    let ids = |i: u32| {
+        let s = all
+            .get(i as usize)
+            .and_then(|b| store.spans.get(b.span as usize));
+        s.map_or((0, 0), |s| (s.trace_id, s.span_id))
+    };
+    let mut runs = Vec::new();
+    let mut rest = order.as_mut_slice();
+    for w in starts.windows(2) {
+        let (run, tail) = rest.split_at_mut(w[1] - w[0]);
+        runs.push(run);
+        rest = tail;
+    }
+    runs.into_par_iter().for_each(|run| {
+        run.sort_by(|&a, &b| {
+            ids(a).cmp(&ids(b)).then_with(|| {
+                let row = |i: u32| break_out(store, &all[i as usize]);
+                row(a).cmp(&row(b))
+            })
+        })
+    });
+    order
+}
+
+/// The rank of each kind's name in alphabetical order: the report's first sort key.
+fn name_rank(kind: BreakKind) -> u8 {
+    BreakKind::ALL
+        .iter()
+        .filter(|k| k.name() < kind.name())
+        .count() as u8
 }
 
 impl<'a> Report<'a> {
     /// The report of an indexed `store` and its analysis.
     pub fn build(store: &'a Store, analysis: &'a Analysis) -> Self {
-        let svc_name = |k: u32| {
-            store
-                .index
-                .services
-                .get(k as usize)
-                .map_or("", |&s| store.str(s))
-        };
-
         let sg = &analysis.services.graph;
         let mut services: Vec<ServiceOut> = sg
             .node_weights()
@@ -133,36 +234,23 @@ impl<'a> Report<'a> {
                     to: tg.type_name(b),
                     count: w.count,
                     errors: w.errors,
-                    services: w.services.iter().map(|&s| svc_name(s)).collect(),
+                    services: w.services.iter().map(|&s| svc_name(store, s)).collect(),
                 })
             })
             .collect();
         conversions.sort_by(|a, b| (a.from, a.to).cmp(&(b.from, b.to)));
 
-        // Chains and breaks can be tens of thousands of rows of hex ids: built on all cores.
-        let mut conversion_chains: Vec<ChainOut> = analysis
-            .chains
-            .par_iter()
-            .map(|c| ChainOut {
-                trace_id: trace_hex(c.trace_id),
-                span_ids: c
-                    .spans
-                    .iter()
-                    .map(|&i| span_hex(store.spans.get(i as usize).map_or(0, |s| s.span_id)))
-                    .collect(),
-                types: c.types.iter().map(|&t| tg.type_name(t)).collect(),
-                services: c.services.iter().map(|&s| svc_name(s)).collect(),
-            })
-            .collect();
-        conversion_chains
-            .par_sort_by(|a, b| (&a.trace_id, &a.span_ids).cmp(&(&b.trace_id, &b.span_ids)));
+        // Chains by trace id, then span ids; a stable sort keeps the analysis' order on ties.
+        let span_id = |i: &u32| store.spans.get(*i as usize).map_or(0, |s| s.span_id);
+        let mut chains: Vec<u32> = (0..analysis.chains.len() as u32).collect();
+        chains.par_sort_by(|&a, &b| {
+            let (a, b) = (&analysis.chains[a as usize], &analysis.chains[b as usize]);
+            a.trace_id
+                .cmp(&b.trace_id)
+                .then_with(|| a.spans.iter().map(span_id).cmp(b.spans.iter().map(span_id)))
+        });
 
-        let mut breaks: Vec<BreakOut> = analysis
-            .breaks
-            .par_iter()
-            .map(|b| break_out(store, b))
-            .collect();
-        breaks.par_sort();
+        let breaks = sorted_breaks(store, analysis);
 
         Report {
             schema: SCHEMA,
@@ -172,16 +260,266 @@ impl<'a> Report<'a> {
             services,
             service_edges,
             conversions,
-            conversion_chains,
             goroutine_hops: analysis.goroutine_hops,
-            breaks,
             warnings: &store.diag.warnings,
+            store,
+            analysis,
+            chains,
+            breaks,
         }
     }
 
-    /// The document as pretty-printed JSON.
-    pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string_pretty(self)
+    /// The number of breaks.
+    pub fn break_count(&self) -> usize {
+        self.breaks.len()
+    }
+
+    /// The `n`th break in report order.
+    pub fn break_at(&self, n: usize) -> Option<BreakOut<'a>> {
+        let i = *self.breaks.get(n)?;
+        Some(break_out(self.store, &self.analysis.breaks[i as usize]))
+    }
+
+    /// The breaks in report order.
+    pub fn breaks(&self) -> impl ExactSizeIterator<Item = BreakOut<'a>> + '_ {
+        self.breaks
+            .iter()
+            .map(|&i| break_out(self.store, &self.analysis.breaks[i as usize]))
+    }
+
+    /// The breaks of one kind, in report order (they are one run of the sorted list).
+    pub fn breaks_of(&self, kind: BreakKind) -> impl ExactSizeIterator<Item = BreakOut<'a>> + '_ {
+        let rank = name_rank(kind);
+        let rank_at = |i: &u32| name_rank(self.analysis.breaks[*i as usize].kind);
+        let lo = self.breaks.partition_point(|i| rank_at(i) < rank);
+        let hi = self.breaks.partition_point(|i| rank_at(i) <= rank);
+        self.breaks[lo..hi]
+            .iter()
+            .map(|&i| break_out(self.store, &self.analysis.breaks[i as usize]))
+    }
+
+    /// The number of conversion chains.
+    pub fn chain_count(&self) -> usize {
+        self.chains.len()
+    }
+
+    /// The conversion chains in report order.
+    pub fn chains(&self) -> impl ExactSizeIterator<Item = ChainOut<'a>> + '_ {
+        self.chains
+            .iter()
+            .map(|&i| chain_out(self.store, self.analysis, &self.analysis.chains[i as usize]))
+    }
+
+    /// Writes the document as pretty-printed JSON (no final line feed), row by row.
+    pub fn write_json(&self, w: &mut impl Write) -> io::Result<()> {
+        let mut doc = Doc { w, first: true };
+        doc.field("schema", &self.schema)?;
+        doc.field("inputs", &self.inputs)?;
+        doc.field("spans", &self.spans)?;
+        doc.field("traces", &self.traces)?;
+        doc.field("services", &self.services)?;
+        doc.field("service_edges", &self.service_edges)?;
+        doc.field("conversions", &self.conversions)?;
+        doc.rows("conversion_chains", &self.chains, |i| {
+            chain_out(self.store, self.analysis, &self.analysis.chains[i as usize])
+        })?;
+        doc.field("goroutine_hops", &self.goroutine_hops)?;
+        doc.rows("breaks", &self.breaks, |i| {
+            break_out(self.store, &self.analysis.breaks[i as usize])
+        })?;
+        doc.field("warnings", &self.warnings)?;
+        doc.w.write_all(b"\n}")
+    }
+
+    /// The document as pretty-printed JSON, in memory (tests and small inputs).
+    pub fn to_json(&self) -> io::Result<String> {
+        let mut out = Vec::new();
+        self.write_json(&mut out)?;
+        String::from_utf8(out).map_err(io::Error::other)
+    }
+}
+
+/// The top-level object of the document, written field by field with serde_json's pretty
+/// layout (two-space indent, `": "`), so the bytes are those of `to_string_pretty` of the
+/// whole document.
+struct Doc<'w, W: Write> {
+    w: &'w mut W,
+    first: bool,
+}
+
+/// Rows formatted per parallel task, and tasks per window written before the next is formatted
+/// (two windows of ~550-byte break rows in memory: ~4 MB).
+const ROWS_PER_TASK: usize = 1024;
+const TASKS_PER_WINDOW: usize = 4;
+
+impl<W: Write> Doc<'_, W> {
+    fn key(&mut self, key: &str) -> io::Result<()> {
+        self.w
+            .write_all(if self.first { b"{\n  " } else { b",\n  " })?;
+        self.first = false;
+        serde_json::to_writer(&mut *self.w, key)?;
+        self.w.write_all(b": ")
+    }
+
+    fn field(&mut self, key: &str, value: &impl Serialize) -> io::Result<()> {
+        self.key(key)?;
+        let mut buf = Vec::new();
+        serde_json::to_writer_pretty(&mut buf, value)?;
+        let mut out = Vec::with_capacity(buf.len());
+        indent_into(&mut out, &buf, b"  ");
+        self.w.write_all(&out)
+    }
+
+    /// A list whose rows are made from `items` one at a time: formatted on all cores a window
+    /// at a time, each window written while the next is formatted.
+    fn rows<T: Row>(
+        &mut self,
+        key: &str,
+        items: &[u32],
+        row: impl Fn(u32) -> T + Sync,
+    ) -> io::Result<()> {
+        self.key(key)?;
+        if items.is_empty() {
+            return self.w.write_all(b"[]");
+        }
+        self.w.write_all(b"[")?;
+        let format = |window: &[u32], first: bool| -> io::Result<Vec<Vec<u8>>> {
+            window
+                .par_chunks(ROWS_PER_TASK)
+                .enumerate()
+                .map(|(k, task)| {
+                    let mut out = Vec::with_capacity(task.len() * 512);
+                    let mut scratch = Vec::new();
+                    for (j, &i) in task.iter().enumerate() {
+                        let lead: &[u8] = if first && k == 0 && j == 0 {
+                            b"\n"
+                        } else {
+                            b",\n"
+                        };
+                        out.extend_from_slice(lead);
+                        out.extend_from_slice(b"    ");
+                        row(i).write_row(&mut out, &mut scratch)?;
+                    }
+                    Ok(out)
+                })
+                .collect()
+        };
+        let mut windows = items.chunks(ROWS_PER_TASK * TASKS_PER_WINDOW);
+        let mut pending = match windows.next() {
+            Some(w) => format(w, true)?,
+            None => Vec::new(),
+        };
+        for window in windows {
+            // The writer stays on this thread (a locked stdout cannot move) while the pool
+            // formats the next window.
+            let mut next = None;
+            let mut written = Ok(());
+            rayon::in_place_scope(|s| {
+                s.spawn(|_| next = Some(format(window, false)));
+                written = pending.iter().try_for_each(|b| self.w.write_all(b));
+            });
+            written?;
+            pending = next.unwrap_or_else(|| Ok(Vec::new()))?;
+        }
+        for b in &pending {
+            self.w.write_all(b)?;
+        }
+        self.w.write_all(b"\n  ]")
+    }
+}
+
+/// A row of a list of the document (two levels deep).
+trait Row: Serialize {
+    /// Appends the row as serde_json's pretty printer writes it two levels deep.
+    fn write_row(&self, out: &mut Vec<u8>, scratch: &mut Vec<u8>) -> io::Result<()> {
+        scratch.clear();
+        serde_json::to_writer_pretty(&mut *scratch, self)?;
+        indent_into(out, scratch, b"    ");
+        Ok(())
+    }
+}
+
+impl Row for ChainOut<'_> {}
+
+/// Breaks can number in the hundreds of thousands: their rows are written field by field, the
+/// bytes serde_json's pretty printer gives (a test compares the two), without its per-field
+/// dispatch and the second pass that indents.
+impl Row for BreakOut<'_> {
+    fn write_row(&self, out: &mut Vec<u8>, _: &mut Vec<u8>) -> io::Result<()> {
+        let mut hex = [0u8; 32];
+        out.extend_from_slice(b"{\n      \"kind\": ");
+        serde_json::to_writer(&mut *out, self.kind)?;
+        out.extend_from_slice(b",\n      \"severity\": \"");
+        out.extend_from_slice(severity_name(self.severity).as_bytes());
+        out.extend_from_slice(b"\",\n      \"trace_id\": \"");
+        out.extend_from_slice(hex_digits(self.trace_id.0, &mut hex).as_bytes());
+        out.extend_from_slice(b"\",\n      \"span_id\": \"");
+        out.extend_from_slice(hex_digits(u128::from(self.span_id.0), &mut hex[..16]).as_bytes());
+        out.extend_from_slice(b"\",\n      \"service\": ");
+        serde_json::to_writer(&mut *out, self.service)?;
+        out.extend_from_slice(b",\n      \"span_name\": ");
+        serde_json::to_writer(&mut *out, self.span_name)?;
+        if let Some(t) = self.related_trace_id {
+            out.extend_from_slice(b",\n      \"related_trace_id\": \"");
+            out.extend_from_slice(hex_digits(t.0, &mut hex).as_bytes());
+            out.push(b'"');
+        }
+        if let Some(s) = self.related_span_id {
+            out.extend_from_slice(b",\n      \"related_span_id\": \"");
+            out.extend_from_slice(hex_digits(u128::from(s.0), &mut hex[..16]).as_bytes());
+            out.push(b'"');
+        }
+        out.extend_from_slice(b",\n      \"message\": ");
+        serde_json::to_writer(&mut *out, self.message)?;
+        out.extend_from_slice(b"\n    }");
+        Ok(())
+    }
+}
+
+/// The SPEC name of a severity, as serde writes it.
+pub fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// Appends `pretty` (serde_json's pretty output of one value) with `indent` after each line
+/// break: the same value pretty-printed one level deeper. JSON strings escape their line
+/// breaks, so every raw `\n` is layout.
+fn indent_into(out: &mut Vec<u8>, pretty: &[u8], indent: &[u8]) {
+    let mut rest = pretty;
+    while let Some(at) = memchr::memchr(b'\n', rest) {
+        out.extend_from_slice(&rest[..=at]);
+        out.extend_from_slice(indent);
+        rest = &rest[at + 1..];
+    }
+    out.extend_from_slice(rest);
+}
+
+fn svc_name(store: &Store, k: u32) -> &str {
+    store
+        .index
+        .services
+        .get(k as usize)
+        .map_or("", |&s| store.str(s))
+}
+
+fn chain_out<'a>(store: &'a Store, analysis: &'a Analysis, c: &Chain) -> ChainOut<'a> {
+    ChainOut {
+        trace_id: TraceHex(c.trace_id),
+        span_ids: c
+            .spans
+            .iter()
+            .map(|&i| SpanHex(store.spans.get(i as usize).map_or(0, |s| s.span_id)))
+            .collect(),
+        types: c
+            .types
+            .iter()
+            .map(|&t| analysis.types.type_name(t))
+            .collect(),
+        services: c.services.iter().map(|&s| svc_name(store, s)).collect(),
     }
 }
 
@@ -192,9 +530,9 @@ fn break_out<'a>(store: &'a Store, b: &'a Break) -> BreakOut<'a> {
         store
             .spans
             .get(i as usize)
-            .map(|s| (trace_hex(s.trace_id), span_hex(s.span_id)))
+            .map(|s| (TraceHex(s.trace_id), SpanHex(s.span_id)))
     };
-    let (trace_id, span_id) = ids(b.span).unwrap_or_else(|| (trace_hex(0), span_hex(0)));
+    let (trace_id, span_id) = ids(b.span).unwrap_or((TraceHex(0), SpanHex(0)));
     let known = (b.span as usize) < store.spans.len();
     let (related_trace_id, related_span_id) = b.related.and_then(ids).unzip();
     BreakOut {
@@ -345,6 +683,76 @@ mod tests {
         Report::build(&store, &analysis)
             .to_json()
             .unwrap_or_default()
+    }
+
+    /// The whole document in memory, serialized by serde_json in one call: what the streamed
+    /// writer must reproduce byte for byte.
+    #[derive(Serialize)]
+    struct Whole<'a> {
+        schema: &'static str,
+        inputs: &'a [Input],
+        spans: u64,
+        traces: u64,
+        services: &'a [ServiceOut<'a>],
+        service_edges: &'a [EdgeOut<'a>],
+        conversions: &'a [ConversionOut<'a>],
+        conversion_chains: Vec<ChainOut<'a>>,
+        goroutine_hops: u64,
+        breaks: Vec<BreakOut<'a>>,
+        warnings: &'a [Warning],
+    }
+
+    fn whole(r: &Report) -> String {
+        serde_json::to_string_pretty(&Whole {
+            schema: r.schema,
+            inputs: r.inputs,
+            spans: r.spans,
+            traces: r.traces,
+            services: &r.services,
+            service_edges: &r.service_edges,
+            conversions: &r.conversions,
+            conversion_chains: r.chains().collect(),
+            goroutine_hops: r.goroutine_hops,
+            breaks: r.breaks().collect(),
+            warnings: r.warnings,
+        })
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn streamed_rows_are_the_bytes_of_the_whole_document() {
+        let store = fixture(false);
+        // Enough breaks for several windows of parallel tasks, with ties on kind and span
+        // that only the message (or the related span) orders, fed in reverse.
+        let n = ROWS_PER_TASK * TASKS_PER_WINDOW * 2 + 7;
+        let mut brk = breaks(&store);
+        let spans = store.spans.len() as u32;
+        brk.extend((0..n).rev().map(|k| Break {
+            kind: BreakKind::ALL[k % BreakKind::ALL.len()],
+            span: k as u32 % spans,
+            related: (k % 3 == 0).then_some((k as u32 / 3) % spans),
+            message: format!("m\"{}\n\u{1b}é\\", k % 5),
+        }));
+        let analysis = Analysis::with_breaks(&store, &Options::default(), brk);
+        let report = Report::build(&store, &analysis);
+        let streamed = report.to_json().unwrap_or_default();
+        assert_eq!(streamed.len(), whole(&report).len());
+        assert!(streamed == whole(&report));
+        let rows: Vec<BreakOut> = report.breaks().collect();
+        assert_eq!(rows.len(), n + 2);
+        assert!(rows.windows(2).all(|w| w[0] <= w[1]), "rows are sorted");
+
+        // The small fixture too, and with no rows at all.
+        let analysis = Analysis::with_breaks(&store, &Options::default(), breaks(&store));
+        let report = Report::build(&store, &analysis);
+        assert_eq!(report.to_json().unwrap_or_default(), whole(&report));
+        let mut empty = Store::new();
+        empty.build_index();
+        let analysis = Analysis::run(&empty, &Options::default());
+        let report = Report::build(&empty, &analysis);
+        let json = report.to_json().unwrap_or_default();
+        assert_eq!(json, whole(&report));
+        assert!(json.contains("\"breaks\": [],"), "{json}");
     }
 
     /// Keys in document order, each with its nesting depth (2 spaces per level).

@@ -1,26 +1,31 @@
 //! A readable summary of the report (`analyze --format text`): the same content as the JSON
-//! document, as aligned tables. Long lists are folded: identical chains are counted, and each
-//! break kind lists its first `BREAKS_LISTED` breaks.
+//! document, as aligned tables, written as it is made. Long lists are folded: identical chains
+//! are counted, and each break kind (in SPEC §5 order, as the app lists them) shows its first
+//! `BREAKS_LISTED` breaks. Text from the input (names, messages, paths) is printed with its
+//! control characters escaped (`crate::escape::terminal`).
 
-use std::fmt::Write;
+use std::io::{self, Write};
 
 use rustc_hash::FxHashMap;
 
-use super::json::{ChainOut, Report};
-use crate::analysis::breaks::Severity;
+use super::json::{Report, severity_name};
+use crate::analysis::breaks::BreakKind;
+use crate::escape::terminal;
+use crate::units::{count, ms};
 
 /// Breaks listed per kind; the JSON report has them all.
 pub const BREAKS_LISTED: usize = 20;
 
-/// The report as text.
+/// The report as text, in memory (tests and small inputs).
 pub fn render(r: &Report) -> String {
-    let mut out = String::new();
-    // Writing into a String cannot fail.
-    let _ = write_report(&mut out, r);
-    out
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write(&mut out, r);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
-fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
+/// Writes the report as text to `out`.
+pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
     writeln!(out, "tracetopo report ({})", r.schema)?;
 
     writeln!(out, "\nInputs")?;
@@ -29,26 +34,26 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
         .iter()
         .map(|i| {
             vec![
-                i.path.clone(),
-                i.format.clone(),
-                format!("{} spans", i.spans),
-                format!("{} warnings", i.warnings),
+                terminal(&i.path).into_owned(),
+                terminal(&i.format).into_owned(),
+                count(i.spans, "span"),
+                count(i.warnings, "warning"),
             ]
         })
         .collect();
     table(out, None, rows, 2)?;
 
-    let traced = r.services.iter().filter(|s| !s.is_virtual).count();
-    let virtuals = r.services.len() - traced;
+    let traced = r.services.iter().filter(|s| !s.is_virtual).count() as u64;
+    let virtuals = r.services.len() as u64 - traced;
     writeln!(
         out,
-        "\n{} spans in {} traces, {} services (+{} virtual peers), {} goroutine hops, {} breaks",
-        r.spans,
-        r.traces,
-        traced,
-        virtuals,
-        r.goroutine_hops,
-        r.breaks.len()
+        "\n{} in {}, {} (+{}), {}, {}",
+        count(r.spans, "span"),
+        count(r.traces, "trace"),
+        count(traced, "service"),
+        count(virtuals, "virtual peer"),
+        count(r.goroutine_hops, "goroutine hop"),
+        count(r.break_count() as u64, "break"),
     )?;
 
     writeln!(out, "\nServices")?;
@@ -59,9 +64,9 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
             let spans = if s.is_virtual {
                 "virtual".to_string()
             } else {
-                format!("{} spans", s.spans)
+                count(s.spans, "span")
             };
-            vec![s.name.to_string(), spans]
+            vec![terminal(s.name).into_owned(), spans]
         })
         .collect();
     table(out, None, rows, 1)?;
@@ -78,12 +83,12 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
             .iter()
             .map(|e| {
                 vec![
-                    e.from.to_string(),
+                    terminal(e.from).into_owned(),
                     "→".to_string(),
-                    e.to.to_string(),
+                    terminal(e.to).into_owned(),
                     e.calls.to_string(),
                     e.errors.to_string(),
-                    format!("{:.2}", e.p99_ms),
+                    ms(e.p99_ms),
                     e.broken.to_string(),
                     e.unpaired.to_string(),
                 ]
@@ -100,11 +105,12 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
             .conversions
             .iter()
             .map(|c| {
+                let services: Vec<_> = c.services.iter().map(|s| terminal(s)).collect();
                 vec![
-                    format!("{} → {}", c.from, c.to),
-                    format!("{} calls", c.count),
-                    format!("{} errors", c.errors),
-                    format!("({})", c.services.join(", ")),
+                    terminal(&format!("{} → {}", c.from, c.to)).into_owned(),
+                    count(c.count, "call"),
+                    count(c.errors, "error"),
+                    format!("({})", services.join(", ")),
                 ]
             })
             .collect();
@@ -112,34 +118,40 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
     }
 
     writeln!(out, "\nConversion chains")?;
-    write_chains(out, &r.conversion_chains)?;
+    write_chains(out, r)?;
 
     writeln!(out, "\nBreaks")?;
-    if r.breaks.is_empty() {
+    if r.break_count() == 0 {
         writeln!(out, "  none")?;
     }
-    // Breaks are sorted by kind, so each kind is one run.
-    for group in r.breaks.chunk_by(|a, b| a.kind == b.kind) {
-        let Some(first) = group.first() else { continue };
+    for kind in BreakKind::ALL {
+        let group = r.breaks_of(kind);
+        let n = group.len();
+        if n == 0 {
+            continue;
+        }
         writeln!(
             out,
-            "  {} ({}): {}",
-            first.kind,
-            severity_name(first.severity),
-            group.len()
+            "  {} ({}): {n}",
+            kind.name(),
+            severity_name(kind.severity())
         )?;
-        for b in group.iter().take(BREAKS_LISTED) {
+        for b in group.take(BREAKS_LISTED) {
             writeln!(
                 out,
                 "    {}  {:?}  trace {} span {}: {}",
-                b.service, b.span_name, b.trace_id, b.span_id, b.message
+                terminal(b.service),
+                b.span_name,
+                b.trace_id,
+                b.span_id,
+                terminal(b.message)
             )?;
         }
-        if group.len() > BREAKS_LISTED {
+        if n > BREAKS_LISTED {
             writeln!(
                 out,
                 "    … and {} more (all are in --format json)",
-                group.len() - BREAKS_LISTED
+                n - BREAKS_LISTED
             )?;
         }
     }
@@ -149,24 +161,25 @@ fn write_report(out: &mut String, r: &Report) -> std::fmt::Result {
         writeln!(out, "  none")?;
     }
     for w in r.warnings {
-        writeln!(out, "  {w}")?;
+        writeln!(out, "  {}", terminal(&w.to_string()))?;
     }
     Ok(())
 }
 
 /// Chains with the same types and services are one line with a count, most frequent first.
-fn write_chains(out: &mut String, chains: &[ChainOut]) -> std::fmt::Result {
-    if chains.is_empty() {
+fn write_chains(out: &mut impl Write, r: &Report) -> io::Result<()> {
+    if r.chain_count() == 0 {
         return writeln!(out, "  none");
     }
-    let mut counts: FxHashMap<(&[&str], &[&str]), usize> = FxHashMap::default();
-    for c in chains {
-        *counts.entry((&c.types, &c.services)).or_default() += 1;
+    let mut counts: FxHashMap<(Vec<&str>, Vec<&str>), u64> = FxHashMap::default();
+    for c in r.chains() {
+        *counts.entry((c.types, c.services)).or_default() += 1;
     }
     let mut lines: Vec<_> = counts.into_iter().collect();
     lines.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     for ((types, services), n) in lines {
-        write!(out, "  {}  ({})", types.join(" → "), services.join(" → "))?;
+        let line = format!("{}  ({})", types.join(" → "), services.join(" → "));
+        write!(out, "  {}", terminal(&line))?;
         if n > 1 {
             write!(out, "  ×{n}")?;
         }
@@ -175,22 +188,14 @@ fn write_chains(out: &mut String, chains: &[ChainOut]) -> std::fmt::Result {
     Ok(())
 }
 
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
-}
-
 /// Writes rows as aligned columns, indented and separated by two spaces; columns from `right_from` on are
 /// right-aligned (numbers).
 fn table(
-    out: &mut String,
+    out: &mut impl Write,
     header: Option<&[&str]>,
     rows: Vec<Vec<String>>,
     right_from: usize,
-) -> std::fmt::Result {
+) -> io::Result<()> {
     let header: Option<Vec<String>> = header.map(|h| h.iter().map(|s| s.to_string()).collect());
     let all: Vec<&Vec<String>> = header.iter().chain(rows.iter()).collect();
     let cols = all.iter().map(|r| r.len()).max().unwrap_or(0);
@@ -223,92 +228,124 @@ fn table(
 
 #[cfg(test)]
 mod tests {
-    use super::super::json::{BreakOut, ServiceOut};
     use super::*;
-    use crate::model::Input;
+    use crate::analysis::{Analysis, Options};
+    use crate::model::{Batch, Span, SpanKind, Store};
 
-    fn report<'a>(inputs: &'a [Input], chains: Vec<ChainOut<'a>>) -> Report<'a> {
-        Report {
-            schema: super::super::json::SCHEMA,
-            inputs,
-            spans: 10,
-            traces: 2,
-            services: vec![
-                ServiceOut {
-                    name: "api-gateway",
-                    spans: 6,
-                    is_virtual: false,
-                },
-                ServiceOut {
-                    name: "postgresql",
-                    spans: 0,
-                    is_virtual: true,
-                },
-            ],
-            service_edges: vec![],
-            conversions: vec![],
-            conversion_chains: chains,
-            goroutine_hops: 3,
-            breaks: (0..BREAKS_LISTED + 2)
-                .map(|k| BreakOut {
-                    kind: "orphan_span",
-                    severity: Severity::Error,
-                    trace_id: "t".into(),
-                    span_id: format!("{k:016x}"),
-                    service: "user-svc",
-                    span_name: "SELECT acme.users",
-                    related_trace_id: None,
-                    related_span_id: None,
-                    message: "parent not loaded",
-                })
-                .collect(),
-            warnings: &[],
+    const MS: u64 = 1_000_000;
+
+    /// A gateway request (10–100 ms) whose child in user-svc starts 5 ms before it (one
+    /// `clock_skew`), and `orphans` spans of user-svc whose parent never arrived (one
+    /// `orphan_span` each). `user` names the second service.
+    fn store(orphans: u64, user: &str, span_name: &str) -> Store {
+        let mut b = Batch::new();
+        let gw = b.add_service_resource("api-gateway");
+        let us = b.add_service_resource(user);
+        let mut push = |res, id, parent, (s, e): (u64, u64), kind, name: &str| {
+            let name = b.intern(name);
+            b.spans.push(Span {
+                trace_id: 0xfeed,
+                span_id: id,
+                parent_id: parent,
+                start: s * MS,
+                end: e * MS,
+                name,
+                resource: res,
+                kind,
+                ..Span::default()
+            });
+        };
+        push(gw, 1, 0, (10, 100), SpanKind::Server, "GET /users");
+        push(us, 2, 1, (5, 50), SpanKind::Server, "GetUser");
+        for k in 0..orphans {
+            push(us, 100 + k, 0xdead, (20, 30), SpanKind::Internal, span_name);
         }
+        let mut store = Store::new();
+        let input = store.add_input("a.json", "otlp-json");
+        store.add_batch(b, input);
+        store.build_index();
+        store
+    }
+
+    fn text(store: &Store) -> String {
+        let analysis = Analysis::run(store, &Options::default());
+        render(&Report::build(store, &analysis))
     }
 
     #[test]
     fn summary_reads_well() {
-        let inputs = [Input {
-            path: "a.json".into(),
-            format: "otlp-json".into(),
-            spans: 10,
-            warnings: 0,
-        }];
-        let chain = |trace: &str| ChainOut {
-            trace_id: trace.into(),
-            span_ids: vec![],
-            types: vec!["[]byte", "*dto.X", "*pb.Y"],
-            services: vec!["api-gateway", "order-svc"],
-        };
-        let text = render(&report(&inputs, vec![chain("t1"), chain("t2")]));
+        let n = BREAKS_LISTED as u64 + 2;
+        let text = text(&store(n, "user-svc", "SELECT acme.users"));
         assert!(
-            text.contains("\n  []byte → *dto.X → *pb.Y  (api-gateway → order-svc)  ×2\n"),
+            text.contains("\n  a.json  otlp-json  24 spans  0 warnings\n"),
             "{text}"
         );
-        assert!(text.contains(
-            "10 spans in 2 traces, 1 services (+1 virtual peers), 3 goroutine hops, 22 breaks"
-        ));
         assert!(
-            text.contains("\n  api-gateway  6 spans\n  postgresql   virtual\n"),
+            text.contains("\n24 spans in 1 trace, 2 services (+0 virtual peers), "),
             "{text}"
         );
-        assert!(text.contains("\n  orphan_span (error): 22\n"));
-        assert!(text.contains(
-            "\n    user-svc  \"SELECT acme.users\"  trace t span 0000000000000000: parent not loaded\n"
-        ));
-        assert_eq!(text.matches("parent not loaded").count(), BREAKS_LISTED);
-        assert!(text.contains("… and 2 more"));
-        assert!(text.contains("\nService edges\n  none\n"));
+        assert!(text.contains(", 23 breaks\n"), "{text}");
+        assert!(
+            text.contains("\n  api-gateway    1 span\n  user-svc     23 spans\n"),
+            "{text}"
+        );
+        assert!(text.contains("\n  orphan_span (error): 22\n"), "{text}");
+        assert!(text.contains(&format!(
+            "\n    user-svc  \"SELECT acme.users\"  trace {:032x} span {:016x}: ",
+            0xfeed, 100
+        )));
+        assert_eq!(
+            text.matches("\"SELECT acme.users\"  trace").count(),
+            BREAKS_LISTED
+        );
+        assert!(text.contains("    … and 2 more (all are in --format json)\n"));
+        assert!(text.contains("\nConversions\n  none\n"));
+    }
+
+    #[test]
+    fn counts_of_one_are_singular() {
+        let text = text(&store(0, "user-svc", "x"));
+        assert!(
+            text.contains(
+                "\n2 spans in 1 trace, 2 services (+0 virtual peers), 0 goroutine hops, 1 break\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  a.json  otlp-json  2 spans  0 warnings"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn break_kinds_come_in_spec_order() {
+        // Alphabetically clock_skew would come first; SPEC §5 (and the app) list orphans first.
+        let text = text(&store(1, "user-svc", "x"));
+        let orphan = text.find("  orphan_span (error): 1\n");
+        let skew = text.find("  clock_skew (info): 1\n");
+        assert!(orphan.is_some() && skew.is_some(), "{text}");
+        assert!(orphan < skew, "{text}");
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let text = text(&store(1, "evil\u{1b}[2J\rsvc\u{9b}", "q\u{1b}]0;x\u{7}"));
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(text.contains("evil\\u{1b}[2J\\rsvc\\u{9b}"), "{text}");
+        assert!(text.contains("\"q\\u{1b}]0;x\\u{7}\""), "{text}");
     }
 
     #[test]
     fn table_aligns_numbers_right() {
-        let mut out = String::new();
+        let mut out = Vec::new();
         let rows = vec![
             vec!["a".to_string(), "1".to_string()],
             vec!["longer".to_string(), "100".to_string()],
         ];
         table(&mut out, Some(&["name", "n"]), rows, 1).ok();
-        assert_eq!(out, "  name      n\n  a         1\n  longer  100\n");
+        assert_eq!(out, b"  name      n\n  a         1\n  longer  100\n");
     }
 }

@@ -23,6 +23,10 @@ pub struct LargeConfig {
     pub start_unix_nano: u64,
     /// Time between the starts of consecutive requests, so requests overlap like real load.
     pub trace_gap_ns: u64,
+    /// Every span below a request's root gets a random interval anywhere in the root's, not
+    /// inside its parent's: a dump with breaks (skew, outliving children) on most spans, the
+    /// worst case for the report's size.
+    pub random_timings: bool,
 }
 
 impl Default for LargeConfig {
@@ -36,6 +40,7 @@ impl Default for LargeConfig {
             // 2025-06-12T03:00:00Z
             start_unix_nano: 1_749_697_200_000_000_000,
             trace_gap_ns: 2_000_000,
+            random_timings: false,
         }
     }
 }
@@ -208,6 +213,8 @@ struct Gen<'c> {
     consumer: Option<usize>,
     stats: Stats,
     open: Vec<Node>,
+    /// The current request's root interval (for `random_timings`).
+    window: (u64, u64),
     line: Vec<u8>,
     /// The buffer spans are formatted into, reused.
     scratch: Vec<u8>,
@@ -234,6 +241,7 @@ impl<'c> Gen<'c> {
             consumer,
             stats: Stats::default(),
             open: Vec::new(),
+            window: (0, 0),
             line: Vec::with_capacity(1 << 18),
             scratch: Vec::new(),
         }
@@ -271,6 +279,7 @@ impl<'c> Gen<'c> {
             .saturating_add(t.saturating_mul(self.cfg.trace_gap_ns))
             .saturating_add(self.rng.range(0, self.cfg.trace_gap_ns));
         let end = start.saturating_add(self.rng.range(20 * MS, 400 * MS));
+        self.window = (start, end);
         let user = self.rng.range(1, 9_999_999);
         let mut ty = self.rng.range(0, TYPES.len() as u64 - 1) as usize;
 
@@ -395,12 +404,22 @@ impl<'c> Gen<'c> {
             .find(|&k| ok(k))
     }
 
-    /// A random interval inside the parent's.
+    /// A random interval inside the parent's (with `random_timings`, anywhere in the request's).
     fn inside(&mut self, p: &Node) -> (u64, u64) {
+        if self.cfg.random_timings {
+            return self.random_interval();
+        }
         let len = p.end.saturating_sub(p.start);
         let start = p.start + frac(len, self.rng.range(0, 600));
         let end = start + frac(p.end.saturating_sub(start), self.rng.range(50, 950));
         (start, end)
+    }
+
+    /// A random interval inside the current request's (for `random_timings`).
+    fn random_interval(&mut self) -> (u64, u64) {
+        let (ws, we) = self.window;
+        let start = self.rng.range(ws, we);
+        (start, self.rng.range(start, we))
     }
 
     fn child_goroutine(&mut self, parent: &Node, hop_per_mille: u64) -> i64 {
@@ -439,6 +458,10 @@ impl<'c> Gen<'c> {
             end: ce - net,
             goroutine: self.rng.range(30, 200_000) as i64,
         };
+        if self.cfg.random_timings {
+            // The server's clock is as random as everything else: skew across processes.
+            (server.start, server.end) = self.random_interval();
+        }
         let server_parent = if broken {
             server.trace = self.rng.trace_id();
             self.stats.traces += 1;
@@ -1112,6 +1135,36 @@ mod tests {
             String::from_utf8(b).unwrap(),
             format!("0 -42 {} {} 00ab {}", i64::MAX, i64::MIN, "f".repeat(32))
         );
+    }
+
+    /// Breaks found in a generated dump, loaded and analysed as `analyze` does.
+    fn breaks_found(cfg: &LargeConfig) -> (usize, u64) {
+        use crate::analysis::{Analysis, Options};
+        let mut out = Vec::new();
+        let stats = write_jsonl(&mut out, cfg, |_| {}).unwrap();
+        let mut store = crate::model::Store::new();
+        crate::ingest::load_bytes(&mut store, "g.jsonl", &out, &Default::default()).unwrap();
+        store.build_index();
+        let analysis = Analysis::run(&store, &Options::default());
+        (analysis.breaks.len(), stats.spans)
+    }
+
+    #[test]
+    fn random_timings_put_a_break_on_a_third_of_the_spans_or_more() {
+        let plain = LargeConfig {
+            traces: 30,
+            spans_per_trace: 60,
+            ..LargeConfig::default()
+        };
+        let random = LargeConfig {
+            random_timings: true,
+            ..plain.clone()
+        };
+        let (few, spans) = breaks_found(&plain);
+        let (many, same) = breaks_found(&random);
+        assert_eq!(spans, same);
+        assert!(few * 20 < many, "{few} vs {many}");
+        assert!(many as u64 * 3 > spans, "{many} breaks in {spans} spans");
     }
 
     #[test]

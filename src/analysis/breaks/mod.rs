@@ -163,7 +163,10 @@ fn brk(kind: BreakKind, span: u32, related: Option<u32>, message: String) -> Bre
         kind,
         span,
         related,
-        message,
+        // A copy of exactly its length: `format!` leaves up to as much again in capacity
+        // (a 178-byte message held 336), and a dump with skewed clocks has a break on half
+        // its spans. The copy's source is freed at once and reused by the next message.
+        message: message.as_str().to_owned(),
     }
 }
 

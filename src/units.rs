@@ -1,0 +1,56 @@
+//! Numbers for people: counts with their noun in the right number, durations in the unit that
+//! reads best. One place, so that the report, the CLI and (later) the app and the exports say
+//! "1 span" and "2 spans" the same way.
+
+/// `1 span`, `3 spans`, `0 spans`: the noun gets an `s` unless the count is one.
+pub fn count(n: u64, noun: &str) -> String {
+    plural(n, noun, &format!("{noun}s"))
+}
+
+/// `1 entry`, `3 entries`: a count with an irregular plural.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A duration in the unit that reads best: `850 ns`, `12.3 µs`, `4.56 ms`, `1.20 s`.
+pub fn duration(ns: u64) -> String {
+    let f = ns as f64;
+    if ns < 1_000 {
+        format!("{ns} ns")
+    } else if ns < 1_000_000 {
+        format!("{:.1} µs", f / 1e3)
+    } else if ns < 1_000_000_000 {
+        format!("{:.2} ms", f / 1e6)
+    } else {
+        format!("{:.2} s", f / 1e9)
+    }
+}
+
+/// A latency percentile in milliseconds for a table column: `20.00`, `0.35`.
+pub fn ms(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(1, "span"), "1 span");
+        assert_eq!(count(0, "span"), "0 spans");
+        assert_eq!(count(2, "goroutine hop"), "2 goroutine hops");
+        assert_eq!(plural(1, "entry", "entries"), "1 entry");
+        assert_eq!(plural(12, "entry", "entries"), "12 entries");
+    }
+
+    #[test]
+    fn durations_pick_their_unit() {
+        assert_eq!(duration(850), "850 ns");
+        assert_eq!(duration(12_345), "12.3 µs");
+        assert_eq!(duration(4_560_000), "4.56 ms");
+        assert_eq!(duration(1_200_000_000), "1.20 s");
+        assert_eq!(ms(20.0), "20.00");
+        assert_eq!(ms(0.346), "0.35");
+    }
+}
