@@ -6,6 +6,8 @@
 //! parent/children/service indexes that analysis and views read. The store is meant to be
 //! shared read-only (`Arc<Store>`) once indexed.
 
+use std::hash::BuildHasher;
+
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
@@ -14,6 +16,7 @@ use super::batch::Batch;
 use super::derive::{FactKeys, derive};
 use super::diag::Diagnostics;
 use super::interner::{Interner, Sym};
+use super::ops;
 use super::span::{ArenaRange, Event, Link, Process, Resource, Span, flags};
 
 /// "No such span" in index vectors.
@@ -56,6 +59,9 @@ pub struct Index {
     /// Children of span `i` are `children[child_start[i]..child_start[i+1]]`, by start time.
     pub child_start: Vec<u32>,
     pub children: Vec<u32>,
+    /// The spans of each trace sorted by (span id, index): `by_id[trace.range()]` finds a span
+    /// by id in O(log n) however many copies of an id a trace holds.
+    pub by_id: Vec<u32>,
     /// Distinct services sorted by name; `service_of_resource[r]` indexes it.
     pub services: Vec<Sym>,
     pub service_of_resource: Vec<u32>,
@@ -199,6 +205,12 @@ impl Store {
         // The trace ranges are found in the same pass (one read of the spans, not two).
         let mut traces: Vec<TraceInfo> = Vec::new();
         let mut span_trace: Vec<u32> = Vec::with_capacity(self.spans.len());
+        // Copies of one id at one time are looked up by a hash of their contents, so that a
+        // run of n differing copies costs n lookups, not n²/2 comparisons. The hash is keyed
+        // at random: crafted input cannot make every copy collide.
+        let hasher = std::hash::RandomState::new();
+        let mut copies: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
+        let mut copies_run = usize::MAX;
         let mut w = 0usize;
         let mut run = 0usize;
         for r in 0..self.spans.len() {
@@ -211,13 +223,36 @@ impl Store {
             };
             if w == 0 || !same_key(&self.spans[w - 1]) {
                 run = w;
-            } else if s.span_id != 0
-                && self.spans[run..w]
-                    .iter()
-                    .any(|k| same_contents(k, &s, &self.attrs, &self.events, &self.resources))
-            {
-                *merged_per_input.entry(s.input).or_default() += 1;
-                continue;
+            } else if s.span_id != 0 {
+                let hash = |k: &Span| {
+                    hasher.hash_one(content_key(k, &self.attrs, &self.events, &self.resources))
+                };
+                if copies_run != run {
+                    copies.clear();
+                    for k in run..w {
+                        copies.entry(hash(&self.spans[k])).or_default().push(k);
+                    }
+                    copies_run = run;
+                }
+                let h = hash(&s);
+                ops::count(1);
+                let same = copies.get(&h).is_some_and(|ks| {
+                    ks.iter().any(|&k| {
+                        ops::count(1);
+                        same_contents(
+                            &self.spans[k],
+                            &s,
+                            &self.attrs,
+                            &self.events,
+                            &self.resources,
+                        )
+                    })
+                });
+                if same {
+                    *merged_per_input.entry(s.input).or_default() += 1;
+                    continue;
+                }
+                copies.entry(h).or_default().push(w);
             }
             self.spans[w] = s;
             match traces.last_mut() {
@@ -247,7 +282,7 @@ impl Store {
         // Per trace: ids sorted once give each span its parent and find the later copies of
         // an id with different contents (the earliest copy stays the span that id names).
         let spans = &self.spans;
-        let per_trace: Vec<(Vec<u32>, Vec<u32>)> = traces
+        let per_trace: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = traces
             .par_iter()
             .map(|t| {
                 let range = t.range();
@@ -277,12 +312,14 @@ impl Store {
                         }
                     })
                     .collect();
-                (parents, dups)
+                (parents, dups, ids.into_iter().map(|(_, idx)| idx).collect())
             })
             .collect();
         let mut parent: Vec<u32> = Vec::with_capacity(self.spans.len());
-        for (parents, dups) in per_trace {
+        let mut by_id: Vec<u32> = Vec::with_capacity(self.spans.len());
+        for (parents, dups, ids) in per_trace {
             parent.extend(parents);
+            by_id.extend(ids);
             for d in dups {
                 self.spans[d as usize].flags |= flags::DUPLICATE;
             }
@@ -332,6 +369,7 @@ impl Store {
             parent,
             child_start,
             children,
+            by_id,
             services,
             service_of_resource,
         };
@@ -491,14 +529,18 @@ impl Store {
             .map(|k| &t[k])
     }
 
-    /// Index of the span with this trace and span id (the first copy when duplicated).
+    /// Index of the span with this trace and span id (the first copy when duplicated), by
+    /// binary search in the trace's spans sorted by id.
     pub fn find_span(&self, trace_id: u128, span_id: u64) -> Option<u32> {
         let t = self.trace(trace_id)?;
-        t.range()
-            .find(|&k| {
-                self.spans[k].span_id == span_id && self.spans[k].flags & flags::DUPLICATE == 0
-            })
-            .map(|k| k as u32)
+        let ids = self.index.by_id.get(t.range())?;
+        let k = ids.partition_point(|&i| {
+            ops::count(1);
+            self.spans[i as usize].span_id < span_id
+        });
+        ids.get(k)
+            .copied()
+            .filter(|&i| self.spans[i as usize].span_id == span_id)
     }
 }
 
@@ -510,6 +552,25 @@ fn copy_attrs(to: &mut Vec<Attr>, from: &[Attr], m: &mut impl FnMut(Sym) -> Sym)
         start,
         len: from.len() as u32,
     }
+}
+
+/// What `same_contents` compares, as a hashable value.
+fn content_key<'a>(
+    s: &Span,
+    attrs: &'a [Attr],
+    events: &'a [Event],
+    resources: &[Resource],
+) -> impl std::hash::Hash + 'a {
+    (
+        (s.parent_id, s.start, s.end, s.name, s.kind, s.status),
+        s.status_message,
+        resources[s.resource as usize].service,
+        &attrs[s.attrs.range()],
+        events[s.events.range()]
+            .iter()
+            .map(|e| (e.time, e.name))
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Two copies of one span id hold the same thing when every field and attribute matches.
