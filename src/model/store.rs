@@ -9,12 +9,14 @@
 use std::hash::BuildHasher;
 
 use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
 use rustc_hash::FxHashMap;
 
 use super::attr::{Attr, Value};
 use super::batch::Batch;
 use super::derive::{FactKeys, derive};
-use super::diag::Diagnostics;
+use super::diag::{Diagnostics, Position, WarningKind};
 use super::interner::{Interner, Sym};
 use super::ops;
 use super::span::{ArenaRange, Event, Link, Process, Resource, Span, flags};
@@ -84,6 +86,8 @@ pub struct Store {
     pub index: Index,
     resource_ids: FxHashMap<(Sym, u32, Vec<Attr>), u32>,
     process_ids: FxHashMap<Process, u32>,
+    /// The input each file (by canonical path) was read into, so a file is read once.
+    files: FxHashMap<std::path::PathBuf, u16>,
 }
 
 impl Store {
@@ -100,6 +104,16 @@ impl Store {
             warnings: 0,
         });
         (self.inputs.len() - 1) as u16
+    }
+
+    /// The input `file` (a canonical path) was read into, if it was.
+    pub fn input_of_file(&self, file: &std::path::Path) -> Option<u16> {
+        self.files.get(file).copied()
+    }
+
+    /// Records that `file` (a canonical path) was read into `input`.
+    pub fn set_input_file(&mut self, file: std::path::PathBuf, input: u16) {
+        self.files.insert(file, input);
     }
 
     /// Merges a batch. Indexes are stale until `build_index` runs again.
@@ -202,6 +216,10 @@ impl Store {
             (s.trace_id, s.start, s.end, s.span_id, s.name, s.attrs.start)
         });
         let mut merged_per_input: FxHashMap<u16, u64> = FxHashMap::default();
+        // For each input, the inputs its merged copies were already loaded from.
+        let mut merged_into: FxHashMap<u16, BTreeSet<u16>> = FxHashMap::default();
+        // Per input: spans ending before they start, and the first of them.
+        let mut backwards: BTreeMap<u16, (u64, Span)> = BTreeMap::new();
         // The trace ranges are found in the same pass (one read of the spans, not two).
         let mut traces: Vec<TraceInfo> = Vec::new();
         let mut span_trace: Vec<u32> = Vec::with_capacity(self.spans.len());
@@ -236,8 +254,8 @@ impl Store {
                 }
                 let h = hash(&s);
                 ops::count(1);
-                let same = copies.get(&h).is_some_and(|ks| {
-                    ks.iter().any(|&k| {
+                let same = copies.get(&h).and_then(|ks| {
+                    ks.iter().copied().find(|&k| {
                         ops::count(1);
                         same_contents(
                             &self.spans[k],
@@ -248,11 +266,18 @@ impl Store {
                         )
                     })
                 });
-                if same {
+                if let Some(k) = same {
                     *merged_per_input.entry(s.input).or_default() += 1;
+                    merged_into
+                        .entry(s.input)
+                        .or_default()
+                        .insert(self.spans[k].input);
                     continue;
                 }
                 copies.entry(h).or_default().push(w);
+            }
+            if s.end < s.start {
+                backwards.entry(s.input).or_insert((0, s)).0 += 1;
             }
             self.spans[w] = s;
             match traces.last_mut() {
@@ -273,11 +298,13 @@ impl Store {
             w += 1;
         }
         self.spans.truncate(w);
-        for (input, n) in merged_per_input {
+        for (&input, &n) in &merged_per_input {
             if let Some(i) = self.inputs.get_mut(input as usize) {
                 i.spans -= n;
             }
         }
+        self.warn_repeated_inputs(&merged_per_input, &merged_into);
+        self.warn_backwards(&backwards);
 
         // Per trace: ids sorted once give each span its parent and find the later copies of
         // an id with different contents (the earliest copy stays the span that id names).
@@ -373,6 +400,68 @@ impl Store {
             services,
             service_of_resource,
         };
+    }
+
+    /// An input whose every span was a copy of one already loaded says so, instead of showing
+    /// "0 spans" as if it were empty.
+    fn warn_repeated_inputs(
+        &mut self,
+        merged: &FxHashMap<u16, u64>,
+        merged_into: &FxHashMap<u16, BTreeSet<u16>>,
+    ) {
+        for (i, from) in merged_into {
+            let Some(input) = self.inputs.get(*i as usize) else {
+                continue;
+            };
+            let n = merged.get(i).copied().unwrap_or(0);
+            if input.spans > 0 || n == 0 {
+                continue;
+            }
+            let names: Vec<&str> = from
+                .iter()
+                .filter(|&f| f != i)
+                .filter_map(|&f| self.inputs.get(f as usize).map(|f| f.path.as_str()))
+                .collect();
+            let from = if names.is_empty() {
+                "earlier in the same input".to_string()
+            } else {
+                format!("from {}", names.join(", "))
+            };
+            let message = format!(
+                "{n} {}, all already loaded {from}",
+                if n == 1 { "span" } else { "spans" }
+            );
+            let path = input.path.clone();
+            self.diag.warn(
+                WarningKind::NothingLoaded,
+                &path,
+                Position::Unknown,
+                message,
+            );
+            self.inputs[*i as usize].warnings += 1;
+        }
+    }
+
+    /// Spans that end before they start are kept with their times as given (their duration
+    /// reads as 0): one warning per input names the first and counts them all.
+    fn warn_backwards(&mut self, backwards: &BTreeMap<u16, (u64, Span)>) {
+        for (&i, &(n, s)) in backwards {
+            let Some(input) = self.inputs.get_mut(i as usize) else {
+                continue;
+            };
+            input.warnings += n;
+            let path = input.path.clone();
+            let message = format!(
+                "span \"{}\" ends before it starts (start {} ns, end {} ns, unix time); kept \
+                 with these times, its duration read as 0{}",
+                self.strings.resolve(s.name),
+                s.start,
+                s.end,
+                if n > 1 { ", and so are the others" } else { "" }
+            );
+            self.diag
+                .warn_n(WarningKind::Timing, &path, Position::Unknown, message, n);
+        }
     }
 
     /// Keeps only the spans whose trace `keep` accepts, with their attributes, events and
