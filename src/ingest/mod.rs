@@ -217,15 +217,44 @@ fn load_reader<'a>(
             }
         }
     };
-    // Every format but JSON lines is read whole, then parsed.
+    // Every format but JSON lines and protobuf is read whole, then parsed.
     let whole: Option<ReadWhole> = match format {
         Format::OtlpJson => Some(|n, b| otlp_json::read(n, b).map(|b| vec![b])),
-        Format::OtlpProto => Some(otlp_proto::read),
+        Format::OtlpProto => None,
         Format::JaegerJson => Some(|n, b| jaeger::read(n, b).map(|b| vec![b])),
         Format::ZipkinJson => Some(|n, b| zipkin::read(n, b).map(|b| vec![b])),
         Format::OtlpJsonLines => None,
     };
     let input = match whole {
+        None if format == Format::OtlpProto => {
+            let input = store.add_input(name, format.name());
+            let Source {
+                reader,
+                raw_bytes,
+                opts,
+                ..
+            } = &mut src;
+            let mut check = || {
+                if let Some(p) = opts.progress {
+                    p(raw_bytes.load(Ordering::Relaxed));
+                }
+                match opts.cancel {
+                    Some(c) if c.load(Ordering::Relaxed) => Err(LoadError::new(
+                        name,
+                        Position::Byte {
+                            offset: raw_bytes.load(Ordering::Relaxed),
+                        },
+                        "cancelled",
+                    )),
+                    _ => Ok(()),
+                }
+            };
+            otlp_proto::stream(name, reader, buf, &mut check, &mut |b| {
+                store.add_batch(b, input)
+            })?;
+            src.report_progress();
+            input
+        }
         None => jsonl::load(store, &mut src, buf)?,
         Some(read) => {
             while !eof {
