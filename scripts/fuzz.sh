@@ -96,7 +96,7 @@ case "${1:-}" in
         # plugins and so a nightly rustc.
         AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
             nice -n 19 "$(afl_file bin)" -i "$input" -o "$out/findings/$t" \
-            -t 2000 -V "$secs" -- "$out/debug/examples/fuzz_$t" >"$out/findings/$t.log" 2>&1 || {
+            -x "$root/fuzz/trace.dict" -t 2000 -V "$secs" -- "$out/debug/examples/fuzz_$t" >"$out/findings/$t.log" 2>&1 || {
             tail -n 30 "$out/findings/$t.log" >&2
             exit 1
         }
