@@ -349,3 +349,55 @@ fn screenshot_mode_under_xvfb() {
     assert!(line.contains(&missing.display().to_string()), "{err}");
     assert!(!dir.path().join("x.png").exists());
 }
+
+/// `tracetopo --screenshot OUT.png` without files: the real window under Xvfb pictures the
+/// start page (status 0, a PNG of the window's size, not blank: the heading and the sample
+/// buttons draw pixels unlike the background). Skipped when `xvfb-run` is not installed.
+#[cfg(target_os = "linux")]
+#[test]
+fn screenshot_without_files_is_the_start_page() {
+    use std::process::Command;
+    let has_xvfb = Command::new("sh")
+        .args(["-c", "command -v xvfb-run"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_xvfb {
+        println!("xvfb-run not found, skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("start.png");
+    let r = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1600x1000x24"])
+        .arg(env!("CARGO_BIN_EXE_tracetopo"))
+        .arg("--screenshot")
+        .arg(&out)
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run xvfb-run: {e}"));
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let img = image::open(&out)
+        .unwrap_or_else(|e| panic!("{}: {e}", out.display()))
+        .to_rgba8();
+    assert!(
+        img.width() >= 1400 && img.height() >= 860,
+        "{:?}",
+        img.dimensions()
+    );
+    // The centre column (heading, sample buttons) holds more than one colour.
+    let (w, h) = img.dimensions();
+    let background = *img.get_pixel(w / 2, h - 60);
+    let drawn = (80..h / 2)
+        .flat_map(|y| (w / 4..3 * w / 4).map(move |x| (x, y)))
+        .filter(|&(x, y)| *img.get_pixel(x, y) != background)
+        .count();
+    assert!(
+        drawn > 1000,
+        "only {drawn} pixels differ from the background"
+    );
+}

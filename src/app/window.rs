@@ -62,6 +62,8 @@ struct Shot {
     req: ScreenshotRequest,
     stage: ShotStage,
     started: Instant,
+    /// No files and not live: the picture is of the start page.
+    start_page: bool,
 }
 
 pub struct TracetopoApp {
@@ -96,6 +98,7 @@ impl TracetopoApp {
     /// Builds the app on `ctx` and starts loading `config.files`.
     pub fn new(ctx: &egui::Context, config: AppConfig) -> Self {
         fonts::install(ctx);
+        let start_page = config.files.is_empty() && config.live.is_none();
         let mut app = TracetopoApp {
             session: None,
             sources: Vec::new(),
@@ -116,6 +119,7 @@ impl TracetopoApp {
                 req,
                 stage: ShotStage::Loading,
                 started: Instant::now(),
+                start_page,
             }),
             live: None,
             saving: None,
@@ -757,7 +761,9 @@ impl TracetopoApp {
             ShotStage::Loading if self.job.is_none() => {
                 let Some(session) = &self.session else {
                     // Live mode waits for the first spans to arrive.
-                    if self.live.is_none() {
+                    if shot.start_page {
+                        shot.stage = ShotStage::Settling(0);
+                    } else if self.live.is_none() {
                         shot.req.finish(Err("no input could be loaded".to_string()));
                     }
                     return;

@@ -1,6 +1,6 @@
 //! The command line (SPEC §6): `tracetopo [FILE...]` opens the desktop app with those files;
 //! `tracetopo FILE... --screenshot OUT.png [--view NAME]` saves a screenshot of the window and
-//! exits; `tracetopo analyze FILE... [--format json|text] [--fail-on KIND,...]
+//! exits (no FILE: of the start page); `tracetopo analyze FILE... [--format json|text] [--fail-on KIND,...]
 //! [--tolerance-ms F]` prints the report of the files.
 //!
 //! `tracetopo export FILE... --view services|types|trace|trace:<id>|flame [--format
@@ -54,12 +54,14 @@ pub struct Cli {
     /// Trace files to open in the desktop app (none: the start page with the samples).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Open the window, load FILE..., show the view, save a screenshot as PNG here and exit.
-    #[arg(long, value_name = "OUT.png", requires = "files")]
+    /// Open the window, load FILE..., show the view, save a screenshot as PNG here and exit
+    /// (no FILE: the start page).
+    #[arg(long, value_name = "OUT.png")]
     pub screenshot: Option<PathBuf>,
     /// The view to show: traces, trace (the trace with the most breaks), trace:<trace_id>,
     /// flame, services, types, breaks.
-    #[arg(long, value_name = "NAME", value_parser = ViewSpec::parse, requires = "screenshot")]
+    #[arg(long, value_name = "NAME", value_parser = ViewSpec::parse, requires = "screenshot",
+          requires = "files")]
     pub view: Option<ViewSpec>,
 }
 
@@ -511,9 +513,16 @@ mod tests {
         };
         assert!(cli.command.is_none() && cli.files.is_empty() && cli.screenshot.is_none());
 
+        // No files: a screenshot of the start page.
+        let Ok(cli) = Cli::try_parse_from(["tracetopo", "--screenshot", "out.png"]) else {
+            panic!("a start page screenshot did not parse");
+        };
+        assert!(cli.files.is_empty() && cli.screenshot == Some(PathBuf::from("out.png")));
+
         for args in [
-            // A screenshot needs files, a view needs a screenshot, views have names.
-            &["tracetopo", "--screenshot", "out.png"][..],
+            // A view needs a screenshot and files (the start page has no views), views have
+            // names.
+            &["tracetopo", "--screenshot", "out.png", "--view", "breaks"][..],
             &["tracetopo", "a.json", "--view", "breaks"],
             &[
                 "tracetopo",
