@@ -4,8 +4,8 @@
 # binary links none of them: winit, wgpu and the font lookup dlopen them, so a missing one only
 # shows when a window opens; docs/window-libraries.md lists who loads which, and
 # scripts/check-window-libs.sh proves each is needed), CJK fonts (Chinese service and span
-# names), Xvfb (screenshots of the real window without a display) and graphviz (tests check
-# that exported DOT files are valid).
+# names), Xvfb (screenshots of the real window without a display), graphviz (tests check
+# that exported DOT files are valid) and time (tests measure peak memory with /usr/bin/time).
 set -euo pipefail
 
 pkgs=(gcc pkg-config libfontconfig1-dev
@@ -17,7 +17,9 @@ pkgs=(gcc pkg-config libfontconfig1-dev
       libvulkan1 mesa-vulkan-drivers libegl1 libegl-mesa0 libgl1-mesa-dri
       # system fonts (fontique dlopens fontconfig), CJK and fallback fonts
       libfontconfig1 fonts-noto-cjk fonts-dejavu-core
-      xvfb xauth graphviz)
+      xvfb xauth graphviz
+      # tests: the peak memory of a command (/usr/bin/time -v)
+      time)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -114,6 +114,33 @@ fn compressed_nothing_costs_no_memory_and_says_no_spans() {
     }
 }
 
+/// A JSON document is parsed whole: 128 MiB of spaces inside `{"resourceSpans":[ ]}` (a few
+/// KiB of zstd) is refused as a bomb once it has grown past 64 MiB and 100× its compressed
+/// size, with one line naming the file, instead of being held whole.
+#[test]
+fn a_json_document_that_decompresses_to_nothing_is_refused_early() {
+    let path = scratch("spaces.json.zst");
+    let file = std::fs::File::create(&path).expect("create bomb");
+    let mut z = zstd::Encoder::new(file, 3).expect("zstd encoder");
+    z.write_all(br#"{"resourceSpans":["#).unwrap();
+    let block = vec![b' '; 1 << 20];
+    for _ in 0..128 {
+        z.write_all(&block).expect("write bomb");
+    }
+    z.write_all(b"]}").unwrap();
+    z.finish().expect("finish bomb");
+    let (out, rss) = analyze_measured(&path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("decompression bomb"))
+        .unwrap_or_else(|| panic!("no bomb error in: {stderr}"));
+    assert!(line.contains("spaces.json.zst: byte "), "{line}");
+    assert!(line.contains("of one JSON document"), "{line}");
+    assert!(rss < 120 << 10, "the bomb took {} MiB", rss >> 10);
+}
+
 #[test]
 fn empty_documents_say_no_spans_were_found() {
     for (name, text) in [("empty-object.json", "{}"), ("empty-array.json", "[]")] {

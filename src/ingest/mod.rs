@@ -129,6 +129,14 @@ pub fn load_bytes(
 const DETECT_BYTES: usize = 64 << 10;
 /// Bytes read per step of a whole-file read, between progress reports.
 const READ_STEP: usize = 8 << 20;
+/// A JSON document is parsed whole (and detection reads a first JSON value whole), so its
+/// decompressed text is held in memory. Trace JSON
+/// compresses 5–20× (hex ids do not repeat); a document that grows past `WHOLE_FREE_BYTES`
+/// and past `MAX_WHOLE_EXPANSION` times its compressed size holds mostly nothing (a
+/// decompression bomb) and is refused before it costs more. JSON lines and protobuf are
+/// streamed and need no such bound.
+const WHOLE_FREE_BYTES: usize = 64 << 20;
+const MAX_WHOLE_EXPANSION: u64 = 100;
 
 /// The decompressed input being read, with what progress and errors need.
 pub(crate) struct Source<'a> {
@@ -167,6 +175,26 @@ impl Source<'_> {
                 format!("read error: {e}"),
             )
         })
+    }
+
+    /// Refuses a decompression bomb among inputs held whole (see `MAX_WHOLE_EXPANSION`):
+    /// `held` decompressed bytes in memory.
+    fn check_expansion(&self, held: usize) -> Result<(), LoadError> {
+        let raw = self.raw_offset();
+        if held <= WHOLE_FREE_BYTES || held as u64 <= raw.saturating_mul(MAX_WHOLE_EXPANSION) {
+            return Ok(());
+        }
+        Err(LoadError::new(
+            self.name,
+            Position::Byte { offset: raw },
+            format!(
+                "{} decompressed to over {} MiB of one JSON document (more than \
+                 {MAX_WHOLE_EXPANSION}×): refused as a decompression bomb; decompress the file \
+                 first to load it anyway",
+                crate::units::count(raw, "compressed byte"),
+                held >> 20,
+            ),
+        ))
     }
 
     fn report_progress(&self) {
@@ -213,9 +241,12 @@ fn load_reader<'a>(
     let mut eof = false;
     let format = loop {
         src.check_cancel()?;
-        if !eof {
-            let target = buf.len() + DETECT_BYTES.max(buf.len());
-            eof = src.fill(&mut buf, target)?;
+        // Doubling keeps detection linear; the steps let a bomb be refused before it doubles.
+        let target = buf.len() + DETECT_BYTES.max(buf.len());
+        while !eof && buf.len() < target {
+            let step = target.min(buf.len() + READ_STEP);
+            eof = src.fill(&mut buf, step)?;
+            src.check_expansion(buf.len())?;
         }
         match detect::detect(&buf, eof) {
             detect::Detected::Format(f) => break f,
@@ -270,6 +301,7 @@ fn load_reader<'a>(
                 let target = buf.len() + READ_STEP;
                 eof = src.fill(&mut buf, target)?;
                 src.report_progress();
+                src.check_expansion(buf.len())?;
             }
             let batches = read(name, &buf)?;
             drop(buf);
