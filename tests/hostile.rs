@@ -114,31 +114,43 @@ fn compressed_nothing_costs_no_memory_and_says_no_spans() {
     }
 }
 
-/// A JSON document is parsed whole: 128 MiB of spaces inside `{"resourceSpans":[ ]}` (a few
-/// KiB of zstd) is refused as a bomb once it has grown past 64 MiB and 100× its compressed
-/// size, with one line naming the file, instead of being held whole.
+/// A JSON document is parsed whole, a JSON line too: 128 MiB of spaces inside
+/// `{"resourceSpans":[ ]}` (a few KiB of zstd), as the document or as the second line after a
+/// real one, is refused as a bomb once it has grown past 64 MiB and 100× its compressed size,
+/// with one line naming the file, instead of being held whole.
 #[test]
-fn a_json_document_that_decompresses_to_nothing_is_refused_early() {
-    let path = scratch("spaces.json.zst");
-    let file = std::fs::File::create(&path).expect("create bomb");
-    let mut z = zstd::Encoder::new(file, 3).expect("zstd encoder");
-    z.write_all(br#"{"resourceSpans":["#).unwrap();
-    let block = vec![b' '; 1 << 20];
-    for _ in 0..128 {
-        z.write_all(&block).expect("write bomb");
+fn a_json_document_or_line_that_decompresses_to_nothing_is_refused_early() {
+    let first_line = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/checkout-live.jsonl"),
+    )
+    .unwrap();
+    let first_line = &first_line[..=first_line.iter().position(|&b| b == b'\n').unwrap()];
+    for (name, before) in [
+        ("spaces.json.zst", &b""[..]),
+        ("spaces.jsonl.zst", first_line),
+    ] {
+        let path = scratch(name);
+        let file = std::fs::File::create(&path).expect("create bomb");
+        let mut z = zstd::Encoder::new(file, 3).expect("zstd encoder");
+        z.write_all(before).unwrap();
+        z.write_all(br#"{"resourceSpans":["#).unwrap();
+        let block = vec![b' '; 1 << 20];
+        for _ in 0..128 {
+            z.write_all(&block).expect("write bomb");
+        }
+        z.write_all(b"]}").unwrap();
+        z.finish().expect("finish bomb");
+        let (out, rss) = analyze_measured(&path);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        let line = stderr
+            .lines()
+            .find(|l| l.contains("decompression bomb"))
+            .unwrap_or_else(|| panic!("{name}: no bomb error in: {stderr}"));
+        assert!(line.contains(&format!("{name}: byte ")), "{line}");
+        assert!(line.contains("of one JSON document or line"), "{line}");
+        assert!(rss < 120 << 10, "{name}: the bomb took {} MiB", rss >> 10);
     }
-    z.write_all(b"]}").unwrap();
-    z.finish().expect("finish bomb");
-    let (out, rss) = analyze_measured(&path);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("decompression bomb"))
-        .unwrap_or_else(|| panic!("no bomb error in: {stderr}"));
-    assert!(line.contains("spaces.json.zst: byte "), "{line}");
-    assert!(line.contains("of one JSON document"), "{line}");
-    assert!(rss < 120 << 10, "the bomb took {} MiB", rss >> 10);
 }
 
 #[test]

@@ -125,6 +125,8 @@ fn next_chunk(
 ) -> Result<Option<ChunkBuf>, LoadError> {
     src.check_cancel()?;
     let mut target = CHUNK;
+    // Bytes already known to hold no newline: a long line is searched once, not once per step.
+    let mut searched = 0;
     loop {
         while !*eof && pending.len < target {
             *eof = pending.fill_to(src, target)?;
@@ -133,7 +135,7 @@ fn next_chunk(
         let cut = if *eof {
             Some(text.len())
         } else {
-            memchr::memrchr(b'\n', text).map(|i| i + 1)
+            memchr::memrchr(b'\n', &text[searched..]).map(|i| searched + i + 1)
         };
         match cut {
             Some(0) => return Ok(None),
@@ -148,8 +150,13 @@ fn next_chunk(
                 pending.len = cut;
                 return Ok(Some(std::mem::replace(pending, spare)));
             }
-            // One line longer than a chunk: read on until it ends.
-            None => target = pending.len + CHUNK,
+            // One line longer than a chunk: read on until it ends. It is held whole, as a
+            // JSON document is, so the same bound on decompression bombs applies.
+            None => {
+                src.check_expansion(pending.len)?;
+                searched = pending.len;
+                target = pending.len + CHUNK;
+            }
         }
     }
 }

@@ -129,8 +129,8 @@ pub fn load_bytes(
 const DETECT_BYTES: usize = 64 << 10;
 /// Bytes read per step of a whole-file read, between progress reports.
 const READ_STEP: usize = 8 << 20;
-/// A JSON document is parsed whole (and detection reads a first JSON value whole), so its
-/// decompressed text is held in memory. Trace JSON
+/// A JSON document is parsed whole (and detection reads a first JSON value whole, JSON lines
+/// a line), so its decompressed text is held in memory. Trace JSON
 /// compresses 5–20× (hex ids do not repeat); a document that grows past `WHOLE_FREE_BYTES`
 /// and past `MAX_WHOLE_EXPANSION` times its compressed size holds mostly nothing (a
 /// decompression bomb) and is refused before it costs more. JSON lines and protobuf are
@@ -179,7 +179,7 @@ impl Source<'_> {
 
     /// Refuses a decompression bomb among inputs held whole (see `MAX_WHOLE_EXPANSION`):
     /// `held` decompressed bytes in memory.
-    fn check_expansion(&self, held: usize) -> Result<(), LoadError> {
+    pub(crate) fn check_expansion(&self, held: usize) -> Result<(), LoadError> {
         let raw = self.raw_offset();
         if held <= WHOLE_FREE_BYTES || held as u64 <= raw.saturating_mul(MAX_WHOLE_EXPANSION) {
             return Ok(());
@@ -188,7 +188,7 @@ impl Source<'_> {
             self.name,
             Position::Byte { offset: raw },
             format!(
-                "{} decompressed to over {} MiB of one JSON document (more than \
+                "{} decompressed to over {} MiB of one JSON document or line (more than \
                  {MAX_WHOLE_EXPANSION}×): refused as a decompression bomb; decompress the file \
                  first to load it anyway",
                 crate::units::count(raw, "compressed byte"),
