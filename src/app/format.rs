@@ -1,4 +1,7 @@
-//! Text formats the views share: times (UTC, no time-zone database needed), durations, counts.
+//! Text formats the views share: times (UTC, no time-zone database needed), offsets, large
+//! numbers. Counts and durations are `crate::units`, shared with the report and the CLI.
+
+pub use crate::units::{count, duration};
 
 /// Unix nanoseconds as `YYYY-MM-DD HH:MM:SS.mmm` UTC.
 pub fn utc(ns: u64) -> String {
@@ -29,20 +32,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-/// A duration in the unit that reads best: `850 ns`, `12.3 µs`, `4.56 ms`, `1.20 s`.
-pub fn duration(ns: u64) -> String {
-    let f = ns as f64;
-    if ns < 1_000 {
-        format!("{ns} ns")
-    } else if ns < 1_000_000 {
-        format!("{:.1} µs", f / 1e3)
-    } else if ns < 1_000_000_000 {
-        format!("{:.2} ms", f / 1e6)
-    } else {
-        format!("{:.2} s", f / 1e9)
-    }
-}
-
 /// A signed offset in ns (a span's start relative to its trace), as `+4.56 ms`.
 pub fn offset(ns: i128) -> String {
     let sign = if ns < 0 { "−" } else { "+" };
@@ -50,15 +39,6 @@ pub fn offset(ns: i128) -> String {
         "{sign}{}",
         duration(ns.unsigned_abs().min(u64::MAX as u128) as u64)
     )
-}
-
-/// `1 warning`, `3 warnings`.
-pub fn count(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 /// `2,000,000`.
@@ -100,15 +80,9 @@ mod tests {
     }
 
     #[test]
-    fn durations_pick_their_unit() {
-        assert_eq!(duration(850), "850 ns");
-        assert_eq!(duration(12_345), "12.3 µs");
-        assert_eq!(duration(4_560_000), "4.56 ms");
-        assert_eq!(duration(1_200_000_000), "1.20 s");
+    fn offsets_and_large_numbers_read_well() {
         assert_eq!(offset(-4_560_000), "−4.56 ms");
         assert_eq!(offset(0), "+0 ns");
-        assert_eq!(count(1, "warning"), "1 warning");
-        assert_eq!(count(0, "warning"), "0 warnings");
         assert_eq!(thousands(2_000_000), "2,000,000");
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
