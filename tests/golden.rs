@@ -111,7 +111,7 @@ fn fail_on_sets_the_exit_status() {
             .status
             .code()
     };
-    let all = "orphan_span,propagation_break,detached_root,span_outlives_parent,conversion_error,clock_skew,invalid_id,duplicate_span,unmatched_client";
+    let all = "orphan_span,parent_cycle,propagation_break,detached_root,span_outlives_parent,conversion_error,clock_skew,invalid_id,duplicate_span,unmatched_client";
     assert_eq!(run("sample-traces/checkout-healthy.json", all), Some(0));
     assert_eq!(
         run("sample-traces/checkout-broken.json", "orphan_span"),

@@ -17,7 +17,7 @@
 
 use petgraph::graph::NodeIndex;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::Options;
 use super::types::{Step, TypeGraph};
@@ -93,13 +93,15 @@ fn chains_in_trace(store: &Store, steps: &[Step], tolerance_ns: u64) -> Vec<Chai
             cross_process: false,
         };
         let first_process = store.process_of(steps[i].span);
+        // A set, not `contains` on the list: a long chain can cross many services.
+        let mut seen = FxHashSet::default();
         let mut at = i as u32;
         while at != NONE {
             let s = steps[at as usize];
             chain.spans.push(s.span);
             chain.types.push(s.to);
             let svc = store.service_idx(s.span);
-            if !chain.services.contains(&svc) {
+            if seen.insert(svc) {
                 chain.services.push(svc);
             }
             chain.cross_process |= store.process_of(s.span) != first_process;

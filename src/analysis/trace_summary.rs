@@ -114,26 +114,33 @@ pub fn most_broken(summaries: &[TraceSummary]) -> Option<u32> {
 /// span without a loaded parent down to it, has exactly these (service, span name) pairs.
 /// This is how the flame graph merges frames, so a frame's traces are exactly these.
 pub fn has_frame_path(store: &Store, info: &TraceInfo, path: &[(String, String)]) -> bool {
-    let Some((last_service, last_name)) = path.last() else {
+    let Some(last) = path.len().checked_sub(1) else {
         return false;
     };
-    info.range().map(|i| i as u32).any(|i| {
-        if store.str(store.span(i).name) != last_name || store.service_name(i) != last_service {
-            return false;
+    let matches = |i: u32, k: usize| {
+        let (service, name) = &path[k];
+        store.str(store.span(i).name) == name && store.service_name(i) == service
+    };
+    // Down from the spans without a loaded parent, into children that match the path so far:
+    // each span is looked at once, however deep the trace (walking up from every candidate
+    // would be quadratic on a deep chain of one name).
+    let mut stack: Vec<(u32, usize)> = info
+        .range()
+        .map(|i| i as u32)
+        .filter(|&i| store.parent(i).is_none() && matches(i, 0))
+        .map(|i| (i, 0))
+        .collect();
+    while let Some((i, k)) = stack.pop() {
+        if k == last {
+            return true;
         }
-        let mut at = i;
-        for (k, (service, name)) in path.iter().enumerate().rev() {
-            if store.str(store.span(at).name) != name || store.service_name(at) != service {
-                return false;
-            }
-            match (store.parent(at), k) {
-                (None, 0) => return true,
-                (Some(p), k) if k > 0 => at = p,
-                _ => return false,
+        for &c in store.children(i) {
+            if matches(c, k + 1) {
+                stack.push((c, k + 1));
             }
         }
-        false
-    })
+    }
+    false
 }
 
 #[cfg(test)]

@@ -64,16 +64,15 @@ impl TypeGraph {
             let w = &mut graph[e];
             w.count += 1;
             w.errors += u64::from(step_failed(store, exception, span));
-            let svc = store.service_idx(span);
-            if !w.services.contains(&svc) {
-                w.services.push(svc);
-            }
+            // Deduplicated once at the end: an edge can be taken by many services.
+            w.services.push(store.service_idx(span));
             w.total_ns += store.span(span).duration();
             w.spans.push(span);
             steps.push(Step { span, from, to });
         }
         for w in graph.edge_weights_mut() {
             w.services.sort_unstable();
+            w.services.dedup();
         }
         TypeGraph { graph, steps }
     }

@@ -14,6 +14,7 @@ use super::state::{Nav, Selection, Session};
 use crate::analysis::conversion::conversion_of;
 use crate::analysis::services::NodeKind;
 use crate::model::ids::{span_hex, trace_hex};
+use crate::model::span::flags;
 use crate::model::{Attr, StatusCode, Store};
 
 /// Rows of the span lists (a service's spans, an edge's calls) shown before scrolling.
@@ -118,7 +119,15 @@ impl Details {
                     "at",
                     &format::offset(span.start as i128 - trace_start as i128),
                 );
-                row(ui, "duration", &format::duration(span.duration()));
+                if span.flags & flags::NO_TIMING != 0 {
+                    row(
+                        ui,
+                        "timing",
+                        "no timing in the source (placed at its parent's start)",
+                    );
+                } else {
+                    row(ui, "duration", &format::duration(span.duration()));
+                }
                 row(ui, "trace id", &trace_hex(span.trace_id));
                 row(ui, "span id", &span_hex(span.span_id));
                 let parent = match (span.parent_id, store.parent(i)) {

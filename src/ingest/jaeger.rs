@@ -19,6 +19,7 @@ use super::ids::{self, BadId, Decoded};
 use super::scalar::{
     Entries, ResourceCache, Scalar, json_error, micros_to_nanos, range_since, warn_near,
 };
+use crate::model::ops;
 use crate::model::span::flags;
 use crate::model::{
     Attr, Batch, Event, Link, LoadError, Position, Span, SpanKind, StatusCode, Sym, WarningKind,
@@ -34,6 +35,13 @@ struct JTrace<'a> {
     processes: Entries<'a, Option<JProcess<'a>>>,
     #[serde(default, borrow)]
     data: Data<'a>,
+}
+
+/// A trace's `processes` by key, and the resource each key used so far became.
+#[derive(Default)]
+struct Procs<'t> {
+    table: FxHashMap<&'t str, Option<&'t JProcess<'t>>>,
+    resources: FxHashMap<&'t str, u32>,
 }
 
 #[derive(Deserialize)]
@@ -191,7 +199,12 @@ pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
         resources: ResourceCache::default(),
     };
     for t in &traces {
-        let mut procs: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut procs = Procs::default();
+        for (k, p) in &t.processes.0 {
+            ops::count(1);
+            // The first entry of a repeated key is the one used.
+            procs.table.entry(k.as_ref()).or_insert(p.as_ref());
+        }
         for s in t.spans.as_deref().unwrap_or_default() {
             r.span(t, s, &mut procs);
         }
@@ -269,7 +282,7 @@ impl Reader<'_> {
         );
     }
 
-    fn span<'t>(&mut self, t: &'t JTrace, s: &'t JSpan, procs: &mut FxHashMap<&'t str, u32>) {
+    fn span<'t>(&mut self, t: &'t JTrace, s: &'t JSpan<'t>, procs: &mut Procs<'t>) {
         self.near = [&s.span_id, &s.operation_name]
             .into_iter()
             .find_map(|v| v.text().filter(|t| !t.is_empty()).map(Cow::into_owned));
@@ -308,7 +321,7 @@ impl Reader<'_> {
             }
         };
 
-        let resource = self.resource(t, s, procs);
+        let resource = self.resource(s, procs);
 
         let mut refs = Vec::new();
         for r in s.references.as_deref().unwrap_or_default() {
@@ -508,20 +521,15 @@ impl Reader<'_> {
 
     /// The span's resource: its `processID` in the trace's `processes`, else its embedded
     /// `process`, else `unknown_service` (counted).
-    fn resource<'t>(
-        &mut self,
-        t: &'t JTrace,
-        s: &'t JSpan,
-        procs: &mut FxHashMap<&'t str, u32>,
-    ) -> u32 {
+    fn resource<'t>(&mut self, s: &'t JSpan<'t>, procs: &mut Procs<'t>) -> u32 {
         if let Scalar::Str(pid) = &s.process_id {
-            if let Some(&r) = procs.get(pid.as_ref()) {
+            ops::count(1);
+            if let Some(&r) = procs.resources.get(pid.as_ref()) {
                 return r;
             }
-            let found = t.processes.0.iter().find(|(k, _)| k == pid);
-            if let Some((_, Some(p))) = found {
+            if let Some(Some(p)) = procs.table.get(pid.as_ref()) {
                 let r = self.process_resource(p);
-                procs.insert(pid.as_ref(), r);
+                procs.resources.insert(pid.as_ref(), r);
                 return r;
             }
         }
@@ -708,6 +716,44 @@ mod tests {
             Some(Value::Str("follows_from"))
         );
         assert_eq!(by_name(&b, "old-style").parent_id, 0xc3);
+    }
+
+    /// One trace of n spans, each in its own process of the trace's `processes`.
+    fn many_processes(n: u64) -> String {
+        let procs: Vec<String> = (0..n)
+            .map(|k| format!(r#""p{k}":{{"serviceName":"svc{k}"}}"#))
+            .collect();
+        let spans: Vec<String> = (0..n)
+            .map(|k| {
+                format!(
+                    r#"{{"traceID":"1","spanID":"{:x}","operationName":"op","startTime":1,"duration":1,"processID":"p{k}"}}"#,
+                    k + 1
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"data":[{{"traceID":"1","spans":[{}],"processes":{{{}}}}}]}}"#,
+            spans.join(","),
+            procs.join(",")
+        )
+    }
+
+    #[test]
+    fn many_processes_cost_n_log_n() {
+        let steps = |n: u64| {
+            let json = many_processes(n);
+            let (b, steps) = crate::model::ops::counted(|| load(&json));
+            assert_eq!(b.spans.len() as u64, n);
+            assert_eq!(b.processes.len() as u64, n);
+            let last = b.spans[n as usize - 1];
+            assert_eq!(service(&b, &last), format!("svc{}", n - 1));
+            steps
+        };
+        crate::model::ops::assert_n_log_n(
+            "Jaeger spans each in their own process",
+            (10_000, steps(10_000)),
+            (100_000, steps(100_000)),
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use crate::model::{Batch, LoadError, Position, Store};
+use crate::model::{Batch, LoadError, Position, Store, WarningKind};
 
 pub mod decompress;
 pub mod detect;
@@ -41,6 +41,19 @@ impl Format {
             Format::ZipkinJson => "zipkin-json",
         }
     }
+
+    /// The format `name` names.
+    pub fn from_name(name: &str) -> Option<Format> {
+        [
+            Format::OtlpJson,
+            Format::OtlpJsonLines,
+            Format::OtlpProto,
+            Format::JaegerJson,
+            Format::ZipkinJson,
+        ]
+        .into_iter()
+        .find(|f| f.name() == name)
+    }
 }
 
 /// How a load reports progress and can be cancelled (the app shows a progress bar).
@@ -60,12 +73,35 @@ pub struct Loaded {
     pub warnings: u64,
 }
 
-/// Reads one file into `store` (call `Store::build_index` after the last file).
+/// Reads one file into `store` (call `Store::build_index` after the last file). A file
+/// already read into this store (the same file by another name included) is not read again:
+/// its first input counts a warning instead.
 pub fn load_path(store: &mut Store, path: &Path, opts: &LoadOptions) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path)
         .map_err(|e| LoadError::new(&name, Position::Unknown, format!("cannot open: {e}")))?;
-    load_reader(store, &name, file, opts)
+    let canonical = std::fs::canonicalize(path).ok();
+    if let Some(first) = canonical.as_ref().and_then(|c| store.input_of_file(c)) {
+        let input = &mut store.inputs[first as usize];
+        input.warnings += 1;
+        let (first_name, format) = (input.path.clone(), input.format.clone());
+        store.diag.warn(
+            WarningKind::NothingLoaded,
+            &first_name,
+            Position::Unknown,
+            "given more than once; loaded once",
+        );
+        return Ok(Loaded {
+            format: Format::from_name(&format).unwrap_or(Format::OtlpJson),
+            spans: 0,
+            warnings: 1,
+        });
+    }
+    let loaded = load_reader(store, &name, file, opts)?;
+    if let Some(c) = canonical {
+        store.set_input_file(c, (store.inputs.len() - 1) as u16);
+    }
+    Ok(loaded)
 }
 
 /// Reads one input from a stream (standard input); `input_name` names it in the store and in
@@ -189,15 +225,44 @@ fn load_reader<'a>(
             }
         }
     };
-    // Every format but JSON lines is read whole, then parsed.
+    // Every format but JSON lines and protobuf is read whole, then parsed.
     let whole: Option<ReadWhole> = match format {
         Format::OtlpJson => Some(|n, b| otlp_json::read(n, b).map(|b| vec![b])),
-        Format::OtlpProto => Some(otlp_proto::read),
+        Format::OtlpProto => None,
         Format::JaegerJson => Some(|n, b| jaeger::read(n, b).map(|b| vec![b])),
         Format::ZipkinJson => Some(|n, b| zipkin::read(n, b).map(|b| vec![b])),
         Format::OtlpJsonLines => None,
     };
     let input = match whole {
+        None if format == Format::OtlpProto => {
+            let input = store.add_input(name, format.name());
+            let Source {
+                reader,
+                raw_bytes,
+                opts,
+                ..
+            } = &mut src;
+            let mut check = || {
+                if let Some(p) = opts.progress {
+                    p(raw_bytes.load(Ordering::Relaxed));
+                }
+                match opts.cancel {
+                    Some(c) if c.load(Ordering::Relaxed) => Err(LoadError::new(
+                        name,
+                        Position::Byte {
+                            offset: raw_bytes.load(Ordering::Relaxed),
+                        },
+                        "cancelled",
+                    )),
+                    _ => Ok(()),
+                }
+            };
+            otlp_proto::stream(name, reader, buf, &mut check, &mut |b| {
+                store.add_batch(b, input)
+            })?;
+            src.report_progress();
+            input
+        }
         None => jsonl::load(store, &mut src, buf)?,
         Some(read) => {
             while !eof {
@@ -216,6 +281,15 @@ fn load_reader<'a>(
             input
         }
     };
+    if store.inputs[input as usize].spans == 0 {
+        store.inputs[input as usize].warnings += 1;
+        store.diag.warn(
+            WarningKind::NothingLoaded,
+            name,
+            Position::Unknown,
+            "no spans found",
+        );
+    }
     let info = &store.inputs[input as usize];
     Ok(Loaded {
         format,

@@ -2,9 +2,12 @@
 //! a 4-byte big-endian length (the Collector file exporter's `proto` format).
 //! `batch_from_request` is shared with the live receiver.
 
+use std::io::Read;
+
 use base64::Engine;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use prost::Message;
 use rayon::prelude::*;
 
@@ -16,75 +19,284 @@ use crate::model::{
     WarningKind,
 };
 
-/// Reads a protobuf request, or a length-prefixed stream of them. The messages of a stream
-/// are decoded in parallel, a group of messages per batch, in file order.
+/// Message bytes gathered per group; a group is decoded into one batch.
+const GROUP_BYTES: usize = 4 << 20;
+/// What each gathered message costs beside its bytes (its offset and place in the group), so
+/// that a flood of tiny messages is bounded like a few big ones.
+const MESSAGE_OVERHEAD: usize = 24;
+/// Bytes read from the input at a time.
+const READ_BYTES: usize = 1 << 20;
+
+/// Reads a protobuf request, or a length-prefixed stream of them, held in memory.
 pub fn read(input: &str, bytes: &[u8]) -> Result<Vec<Batch>, LoadError> {
-    let single = ExportTraceServiceRequest::decode(bytes);
-    if let Ok(req) = &single
-        && (!req.resource_spans.is_empty() || bytes.is_empty())
-    {
-        return Ok(vec![batch_from_request(req, input)]);
-    }
-    // Frame the stream first (cheap: only the length prefixes are read).
-    let mut frames: Vec<(usize, &[u8])> = Vec::new();
-    let mut offset = 0usize;
-    while offset < bytes.len() {
+    let mut out = Vec::new();
+    stream(
+        input,
+        &mut &bytes[..0],
+        bytes.to_vec(),
+        &mut || Ok(()),
+        &mut |b| out.push(b),
+    )?;
+    Ok(out)
+}
+
+/// Streams a protobuf input (`head`: the bytes already read, then `rest`) into batches handed
+/// to `sink` in input order: either one `ExportTraceServiceRequest` (it starts with field 1,
+/// byte 0x0a), read one `ResourceSpans` at a time, or a stream of requests each preceded by a
+/// 4-byte big-endian length (the Collector file exporter's `proto` format). Messages are
+/// gathered into groups of about `GROUP_BYTES` and the groups decoded in parallel, so memory
+/// holds a few groups, not the input. A zero-length message holds nothing and costs nothing.
+pub(crate) fn stream(
+    input: &str,
+    rest: &mut dyn Read,
+    head: Vec<u8>,
+    check: &mut dyn FnMut() -> Result<(), LoadError>,
+    sink: &mut dyn FnMut(Batch),
+) -> Result<(), LoadError> {
+    let single = head.first() == Some(&0x0a);
+    let mut r = Bytes {
+        input,
+        rest,
+        buf: head,
+        pos: 0,
+        offset: 0,
+    };
+    let mut groups: Vec<Group> = Vec::new();
+    let mut group = Group::default();
+    let per_round = rayon::current_num_threads().max(1);
+    loop {
+        let at = r.offset;
         let fail = |msg: String| {
-            // A stream that fails on its first message was never a stream: say why the
-            // plain message did not decode either.
-            let msg = match (&single, offset) {
-                (Err(e), 0) => format!("not an OTLP protobuf trace request: {e}"),
-                (Ok(_), 0) => "not an OTLP protobuf trace request: no resource spans".to_string(),
-                _ => msg,
+            // A failure at the first message means the input was never OTLP protobuf.
+            let msg = if at == 0 {
+                format!("not an OTLP protobuf trace request: {msg}")
+            } else {
+                msg
             };
-            LoadError::new(
-                input,
-                Position::Byte {
-                    offset: offset as u64,
-                },
-                msg,
-            )
+            LoadError::new(input, Position::Byte { offset: at }, msg)
         };
-        let Some(head) = bytes.get(offset..offset + 4) else {
-            return Err(fail("truncated length prefix".to_string()));
+        let len = if single {
+            match next_resource_spans(&mut r).map_err(&fail)? {
+                Field::End => break,
+                Field::Skipped => continue,
+                Field::ResourceSpans(len) => len,
+            }
+        } else {
+            let mut prefix = [0u8; 4];
+            match r.read_up_to(&mut prefix)? {
+                0 => break,
+                4 => u32::from_be_bytes(prefix) as u64,
+                _ => return Err(fail("truncated length prefix".to_string())),
+            }
         };
-        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let Some(body) = bytes.get(offset + 4..offset + 4 + len) else {
-            return Err(fail(format!(
-                "length prefix says {len} bytes, only {} left",
-                bytes.len() - offset - 4
-            )));
-        };
-        frames.push((offset, body));
-        offset += 4 + len;
+        if len == 0 {
+            continue;
+        }
+        let from = group.bytes.len();
+        let got = r.append(len, &mut group.bytes)?;
+        if got < len {
+            let what = if single {
+                "resource spans"
+            } else {
+                "length prefix"
+            };
+            return Err(fail(format!("{what} says {len} bytes, only {got} left")));
+        }
+        group.messages.push((at, from, group.bytes.len()));
+        if group.bytes.len() + group.messages.len() * MESSAGE_OVERHEAD >= GROUP_BYTES {
+            groups.push(std::mem::take(&mut group));
+            if groups.len() >= per_round {
+                check()?;
+                decode_groups(input, single, std::mem::take(&mut groups), sink)?;
+            }
+        }
     }
-    let per_group = frames
-        .len()
-        .div_ceil(rayon::current_num_threads() * 4)
-        .max(1);
-    let decoded: Vec<Result<Batch, LoadError>> = frames
-        .par_chunks(per_group)
-        .map(|group| {
+    if !group.messages.is_empty() {
+        groups.push(group);
+    }
+    decode_groups(input, single, groups, sink)?;
+    // An input of nothing but empty messages still gives one (empty) batch.
+    sink(Batch::new());
+    Ok(())
+}
+
+/// Messages read but not decoded yet: `(offset in the input, start, end in bytes)`.
+#[derive(Default)]
+struct Group {
+    bytes: Vec<u8>,
+    messages: Vec<(u64, usize, usize)>,
+}
+
+fn decode_groups(
+    input: &str,
+    single: bool,
+    groups: Vec<Group>,
+    sink: &mut dyn FnMut(Batch),
+) -> Result<(), LoadError> {
+    let decoded: Vec<Result<Batch, LoadError>> = groups
+        .par_iter()
+        .map(|g| {
             let mut batch = Batch::new();
             let mut unknown = 0;
-            for &(offset, body) in group {
-                let req = ExportTraceServiceRequest::decode(body).map_err(|e| {
-                    LoadError::new(
-                        input,
-                        Position::Byte {
-                            offset: offset as u64,
-                        },
-                        format!("bad length-prefixed message: {e}"),
-                    )
-                })?;
-                fill(&mut batch, &req, &mut unknown);
+            for &(offset, from, to) in &g.messages {
+                let body = &g.bytes[from..to];
+                let bad = |e: prost::DecodeError, what: &str| {
+                    let msg = format!("bad {what}: {e}");
+                    let msg = if offset == 0 {
+                        format!("not an OTLP protobuf trace request: {msg}")
+                    } else {
+                        msg
+                    };
+                    LoadError::new(input, Position::Byte { offset }, msg)
+                };
+                if single {
+                    let rs = ResourceSpans::decode(body).map_err(|e| bad(e, "resource spans"))?;
+                    fill_resource(&mut batch, &rs, &mut unknown);
+                } else {
+                    let req = ExportTraceServiceRequest::decode(body)
+                        .map_err(|e| bad(e, "length-prefixed message"))?;
+                    fill(&mut batch, &req, &mut unknown);
+                }
             }
             warn_unknown(&mut batch, input, unknown);
             Ok(batch)
         })
         .collect();
-    // The first bad message in file order is the one reported.
-    decoded.into_iter().collect()
+    // The first bad message in input order is the one reported.
+    for b in decoded {
+        sink(b?);
+    }
+    Ok(())
+}
+
+/// What the next field of a single request is.
+enum Field {
+    End,
+    /// A field other than `resource_spans` (unknown to this version), passed over.
+    Skipped,
+    /// `resource_spans` of this many bytes, which follow.
+    ResourceSpans(u64),
+}
+
+/// Reads the next field's key (and length) of a single `ExportTraceServiceRequest`, skipping
+/// fields other than `resource_spans` as protobuf decoders do.
+fn next_resource_spans(r: &mut Bytes) -> Result<Field, String> {
+    let Some(key) = r.varint().map_err(|e| e.message)? else {
+        return Ok(Field::End);
+    };
+    let need = |v: Result<Option<u64>, LoadError>| match v {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err("truncated field".to_string()),
+        Err(e) => Err(e.message),
+    };
+    let skip = |r: &mut Bytes, n: u64| -> Result<Field, String> {
+        let got = r.skip(n).map_err(|e| e.message)?;
+        if got < n {
+            return Err("truncated field".to_string());
+        }
+        Ok(Field::Skipped)
+    };
+    match (key >> 3, key & 7) {
+        (0, _) => Err("field number 0".to_string()),
+        (1, 2) => Ok(Field::ResourceSpans(need(r.varint())?)),
+        (_, 0) => need(r.varint()).map(|_| Field::Skipped),
+        (_, 1) => skip(r, 8),
+        (_, 2) => {
+            let n = need(r.varint())?;
+            skip(r, n)
+        }
+        (_, 5) => skip(r, 4),
+        (_, w) => Err(format!("invalid wire type {w}")),
+    }
+}
+
+/// The input as a byte stream with its offset: the bytes already read, then the rest.
+struct Bytes<'r> {
+    input: &'r str,
+    rest: &'r mut dyn Read,
+    buf: Vec<u8>,
+    pos: usize,
+    offset: u64,
+}
+
+impl Bytes<'_> {
+    /// Refills the buffer when it is used up; false at the end of the input.
+    fn more(&mut self) -> Result<bool, LoadError> {
+        if self.pos < self.buf.len() {
+            return Ok(true);
+        }
+        self.buf.resize(READ_BYTES, 0);
+        let n = super::decompress::read_full(&mut self.rest, &mut self.buf).map_err(|e| {
+            LoadError::new(
+                self.input,
+                Position::Byte {
+                    offset: self.offset,
+                },
+                format!("read error: {e}"),
+            )
+        })?;
+        self.buf.truncate(n);
+        self.pos = 0;
+        Ok(n > 0)
+    }
+
+    /// Passes up to `n` bytes to `f`, as they come; returns how many there were.
+    fn consume(&mut self, n: u64, mut f: impl FnMut(&[u8])) -> Result<u64, LoadError> {
+        let mut got = 0;
+        while got < n && self.more()? {
+            let k = (self.buf.len() - self.pos).min((n - got).min(usize::MAX as u64) as usize);
+            f(&self.buf[self.pos..self.pos + k]);
+            self.pos += k;
+            self.offset += k as u64;
+            got += k as u64;
+        }
+        Ok(got)
+    }
+
+    /// Appends up to `n` bytes to `out`; memory grows with the bytes that come, not with `n`.
+    fn append(&mut self, n: u64, out: &mut Vec<u8>) -> Result<u64, LoadError> {
+        self.consume(n, |b| out.extend_from_slice(b))
+    }
+
+    fn skip(&mut self, n: u64) -> Result<u64, LoadError> {
+        self.consume(n, |_| {})
+    }
+
+    fn read_up_to(&mut self, out: &mut [u8]) -> Result<usize, LoadError> {
+        let mut k = 0;
+        self.consume(out.len() as u64, |b| {
+            out[k..k + b.len()].copy_from_slice(b);
+            k += b.len();
+        })?;
+        Ok(k)
+    }
+
+    /// A base-128 varint; `None` at the end of the input before its first byte.
+    fn varint(&mut self) -> Result<Option<u64>, LoadError> {
+        let mut v = 0u64;
+        for i in 0..10 {
+            let mut b = [0u8];
+            if self.read_up_to(&mut b)? == 0 {
+                return match i {
+                    0 => Ok(None),
+                    _ => Err(LoadError::new(
+                        self.input,
+                        Position::Unknown,
+                        "truncated varint",
+                    )),
+                };
+            }
+            v |= u64::from(b[0] & 0x7f) << (7 * i);
+            if b[0] & 0x80 == 0 {
+                return Ok(Some(v));
+            }
+        }
+        Err(LoadError::new(
+            self.input,
+            Position::Unknown,
+            "varint too long",
+        ))
+    }
 }
 
 /// Converts one decoded request (from a file or the live receiver) into a batch.
@@ -108,6 +320,16 @@ fn warn_unknown(batch: &mut Batch, input: &str, unknown: u64) {
 
 fn fill(b: &mut Batch, req: &ExportTraceServiceRequest, unknown: &mut u64) {
     for rs in &req.resource_spans {
+        fill_resource(b, rs, unknown);
+    }
+}
+
+fn fill_resource(b: &mut Batch, rs: &ResourceSpans, unknown: &mut u64) {
+    // A resource without spans adds nothing: a flood of empty ones must cost nothing.
+    if rs.scope_spans.iter().all(|ss| ss.spans.is_empty()) {
+        return;
+    }
+    {
         let mark = b.attr_mark();
         if let Some(r) = &rs.resource {
             push_attrs(b, &r.attributes);
@@ -269,13 +491,62 @@ mod tests {
             e.message.starts_with("not an OTLP protobuf trace request"),
             "{e}"
         );
-        // Decodes as a message of unknown fields only: not a trace request either.
+        // Not field 1, so read as a length-prefixed stream, which it is not either.
         let e = read("x.bin", &[0x78, 0x01]).map(|_| ()).unwrap_err();
         assert_eq!(
             e.message,
-            "not an OTLP protobuf trace request: no resource spans"
+            "not an OTLP protobuf trace request: truncated length prefix"
         );
         assert_eq!(read("x.bin", b"").map(|b| b[0].spans.len()), Ok(0));
+    }
+
+    #[test]
+    fn empty_messages_cost_nothing() {
+        // Zeros read as a stream of zero-length messages: no batch content, no error.
+        let batches = read("zeros.bin", &vec![0u8; 1 << 20]).unwrap();
+        assert_eq!(batches.len(), 1);
+        assert!(batches[0].spans.is_empty() && batches[0].resources.is_empty());
+        // Empty resource spans in one request: nothing kept for them.
+        let empty = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans::default(); 1000],
+        }
+        .encode_to_vec();
+        let batches = read("empty.bin", &empty).unwrap();
+        assert!(batches.iter().all(|b| b.resources.is_empty()));
+    }
+
+    #[test]
+    fn one_request_is_read_resource_by_resource_skipping_unknown_fields() {
+        let one = req(vec![PbSpan {
+            trace_id: vec![7; 16],
+            span_id: vec![1; 8],
+            name: "a".into(),
+            ..Default::default()
+        }])
+        .encode_to_vec();
+        let mut s = one.clone();
+        // Unknown fields 2 (varint), 3 (bytes), 4 (fixed64) and 5 (fixed32) between them.
+        s.extend([0x10, 0x96, 0x01, 0x1a, 0x02, b'h', b'i', 0x21]);
+        s.extend([0; 8]);
+        s.extend([0x2d, 0, 0, 0, 0]);
+        s.extend(&one);
+        let spans: usize = read("one.bin", &s)
+            .unwrap()
+            .iter()
+            .map(|b| b.spans.len())
+            .sum();
+        assert_eq!(spans, 2);
+        // A resource spans field longer than what is left names its offset.
+        let mut cut = one.clone();
+        cut.extend(&one[..one.len() - 3]);
+        let e = read("cut.bin", &cut).map(|_| ()).unwrap_err();
+        assert_eq!(
+            e.position,
+            Position::Byte {
+                offset: one.len() as u64
+            }
+        );
+        assert!(e.message.starts_with("resource spans says"), "{e}");
     }
 
     #[test]

@@ -123,8 +123,59 @@ pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
     for s in &spans {
         r.span(s);
     }
+    place_untimed(&mut r.b.spans);
     r.split_shared();
     Ok(r.b)
+}
+
+/// Gives each span without a timestamp its parent's start (through parents without one too),
+/// or its trace's earliest start when no ancestor has one; a duration it gave is kept. Each
+/// parent link is followed once, with no recursion, so deep chains and cycles cost O(n).
+fn place_untimed(spans: &mut [Span]) {
+    const OPEN: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const PLACED: u8 = 2;
+    if spans.iter().all(|s| s.flags & flags::NO_TIMING == 0) {
+        return;
+    }
+    let mut by_id: FxHashMap<(u128, u64), usize> = FxHashMap::default();
+    let mut trace_start: FxHashMap<u128, u64> = FxHashMap::default();
+    let mut state = vec![OPEN; spans.len()];
+    for (i, s) in spans.iter().enumerate() {
+        by_id.entry((s.trace_id, s.span_id)).or_insert(i);
+        if s.flags & flags::NO_TIMING == 0 {
+            state[i] = PLACED;
+            let t = trace_start.entry(s.trace_id).or_insert(s.start);
+            *t = (*t).min(s.start);
+        }
+    }
+    let mut path = Vec::new();
+    for first in 0..spans.len() {
+        if state[first] != OPEN {
+            continue;
+        }
+        path.clear();
+        let mut at = first;
+        let base = loop {
+            state[at] = ON_PATH;
+            path.push(at);
+            let s = spans[at];
+            let fallback = trace_start.get(&s.trace_id).copied().unwrap_or(0);
+            match by_id.get(&(s.trace_id, s.parent_id)) {
+                Some(&p) if s.parent_id != 0 && state[p] == PLACED => break spans[p].start,
+                Some(&p) if s.parent_id != 0 && state[p] == OPEN => at = p,
+                // No parent, or a cycle back into this walk.
+                _ => break fallback,
+            }
+        };
+        for &k in &path {
+            let s = &mut spans[k];
+            // `end` holds the duration the span gave, if any (its start was 0).
+            s.end = base.saturating_add(s.end);
+            s.start = base;
+            state[k] = PLACED;
+        }
+    }
 }
 
 struct Reader<'i> {
@@ -186,13 +237,18 @@ impl Reader<'_> {
         if span_flags & flags::BASE64_IDS != 0 {
             self.warn(WarningKind::Base64Ids, "ids written as base64, accepted");
         }
-        // Zipkin reads a zero timestamp as "not set".
-        let Some(start) = s
-            .timestamp
-            .as_u64()
-            .filter(|&t| t != 0)
-            .and_then(micros_to_nanos)
-        else {
+        // Zipkin reads a zero timestamp as "not set". Such spans are kept (real captures
+        // hold structural spans known only by id and parent) and placed by `place_untimed`.
+        let start = if s.timestamp.is_null() || s.timestamp.as_u64() == Some(0) {
+            self.warn(
+                WarningKind::Timing,
+                "span without a timestamp: placed at its parent's start, duration unknown",
+            );
+            span_flags |= flags::NO_TIMING;
+            0
+        } else if let Some(start) = s.timestamp.as_u64().and_then(micros_to_nanos) {
+            start
+        } else {
             self.warn(
                 WarningKind::SkippedSpan,
                 "span without a usable timestamp (microseconds)",
@@ -614,6 +670,44 @@ mod tests {
     }
 
     #[test]
+    fn spans_without_timestamps_sit_at_their_parents_start() {
+        let b = load(
+            r#"[{"traceId":"aa","id":"1","name":"root","timestamp":100,"duration":50},
+                {"traceId":"aa","id":"3","parentId":"2","name":"grandchild","duration":7},
+                {"traceId":"aa","id":"2","parentId":"1","name":"structural"},
+                {"traceId":"aa","id":"9","parentId":"8","name":"lost","timestamp":0},
+                {"traceId":"aa","id":"5","parentId":"6","name":"loop-a"},
+                {"traceId":"aa","id":"6","parentId":"5","name":"loop-b"},
+                {"traceId":"bb","id":"1","name":"alone"}]"#,
+        );
+        assert_eq!(b.spans.len(), 7);
+        let at = |name: &str| {
+            let s = one(&b, name);
+            (
+                s.start / 1000,
+                s.end / 1000,
+                s.flags & flags::NO_TIMING != 0,
+            )
+        };
+        assert_eq!(at("root"), (100, 150, false));
+        assert_eq!(at("structural"), (100, 100, true));
+        assert_eq!(at("grandchild"), (100, 107, true), "its own duration kept");
+        // No placed ancestor: the trace's earliest start; no timed span at all: 0.
+        assert_eq!(at("lost"), (100, 100, true));
+        assert_eq!(at("loop-a"), (100, 100, true));
+        assert_eq!(at("loop-b"), (100, 100, true));
+        assert_eq!(at("alone"), (0, 0, true));
+        let w: Vec<_> = b
+            .diag
+            .warnings
+            .iter()
+            .filter(|w| w.kind == WarningKind::Timing)
+            .collect();
+        assert_eq!(w.len(), 1, "one warning");
+        assert_eq!(w[0].count, 6);
+    }
+
+    #[test]
     fn unusable_spans_and_fields_are_counted() {
         let b = load(
             r#"[{"traceId":"aa","id":"1","name":"no-time","localEndpoint":{"serviceName":"a"}},
@@ -623,7 +717,7 @@ mod tests {
                  "timestamp":5,"duration":-1,"tags":{"a":{"nested":1},"b":"ok"},
                  "annotations":[{"value":"no-ts"}],"localEndpoint":{"serviceName":"a","port":"http"}}]"#,
         );
-        assert_eq!(b.spans.len(), 1);
+        assert_eq!(b.spans.len(), 2, "the span without a timestamp is kept");
         let warned = |k| -> u64 {
             b.diag
                 .warnings
@@ -632,11 +726,12 @@ mod tests {
                 .map(|w| w.count)
                 .sum()
         };
-        assert_eq!(warned(WarningKind::SkippedSpan), 3);
+        assert_eq!(warned(WarningKind::SkippedSpan), 2);
+        assert_eq!(warned(WarningKind::Timing), 1);
         // parentId, duration, nested tag, annotation timestamp, port.
         assert_eq!(warned(WarningKind::SkippedField), 5);
         assert_eq!(warned(WarningKind::EnumValue), 1);
-        let s = &b.spans[0];
+        let s = one(&b, "kept");
         assert_eq!(s.kind, SpanKind::Unspecified);
         assert_eq!(s.parent_id, ids::synthetic_id("not-hex"));
         assert_ne!(s.flags & flags::BAD_PARENT_ID, 0);

@@ -2,9 +2,12 @@
 //! with its own small interner so that chunks can be parsed on several threads at once and
 //! then merged into the `Store`.
 
+use rustc_hash::FxHashMap;
+
 use super::attr::Attr;
 use super::diag::Diagnostics;
 use super::interner::{Interner, Sym};
+use super::ops;
 use super::span::{ArenaRange, Event, Link, Process, Resource, Span};
 
 #[derive(Default)]
@@ -21,6 +24,8 @@ pub struct Batch {
     pub resources: Vec<Resource>,
     pub processes: Vec<Process>,
     pub diag: Diagnostics,
+    /// Where each process is in `processes` (a batch can hold many: a lookup per resource).
+    process_ids: FxHashMap<Process, u32>,
 }
 
 impl Batch {
@@ -64,20 +69,16 @@ impl Batch {
             len: self.res_attrs.len() as u32 - start,
         };
         let (service, process_key) = self.identity(range);
-        let process = match self
-            .processes
-            .iter()
-            .position(|p| p.service == service && p.key == process_key)
-        {
-            Some(i) => i as u32,
-            None => {
-                self.processes.push(Process {
-                    service,
-                    key: process_key,
-                });
-                self.processes.len() as u32 - 1
-            }
+        let p = Process {
+            service,
+            key: process_key,
         };
+        let next = self.processes.len() as u32;
+        ops::count(1);
+        let process = *self.process_ids.entry(p).or_insert(next);
+        if process == next {
+            self.processes.push(p);
+        }
         self.resources.push(Resource {
             service,
             process,
@@ -151,7 +152,9 @@ impl BatchMark {
         b.events.truncate(e);
         b.links.truncate(l);
         b.resources.truncate(r);
-        b.processes.truncate(p);
+        for gone in b.processes.drain(p.min(b.processes.len())..) {
+            b.process_ids.remove(&gone);
+        }
     }
 }
 

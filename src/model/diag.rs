@@ -1,5 +1,8 @@
 //! Diagnostics: what a reader skipped or repaired, counted and kept with its position.
 
+use std::collections::hash_map::Entry;
+
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::escape::terminal;
@@ -51,6 +54,11 @@ pub enum WarningKind {
     Base64Ids,
     /// An enum given by name, or an unknown enum value read as unspecified.
     EnumValue,
+    /// Times that say nothing usable (an end before the start, no times at all): the span
+    /// is kept and drawn as the message says.
+    Timing,
+    /// An input that added no span: empty, or every span already loaded from another input.
+    NothingLoaded,
 }
 
 /// One warning. `count` folds repeats of the same kind in the same input.
@@ -79,6 +87,9 @@ impl std::fmt::Display for Warning {
 #[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
     pub warnings: Vec<Warning>,
+    /// Where each (kind, input, message) is in `warnings`: a repeat is one lookup however
+    /// many distinct messages (which may quote input values) came before.
+    at: FxHashMap<(WarningKind, String, String), usize>,
 }
 
 impl Diagnostics {
@@ -104,13 +115,14 @@ impl Diagnostics {
             return;
         }
         let message = message.into();
-        if let Some(w) = self
-            .warnings
-            .iter_mut()
-            .find(|w| w.kind == kind && w.message == message && w.input == input)
-        {
-            w.count += count;
-            return;
+        match self.at.entry((kind, input.to_string(), message.clone())) {
+            Entry::Occupied(e) => {
+                self.warnings[*e.get()].count += count;
+                return;
+            }
+            Entry::Vacant(e) => {
+                e.insert(self.warnings.len());
+            }
         }
         self.warnings.push(Warning {
             kind,

@@ -6,6 +6,7 @@ pub mod derive;
 pub mod diag;
 pub mod ids;
 pub mod interner;
+pub(crate) mod ops;
 pub mod span;
 pub mod store;
 

@@ -129,6 +129,9 @@ pub mod flags {
     pub const GOROUTINE: u8 = 32;
     /// `Span::conv` holds the types the span converts between (set when stored).
     pub const CONVERSION: u8 = 64;
+    /// The source gave no start time (Zipkin spans known only by id and parent): the span is
+    /// placed at its parent's start and its duration is unknown.
+    pub const NO_TIMING: u8 = 128;
 }
 
 /// One span, 112 bytes. Strings are `Sym`s into the store's interner; attributes, events and

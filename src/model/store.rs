@@ -6,14 +6,19 @@
 //! parent/children/service indexes that analysis and views read. The store is meant to be
 //! shared read-only (`Arc<Store>`) once indexed.
 
+use std::hash::BuildHasher;
+
 use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
 use rustc_hash::FxHashMap;
 
 use super::attr::{Attr, Value};
 use super::batch::Batch;
 use super::derive::{FactKeys, derive};
-use super::diag::Diagnostics;
+use super::diag::{Diagnostics, Position, WarningKind};
 use super::interner::{Interner, Sym};
+use super::ops;
 use super::span::{ArenaRange, Event, Link, Process, Resource, Span, flags};
 
 /// "No such span" in index vectors.
@@ -56,6 +61,9 @@ pub struct Index {
     /// Children of span `i` are `children[child_start[i]..child_start[i+1]]`, by start time.
     pub child_start: Vec<u32>,
     pub children: Vec<u32>,
+    /// The spans of each trace sorted by (span id, index): `by_id[trace.range()]` finds a span
+    /// by id in O(log n) however many copies of an id a trace holds.
+    pub by_id: Vec<u32>,
     /// Distinct services sorted by name; `service_of_resource[r]` indexes it.
     pub services: Vec<Sym>,
     pub service_of_resource: Vec<u32>,
@@ -78,6 +86,8 @@ pub struct Store {
     pub index: Index,
     resource_ids: FxHashMap<(Sym, u32, Vec<Attr>), u32>,
     process_ids: FxHashMap<Process, u32>,
+    /// The input each file (by canonical path) was read into, so a file is read once.
+    files: FxHashMap<std::path::PathBuf, u16>,
 }
 
 impl Store {
@@ -94,6 +104,16 @@ impl Store {
             warnings: 0,
         });
         (self.inputs.len() - 1) as u16
+    }
+
+    /// The input `file` (a canonical path) was read into, if it was.
+    pub fn input_of_file(&self, file: &std::path::Path) -> Option<u16> {
+        self.files.get(file).copied()
+    }
+
+    /// Records that `file` (a canonical path) was read into `input`.
+    pub fn set_input_file(&mut self, file: std::path::PathBuf, input: u16) {
+        self.files.insert(file, input);
     }
 
     /// Merges a batch. Indexes are stale until `build_index` runs again.
@@ -196,9 +216,19 @@ impl Store {
             (s.trace_id, s.start, s.end, s.span_id, s.name, s.attrs.start)
         });
         let mut merged_per_input: FxHashMap<u16, u64> = FxHashMap::default();
+        // For each input, the inputs its merged copies were already loaded from.
+        let mut merged_into: FxHashMap<u16, BTreeSet<u16>> = FxHashMap::default();
+        // Per input: spans ending before they start, and the first of them.
+        let mut backwards: BTreeMap<u16, (u64, Span)> = BTreeMap::new();
         // The trace ranges are found in the same pass (one read of the spans, not two).
         let mut traces: Vec<TraceInfo> = Vec::new();
         let mut span_trace: Vec<u32> = Vec::with_capacity(self.spans.len());
+        // Copies of one id at one time are looked up by a hash of their contents, so that a
+        // run of n differing copies costs n lookups, not n²/2 comparisons. The hash is keyed
+        // at random: crafted input cannot make every copy collide.
+        let hasher = std::hash::RandomState::new();
+        let mut copies: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
+        let mut copies_run = usize::MAX;
         let mut w = 0usize;
         let mut run = 0usize;
         for r in 0..self.spans.len() {
@@ -211,13 +241,43 @@ impl Store {
             };
             if w == 0 || !same_key(&self.spans[w - 1]) {
                 run = w;
-            } else if s.span_id != 0
-                && self.spans[run..w]
-                    .iter()
-                    .any(|k| same_contents(k, &s, &self.attrs, &self.events, &self.resources))
-            {
-                *merged_per_input.entry(s.input).or_default() += 1;
-                continue;
+            } else if s.span_id != 0 {
+                let hash = |k: &Span| {
+                    hasher.hash_one(content_key(k, &self.attrs, &self.events, &self.resources))
+                };
+                if copies_run != run {
+                    copies.clear();
+                    for k in run..w {
+                        copies.entry(hash(&self.spans[k])).or_default().push(k);
+                    }
+                    copies_run = run;
+                }
+                let h = hash(&s);
+                ops::count(1);
+                let same = copies.get(&h).and_then(|ks| {
+                    ks.iter().copied().find(|&k| {
+                        ops::count(1);
+                        same_contents(
+                            &self.spans[k],
+                            &s,
+                            &self.attrs,
+                            &self.events,
+                            &self.resources,
+                        )
+                    })
+                });
+                if let Some(k) = same {
+                    *merged_per_input.entry(s.input).or_default() += 1;
+                    merged_into
+                        .entry(s.input)
+                        .or_default()
+                        .insert(self.spans[k].input);
+                    continue;
+                }
+                copies.entry(h).or_default().push(w);
+            }
+            if s.end < s.start {
+                backwards.entry(s.input).or_insert((0, s)).0 += 1;
             }
             self.spans[w] = s;
             match traces.last_mut() {
@@ -238,16 +298,18 @@ impl Store {
             w += 1;
         }
         self.spans.truncate(w);
-        for (input, n) in merged_per_input {
+        for (&input, &n) in &merged_per_input {
             if let Some(i) = self.inputs.get_mut(input as usize) {
                 i.spans -= n;
             }
         }
+        self.warn_repeated_inputs(&merged_per_input, &merged_into);
+        self.warn_backwards(&backwards);
 
         // Per trace: ids sorted once give each span its parent and find the later copies of
         // an id with different contents (the earliest copy stays the span that id names).
         let spans = &self.spans;
-        let per_trace: Vec<(Vec<u32>, Vec<u32>)> = traces
+        let per_trace: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = traces
             .par_iter()
             .map(|t| {
                 let range = t.range();
@@ -277,12 +339,14 @@ impl Store {
                         }
                     })
                     .collect();
-                (parents, dups)
+                (parents, dups, ids.into_iter().map(|(_, idx)| idx).collect())
             })
             .collect();
         let mut parent: Vec<u32> = Vec::with_capacity(self.spans.len());
-        for (parents, dups) in per_trace {
+        let mut by_id: Vec<u32> = Vec::with_capacity(self.spans.len());
+        for (parents, dups, ids) in per_trace {
             parent.extend(parents);
+            by_id.extend(ids);
             for d in dups {
                 self.spans[d as usize].flags |= flags::DUPLICATE;
             }
@@ -332,9 +396,72 @@ impl Store {
             parent,
             child_start,
             children,
+            by_id,
             services,
             service_of_resource,
         };
+    }
+
+    /// An input whose every span was a copy of one already loaded says so, instead of showing
+    /// "0 spans" as if it were empty.
+    fn warn_repeated_inputs(
+        &mut self,
+        merged: &FxHashMap<u16, u64>,
+        merged_into: &FxHashMap<u16, BTreeSet<u16>>,
+    ) {
+        for (i, from) in merged_into {
+            let Some(input) = self.inputs.get(*i as usize) else {
+                continue;
+            };
+            let n = merged.get(i).copied().unwrap_or(0);
+            if input.spans > 0 || n == 0 {
+                continue;
+            }
+            let names: Vec<&str> = from
+                .iter()
+                .filter(|&f| f != i)
+                .filter_map(|&f| self.inputs.get(f as usize).map(|f| f.path.as_str()))
+                .collect();
+            let from = if names.is_empty() {
+                "earlier in the same input".to_string()
+            } else {
+                format!("from {}", names.join(", "))
+            };
+            let message = format!(
+                "{n} {}, all already loaded {from}",
+                if n == 1 { "span" } else { "spans" }
+            );
+            let path = input.path.clone();
+            self.diag.warn(
+                WarningKind::NothingLoaded,
+                &path,
+                Position::Unknown,
+                message,
+            );
+            self.inputs[*i as usize].warnings += 1;
+        }
+    }
+
+    /// Spans that end before they start are kept with their times as given (their duration
+    /// reads as 0): one warning per input names the first and counts them all.
+    fn warn_backwards(&mut self, backwards: &BTreeMap<u16, (u64, Span)>) {
+        for (&i, &(n, s)) in backwards {
+            let Some(input) = self.inputs.get_mut(i as usize) else {
+                continue;
+            };
+            input.warnings += n;
+            let path = input.path.clone();
+            let message = format!(
+                "span \"{}\" ends before it starts (start {} ns, end {} ns, unix time); kept \
+                 with these times, its duration read as 0{}",
+                self.strings.resolve(s.name),
+                s.start,
+                s.end,
+                if n > 1 { ", and so are the others" } else { "" }
+            );
+            self.diag
+                .warn_n(WarningKind::Timing, &path, Position::Unknown, message, n);
+        }
     }
 
     /// Keeps only the spans whose trace `keep` accepts, with their attributes, events and
@@ -491,14 +618,18 @@ impl Store {
             .map(|k| &t[k])
     }
 
-    /// Index of the span with this trace and span id (the first copy when duplicated).
+    /// Index of the span with this trace and span id (the first copy when duplicated), by
+    /// binary search in the trace's spans sorted by id.
     pub fn find_span(&self, trace_id: u128, span_id: u64) -> Option<u32> {
         let t = self.trace(trace_id)?;
-        t.range()
-            .find(|&k| {
-                self.spans[k].span_id == span_id && self.spans[k].flags & flags::DUPLICATE == 0
-            })
-            .map(|k| k as u32)
+        let ids = self.index.by_id.get(t.range())?;
+        let k = ids.partition_point(|&i| {
+            ops::count(1);
+            self.spans[i as usize].span_id < span_id
+        });
+        ids.get(k)
+            .copied()
+            .filter(|&i| self.spans[i as usize].span_id == span_id)
     }
 }
 
@@ -510,6 +641,25 @@ fn copy_attrs(to: &mut Vec<Attr>, from: &[Attr], m: &mut impl FnMut(Sym) -> Sym)
         start,
         len: from.len() as u32,
     }
+}
+
+/// What `same_contents` compares, as a hashable value.
+fn content_key<'a>(
+    s: &Span,
+    attrs: &'a [Attr],
+    events: &'a [Event],
+    resources: &[Resource],
+) -> impl std::hash::Hash + 'a {
+    (
+        (s.parent_id, s.start, s.end, s.name, s.kind, s.status),
+        s.status_message,
+        resources[s.resource as usize].service,
+        &attrs[s.attrs.range()],
+        events[s.events.range()]
+            .iter()
+            .map(|e| (e.time, e.name))
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// Two copies of one span id hold the same thing when every field and attribute matches.

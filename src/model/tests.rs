@@ -115,3 +115,66 @@ fn retain_traces_keeps_whole_traces_and_drops_unused_strings() {
     store.add_batch(b, input);
     assert_eq!(store.resources.len(), 1);
 }
+
+/// n copies of one span id at one time, with n/2 different contents and each content twice:
+/// the merge compares each copy with the earlier ones of its hash only, and `find_span` on each
+/// copy is a binary search.
+fn duplicate_steps(n: u64) -> u64 {
+    let (_, steps) = ops::counted(|| {
+        let mut store = Store::new();
+        let input = store.add_input("dups.json", "otlp-json");
+        let mut b = Batch::new();
+        let r = b.add_service_resource("api");
+        for k in 0..n {
+            let s = span(&mut b, 7, 1, 0, 100, &format!("op{}", k / 2), r);
+            b.spans.push(s);
+        }
+        store.add_batch(b, input);
+        store.build_index();
+        assert_eq!(store.spans.len() as u64, n / 2, "identical copies merged");
+        let first = store.find_span(7, 1).unwrap();
+        assert_eq!(
+            store.spans[first as usize].flags & span::flags::DUPLICATE,
+            0
+        );
+        for _ in 0..store.spans.len() {
+            assert_eq!(store.find_span(7, 1), Some(first));
+        }
+    });
+    steps
+}
+
+#[test]
+fn duplicate_span_ids_cost_n_log_n() {
+    ops::assert_n_log_n(
+        "merging and finding duplicate span ids",
+        (10_000, duplicate_steps(10_000)),
+        (100_000, duplicate_steps(100_000)),
+    );
+}
+
+/// n resources of n services: one process lookup each.
+#[test]
+fn many_resources_cost_n_log_n() {
+    let steps = |n: u64| {
+        ops::counted(|| {
+            let mut b = Batch::new();
+            for k in 0..n {
+                b.add_service_resource(&format!("svc{k}"));
+            }
+            assert_eq!(b.processes.len() as u64, n);
+            // A rolled-back resource leaves no process behind to be found later.
+            let mark = BatchMark::of(&b);
+            b.add_service_resource("gone");
+            mark.rollback(&mut b);
+            let again = b.add_service_resource("gone");
+            assert_eq!(b.resources[again as usize].process as u64, n);
+        })
+        .1
+    };
+    ops::assert_n_log_n(
+        "resources with distinct processes",
+        (10_000, steps(10_000)),
+        (100_000, steps(100_000)),
+    );
+}

@@ -3,17 +3,18 @@
 //!
 //! Only processes that serve requests and have such roots are looked at. For each, one sweep
 //! in start order keeps the spans open at the current root's start: a heap of end times
-//! counts the finished ones, and a heap by duration (finished ones dropped when they surface)
-//! gives the tightest. A root costs a few logarithmic steps plus the spans of its own trace
-//! open at that moment, never a scan of all pairs.
+//! removes the finished ones, ordered sets per trace keep the open ones by tightness, and a
+//! set of each trace's tightest gives the tightest of another trace than the root's. A root
+//! costs a few logarithmic steps, however many spans of its own trace are open.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeSet, BinaryHeap};
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use super::{Break, BreakKind, Ctx, brk, short_trace};
-use crate::model::{Span, SpanKind};
+use crate::model::{Span, SpanKind, ops};
 
 /// Roots of these kinds may be detached: an unexpected start of work, not an incoming request.
 fn may_be_detached(s: &Span) -> bool {
@@ -31,6 +32,10 @@ fn may_hold(s: &Span) -> bool {
         SpanKind::Server | SpanKind::Consumer | SpanKind::Internal
     )
 }
+
+/// How tight an open holder is: (duration, later start first, span index, place in the
+/// sweep's holders); the smallest is the tightest.
+type Key = (u64, Reverse<u64>, u32, usize);
 
 /// What the sweep reads of a span, gathered in store order: sorting and sweeping by index
 /// would fetch every span from far away, at every comparison.
@@ -98,57 +103,67 @@ fn sweep(ctx: &Ctx, mut roots: Vec<Timed>, mut holders: Vec<Timed>) -> Vec<Break
     let store = ctx.store;
     roots.sort_unstable_by_key(|r| (r.start, r.idx));
     holders.sort_unstable_by_key(|h| (h.start, h.idx));
-    // Tightest first: shortest, then latest start, then lowest index (unique, so the end and
-    // trace after it never decide the order).
-    let key = |h: &Timed| {
-        Reverse((
-            h.end.saturating_sub(h.start),
-            Reverse(h.start),
-            h.idx,
-            h.end,
-            h.trace,
-        ))
+    // Tightest first: shortest, then latest start, then lowest index (unique), then the
+    // holder's place in `holders`.
+    let key = |j: usize| {
+        let h = &holders[j];
+        (h.end.saturating_sub(h.start), Reverse(h.start), h.idx, j)
     };
     let mut next = 0;
-    // Ends of the holders started so far, to count those that finished before a root.
-    let mut by_end: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
-    let mut ended = 0usize;
-    // Started holders by tightness. Finished ones are dropped lazily when they come to the
-    // top: roots come in start order, so a holder that ended before one root stays ended.
-    let mut open = BinaryHeap::new();
-    let mut own = Vec::new();
+    // Ends of the holders started so far: those that ended before a root leave the open set.
+    let mut by_end: BinaryHeap<Reverse<(u64, usize)>> = BinaryHeap::new();
+    // The open holders of each trace by tightness, and the tightest of each trace: the
+    // tightest of another trace than the root's is among the first two, however many of its
+    // own trace are open, and its own trace's count is the size of one set.
+    let mut open: FxHashMap<u128, BTreeSet<Key>> = FxHashMap::default();
+    let mut best: BTreeSet<(Key, u128)> = BTreeSet::new();
     let mut out = Vec::new();
     for r in roots {
         let x = r.start;
         while let Some(h) = holders.get(next)
             && h.start <= x
         {
-            by_end.push(Reverse(h.end));
-            open.push(key(h));
+            ops::count(1);
+            by_end.push(Reverse((h.end, next)));
+            let set = open.entry(h.trace).or_default();
+            let old = set.first().copied();
+            let k = key(next);
+            set.insert(k);
+            if old.is_none_or(|o| k < o) {
+                if let Some(o) = old {
+                    best.remove(&(o, h.trace));
+                }
+                best.insert((k, h.trace));
+            }
             next += 1;
         }
-        while by_end.peek().is_some_and(|&Reverse(end)| end < x) {
+        while let Some(&Reverse((end, j))) = by_end.peek()
+            && end < x
+        {
             by_end.pop();
-            ended += 1;
-        }
-        let own_open = own_trace_open(ctx, r.idx, x);
-        let candidates = (next - ended).saturating_sub(own_open);
-        // The tightest open holder of another trace; open ones of the root's own trace are
-        // set aside and put back.
-        let mut found = None;
-        while let Some(top) = open.peek().copied() {
-            let Reverse((_, _, h, end, trace)) = top;
-            if end < x {
-                open.pop();
-            } else if trace == r.trace {
-                own.push(top);
-                open.pop();
-            } else {
-                found = Some((h, trace));
-                break;
+            ops::count(1);
+            let trace = holders[j].trace;
+            let k = key(j);
+            if let Some(set) = open.get_mut(&trace) {
+                set.remove(&k);
+                if best.remove(&(k, trace))
+                    && let Some(&m) = set.first()
+                {
+                    best.insert((m, trace));
+                }
+                if set.is_empty() {
+                    open.remove(&trace);
+                }
             }
         }
-        open.extend(own.drain(..));
+        // Open spans of other traces: the root's own are no candidates.
+        let own_open = open.get(&r.trace).map_or(0, BTreeSet::len);
+        let candidates = by_end.len().saturating_sub(own_open);
+        let found = best
+            .iter()
+            .inspect(|_| ops::count(1))
+            .find(|(_, t)| *t != r.trace)
+            .map(|&((_, _, h, _), t)| (h, t));
         let Some((p, p_trace)) = found else {
             continue;
         };
@@ -170,25 +185,51 @@ fn sweep(ctx: &Ctx, mut roots: Vec<Timed>, mut holders: Vec<Timed>) -> Vec<Break
     out
 }
 
-/// How many spans of the root's own trace and process are open at `x` (they sit in the open
-/// set but are no candidates). The trace's spans are sorted by start, so the scan stops at `x`.
-fn own_trace_open(ctx: &Ctx, r: u32, x: u64) -> usize {
-    let store = ctx.store;
-    let Some(t) = store
-        .index
-        .span_trace
-        .get(r as usize)
-        .and_then(|&t| store.index.traces.get(t as usize))
-    else {
-        return 0;
-    };
-    let process = store.process_of(r);
-    t.range()
-        .map(|k| k as u32)
-        .take_while(|&k| store.span(k).start <= x)
-        .filter(|&k| {
-            let s = store.span(k);
-            may_hold(s) && s.end >= x && store.process_of(k) == process
-        })
-        .count()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Options;
+    use crate::analysis::testkit::{Kit, idx};
+
+    /// One serving process with n/2 overlapping INTERNAL roots in one trace (each may hold the
+    /// next) and one long request of another trace around them all: each root must find that
+    /// request past the open spans of its own trace.
+    fn own_trace_steps(n: u64) -> u64 {
+        let mut kit = Kit::new();
+        let p = kit.service("api", "p1");
+        kit.span(p, 1, 1, 0, (0, 10 * n), SpanKind::Server, "GET /", &[]);
+        for k in 0..n / 2 {
+            kit.span(
+                p,
+                2,
+                k + 1,
+                0,
+                (k + 1, 5 * n),
+                SpanKind::Internal,
+                "job",
+                &[],
+            );
+        }
+        let store = kit.store();
+        let ctx = super::super::Ctx::new(&store, &Options::default());
+        let (breaks, steps) = ops::counted(|| find(&ctx));
+        assert_eq!(breaks.len() as u64, n / 2);
+        let request = idx(&store, 1, 1);
+        assert!(breaks.iter().all(|b| b.related == Some(request)));
+        assert!(
+            breaks[0].message.ends_with("(1 candidate parent)"),
+            "{}",
+            breaks[0].message
+        );
+        steps
+    }
+
+    #[test]
+    fn many_open_spans_of_the_roots_own_trace_cost_n_log_n() {
+        ops::assert_n_log_n(
+            "detached roots among open spans of their own trace",
+            (10_000, own_trace_steps(10_000)),
+            (100_000, own_trace_steps(100_000)),
+        );
+    }
 }

@@ -5,6 +5,7 @@
 //! sorts everything by kind, trace id and span id so that two runs print the same bytes.
 
 mod conversion_error;
+mod cycle;
 mod detached;
 mod ids;
 mod orphan;
@@ -22,6 +23,7 @@ use crate::model::{Store, Sym};
 #[serde(rename_all = "snake_case")]
 pub enum BreakKind {
     OrphanSpan,
+    ParentCycle,
     PropagationBreak,
     DetachedRoot,
     SpanOutlivesParent,
@@ -33,8 +35,9 @@ pub enum BreakKind {
 }
 
 impl BreakKind {
-    pub const ALL: [BreakKind; 9] = [
+    pub const ALL: [BreakKind; 10] = [
         BreakKind::OrphanSpan,
+        BreakKind::ParentCycle,
         BreakKind::PropagationBreak,
         BreakKind::DetachedRoot,
         BreakKind::SpanOutlivesParent,
@@ -49,6 +52,7 @@ impl BreakKind {
     pub fn name(self) -> &'static str {
         match self {
             BreakKind::OrphanSpan => "orphan_span",
+            BreakKind::ParentCycle => "parent_cycle",
             BreakKind::PropagationBreak => "propagation_break",
             BreakKind::DetachedRoot => "detached_root",
             BreakKind::SpanOutlivesParent => "span_outlives_parent",
@@ -67,6 +71,7 @@ impl BreakKind {
     pub fn severity(self) -> Severity {
         match self {
             BreakKind::OrphanSpan
+            | BreakKind::ParentCycle
             | BreakKind::PropagationBreak
             | BreakKind::DetachedRoot
             | BreakKind::ConversionError => Severity::Error,
@@ -121,6 +126,7 @@ fn per_span(ctx: &Ctx) -> Vec<Break> {
         .par_iter()
         .flat_map_iter(|t| {
             let mut out = Vec::new();
+            cycle::check(ctx, t, &mut out);
             for i in t.range() {
                 let i = i as u32;
                 orphan::check(ctx, i, &mut out);

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use super::{Break, BreakKind, Ctx, brk, short_trace};
 use crate::analysis::keys::Key;
 use crate::analysis::peer::{TracedServices, url_path};
-use crate::model::{SpanKind, Store};
+use crate::model::{SpanKind, Store, ops};
 
 /// How long after a PRODUCER span ends its message may still be consumed (SPEC §5).
 const PRODUCER_WINDOW_NS: u64 = 60_000_000_000;
@@ -103,10 +103,15 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
 
 /// Roots grouped by service, each group sorted by start: a call whose attributes name its
 /// callee searches only that service's roots, and a call to an untraced peer searches none.
+/// The roots are also listed by start across services: when fewer roots started during a call
+/// than there are services, its window is searched there instead, so many services cost a
+/// call no more than the roots that could answer it.
 struct Buckets<'s> {
     roots: Vec<Root<'s>>,
     /// Roots of service `k` are `roots[bounds[k]..bounds[k + 1]]`.
     bounds: Vec<usize>,
+    /// Positions in `roots`, by start.
+    by_start: Vec<u32>,
 }
 
 impl<'s> Buckets<'s> {
@@ -115,7 +120,13 @@ impl<'s> Buckets<'s> {
         let bounds = (0..=services as u32)
             .map(|k| roots.partition_point(|r| r.service < k))
             .collect();
-        Buckets { roots, bounds }
+        let mut by_start: Vec<u32> = (0..roots.len() as u32).collect();
+        by_start.sort_unstable_by_key(|&k| (roots[k as usize].start, roots[k as usize].idx));
+        Buckets {
+            roots,
+            bounds,
+            by_start,
+        }
     }
 
     fn of(&self, service: usize) -> &[Root<'s>] {
@@ -123,6 +134,14 @@ impl<'s> Buckets<'s> {
             (Some(&a), Some(&b)) => self.roots.get(a..b).unwrap_or_default(),
             _ => &[],
         }
+    }
+
+    /// The roots of every service that started in `lo..=hi`.
+    fn started(&self, lo: u64, hi: u64) -> impl Iterator<Item = &Root<'s>> {
+        let start = |k: &u32| self.roots[*k as usize].start;
+        let a = self.by_start.partition_point(|k| start(k) < lo);
+        let b = self.by_start.partition_point(|k| start(k) <= hi).max(a);
+        self.by_start[a..b].iter().map(|&k| &self.roots[k as usize])
     }
 }
 
@@ -202,26 +221,40 @@ fn best_root<'r, 's>(ctx: &Ctx, c: &Call, roots: &'r Buckets<'s>) -> Option<&'r 
         hi = hi.saturating_add(PRODUCER_WINDOW_NS);
     }
     let store = ctx.store;
-    store
-        .index
-        .services
-        .iter()
-        .enumerate()
-        .filter(|&(k, _)| k as u32 != c.service)
-        .filter_map(|(k, &name)| {
-            // The window first: it is mostly empty, and then the names need no comparing.
-            let bucket = roots.of(k);
-            let a = bucket.partition_point(|r| r.start < lo);
-            let b = bucket.partition_point(|r| r.start <= hi).max(a);
-            let window = bucket.get(a..b).filter(|w| !w.is_empty())?;
-            Some((window, service_agreement(c, store.str(name))?))
-        })
-        .flat_map(|(window, base)| {
-            window
-                .iter()
-                .filter(|r| r.trace != c.trace)
-                .filter_map(move |r| Some((base + root_agreement(c, r)?, r)))
-        })
+    let services = &store.index.services;
+    let agreement = |r: &Root| service_agreement(c, store.str(services[r.service as usize]));
+    let across = roots.started(lo, hi);
+    let candidates: Vec<(u32, &Root)> = if across.size_hint().0 < services.len() {
+        across
+            .inspect(|_| ops::count(1))
+            .filter(|r| r.service != c.service && r.trace != c.trace)
+            .filter_map(|r| Some((agreement(r)?, r)))
+            .collect()
+    } else {
+        services
+            .iter()
+            .enumerate()
+            .inspect(|_| ops::count(1))
+            .filter(|&(k, _)| k as u32 != c.service)
+            .filter_map(|(k, &name)| {
+                // The window first: it is mostly empty, and then the names need no comparing.
+                let bucket = roots.of(k);
+                let a = bucket.partition_point(|r| r.start < lo);
+                let b = bucket.partition_point(|r| r.start <= hi).max(a);
+                let window = bucket.get(a..b).filter(|w| !w.is_empty())?;
+                Some((window, service_agreement(c, store.str(name))?))
+            })
+            .flat_map(|(window, base)| {
+                window
+                    .iter()
+                    .filter(|r| r.trace != c.trace)
+                    .map(move |r| (base, r))
+            })
+            .collect()
+    };
+    candidates
+        .into_iter()
+        .filter_map(|(base, r)| Some((base + root_agreement(c, r)?, r)))
         .min_by_key(|(agree, r)| (Reverse(*agree), r.start.abs_diff(c.start), r.idx))
         .map(|(_, r)| r)
 }
@@ -384,6 +417,55 @@ fn unmatched_client(ctx: &Ctx, c: &Call, traced: &TracedServices) -> Option<Brea
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::Options;
+    use crate::analysis::testkit::Kit;
+    use crate::model::ops;
+
+    /// n/2 services with one server root each and n/2 calls without peer attributes, each
+    /// while one root starts: a call looks at the roots of its window, not at every service.
+    fn many_services_steps(n: u64) -> u64 {
+        let mut kit = Kit::new();
+        let caller = kit.service("caller", "c1");
+        for k in 0..n / 2 {
+            let svc = kit.service(&format!("svc{k}"), &format!("i{k}"));
+            let t = 10 * k + 1000;
+            kit.span(
+                svc,
+                u128::from(k) + 1,
+                1,
+                0,
+                (t, t + 1),
+                SpanKind::Server,
+                "serve",
+                &[],
+            );
+            let trace = u128::from(k) + 1 + (1 << 64);
+            kit.span(
+                caller,
+                trace,
+                1,
+                0,
+                (t, t + 1),
+                SpanKind::Client,
+                "call",
+                &[],
+            );
+        }
+        let store = kit.store();
+        let (breaks, steps) =
+            ops::counted(|| find(&super::super::Ctx::new(&store, &Options::default())));
+        assert_eq!(breaks.len() as u64, n / 2, "every call finds its server");
+        steps
+    }
+
+    #[test]
+    fn many_services_cost_n_log_n() {
+        ops::assert_n_log_n(
+            "calls matched against roots of many services",
+            (10_000, many_services_steps(10_000)),
+            (100_000, many_services_steps(100_000)),
+        );
+    }
 
     #[test]
     fn routes_match_paths() {
