@@ -12,6 +12,9 @@ use crate::model::{Batch, BatchMark, LoadError, Position, Store, WarningKind};
 /// Bytes per chunk (a chunk grows when a single line is longer).
 const CHUNK: usize = 8 << 20;
 
+/// A read buffer's first size: it doubles from there up to `CHUNK` while the input lasts.
+const FIRST_READ: usize = 64 << 10;
+
 /// Bad lines: how many, and the first one with its reason.
 #[derive(Default)]
 struct Skipped {
@@ -41,14 +44,22 @@ impl ChunkBuf {
         &self.data[..self.len]
     }
 
-    /// Reads until it holds `target` bytes or the input ends; true at the end.
+    /// Reads until it holds `target` bytes or the input ends; true at the end. The buffer
+    /// grows by doubling from `FIRST_READ` as it fills, so a small input (whose length is
+    /// not known when compressed or piped) costs what it holds, not a zeroed `CHUNK`.
     fn fill_to(&mut self, src: &mut Source, target: usize) -> Result<bool, LoadError> {
-        if self.data.len() < target {
-            self.data.resize(target, 0);
+        while self.len < target {
+            if self.len >= self.data.len() {
+                let grown = (self.data.len() * 2).max(FIRST_READ).min(target);
+                self.data.resize(grown, 0);
+            }
+            let end = self.data.len().min(target);
+            self.len += src.read_into(&mut self.data[self.len..end])?;
+            if self.len < end {
+                return Ok(true);
+            }
         }
-        let n = src.read_into(&mut self.data[self.len..target])?;
-        self.len += n;
-        Ok(self.len < target)
+        Ok(false)
     }
 }
 
