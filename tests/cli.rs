@@ -19,7 +19,7 @@ fn unknown_fail_on_kind_is_a_usage_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown break kind \"nonsense\""), "{err}");
     assert!(
-        err.contains("valid kinds: orphan_span, propagation_break, detached_root"),
+        err.contains("valid kinds: orphan_span, parent_cycle, propagation_break, detached_root"),
         "{err}"
     );
     assert!(out.stdout.is_empty());
