@@ -228,6 +228,31 @@ fn parse_group(lines: &[(&[u8], u64)]) -> (Batch, Tally, Skipped) {
 mod tests {
     use super::*;
 
+    /// Fills a fresh buffer from `len` bytes as `next_chunk` does; returns its size.
+    fn buffer_for(len: usize) -> usize {
+        let input = vec![b'x'; len];
+        let opts = super::super::LoadOptions::default();
+        let mut src = Source {
+            name: "t.jsonl",
+            reader: Box::new(input.as_slice()),
+            raw_bytes: Default::default(),
+            opts: &opts,
+        };
+        let mut buf = ChunkBuf::default();
+        let eof = buf.fill_to(&mut src, CHUNK).unwrap_or(false);
+        assert_eq!(eof, len < CHUNK);
+        assert_eq!(buf.text(), &input[..len.min(CHUNK)]);
+        buf.data.len()
+    }
+
+    #[test]
+    fn read_buffers_grow_with_the_input_up_to_a_chunk() {
+        assert_eq!(buffer_for(3_000), FIRST_READ);
+        assert_eq!(buffer_for(200 << 10), 256 << 10);
+        assert_eq!(buffer_for(CHUNK), CHUNK);
+        assert_eq!(buffer_for(CHUNK + 5), CHUNK);
+    }
+
     #[test]
     fn lines_are_numbered_across_blank_lines_and_rolled_back_when_bad() {
         let good = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000aa","attributes":[{"key":"k","value":{"stringValue":"v"}}]}]}]}]}"#;
