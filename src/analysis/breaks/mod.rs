@@ -217,17 +217,22 @@ fn name(store: &Store, i: u32) -> &str {
     store.str(store.span(i).name)
 }
 
-/// A duration for messages: `850 ns`, `12.5 µs`, `3.2 ms`, `1.5 s`.
-fn fmt_ns(ns: u64) -> String {
-    let f = ns as f64;
-    if ns < 1_000 {
-        format!("{ns} ns")
-    } else if ns < 1_000_000 {
-        format!("{:.1} µs", f / 1e3)
-    } else if ns < 1_000_000_000 {
-        format!("{:.1} ms", f / 1e6)
-    } else {
-        format!("{:.1} s", f / 1e9)
+/// A duration for messages: `850 ns`, `12.5 µs`, `3.2 ms`, `1.5 s`. Displayed in place, so a
+/// message is one allocation (the report writes one per break).
+struct Ns(u64);
+
+impl std::fmt::Display for Ns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (ns, x) = (self.0, self.0 as f64);
+        if ns < 1_000 {
+            write!(f, "{ns} ns")
+        } else if ns < 1_000_000 {
+            write!(f, "{:.1} µs", x / 1e3)
+        } else if ns < 1_000_000_000 {
+            write!(f, "{:.1} ms", x / 1e6)
+        } else {
+            write!(f, "{:.1} s", x / 1e9)
+        }
     }
 }
 
@@ -242,10 +247,10 @@ mod tests {
 
     #[test]
     fn durations_and_trace_prefixes_read_well() {
-        assert_eq!(fmt_ns(850), "850 ns");
-        assert_eq!(fmt_ns(12_500), "12.5 µs");
-        assert_eq!(fmt_ns(3_200_000), "3.2 ms");
-        assert_eq!(fmt_ns(1_500_000_000), "1.5 s");
+        assert_eq!(Ns(850).to_string(), "850 ns");
+        assert_eq!(Ns(12_500).to_string(), "12.5 µs");
+        assert_eq!(Ns(3_200_000).to_string(), "3.2 ms");
+        assert_eq!(Ns(1_500_000_000).to_string(), "1.5 s");
         assert_eq!(short_trace(0x4bf92f3577b34da6a3ce929d0e0e4736), "4bf92f35…");
     }
 }

@@ -1,7 +1,9 @@
 //! `span_outlives_parent` (same process) and `clock_skew` (across processes): a child whose
 //! times do not fit inside its parent's.
 
-use super::{Break, BreakKind, Ctx, Facts, brk, fmt_ns, name};
+use std::fmt;
+
+use super::{Break, BreakKind, Ctx, Facts, Ns, brk, name};
 use crate::model::{SpanKind, Store};
 
 pub(super) fn check(ctx: &Ctx, i: u32, out: &mut Vec<Break>) {
@@ -38,6 +40,27 @@ pub(super) fn check(ctx: &Ctx, i: u32, out: &mut Vec<Break>) {
     out.push(brk(BreakKind::ClockSkew, i, Some(p), facts));
 }
 
+/// `starts … before and ends … after`: the gaps past the tolerance (the others are 0).
+struct Gaps {
+    early: u64,
+    late: u64,
+}
+
+impl fmt::Display for Gaps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.early > 0 {
+            write!(f, "starts {} before", Ns(self.early))?;
+            if self.late > 0 {
+                f.write_str(" and ")?;
+            }
+        }
+        if self.late > 0 {
+            write!(f, "ends {} after", Ns(self.late))?;
+        }
+        Ok(())
+    }
+}
+
 pub(super) fn message(store: &Store, b: &Break) -> String {
     let (i, p) = (b.span, b.related.unwrap_or(b.span));
     match b.facts {
@@ -46,26 +69,17 @@ pub(super) fn message(store: &Store, b: &Break) -> String {
              for, the trace looked finished before it was",
             name(store, i),
             store.service_name(i),
-            fmt_ns(late),
+            Ns(late),
             name(store, p)
         ),
-        Facts::Skew { early, late } => {
-            let mut what = Vec::new();
-            if early > 0 {
-                what.push(format!("starts {} before", fmt_ns(early)));
-            }
-            if late > 0 {
-                what.push(format!("ends {} after", fmt_ns(late)));
-            }
-            format!(
-                "\"{}\" in {} {} its parent \"{}\" in {}: the two hosts' clocks probably disagree",
-                name(store, i),
-                store.service_name(i),
-                what.join(" and "),
-                name(store, p),
-                store.service_name(p)
-            )
-        }
+        Facts::Skew { early, late } => format!(
+            "\"{}\" in {} {} its parent \"{}\" in {}: the two hosts' clocks probably disagree",
+            name(store, i),
+            store.service_name(i),
+            Gaps { early, late },
+            name(store, p),
+            store.service_name(p)
+        ),
         _ => String::new(),
     }
 }
