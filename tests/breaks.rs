@@ -84,11 +84,11 @@ fn found(store: &Store, breaks: &[Break], kind: BreakKind) -> Vec<(Ids, Option<I
         .collect()
 }
 
-fn message(breaks: &[Break], kind: BreakKind) -> &str {
+fn message(store: &Store, breaks: &[Break], kind: BreakKind) -> String {
     breaks
         .iter()
         .find(|b| b.kind == kind)
-        .map_or("", |b| b.message.as_str())
+        .map_or(String::new(), |b| b.message(store))
 }
 
 fn breaks_of(store: &Store) -> Vec<Break> {
@@ -117,7 +117,7 @@ fn orphan_span_per_missing_parent() {
         found(&store, &b, BreakKind::OrphanSpan),
         vec![((1, 2), None), ((1, 4), None), ((2, 5), None)]
     );
-    let m = message(&b, BreakKind::OrphanSpan);
+    let m = message(&store, &b, BreakKind::OrphanSpan);
     assert!(
         m.contains("SELECT acme.users") && m.contains("0000000000000063"),
         "{m}"
@@ -163,7 +163,7 @@ fn propagation_break_links_client_to_server_root() {
         vec![((10, 2), Some((20, 1)))]
     );
     assert_eq!(
-        message(&b, BreakKind::PropagationBreak),
+        message(&store, &b, BreakKind::PropagationBreak),
         "order-svc called user-svc (GET /users/{id}) but the server span started a new trace \
          (00000000…): context not injected by the client or not extracted by the server"
     );
@@ -366,7 +366,10 @@ fn producer_window_reaches_sixty_seconds_and_destinations_must_agree() {
         found(&store, &b, BreakKind::PropagationBreak),
         vec![((10, 1), Some((21, 1)))]
     );
-    assert!(message(&b, BreakKind::PropagationBreak).starts_with("order-svc published to mailer"));
+    assert!(
+        message(&store, &b, BreakKind::PropagationBreak)
+            .starts_with("order-svc published to mailer")
+    );
     // unmatched_client is for CLIENT spans only.
     assert!(found(&store, &b, BreakKind::UnmatchedClient).is_empty());
 }
@@ -435,7 +438,9 @@ fn unmatched_client_needs_a_traced_peer() {
         found(&store, &b, BreakKind::UnmatchedClient),
         vec![((10, 1), None)]
     );
-    assert!(message(&b, BreakKind::UnmatchedClient).starts_with("order-svc called user-svc"));
+    assert!(
+        message(&store, &b, BreakKind::UnmatchedClient).starts_with("order-svc called user-svc")
+    );
 }
 
 #[test]
@@ -479,7 +484,7 @@ fn detached_root_names_the_tightest_parent_and_counts_candidates() {
         vec![((2, 1), Some((1, 2)))]
     );
     assert_eq!(
-        message(&b, BreakKind::DetachedRoot),
+        message(&store, &b, BreakKind::DetachedRoot),
         "order-svc started a new trace \"audit.Write\" inside \"validate\" (trace 00000000…): \
          a goroutine started without the request context? (3 candidate parents)"
     );
@@ -532,7 +537,7 @@ fn detached_root_edges_and_non_serving_processes() {
         found(&store, &b, BreakKind::DetachedRoot),
         vec![((2, 1), Some((1, 1)))]
     );
-    assert!(message(&b, BreakKind::DetachedRoot).ends_with("(1 candidate parent)"));
+    assert!(message(&store, &b, BreakKind::DetachedRoot).ends_with("(1 candidate parent)"));
 }
 
 #[test]
@@ -569,7 +574,10 @@ fn span_outlives_parent_in_one_process_only() {
         vec![((1, 2), Some((1, 1)))]
     );
     assert!(found(&store, &b, BreakKind::ClockSkew).is_empty());
-    assert!(message(&b, BreakKind::SpanOutlivesParent).contains("ended 1.0 ms after its parent"));
+    assert!(
+        message(&store, &b, BreakKind::SpanOutlivesParent)
+            .contains("ended 1.0 ms after its parent")
+    );
 }
 
 #[test]
@@ -639,9 +647,9 @@ fn clock_skew_across_processes() {
     let early = b
         .iter()
         .find(|x| x.kind == BreakKind::ClockSkew)
-        .map(|x| &x.message);
+        .map(|x| x.message(&store));
     assert_eq!(
-        early.map(String::as_str),
+        early.as_deref(),
         Some(
             "\"early\" in user-svc starts 1.0 ms before its parent \"GET\" in order-svc: the \
              two hosts' clocks probably disagree"
@@ -692,10 +700,10 @@ fn conversion_error_by_status_or_exception() {
         found(&store, &b, BreakKind::ConversionError),
         vec![((1, 1), None), ((1, 2), None)]
     );
-    let msgs: Vec<&str> = b
+    let msgs: Vec<String> = b
         .iter()
         .filter(|x| x.kind == BreakKind::ConversionError)
-        .map(|x| x.message.as_str())
+        .map(|x| x.message(&store))
         .collect();
     assert_eq!(
         msgs,
@@ -735,7 +743,7 @@ fn invalid_and_duplicate_ids() {
         vec![((1, 0), None)]
     );
     assert_eq!(
-        message(&b, BreakKind::InvalidId),
+        message(&store, &b, BreakKind::InvalidId),
         "\"zero id\" in order-svc has an invalid span id and parent id (all zeros or wrong \
          length); the span is kept"
     );

@@ -928,7 +928,7 @@ impl FlameGraph {
 
 #[cfg(test)]
 mod tests {
-    use super::super::breaks::Break;
+    use super::super::breaks::{Break, Facts};
     use super::super::testkit::{Kit, MS, V, idx};
     use super::super::{Analysis, Options};
     use super::*;
@@ -1071,7 +1071,7 @@ mod tests {
             kind,
             span,
             related: Some(related),
-            message: String::new(),
+            facts: Facts::None,
         };
         let breaks = vec![
             brk(

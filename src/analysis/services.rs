@@ -276,6 +276,7 @@ fn unpaired_target<'s>(look: &Lookup<'s>, i: u32, svc: u32) -> Option<(Target<'s
 mod tests {
     use super::super::testkit::{Kit, V, idx};
     use super::*;
+    use crate::analysis::breaks::Facts;
     use crate::model::SpanKind::{Client, Internal, Server};
 
     fn edge<'g>(g: &'g ServiceGraph, from: &str, to: &str) -> Option<&'g ServiceEdge> {
@@ -428,7 +429,7 @@ mod tests {
             kind: BreakKind::PropagationBreak,
             span: client,
             related: Some(server),
-            message: String::new(),
+            facts: Facts::None,
         };
         let keys = Keys::new(&store);
         let g = ServiceGraph::build(&store, &keys, std::slice::from_ref(&brk));

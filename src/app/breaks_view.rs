@@ -163,8 +163,9 @@ impl BreaksView {
         let name = store.str(span.name);
         let service = store.service_name(br.span);
         let inner = rect.shrink2(egui::vec2(24.0, 3.0));
+        let message = br.message(store);
         let mut job = LayoutJob::single_section(
-            br.message.clone(),
+            message.clone(),
             TextFormat::simple(FontId::proportional(14.0), ui.visuals().text_color()),
         );
         job.wrap = TextWrapping::truncate_at_width(inner.width().max(1.0));
@@ -173,7 +174,7 @@ impl BreaksView {
         ui.painter()
             .galley(inner.left_top(), galley, Color32::PLACEHOLDER);
         if elided {
-            resp.on_hover_text(&br.message);
+            resp.on_hover_text(message);
         }
 
         let second = Rect::from_min_max(

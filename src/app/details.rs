@@ -371,7 +371,7 @@ fn break_evidence(ui: &mut Ui, session: &Session, b: u32, me: u32, nav: &mut Vec
                 .color(severity_color(sev))
                 .strong(),
         );
-        ui.label(&br.message);
+        ui.label(br.message(store));
     });
     let other = if br.span == me {
         br.related
@@ -440,7 +440,7 @@ impl Details {
                 let Some(b) = session.analysis.breaks.get(k as usize) else {
                     continue;
                 };
-                let text = format!("{}: {}", b.kind.name(), b.message);
+                let text = format!("{}: {}", b.kind.name(), b.message(&session.store));
                 if ui
                     .link(RichText::new(text).color(severity_color(b.kind.severity())))
                     .clicked()
@@ -691,7 +691,7 @@ fn break_ui(ui: &mut Ui, session: &Session, b: u32, nav: &mut Vec<Nav>) {
     let sev = br.kind.severity();
     ui.heading(RichText::new(br.kind.name()).color(severity_color(sev)));
     ui.label(format!("severity: {}", severity_name(sev)));
-    ui.label(&br.message);
+    ui.label(br.message(store));
     ui.separator();
     for (role, span) in [("span", Some(br.span)), ("related", br.related)] {
         let Some(i) = span else { continue };

@@ -920,7 +920,10 @@ fn tooltip(
     }
     for k in fx.breaks_of(i) {
         if let Some(brk) = session.analysis.breaks.get(k as usize) {
-            ui.colored_label(BREAK_RED, format!("{}: {}", brk.kind.name(), brk.message));
+            ui.colored_label(
+                BREAK_RED,
+                format!("{}: {}", brk.kind.name(), brk.message(store)),
+            );
         }
     }
 }

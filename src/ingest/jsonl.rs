@@ -12,6 +12,9 @@ use crate::model::{Batch, BatchMark, LoadError, Position, Store, WarningKind};
 /// Bytes per chunk (a chunk grows when a single line is longer).
 const CHUNK: usize = 8 << 20;
 
+/// A read buffer's first size: it doubles from there up to `CHUNK` while the input lasts.
+const FIRST_READ: usize = 64 << 10;
+
 /// Bad lines: how many, and the first one with its reason.
 #[derive(Default)]
 struct Skipped {
@@ -41,14 +44,22 @@ impl ChunkBuf {
         &self.data[..self.len]
     }
 
-    /// Reads until it holds `target` bytes or the input ends; true at the end.
+    /// Reads until it holds `target` bytes or the input ends; true at the end. The buffer
+    /// grows by doubling from `FIRST_READ` as it fills, so a small input (whose length is
+    /// not known when compressed or piped) costs what it holds, not a zeroed `CHUNK`.
     fn fill_to(&mut self, src: &mut Source, target: usize) -> Result<bool, LoadError> {
-        if self.data.len() < target {
-            self.data.resize(target, 0);
+        while self.len < target {
+            if self.len >= self.data.len() {
+                let grown = (self.data.len() * 2).max(FIRST_READ).min(target);
+                self.data.resize(grown, 0);
+            }
+            let end = self.data.len().min(target);
+            self.len += src.read_into(&mut self.data[self.len..end])?;
+            if self.len < end {
+                return Ok(true);
+            }
         }
-        let n = src.read_into(&mut self.data[self.len..target])?;
-        self.len += n;
-        Ok(self.len < target)
+        Ok(false)
     }
 }
 
@@ -223,6 +234,31 @@ fn parse_group(lines: &[(&[u8], u64)]) -> (Batch, Tally, Skipped) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fills a fresh buffer from `len` bytes as `next_chunk` does; returns its size.
+    fn buffer_for(len: usize) -> usize {
+        let input = vec![b'x'; len];
+        let opts = super::super::LoadOptions::default();
+        let mut src = Source {
+            name: "t.jsonl",
+            reader: Box::new(input.as_slice()),
+            raw_bytes: Default::default(),
+            opts: &opts,
+        };
+        let mut buf = ChunkBuf::default();
+        let eof = buf.fill_to(&mut src, CHUNK).unwrap_or(false);
+        assert_eq!(eof, len < CHUNK);
+        assert_eq!(buf.text(), &input[..len.min(CHUNK)]);
+        buf.data.len()
+    }
+
+    #[test]
+    fn read_buffers_grow_with_the_input_up_to_a_chunk() {
+        assert_eq!(buffer_for(3_000), FIRST_READ);
+        assert_eq!(buffer_for(200 << 10), 256 << 10);
+        assert_eq!(buffer_for(CHUNK), CHUNK);
+        assert_eq!(buffer_for(CHUNK + 5), CHUNK);
+    }
 
     #[test]
     fn lines_are_numbered_across_blank_lines_and_rolled_back_when_bad() {

@@ -90,7 +90,8 @@ pub struct BreakOut<'a> {
     pub related_trace_id: Option<TraceHex>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub related_span_id: Option<SpanHex>,
-    pub message: &'a str,
+    /// Written from the break's facts when the row is made (`Break::message`).
+    pub message: String,
 }
 
 /// A trace id, serialized as 32 lowercase hex digits. Ordered as its number, which is the
@@ -470,7 +471,7 @@ impl Row for BreakOut<'_> {
             out.push(b'"');
         }
         out.extend_from_slice(b",\n      \"message\": ");
-        serde_json::to_writer(&mut *out, self.message)?;
+        serde_json::to_writer(&mut *out, &self.message)?;
         out.extend_from_slice(b"\n    }");
         Ok(())
     }
@@ -552,7 +553,7 @@ fn break_out<'a>(store: &'a Store, b: &'a Break) -> BreakOut<'a> {
         },
         related_trace_id,
         related_span_id,
-        message: &b.message,
+        message: b.message(store),
     }
 }
 
@@ -560,7 +561,7 @@ fn break_out<'a>(store: &'a Store, b: &'a Break) -> BreakOut<'a> {
 mod tests {
     use super::*;
     use crate::analysis::Options;
-    use crate::analysis::breaks::BreakKind;
+    use crate::analysis::breaks::{BreakKind, Facts};
     use crate::model::SpanKind::{Client, Internal, Server};
     use crate::model::{Batch, Span, SpanKind, StatusCode};
 
@@ -665,13 +666,13 @@ mod tests {
                 kind: BreakKind::SpanOutlivesParent,
                 span: find(0xb2),
                 related: Some(find(0xb1)),
-                message: "outlived".into(),
+                facts: Facts::Text("outlived".into()),
             },
             Break {
                 kind: BreakKind::OrphanSpan,
                 span: find(0xb4),
                 related: None,
-                message: "parent 0000000000000fff not loaded".into(),
+                facts: Facts::Text("parent 0000000000000fff not loaded".into()),
             },
         ]
     }
@@ -731,7 +732,7 @@ mod tests {
             kind: BreakKind::ALL[k % BreakKind::ALL.len()],
             span: k as u32 % spans,
             related: (k % 3 == 0).then_some((k as u32 / 3) % spans),
-            message: format!("m\"{}\n\u{1b}é\\", k % 5),
+            facts: Facts::Text(format!("m\"{}\n\u{1b}é\\", k % 5).into()),
         }));
         let analysis = Analysis::with_breaks(&store, &Options::default(), brk);
         let report = Report::build(&store, &analysis);

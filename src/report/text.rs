@@ -144,7 +144,7 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
                 b.span_name,
                 b.trace_id,
                 b.span_id,
-                terminal(b.message)
+                terminal(&b.message)
             )?;
         }
         if n > BREAKS_LISTED {

@@ -2,7 +2,7 @@
 //! parent is A), so no root reaches them and no tree can be drawn. One break per cycle, on its
 //! span with the lowest id, naming how many spans the cycle holds.
 
-use super::{Break, BreakKind, Ctx, brk, short_trace};
+use super::{Break, BreakKind, Ctx, Facts, brk, name, short_trace};
 use crate::model::TraceInfo;
 use crate::model::ids::span_hex;
 
@@ -52,19 +52,22 @@ fn cycle_break(ctx: &Ctx, cycle: &[u32]) -> Break {
     let named: Vec<String> = cycle
         .iter()
         .take(NAMED)
-        .map(|&i| format!("\"{}\" {}", ctx.name(i), span_hex(store.span(i).span_id)))
+        .map(|&i| format!("\"{}\" {}", name(store, i), span_hex(store.span(i).span_id)))
         .collect();
     let more = if cycle.len() > NAMED { " → …" } else { "" };
     brk(
         BreakKind::ParentCycle,
         lowest,
         store.parent(lowest),
-        format!(
-            "{} spans of trace {} are each other's ancestors ({}{more} → back to the first): \
-             their parent ids loop, so no root reaches them",
-            cycle.len(),
-            short_trace(store.span(lowest).trace_id),
-            named.join(" → ")
+        Facts::Text(
+            format!(
+                "{} spans of trace {} are each other's ancestors ({}{more} → back to the \
+                 first): their parent ids loop, so no root reaches them",
+                cycle.len(),
+                short_trace(store.span(lowest).trace_id),
+                named.join(" → ")
+            )
+            .into(),
         ),
     )
 }

@@ -13,8 +13,8 @@ use std::collections::{BTreeSet, BinaryHeap};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
-use super::{Break, BreakKind, Ctx, brk, short_trace};
-use crate::model::{Span, SpanKind, ops};
+use super::{Break, BreakKind, Ctx, Facts, brk, name, short_trace};
+use crate::model::{Span, SpanKind, Store, ops};
 
 /// Roots of these kinds may be detached: an unexpected start of work, not an incoming request.
 fn may_be_detached(s: &Span) -> bool {
@@ -94,13 +94,12 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
         .into_par_iter()
         .zip(holders)
         .filter(|(r, h)| !r.is_empty() && !h.is_empty())
-        .flat_map_iter(|(r, h)| sweep(ctx, r, h))
+        .flat_map_iter(|(r, h)| sweep(r, h))
         .collect()
 }
 
 /// One process: every root of `roots` checked against the spans of `holders` open at its start.
-fn sweep(ctx: &Ctx, mut roots: Vec<Timed>, mut holders: Vec<Timed>) -> Vec<Break> {
-    let store = ctx.store;
+fn sweep(mut roots: Vec<Timed>, mut holders: Vec<Timed>) -> Vec<Break> {
     roots.sort_unstable_by_key(|r| (r.start, r.idx));
     holders.sort_unstable_by_key(|h| (h.start, h.idx));
     // Tightest first: shortest, then latest start, then lowest index (unique), then the
@@ -163,26 +162,35 @@ fn sweep(ctx: &Ctx, mut roots: Vec<Timed>, mut holders: Vec<Timed>) -> Vec<Break
             .iter()
             .inspect(|_| ops::count(1))
             .find(|(_, t)| *t != r.trace)
-            .map(|&((_, _, h, _), t)| (h, t));
-        let Some((p, p_trace)) = found else {
+            .map(|&((_, _, h, _), _)| h);
+        let Some(p) = found else {
             continue;
         };
         out.push(brk(
             BreakKind::DetachedRoot,
             r.idx,
             Some(p),
-            format!(
-                "{} started a new trace \"{}\" inside \"{}\" (trace {}): a goroutine started \
-                 without the request context? ({candidates} candidate parent{})",
-                store.service_name(r.idx),
-                ctx.name(r.idx),
-                ctx.name(p),
-                short_trace(p_trace),
-                if candidates == 1 { "" } else { "s" }
-            ),
+            Facts::Candidates(candidates as u32),
         ));
     }
     out
+}
+
+pub(super) fn message(store: &Store, b: &Break) -> String {
+    let (r, p) = (b.span, b.related.unwrap_or(b.span));
+    let candidates = match b.facts {
+        Facts::Candidates(n) => n,
+        _ => 0,
+    };
+    format!(
+        "{} started a new trace \"{}\" inside \"{}\" (trace {}): a goroutine started \
+         without the request context? ({candidates} candidate parent{})",
+        store.service_name(r),
+        name(store, r),
+        name(store, p),
+        short_trace(store.span(p).trace_id),
+        if candidates == 1 { "" } else { "s" }
+    )
 }
 
 #[cfg(test)]
@@ -216,11 +224,8 @@ mod tests {
         assert_eq!(breaks.len() as u64, n / 2);
         let request = idx(&store, 1, 1);
         assert!(breaks.iter().all(|b| b.related == Some(request)));
-        assert!(
-            breaks[0].message.ends_with("(1 candidate parent)"),
-            "{}",
-            breaks[0].message
-        );
+        let message = breaks[0].message(&store);
+        assert!(message.ends_with("(1 candidate parent)"), "{message}");
         steps
     }
 

@@ -92,13 +92,58 @@ pub enum Severity {
 }
 
 /// One break. `span` and `related` are indexes into `Store::spans`; the report turns them
-/// into hex ids, service and span name.
+/// into hex ids, service and span name. The message is written from the store and `facts`
+/// only when it is shown (`message`): a dump with skewed clocks has a break on half its
+/// spans, and formatting and holding all their messages up front cost more than finding them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Break {
     pub kind: BreakKind,
     pub span: u32,
     pub related: Option<u32>,
-    pub message: String,
+    pub facts: Facts,
+}
+
+/// What a detector measured that the message needs and the store does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Facts {
+    /// The message says only what the store holds (names, ids, flags, attributes).
+    None,
+    /// `span_outlives_parent`: how long the span ran past its parent's end.
+    Late(u64),
+    /// `clock_skew`: how long the span started before and ended after its parent, 0 where
+    /// within the tolerance.
+    Skew { early: u64, late: u64 },
+    /// `detached_root`: the spans of other traces open at the root's start.
+    Candidates(u32),
+    /// `unmatched_client`: the attribute value that names the traced peer.
+    Peer(Sym),
+    /// The message itself: a parent cycle's (rare, it names a path of spans).
+    Text(Box<str>),
+}
+
+impl Break {
+    /// The message in plain words. Empty for a span index outside `store` (a detector bug),
+    /// as the report prints empty names for it.
+    pub fn message(&self, store: &Store) -> String {
+        let n = store.spans.len() as u32;
+        if self.span >= n || self.related.is_some_and(|r| r >= n) {
+            return String::new();
+        }
+        match (&self.facts, self.kind) {
+            (Facts::Text(t), _) => t.to_string(),
+            (_, BreakKind::OrphanSpan) => orphan::message(store, self.span),
+            (_, BreakKind::SpanOutlivesParent | BreakKind::ClockSkew) => {
+                timing::message(store, self)
+            }
+            (_, BreakKind::ConversionError) => conversion_error::message(store, self.span),
+            (_, BreakKind::InvalidId | BreakKind::DuplicateSpan) => ids::message(store, self),
+            (_, BreakKind::DetachedRoot) => detached::message(store, self),
+            (_, BreakKind::PropagationBreak | BreakKind::UnmatchedClient) => {
+                propagation::message(store, self)
+            }
+            (_, BreakKind::ParentCycle) => String::new(),
+        }
+    }
 }
 
 /// Every break in an indexed store (call after `Store::build_index`), sorted by kind, trace
@@ -145,7 +190,6 @@ struct Ctx<'s> {
     keys: Keys,
     tolerance: u64,
     exception: Option<Sym>,
-    exception_message: Option<Sym>,
 }
 
 impl<'s> Ctx<'s> {
@@ -155,38 +199,40 @@ impl<'s> Ctx<'s> {
             keys: Keys::new(store),
             tolerance: opts.tolerance_ns,
             exception: store.strings.get("exception"),
-            exception_message: store.strings.get("exception.message"),
         }
-    }
-
-    fn name(&self, i: u32) -> &'s str {
-        self.store.str(self.store.span(i).name)
     }
 }
 
-fn brk(kind: BreakKind, span: u32, related: Option<u32>, message: String) -> Break {
+fn brk(kind: BreakKind, span: u32, related: Option<u32>, facts: Facts) -> Break {
     Break {
         kind,
         span,
         related,
-        // A copy of exactly its length: `format!` leaves up to as much again in capacity
-        // (a 178-byte message held 336), and a dump with skewed clocks has a break on half
-        // its spans. The copy's source is freed at once and reused by the next message.
-        message: message.as_str().to_owned(),
+        facts,
     }
 }
 
-/// A duration for messages: `850 ns`, `12.5 µs`, `3.2 ms`, `1.5 s`.
-fn fmt_ns(ns: u64) -> String {
-    let f = ns as f64;
-    if ns < 1_000 {
-        format!("{ns} ns")
-    } else if ns < 1_000_000 {
-        format!("{:.1} µs", f / 1e3)
-    } else if ns < 1_000_000_000 {
-        format!("{:.1} ms", f / 1e6)
-    } else {
-        format!("{:.1} s", f / 1e9)
+/// A span's name, for messages.
+fn name(store: &Store, i: u32) -> &str {
+    store.str(store.span(i).name)
+}
+
+/// A duration for messages: `850 ns`, `12.5 µs`, `3.2 ms`, `1.5 s`. Displayed in place, so a
+/// message is one allocation (the report writes one per break).
+struct Ns(u64);
+
+impl std::fmt::Display for Ns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (ns, x) = (self.0, self.0 as f64);
+        if ns < 1_000 {
+            write!(f, "{ns} ns")
+        } else if ns < 1_000_000 {
+            write!(f, "{:.1} µs", x / 1e3)
+        } else if ns < 1_000_000_000 {
+            write!(f, "{:.1} ms", x / 1e6)
+        } else {
+            write!(f, "{:.1} s", x / 1e9)
+        }
     }
 }
 
@@ -201,10 +247,10 @@ mod tests {
 
     #[test]
     fn durations_and_trace_prefixes_read_well() {
-        assert_eq!(fmt_ns(850), "850 ns");
-        assert_eq!(fmt_ns(12_500), "12.5 µs");
-        assert_eq!(fmt_ns(3_200_000), "3.2 ms");
-        assert_eq!(fmt_ns(1_500_000_000), "1.5 s");
+        assert_eq!(Ns(850).to_string(), "850 ns");
+        assert_eq!(Ns(12_500).to_string(), "12.5 µs");
+        assert_eq!(Ns(3_200_000).to_string(), "3.2 ms");
+        assert_eq!(Ns(1_500_000_000).to_string(), "1.5 s");
         assert_eq!(short_trace(0x4bf92f3577b34da6a3ce929d0e0e4736), "4bf92f35…");
     }
 }

@@ -19,10 +19,10 @@ use std::cmp::Reverse;
 
 use rayon::prelude::*;
 
-use super::{Break, BreakKind, Ctx, brk, short_trace};
+use super::{Break, BreakKind, Ctx, Facts, brk, name, short_trace};
 use crate::analysis::keys::Key;
 use crate::analysis::peer::{TracedServices, url_path};
-use crate::model::{SpanKind, Store, ops};
+use crate::model::{SpanKind, Store, Sym, ops};
 
 /// How long after a PRODUCER span ends its message may still be consumed (SPEC §5).
 const PRODUCER_WINDOW_NS: u64 = 60_000_000_000;
@@ -33,7 +33,6 @@ struct Root<'s> {
     start: u64,
     trace: u128,
     service: u32,
-    service_name: &'s str,
     rpc_service: Option<&'s str>,
     rpc_method: Option<&'s str>,
     route: Option<&'s str>,
@@ -53,7 +52,8 @@ struct Call<'s> {
     rpc_service: Option<&'s str>,
     rpc_method: Option<&'s str>,
     peer_service: Option<&'s str>,
-    server_address: Option<&'s str>,
+    /// `peer.service` and `server.address` as interned, for an `unmatched_client`'s message.
+    peer_syms: [Option<Sym>; 2],
     /// `server.address` when it names a host (see `address_host`).
     address_host: Option<&'s str>,
     path: Option<&'s str>,
@@ -94,8 +94,8 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
                 &servers
             };
             match best_root(ctx, &call, roots) {
-                Some(s) => Some(propagation_break(ctx, &call, s)),
-                None => unmatched_client(ctx, &call, &traced),
+                Some(s) => Some(propagation_break(&call, s)),
+                None => unmatched_client(store, &call, &traced),
             }
         })
         .collect()
@@ -164,7 +164,6 @@ fn root<'s>(ctx: &Ctx<'s>, i: u32) -> Root<'s> {
         start: s.start,
         trace: s.trace_id,
         service: store.service_idx(i),
-        service_name: store.service_name(i),
         rpc_service: a.get(Key::RpcService).or(named.map(|n| n.0)),
         rpc_method: a.get(Key::RpcMethod).or(named.map(|n| n.1)),
         route: a.get(Key::HttpRoute),
@@ -202,7 +201,7 @@ fn call<'s>(ctx: &Ctx<'s>, i: u32) -> Call<'s> {
         rpc_service: a.get(Key::RpcService),
         rpc_method: a.get(Key::RpcMethod),
         peer_service: a.get(Key::PeerService),
-        server_address,
+        peer_syms: [a.sym(Key::PeerService), a.sym(Key::ServerAddress)],
         address_host: server_address.and_then(address_host),
         path,
         destination: a.get(Key::MessagingDestination),
@@ -371,47 +370,57 @@ fn route_matches(route: &str, path: &str) -> bool {
     route.ends_with('/') || have.next().is_none()
 }
 
-fn propagation_break(ctx: &Ctx, c: &Call, r: &Root) -> Break {
-    let store = ctx.store;
-    let (a, b) = (store.service_name(c.idx), r.service_name);
-    let what = ctx.name(r.idx);
-    let message = if c.kind == SpanKind::Producer {
-        format!(
-            "{a} published to {b} ({what}) but the consumer span started a new trace \
-             ({}): context not injected by the producer or not extracted by the consumer",
-            short_trace(r.trace)
-        )
-    } else {
-        format!(
-            "{a} called {b} ({what}) but the server span started a new trace ({}): context \
-             not injected by the client or not extracted by the server",
-            short_trace(r.trace)
-        )
-    };
-    brk(BreakKind::PropagationBreak, c.idx, Some(r.idx), message)
+fn propagation_break(c: &Call, r: &Root) -> Break {
+    brk(BreakKind::PropagationBreak, c.idx, Some(r.idx), Facts::None)
 }
 
 /// A CLIENT call to a traced service whose server side is nowhere in the data.
-fn unmatched_client(ctx: &Ctx, c: &Call, traced: &TracedServices) -> Option<Break> {
+fn unmatched_client(store: &Store, c: &Call, traced: &TracedServices) -> Option<Break> {
     if c.kind != SpanKind::Client {
         return None;
     }
-    let store = ctx.store;
-    let peer = [c.peer_service, c.server_address]
+    let peer = c
+        .peer_syms
         .into_iter()
         .flatten()
-        .find(|p| traced.number(p).is_some())?;
+        .find(|&p| traced.number(store.str(p)).is_some())?;
     Some(brk(
         BreakKind::UnmatchedClient,
         c.idx,
         None,
-        format!(
+        Facts::Peer(peer),
+    ))
+}
+
+pub(super) fn message(store: &Store, b: &Break) -> String {
+    let c = b.span;
+    if b.kind == BreakKind::UnmatchedClient {
+        let peer = match b.facts {
+            Facts::Peer(p) => store.str(p),
+            _ => "",
+        };
+        return format!(
             "{} called {peer} (\"{}\"), a traced service, but no server span for the call is in \
              the data: the server did not export it, sampled it out, or was not loaded",
-            store.service_name(c.idx),
-            ctx.name(c.idx)
-        ),
-    ))
+            store.service_name(c),
+            name(store, c)
+        );
+    }
+    let r = b.related.unwrap_or(c);
+    let (a, b) = (store.service_name(c), store.service_name(r));
+    let what = name(store, r);
+    let trace = short_trace(store.span(r).trace_id);
+    if store.span(c).kind == SpanKind::Producer {
+        format!(
+            "{a} published to {b} ({what}) but the consumer span started a new trace \
+             ({trace}): context not injected by the producer or not extracted by the consumer"
+        )
+    } else {
+        format!(
+            "{a} called {b} ({what}) but the server span started a new trace ({trace}): context \
+             not injected by the client or not extracted by the server"
+        )
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! `span_outlives_parent` (same process) and `clock_skew` (across processes): a child whose
 //! times do not fit inside its parent's.
 
-use super::{Break, BreakKind, Ctx, brk, fmt_ns};
-use crate::model::SpanKind;
+use std::fmt;
+
+use super::{Break, BreakKind, Ctx, Facts, Ns, brk, name};
+use crate::model::{SpanKind, Store};
 
 pub(super) fn check(ctx: &Ctx, i: u32, out: &mut Vec<Break>) {
     let store = ctx.store;
@@ -20,14 +22,7 @@ pub(super) fn check(ctx: &Ctx, i: u32, out: &mut Vec<Break>) {
                 BreakKind::SpanOutlivesParent,
                 i,
                 Some(p),
-                format!(
-                    "\"{}\" in {} ended {} after its parent \"{}\": async work nobody waited \
-                     for, the trace looked finished before it was",
-                    ctx.name(i),
-                    store.service_name(i),
-                    fmt_ns(late),
-                    ctx.name(p)
-                ),
+                Facts::Late(late),
             ));
         }
         return;
@@ -37,24 +32,54 @@ pub(super) fn check(ctx: &Ctx, i: u32, out: &mut Vec<Break>) {
     if !starts_early && !ends_late {
         return;
     }
-    let mut what = Vec::new();
-    if starts_early {
-        what.push(format!("starts {} before", fmt_ns(early)));
+    // Past the tolerance, a gap is never 0: 0 says "within it".
+    let facts = Facts::Skew {
+        early: if starts_early { early } else { 0 },
+        late: if ends_late { late } else { 0 },
+    };
+    out.push(brk(BreakKind::ClockSkew, i, Some(p), facts));
+}
+
+/// `starts … before and ends … after`: the gaps past the tolerance (the others are 0).
+struct Gaps {
+    early: u64,
+    late: u64,
+}
+
+impl fmt::Display for Gaps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.early > 0 {
+            write!(f, "starts {} before", Ns(self.early))?;
+            if self.late > 0 {
+                f.write_str(" and ")?;
+            }
+        }
+        if self.late > 0 {
+            write!(f, "ends {} after", Ns(self.late))?;
+        }
+        Ok(())
     }
-    if ends_late {
-        what.push(format!("ends {} after", fmt_ns(late)));
-    }
-    out.push(brk(
-        BreakKind::ClockSkew,
-        i,
-        Some(p),
-        format!(
-            "\"{}\" in {} {} its parent \"{}\" in {}: the two hosts' clocks probably disagree",
-            ctx.name(i),
+}
+
+pub(super) fn message(store: &Store, b: &Break) -> String {
+    let (i, p) = (b.span, b.related.unwrap_or(b.span));
+    match b.facts {
+        Facts::Late(late) => format!(
+            "\"{}\" in {} ended {} after its parent \"{}\": async work nobody waited \
+             for, the trace looked finished before it was",
+            name(store, i),
             store.service_name(i),
-            what.join(" and "),
-            ctx.name(p),
+            Ns(late),
+            name(store, p)
+        ),
+        Facts::Skew { early, late } => format!(
+            "\"{}\" in {} {} its parent \"{}\" in {}: the two hosts' clocks probably disagree",
+            name(store, i),
+            store.service_name(i),
+            Gaps { early, late },
+            name(store, p),
             store.service_name(p)
         ),
-    ));
+        _ => String::new(),
+    }
 }
