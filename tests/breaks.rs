@@ -1,4 +1,4 @@
-//! Break detectors (SPEC §5) on small stores built in code: for each kind a scenario that must
+//! Break detectors (spec §5) on small stores built in code: for each kind a scenario that must
 //! fire, with the exact span and related span, and near misses that must not.
 
 use tracetopo::analysis::Options;

@@ -58,7 +58,7 @@ fn help_lists_the_subcommands_and_the_app_options() {
     }
 }
 
-/// Without a subcommand the app opens (SPEC §6); with no display that fails in one line.
+/// Without a subcommand the app opens (spec §6); with no display that fails in one line.
 #[cfg(target_os = "linux")]
 #[test]
 fn no_subcommand_opens_the_app_and_fails_cleanly_without_a_display() {
@@ -212,7 +212,7 @@ fn fail_on_names_the_kinds_that_tripped_it() {
             .as_array()
             .map_or(0, |b| b.iter().filter(|b| b["kind"] == kind).count())
     };
-    // SPEC §5 order.
+    // spec §5 order.
     let kinds = [
         "orphan_span",
         "propagation_break",
@@ -226,7 +226,7 @@ fn fail_on_names_the_kinds_that_tripped_it() {
     ];
     let found: Vec<&str> = kinds.into_iter().filter(|k| count(k) > 0).collect();
     assert!(found.len() >= 4, "{found:?}");
-    // Asked for three kinds in reverse order: named in SPEC order, only those.
+    // Asked for three kinds in reverse order: named in spec order, only those.
     let asked = [found[3], found[2], found[0]];
     let out = tracetopo(&["analyze", &path, "--fail-on", &asked.join(",")]);
     assert_eq!(out.status.code(), Some(1));

@@ -123,7 +123,7 @@ fn is_hex(s: &str, len: usize) -> bool {
 }
 
 /// Conformance details every generated span shares: lowercase hex ids, int64 values as
-/// strings, a goroutine id under one of the SPEC §3 keys, resource identity present.
+/// strings, a goroutine id under one of the spec §3 keys, resource identity present.
 fn check_conformant(spans: &[Sp]) {
     for s in spans {
         assert!(is_hex(&s.trace, 32), "{s:?}");
@@ -191,7 +191,7 @@ const CLIENT: i64 = 3;
 const PRODUCER: i64 = 4;
 const CONSUMER: i64 = 5;
 
-/// An independent reading of SPEC §5 over the raw spans, enough to tell whether a file shows
+/// An independent reading of spec §5 over the raw spans, enough to tell whether a file shows
 /// exactly the breaks it was built to show: `(kind, trace id, span id)`, sorted.
 fn spec_breaks(spans: &[Sp]) -> Vec<(&'static str, String, String)> {
     let mut found = Vec::new();

@@ -1,10 +1,10 @@
-//! Conversion chains (SPEC §4.3): the path a value takes through conversion steps within one
+//! Conversion chains (spec §4.3): the path a value takes through conversion steps within one
 //! trace, e.g. `[]byte → *dto.CreateOrderReq → *pb.CreateOrderRequest`.
 //!
 //! Choices:
 //! - Steps of a trace are taken in start order (the store's order). Step `i` links to step
 //!   `j` when `j` comes later in that order, `j.from == i.to`, and `j` starts at or after
-//!   `i`'s end minus the tolerance. Start order stands in for the causal order of the SPEC,
+//!   `i`'s end minus the tolerance. Start order stands in for the causal order of the spec,
 //!   which holds both "same subtree" and "later span of the trace, across services".
 //! - Each `i` (in start order) takes the earliest such `j` that no earlier step took, so every
 //!   step has at most one successor and one predecessor and chains are simple paths.

@@ -1,4 +1,4 @@
-//! Conversion steps: spans where data changes type (SPEC §3; derived when the span is stored,
+//! Conversion steps: spans where data changes type (spec §3; derived when the span is stored,
 //! `model::derive`).
 
 use crate::model::Store;

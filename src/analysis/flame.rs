@@ -17,7 +17,7 @@ use crate::model::{NONE, StatusCode, Store, Sym};
 
 /// Bits of `Bar::marks`.
 pub mod marks {
-    /// The span is a conversion step (SPEC §3).
+    /// The span is a conversion step (spec §3).
     pub const CONVERSION: u16 = 1;
     /// The span runs on another goroutine than its parent, in the same process.
     pub const GOROUTINE_HOP: u16 = 2;

@@ -1,4 +1,4 @@
-//! The string attributes the analyses read (peers, SPEC §3; call matching, §5), their keys
+//! The string attributes the analyses read (peers, spec §3; call matching, §5), their keys
 //! looked up in the interner once per store, and their values read in one pass over a span's
 //! attributes instead of one pass per key.
 

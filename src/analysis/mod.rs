@@ -25,7 +25,7 @@ use types::TypeGraph;
 /// Settings shared by every analysis.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    /// Time comparisons tolerate this much (SPEC §5: default 1 ms).
+    /// Time comparisons tolerate this much (spec §5: default 1 ms).
     pub tolerance_ns: u64,
 }
 

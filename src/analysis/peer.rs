@@ -1,5 +1,5 @@
 //! Virtual peers: the uninstrumented callee of a CLIENT/PRODUCER span, named from its
-//! attributes (SPEC §3), and what kind of thing it is (for drawing).
+//! attributes (spec §3), and what kind of thing it is (for drawing).
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;

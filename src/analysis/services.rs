@@ -1,10 +1,10 @@
-//! The service graph (SPEC §4.1): which service calls which, with call counts, errors and
+//! The service graph (spec §4.1): which service calls which, with call counts, errors and
 //! callee latency.
 //!
 //! Nodes `0..store.index.services.len()` are the traced services in the same order (by name);
 //! virtual peers (uninstrumented callees) follow in order of first appearance.
 //!
-//! Choices where the SPEC is silent:
+//! Choices where the spec is silent:
 //! - A CLIENT/PRODUCER span counts as paired when it has a SERVER/CONSUMER child or any child
 //!   in another service (that pair already makes the edge, so it is not counted twice).
 //! - Calls within one service make no edge (no self loops), whichever rule found them.

@@ -1,4 +1,4 @@
-//! The span graph of one trace (SPEC §4.4): parent→child edges labelled by how control moved
+//! The span graph of one trace (spec §4.4): parent→child edges labelled by how control moved
 //! (same goroutine, goroutine hop, process hop), plus span links within the trace.
 
 use petgraph::graph::{DiGraph, NodeIndex};

@@ -1,4 +1,4 @@
-//! The type-flow graph (SPEC §4.2): nodes are Go types, one edge from→to per distinct
+//! The type-flow graph (spec §4.2): nodes are Go types, one edge from→to per distinct
 //! conversion with how often it ran, how often it failed, where, and how long it took.
 //! It also keeps every conversion step found, for the chains (§4.3).
 

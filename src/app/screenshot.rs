@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use super::state::Tab;
 
-/// The `--view` of SPEC §6.
+/// The `--view` of spec §6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ViewSpec {
     Tab(Tab),

@@ -64,7 +64,7 @@ impl Session {
     }
 }
 
-/// The tabs of the main window. Names match the `--view` names of SPEC §6.
+/// The tabs of the main window. Names match the `--view` names of spec §6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Tab {
     #[default]
@@ -97,7 +97,7 @@ impl Tab {
         }
     }
 
-    /// The `--view` name (SPEC §6).
+    /// The `--view` name (spec §6).
     pub fn view_name(self) -> &'static str {
         match self {
             Tab::Traces => "traces",

@@ -1,4 +1,4 @@
-//! The command line (SPEC §6): `tracetopo [FILE...]` opens the desktop app with those files;
+//! The command line (spec §6): `tracetopo [FILE...]` opens the desktop app with those files;
 //! `tracetopo FILE... --screenshot OUT.png [--view NAME]` saves a screenshot of the window and
 //! exits (no FILE: of the start page); `tracetopo analyze FILE... [--format json|text] [--fail-on KIND,...]
 //! [--tolerance-ms F]` prints the report of the files.
@@ -327,7 +327,7 @@ pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
     ExitCode::from(EXIT_BREAKS_FOUND)
 }
 
-/// The `--fail-on` kinds found, with their counts, in SPEC §5 order.
+/// The `--fail-on` kinds found, with their counts, in spec §5 order.
 fn tripped_kinds(analysis: &Analysis, fail_on: &[BreakKind]) -> Vec<(BreakKind, u64)> {
     let mut counts = [0u64; BreakKind::ALL.len()];
     for b in &analysis.breaks {

@@ -240,7 +240,7 @@ struct EdgeSpec {
 }
 
 impl Scene {
-    /// The service graph (SPEC §4.1): services as boxes, virtual peers as their kind, edges
+    /// The service graph (spec §4.1): services as boxes, virtual peers as their kind, edges
     /// labelled with calls, errors and p99; broken edges red dashed, unpaired grey dashed.
     pub fn services(analysis: &Analysis) -> Scene {
         let g = &analysis.services.graph;
@@ -326,7 +326,7 @@ impl Scene {
         )
     }
 
-    /// The type-flow graph (SPEC §4.2): types as boxes, one edge per conversion labelled with
+    /// The type-flow graph (spec §4.2): types as boxes, one edge per conversion labelled with
     /// its count, failing conversions red.
     pub fn types(store: &Store, analysis: &Analysis) -> Scene {
         let g = &analysis.types.graph;
@@ -373,7 +373,7 @@ impl Scene {
         )
     }
 
-    /// The span graph of a trace (SPEC §4.4): spans coloured by service, edges labelled by
+    /// The span graph of a trace (spec §4.4): spans coloured by service, edges labelled by
     /// how control moved, links dashed.
     pub fn trace(store: &Store, info: &TraceInfo) -> Scene {
         let g = span_graph(store, info);

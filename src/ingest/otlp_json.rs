@@ -2,7 +2,7 @@
 //! that write straight into a `Batch` (no generated types, no `serde_json::Value`, no `String`
 //! per field: strings are interned from the borrowed input).
 //!
-//! Lenient the way SPEC §1 asks: lowerCamelCase or snake_case keys, 64-bit ints as strings or
+//! Lenient the way spec §1 asks: lowerCamelCase or snake_case keys, 64-bit ints as strings or
 //! numbers (never through f64), enums as integers or names, the `batches` (Tempo) and `result`
 //! (Jaeger api_v3) wrappers, pre-1.0 `instrumentationLibrarySpans`, base64 ids (one warning per
 //! input). An id that is neither hex nor base64, or an unknown enum name, fails the document.
@@ -544,7 +544,7 @@ impl<'de> Visitor<'de> for SpanSeed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let ctx = self.ctx;
         let mut s = Span {
-            // Absent ids are invalid ids (SPEC §5 invalid_id): the span is kept, flagged.
+            // Absent ids are invalid ids (spec §5 invalid_id): the span is kept, flagged.
             flags: flags::BAD_TRACE_ID | flags::BAD_SPAN_ID,
             ..Span::default()
         };

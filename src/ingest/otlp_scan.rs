@@ -439,7 +439,7 @@ impl<'t> Scanner<'t, '_, '_> {
     fn span(&mut self) -> Scan<()> {
         self.open(b'{')?;
         let mut s = Span {
-            // Absent ids are invalid ids (SPEC §5 invalid_id): the span is kept, flagged.
+            // Absent ids are invalid ids (spec §5 invalid_id): the span is kept, flagged.
             flags: flags::BAD_TRACE_ID | flags::BAD_SPAN_ID,
             ..Span::default()
         };

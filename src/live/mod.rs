@@ -19,9 +19,9 @@ use std::time::Duration;
 /// Where and how much the receiver accepts, and what the live store keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiveConfig {
-    /// OTLP/gRPC address (SPEC §2: 127.0.0.1:4317).
+    /// OTLP/gRPC address (spec §2: 127.0.0.1:4317).
     pub grpc: SocketAddr,
-    /// OTLP/HTTP address (SPEC §2: 127.0.0.1:4318).
+    /// OTLP/HTTP address (spec §2: 127.0.0.1:4318).
     pub http: SocketAddr,
     /// Largest request body accepted, after decompression.
     pub max_request_bytes: usize,

@@ -60,7 +60,7 @@ impl Batch {
     }
 
     /// Moves the attributes pushed since `mark` into a new resource, deriving its service and
-    /// process (SPEC §3), and returns the resource's index in this batch.
+    /// process (spec §3), and returns the resource's index in this batch.
     pub fn add_resource(&mut self, mark: u32) -> u32 {
         let start = self.res_attrs.len() as u32;
         self.res_attrs.extend(self.attrs.drain(mark as usize..));

@@ -1,4 +1,4 @@
-//! What the model derives from a span's attributes and name (SPEC §3): the goroutine it ran
+//! What the model derives from a span's attributes and name (spec §3): the goroutine it ran
 //! on and the conversion step it performs. `Store::add_batch` derives both for every span as it
 //! stores it, reading the attributes it has just copied. Later readers (the analyses, the
 //! views) read two fields: scanning the attributes again after `build_index` would visit them
@@ -20,7 +20,7 @@ pub fn conversion_from_name(name: &str) -> Option<(&str, &str)> {
     (!from.is_empty() && !to.is_empty()).then_some((from, to))
 }
 
-/// The attribute keys SPEC §3 reads, as one interner spells them (`None` when no string in
+/// The attribute keys spec §3 reads, as one interner spells them (`None` when no string in
 /// it is that key, so no attribute can have it).
 #[derive(Debug, Clone, Copy)]
 pub struct FactKeys {
@@ -88,7 +88,7 @@ pub fn derive(s: &mut Span, attrs: &[Attr], keys: &FactKeys, strings: &mut Inter
     }
 }
 
-/// A goroutine id as SPEC §3 allows it: an int, or a string that is one; other non-empty
+/// A goroutine id as spec §3 allows it: an int, or a string that is one; other non-empty
 /// text is hashed, so that two spans with the same text compare equal.
 fn goroutine_id(v: Value) -> Option<i64> {
     match v {

@@ -172,11 +172,11 @@ impl Span {
     pub fn is_root(&self) -> bool {
         self.parent_id == 0
     }
-    /// The goroutine the span ran on (SPEC §3), when known.
+    /// The goroutine the span ran on (spec §3), when known.
     pub fn goroutine(&self) -> Option<i64> {
         (self.flags & flags::GOROUTINE != 0).then_some(self.gid)
     }
-    /// `[from, to]` when the span is a conversion step (SPEC §3).
+    /// `[from, to]` when the span is a conversion step (spec §3).
     pub fn conversion(&self) -> Option<[Sym; 2]> {
         (self.flags & flags::CONVERSION != 0).then_some(self.conv)
     }

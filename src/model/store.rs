@@ -209,7 +209,7 @@ impl Store {
     /// duplicates, and builds every index. Runs in parallel; call once after loading.
     pub fn build_index(&mut self) {
         // One sort (unstable: no scratch buffer; total: the key ends with fields that tell
-        // spans apart). Identical copies of a span (SPEC §5: merged silently) share trace,
+        // spans apart). Identical copies of a span (spec §5: merged silently) share trace,
         // start, end and id, so they end up in one run and merge in place: a second copy of a
         // million spans would double peak memory.
         self.spans.par_sort_unstable_by_key(|s| {

@@ -1,5 +1,5 @@
-//! The report document of SPEC §7 (`tracetopo.report/v1`): field names and order as in the
-//! SPEC, ids as lowercase hex, every list sorted so that two runs print the same bytes.
+//! The report document of spec §7 (`tracetopo.report/v1`): field names and order as in the
+//! spec, ids as lowercase hex, every list sorted so that two runs print the same bytes.
 //!
 //! A dump with a break on most spans has hundreds of thousands of breaks and a report of
 //! hundreds of megabytes, so the long lists (breaks, conversion chains) are kept as sorted
@@ -76,7 +76,7 @@ pub struct ChainOut<'a> {
     pub services: Vec<&'a str>,
 }
 
-/// One break as the report prints it. The derived order is the report's (SPEC §7: kind
+/// One break as the report prints it. The derived order is the report's (spec §7: kind
 /// name, trace id, span id, then the rest for ties).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct BreakOut<'a> {
@@ -477,7 +477,7 @@ impl Row for BreakOut<'_> {
     }
 }
 
-/// The SPEC name of a severity, as serde writes it.
+/// The spec name of a severity, as serde writes it.
 pub fn severity_name(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",

@@ -1,4 +1,4 @@
-//! The report `analyze` prints: the SPEC §7 JSON document (`json`) and a readable summary of
+//! The report `analyze` prints: the spec §7 JSON document (`json`) and a readable summary of
 //! the same content (`text`).
 
 pub mod json;

@@ -1,6 +1,6 @@
 //! A readable summary of the report (`analyze --format text`): the same content as the JSON
 //! document, as aligned tables, written as it is made. Long lists are folded: identical chains
-//! are counted, and each break kind (in SPEC §5 order, as the app lists them) shows its first
+//! are counted, and each break kind (in spec §5 order, as the app lists them) shows its first
 //! `BREAKS_LISTED` breaks. Text from the input (names, messages, paths) is printed with its
 //! control characters escaped (`crate::escape::terminal`).
 
@@ -319,7 +319,7 @@ mod tests {
 
     #[test]
     fn break_kinds_come_in_spec_order() {
-        // Alphabetically clock_skew would come first; SPEC §5 (and the app) list orphans first.
+        // Alphabetically clock_skew would come first; spec §5 (and the app) list orphans first.
         let text = text(&store(1, "user-svc", "x"));
         let orphan = text.find("  orphan_span (error): 1\n");
         let skew = text.find("  clock_skew (info): 1\n");

@@ -1,5 +1,5 @@
 //! The hand-built sample traces in `sample-traces/`: healthy checkout traces, one trace (or
-//! pair) per SPEC §5 break kind, the healthy traces again as Collector-style JSON lines, and a
+//! pair) per spec §5 break kind, the healthy traces again as Collector-style JSON lines, and a
 //! README describing every trace. All of it is generated here so the files stay reproducible.
 
 use std::fmt::Write as _;
@@ -1302,7 +1302,7 @@ generator, not the files.
 | file | what |
 |---|---|
 | `checkout-healthy.json` | one `ExportTraceServiceRequest`, pretty-printed: healthy traces, no breaks of any kind |
-| `checkout-broken.json` | one `ExportTraceServiceRequest`, pretty-printed: one scenario per SPEC §5 break kind |
+| `checkout-broken.json` | one `ExportTraceServiceRequest`, pretty-printed: one scenario per spec §5 break kind |
 | `checkout-live.jsonl` | the healthy traces again as a Collector `file` exporter writes them: one request per line, one process's batch (at most 6 spans, in the order they ended) per line, so each trace is spread over several lines |
 
 Times: the healthy traces start at 2025-06-12T02:00:00Z, 1.5 s apart; the broken scenarios an

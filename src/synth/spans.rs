@@ -6,7 +6,7 @@ use super::rng::Rng;
 use crate::model::SpanKind;
 use crate::model::ids::{span_hex, trace_hex};
 
-/// Where a Go service records the goroutine a span ran on (SPEC §3 fallbacks).
+/// Where a Go service records the goroutine a span ran on (spec §3 fallbacks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GoroutineKey {
     /// `goroutine.id` as an int.

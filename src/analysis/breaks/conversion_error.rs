@@ -1,4 +1,4 @@
-//! `conversion_error`: a conversion step (SPEC §3) that failed, by status or by an
+//! `conversion_error`: a conversion step (spec §3) that failed, by status or by an
 //! `exception` event.
 
 use super::{Break, BreakKind, Ctx, Facts, brk};

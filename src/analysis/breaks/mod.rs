@@ -1,4 +1,4 @@
-//! Breaks: the places where trace context was lost or timing does not add up (SPEC §5).
+//! Breaks: the places where trace context was lost or timing does not add up (spec §5).
 //!
 //! `find_breaks` runs the per-span detectors in parallel over the traces, and the cross-trace
 //! ones (`propagation_break`/`unmatched_client`, `detached_root`) over indexes built once, then
@@ -48,7 +48,7 @@ impl BreakKind {
         BreakKind::UnmatchedClient,
     ];
 
-    /// The SPEC name (`orphan_span`, ...).
+    /// The spec name (`orphan_span`, ...).
     pub fn name(self) -> &'static str {
         match self {
             BreakKind::OrphanSpan => "orphan_span",

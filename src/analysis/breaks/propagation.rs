@@ -4,7 +4,7 @@
 //! Such a call is matched against the SERVER (CONSUMER) roots of other traces that started
 //! during it: those roots are collected once, grouped by service and sorted by start, and each
 //! call binary-searches its time window in the services its attributes allow. Choices where
-//! SPEC §5 is silent:
+//! spec §5 is silent:
 //! - A database call (`db.system`/`db.system.name` set, no `peer.service`) is never matched:
 //!   databases are not traced services, and their spans usually carry nothing that could rule
 //!   a server root out, so they would match whatever request happened to start meanwhile.
@@ -24,7 +24,7 @@ use crate::analysis::keys::Key;
 use crate::analysis::peer::{TracedServices, url_path};
 use crate::model::{SpanKind, Store, Sym, ops};
 
-/// How long after a PRODUCER span ends its message may still be consumed (SPEC §5).
+/// How long after a PRODUCER span ends its message may still be consumed (spec §5).
 const PRODUCER_WINDOW_NS: u64 = 60_000_000_000;
 
 /// What a SERVER/CONSUMER root offers for matching, read once.
