@@ -266,9 +266,9 @@ impl Details {
                 let name = g.node_weight(other).map_or("?", |o| o.name.as_str());
                 let f = e.weight();
                 let text = format!(
-                    "{name}: {} calls, {} errors, p99 {:.1} ms{}",
-                    f.calls,
-                    f.errors,
+                    "{name}: {}, {}, p99 {:.1} ms{}",
+                    format::count(f.calls, "call"),
+                    format::count(f.errors, "error"),
                     f.p99_ms,
                     if f.broken > 0 {
                         format!(", {} broken", f.broken)

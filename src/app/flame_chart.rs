@@ -335,8 +335,10 @@ impl View for FlameChartView {
             let spans = layout.span_count();
             let breaks: u32 = layout.traces.iter().map(|&t| fx.break_count(t)).sum();
             ui.label(format!(
-                "{spans} spans · {} · {breaks} breaks",
+                "{} · {} · {}",
+                crate::units::count(spans as u64, "span"),
                 fmt_ns((layout.end - layout.start) as f64),
+                crate::units::count(u64::from(breaks), "break"),
             ));
             if can_stitch {
                 ui.checkbox(&mut stitch, "Stitch").on_hover_text(

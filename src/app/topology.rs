@@ -895,11 +895,11 @@ impl View for ServicesView {
                 let idx = petgraph::graph::EdgeIndex::new(k);
                 if let (Some(w), Some((x, y))) = (g.edge_weight(idx), g.edge_endpoints(idx)) {
                     let text = format!(
-                        "{} → {}\n{} calls · {} errors\np50 {} · p95 {} · p99 {}\n{} broken · {} unpaired\nclick for the calls",
+                        "{} → {}\n{} · {}\np50 {} · p95 {} · p99 {}\n{} broken · {} unpaired\nclick for the calls",
                         g[x].name,
                         g[y].name,
-                        w.calls,
-                        w.errors,
+                        crate::units::count(w.calls, "call"),
+                        crate::units::count(w.errors, "error"),
                         fmt_ms(w.p50_ms),
                         fmt_ms(w.p95_ms),
                         fmt_ms(w.p99_ms),

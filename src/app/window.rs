@@ -538,12 +538,12 @@ impl TracetopoApp {
             };
             let store = &s.store;
             ui.label(format!(
-                "{} inputs · {} spans · {} traces · {} services · {} breaks",
-                store.inputs.len(),
-                store.spans.len(),
-                store.index.traces.len(),
-                store.index.services.len(),
-                s.analysis.breaks.len()
+                "{} · {} · {} · {} · {}",
+                format::count(store.inputs.len() as u64, "input"),
+                format::count(store.spans.len() as u64, "span"),
+                format::count(store.index.traces.len() as u64, "trace"),
+                format::count(store.index.services.len() as u64, "service"),
+                format::count(s.analysis.breaks.len() as u64, "break"),
             ));
             let pending = s.pending_breaks(Instant::now());
             if pending > 0 {
