@@ -239,6 +239,7 @@ fn load_reader<'a>(
     };
     let mut buf = Vec::new();
     let mut eof = false;
+    let mut detector = detect::Detector::default();
     let format = loop {
         src.check_cancel()?;
         // Doubling keeps detection linear; the steps let a bomb be refused before it doubles.
@@ -248,7 +249,7 @@ fn load_reader<'a>(
             eof = src.fill(&mut buf, step)?;
             src.check_expansion(buf.len())?;
         }
-        match detect::detect(&buf, eof) {
+        match detector.detect(&buf, eof) {
             detect::Detected::Format(f) => break f,
             detect::Detected::NeedMore => {}
             detect::Detected::Unknown(msg) => {
