@@ -4,12 +4,23 @@
 
 /// Lowercase 32-digit hex of a trace id.
 pub fn trace_hex(id: u128) -> String {
-    format!("{id:032x}")
+    hex_digits(id, &mut [0; 32]).to_owned()
 }
 
 /// Lowercase 16-digit hex of a span id.
 pub fn span_hex(id: u64) -> String {
-    format!("{id:016x}")
+    hex_digits(u128::from(id), &mut [0; 16]).to_owned()
+}
+
+/// The low `buf.len()` hex digits of `v`, written into `buf`. Reports print ids by the million:
+/// a table lookup per digit is several times faster than `format!("{:032x}")`'s padding path.
+pub fn hex_digits(v: u128, buf: &mut [u8]) -> &str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let n = buf.len();
+    for (k, b) in buf.iter_mut().enumerate() {
+        *b = DIGITS[((v >> (4 * (n - 1 - k))) & 0xf) as usize];
+    }
+    std::str::from_utf8(buf).unwrap_or_default()
 }
 
 /// A stable id for text that is not an id at all (Jaeger UI fixtures use `"span-1"`, and

@@ -14,6 +14,7 @@ use serde::{Serialize, Serializer};
 use crate::analysis::Analysis;
 use crate::analysis::breaks::{Break, BreakKind, Severity};
 use crate::analysis::chains::Chain;
+use crate::model::ids::hex_digits;
 use crate::model::{Input, Store, Warning};
 
 pub const SCHEMA: &str = "tracetopo.report/v1";
@@ -102,15 +103,6 @@ pub struct TraceHex(pub u128);
 /// A span id, serialized as 16 lowercase hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SpanHex(pub u64);
-
-fn hex_digits(v: u128, buf: &mut [u8]) -> &str {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let n = buf.len();
-    for (k, b) in buf.iter_mut().enumerate() {
-        *b = DIGITS[((v >> (4 * (n - 1 - k))) & 0xf) as usize];
-    }
-    std::str::from_utf8(buf).unwrap_or_default()
-}
 
 impl Serialize for TraceHex {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

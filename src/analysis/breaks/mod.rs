@@ -238,7 +238,8 @@ impl std::fmt::Display for Ns {
 
 /// The first 8 hex digits of a trace id, for messages (the report carries the full id).
 fn short_trace(id: u128) -> String {
-    format!("{:08x}…", id >> 96)
+    let mut hex = [0; 8];
+    format!("{}…", crate::model::ids::hex_digits(id >> 96, &mut hex))
 }
 
 #[cfg(test)]
