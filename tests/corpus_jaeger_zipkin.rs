@@ -272,3 +272,36 @@ fn zipkin_shared_spans_resolve_in_the_store() {
         assert_eq!(st.spans[p as usize].span_id, s.parent_id);
     }
 }
+
+/// A real production capture whose Cassandra queries name their own service (`auth`) as the
+/// remote endpoint, tagged `cassandra.*`: database calls, drawn as `auth → cassandra`, and
+/// not one of them an `unmatched_client` (it reported 50 before database calls were told
+/// from calls to traced services).
+#[test]
+fn zipkin_cassandra_calls_are_database_calls() {
+    use tracetopo::analysis::peer::PeerKind;
+    use tracetopo::analysis::services::NodeKind;
+    use tracetopo::analysis::{Analysis, Options, breaks::BreakKind};
+    let Some(root) = corpus() else { return };
+    let dir = root.join("zipkin-json");
+    let st = store_of(load(
+        &dir,
+        "zipkin-lens__smartthings-oauth-authorization.json",
+        zipkin::read,
+    ));
+    let a = Analysis::run(&st, &Options::default());
+    let unmatched = a
+        .breaks
+        .iter()
+        .filter(|b| b.kind == BreakKind::UnmatchedClient)
+        .count();
+    assert_eq!(unmatched, 0);
+    let g = &a.services.graph;
+    let node = |n: &str| g.node_indices().find(|&k| g[k].name == n).unwrap();
+    let cassandra = node("cassandra");
+    assert_eq!(g[cassandra].kind, NodeKind::Virtual(PeerKind::Database));
+    let edge = g
+        .find_edge(node("auth"), cassandra)
+        .expect("auth → cassandra");
+    assert_eq!(g[edge].calls, 50);
+}

@@ -62,19 +62,54 @@ impl Keys {
     pub fn strs<'s>(&self, store: &'s Store, i: u32) -> SpanStrs<'s> {
         let mut vals = [Sym::EMPTY; COUNT];
         let mut seen = 0u32;
+        let mut db_vendor = None;
         for a in store.span_attrs(i) {
+            let mut known = false;
             for (k, key) in self.syms.iter().enumerate() {
                 // The first attribute of a key counts, whatever its type.
-                if *key == Some(a.key) && seen & (1 << k) == 0 {
-                    seen |= 1 << k;
-                    if a.ty == AttrType::Str {
-                        vals[k] = Sym(a.raw as u32);
+                if *key == Some(a.key) {
+                    known = true;
+                    if seen & (1 << k) == 0 {
+                        seen |= 1 << k;
+                        if a.ty == AttrType::Str {
+                            vals[k] = Sym(a.raw as u32);
+                        }
                     }
                 }
             }
+            if !known && db_vendor.is_none() {
+                db_vendor = database_vendor(store.str(a.key));
+            }
         }
-        SpanStrs { store, vals }
+        SpanStrs {
+            store,
+            vals,
+            db_vendor,
+        }
     }
+}
+
+/// The database an attribute key says a span talks to, when it is a database attribute
+/// other than `db.system`: the semantic conventions' `db.*`, and the vendor prefixes of the
+/// Zipkin and Jaeger instrumentations (`cassandra.query`, `sql.query`, `redis.*`, …), which
+/// name their database by the prefix and often put their own service as the remote peer.
+fn database_vendor(key: &str) -> Option<&'static str> {
+    const VENDORS: &[(&str, &str)] = &[
+        ("db.", "database"),
+        ("cassandra.", "cassandra"),
+        ("sql.", "sql"),
+        ("mongodb.", "mongodb"),
+        ("redis.", "redis"),
+        ("memcached.", "memcached"),
+        ("elasticsearch.", "elasticsearch"),
+        ("couchbase.", "couchbase"),
+        ("mysql.", "mysql"),
+        ("postgresql.", "postgresql"),
+    ];
+    VENDORS
+        .iter()
+        .find(|(prefix, _)| key.starts_with(prefix))
+        .map(|&(_, name)| name)
 }
 
 /// The keyed string attributes of one span (see `Keys::strs`).
@@ -83,6 +118,8 @@ pub struct SpanStrs<'s> {
     store: &'s Store,
     /// `Sym::EMPTY` when the key is absent, its value is empty or it is not a string.
     vals: [Sym; COUNT],
+    /// The database a database attribute other than `db.system` names (`database_vendor`).
+    db_vendor: Option<&'static str>,
 }
 
 impl<'s> SpanStrs<'s> {
@@ -94,6 +131,14 @@ impl<'s> SpanStrs<'s> {
     /// The text of `sym(key)`.
     pub fn get(&self, key: Key) -> Option<&'s str> {
         self.sym(key).map(|s| self.store.str(s))
+    }
+
+    /// The database system the span calls, when it carries database attributes: `db.system`
+    /// (`db.system.name`), else the vendor its other database attributes name.
+    pub fn database(&self) -> Option<&'s str> {
+        self.get(Key::DbSystem)
+            .or_else(|| self.get(Key::DbSystemName))
+            .or(self.db_vendor)
     }
 }
 

@@ -16,15 +16,17 @@ pub enum PeerKind {
     External,
 }
 
-/// A virtual peer's name and kind, from the first present of `peer.service`, `db.system`
-/// (`db.system.name`), `messaging.system`, `rpc.service`, `server.address`, `net.peer.name`,
-/// the host of `url.full`/`http.url`.
+/// A virtual peer's name and kind, from the first present of the database system (a span
+/// with database attributes calls a database, whatever its `peer.service` says: Zipkin's
+/// Cassandra instrumentation names its own service there), `peer.service`,
+/// `messaging.system`, `rpc.service`, `server.address`, `net.peer.name`, the host of
+/// `url.full`/`http.url`.
 pub fn peer_of<'s>(s: &SpanStrs<'s>) -> Option<(&'s str, PeerKind)> {
+    if let Some(d) = s.database() {
+        return Some((d, PeerKind::Database));
+    }
     if let Some(p) = s.get(Key::PeerService) {
         return Some((p, PeerKind::Service));
-    }
-    if let Some(d) = s.get(Key::DbSystem).or_else(|| s.get(Key::DbSystemName)) {
-        return Some((d, PeerKind::Database));
     }
     if let Some(m) = s.get(Key::MessagingSystem) {
         return Some((m, PeerKind::Queue));

@@ -258,11 +258,13 @@ fn unpaired_target<'s>(look: &Lookup<'s>, i: u32, svc: u32) -> Option<(Target<'s
     }
     let a = look.keys.strs(store, i);
     let traced = |name: &str| look.traced.number(name);
-    let named = a
-        .get(Key::PeerService)
-        .and_then(traced)
-        .or_else(|| a.get(Key::ServerAddress).and_then(traced));
-    if let Some(s) = named {
+    // A database call's peer names are the database's, whatever service they name.
+    let named = a.database().is_none().then(|| {
+        a.get(Key::PeerService)
+            .and_then(traced)
+            .or_else(|| a.get(Key::ServerAddress).and_then(traced))
+    });
+    if let Some(s) = named.flatten() {
         return Some((Target::Service(s), How::Unpaired));
     }
     let (name, kind) = peer_of(&a).unwrap_or((UNKNOWN_PEER, PeerKind::External));

@@ -5,9 +5,13 @@
 //! during it: those roots are collected once, grouped by service and sorted by start, and each
 //! call binary-searches its time window in the services its attributes allow. Choices where
 //! spec §5 is silent:
-//! - A database call (`db.system`/`db.system.name` set, no `peer.service`) is never matched:
-//!   databases are not traced services, and their spans usually carry nothing that could rule
-//!   a server root out, so they would match whatever request happened to start meanwhile.
+//! - A database call (`db.*` attributes, or a vendor's: `cassandra.*`, `sql.query`, `redis.*`,
+//!   …) is never matched and never an `unmatched_client`: databases are not traced services,
+//!   their spans usually carry nothing that could rule a server root out (they would match
+//!   whatever request happened to start meanwhile), and instrumentations put their own
+//!   service as the database's peer name.
+//! - A CLIENT span whose peer is its own service is a call to itself only with RPC or HTTP
+//!   attributes; without them it is no `unmatched_client`.
 //! - `server.address` names a service when it equals the service name or its first DNS label
 //!   does (`user-svc:8080`, `user-svc.shop.svc.cluster.local`); an IP address or `localhost`
 //!   says nothing about which service answered and is treated as absent.
@@ -197,7 +201,7 @@ fn call<'s>(ctx: &Ctx<'s>, i: u32) -> Call<'s> {
         end: s.end,
         trace: s.trace_id,
         service: store.service_idx(i),
-        database: a.sym(Key::DbSystem).is_some() || a.sym(Key::DbSystemName).is_some(),
+        database: a.database().is_some(),
         rpc_service: a.get(Key::RpcService),
         rpc_method: a.get(Key::RpcMethod),
         peer_service: a.get(Key::PeerService),
@@ -211,7 +215,7 @@ fn call<'s>(ctx: &Ctx<'s>, i: u32) -> Call<'s> {
 /// The root that best explains the call: in its window, in another service and trace, with no
 /// disagreeing attribute; then most agreeing attributes, then closest start.
 fn best_root<'r, 's>(ctx: &Ctx, c: &Call, roots: &'r Buckets<'s>) -> Option<&'r Root<'s>> {
-    if c.database && c.peer_service.is_none() {
+    if c.database {
         return None;
     }
     let lo = c.start.saturating_sub(ctx.tolerance);
@@ -376,14 +380,18 @@ fn propagation_break(c: &Call, r: &Root) -> Break {
 
 /// A CLIENT call to a traced service whose server side is nowhere in the data.
 fn unmatched_client(store: &Store, c: &Call, traced: &TracedServices) -> Option<Break> {
-    if c.kind != SpanKind::Client {
+    if c.kind != SpanKind::Client || c.database {
         return None;
     }
-    let peer = c
+    let (peer, number) = c
         .peer_syms
         .into_iter()
         .flatten()
-        .find(|&p| traced.number(store.str(p)).is_some())?;
+        .find_map(|p| Some((p, traced.number(store.str(p))?)))?;
+    let rpc_or_http = c.rpc_service.is_some() || c.rpc_method.is_some() || c.path.is_some();
+    if number == c.service && !rpc_or_http {
+        return None;
+    }
     Some(brk(
         BreakKind::UnmatchedClient,
         c.idx,
@@ -427,7 +435,7 @@ pub(super) fn message(store: &Store, b: &Break) -> String {
 mod tests {
     use super::*;
     use crate::analysis::Options;
-    use crate::analysis::testkit::Kit;
+    use crate::analysis::testkit::{Kit, V};
     use crate::model::ops;
 
     /// n/2 services with one server root each and n/2 calls without peer attributes, each
@@ -465,6 +473,48 @@ mod tests {
             ops::counted(|| find(&super::super::Ctx::new(&store, &Options::default())));
         assert_eq!(breaks.len() as u64, n / 2, "every call finds its server");
         steps
+    }
+
+    /// Kinds of the breaks `find` reports for one CLIENT span of `api` (which is also a
+    /// traced service, as is `users`) carrying `attrs`, with no server anywhere.
+    fn unpaired_call_breaks(attrs: &[(&str, V)]) -> Vec<BreakKind> {
+        let mut kit = Kit::new();
+        let api = kit.service("api", "a1");
+        let users = kit.service("users", "u1");
+        kit.span(api, 1, 1, 0, (0, 100), SpanKind::Server, "GET /", &[]);
+        kit.span(api, 1, 2, 1, (10, 20), SpanKind::Client, "call", attrs);
+        kit.span(users, 2, 1, 0, (500, 600), SpanKind::Server, "later", &[]);
+        let store = kit.store();
+        let ctx = super::super::Ctx::new(&store, &Options::default());
+        find(&ctx).into_iter().map(|b| b.kind).collect()
+    }
+
+    #[test]
+    fn database_calls_and_bare_self_calls_are_not_unmatched_clients() {
+        let unmatched = vec![BreakKind::UnmatchedClient];
+        assert_eq!(
+            unpaired_call_breaks(&[("peer.service", V::S("users"))]),
+            unmatched
+        );
+        // Database attributes of the conventions or of a vendor make it a database call.
+        for db in [
+            "db.statement",
+            "cassandra.query",
+            "sql.query",
+            "redis.command",
+        ] {
+            let attrs = [("peer.service", V::S("users")), (db, V::S("x"))];
+            assert_eq!(unpaired_call_breaks(&attrs), vec![], "{db}");
+        }
+        // Its own service as the peer: a call to itself only with RPC or HTTP attributes.
+        assert_eq!(
+            unpaired_call_breaks(&[("peer.service", V::S("api"))]),
+            vec![]
+        );
+        let http = [("peer.service", V::S("api")), ("url.path", V::S("/x"))];
+        assert_eq!(unpaired_call_breaks(&http), unmatched);
+        let rpc = [("peer.service", V::S("api")), ("rpc.method", V::S("Get"))];
+        assert_eq!(unpaired_call_breaks(&rpc), unmatched);
     }
 
     #[test]
