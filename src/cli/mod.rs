@@ -7,6 +7,9 @@
 //! svg|png|dot|json] -o OUT` writes a snapshot (the format from `OUT`'s extension when
 //! `--format` is absent; `-o -` writes stdout). A FILE of `-` reads stdin.
 //!
+//! `tracetopo --follow FILE...` opens the app in live mode following the files as they grow;
+//! `tracetopo -` follows standard input the same way (`go run . | tracetopo -`).
+//!
 //! `tracetopo listen [--grpc ADDR] [--http ADDR]` opens the app receiving OTLP live;
 //! `tracetopo listen --headless --out FILE.jsonl [--max-spans N]` records without a window.
 //!
@@ -63,6 +66,10 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", value_parser = ViewSpec::parse, requires = "screenshot",
           requires = "files")]
     pub view: Option<ViewSpec>,
+    /// Follow FILE... as they grow, in live mode (an SDK's stdout exporter, a Collector file
+    /// exporter); a FILE of `-` (standard input) is always followed, and then every FILE is.
+    #[arg(long, requires = "files")]
+    pub follow: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,6 +216,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Generate(cmd)) => generate(&cmd),
         Some(Command::Export(args)) => export(&args),
         Some(Command::Listen(args)) => listen::run(&args),
+        None if cli.follow || cli.files.iter().any(|f| f.as_os_str() == "-") => open_app(
+            AppConfig {
+                follow: cli.files,
+                ..AppConfig::default()
+            },
+            cli.screenshot,
+            cli.view,
+        ),
         None => open_app(
             AppConfig {
                 files: cli.files,
