@@ -63,29 +63,46 @@ pub struct Follower {
 
 impl Follower {
     pub fn start(what: Followed, sink: Sink, stats: Arc<Stats>) -> io::Result<Follower> {
+        match what {
+            Followed::Stdin => Follower::start_reader(io::stdin(), sink, stats),
+            Followed::File(p) => {
+                let mut out = Out::new(&p.display().to_string(), sink, stats);
+                let stop = Arc::new(AtomicBool::new(false));
+                let thread = {
+                    let (p, stop) = (p.clone(), Arc::clone(&stop));
+                    std::thread::Builder::new()
+                        .name("tracetopo-follow".into())
+                        .spawn(move || follow_file(&p, &mut out, &stop))?
+                };
+                Ok(Follower {
+                    what: Followed::File(p),
+                    stop,
+                    thread: Some(thread),
+                })
+            }
+        }
+    }
+
+    /// Streams a pipe (standard input) to its end. A blocking read cannot be interrupted, so
+    /// the thread is not waited for: it ends with the pipe or the process.
+    pub fn start_reader(
+        r: impl Read + Send + 'static,
+        sink: Sink,
+        stats: Arc<Stats>,
+    ) -> io::Result<Follower> {
+        let mut out = Out::new(&Followed::Stdin.name(), sink, stats);
         let stop = Arc::new(AtomicBool::new(false));
-        let mut out = Out {
-            sink,
-            stats,
-            split: Splitter::new(),
-            dec: Decoder::new(&what.name()),
-        };
-        let thread = {
-            let (what, stop) = (what.clone(), Arc::clone(&stop));
+        {
+            let stop = Arc::clone(&stop);
             std::thread::Builder::new()
-                .name("tracetopo-follow".into())
-                .spawn(move || match what {
-                    Followed::Stdin => out.read_all(io::stdin().lock(), &stop),
-                    Followed::File(p) => follow_file(&p, &mut out, &stop),
-                })?
-        };
-        let thread = match what {
-            // A read of standard input cannot be interrupted: that thread is left to end
-            // with the process.
-            Followed::Stdin => None,
-            Followed::File(_) => Some(thread),
-        };
-        Ok(Follower { what, stop, thread })
+                .name("tracetopo-follow-stdin".into())
+                .spawn(move || out.read_all(r, &stop))?;
+        }
+        Ok(Follower {
+            what: Followed::Stdin,
+            stop,
+            thread: None,
+        })
     }
 }
 
@@ -107,6 +124,15 @@ struct Out {
 }
 
 impl Out {
+    fn new(name: &str, sink: Sink, stats: Arc<Stats>) -> Out {
+        Out {
+            sink,
+            stats,
+            split: Splitter::new(),
+            dec: Decoder::new(name),
+        }
+    }
+
     /// Feeds bytes and sends what is complete; false when the live store is gone.
     fn feed(&mut self, bytes: &[u8], eof: bool) -> bool {
         self.split.push(bytes);
@@ -197,7 +223,19 @@ fn follow_file(p: &Path, out: &mut Out, stop: &AtomicBool) {
         let renamed = now.as_ref().is_some_and(|m| (m.dev(), m.ino()) != f.ino);
         let truncated = f.file.metadata().is_ok_and(|m| m.len() < f.offset);
         if renamed {
-            // The old file was read to its end: an object left open there is cut.
+            // What was written to the old file before the new one appeared, then its end: an
+            // object left open there is cut.
+            loop {
+                match f.file.read(&mut buf) {
+                    Ok(n) if n > 0 => {
+                        if !out.feed(&buf[..n], false) {
+                            return;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    _ => break,
+                }
+            }
             if !out.feed(&[], true) {
                 return;
             }
