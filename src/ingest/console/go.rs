@@ -23,10 +23,28 @@ fn attrs(s: &mut Sink, list: Option<&Value>) {
             );
             continue;
         };
-        let typed = kv.get("Value");
-        let ty = typed.and_then(|t| t.get("Type")).and_then(Value::as_str);
-        let v = typed.and_then(|t| t.get("Value")).unwrap_or(&Value::Null);
-        s.push_attr(key, v, ty == Some("BYTESLICE"));
+        let typed = kv.get("Value").unwrap_or(&Value::Null);
+        let ty = typed.get("Type").and_then(Value::as_str);
+        s.push_attr(key, &plain(typed), ty == Some("BYTESLICE"));
+    }
+}
+
+/// A typed value `{Type, Value}` as plain JSON: `SLICE` elements and `MAP` entries (newer
+/// SDKs) are typed values themselves, unwrapped so they read as OTLP arrays and kvlists do.
+fn plain(typed: &Value) -> Value {
+    let v = typed.get("Value").cloned().unwrap_or(Value::Null);
+    match (typed.get("Type").and_then(Value::as_str), v) {
+        (Some("SLICE"), Value::Array(items)) => Value::Array(items.iter().map(plain).collect()),
+        (Some("MAP"), Value::Array(entries)) => Value::Object(
+            entries
+                .iter()
+                .filter_map(|kv| {
+                    let k = kv.get("Key")?.as_str()?;
+                    Some((k.to_string(), plain(kv.get("Value")?)))
+                })
+                .collect(),
+        ),
+        (_, v) => v,
     }
 }
 
