@@ -127,7 +127,10 @@ fn go_stdout_exporter_of_a_real_program() {
         .arg("shop")
         .env("GO111MODULE", "off")
         .env("GOPATH", format!("{HERE}/go:{GOCODE}"))
-        .env("GOCACHE", Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-cache"))
+        .env(
+            "GOCACHE",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-cache"),
+        )
         .env("GOFLAGS", "")
         .output()
         .unwrap();
@@ -137,7 +140,11 @@ fn go_stdout_exporter_of_a_real_program() {
         String::from_utf8_lossy(&build.stderr)
     );
     let run = Command::new(&exe).output().unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let text = String::from_utf8(run.stdout).unwrap();
     // What the program printed, counted independently of the reader.
     let spans = text.matches("\"SpanContext\"").count() as u64;
@@ -184,8 +191,14 @@ fn current_go_sdk_fields() {
     let text = |sym| store.strings.resolve(sym).to_string();
     assert_eq!(root.trace_id, 0x5b8efff798038103d269b633813fc60c);
     assert_eq!((root.parent_id, child.parent_id), (0, root.span_id));
-    assert_eq!((root.kind, child.kind), (SpanKind::Server, SpanKind::Client));
-    assert_eq!((root.status, child.status), (StatusCode::Error, StatusCode::Ok));
+    assert_eq!(
+        (root.kind, child.kind),
+        (SpanKind::Server, SpanKind::Client)
+    );
+    assert_eq!(
+        (root.status, child.status),
+        (StatusCode::Error, StatusCode::Ok)
+    );
     assert_eq!(text(root.status_message), "payment declined");
     assert_eq!(
         (text(root.scope), text(child.scope)),
@@ -263,13 +276,17 @@ fn python_console_exporter() {
         .arg(format!("{HERE}/console_spans.py"))
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let text = String::from_utf8(run.stdout).unwrap();
     // Top-level keys are indented by 4 spaces (`to_json(indent=4)`); a link's context deeper.
     let spans = text.matches("\n    \"context\": {").count();
     let mut store = Store::new();
-    let loaded = ingest::load_bytes(&mut store, "py", text.as_bytes(), &LoadOptions::default())
-        .unwrap();
+    let loaded =
+        ingest::load_bytes(&mut store, "py", text.as_bytes(), &LoadOptions::default()).unwrap();
     assert_eq!(loaded.format.name(), "otel-python-console");
     assert_eq!(store.spans.len(), spans);
     let text_lines = text
@@ -315,7 +332,10 @@ fn python_console_exporter() {
         .iter()
         .map(|b| {
             let s = store.spans[b.span as usize];
-            (b.kind.name().to_string(), store.strings.resolve(s.name).to_string())
+            (
+                b.kind.name().to_string(),
+                store.strings.resolve(s.name).to_string(),
+            )
         })
         .collect();
     found.sort();
@@ -364,7 +384,11 @@ impl Received {
             if got.len() >= n {
                 return got;
             }
-            assert!(Instant::now() < deadline, "{} of {n} spans arrived", got.len());
+            assert!(
+                Instant::now() < deadline,
+                "{} of {n} spans arrived",
+                got.len()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -453,7 +477,11 @@ fn the_app_follows_a_file_in_live_mode() {
     let mut step_until = |n: usize| {
         let deadline = Instant::now() + Duration::from_secs(30);
         while shown(h.state()) != n {
-            assert!(Instant::now() < deadline, "{} of {n} spans shown", shown(h.state()));
+            assert!(
+                Instant::now() < deadline,
+                "{} of {n} spans shown",
+                shown(h.state())
+            );
             h.step();
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -21,7 +21,7 @@ use super::server::{Delivery, Sink};
 use super::stats::Stats;
 use crate::ingest::console::Decoder;
 use crate::ingest::console::split::Splitter;
-use crate::model::Batch;
+use crate::model::{Batch, Position, WarningKind};
 
 /// How often a file that has no new bytes is looked at again.
 const POLL: Duration = Duration::from_millis(100);
@@ -186,10 +186,13 @@ struct Open {
     offset: u64,
 }
 
-fn open(p: &Path) -> Option<Open> {
-    let file = File::open(p).ok()?;
-    let m = file.metadata().ok()?;
-    Some(Open {
+fn open(p: &Path) -> io::Result<Open> {
+    let file = File::open(p)?;
+    let m = file.metadata()?;
+    if m.is_dir() {
+        return Err(io::Error::other("is a directory"));
+    }
+    Ok(Open {
         file,
         ino: (m.dev(), m.ino()),
         offset: 0,
@@ -199,11 +202,30 @@ fn open(p: &Path) -> Option<Open> {
 fn follow_file(p: &Path, out: &mut Out, stop: &AtomicBool) {
     let mut buf = vec![0u8; READ];
     let mut cur: Option<Open> = None;
+    // Said once, then retried quietly: a file that cannot be opened (yet) may become readable.
+    let mut told = false;
     while !stop.load(Ordering::Relaxed) {
         let Some(f) = cur.as_mut() else {
-            cur = open(p);
-            if cur.is_none() {
-                std::thread::sleep(POLL);
+            match open(p) {
+                Ok(o) => cur = Some(o),
+                Err(e) => {
+                    if e.kind() != io::ErrorKind::NotFound && !told {
+                        told = true;
+                        let mut b = Batch::new();
+                        let name = p.display().to_string();
+                        let message = format!("cannot open: {e}; tried again every 100 ms");
+                        b.diag.warn(
+                            WarningKind::NothingLoaded,
+                            &name,
+                            Position::Unknown,
+                            message,
+                        );
+                        if !out.send(b) {
+                            return;
+                        }
+                    }
+                    std::thread::sleep(POLL);
+                }
             }
             continue;
         };

@@ -45,6 +45,8 @@ pub struct Splitter {
     line: u64,
     /// Line where the current object began.
     obj_line: u64,
+    /// `MAX_OBJECT` (smaller in tests).
+    max: usize,
 }
 
 /// What a byte of an object does to its scan: the new depth, or `None` once it closes.
@@ -75,6 +77,7 @@ impl Splitter {
     pub fn new() -> Self {
         Splitter {
             line: 1,
+            max: MAX_OBJECT,
             ..Splitter::default()
         }
     }
@@ -149,15 +152,9 @@ impl Splitter {
                 }
             }
         }
-        match self.state {
-            State::Object { .. } => {
-                self.buf = buf;
-                if i > 0 {
-                    self.buf.drain(..i);
-                }
-            }
-            _ => self.buf = buf[i..].to_vec(),
-        }
+        // Only an open object is kept; the buffer's memory is reused.
+        self.buf = buf;
+        self.buf.drain(..i);
         if eof {
             if matches!(self.state, State::Object { .. } | State::Skip { .. }) {
                 f(Piece::Cut {
@@ -183,7 +180,10 @@ impl Splitter {
             return (0, false);
         };
         let mut j = *at;
-        while j < text.len() {
+        // The bound holds however the bytes came: an object longer than it is cut even when
+        // it closes within one chunk.
+        let end = text.len().min(self.max + 1);
+        while j < end {
             let c = text[j];
             j += 1;
             if step(c, depth, in_str, esc) {
@@ -199,8 +199,8 @@ impl Splitter {
             }
         }
         *at = j;
-        if j > MAX_OBJECT {
-            let lines = memchr::memchr_iter(b'\n', text).count() as u64;
+        if j > self.max {
+            let lines = memchr::memchr_iter(b'\n', &text[..j]).count() as u64;
             self.line += lines;
             f(Piece::Cut {
                 line: self.obj_line,
@@ -210,7 +210,7 @@ impl Splitter {
                 in_str: *in_str,
                 esc: *esc,
             };
-            return (text.len(), true);
+            return (j, true);
         }
         (0, false)
     }
@@ -222,7 +222,12 @@ mod tests {
 
     /// The pieces of `input` fed in chunks of `n` bytes, objects as text.
     fn pieces(input: &str, n: usize) -> Vec<String> {
+        pieces_max(input, n, MAX_OBJECT)
+    }
+
+    fn pieces_max(input: &str, n: usize, max: usize) -> Vec<String> {
         let mut s = Splitter::new();
+        s.max = max;
         let mut out = Vec::new();
         let mut take = |p: Piece<'_>| {
             out.push(match p {
@@ -255,6 +260,34 @@ mod tests {
         for n in [1, 2, 3, 7, 1000] {
             assert_eq!(pieces(input, n), want, "chunks of {n}");
         }
+    }
+
+    #[test]
+    fn an_object_past_the_bound_is_dropped_as_it_streams() {
+        let big = format!(
+            "{{\"a\":\"{}}}\",\n\"b\":[1]}}\n{{\"c\":2}}\nend\n",
+            "x".repeat(100)
+        );
+        for n in [1, 10, 1000] {
+            let mut s = Splitter::new();
+            s.max = 32;
+            let mut out = Vec::new();
+            for c in big.as_bytes().chunks(n) {
+                s.push(c);
+                s.drain(false, |p| out.push(format!("{p:?}")));
+                assert!(s.held() <= 32 + n, "held {} with chunks of {n}", s.held());
+            }
+            assert_eq!(
+                out,
+                [
+                    "Cut { line: 1 }",
+                    "Object { text: [123, 34, 99, 34, 58, 50, 125], line: 3 }",
+                    "Text { line: 4 }"
+                ],
+                "chunks of {n}"
+            );
+        }
+        assert_eq!(pieces_max(&big, 7, 1 << 20).len(), 3);
     }
 
     #[test]
