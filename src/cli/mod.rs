@@ -209,6 +209,25 @@ fn parse_tolerance(s: &str) -> Result<f64, String> {
     }
 }
 
+impl Cli {
+    /// What the window starts with: FILE... loaded, or followed in live mode with `--follow`
+    /// or when one of them is `-` (standard input).
+    pub fn app_config(&self) -> AppConfig {
+        let follow = self.follow || self.files.iter().any(|f| f.as_os_str() == "-");
+        if follow {
+            AppConfig {
+                follow: self.files.clone(),
+                ..AppConfig::default()
+            }
+        } else {
+            AppConfig {
+                files: self.files.clone(),
+                ..AppConfig::default()
+            }
+        }
+    }
+}
+
 /// Runs a parsed command line and returns the process exit status.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
@@ -216,22 +235,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Generate(cmd)) => generate(&cmd),
         Some(Command::Export(args)) => export(&args),
         Some(Command::Listen(args)) => listen::run(&args),
-        None if cli.follow || cli.files.iter().any(|f| f.as_os_str() == "-") => open_app(
-            AppConfig {
-                follow: cli.files,
-                ..AppConfig::default()
-            },
-            cli.screenshot,
-            cli.view,
-        ),
-        None => open_app(
-            AppConfig {
-                files: cli.files,
-                ..AppConfig::default()
-            },
-            cli.screenshot,
-            cli.view,
-        ),
+        None => {
+            let config = cli.app_config();
+            open_app(config, cli.screenshot, cli.view)
+        }
     }
 }
 
@@ -497,6 +504,22 @@ mod tests {
             let e = Cli::try_parse_from(args).err();
             assert_eq!(e.map(|e| e.exit_code()), Some(2), "{args:?}");
         }
+    }
+
+    #[test]
+    fn follow_and_stdin_open_the_app_in_live_mode() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).unwrap().app_config();
+        let c = parse(&["tracetopo", "--follow", "a.log", "b.log"]);
+        assert_eq!(c.follow, [PathBuf::from("a.log"), PathBuf::from("b.log")]);
+        assert!(c.files.is_empty() && c.live.is_none());
+        let c = parse(&["tracetopo", "-"]);
+        assert_eq!(c.follow, [PathBuf::from("-")]);
+        assert!(c.files.is_empty());
+        let c = parse(&["tracetopo", "a.json"]);
+        assert!(c.follow.is_empty() && c.files == [PathBuf::from("a.json")]);
+        // --follow needs files.
+        let e = Cli::try_parse_from(["tracetopo", "--follow"]).err();
+        assert_eq!(e.map(|e| e.exit_code()), Some(2));
     }
 
     #[test]
