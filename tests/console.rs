@@ -461,7 +461,10 @@ fn a_pipe_streams_spans_as_they_are_written() {
 fn the_app_follows_a_file_in_live_mode() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.txt");
-    append(&path, &format!("{}{}", go_span(1), go_span(2)));
+    append(
+        &path,
+        &format!("go: starting\n{}{}", go_span(1), go_span(2)),
+    );
     let mut h = egui_kittest::Harness::builder()
         .with_size([1200.0, 800.0])
         .build_eframe(|cc| {
@@ -474,7 +477,7 @@ fn the_app_follows_a_file_in_live_mode() {
             )
         });
     let shown = |a: &TracetopoApp| a.session().map_or(0, |s| s.store.spans.len());
-    let mut step_until = |n: usize| {
+    let step_until = |h: &mut egui_kittest::Harness<'_, TracetopoApp>, n: usize| {
         let deadline = Instant::now() + Duration::from_secs(30);
         while shown(h.state()) != n {
             assert!(
@@ -487,7 +490,15 @@ fn the_app_follows_a_file_in_live_mode() {
         }
         h.state().live().expect("live mode").followed()
     };
-    assert_eq!(step_until(2), [path.display().to_string()]);
+    assert_eq!(step_until(&mut h, 2), [path.display().to_string()]);
+    // The skipped service line is counted where the app shows its warnings.
+    let warnings = h.state().session().unwrap().store.diag.warnings.clone();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.message == TEXT_LINE && w.count == 1),
+        "{warnings:?}"
+    );
     append(&path, &go_span(3));
-    step_until(3);
+    step_until(&mut h, 3);
 }
