@@ -502,3 +502,30 @@ fn the_app_follows_a_file_in_live_mode() {
     append(&path, &go_span(3));
     step_until(&mut h, 3);
 }
+
+/// The captured runs (tests/console/README.md) through `analyze -`: standard input, written in
+/// steps, read to its end; the same report as the file gives.
+#[test]
+fn analyze_reads_standard_input_to_its_end() {
+    for (file, format) in [
+        ("go-shop-stdout.txt", "otel-go-stdout"),
+        ("python-console.txt", "otel-python-console"),
+    ] {
+        let path = format!("{HERE}/{file}");
+        let text = std::fs::read(&path).unwrap();
+        let from_file = analyze(&[&path], b"");
+        let from_stdin = analyze(&["-"], &text);
+        assert_eq!(from_stdin["inputs"][0]["path"], "<stdin>");
+        assert_eq!(from_stdin["inputs"][0]["format"], format);
+        assert_eq!(
+            from_stdin["inputs"][0]["spans"],
+            from_file["inputs"][0]["spans"]
+        );
+        assert_eq!(breaks(&from_stdin), breaks(&from_file));
+        assert_eq!(breaks(&from_stdin).len(), 2, "{file}");
+        assert_eq!(
+            warned(&from_stdin, TEXT_LINE),
+            warned(&from_file, TEXT_LINE)
+        );
+    }
+}
