@@ -5,7 +5,8 @@
 # shows when a window opens; docs/window-libraries.md lists who loads which, and
 # scripts/check-window-libs.sh proves each is needed), CJK fonts (Chinese service and span
 # names), Xvfb (screenshots of the real window without a display), graphviz (tests check
-# that exported DOT files are valid) and time (tests measure peak memory with /usr/bin/time).
+# that exported DOT files are valid), time (tests measure peak memory with /usr/bin/time) and
+# Go with the OpenTelemetry Go SDK (a test builds a Go program that prints its spans).
 set -euo pipefail
 
 pkgs=(gcc pkg-config libfontconfig1-dev
@@ -19,7 +20,9 @@ pkgs=(gcc pkg-config libfontconfig1-dev
       libfontconfig1 fonts-noto-cjk fonts-dejavu-core
       xvfb xauth graphviz
       # tests: the peak memory of a command (/usr/bin/time -v)
-      time)
+      time
+      # tests/console.rs: a Go program traced with the Go SDK's stdout exporter, built offline
+      golang-go golang-opentelemetry-otel-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -68,6 +68,14 @@ fn inputs() -> Vec<PathBuf> {
     .iter()
     .map(|f| root.join("sample-traces").join(f))
     .collect();
+    // The SDKs' console output, service lines among the spans (tests/console/README.md).
+    for f in [
+        "go-shop-stdout.txt",
+        "python-console.txt",
+        "go-current-sdk.jsonl",
+    ] {
+        files.push(root.join("tests/console").join(f));
+    }
     let Some(corpus) = common::corpus() else {
         return files;
     };

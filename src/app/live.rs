@@ -14,6 +14,7 @@ use super::state::Session;
 use crate::analysis::Options;
 use crate::live::LiveConfig;
 use crate::live::collector::{Collector, Snapshot};
+use crate::live::follow::{Followed, Follower};
 use crate::live::server::Server;
 use crate::live::stats::{Stats, StatsSnapshot};
 
@@ -25,6 +26,8 @@ pub struct Live {
     stats: Arc<Stats>,
     collector: Collector,
     server: Option<Server>,
+    /// Files (and standard input) followed into the live store.
+    followers: Vec<Follower>,
     /// The newest analysed snapshot not yet shown.
     latest: Arc<Mutex<Option<Arc<Session>>>>,
     /// When false (paused), snapshots wait in `latest` and the views stay as they are.
@@ -59,6 +62,7 @@ impl Live {
             stats,
             collector,
             server: None,
+            followers: Vec::new(),
             latest,
             follow: true,
             error: None,
@@ -107,6 +111,23 @@ impl Live {
             }
             Err(e) => self.error = Some(e.to_string()),
         }
+    }
+
+    /// Follows a file (or standard input) into the live store; one already followed is not
+    /// followed twice.
+    pub fn follow_input(&mut self, what: Followed) {
+        if self.followers.iter().any(|f| f.what == what) {
+            return;
+        }
+        match Follower::start(what, self.collector.sink(), Arc::clone(&self.stats)) {
+            Ok(f) => self.followers.push(f),
+            Err(e) => self.error = Some(format!("cannot follow: {e}")),
+        }
+    }
+
+    /// What is followed, by name.
+    pub fn followed(&self) -> Vec<String> {
+        self.followers.iter().map(|f| f.what.name()).collect()
     }
 
     /// The newest snapshot, when following and one arrived since the last call.
@@ -163,6 +184,10 @@ impl Live {
                 (None, None) => {
                     ui.weak("not listening");
                 }
+            }
+            if !self.followers.is_empty() {
+                ui.separator();
+                ui.label(format!("following {}", self.followed().join(", ")));
             }
             ui.separator();
             ui.label(format!("{} spans/s", format::short(rate)));

@@ -6,6 +6,7 @@ pub mod details;
 pub mod exporter;
 pub mod flame_chart;
 pub mod flame_graph;
+pub mod follow;
 pub mod fonts;
 pub mod format;
 pub mod live;

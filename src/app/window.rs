@@ -12,6 +12,7 @@ use super::breaks_view::BreaksView;
 use super::details::Details;
 use super::flame_chart::FlameChartView;
 use super::flame_graph::FlameGraphView;
+use super::follow::FollowPicker;
 use super::live::Live;
 use super::loading::{LoadJob, Outcome, SAMPLES, Source};
 use super::screenshot::{ScreenshotRequest, ViewSpec, save_png};
@@ -22,6 +23,7 @@ use super::{fonts, format};
 use crate::analysis::Options;
 use crate::analysis::trace_summary;
 use crate::live::LiveConfig;
+use crate::live::follow::Followed;
 use crate::model::Warning;
 
 /// File › Save writes lines of about this many spans (whole traces), so that the file
@@ -39,6 +41,8 @@ pub struct AppConfig {
     pub screenshot: Option<ScreenshotRequest>,
     /// Live mode: start receiving OTLP at once with this configuration.
     pub live: Option<LiveConfig>,
+    /// Live mode following these files as they grow (`-`: standard input).
+    pub follow: Vec<PathBuf>,
 }
 
 /// Errors and reader warnings of the last load, shown above the view.
@@ -84,6 +88,7 @@ pub struct TracetopoApp {
     details: Details,
     notice: Notice,
     picker: Option<mpsc::Receiver<Vec<PathBuf>>>,
+    follow_picker: FollowPicker,
     shot: Option<Shot>,
     live: Option<Live>,
     /// A File › Save in progress: the path chosen (or the dialog still open), then the result.
@@ -98,7 +103,8 @@ impl TracetopoApp {
     /// Builds the app on `ctx` and starts loading `config.files`.
     pub fn new(ctx: &egui::Context, config: AppConfig) -> Self {
         fonts::install(ctx);
-        let start_page = config.files.is_empty() && config.live.is_none();
+        let start_page =
+            config.files.is_empty() && config.live.is_none() && config.follow.is_empty();
         let mut app = TracetopoApp {
             session: None,
             sources: Vec::new(),
@@ -115,6 +121,7 @@ impl TracetopoApp {
             details: Details::new(),
             notice: Notice::default(),
             picker: None,
+            follow_picker: FollowPicker::default(),
             shot: config.screenshot.map(|req| Shot {
                 req,
                 stage: ShotStage::Loading,
@@ -129,6 +136,9 @@ impl TracetopoApp {
         };
         if let Some(cfg) = config.live {
             app.start_live(cfg, true);
+        }
+        for p in &config.follow {
+            app.follow_input(Followed::from_arg(p));
         }
         if !config.files.is_empty() {
             app.open(config.files.into_iter().map(Source::File).collect());
@@ -180,6 +190,17 @@ impl TracetopoApp {
                 self.notice.errors = vec![format!("cannot start live mode: {e}")];
                 self.notice.open = true;
             }
+        }
+    }
+
+    /// Follows a file or standard input in live mode (started without listening if needed).
+    fn follow_input(&mut self, what: Followed) {
+        if self.live.is_none() {
+            self.start_live(LiveConfig::default(), false);
+        }
+        if let Some(live) = &mut self.live {
+            live.follow_input(what);
+            live.follow = true;
         }
     }
 
@@ -362,6 +383,9 @@ impl TracetopoApp {
             }
             self.finish_load(out);
         }
+        if let Some(p) = self.follow_picker.poll() {
+            self.follow_input(Followed::File(p));
+        }
         if let Some(rx) = &self.picker {
             match rx.try_recv() {
                 Ok(paths) => {
@@ -455,6 +479,18 @@ impl TracetopoApp {
                     .clicked()
                 {
                     self.pick_files();
+                }
+                if ui
+                    .button("Follow file…")
+                    .on_hover_text(
+                        "Read a file as it grows (an SDK's stdout exporter, a Collector file \
+                         exporter) into live mode",
+                    )
+                    .clicked()
+                    && let Err(e) = self.follow_picker.open(ui.ctx())
+                {
+                    self.notice.errors = vec![format!("cannot open the file dialog: {e}")];
+                    self.notice.open = true;
                 }
                 ui.menu_button("Open sample", |ui| {
                     for (name, _) in SAMPLES {

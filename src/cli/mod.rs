@@ -7,6 +7,9 @@
 //! svg|png|dot|json] -o OUT` writes a snapshot (the format from `OUT`'s extension when
 //! `--format` is absent; `-o -` writes stdout). A FILE of `-` reads stdin.
 //!
+//! `tracetopo --follow FILE...` opens the app in live mode following the files as they grow;
+//! `tracetopo -` follows standard input the same way (`go run . | tracetopo -`).
+//!
 //! `tracetopo listen [--grpc ADDR] [--http ADDR]` opens the app receiving OTLP live;
 //! `tracetopo listen --headless --out FILE.jsonl [--max-spans N]` records without a window.
 //!
@@ -63,6 +66,10 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", value_parser = ViewSpec::parse, requires = "screenshot",
           requires = "files")]
     pub view: Option<ViewSpec>,
+    /// Follow FILE... as they grow, in live mode (an SDK's stdout exporter, a Collector file
+    /// exporter); a FILE of `-` (standard input) is always followed, and then every FILE is.
+    #[arg(long, requires = "files")]
+    pub follow: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +209,25 @@ fn parse_tolerance(s: &str) -> Result<f64, String> {
     }
 }
 
+impl Cli {
+    /// What the window starts with: FILE... loaded, or followed in live mode with `--follow`
+    /// or when one of them is `-` (standard input).
+    pub fn app_config(&self) -> AppConfig {
+        let follow = self.follow || self.files.iter().any(|f| f.as_os_str() == "-");
+        if follow {
+            AppConfig {
+                follow: self.files.clone(),
+                ..AppConfig::default()
+            }
+        } else {
+            AppConfig {
+                files: self.files.clone(),
+                ..AppConfig::default()
+            }
+        }
+    }
+}
+
 /// Runs a parsed command line and returns the process exit status.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
@@ -209,14 +235,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Generate(cmd)) => generate(&cmd),
         Some(Command::Export(args)) => export(&args),
         Some(Command::Listen(args)) => listen::run(&args),
-        None => open_app(
-            AppConfig {
-                files: cli.files,
-                ..AppConfig::default()
-            },
-            cli.screenshot,
-            cli.view,
-        ),
+        None => {
+            let config = cli.app_config();
+            open_app(config, cli.screenshot, cli.view)
+        }
     }
 }
 
@@ -482,6 +504,22 @@ mod tests {
             let e = Cli::try_parse_from(args).err();
             assert_eq!(e.map(|e| e.exit_code()), Some(2), "{args:?}");
         }
+    }
+
+    #[test]
+    fn follow_and_stdin_open_the_app_in_live_mode() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).unwrap().app_config();
+        let c = parse(&["tracetopo", "--follow", "a.log", "b.log"]);
+        assert_eq!(c.follow, [PathBuf::from("a.log"), PathBuf::from("b.log")]);
+        assert!(c.files.is_empty() && c.live.is_none());
+        let c = parse(&["tracetopo", "-"]);
+        assert_eq!(c.follow, [PathBuf::from("-")]);
+        assert!(c.files.is_empty());
+        let c = parse(&["tracetopo", "a.json"]);
+        assert!(c.follow.is_empty() && c.files == [PathBuf::from("a.json")]);
+        // --follow needs files.
+        let e = Cli::try_parse_from(["tracetopo", "--follow"]).err();
+        assert_eq!(e.map(|e| e.exit_code()), Some(2));
     }
 
     #[test]

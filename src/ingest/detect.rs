@@ -266,8 +266,18 @@ pub struct Detector {
 
 impl Detector {
     /// Detects the format of `buf`, the first bytes of the content (`eof`: that is all of
-    /// it). Each call must see the bytes of the one before, and more.
+    /// it). Each call must see the bytes of the one before, and more. What is none of the
+    /// dump formats may be an SDK's console output (`console::sniff`).
     pub fn detect(&mut self, buf: &[u8], eof: bool) -> Detected {
+        match self.detect_dump(buf, eof) {
+            Detected::Unknown(m) => {
+                super::console::sniff(buf, eof).unwrap_or(Detected::Unknown(m))
+            }
+            d => d,
+        }
+    }
+
+    fn detect_dump(&mut self, buf: &[u8], eof: bool) -> Detected {
         let body = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
         let start = match body.iter().position(|c| !c.is_ascii_whitespace()) {
             Some(p) => p,
@@ -419,8 +429,14 @@ mod tests {
         assert_eq!(fmt("\n\nid,name\n1,a\n"), junk);
         assert_eq!(detect(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a], true), junk);
         assert_eq!(detect(&[0xff, 0x00, 0x12], true), junk);
-        // Plain text cut inside a character is still text.
-        assert_eq!(detect("\nnaïve".as_bytes().split_at(4).0, false), junk);
+        // Plain text cut inside a character is still text, where SDK console output may
+        // follow: undecided until `console::SNIFF_BYTES` of it were read.
+        assert_eq!(
+            detect("\nnaïve".as_bytes().split_at(4).0, false),
+            Detected::NeedMore
+        );
+        let long = "log line\n".repeat(super::super::console::SNIFF_BYTES / 9 + 1);
+        assert_eq!(detect(long.as_bytes(), false), junk);
         // JSON after a line break is still JSON; protobuf whose first length byte reads `{`
         // is still protobuf.
         assert_eq!(

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::model::{Batch, LoadError, Position, Store, WarningKind};
 
+pub mod console;
 pub mod decompress;
 pub mod detect;
 pub mod ids;
@@ -28,6 +29,10 @@ pub enum Format {
     OtlpProto,
     JaegerJson,
     ZipkinJson,
+    /// The Go SDK's `stdouttrace` exporter (service output around it is skipped).
+    GoStdout,
+    /// The Python SDK's `ConsoleSpanExporter`.
+    PythonConsole,
 }
 
 impl Format {
@@ -39,6 +44,8 @@ impl Format {
             Format::OtlpProto => "otlp-proto",
             Format::JaegerJson => "jaeger-json",
             Format::ZipkinJson => "zipkin-json",
+            Format::GoStdout => "otel-go-stdout",
+            Format::PythonConsole => "otel-python-console",
         }
     }
 
@@ -50,6 +57,8 @@ impl Format {
             Format::OtlpProto,
             Format::JaegerJson,
             Format::ZipkinJson,
+            Format::GoStdout,
+            Format::PythonConsole,
         ]
         .into_iter()
         .find(|f| f.name() == name)
@@ -263,7 +272,7 @@ fn load_reader<'a>(
         Format::OtlpProto => None,
         Format::JaegerJson => Some(|n, b| jaeger::read(n, b).map(|b| vec![b])),
         Format::ZipkinJson => Some(|n, b| zipkin::read(n, b).map(|b| vec![b])),
-        Format::OtlpJsonLines => None,
+        Format::OtlpJsonLines | Format::GoStdout | Format::PythonConsole => None,
     };
     let input = match whole {
         None if format == Format::OtlpProto => {
@@ -295,7 +304,8 @@ fn load_reader<'a>(
             src.report_progress();
             input
         }
-        None => jsonl::load(store, &mut src, buf)?,
+        None if format == Format::OtlpJsonLines => jsonl::load(store, &mut src, buf)?,
+        None => console::load(store, &mut src, format, buf)?,
         Some(read) => {
             while !eof {
                 src.check_cancel()?;

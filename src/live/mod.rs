@@ -7,6 +7,7 @@ pub mod collector;
 mod conn;
 pub mod cost;
 pub mod decode;
+pub mod follow;
 mod grpc;
 mod http;
 pub mod recorder;
