@@ -2,7 +2,7 @@
 //! looked up in the interner once per store, and their values read in one pass over a span's
 //! attributes instead of one pass per key.
 
-use crate::model::{AttrType, Store, Sym};
+use crate::model::{AttrType, SpanKind, Store, Sym};
 
 /// A string attribute an analysis reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,8 @@ impl Keys {
         let mut vals = [Sym::EMPTY; COUNT];
         let mut seen = 0u32;
         let mut db_vendor = None;
+        // Only a CLIENT span calls a database; other spans skip the key's text.
+        let mut db_unknown = store.span(i).kind == SpanKind::Client;
         for a in store.span_attrs(i) {
             let mut known = false;
             for (k, key) in self.syms.iter().enumerate() {
@@ -77,8 +79,9 @@ impl Keys {
                     }
                 }
             }
-            if !known && db_vendor.is_none() {
+            if !known && db_unknown {
                 db_vendor = database_vendor(store.str(a.key));
+                db_unknown = db_vendor.is_none();
             }
         }
         SpanStrs {
