@@ -5,11 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-const SAMPLES: [&str; 3] = [
-    "checkout-healthy.json",
-    "checkout-broken.json",
-    "checkout-live.jsonl",
-];
+use crate::util::SAMPLES;
 
 fn report_of(sample: &str) -> String {
     // Relative path, as a user types it, so the report's `inputs[].path` is stable.

@@ -15,14 +15,7 @@ use tracetopo::app::state::{Nav, Selection, Session, View};
 use tracetopo::ingest::{LoadOptions, load_path};
 use tracetopo::model::{NONE, Store};
 
-fn sample(name: &str) -> Arc<Session> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-traces")
-        .join(name);
-    let mut store = Store::new();
-    load_path(&mut store, &path, &LoadOptions::default()).expect("sample loads");
-    Session::build(store, Options::default())
-}
+use crate::util::session as sample;
 
 fn trace_index(s: &Session, hex: &str) -> u32 {
     let id = u128::from_str_radix(hex, 16).expect("hex id");
