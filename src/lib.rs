@@ -10,6 +10,7 @@ pub mod cli;
 pub mod escape;
 pub mod export;
 pub mod ingest;
+pub(crate) mod json_write;
 pub mod live;
 pub mod model;
 pub mod report;

@@ -12,8 +12,8 @@ use prost::Message;
 use rayon::prelude::*;
 
 use super::ids;
-use super::json_text;
 use super::otlp_json::resource_since;
+use crate::json_write;
 use crate::model::{
     ArenaRange, Attr, Batch, Event, Link, LoadError, Position, Span, SpanKind, StatusCode, Sym,
     WarningKind,
@@ -432,7 +432,7 @@ fn value_attr(b: &mut Batch, key: Sym, v: Option<&AnyValue>) -> Attr {
         }
         Some(Value::ArrayValue(_) | Value::KvlistValue(_)) => {
             let mut text = String::new();
-            json_text::push_any(&mut text, v);
+            json_write::push_any(&mut text, v);
             Attr::json(key, b.intern(&text))
         }
         // A profiles string-table reference means nothing outside profiles: read as empty.

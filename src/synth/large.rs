@@ -1108,7 +1108,7 @@ fn push_escaped(buf: &mut Vec<u8>, s: &str) {
         return;
     }
     let mut text = String::new();
-    crate::ingest::json_text::push_str(&mut text, s);
+    crate::json_write::push_str(&mut text, s);
     let inner = text.get(1..text.len() - 1).unwrap_or_default();
     buf.extend_from_slice(inner.as_bytes());
 }
