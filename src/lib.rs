@@ -4,6 +4,8 @@
 //! (graphs and breaks) → `report` (what the CLI prints). `synth` writes the sample traces
 //! and the large dumps the benchmarks load.
 
+#![forbid(unsafe_code)]
+
 pub mod analysis;
 pub mod app;
 pub mod cli;
