@@ -123,7 +123,7 @@ fn dot_is_valid_graphviz() {
 }
 
 /// The reviewed report of a sample (`tests/golden`, checked against `tracetopo analyze` by
-/// tests/golden.rs).
+/// tests/it/golden.rs).
 fn golden_report(name: &str) -> serde_json::Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")

@@ -1,6 +1,6 @@
 //! Golden reports: `tracetopo analyze --format json` of each bundled sample must equal the
 //! reviewed report in `tests/golden/`. When the analysis changes on purpose, rewrite them with
-//! `TRACETOPO_BLESS=1 cargo test --test golden` and review the diff before committing.
+//! `TRACETOPO_BLESS=1 cargo test --test it golden::` and review the diff before committing.
 
 use std::path::Path;
 use std::process::Command;
