@@ -17,7 +17,8 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::ids::{self, BadId, Decoded};
 use super::scalar::{
-    Entries, ResourceCache, Scalar, json_error, micros_to_nanos, range_since, warn_near,
+    Entries, ResourceCache, Scalar, UNUSABLE_DURATION, end_after_micros, json_error,
+    micros_to_nanos, range_since, warn_near,
 };
 use crate::model::ops;
 use crate::model::span::flags;
@@ -305,21 +306,10 @@ impl Reader<'_> {
         let mut synthetic = tid.synthetic || sid.synthetic;
         let mut span_flags = tid.flags | sid.flags;
 
-        let dur = if s.duration.is_null() {
-            Some(0)
-        } else {
-            s.duration.as_u64().and_then(micros_to_nanos)
-        };
-        let end = match dur.and_then(|d| start.checked_add(d)) {
-            Some(e) => e,
-            None => {
-                self.warn(
-                    WarningKind::SkippedField,
-                    "duration is not a usable number of microseconds; read as 0",
-                );
-                start
-            }
-        };
+        let end = end_after_micros(start, &s.duration).unwrap_or_else(|| {
+            self.warn(WarningKind::SkippedField, UNUSABLE_DURATION);
+            start
+        });
 
         let resource = self.resource(s, procs);
 

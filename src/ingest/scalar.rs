@@ -229,6 +229,20 @@ pub fn micros_to_nanos(us: u64) -> Option<u64> {
     us.checked_mul(1000)
 }
 
+/// The end (ns) of a span starting at `start` (ns) that lasts `duration` microseconds (no
+/// duration: 0); `None` when the duration is not a usable number or the end overflows.
+pub fn end_after_micros(start: u64, duration: &Scalar) -> Option<u64> {
+    let dur = if duration.is_null() {
+        Some(0)
+    } else {
+        duration.as_u64().and_then(micros_to_nanos)
+    };
+    dur.and_then(|d| start.checked_add(d))
+}
+
+/// What the Jaeger and Zipkin readers say when `end_after_micros` finds no end.
+pub const UNUSABLE_DURATION: &str = "duration is not a usable number of microseconds; read as 0";
+
 /// Counts a warning about one span, positioned where `near` (the span's id or name) is first
 /// written as `"near"` in the file. Only the first warning of a kind and message keeps a
 /// position, so the file is searched only then.

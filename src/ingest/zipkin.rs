@@ -24,7 +24,8 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::ids;
 use super::scalar::{
-    Entries, ResourceCache, Scalar, json_error, micros_to_nanos, range_since, warn_near,
+    Entries, ResourceCache, Scalar, UNUSABLE_DURATION, end_after_micros, json_error,
+    micros_to_nanos, range_since, warn_near,
 };
 use crate::model::span::flags;
 use crate::model::{Batch, Event, LoadError, Span, SpanKind, StatusCode, Sym, WarningKind};
@@ -255,21 +256,10 @@ impl Reader<'_> {
             );
             return;
         };
-        let dur = if s.duration.is_null() {
-            Some(0)
-        } else {
-            s.duration.as_u64().and_then(micros_to_nanos)
-        };
-        let end = match dur.and_then(|d| start.checked_add(d)) {
-            Some(e) => e,
-            None => {
-                self.warn(
-                    WarningKind::SkippedField,
-                    "duration is not a usable number of microseconds; read as 0",
-                );
-                start
-            }
-        };
+        let end = end_after_micros(start, &s.duration).unwrap_or_else(|| {
+            self.warn(WarningKind::SkippedField, UNUSABLE_DURATION);
+            start
+        });
         let kind = match s.kind.text() {
             None => SpanKind::Unspecified,
             Some(k) => match SpanKind::from_name(&k) {

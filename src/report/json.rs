@@ -14,6 +14,7 @@ use serde::{Serialize, Serializer};
 use crate::analysis::Analysis;
 use crate::analysis::breaks::{Break, BreakKind, Severity};
 use crate::analysis::chains::Chain;
+use crate::analysis::services::ServiceEdge;
 use crate::model::{Input, Store, Warning};
 
 pub const SCHEMA: &str = "tracetopo.report/v1";
@@ -49,13 +50,9 @@ pub struct ServiceOut<'a> {
 pub struct EdgeOut<'a> {
     pub from: &'a str,
     pub to: &'a str,
-    pub calls: u64,
-    pub errors: u64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-    pub broken: u64,
-    pub unpaired: u64,
+    /// calls, errors, p50/p95/p99 ms, broken, unpaired.
+    #[serde(flatten)]
+    pub figures: &'a ServiceEdge,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -207,17 +204,10 @@ impl<'a> Report<'a> {
             .edge_indices()
             .filter_map(|e| {
                 let (a, b) = sg.edge_endpoints(e)?;
-                let w = &sg[e];
                 Some(EdgeOut {
                     from: &sg[a].name,
                     to: &sg[b].name,
-                    calls: w.calls,
-                    errors: w.errors,
-                    p50_ms: w.p50_ms,
-                    p95_ms: w.p95_ms,
-                    p99_ms: w.p99_ms,
-                    broken: w.broken,
-                    unpaired: w.unpaired,
+                    figures: &sg[e],
                 })
             })
             .collect();

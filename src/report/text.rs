@@ -82,15 +82,16 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
             .service_edges
             .iter()
             .map(|e| {
+                let f = e.figures;
                 vec![
                     terminal(e.from).into_owned(),
                     "→".to_string(),
                     terminal(e.to).into_owned(),
-                    e.calls.to_string(),
-                    e.errors.to_string(),
-                    ms(e.p99_ms),
-                    e.broken.to_string(),
-                    e.unpaired.to_string(),
+                    f.calls.to_string(),
+                    f.errors.to_string(),
+                    ms(f.p99_ms),
+                    f.broken.to_string(),
+                    f.unpaired.to_string(),
                 ]
             })
             .collect();
