@@ -134,8 +134,13 @@ impl Kit {
     }
 
     pub fn store(self) -> Store {
+        self.store_as("test.json")
+    }
+
+    /// The indexed store of the batch, read from an OTLP JSON input named `path`.
+    pub fn store_as(self, path: &str) -> Store {
         let mut store = Store::new();
-        let input = store.add_input("test.json", "otlp-json");
+        let input = store.add_input(path, "otlp-json");
         store.add_batch(self.batch, input);
         store.build_index();
         store
