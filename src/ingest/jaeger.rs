@@ -598,7 +598,8 @@ fn tag_attr(b: &mut Batch, key: &str, ty: &Scalar, v: &Scalar) -> Option<Attr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ArenaRange, Value};
+    use crate::ingest::scalar::read_back::{attr, service};
+    use crate::model::Value;
 
     fn load(json: &str) -> Batch {
         read("t.json", json.as_bytes()).unwrap()
@@ -609,19 +610,6 @@ mod tests {
             .iter()
             .find(|s| b.strings.resolve(s.name) == name)
             .unwrap()
-    }
-
-    fn attr<'b>(b: &'b Batch, arena: &[Attr], r: ArenaRange, key: &str) -> Option<Value<'b>> {
-        arena[r.range()]
-            .iter()
-            .find(|a| b.strings.resolve(a.key) == key)
-            .map(|a| a.value(&b.strings))
-    }
-
-    fn service(b: &Batch, s: &Span) -> String {
-        b.strings
-            .resolve(b.resources[s.resource as usize].service)
-            .to_string()
     }
 
     fn warned(b: &Batch, kind: WarningKind) -> u64 {

@@ -307,6 +307,27 @@ impl ResourceCache {
     }
 }
 
+/// What the Jaeger and Zipkin reader tests read back from a batch.
+#[cfg(test)]
+pub(crate) mod read_back {
+    use crate::model::{ArenaRange, Attr, Batch, Span, Value};
+
+    /// The value of `key` among the attributes `r` of `arena`.
+    pub fn attr<'b>(b: &'b Batch, arena: &[Attr], r: ArenaRange, key: &str) -> Option<Value<'b>> {
+        arena[r.range()]
+            .iter()
+            .find(|a| b.strings.resolve(a.key) == key)
+            .map(|a| a.value(&b.strings))
+    }
+
+    /// The service name of span `s`.
+    pub fn service(b: &Batch, s: &Span) -> String {
+        b.strings
+            .resolve(b.resources[s.resource as usize].service)
+            .to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -471,7 +471,8 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ArenaRange, Attr, Position, Value};
+    use crate::ingest::scalar::read_back::{attr, service};
+    use crate::model::{Position, Value};
 
     fn load(json: &str) -> Batch {
         read("z.json", json.as_bytes()).unwrap()
@@ -488,19 +489,6 @@ mod tests {
         let v = named(b, name);
         assert_eq!(v.len(), 1, "{name}");
         v[0]
-    }
-
-    fn attr<'b>(b: &'b Batch, arena: &[Attr], r: ArenaRange, key: &str) -> Option<Value<'b>> {
-        arena[r.range()]
-            .iter()
-            .find(|a| b.strings.resolve(a.key) == key)
-            .map(|a| a.value(&b.strings))
-    }
-
-    fn service(b: &Batch, s: &Span) -> String {
-        b.strings
-            .resolve(b.resources[s.resource as usize].service)
-            .to_string()
     }
 
     #[test]
