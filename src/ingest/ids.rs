@@ -155,32 +155,28 @@ pub fn parent_id(s: &str) -> Result<Decoded<u64>, BadId> {
     })
 }
 
+/// `value`, with `flag` set when it is `bad`.
+fn flagged<T>(value: T, bad: bool, flag: u8) -> Decoded<T> {
+    Decoded {
+        value,
+        flags: if bad { flag } else { 0 },
+    }
+}
+
 /// Binary ids (protobuf): big-endian bytes. Empty means absent.
 pub fn trace_id_bytes(b: &[u8]) -> Decoded<u128> {
     let v = bytes_u128(b);
-    let bad = b.len() != 16 || v == 0;
-    Decoded {
-        value: v,
-        flags: if bad { flags::BAD_TRACE_ID } else { 0 },
-    }
+    flagged(v, b.len() != 16 || v == 0, flags::BAD_TRACE_ID)
 }
 
 pub fn span_id_bytes(b: &[u8]) -> Decoded<u64> {
     let v = bytes_u128(b) as u64;
-    let bad = b.len() != 8 || v == 0;
-    Decoded {
-        value: v,
-        flags: if bad { flags::BAD_SPAN_ID } else { 0 },
-    }
+    flagged(v, b.len() != 8 || v == 0, flags::BAD_SPAN_ID)
 }
 
 pub fn parent_id_bytes(b: &[u8]) -> Decoded<u64> {
     let v = bytes_u128(b) as u64;
-    let bad = !b.is_empty() && b.len() != 8;
-    Decoded {
-        value: v,
-        flags: if bad { flags::BAD_PARENT_ID } else { 0 },
-    }
+    flagged(v, !b.is_empty() && b.len() != 8, flags::BAD_PARENT_ID)
 }
 
 #[cfg(test)]
