@@ -113,6 +113,27 @@ impl Kit {
         }
     }
 
+    /// The services `api-gateway` (gw-1) and `order-svc` (order-1), and in `trace` the
+    /// gateway's `POST /orders` (span 1, 0–100 ms) with its first conversion step,
+    /// `[]byte → *dto.A` (span 2, 1–3 ms). Returns the two services.
+    pub fn checkout(&mut self, trace: u128) -> (u32, u32) {
+        let gw = self.service("api-gateway", "gw-1");
+        let order = self.service("order-svc", "order-1");
+        self.span(
+            gw,
+            trace,
+            1,
+            0,
+            (0, 100),
+            SpanKind::Server,
+            "POST /orders",
+            &[],
+        );
+        let step = "type.convert.[]byte.to.*dto.A";
+        self.span(gw, trace, 2, 1, (1, 3), SpanKind::Internal, step, &[]);
+        (gw, order)
+    }
+
     pub fn error(&mut self, k: usize) {
         if let Some(s) = self.batch.spans.get_mut(k) {
             s.status = StatusCode::Error;
