@@ -17,8 +17,8 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::ids::{self, BadId, Decoded};
 use super::scalar::{
-    Entries, ResourceCache, Scalar, UNUSABLE_DURATION, end_after_micros, json_error,
-    micros_to_nanos, range_since, warn_near,
+    Entries, Place, ResourceCache, Scalar, UNUSABLE_DURATION, end_after_micros, json_error,
+    micros_to_nanos, range_since,
 };
 use crate::model::ops;
 use crate::model::span::flags;
@@ -193,9 +193,7 @@ pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
         }
     };
     let mut r = Reader {
-        input,
-        bytes,
-        near: None,
+        at: Place::new(input, bytes),
         b: Batch::new(),
         resources: ResourceCache::default(),
     };
@@ -263,28 +261,18 @@ struct Ref {
 }
 
 struct Reader<'i> {
-    input: &'i str,
-    bytes: &'i [u8],
-    /// The current span's id (or name) as written, to position its warnings.
-    near: Option<String>,
+    at: Place<'i>,
     b: Batch,
     resources: ResourceCache,
 }
 
 impl Reader<'_> {
     fn warn(&mut self, kind: WarningKind, message: &str) {
-        let near = self.near.as_deref();
-        warn_near(
-            &mut self.b.diag,
-            (self.input, self.bytes),
-            kind,
-            message,
-            near,
-        );
+        self.at.warn(&mut self.b.diag, kind, message);
     }
 
     fn span<'t>(&mut self, t: &'t JTrace, s: &'t JSpan<'t>, procs: &mut Procs<'t>) {
-        self.near = [&s.span_id, &s.operation_name]
+        self.at.near = [&s.span_id, &s.operation_name]
             .into_iter()
             .find_map(|v| v.text().filter(|t| !t.is_empty()).map(Cow::into_owned));
         let tid = if s.trace_id.is_null() {

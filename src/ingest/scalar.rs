@@ -243,6 +243,30 @@ pub fn end_after_micros(start: u64, duration: &Scalar) -> Option<u64> {
 /// What the Jaeger and Zipkin readers say when `end_after_micros` finds no end.
 pub const UNUSABLE_DURATION: &str = "duration is not a usable number of microseconds; read as 0";
 
+/// Where the Jaeger and Zipkin readers are, to position their warnings: the input, and the
+/// current span's id (or name) as written.
+pub struct Place<'i> {
+    pub input: &'i str,
+    pub bytes: &'i [u8],
+    pub near: Option<String>,
+}
+
+impl<'i> Place<'i> {
+    pub fn new(input: &'i str, bytes: &'i [u8]) -> Self {
+        Place {
+            input,
+            bytes,
+            near: None,
+        }
+    }
+
+    /// Counts a warning about the current span (see `warn_near`).
+    pub fn warn(&self, diag: &mut Diagnostics, kind: WarningKind, message: &str) {
+        let near = self.near.as_deref();
+        warn_near(diag, (self.input, self.bytes), kind, message, near);
+    }
+}
+
 /// Counts a warning about one span, positioned where `near` (the span's id or name) is first
 /// written as `"near"` in the file. Only the first warning of a kind and message keeps a
 /// position, so the file is searched only then.

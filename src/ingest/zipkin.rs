@@ -24,8 +24,8 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::ids;
 use super::scalar::{
-    Entries, ResourceCache, Scalar, UNUSABLE_DURATION, end_after_micros, json_error,
-    micros_to_nanos, range_since, warn_near,
+    Entries, Place, ResourceCache, Scalar, UNUSABLE_DURATION, end_after_micros, json_error,
+    micros_to_nanos, range_since,
 };
 use crate::model::span::flags;
 use crate::model::{Batch, Event, LoadError, Span, SpanKind, StatusCode, Sym, WarningKind};
@@ -114,9 +114,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Top<'a> {
 pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
     let Top(spans) = serde_json::from_slice(bytes).map_err(|e| json_error(input, &e))?;
     let mut r = Reader {
-        input,
-        bytes,
-        near: None,
+        at: Place::new(input, bytes),
         b: Batch::new(),
         resources: ResourceCache::default(),
         hosts: Vec::with_capacity(spans.len()),
@@ -180,10 +178,7 @@ fn place_untimed(spans: &mut [Span]) {
 }
 
 struct Reader<'i> {
-    input: &'i str,
-    bytes: &'i [u8],
-    /// The current span's id (or name) as written, to position its warnings.
-    near: Option<String>,
+    at: Place<'i>,
     b: Batch,
     resources: ResourceCache,
     /// (local service, local IP) of each span in `b.spans`, to place children of shared ids.
@@ -192,19 +187,12 @@ struct Reader<'i> {
 
 impl Reader<'_> {
     fn warn(&mut self, kind: WarningKind, message: &str) {
-        let near = self.near.as_deref();
-        warn_near(
-            &mut self.b.diag,
-            (self.input, self.bytes),
-            kind,
-            message,
-            near,
-        );
+        self.at.warn(&mut self.b.diag, kind, message);
     }
 
     fn span(&mut self, s: &ZSpan) {
         let text = |v: &Scalar| v.text().filter(|t| !t.is_empty()).map(Cow::into_owned);
-        self.near = text(&s.id).or_else(|| text(&s.name));
+        self.at.near = text(&s.id).or_else(|| text(&s.name));
         let (Some(tid_text), Some(sid_text)) = (text(&s.trace_id), text(&s.id)) else {
             self.warn(WarningKind::SkippedSpan, "span without a traceId or id");
             return;
