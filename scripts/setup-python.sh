@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates target/pyenv with the OpenTelemetry Python SDK and its OTLP exporters from PyPI
-# (tests/clients/requirements.txt): tests/live sends real OTLP with them. Callers point
+# (tests/clients/requirements.txt): tests/it/live sends real OTLP with them. Callers point
 # TRACETOPO_PYTHON at target/pyenv/bin/python.
 set -euo pipefail
 cd "$(dirname "$0")/.."

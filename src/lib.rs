@@ -4,12 +4,15 @@
 //! (graphs and breaks) → `report` (what the CLI prints). `synth` writes the sample traces
 //! and the large dumps the benchmarks load.
 
+#![forbid(unsafe_code)]
+
 pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod escape;
 pub mod export;
 pub mod ingest;
+pub(crate) mod json_write;
 pub mod live;
 pub mod model;
 pub mod report;

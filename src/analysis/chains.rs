@@ -142,20 +142,8 @@ mod tests {
     #[test]
     fn chain_across_two_services() {
         let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let order = k.service("order-svc", "order-1");
         let t = 7;
-        k.span(gw, t, 1, 0, (0, 100), Server, "POST /orders", &[]);
-        k.span(
-            gw,
-            t,
-            2,
-            1,
-            (1, 3),
-            Internal,
-            "type.convert.[]byte.to.*dto.A",
-            &[],
-        );
+        let (gw, order) = k.checkout(t);
         k.span(gw, t, 3, 1, (4, 90), Client, "CreateOrder", &[]);
         k.span(order, t, 4, 3, (5, 85), Server, "CreateOrder", &[]);
         k.span(

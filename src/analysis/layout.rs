@@ -9,9 +9,6 @@
 //! edges leave a box on its right side and enter on the left, parallel edges between the same
 //! pair fanned out. Everything is deterministic: ties break by node index.
 
-use petgraph::graph::DiGraph;
-use petgraph::visit::EdgeRef;
-
 /// A point in layout space (pixels at zoom 1, y down).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Point {
@@ -127,20 +124,6 @@ fn is_wide(c: char) -> bool {
         0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
         | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
         | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD)
-}
-
-/// Lays out `graph` with the box size of each node from `size`.
-pub fn layout_graph<N, E>(
-    graph: &DiGraph<N, E>,
-    size: impl Fn(&N) -> Size,
-    opts: &LayoutOptions,
-) -> Layout {
-    let sizes: Vec<Size> = graph.node_weights().map(size).collect();
-    let edges: Vec<(u32, u32)> = graph
-        .edge_references()
-        .map(|e| (e.source().index() as u32, e.target().index() as u32))
-        .collect();
-    layout(&sizes, &edges, opts)
 }
 
 /// Lays out nodes `0..sizes.len()` joined by `edges` (source, target). Edges naming a node

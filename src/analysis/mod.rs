@@ -12,8 +12,8 @@ pub mod span_graph;
 pub mod trace_summary;
 pub mod types;
 
-#[cfg(test)]
-mod testkit;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 
 use crate::model::Store;
 use breaks::Break;

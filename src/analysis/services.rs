@@ -48,8 +48,9 @@ impl ServiceNode {
     }
 }
 
-/// The calls from one service to another.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The calls from one service to another. Serialized as the figures the report and the JSON
+/// export print (without `spans`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct ServiceEdge {
     pub calls: u64,
     /// Calls whose measured span (see `spans`) has status Error.
@@ -64,6 +65,7 @@ pub struct ServiceEdge {
     pub unpaired: u64,
     /// The measured span of each call, in store order: the callee span of a parent/child pair,
     /// the client span of an unpaired call.
+    #[serde(skip)]
     pub spans: Vec<u32>,
 }
 

@@ -1,5 +1,6 @@
-//! Hand-built stores for the analysis tests: services with a process identity, spans with
-//! attributes, times in milliseconds.
+//! Hand-built stores for the analysis tests, here and in `tests/it` (the `testkit` feature):
+//! services with a process identity, spans with attributes, times in milliseconds or in
+//! nanoseconds after an origin.
 
 use crate::model::{Batch, Event, Span, SpanKind, StatusCode, Store};
 
@@ -12,14 +13,31 @@ pub enum V<'a> {
 
 pub const MS: u64 = 1_000_000;
 
+impl<'a> From<&'a str> for V<'a> {
+    fn from(s: &'a str) -> Self {
+        V::S(s)
+    }
+}
+
 #[derive(Default)]
 pub struct Kit {
     pub batch: Batch,
+    /// Added to every span time (nanoseconds since the epoch).
+    origin: u64,
 }
 
 impl Kit {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A kit whose span times count from `origin`: a realistic epoch, so that subtracting a
+    /// tolerance never reaches zero.
+    pub fn starting_at(origin: u64) -> Self {
+        Kit {
+            origin,
+            ..Self::default()
+        }
     }
 
     /// A resource for `service` running as process `instance`.
@@ -43,28 +61,77 @@ impl Kit {
         name: &str,
         attrs: &[(&str, V)],
     ) -> usize {
-        let mark = self.batch.attr_mark();
-        for &(k, v) in attrs {
-            match v {
-                V::S(s) => self.batch.push_str_attr(k, s),
-                V::I(n) => self.batch.push_int_attr(k, n),
-            }
-        }
-        let attrs = self.batch.attrs_since(mark);
+        let k = self.span_ns(
+            res,
+            (trace, id, parent),
+            kind,
+            (start_ms * MS, end_ms * MS),
+            name,
+        );
+        self.attrs(k, attrs);
+        k
+    }
+
+    /// Adds a span without attributes, `ids` = (trace, span, parent), times in nanoseconds
+    /// after the origin; returns its position in the batch.
+    pub fn span_ns(
+        &mut self,
+        res: u32,
+        (trace, id, parent): (u128, u64, u64),
+        kind: SpanKind,
+        (start, end): (u64, u64),
+        name: &str,
+    ) -> usize {
         let name = self.batch.intern(name);
         self.batch.spans.push(Span {
             trace_id: trace,
             span_id: id,
             parent_id: parent,
-            start: start_ms * MS,
-            end: end_ms * MS,
+            start: self.origin + start,
+            end: self.origin + end,
             name,
             resource: res,
-            attrs,
             kind,
             ..Span::default()
         });
         self.batch.spans.len() - 1
+    }
+
+    /// Gives span `k` these attributes (call right after adding the span: they are the
+    /// batch's newest).
+    pub fn attrs<'a>(&mut self, k: usize, attrs: &[(&str, impl Into<V<'a>> + Copy)]) {
+        let mark = self.batch.attr_mark();
+        for &(key, v) in attrs {
+            match v.into() {
+                V::S(s) => self.batch.push_str_attr(key, s),
+                V::I(n) => self.batch.push_int_attr(key, n),
+            }
+        }
+        let attrs = self.batch.attrs_since(mark);
+        if let Some(s) = self.batch.spans.get_mut(k) {
+            s.attrs = attrs;
+        }
+    }
+
+    /// The services `api-gateway` (gw-1) and `order-svc` (order-1), and in `trace` the
+    /// gateway's `POST /orders` (span 1, 0–100 ms) with its first conversion step,
+    /// `[]byte → *dto.A` (span 2, 1–3 ms). Returns the two services.
+    pub fn checkout(&mut self, trace: u128) -> (u32, u32) {
+        let gw = self.service("api-gateway", "gw-1");
+        let order = self.service("order-svc", "order-1");
+        self.span(
+            gw,
+            trace,
+            1,
+            0,
+            (0, 100),
+            SpanKind::Server,
+            "POST /orders",
+            &[],
+        );
+        let step = "type.convert.[]byte.to.*dto.A";
+        self.span(gw, trace, 2, 1, (1, 3), SpanKind::Internal, step, &[]);
+        (gw, order)
     }
 
     pub fn error(&mut self, k: usize) {
@@ -88,8 +155,13 @@ impl Kit {
     }
 
     pub fn store(self) -> Store {
+        self.store_as("test.json")
+    }
+
+    /// The indexed store of the batch, read from an OTLP JSON input named `path`.
+    pub fn store_as(self, path: &str) -> Store {
         let mut store = Store::new();
-        let input = store.add_input("test.json", "otlp-json");
+        let input = store.add_input(path, "otlp-json");
         store.add_batch(self.batch, input);
         store.build_index();
         store

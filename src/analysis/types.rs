@@ -94,25 +94,14 @@ pub fn step_failed(store: &Store, exception: Option<Sym>, i: u32) -> bool {
 mod tests {
     use super::super::testkit::{Kit, V, idx};
     use super::*;
-    use crate::model::SpanKind::{Internal, Server};
+    use crate::model::SpanKind::Internal;
 
     #[test]
     fn edges_group_distinct_conversions() {
         let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let order = k.service("order-svc", "order-1");
-        k.span(gw, 1, 1, 0, (0, 100), Server, "POST /orders", &[]);
-        // By name, then by attributes (which win over a misleading name).
-        k.span(
-            gw,
-            1,
-            2,
-            1,
-            (1, 3),
-            Internal,
-            "type.convert.[]byte.to.*dto.A",
-            &[],
-        );
+        // By name (the checkout's first step), then by attributes (which win over a
+        // misleading name).
+        let (gw, order) = k.checkout(1);
         let attrs = &[
             ("convert.from", V::S("[]byte")),
             ("convert.to", V::S("*dto.A")),

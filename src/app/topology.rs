@@ -3,7 +3,6 @@
 //! node dragging, fit, selection, chain highlights, an edge's calls with a latency histogram,
 //! and an Export menu. The layout runs once per session, on a thread for large graphs.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
@@ -14,7 +13,7 @@ use super::exporter::Exporter;
 use super::state::{Nav, Selection, Session, View};
 use crate::analysis::layout::Point;
 use crate::export::scene::{self, DASH, Dash, HIGHLIGHT, Prim, Rgba, Scene, fmt_ms};
-use crate::export::{self, ExportError, ExportView, Format};
+use crate::export::{self, ExportView};
 use crate::model::StatusCode;
 use crate::model::ids::trace_hex;
 
@@ -623,22 +622,6 @@ impl ServicesView {
         }
     }
 
-    /// Writes this view's snapshot to `path` (what the Export menu does after its dialog).
-    pub fn export_to(
-        &self,
-        session: &Session,
-        format: Format,
-        path: &Path,
-    ) -> Result<(), ExportError> {
-        export::export_to_file(
-            &session.store,
-            &session.analysis,
-            ExportView::Services,
-            format,
-            path,
-        )
-    }
-
     /// Whether the layout is ready.
     pub fn is_laid_out(&self) -> bool {
         self.canvas.scene.is_some()
@@ -936,22 +919,6 @@ impl TypesView {
             exporter: Exporter::default(),
             through: None,
         }
-    }
-
-    /// Writes this view's snapshot to `path` (what the Export menu does after its dialog).
-    pub fn export_to(
-        &self,
-        session: &Session,
-        format: Format,
-        path: &Path,
-    ) -> Result<(), ExportError> {
-        export::export_to_file(
-            &session.store,
-            &session.analysis,
-            ExportView::Types,
-            format,
-            path,
-        )
     }
 
     pub fn is_laid_out(&self) -> bool {

@@ -178,10 +178,6 @@ impl TracetopoApp {
         self.live.as_ref()
     }
 
-    pub fn live_mut(&mut self) -> Option<&mut Live> {
-        self.live.as_mut()
-    }
-
     /// Starts live mode (the live store, and the receiver when `listen`).
     fn start_live(&mut self, cfg: LiveConfig, listen: bool) {
         match Live::new(cfg, self.opts, &self.ctx, listen) {

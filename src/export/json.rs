@@ -9,7 +9,7 @@ use super::{ExportError, ExportView};
 use crate::analysis::Analysis;
 use crate::analysis::flame::FlameGraph;
 use crate::analysis::peer::PeerKind;
-use crate::analysis::services::NodeKind;
+use crate::analysis::services::{NodeKind, ServiceEdge};
 use crate::analysis::span_graph::{SpanEdge, span_graph};
 use crate::model::ids::{span_hex, trace_hex};
 use crate::model::{NONE, StatusCode, Store};
@@ -55,13 +55,9 @@ struct ServiceNodeOut<'a> {
 struct ServiceEdgeOut<'a> {
     from: &'a str,
     to: &'a str,
-    calls: u64,
-    errors: u64,
-    p50_ms: f64,
-    p95_ms: f64,
-    p99_ms: f64,
-    broken: u64,
-    unpaired: u64,
+    /// calls, errors, p50/p95/p99 ms, broken, unpaired, as in the report.
+    #[serde(flatten)]
+    figures: &'a ServiceEdge,
     /// The measured span of each call.
     spans: Vec<SpanRef>,
 }
@@ -229,13 +225,7 @@ fn services<'a>(store: &Store, analysis: &'a Analysis) -> ServicesDoc<'a> {
             ServiceEdgeOut {
                 from: &g[e.source()].name,
                 to: &g[e.target()].name,
-                calls: w.calls,
-                errors: w.errors,
-                p50_ms: w.p50_ms,
-                p95_ms: w.p95_ms,
-                p99_ms: w.p99_ms,
-                broken: w.broken,
-                unpaired: w.unpaired,
+                figures: w,
                 spans: w.spans.iter().map(|&i| SpanRef::of(store, i)).collect(),
             }
         })

@@ -12,7 +12,7 @@ use std::ops::Range;
 use rustc_hash::FxHashMap;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::ingest::json_text::{push_bool, push_f64, push_i64, push_str};
+use crate::json_write::{push_bool, push_f64, push_i64, push_str};
 use crate::model::{Attr, Batch, Event, Interner, Link, Resource, Span, Store, Sym, Value};
 
 /// Borrowed view of spans and the arenas they point into (a `Batch` or a `Store`).
@@ -265,7 +265,7 @@ fn push_value(out: &mut String, v: Value) {
     out.push('}');
 }
 
-/// The compact JSON text of an array or kvlist attribute (see `json_text`) as an `AnyValue`.
+/// The compact JSON text of an array or kvlist attribute (see `json_write`) as an `AnyValue`.
 /// Text that does not parse (never written by the readers) is kept as a string value.
 fn push_json(out: &mut String, text: &str) {
     let mark = out.len();

@@ -128,15 +128,7 @@ pub fn trace_id(s: &str) -> Result<Decoded<u128>, BadId> {
 
 /// An 8-byte span id.
 pub fn span_id(s: &str) -> Result<Decoded<u64>, BadId> {
-    let d = decode(s, 8, flags::BAD_SPAN_ID)?;
-    let mut fl = d.flags;
-    if d.value > u64::MAX as u128 {
-        fl |= flags::BAD_SPAN_ID;
-    }
-    Ok(Decoded {
-        value: d.value as u64,
-        flags: fl,
-    })
+    id64(s, flags::BAD_SPAN_ID)
 }
 
 /// A parent span id: empty or all zeros means "root" and is not an error.
@@ -144,43 +136,41 @@ pub fn parent_id(s: &str) -> Result<Decoded<u64>, BadId> {
     if s.is_empty() || s.bytes().all(|c| c == b'0') {
         return Ok(Decoded { value: 0, flags: 0 });
     }
-    let d = decode(s, 8, flags::BAD_PARENT_ID)?;
-    let mut fl = d.flags;
-    if d.value > u64::MAX as u128 {
-        fl |= flags::BAD_PARENT_ID;
-    }
+    id64(s, flags::BAD_PARENT_ID)
+}
+
+/// An 8-byte id; `flag` also when its value does not fit 64 bits.
+fn id64(s: &str, flag: u8) -> Result<Decoded<u64>, BadId> {
+    let d = decode(s, 8, flag)?;
+    let wide = d.value > u64::MAX as u128;
     Ok(Decoded {
         value: d.value as u64,
-        flags: fl,
+        flags: d.flags | if wide { flag } else { 0 },
     })
+}
+
+/// `value`, with `flag` set when it is `bad`.
+fn flagged<T>(value: T, bad: bool, flag: u8) -> Decoded<T> {
+    Decoded {
+        value,
+        flags: if bad { flag } else { 0 },
+    }
 }
 
 /// Binary ids (protobuf): big-endian bytes. Empty means absent.
 pub fn trace_id_bytes(b: &[u8]) -> Decoded<u128> {
     let v = bytes_u128(b);
-    let bad = b.len() != 16 || v == 0;
-    Decoded {
-        value: v,
-        flags: if bad { flags::BAD_TRACE_ID } else { 0 },
-    }
+    flagged(v, b.len() != 16 || v == 0, flags::BAD_TRACE_ID)
 }
 
 pub fn span_id_bytes(b: &[u8]) -> Decoded<u64> {
     let v = bytes_u128(b) as u64;
-    let bad = b.len() != 8 || v == 0;
-    Decoded {
-        value: v,
-        flags: if bad { flags::BAD_SPAN_ID } else { 0 },
-    }
+    flagged(v, b.len() != 8 || v == 0, flags::BAD_SPAN_ID)
 }
 
 pub fn parent_id_bytes(b: &[u8]) -> Decoded<u64> {
     let v = bytes_u128(b) as u64;
-    let bad = !b.is_empty() && b.len() != 8;
-    Decoded {
-        value: v,
-        flags: if bad { flags::BAD_PARENT_ID } else { 0 },
-    }
+    flagged(v, !b.is_empty() && b.len() != 8, flags::BAD_PARENT_ID)
 }
 
 #[cfg(test)]

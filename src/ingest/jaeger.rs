@@ -17,7 +17,8 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::ids::{self, BadId, Decoded};
 use super::scalar::{
-    Entries, ResourceCache, Scalar, json_error, micros_to_nanos, range_since, warn_near,
+    Entries, Place, ResourceCache, Scalar, UNUSABLE_DURATION, end_after_micros, json_error,
+    micros_to_nanos, range_since,
 };
 use crate::model::ops;
 use crate::model::span::flags;
@@ -192,9 +193,7 @@ pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
         }
     };
     let mut r = Reader {
-        input,
-        bytes,
-        near: None,
+        at: Place::new(input, bytes),
         b: Batch::new(),
         resources: ResourceCache::default(),
     };
@@ -262,28 +261,18 @@ struct Ref {
 }
 
 struct Reader<'i> {
-    input: &'i str,
-    bytes: &'i [u8],
-    /// The current span's id (or name) as written, to position its warnings.
-    near: Option<String>,
+    at: Place<'i>,
     b: Batch,
     resources: ResourceCache,
 }
 
 impl Reader<'_> {
     fn warn(&mut self, kind: WarningKind, message: &str) {
-        let near = self.near.as_deref();
-        warn_near(
-            &mut self.b.diag,
-            (self.input, self.bytes),
-            kind,
-            message,
-            near,
-        );
+        self.at.warn(&mut self.b.diag, kind, message);
     }
 
     fn span<'t>(&mut self, t: &'t JTrace, s: &'t JSpan<'t>, procs: &mut Procs<'t>) {
-        self.near = [&s.span_id, &s.operation_name]
+        self.at.near = [&s.span_id, &s.operation_name]
             .into_iter()
             .find_map(|v| v.text().filter(|t| !t.is_empty()).map(Cow::into_owned));
         let tid = if s.trace_id.is_null() {
@@ -305,21 +294,10 @@ impl Reader<'_> {
         let mut synthetic = tid.synthetic || sid.synthetic;
         let mut span_flags = tid.flags | sid.flags;
 
-        let dur = if s.duration.is_null() {
-            Some(0)
-        } else {
-            s.duration.as_u64().and_then(micros_to_nanos)
-        };
-        let end = match dur.and_then(|d| start.checked_add(d)) {
-            Some(e) => e,
-            None => {
-                self.warn(
-                    WarningKind::SkippedField,
-                    "duration is not a usable number of microseconds; read as 0",
-                );
-                start
-            }
-        };
+        let end = end_after_micros(start, &s.duration).unwrap_or_else(|| {
+            self.warn(WarningKind::SkippedField, UNUSABLE_DURATION);
+            start
+        });
 
         let resource = self.resource(s, procs);
 
@@ -608,7 +586,8 @@ fn tag_attr(b: &mut Batch, key: &str, ty: &Scalar, v: &Scalar) -> Option<Attr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ArenaRange, Value};
+    use crate::ingest::scalar::read_back::{attr, service};
+    use crate::model::Value;
 
     fn load(json: &str) -> Batch {
         read("t.json", json.as_bytes()).unwrap()
@@ -619,19 +598,6 @@ mod tests {
             .iter()
             .find(|s| b.strings.resolve(s.name) == name)
             .unwrap()
-    }
-
-    fn attr<'b>(b: &'b Batch, arena: &[Attr], r: ArenaRange, key: &str) -> Option<Value<'b>> {
-        arena[r.range()]
-            .iter()
-            .find(|a| b.strings.resolve(a.key) == key)
-            .map(|a| a.value(&b.strings))
-    }
-
-    fn service(b: &Batch, s: &Span) -> String {
-        b.strings
-            .resolve(b.resources[s.resource as usize].service)
-            .to_string()
     }
 
     fn warned(b: &Batch, kind: WarningKind) -> u64 {

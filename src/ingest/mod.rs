@@ -13,7 +13,6 @@ pub mod decompress;
 pub mod detect;
 pub mod ids;
 pub mod jaeger;
-pub(crate) mod json_text;
 mod jsonl;
 pub mod otlp_json;
 pub mod otlp_proto;

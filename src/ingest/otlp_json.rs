@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::ids;
-use super::json_text;
 use super::otlp_scan;
+use crate::json_write;
 use crate::model::span::flags;
 use crate::model::{
     Attr, AttrType, Batch, Event, Link, LoadError, Position, Span, SpanKind, StatusCode, Sym,
@@ -1012,7 +1012,7 @@ impl<'de> Visitor<'de> for F64Seed {
     }
 }
 
-// ---- array and kvlist values as compact JSON text (see `json_text`) ----
+// ---- array and kvlist values as compact JSON text (see `json_write`) ----
 
 /// `{"values": [...]}` of an ArrayValue (`kv` false) or a KeyValueList (`kv` true).
 struct ListText<'s> {
@@ -1118,7 +1118,7 @@ impl<'de> Visitor<'de> for KeyValueText<'_> {
             match k {
                 NamedField::Key => {
                     key.clear();
-                    json_text::push_str(&mut key, &map.next_value::<StrText>()?.0);
+                    json_write::push_str(&mut key, &map.next_value::<StrText>()?.0);
                 }
                 NamedField::Value => {
                     value.clear();
@@ -1166,11 +1166,11 @@ impl<'de> Visitor<'de> for AnyText<'_> {
             match k {
                 AnyField::StringValue | AnyField::BytesValue => {
                     let s = map.next_value::<StrText>()?;
-                    json_text::push_str(out, &s.0);
+                    json_write::push_str(out, &s.0);
                 }
-                AnyField::BoolValue => json_text::push_bool(out, map.next_value()?),
-                AnyField::IntValue => json_text::push_i64(out, map.next_value_seed(I64Seed)?),
-                AnyField::DoubleValue => json_text::push_f64(out, map.next_value_seed(F64Seed)?),
+                AnyField::BoolValue => json_write::push_bool(out, map.next_value()?),
+                AnyField::IntValue => json_write::push_i64(out, map.next_value_seed(I64Seed)?),
+                AnyField::DoubleValue => json_write::push_f64(out, map.next_value_seed(F64Seed)?),
                 AnyField::ArrayValue | AnyField::KvlistValue => {
                     let kv = matches!(k, AnyField::KvlistValue);
                     map.next_value_seed(ListText { out: &mut *out, kv })?

@@ -12,8 +12,8 @@ use prost::Message;
 use rayon::prelude::*;
 
 use super::ids;
-use super::json_text;
 use super::otlp_json::resource_since;
+use crate::json_write;
 use crate::model::{
     ArenaRange, Attr, Batch, Event, Link, LoadError, Position, Span, SpanKind, StatusCode, Sym,
     WarningKind,
@@ -432,7 +432,7 @@ fn value_attr(b: &mut Batch, key: Sym, v: Option<&AnyValue>) -> Attr {
         }
         Some(Value::ArrayValue(_) | Value::KvlistValue(_)) => {
             let mut text = String::new();
-            json_text::push_any(&mut text, v);
+            json_write::push_any(&mut text, v);
             Attr::json(key, b.intern(&text))
         }
         // A profiles string-table reference means nothing outside profiles: read as empty.
@@ -515,15 +515,20 @@ mod tests {
         assert!(batches.iter().all(|b| b.resources.is_empty()));
     }
 
-    #[test]
-    fn one_request_is_read_resource_by_resource_skipping_unknown_fields() {
-        let one = req(vec![PbSpan {
+    /// A request of one span named `a`, encoded.
+    fn one_span_request() -> Vec<u8> {
+        req(vec![PbSpan {
             trace_id: vec![7; 16],
             span_id: vec![1; 8],
             name: "a".into(),
             ..Default::default()
         }])
-        .encode_to_vec();
+        .encode_to_vec()
+    }
+
+    #[test]
+    fn one_request_is_read_resource_by_resource_skipping_unknown_fields() {
+        let one = one_span_request();
         let mut s = one.clone();
         // Unknown fields 2 (varint), 3 (bytes), 4 (fixed64) and 5 (fixed32) between them.
         s.extend([0x10, 0x96, 0x01, 0x1a, 0x02, b'h', b'i', 0x21]);
@@ -598,13 +603,7 @@ mod tests {
 
     #[test]
     fn length_prefixed_stream() {
-        let one = req(vec![PbSpan {
-            trace_id: vec![7; 16],
-            span_id: vec![1; 8],
-            name: "a".into(),
-            ..Default::default()
-        }])
-        .encode_to_vec();
+        let one = one_span_request();
         let mut s = Vec::new();
         for _ in 0..2 {
             s.extend((one.len() as u32).to_be_bytes());

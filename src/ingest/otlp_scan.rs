@@ -15,8 +15,8 @@
 use std::borrow::Cow;
 
 use super::ids;
-use super::json_text;
 use super::otlp_json::{Ctx, resource_since};
+use crate::json_write;
 use crate::model::span::flags;
 use crate::model::{
     ArenaRange, Attr, AttrType, BatchMark, Event, Link, Span, SpanKind, StatusCode, Sym,
@@ -747,7 +747,7 @@ impl<'t> Scanner<'t, '_, '_> {
         }
     }
 
-    // ---- array and kvlist values as compact JSON text (see `json_text`) ----
+    // ---- array and kvlist values as compact JSON text (see `json_write`) ----
 
     fn list_text(&mut self, out: &mut String, kv: bool) -> Scan<()> {
         if self.null() {
@@ -794,7 +794,7 @@ impl<'t> Scanner<'t, '_, '_> {
             match k {
                 b"key" => {
                     key.clear();
-                    json_text::push_str(&mut key, &self.str()?);
+                    json_write::push_str(&mut key, &self.str()?);
                 }
                 b"value" => {
                     value.clear();
@@ -828,11 +828,11 @@ impl<'t> Scanner<'t, '_, '_> {
             let before = out.len();
             match k {
                 b"stringValue" | b"string_value" | b"bytesValue" | b"bytes_value" => {
-                    json_text::push_str(out, &self.str()?)
+                    json_write::push_str(out, &self.str()?)
                 }
-                b"boolValue" | b"bool_value" => json_text::push_bool(out, self.bool()?),
-                b"intValue" | b"int_value" => json_text::push_i64(out, self.i64()?),
-                b"doubleValue" | b"double_value" => json_text::push_f64(out, self.f64()?),
+                b"boolValue" | b"bool_value" => json_write::push_bool(out, self.bool()?),
+                b"intValue" | b"int_value" => json_write::push_i64(out, self.i64()?),
+                b"doubleValue" | b"double_value" => json_write::push_f64(out, self.f64()?),
                 b"arrayValue" | b"array_value" | b"kvlistValue" | b"kvlist_value" => {
                     self.list_text(out, k.first() == Some(&b'k'))?
                 }

@@ -229,6 +229,44 @@ pub fn micros_to_nanos(us: u64) -> Option<u64> {
     us.checked_mul(1000)
 }
 
+/// The end (ns) of a span starting at `start` (ns) that lasts `duration` microseconds (no
+/// duration: 0); `None` when the duration is not a usable number or the end overflows.
+pub fn end_after_micros(start: u64, duration: &Scalar) -> Option<u64> {
+    let dur = if duration.is_null() {
+        Some(0)
+    } else {
+        duration.as_u64().and_then(micros_to_nanos)
+    };
+    dur.and_then(|d| start.checked_add(d))
+}
+
+/// What the Jaeger and Zipkin readers say when `end_after_micros` finds no end.
+pub const UNUSABLE_DURATION: &str = "duration is not a usable number of microseconds; read as 0";
+
+/// Where the Jaeger and Zipkin readers are, to position their warnings: the input, and the
+/// current span's id (or name) as written.
+pub struct Place<'i> {
+    pub input: &'i str,
+    pub bytes: &'i [u8],
+    pub near: Option<String>,
+}
+
+impl<'i> Place<'i> {
+    pub fn new(input: &'i str, bytes: &'i [u8]) -> Self {
+        Place {
+            input,
+            bytes,
+            near: None,
+        }
+    }
+
+    /// Counts a warning about the current span (see `warn_near`).
+    pub fn warn(&self, diag: &mut Diagnostics, kind: WarningKind, message: &str) {
+        let near = self.near.as_deref();
+        warn_near(diag, (self.input, self.bytes), kind, message, near);
+    }
+}
+
 /// Counts a warning about one span, positioned where `near` (the span's id or name) is first
 /// written as `"near"` in the file. Only the first warning of a kind and message keeps a
 /// position, so the file is searched only then.
@@ -290,6 +328,27 @@ impl ResourceCache {
         let r = b.add_resource(mark);
         self.0.insert(key, r);
         r
+    }
+}
+
+/// What the Jaeger and Zipkin reader tests read back from a batch.
+#[cfg(test)]
+pub(crate) mod read_back {
+    use crate::model::{ArenaRange, Attr, Batch, Span, Value};
+
+    /// The value of `key` among the attributes `r` of `arena`.
+    pub fn attr<'b>(b: &'b Batch, arena: &[Attr], r: ArenaRange, key: &str) -> Option<Value<'b>> {
+        arena[r.range()]
+            .iter()
+            .find(|a| b.strings.resolve(a.key) == key)
+            .map(|a| a.value(&b.strings))
+    }
+
+    /// The service name of span `s`.
+    pub fn service(b: &Batch, s: &Span) -> String {
+        b.strings
+            .resolve(b.resources[s.resource as usize].service)
+            .to_string()
     }
 }
 

@@ -24,7 +24,8 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::ids;
 use super::scalar::{
-    Entries, ResourceCache, Scalar, json_error, micros_to_nanos, range_since, warn_near,
+    Entries, Place, ResourceCache, Scalar, UNUSABLE_DURATION, end_after_micros, json_error,
+    micros_to_nanos, range_since,
 };
 use crate::model::span::flags;
 use crate::model::{Batch, Event, LoadError, Span, SpanKind, StatusCode, Sym, WarningKind};
@@ -113,9 +114,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Top<'a> {
 pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
     let Top(spans) = serde_json::from_slice(bytes).map_err(|e| json_error(input, &e))?;
     let mut r = Reader {
-        input,
-        bytes,
-        near: None,
+        at: Place::new(input, bytes),
         b: Batch::new(),
         resources: ResourceCache::default(),
         hosts: Vec::with_capacity(spans.len()),
@@ -179,10 +178,7 @@ fn place_untimed(spans: &mut [Span]) {
 }
 
 struct Reader<'i> {
-    input: &'i str,
-    bytes: &'i [u8],
-    /// The current span's id (or name) as written, to position its warnings.
-    near: Option<String>,
+    at: Place<'i>,
     b: Batch,
     resources: ResourceCache,
     /// (local service, local IP) of each span in `b.spans`, to place children of shared ids.
@@ -191,19 +187,12 @@ struct Reader<'i> {
 
 impl Reader<'_> {
     fn warn(&mut self, kind: WarningKind, message: &str) {
-        let near = self.near.as_deref();
-        warn_near(
-            &mut self.b.diag,
-            (self.input, self.bytes),
-            kind,
-            message,
-            near,
-        );
+        self.at.warn(&mut self.b.diag, kind, message);
     }
 
     fn span(&mut self, s: &ZSpan) {
         let text = |v: &Scalar| v.text().filter(|t| !t.is_empty()).map(Cow::into_owned);
-        self.near = text(&s.id).or_else(|| text(&s.name));
+        self.at.near = text(&s.id).or_else(|| text(&s.name));
         let (Some(tid_text), Some(sid_text)) = (text(&s.trace_id), text(&s.id)) else {
             self.warn(WarningKind::SkippedSpan, "span without a traceId or id");
             return;
@@ -255,21 +244,10 @@ impl Reader<'_> {
             );
             return;
         };
-        let dur = if s.duration.is_null() {
-            Some(0)
-        } else {
-            s.duration.as_u64().and_then(micros_to_nanos)
-        };
-        let end = match dur.and_then(|d| start.checked_add(d)) {
-            Some(e) => e,
-            None => {
-                self.warn(
-                    WarningKind::SkippedField,
-                    "duration is not a usable number of microseconds; read as 0",
-                );
-                start
-            }
-        };
+        let end = end_after_micros(start, &s.duration).unwrap_or_else(|| {
+            self.warn(WarningKind::SkippedField, UNUSABLE_DURATION);
+            start
+        });
         let kind = match s.kind.text() {
             None => SpanKind::Unspecified,
             Some(k) => match SpanKind::from_name(&k) {
@@ -481,7 +459,8 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ArenaRange, Attr, Position, Value};
+    use crate::ingest::scalar::read_back::{attr, service};
+    use crate::model::{Position, Value};
 
     fn load(json: &str) -> Batch {
         read("z.json", json.as_bytes()).unwrap()
@@ -498,19 +477,6 @@ mod tests {
         let v = named(b, name);
         assert_eq!(v.len(), 1, "{name}");
         v[0]
-    }
-
-    fn attr<'b>(b: &'b Batch, arena: &[Attr], r: ArenaRange, key: &str) -> Option<Value<'b>> {
-        arena[r.range()]
-            .iter()
-            .find(|a| b.strings.resolve(a.key) == key)
-            .map(|a| a.value(&b.strings))
-    }
-
-    fn service(b: &Batch, s: &Span) -> String {
-        b.strings
-            .resolve(b.resources[s.resource as usize].service)
-            .to_string()
     }
 
     #[test]

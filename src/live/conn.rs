@@ -15,6 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::time::{Instant, Sleep};
 
+use super::LiveConfig;
 use super::server::stopped;
 
 /// The first pause after a failed `accept`; it doubles up to `MAX_BACKOFF` while failures last.
@@ -82,15 +83,20 @@ fn per_connection(e: &io::Error) -> bool {
     )
 }
 
-/// Accepts on `listener` until `stop`, yielding connections within the cap. Runs on the
+/// How a receiver's serve loop ends.
+pub(crate) type Served = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Accepts on `listener` (bound, non-blocking) until `stop`, yielding connections within
+/// `cfg.max_connections`, each closed after `cfg.idle_timeout` without a byte. Runs on the
 /// current runtime; the receiver ends when the accept loop does.
 pub(crate) fn incoming(
-    listener: TcpListener,
-    max_connections: usize,
-    idle: Duration,
-    stop: watch::Receiver<bool>,
+    listener: std::net::TcpListener,
+    cfg: &LiveConfig,
+    stop: &watch::Receiver<bool>,
     what: &'static str,
-) -> mpsc::Receiver<io::Result<Conn>> {
+) -> io::Result<mpsc::Receiver<io::Result<Conn>>> {
+    let listener = TcpListener::from_std(listener)?;
+    let (max_connections, idle, stop) = (cfg.max_connections, cfg.idle_timeout, stop.clone());
     let (tx, rx) = mpsc::channel(1);
     let slots = Arc::new(Semaphore::new(max_connections.max(1)));
     tokio::spawn(async move {
@@ -134,7 +140,7 @@ pub(crate) fn incoming(
             () = stopped(stop) => {}
         }
     });
-    rx
+    Ok(rx)
 }
 
 impl AsyncRead for Conn {

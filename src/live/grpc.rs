@@ -247,16 +247,9 @@ pub(crate) async fn serve(
     listener: TcpListener,
     intake: Arc<Intake>,
     stop: watch::Receiver<bool>,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+) -> conn::Served {
     let cfg = intake.cfg;
-    let listener = tokio::net::TcpListener::from_std(listener)?;
-    let conns = conn::incoming(
-        listener,
-        cfg.max_connections,
-        cfg.idle_timeout,
-        stop.clone(),
-        "OTLP/gRPC",
-    );
+    let conns = conn::incoming(listener, &cfg, &stop, "OTLP/gRPC")?;
     tonic::transport::Server::builder()
         // No keep-alive pings: a client answering them would keep an idle connection open
         // for good. A request in progress is bounded by this timeout instead.

@@ -48,19 +48,12 @@ pub(crate) async fn serve(
     listener: TcpListener,
     intake: Arc<Intake>,
     stop: watch::Receiver<bool>,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+) -> conn::Served {
     let cfg = intake.cfg;
     let app = Router::new()
         .route("/v1/traces", post(export))
         .with_state(intake);
-    let listener = tokio::net::TcpListener::from_std(listener)?;
-    let mut conns = conn::incoming(
-        listener,
-        cfg.max_connections,
-        cfg.idle_timeout,
-        stop.clone(),
-        "OTLP/HTTP",
-    );
+    let mut conns = conn::incoming(listener, &cfg, &stop, "OTLP/HTTP")?;
     let mut open = tokio::task::JoinSet::new();
     while let Some(Ok(c)) = conns.recv().await {
         let svc = TowerToHyperService::new(app.clone());

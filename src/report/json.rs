@@ -14,6 +14,7 @@ use serde::{Serialize, Serializer};
 use crate::analysis::Analysis;
 use crate::analysis::breaks::{Break, BreakKind, Severity};
 use crate::analysis::chains::Chain;
+use crate::analysis::services::ServiceEdge;
 use crate::model::ids::hex_digits;
 use crate::model::{Input, Store, Warning};
 
@@ -50,13 +51,9 @@ pub struct ServiceOut<'a> {
 pub struct EdgeOut<'a> {
     pub from: &'a str,
     pub to: &'a str,
-    pub calls: u64,
-    pub errors: u64,
-    pub p50_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-    pub broken: u64,
-    pub unpaired: u64,
+    /// calls, errors, p50/p95/p99 ms, broken, unpaired.
+    #[serde(flatten)]
+    pub figures: &'a ServiceEdge,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -199,17 +196,10 @@ impl<'a> Report<'a> {
             .edge_indices()
             .filter_map(|e| {
                 let (a, b) = sg.edge_endpoints(e)?;
-                let w = &sg[e];
                 Some(EdgeOut {
                     from: &sg[a].name,
                     to: &sg[b].name,
-                    calls: w.calls,
-                    errors: w.errors,
-                    p50_ms: w.p50_ms,
-                    p95_ms: w.p95_ms,
-                    p99_ms: w.p99_ms,
-                    broken: w.broken,
-                    unpaired: w.unpaired,
+                    figures: &sg[e],
                 })
             })
             .collect();
@@ -554,18 +544,17 @@ mod tests {
     use super::*;
     use crate::analysis::Options;
     use crate::analysis::breaks::{BreakKind, Facts};
+    use crate::analysis::testkit::Kit;
+    use crate::model::SpanKind;
     use crate::model::SpanKind::{Client, Internal, Server};
-    use crate::model::{Batch, Span, SpanKind, StatusCode};
-
-    const MS: u64 = 1_000_000;
 
     /// The fixture: gateway → order (one call, 20 ms), order → postgresql, a conversion chain
     /// across both, a goroutine hop in the order service. `reversed` feeds the spans in the
     /// opposite order, which must not change a byte of the report.
     fn fixture(reversed: bool) -> Store {
-        let mut b = Batch::new();
-        let gw = b.add_service_resource("api-gateway");
-        let order = b.add_service_resource("order-svc");
+        let mut kit = Kit::new();
+        let gw = kit.batch.add_service_resource("api-gateway");
+        let order = kit.batch.add_service_resource("order-svc");
         #[allow(clippy::type_complexity)]
         let rows: [(u32, u64, u64, u64, u64, SpanKind, &str, &[(&str, &str)]); 7] = [
             (gw, 0xa1, 0, 0, 100, Server, "POST /orders", &[]),
@@ -619,35 +608,13 @@ mod tests {
         };
         for k in order_of {
             let (r, id, parent, s, e, kind, name, attrs) = rows[k];
-            let mark = b.attr_mark();
-            for (k, v) in attrs {
-                b.push_str_attr(k, v);
+            let at = kit.span(r, 0xfeed, id, parent, (s, e), kind, name, &[]);
+            kit.attrs(at, attrs);
+            if id == 0xb1 {
+                kit.error(at);
             }
-            let attrs = b.attrs_since(mark);
-            let name = b.intern(name);
-            b.spans.push(Span {
-                trace_id: 0xfeed,
-                span_id: id,
-                parent_id: parent,
-                start: s * MS,
-                end: e * MS,
-                name,
-                resource: r,
-                attrs,
-                kind,
-                status: if id == 0xb1 {
-                    StatusCode::Error
-                } else {
-                    StatusCode::Unset
-                },
-                ..Span::default()
-            });
         }
-        let mut store = Store::new();
-        let input = store.add_input("a.json", "otlp-json");
-        store.add_batch(b, input);
-        store.build_index();
-        store
+        kit.store_as("a.json")
     }
 
     fn breaks(store: &Store) -> Vec<Break> {

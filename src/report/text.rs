@@ -82,15 +82,16 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
             .service_edges
             .iter()
             .map(|e| {
+                let f = e.figures;
                 vec![
                     terminal(e.from).into_owned(),
                     "→".to_string(),
                     terminal(e.to).into_owned(),
-                    e.calls.to_string(),
-                    e.errors.to_string(),
-                    ms(e.p99_ms),
-                    e.broken.to_string(),
-                    e.unpaired.to_string(),
+                    f.calls.to_string(),
+                    f.errors.to_string(),
+                    ms(f.p99_ms),
+                    f.broken.to_string(),
+                    f.unpaired.to_string(),
                 ]
             })
             .collect();
@@ -229,42 +230,26 @@ fn table(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::testkit::Kit;
     use crate::analysis::{Analysis, Options};
-    use crate::model::{Batch, Span, SpanKind, Store};
-
-    const MS: u64 = 1_000_000;
+    use crate::model::{SpanKind, Store};
 
     /// A gateway request (10–100 ms) whose child in user-svc starts 5 ms before it (one
     /// `clock_skew`), and `orphans` spans of user-svc whose parent never arrived (one
     /// `orphan_span` each). `user` names the second service.
     fn store(orphans: u64, user: &str, span_name: &str) -> Store {
-        let mut b = Batch::new();
-        let gw = b.add_service_resource("api-gateway");
-        let us = b.add_service_resource(user);
-        let mut push = |res, id, parent, (s, e): (u64, u64), kind, name: &str| {
-            let name = b.intern(name);
-            b.spans.push(Span {
-                trace_id: 0xfeed,
-                span_id: id,
-                parent_id: parent,
-                start: s * MS,
-                end: e * MS,
-                name,
-                resource: res,
-                kind,
-                ..Span::default()
-            });
+        let mut kit = Kit::new();
+        let gw = kit.batch.add_service_resource("api-gateway");
+        let us = kit.batch.add_service_resource(user);
+        let mut push = |res, id, parent, times, kind, name: &str| {
+            kit.span(res, 0xfeed, id, parent, times, kind, name, &[]);
         };
         push(gw, 1, 0, (10, 100), SpanKind::Server, "GET /users");
         push(us, 2, 1, (5, 50), SpanKind::Server, "GetUser");
         for k in 0..orphans {
             push(us, 100 + k, 0xdead, (20, 30), SpanKind::Internal, span_name);
         }
-        let mut store = Store::new();
-        let input = store.add_input("a.json", "otlp-json");
-        store.add_batch(b, input);
-        store.build_index();
-        store
+        kit.store_as("a.json")
     }
 
     fn text(store: &Store) -> String {

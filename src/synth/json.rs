@@ -1,7 +1,7 @@
 //! A small JSON tree for the sample files, printed compact (one line, as the Collector's file
 //! exporter writes) or pretty (small objects kept on one line so a span stays readable).
 
-use crate::ingest::json_text::push_str;
+use crate::json_write::push_str;
 
 /// A JSON value. Object keys keep the order they were built in (OTLP field order).
 #[derive(Debug, Clone, PartialEq)]

@@ -422,6 +422,22 @@ impl<'c> Gen<'c> {
         (start, self.rng.range(start, we))
     }
 
+    /// A span inside `parent` (its trace and service, times within it) on the goroutine
+    /// `goroutine` picks, drawn after the span's times and id.
+    fn inner(&mut self, parent: &Node, goroutine: impl FnOnce(&mut Self) -> i64) -> Node {
+        let (start, end) = self.inside(parent);
+        let id = self.rng.span_id();
+        let goroutine = goroutine(self);
+        Node {
+            trace: parent.trace,
+            id,
+            svc: parent.svc,
+            start,
+            end,
+            goroutine,
+        }
+    }
+
     fn child_goroutine(&mut self, parent: &Node, hop_per_mille: u64) -> i64 {
         if self.rng.chance(hop_per_mille) {
             self.rng.range(30, 200_000) as i64
@@ -534,15 +550,7 @@ impl<'c> Gen<'c> {
     }
 
     fn internal(&mut self, parent: Node, parent_id: u64, user: u64) {
-        let (s, e) = self.inside(&parent);
-        let node = Node {
-            trace: parent.trace,
-            id: self.rng.span_id(),
-            svc: parent.svc,
-            start: s,
-            end: e,
-            goroutine: self.child_goroutine(&parent, 300),
-        };
+        let node = self.inner(&parent, |g| g.child_goroutine(&parent, 300));
         self.internal_span(node, parent_id, user);
         self.open.push(node);
     }
@@ -607,15 +615,8 @@ impl<'c> Gen<'c> {
     /// A conversion step from the trace's current type to another; `failed` gives it status
     /// ERROR and an `exception` event.
     fn conversion(&mut self, parent: Node, ty: &mut usize, user: u64, failed: bool) {
-        let (s, e) = self.inside(&parent);
-        let node = Node {
-            trace: parent.trace,
-            id: self.rng.span_id(),
-            svc: parent.svc,
-            start: s,
-            end: s + (e - s).min(2 * MS),
-            goroutine: parent.goroutine,
-        };
+        let mut node = self.inner(&parent, |_| parent.goroutine);
+        node.end = node.start + (node.end - node.start).min(2 * MS);
         let next = (*ty + self.rng.range(1, TYPES.len() as u64 - 1) as usize) % TYPES.len();
         let from = TYPES.get(*ty).copied().unwrap_or("[]byte");
         let to = TYPES.get(next).copied().unwrap_or("[]byte");
@@ -650,15 +651,7 @@ impl<'c> Gen<'c> {
     }
 
     fn db(&mut self, parent: Node, parent_id: u64, user: u64) {
-        let (s, e) = self.inside(&parent);
-        let node = Node {
-            trace: parent.trace,
-            id: self.rng.span_id(),
-            svc: parent.svc,
-            start: s,
-            end: e,
-            goroutine: parent.goroutine,
-        };
+        let node = self.inner(&parent, |_| parent.goroutine);
         let op = *self.rng.pick(&DB_OPS).unwrap_or(&"SELECT");
         let table = *self.rng.pick(&TABLES).unwrap_or(&"orders");
         let shard = *self.rng.pick(&DB_HOSTS).unwrap_or(&"pg-1.acme.internal");
@@ -1108,7 +1101,7 @@ fn push_escaped(buf: &mut Vec<u8>, s: &str) {
         return;
     }
     let mut text = String::new();
-    crate::ingest::json_text::push_str(&mut text, s);
+    crate::json_write::push_str(&mut text, s);
     let inner = text.get(1..text.len() - 1).unwrap_or_default();
     buf.extend_from_slice(inner.as_bytes());
 }

@@ -186,6 +186,33 @@ fn grpc<'t>(
     span.g(g)
 }
 
+/// The load generator's request (`method`, the gateway's `route`, `path`, `status`) and the
+/// gateway's SERVER span for it, their times as (load generator, gateway), the gateway on
+/// goroutine `g`. Returns the gateway span's id.
+fn gateway_request(
+    t: &mut TraceBuilder,
+    (method, route, path, status): (&str, &str, &str, i64),
+    (lg_us, gw_us): ((u64, u64), (u64, u64)),
+    g: i64,
+) -> u64 {
+    let lg = loadgen(t, method, path, lg_us, status).id;
+    http_server(t, lg, GATEWAY, method, route, path, status, gw_us, g).id
+}
+
+/// A gRPC call to `full` (`package.Service/Method`) from `from`'s CLIENT span under `parent`
+/// to `to`'s SERVER span; times and goroutines as (client, server). Returns the SERVER span's
+/// id.
+fn grpc_call(
+    t: &mut TraceBuilder,
+    parent: u64,
+    (from, to, full): (Proc, Proc, &str),
+    (client_us, server_us): ((u64, u64), (u64, u64)),
+    (client_g, server_g): (i64, i64),
+) -> u64 {
+    let client = grpc(t, parent, from, Client, full, client_us, client_g).id;
+    grpc(t, client, to, Server, full, server_us, server_g).id
+}
+
 #[allow(clippy::too_many_arguments)]
 fn db<'t>(
     t: &'t mut TraceBuilder,
@@ -303,26 +330,13 @@ fn healthy_checkout(k: u64) -> Scenario {
         (1_200, 1_450),
         1041,
     );
-    let gc = grpc(
+    let os = grpc_call(
         &mut t,
         gw,
-        GATEWAY,
-        Client,
-        "order.OrderService/CreateOrder",
-        (1_600, 178_900),
-        1041,
-    )
-    .id;
-    let os = grpc(
-        &mut t,
-        gc,
-        ORDER,
-        Server,
-        "order.OrderService/CreateOrder",
-        (2_100, 178_300),
-        233,
-    )
-    .id;
+        (GATEWAY, ORDER, "order.OrderService/CreateOrder"),
+        ((1_600, 178_900), (2_100, 178_300)),
+        (1041, 233),
+    );
     convert(
         &mut t,
         os,
@@ -469,26 +483,13 @@ fn healthy_user(k: u64) -> Scenario {
     )
     .s("user.id", "u-20481")
     .id;
-    let gu = grpc(
+    let us = grpc_call(
         &mut t,
         gw,
-        GATEWAY,
-        Client,
-        "user.UserService/GetUser",
-        (700, 41_800),
-        1107,
-    )
-    .id;
-    let us = grpc(
-        &mut t,
-        gu,
-        USER,
-        Server,
-        "user.UserService/GetUser",
-        (1_200, 41_200),
-        88,
-    )
-    .id;
+        (GATEWAY, USER, "user.UserService/GetUser"),
+        ((700, 41_800), (1_200, 41_200)),
+        (1107, 88),
+    );
     let q = internal(&mut t, us, USER, "查询用户", (1_400, 38_900), 88)
         .s("user.id", "u-20481")
         .id;
@@ -569,39 +570,19 @@ fn healthy_order_read(k: u64) -> Scenario {
         0x5b8e_fff7_9803_8103_d269_b633_813f_c60c,
         base(HEALTHY_BASE, k),
     );
-    let lg = loadgen(&mut t, "GET", "/orders/900117", (0, 48_000), 200).id;
-    let gw = http_server(
+    let gw = gateway_request(
         &mut t,
-        lg,
-        GATEWAY,
-        "GET",
-        "/orders/{id}",
-        "/orders/900117",
-        200,
-        (250, 47_700),
+        ("GET", "/orders/{id}", "/orders/900117", 200),
+        ((0, 48_000), (250, 47_700)),
         1163,
-    )
-    .id;
-    let gc = grpc(
+    );
+    let os = grpc_call(
         &mut t,
         gw,
-        GATEWAY,
-        Client,
-        "order.OrderService/GetOrder",
-        (500, 45_900),
-        1163,
-    )
-    .id;
-    let os = grpc(
-        &mut t,
-        gc,
-        ORDER,
-        Server,
-        "order.OrderService/GetOrder",
-        (900, 45_400),
-        301,
-    )
-    .id;
+        (GATEWAY, ORDER, "order.OrderService/GetOrder"),
+        ((500, 45_900), (900, 45_400)),
+        (1163, 301),
+    );
     db(
         &mut t,
         os,
@@ -684,39 +665,19 @@ fn broken_orphan(k: u64) -> Scenario {
         0x6e0f_1a2b_3c4d_4e5f_8a9b_0c1d_2e3f_4a51,
         base(BROKEN_BASE, k),
     );
-    let lg = loadgen(&mut t, "GET", "/users/7", (0, 52_000), 200).id;
-    let gw = http_server(
+    let gw = gateway_request(
         &mut t,
-        lg,
-        GATEWAY,
-        "GET",
-        "/users/{id}",
-        "/users/7",
-        200,
-        (300, 51_700),
+        ("GET", "/users/{id}", "/users/7", 200),
+        ((0, 52_000), (300, 51_700)),
         1201,
-    )
-    .id;
-    let gu = grpc(
+    );
+    let us = grpc_call(
         &mut t,
         gw,
-        GATEWAY,
-        Client,
-        "user.UserService/GetUser",
-        (600, 50_900),
-        1201,
-    )
-    .id;
-    let us = grpc(
-        &mut t,
-        gu,
-        USER,
-        Server,
-        "user.UserService/GetUser",
-        (1_000, 50_300),
-        91,
-    )
-    .id;
+        (GATEWAY, USER, "user.UserService/GetUser"),
+        ((600, 50_900), (1_000, 50_300)),
+        (1201, 91),
+    );
     let lost = internal(&mut t, us, USER, "userRepo.FindByID", (1_200, 49_800), 91).id;
     let sel = db(
         &mut t,
@@ -747,19 +708,12 @@ fn broken_orphan(k: u64) -> Scenario {
 fn broken_propagation(k: u64) -> Scenario {
     let at = base(BROKEN_BASE, k);
     let mut a = TraceBuilder::new(0xa7d2_c41e_9b3f_4e08_b5c6_d7e8_f9a0_b1c2, at);
-    let lg = loadgen(&mut a, "POST", "/orders/900231/pay", (0, 90_000), 200).id;
-    let gw = http_server(
+    let gw = gateway_request(
         &mut a,
-        lg,
-        GATEWAY,
-        "POST",
-        "/orders/{id}/pay",
-        "/orders/900231/pay",
-        200,
-        (300, 89_600),
+        ("POST", "/orders/{id}/pay", "/orders/900231/pay", 200),
+        ((0, 90_000), (300, 89_600)),
         1230,
-    )
-    .id;
+    );
     let gp = http_client(
         &mut a,
         gw,
@@ -820,39 +774,19 @@ fn broken_propagation(k: u64) -> Scenario {
 fn broken_detached(k: u64) -> Scenario {
     let at = base(BROKEN_BASE, k);
     let mut a = TraceBuilder::new(0xc0a8_016e_5d4c_4b3a_9f8e_7d6c_5b4a_3921, at);
-    let lg = loadgen(&mut a, "POST", "/orders", (0, 120_000), 201).id;
-    let gw = http_server(
+    let gw = gateway_request(
         &mut a,
-        lg,
-        GATEWAY,
-        "POST",
-        "/orders",
-        "/orders",
-        201,
-        (300, 119_600),
+        ("POST", "/orders", "/orders", 201),
+        ((0, 120_000), (300, 119_600)),
         1250,
-    )
-    .id;
-    let gc = grpc(
+    );
+    let os = grpc_call(
         &mut a,
         gw,
-        GATEWAY,
-        Client,
-        "order.OrderService/CreateOrder",
-        (600, 118_800),
-        1250,
-    )
-    .id;
-    let os = grpc(
-        &mut a,
-        gc,
-        ORDER,
-        Server,
-        "order.OrderService/CreateOrder",
-        (1_000, 118_200),
-        260,
-    )
-    .id;
+        (GATEWAY, ORDER, "order.OrderService/CreateOrder"),
+        ((600, 118_800), (1_000, 118_200)),
+        (1250, 260),
+    );
     db(
         &mut a,
         os,
@@ -915,39 +849,19 @@ fn broken_outlives(k: u64) -> Scenario {
         0x5d2c_7e9a_1b3f_4c6d_8e0a_2b4c_6d8e_0f13,
         base(BROKEN_BASE, k),
     );
-    let lg = loadgen(&mut t, "POST", "/orders", (0, 80_000), 201).id;
-    let gw = http_server(
+    let gw = gateway_request(
         &mut t,
-        lg,
-        GATEWAY,
-        "POST",
-        "/orders",
-        "/orders",
-        201,
-        (300, 79_600),
+        ("POST", "/orders", "/orders", 201),
+        ((0, 80_000), (300, 79_600)),
         1270,
-    )
-    .id;
-    let gc = grpc(
+    );
+    let os = grpc_call(
         &mut t,
         gw,
-        GATEWAY,
-        Client,
-        "order.OrderService/CreateOrder",
-        (600, 78_800),
-        1270,
-    )
-    .id;
-    let os = grpc(
-        &mut t,
-        gc,
-        ORDER,
-        Server,
-        "order.OrderService/CreateOrder",
-        (1_000, 78_200),
-        275,
-    )
-    .id;
+        (GATEWAY, ORDER, "order.OrderService/CreateOrder"),
+        ((600, 78_800), (1_000, 78_200)),
+        (1270, 275),
+    );
     let nw = internal(
         &mut t,
         os,
@@ -1025,39 +939,19 @@ fn broken_skew(k: u64) -> Scenario {
         0x2b7e_1516_28ae_d2a6_abf7_1588_09cf_4f3c,
         base(BROKEN_BASE, k),
     );
-    let lg = loadgen(&mut t, "GET", "/users/42", (0, 100_000), 200).id;
-    let gw = http_server(
+    let gw = gateway_request(
         &mut t,
-        lg,
-        GATEWAY,
-        "GET",
-        "/users/{id}",
-        "/users/42",
-        200,
-        (400, 99_500),
+        ("GET", "/users/{id}", "/users/42", 200),
+        ((0, 100_000), (400, 99_500)),
         1310,
-    )
-    .id;
-    let gu = grpc(
+    );
+    let us = grpc_call(
         &mut t,
         gw,
-        GATEWAY,
-        Client,
-        "user.UserService/GetUser",
-        (40_000, 70_000),
-        1310,
-    )
-    .id;
-    let us = grpc(
-        &mut t,
-        gu,
-        USER,
-        Server,
-        "user.UserService/GetUser",
-        (10_000, 38_000),
-        95,
-    )
-    .id;
+        (GATEWAY, USER, "user.UserService/GetUser"),
+        ((40_000, 70_000), (10_000, 38_000)),
+        (1310, 95),
+    );
     db(
         &mut t,
         us,
@@ -1088,39 +982,19 @@ fn broken_invalid_id(k: u64) -> Scenario {
         0xe3b0_c442_98fc_4c14_9afb_f4c8_996f_b924,
         base(BROKEN_BASE, k),
     );
-    let lg = loadgen(&mut t, "POST", "/orders", (0, 60_000), 201).id;
-    let gw = http_server(
+    let gw = gateway_request(
         &mut t,
-        lg,
-        GATEWAY,
-        "POST",
-        "/orders",
-        "/orders",
-        201,
-        (300, 59_600),
+        ("POST", "/orders", "/orders", 201),
+        ((0, 60_000), (300, 59_600)),
         1330,
-    )
-    .id;
-    let gc = grpc(
+    );
+    let os = grpc_call(
         &mut t,
         gw,
-        GATEWAY,
-        Client,
-        "order.OrderService/CreateOrder",
-        (600, 58_800),
-        1330,
-    )
-    .id;
-    let os = grpc(
-        &mut t,
-        gc,
-        ORDER,
-        Server,
-        "order.OrderService/CreateOrder",
-        (1_000, 58_200),
-        290,
-    )
-    .id;
+        (GATEWAY, ORDER, "order.OrderService/CreateOrder"),
+        ((600, 58_800), (1_000, 58_200)),
+        (1330, 290),
+    );
     let v = internal(&mut t, os, ORDER, "order.validate", (1_200, 2_000), 290);
     v.id = 0;
     let shown = shows("invalid_id", v);
@@ -1142,39 +1016,19 @@ fn broken_duplicate(k: u64) -> Scenario {
         0x7f3a_9c2e_5b1d_4f8a_6c0e_2a4b_6d8f_0a1c,
         base(BROKEN_BASE, k),
     );
-    let lg = loadgen(&mut t, "GET", "/orders/900311", (0, 40_000), 200).id;
-    let gw = http_server(
+    let gw = gateway_request(
         &mut t,
-        lg,
-        GATEWAY,
-        "GET",
-        "/orders/{id}",
-        "/orders/900311",
-        200,
-        (300, 39_600),
+        ("GET", "/orders/{id}", "/orders/900311", 200),
+        ((0, 40_000), (300, 39_600)),
         1350,
-    )
-    .id;
-    let gc = grpc(
+    );
+    let os = grpc_call(
         &mut t,
         gw,
-        GATEWAY,
-        Client,
-        "order.OrderService/GetOrder",
-        (600, 38_800),
-        1350,
-    )
-    .id;
-    let os = grpc(
-        &mut t,
-        gc,
-        ORDER,
-        Server,
-        "order.OrderService/GetOrder",
-        (1_000, 38_200),
-        310,
-    )
-    .id;
+        (GATEWAY, ORDER, "order.OrderService/GetOrder"),
+        ((600, 38_800), (1_000, 38_200)),
+        (1350, 310),
+    );
     let first = internal(&mut t, os, ORDER, "orderCache.Get", (1_200, 1_900), 310).id;
     let again = internal(&mut t, os, ORDER, "orderRepo.Get", (2_100, 37_500), 310);
     again.id = first;
@@ -1197,19 +1051,12 @@ fn broken_unmatched(k: u64) -> Scenario {
         0x1d4e_7f0a_3b6c_4d9e_8f2a_5b8c_1d4e_7f0b,
         base(BROKEN_BASE, k),
     );
-    let lg = loadgen(&mut t, "DELETE", "/orders/900412", (0, 30_000), 204).id;
-    let gw = http_server(
+    let gw = gateway_request(
         &mut t,
-        lg,
-        GATEWAY,
-        "DELETE",
-        "/orders/{id}",
-        "/orders/900412",
-        204,
-        (300, 29_600),
+        ("DELETE", "/orders/{id}", "/orders/900412", 204),
+        ((0, 30_000), (300, 29_600)),
         1370,
-    )
-    .id;
+    );
     let ga = http_client(
         &mut t,
         gw,
@@ -1296,7 +1143,7 @@ strings, enums as integers). Every span records its goroutine: `goroutine.id` (i
 user-svc (`go.goroutine.id`) and audit-svc (`thread.id`, a string).
 
 These files are generated by `tracetopo generate samples sample-traces` (`src/synth/samples.rs`);
-`cargo test --test samples` checks that they are exactly what the generator writes. Edit the
+`cargo test --test it samples::` checks that they are exactly what the generator writes. Edit the
 generator, not the files.
 
 | file | what |

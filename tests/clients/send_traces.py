@@ -1,6 +1,6 @@
 """Sends Go-service-shaped traces to an OTLP endpoint with the OpenTelemetry Python SDK.
 
-Used by tests/live.rs against tracetopo's receiver. Two services (two TracerProviders with
+Used by tests/it/live against tracetopo's receiver. Two services (two TracerProviders with
 their own resources) share each trace: gateway SERVER -> CLIENT -> orders SERVER -> a
 type.convert span with a goroutine id. The batch processor exports a few spans per request,
 so every trace reaches the receiver over several requests, as from a real Collector.

@@ -160,7 +160,7 @@ fn corpus() -> Option<PathBuf> {
     if dir.is_dir() {
         return Some(dir);
     }
-    // As tests/common/require.rs does: CI requires the corpus; elsewhere a line that
+    // As tests/it/util.rs does: CI requires the corpus; elsewhere a line that
     // `.ci/run` counts, written past the harness's capture.
     assert!(
         std::env::var_os("TRACETOPO_REQUIRE_CORPUS").is_none(),

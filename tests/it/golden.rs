@@ -1,15 +1,11 @@
 //! Golden reports: `tracetopo analyze --format json` of each bundled sample must equal the
 //! reviewed report in `tests/golden/`. When the analysis changes on purpose, rewrite them with
-//! `TRACETOPO_BLESS=1 cargo test --test golden` and review the diff before committing.
+//! `TRACETOPO_BLESS=1 cargo test --test it golden::` and review the diff before committing.
 
 use std::path::Path;
 use std::process::Command;
 
-const SAMPLES: [&str; 3] = [
-    "checkout-healthy.json",
-    "checkout-broken.json",
-    "checkout-live.jsonl",
-];
+use crate::util::SAMPLES;
 
 fn report_of(sample: &str) -> String {
     // Relative path, as a user types it, so the report's `inputs[].path` is stable.

@@ -3,70 +3,17 @@
 
 use tracetopo::analysis::Options;
 use tracetopo::analysis::breaks::{Break, BreakKind, find_breaks};
+use tracetopo::analysis::testkit::{Kit, MS};
 use tracetopo::model::span::flags;
-use tracetopo::model::{Batch, Event, Span, SpanKind, StatusCode, Store};
+use tracetopo::model::{Event, SpanKind, StatusCode, Store};
 
-const MS: u64 = 1_000_000;
 const TOL: u64 = MS;
 /// A realistic epoch so that subtracting the tolerance never reaches zero.
 const T0: u64 = 1_700_000_000_000_000_000;
 
-/// Builds one batch of spans; times are nanoseconds after `T0`.
-struct Data {
-    b: Batch,
-}
-
-impl Data {
-    fn new() -> Self {
-        Data { b: Batch::new() }
-    }
-
-    fn process(&mut self, service: &str, instance: &str) -> u32 {
-        let m = self.b.attr_mark();
-        self.b.push_str_attr("service.name", service);
-        self.b.push_str_attr("service.instance.id", instance);
-        self.b.add_resource(m)
-    }
-
-    /// `ids` = (trace, span, parent); returns the span's place in the batch.
-    fn span(
-        &mut self,
-        res: u32,
-        ids: (u128, u64, u64),
-        kind: SpanKind,
-        time: (u64, u64),
-        name: &str,
-    ) -> usize {
-        let name = self.b.intern(name);
-        self.b.spans.push(Span {
-            trace_id: ids.0,
-            span_id: ids.1,
-            parent_id: ids.2,
-            start: T0 + time.0,
-            end: T0 + time.1,
-            name,
-            resource: res,
-            kind,
-            ..Span::default()
-        });
-        self.b.spans.len() - 1
-    }
-
-    fn attrs(&mut self, k: usize, attrs: &[(&str, &str)]) {
-        let m = self.b.attr_mark();
-        for (key, value) in attrs {
-            self.b.push_str_attr(key, value);
-        }
-        self.b.spans[k].attrs = self.b.attrs_since(m);
-    }
-
-    fn store(self) -> Store {
-        let mut s = Store::new();
-        let input = s.add_input("test.json", "otlp-json");
-        s.add_batch(self.b, input);
-        s.build_index();
-        s
-    }
+/// A kit whose span times are nanoseconds after `T0`.
+fn kit() -> Kit {
+    Kit::starting_at(T0)
 }
 
 type Ids = (u128, u64);
@@ -97,20 +44,20 @@ fn breaks_of(store: &Store) -> Vec<Break> {
 
 #[test]
 fn orphan_span_per_missing_parent() {
-    let mut d = Data::new();
-    let r = d.process("user-svc", "u1");
-    d.span(r, (1, 1, 0), SpanKind::Server, (0, 10 * MS), "GET /users");
-    d.span(
+    let mut d = kit();
+    let r = d.service("user-svc", "u1");
+    d.span_ns(r, (1, 1, 0), SpanKind::Server, (0, 10 * MS), "GET /users");
+    d.span_ns(
         r,
         (1, 2, 99),
         SpanKind::Client,
         (1, 2 * MS),
         "SELECT acme.users",
     );
-    d.span(r, (1, 3, 1), SpanKind::Internal, (2, 3 * MS), "encode");
-    d.span(r, (1, 4, 4), SpanKind::Internal, (3, 4 * MS), "self");
+    d.span_ns(r, (1, 3, 1), SpanKind::Internal, (2, 3 * MS), "encode");
+    d.span_ns(r, (1, 4, 4), SpanKind::Internal, (3, 4 * MS), "self");
     // The parent id exists, but in another trace: still an orphan in this one.
-    d.span(r, (2, 5, 1), SpanKind::Internal, (3, 4 * MS), "elsewhere");
+    d.span_ns(r, (2, 5, 1), SpanKind::Internal, (3, 4 * MS), "elsewhere");
     let store = d.store();
     let b = breaks_of(&store);
     assert_eq!(
@@ -125,17 +72,17 @@ fn orphan_span_per_missing_parent() {
 }
 
 /// order-svc's CLIENT span calls user-svc, whose SERVER span starts a new trace.
-fn client_call(d: &mut Data, server_start: u64) -> Store {
-    let o = d.process("order-svc", "o1");
-    let u = d.process("user-svc", "u1");
-    d.span(
+fn client_call(d: &mut Kit, server_start: u64) -> Store {
+    let o = d.service("order-svc", "o1");
+    let u = d.service("user-svc", "u1");
+    d.span_ns(
         o,
         (10, 1, 0),
         SpanKind::Server,
         (0, 100 * MS),
         "POST /orders",
     );
-    let c = d.span(o, (10, 2, 1), SpanKind::Client, (10 * MS, 50 * MS), "GET");
+    let c = d.span_ns(o, (10, 2, 1), SpanKind::Client, (10 * MS, 50 * MS), "GET");
     d.attrs(
         c,
         &[
@@ -143,7 +90,7 @@ fn client_call(d: &mut Data, server_start: u64) -> Store {
             ("url.full", "http://user-svc:8080/users/42?x=1"),
         ],
     );
-    let s = d.span(
+    let s = d.span_ns(
         u,
         (20, 1, 0),
         SpanKind::Server,
@@ -151,12 +98,12 @@ fn client_call(d: &mut Data, server_start: u64) -> Store {
         "GET /users/{id}",
     );
     d.attrs(s, &[("http.route", "/users/{id}")]);
-    std::mem::replace(d, Data::new()).store()
+    std::mem::replace(d, kit()).store()
 }
 
 #[test]
 fn propagation_break_links_client_to_server_root() {
-    let store = client_call(&mut Data::new(), 12 * MS);
+    let store = client_call(&mut kit(), 12 * MS);
     let b = breaks_of(&store);
     assert_eq!(
         found(&store, &b, BreakKind::PropagationBreak),
@@ -179,7 +126,7 @@ fn propagation_window_edges_use_the_tolerance() {
         (51 * MS, true),
         (51 * MS + 1, false),
     ] {
-        let store = client_call(&mut Data::new(), start);
+        let store = client_call(&mut kit(), start);
         let b = breaks_of(&store);
         let got = found(&store, &b, BreakKind::PropagationBreak);
         assert_eq!(got.len(), usize::from(fires), "server root at {start} ns");
@@ -194,13 +141,13 @@ fn propagation_window_edges_use_the_tolerance() {
 
 #[test]
 fn disagreeing_attribute_rules_a_root_out_and_the_best_wins() {
-    let mut d = Data::new();
-    let o = d.process("order-svc", "o1");
-    let u = d.process("user-svc", "u1");
-    let c = d.span(o, (10, 1, 0), SpanKind::Client, (10 * MS, 50 * MS), "GET");
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    let u = d.service("user-svc", "u1");
+    let c = d.span_ns(o, (10, 1, 0), SpanKind::Client, (10 * MS, 50 * MS), "GET");
     d.attrs(c, &[("url.full", "http://user-svc/users/42")]);
     // Closest in time but its route disagrees: ruled out.
-    let s = d.span(
+    let s = d.span_ns(
         u,
         (20, 1, 0),
         SpanKind::Server,
@@ -209,7 +156,7 @@ fn disagreeing_attribute_rules_a_root_out_and_the_best_wins() {
     );
     d.attrs(s, &[("http.route", "/orders/{id}")]);
     // No path attributes: a candidate with nothing agreeing, closer than the next one.
-    d.span(
+    d.span_ns(
         u,
         (21, 1, 0),
         SpanKind::Server,
@@ -217,7 +164,7 @@ fn disagreeing_attribute_rules_a_root_out_and_the_best_wins() {
         "handler",
     );
     // Its path agrees: one agreeing attribute beats a closer start.
-    let s = d.span(
+    let s = d.span_ns(
         u,
         (22, 1, 0),
         SpanKind::Server,
@@ -235,20 +182,20 @@ fn disagreeing_attribute_rules_a_root_out_and_the_best_wins() {
 
 #[test]
 fn closest_start_breaks_a_tie_and_own_service_is_no_candidate() {
-    let mut d = Data::new();
-    let o = d.process("order-svc", "o1");
-    let u = d.process("user-svc", "u1");
-    d.span(o, (10, 1, 0), SpanKind::Client, (10 * MS, 50 * MS), "call");
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    let u = d.service("user-svc", "u1");
+    d.span_ns(o, (10, 1, 0), SpanKind::Client, (10 * MS, 50 * MS), "call");
     // Same service as the client, closest of all: not a candidate.
-    d.span(
+    d.span_ns(
         o,
         (30, 1, 0),
         SpanKind::Server,
         (10 * MS, 11 * MS),
         "loopback",
     );
-    d.span(u, (20, 1, 0), SpanKind::Server, (40 * MS, 41 * MS), "late");
-    d.span(u, (21, 1, 0), SpanKind::Server, (14 * MS, 15 * MS), "early");
+    d.span_ns(u, (20, 1, 0), SpanKind::Server, (40 * MS, 41 * MS), "late");
+    d.span_ns(u, (21, 1, 0), SpanKind::Server, (14 * MS, 15 * MS), "early");
     let store = d.store();
     let b = breaks_of(&store);
     assert_eq!(
@@ -259,11 +206,11 @@ fn closest_start_breaks_a_tie_and_own_service_is_no_candidate() {
 
 #[test]
 fn rpc_method_and_peer_service_pick_the_server() {
-    let mut d = Data::new();
-    let o = d.process("order-svc", "o1");
-    let u = d.process("user-svc", "u1");
-    let a = d.process("auth-svc", "a1");
-    let c = d.span(o, (10, 1, 0), SpanKind::Client, (10 * MS, 50 * MS), "call");
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    let u = d.service("user-svc", "u1");
+    let a = d.service("auth-svc", "a1");
+    let c = d.span_ns(o, (10, 1, 0), SpanKind::Client, (10 * MS, 50 * MS), "call");
     d.attrs(
         c,
         &[
@@ -273,7 +220,7 @@ fn rpc_method_and_peer_service_pick_the_server() {
         ],
     );
     // Method named in the span name disagrees.
-    d.span(
+    d.span_ns(
         u,
         (20, 1, 0),
         SpanKind::Server,
@@ -281,14 +228,14 @@ fn rpc_method_and_peer_service_pick_the_server() {
         "user.UserService/ListUsers",
     );
     // Right method, wrong service for peer.service.
-    d.span(
+    d.span_ns(
         a,
         (21, 1, 0),
         SpanKind::Server,
         (12 * MS, 13 * MS),
         "user.UserService/GetUser",
     );
-    d.span(
+    d.span_ns(
         u,
         (22, 1, 0),
         SpanKind::Server,
@@ -306,10 +253,10 @@ fn rpc_method_and_peer_service_pick_the_server() {
 #[test]
 fn producer_window_reaches_sixty_seconds_and_destinations_must_agree() {
     const S: u64 = 1_000_000_000;
-    let mut d = Data::new();
-    let o = d.process("order-svc", "o1");
-    let m = d.process("mailer", "m1");
-    let p = d.span(
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    let m = d.service("mailer", "m1");
+    let p = d.span_ns(
         o,
         (10, 1, 0),
         SpanKind::Producer,
@@ -318,7 +265,7 @@ fn producer_window_reaches_sixty_seconds_and_destinations_must_agree() {
     );
     d.attrs(p, &[("messaging.destination.name", "orders")]);
     // Other topic: ruled out although closer.
-    let c = d.span(
+    let c = d.span_ns(
         m,
         (20, 1, 0),
         SpanKind::Consumer,
@@ -326,7 +273,7 @@ fn producer_window_reaches_sixty_seconds_and_destinations_must_agree() {
         "payments process",
     );
     d.attrs(c, &[("messaging.destination.name", "payments")]);
-    let c = d.span(
+    let c = d.span_ns(
         m,
         (21, 1, 0),
         SpanKind::Consumer,
@@ -335,7 +282,7 @@ fn producer_window_reaches_sixty_seconds_and_destinations_must_agree() {
     );
     d.attrs(c, &[("messaging.destination.name", "orders")]);
     // A SERVER root does not answer a PRODUCER.
-    d.span(
+    d.span_ns(
         m,
         (22, 1, 0),
         SpanKind::Server,
@@ -343,7 +290,7 @@ fn producer_window_reaches_sixty_seconds_and_destinations_must_agree() {
         "GET /health",
     );
     // A second producer whose only consumer comes just too late.
-    let p = d.span(
+    let p = d.span_ns(
         o,
         (11, 1, 0),
         SpanKind::Producer,
@@ -352,7 +299,7 @@ fn producer_window_reaches_sixty_seconds_and_destinations_must_agree() {
     );
     d.attrs(p, &[("messaging.destination.name", "late")]);
     let late = 100 * S + 5 * MS + 60 * S + TOL + 1;
-    let c = d.span(
+    let c = d.span_ns(
         m,
         (23, 1, 0),
         SpanKind::Consumer,
@@ -376,24 +323,24 @@ fn producer_window_reaches_sixty_seconds_and_destinations_must_agree() {
 
 #[test]
 fn paired_and_database_calls_are_not_breaks() {
-    let mut d = Data::new();
-    let o = d.process("order-svc", "o1");
-    let u = d.process("user-svc", "u1");
-    d.span(
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    let u = d.service("user-svc", "u1");
+    d.span_ns(
         o,
         (10, 1, 0),
         SpanKind::Client,
         (10 * MS, 50 * MS),
         "GET /users",
     );
-    d.span(
+    d.span_ns(
         u,
         (10, 2, 1),
         SpanKind::Server,
         (11 * MS, 49 * MS),
         "GET /users",
     );
-    let q = d.span(
+    let q = d.span_ns(
         o,
         (10, 3, 0),
         SpanKind::Client,
@@ -404,7 +351,7 @@ fn paired_and_database_calls_are_not_breaks() {
         q,
         &[("db.system", "postgresql"), ("server.address", "10.0.0.7")],
     );
-    d.span(
+    d.span_ns(
         u,
         (20, 1, 0),
         SpanKind::Server,
@@ -425,12 +372,12 @@ fn paired_and_database_calls_are_not_breaks() {
 
 #[test]
 fn unmatched_client_needs_a_traced_peer() {
-    let mut d = Data::new();
-    let o = d.process("order-svc", "o1");
-    d.process("user-svc", "u1");
-    let c = d.span(o, (10, 1, 0), SpanKind::Client, (0, MS), "GetUser");
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    d.service("user-svc", "u1");
+    let c = d.span_ns(o, (10, 1, 0), SpanKind::Client, (0, MS), "GetUser");
     d.attrs(c, &[("peer.service", "user-svc")]);
-    let c = d.span(o, (10, 2, 0), SpanKind::Client, (0, MS), "charge");
+    let c = d.span_ns(o, (10, 2, 0), SpanKind::Client, (0, MS), "charge");
     d.attrs(c, &[("peer.service", "stripe")]);
     let store = d.store();
     let b = breaks_of(&store);
@@ -445,23 +392,23 @@ fn unmatched_client_needs_a_traced_peer() {
 
 #[test]
 fn detached_root_names_the_tightest_parent_and_counts_candidates() {
-    let mut d = Data::new();
-    let o = d.process("order-svc", "o1");
-    d.span(
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    d.span_ns(
         o,
         (1, 1, 0),
         SpanKind::Server,
         (0, 100 * MS),
         "POST /orders",
     );
-    d.span(
+    d.span_ns(
         o,
         (1, 2, 1),
         SpanKind::Internal,
         (10 * MS, 40 * MS),
         "validate",
     );
-    d.span(
+    d.span_ns(
         o,
         (3, 1, 0),
         SpanKind::Server,
@@ -469,8 +416,8 @@ fn detached_root_names_the_tightest_parent_and_counts_candidates() {
         "GET /x",
     );
     // Ended before the root started: no candidate.
-    d.span(o, (4, 1, 0), SpanKind::Server, (0, 19 * MS), "GET /done");
-    d.span(
+    d.span_ns(o, (4, 1, 0), SpanKind::Server, (0, 19 * MS), "GET /done");
+    d.span_ns(
         o,
         (2, 1, 0),
         SpanKind::Internal,
@@ -492,13 +439,13 @@ fn detached_root_names_the_tightest_parent_and_counts_candidates() {
 
 #[test]
 fn detached_root_edges_and_non_serving_processes() {
-    let mut d = Data::new();
-    let o = d.process("order-svc", "o1");
-    let o2 = d.process("order-svc", "o2");
-    let g = d.process("loadgen", "g1");
-    d.span(o, (1, 1, 0), SpanKind::Server, (0, 10 * MS), "POST /orders");
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    let o2 = d.service("order-svc", "o2");
+    let g = d.service("loadgen", "g1");
+    d.span_ns(o, (1, 1, 0), SpanKind::Server, (0, 10 * MS), "POST /orders");
     // Starts exactly at the end of the request: inside (no tolerance, end inclusive).
-    d.span(
+    d.span_ns(
         o,
         (2, 1, 0),
         SpanKind::Producer,
@@ -506,7 +453,7 @@ fn detached_root_edges_and_non_serving_processes() {
         "publish",
     );
     // Starts 1 ns after the request ended (and after "publish", a PRODUCER, ended).
-    d.span(
+    d.span_ns(
         o,
         (3, 1, 0),
         SpanKind::Client,
@@ -514,17 +461,17 @@ fn detached_root_edges_and_non_serving_processes() {
         "refresh",
     );
     // Another instance of the service serves requests, but not at this time.
-    d.span(
+    d.span_ns(
         o2,
         (4, 1, 0),
         SpanKind::Server,
         (500 * MS, 600 * MS),
         "GET /a",
     );
-    d.span(o2, (5, 1, 0), SpanKind::Internal, (5 * MS, 6 * MS), "tick");
+    d.span_ns(o2, (5, 1, 0), SpanKind::Internal, (5 * MS, 6 * MS), "tick");
     // A load generator starts roots inside its own long run: legitimate.
-    d.span(g, (6, 1, 0), SpanKind::Internal, (0, 1000 * MS), "run");
-    d.span(
+    d.span_ns(g, (6, 1, 0), SpanKind::Internal, (0, 1000 * MS), "run");
+    d.span_ns(
         g,
         (7, 1, 0),
         SpanKind::Client,
@@ -542,25 +489,25 @@ fn detached_root_edges_and_non_serving_processes() {
 
 #[test]
 fn span_outlives_parent_in_one_process_only() {
-    let mut d = Data::new();
-    let o = d.process("order-svc", "o1");
-    d.span(o, (1, 1, 0), SpanKind::Server, (0, 10 * MS), "POST /orders");
-    d.span(
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    d.span_ns(o, (1, 1, 0), SpanKind::Server, (0, 10 * MS), "POST /orders");
+    d.span_ns(
         o,
         (1, 2, 1),
         SpanKind::Internal,
         (5 * MS, 10 * MS + TOL + 1),
         "send email",
     );
-    d.span(
+    d.span_ns(
         o,
         (1, 3, 1),
         SpanKind::Internal,
         (5 * MS, 10 * MS + TOL),
         "at the edge",
     );
-    d.span(o, (1, 4, 1), SpanKind::Producer, (MS, 2 * MS), "publish");
-    d.span(
+    d.span_ns(o, (1, 4, 1), SpanKind::Producer, (MS, 2 * MS), "publish");
+    d.span_ns(
         o,
         (1, 5, 4),
         SpanKind::Consumer,
@@ -582,13 +529,13 @@ fn span_outlives_parent_in_one_process_only() {
 
 #[test]
 fn clock_skew_across_processes() {
-    let mut d = Data::new();
-    let o = d.process("order-svc", "o1");
-    let u = d.process("user-svc", "u1");
-    let m = d.process("mailer", "m1");
-    d.span(o, (1, 1, 0), SpanKind::Client, (10 * MS, 20 * MS), "GET");
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    let u = d.service("user-svc", "u1");
+    let m = d.service("mailer", "m1");
+    d.span_ns(o, (1, 1, 0), SpanKind::Client, (10 * MS, 20 * MS), "GET");
     // Starts more than the tolerance before its parent.
-    d.span(
+    d.span_ns(
         u,
         (1, 2, 1),
         SpanKind::Server,
@@ -596,7 +543,7 @@ fn clock_skew_across_processes() {
         "early",
     );
     // Exactly the tolerance before and after: fine.
-    d.span(
+    d.span_ns(
         u,
         (1, 3, 1),
         SpanKind::Server,
@@ -604,14 +551,14 @@ fn clock_skew_across_processes() {
         "edge",
     );
     // Ends more than the tolerance after its parent.
-    d.span(
+    d.span_ns(
         u,
         (1, 4, 1),
         SpanKind::Server,
         (11 * MS, 20 * MS + TOL + 1),
         "late",
     );
-    d.span(
+    d.span_ns(
         o,
         (1, 5, 0),
         SpanKind::Producer,
@@ -619,14 +566,14 @@ fn clock_skew_across_processes() {
         "publish",
     );
     // A consumer may end long after its producer; starting before it is still skew.
-    d.span(
+    d.span_ns(
         m,
         (1, 6, 5),
         SpanKind::Consumer,
         (40 * MS, 90 * MS),
         "consume",
     );
-    d.span(
+    d.span_ns(
         m,
         (1, 7, 5),
         SpanKind::Consumer,
@@ -659,35 +606,35 @@ fn clock_skew_across_processes() {
 
 #[test]
 fn conversion_error_by_status_or_exception() {
-    let mut d = Data::new();
-    let o = d.process("api-gateway", "g1");
-    let k = d.span(
+    let mut d = kit();
+    let o = d.service("api-gateway", "g1");
+    let k = d.span_ns(
         o,
         (1, 1, 0),
         SpanKind::Internal,
         (0, MS),
         "type.convert.[]byte.to.*dto.CreateOrderReq",
     );
-    d.b.spans[k].status = StatusCode::Error;
-    d.b.spans[k].status_message = d.b.intern("unexpected EOF");
-    let k = d.span(o, (1, 2, 0), SpanKind::Internal, (0, MS), "toDomain");
+    d.batch.spans[k].status = StatusCode::Error;
+    d.batch.spans[k].status_message = d.batch.intern("unexpected EOF");
+    let k = d.span_ns(o, (1, 2, 0), SpanKind::Internal, (0, MS), "toDomain");
     d.attrs(
         k,
         &[("convert.from", "*pb.User"), ("convert.to", "*domain.User")],
     );
-    let m = d.b.attr_mark();
-    d.b.push_str_attr("exception.message", "nil pointer");
+    let m = d.batch.attr_mark();
+    d.batch.push_str_attr("exception.message", "nil pointer");
     let ev = Event {
         time: T0,
-        name: d.b.intern("exception"),
-        attrs: d.b.attrs_since(m),
+        name: d.batch.intern("exception"),
+        attrs: d.batch.attrs_since(m),
     };
-    d.b.events.push(ev);
-    d.b.spans[k].events = tracetopo::model::ArenaRange { start: 0, len: 1 };
+    d.batch.events.push(ev);
+    d.batch.spans[k].events = tracetopo::model::ArenaRange { start: 0, len: 1 };
     // Not conversions, or conversions that went fine.
-    let k = d.span(o, (1, 3, 0), SpanKind::Internal, (0, MS), "handler");
-    d.b.spans[k].status = StatusCode::Error;
-    d.span(
+    let k = d.span_ns(o, (1, 3, 0), SpanKind::Internal, (0, MS), "handler");
+    d.batch.spans[k].status = StatusCode::Error;
+    d.span_ns(
         o,
         (1, 4, 0),
         SpanKind::Internal,
@@ -718,23 +665,23 @@ fn conversion_error_by_status_or_exception() {
 fn invalid_and_duplicate_ids() {
     let mut store = Store::new();
     let input = store.add_input("a.json", "otlp-json");
-    let mut d = Data::new();
-    let o = d.process("order-svc", "o1");
-    d.span(o, (1, 1, 0), SpanKind::Server, (0, 10 * MS), "POST /orders");
-    let k = d.span(o, (1, 0, 1), SpanKind::Internal, (MS, 2 * MS), "zero id");
-    d.b.spans[k].flags = flags::BAD_SPAN_ID | flags::BAD_PARENT_ID;
-    store.add_batch(d.b, input);
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    d.span_ns(o, (1, 1, 0), SpanKind::Server, (0, 10 * MS), "POST /orders");
+    let k = d.span_ns(o, (1, 0, 1), SpanKind::Internal, (MS, 2 * MS), "zero id");
+    d.batch.spans[k].flags = flags::BAD_SPAN_ID | flags::BAD_PARENT_ID;
+    store.add_batch(d.batch, input);
     // The same span again with another name: a differing copy.
-    let mut d = Data::new();
-    let o = d.process("order-svc", "o1");
-    d.span(
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    d.span_ns(
         o,
         (1, 1, 0),
         SpanKind::Server,
         (0, 10 * MS),
         "POST /orders/v2",
     );
-    store.add_batch(d.b, input);
+    store.add_batch(d.batch, input);
     store.build_index();
     let b = breaks_of(&store);
     assert_eq!(store.spans.len(), 3, "invalid and duplicate spans are kept");
@@ -764,21 +711,21 @@ fn invalid_and_duplicate_ids() {
 #[test]
 fn two_hundred_traces_give_the_expected_counts_in_order() {
     const S: u64 = 1_000_000_000;
-    let mut d = Data::new();
-    let g = d.process("api-gateway", "g1");
-    let o = d.process("order-svc", "o1");
+    let mut d = kit();
+    let g = d.service("api-gateway", "g1");
+    let o = d.service("order-svc", "o1");
     let (mut broken, mut orphans, mut outliving) = (0, 0, 0);
     for k in 0..200u64 {
         let t = u128::from(k) + 1;
         let at = k * S;
-        d.span(
+        d.span_ns(
             g,
             (t, 1, 0),
             SpanKind::Server,
             (at, at + 100 * MS),
             "POST /orders",
         );
-        let c = d.span(
+        let c = d.span_ns(
             g,
             (t, 2, 1),
             SpanKind::Client,
@@ -798,7 +745,7 @@ fn two_hundred_traces_give_the_expected_counts_in_order() {
         } else {
             (t, 3, 2)
         };
-        let s = d.span(
+        let s = d.span_ns(
             o,
             server,
             SpanKind::Server,
@@ -812,7 +759,7 @@ fn two_hundred_traces_give_the_expected_counts_in_order() {
         } else {
             at + 30 * MS
         };
-        d.span(
+        d.span_ns(
             o,
             (server.0, 4, 3),
             SpanKind::Internal,
@@ -821,7 +768,7 @@ fn two_hundred_traces_give_the_expected_counts_in_order() {
         );
         if k % 25 == 7 {
             orphans += 1;
-            d.span(
+            d.span_ns(
                 o,
                 (t, 5, 0xdead),
                 SpanKind::Internal,

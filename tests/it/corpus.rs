@@ -1,8 +1,7 @@
 //! Every file of the shared corpus of real trace dumps loads (or fails exactly where it should),
 //! with spot checks against the numbers in the corpus MANIFEST.
 
-mod common;
-use common::corpus;
+use crate::util::corpus;
 
 use std::path::{Path, PathBuf};
 

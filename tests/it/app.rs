@@ -4,8 +4,7 @@
 //! Breaks views (rendered with wgpu on the CPU; see .ci/run for the Mesa packages).
 
 #[cfg(target_os = "linux")]
-#[path = "common/require.rs"]
-mod require;
+use crate::util;
 
 use std::time::Duration;
 
@@ -298,7 +297,7 @@ fn screenshot_mode_under_xvfb() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_xvfb {
-        require::missing("TRACETOPO_REQUIRE_XVFB", "xvfb-run not found");
+        util::missing("TRACETOPO_REQUIRE_XVFB", "xvfb-run not found");
         return;
     }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

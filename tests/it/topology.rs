@@ -1,36 +1,24 @@
 //! The Services and Types views driven through egui_kittest on the bundled samples: clicking
 //! an edge lists its calls, dragging the background pans, Fit restores the view, picking a
-//! chain highlights its services, clicking a type lists its chains, export without a dialog,
-//! and snapshots of both views (software rendering).
+//! chain highlights its services, clicking a type lists its chains, and snapshots of both views
+//! (software rendering).
 
-use std::path::Path;
 use std::sync::Arc;
 
 use egui::{Event, Modifiers, PointerButton, Pos2, Vec2, pos2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use petgraph::graph::NodeIndex;
-use resvg::tiny_skia::Pixmap;
 use tracetopo::analysis::Options;
 use tracetopo::app::state::{Nav, Selection, Session, View};
 use tracetopo::app::topology::{ServicesView, TypesView};
-use tracetopo::export::Format;
 use tracetopo::ingest::{self, LoadOptions};
 use tracetopo::model::Store;
 use tracetopo::synth::{LargeConfig, write_jsonl};
 
 const SIZE: Vec2 = Vec2::new(1400.0, 760.0);
 
-fn session(name: &str) -> Arc<Session> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-traces")
-        .join(name);
-    let mut store = Store::new();
-    if let Err(e) = ingest::load_path(&mut store, &path, &LoadOptions::default()) {
-        panic!("{e}");
-    }
-    Session::build(store, Options::default())
-}
+use crate::util::session;
 
 /// A view with the bits of the app it needs: the shared selection, updated from `Nav::Select`,
 /// and the other navigation requests kept for inspection.
@@ -286,30 +274,6 @@ fn clicking_a_type_lists_the_chains_through_it() {
         .click();
     h.run_steps(2);
     assert_eq!(h.state().selection, Selection::Chain(through[0]));
-}
-
-#[test]
-fn export_from_the_views_writes_files() {
-    let s = session("checkout-broken.json");
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let services = ServicesView::new();
-    let png = dir.path().join("services.png");
-    services
-        .export_to(&s, Format::Png, &png)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let img = Pixmap::decode_png(&std::fs::read(&png).unwrap_or_default());
-    assert!(img.is_ok_and(|i| i.width() > 400 && i.height() > 200));
-    let types = TypesView::new();
-    let dot = dir.path().join("types.dot");
-    types
-        .export_to(&s, Format::Dot, &dot)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let text = std::fs::read_to_string(&dot).unwrap_or_default();
-    assert!(text.starts_with("digraph \"Types\""));
-    assert!(
-        text.contains("\"[]byte\" -> \"*dto.CreateOrderReq\""),
-        "{text}"
-    );
 }
 
 #[test]

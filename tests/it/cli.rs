@@ -2,15 +2,7 @@
 
 use std::process::{Command, Output};
 
-fn tracetopo(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_tracetopo"))
-        .args(args)
-        .output();
-    match out {
-        Ok(o) => o,
-        Err(e) => panic!("cannot run tracetopo: {e}"),
-    }
-}
+use crate::util::tracetopo;
 
 #[test]
 fn unknown_fail_on_kind_is_a_usage_error() {
@@ -78,12 +70,9 @@ fn no_subcommand_opens_the_app_and_fails_cleanly_without_a_display() {
     assert!(out.stdout.is_empty());
 }
 
+/// A bundled sample's path as an argument.
 fn sample(name: &str) -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-traces")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
+    crate::util::sample(name).to_string_lossy().into_owned()
 }
 
 /// Runs tracetopo with `stdin` piped in.
@@ -142,8 +131,8 @@ fn control_characters_in_names_and_keys_reach_the_terminal_escaped() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
-    assert_eq!(raw_controls(&text), [], "{text:?}");
-    assert_eq!(raw_controls(&err), [], "{err:?}");
+    assert_eq!(raw_controls(&text), Vec::<char>::new(), "{text:?}");
+    assert_eq!(raw_controls(&err), Vec::<char>::new(), "{err:?}");
     assert!(text.contains("evil\\u{1b}[31m\\rsvc"), "{text}");
     assert!(text.contains("GET \\u{1b}]0;pwned\\u{7}/x"), "{text}");
     assert!(err.contains("x\\u{1b}[2J\\u{9b}"), "{err}");
@@ -162,7 +151,7 @@ fn control_characters_in_names_and_keys_reach_the_terminal_escaped() {
     let out = tracetopo(&["analyze", &missing.to_string_lossy()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(raw_controls(&err), [], "{err:?}");
+    assert_eq!(raw_controls(&err), Vec::<char>::new(), "{err:?}");
     assert!(err.contains("no\\u{1b}[2Jsuch.json"), "{err}");
 }
 

@@ -17,11 +17,7 @@ use tracetopo::ingest::otlp_proto::batch_from_request;
 use tracetopo::ingest::{Format, LoadOptions, Loaded, load_bytes, load_path};
 use tracetopo::model::{ArenaRange, Attr, Store, Value};
 
-const SAMPLES: [&str; 3] = [
-    "checkout-broken.json",
-    "checkout-healthy.json",
-    "checkout-live.jsonl",
-];
+use crate::util::{SAMPLES, sample};
 
 /// Small enough that every sample takes several lines (and is read as JSON lines).
 const PER_LINE: usize = 10;
@@ -123,9 +119,8 @@ fn decode_lines(text: &str) -> (Vec<usize>, HashMap<Vec<u8>, Vec<usize>>) {
 
 #[test]
 fn samples_round_trip_through_jsonl() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces");
     for name in SAMPLES {
-        let (store, _) = load(&dir.join(name));
+        let (store, _) = load(&sample(name));
         let mut file = tempfile::Builder::new()
             .suffix(".jsonl")
             .tempfile()

@@ -3,8 +3,8 @@
 //! built to show. Reads the files with serde_json only (no tracetopo reader), except to check
 //! tracetopo's break detectors against that independent reading.
 //!
-//! After changing the generator, rewrite the files with `TRACETOPO_BLESS=1 cargo test --test
-//! samples` and review the diff.
+//! After changing the generator, rewrite the files with `TRACETOPO_BLESS=1 cargo test --test it
+//! samples::` and review the diff.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -120,10 +120,7 @@ fn compressed_nothing_costs_no_memory_and_says_no_spans() {
 /// with one line naming the file, instead of being held whole.
 #[test]
 fn a_json_document_or_line_that_decompresses_to_nothing_is_refused_early() {
-    let first_line = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-traces/checkout-live.jsonl"),
-    )
-    .unwrap();
+    let first_line = std::fs::read(crate::util::sample("checkout-live.jsonl")).unwrap();
     let first_line = &first_line[..=first_line.iter().position(|&b| b == b'\n').unwrap()];
     for (name, before) in [
         ("spaces.json.zst", &b""[..]),
@@ -170,17 +167,14 @@ fn empty_documents_say_no_spans_were_found() {
 
 #[test]
 fn a_repeated_file_is_read_once_and_a_copy_says_where_its_spans_came_from() {
-    let sample = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/sample-traces/checkout-healthy.json"
-    ));
+    let sample = crate::util::sample("checkout-healthy.json");
     let copy = scratch("copy-of-healthy.json");
-    std::fs::copy(sample, &copy).expect("copy sample");
-    let once = report(&analyze(&[sample]));
+    std::fs::copy(&sample, &copy).expect("copy sample");
+    let once = report(&analyze(&[&sample]));
     let spans = once["inputs"][0]["spans"].as_u64().expect("spans");
     assert!(spans > 1);
 
-    let twice = report(&analyze(&[sample, sample]));
+    let twice = report(&analyze(&[&sample, &sample]));
     assert_eq!(twice["inputs"].as_array().map(Vec::len), Some(1), "{twice}");
     assert_eq!(twice["inputs"][0]["spans"], spans);
     assert!(
@@ -190,7 +184,7 @@ fn a_repeated_file_is_read_once_and_a_copy_says_where_its_spans_came_from() {
         "{twice}"
     );
 
-    let with_copy = report(&analyze(&[sample, &copy]));
+    let with_copy = report(&analyze(&[&sample, &copy]));
     assert_eq!(with_copy["inputs"][1]["spans"], 0);
     let want = format!(
         "{spans} spans, all already loaded from {}",

@@ -7,9 +7,6 @@
 //! Go and Python are gated as the other tools are: without them the test says `SKIPPED:`;
 //! with `TRACETOPO_REQUIRE_GO` / `TRACETOPO_REQUIRE_PYTHON` set (`.ci/run`), a missing one fails.
 
-#[path = "common/require.rs"]
-mod require;
-
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -106,7 +103,7 @@ fn go() -> Option<()> {
     if ok && sdk.is_dir() {
         return Some(());
     }
-    require::missing(
+    crate::util::missing(
         "TRACETOPO_REQUIRE_GO",
         "go or the OpenTelemetry Go SDK not installed (apt-get install golang-go \
          golang-opentelemetry-otel-dev)",
@@ -261,7 +258,7 @@ fn python() -> Option<PathBuf> {
     if ok {
         return Some(py);
     }
-    require::missing(
+    crate::util::missing(
         "TRACETOPO_REQUIRE_PYTHON",
         "the OpenTelemetry Python SDK not importable (bash scripts/setup-python.sh, then set \
          TRACETOPO_PYTHON)",
@@ -541,7 +538,7 @@ fn the_binary_streams_standard_input_into_live_mode() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_xvfb {
-        require::missing("TRACETOPO_REQUIRE_XVFB", "xvfb-run not found");
+        crate::util::missing("TRACETOPO_REQUIRE_XVFB", "xvfb-run not found");
         return;
     }
     let path = format!("{HERE}/go-shop-stdout.txt");

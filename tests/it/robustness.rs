@@ -3,8 +3,6 @@
 //! the input; what loads goes through the whole path users run (analysis, both reports, every
 //! export format, both flame layouts), and its OTLP JSON lines export loads back.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use tracetopo::analysis::flame::{FlameGraph, FlameIndex, TraceLayout};
@@ -59,24 +57,17 @@ fn mutate(rng: &mut Rng, data: &[u8]) -> Vec<u8> {
 }
 
 fn inputs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<PathBuf> = [
-        "checkout-healthy.json",
-        "checkout-broken.json",
-        "checkout-live.jsonl",
-    ]
-    .iter()
-    .map(|f| root.join("sample-traces").join(f))
-    .collect();
+    let mut files: Vec<PathBuf> = crate::util::SAMPLES.map(crate::util::sample).into();
     // The SDKs' console output, service lines among the spans (tests/console/README.md).
+    let console = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/console");
     for f in [
         "go-shop-stdout.txt",
         "python-console.txt",
         "go-current-sdk.jsonl",
     ] {
-        files.push(root.join("tests/console").join(f));
+        files.push(console.join(f));
     }
-    let Some(corpus) = common::corpus() else {
+    let Some(corpus) = crate::util::corpus() else {
         return files;
     };
     for f in [
@@ -91,7 +82,7 @@ fn inputs() -> Vec<PathBuf> {
         if p.exists() {
             files.push(p);
         } else {
-            common::require::missing(
+            crate::util::missing(
                 "TRACETOPO_REQUIRE_CORPUS",
                 &format!("corpus file {f} not found"),
             );
@@ -224,9 +215,8 @@ fn mutated_protobuf_and_compressed_inputs_never_panic() {
     use prost::Message;
     use std::io::Write;
 
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let json =
-        std::fs::read_to_string(root.join("sample-traces/checkout-broken.json")).expect("sample");
+        std::fs::read_to_string(crate::util::sample("checkout-broken.json")).expect("sample");
     let req: ExportTraceServiceRequest = serde_json::from_str(&json).expect("sample is OTLP/JSON");
     let pb = req.encode_to_vec();
     let mut framed = (pb.len() as u32).to_be_bytes().to_vec();

@@ -593,7 +593,7 @@ fn truncated_inputs_fail_cleanly() {
 
 /// Throughput on a ~50 MB JSON lines dump shaped like Collector output (10 spans per line,
 /// typical HTTP/DB attributes). Run once with
-/// `cargo test --release --test ingest -- --ignored --nocapture`.
+/// `cargo test --release --test it ingest:: -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn throughput_of_a_large_jsonl_file() {

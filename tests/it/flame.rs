@@ -2,7 +2,6 @@
 //! `sample-traces/README.md`, and the egui views driven with egui_kittest (click, hover,
 //! scroll, double-click, stitching) with snapshots of the main states.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use egui::{Event, Modifiers, MouseWheelUnit, Pos2, pos2, vec2};
@@ -15,14 +14,7 @@ use tracetopo::app::state::{Nav, Selection, Session, View};
 use tracetopo::ingest::{LoadOptions, load_path};
 use tracetopo::model::{NONE, Store};
 
-fn sample(name: &str) -> Arc<Session> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-traces")
-        .join(name);
-    let mut store = Store::new();
-    load_path(&mut store, &path, &LoadOptions::default()).expect("sample loads");
-    Session::build(store, Options::default())
-}
+use crate::util::session;
 
 fn trace_index(s: &Session, hex: &str) -> u32 {
     let id = u128::from_str_radix(hex, 16).expect("hex id");
@@ -99,7 +91,7 @@ fn wheel(h: &Harness<'_, ChartState>, at: Pos2, dy: f32) {
 
 #[test]
 fn layout_of_the_orphan_trace_hangs_the_orphan_under_its_missing_parent() {
-    let s = sample("checkout-broken.json");
+    let s = session("checkout-broken.json");
     let fx = FlameIndex::new(&s.store, &s.analysis);
     let t = trace_index(&s, "6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51");
     let l = TraceLayout::build(&s.store, &fx, t, false);
@@ -134,7 +126,7 @@ fn layout_of_the_orphan_trace_hangs_the_orphan_under_its_missing_parent() {
 
 #[test]
 fn layout_stitches_the_propagation_break_pair() {
-    let s = sample("checkout-broken.json");
+    let s = session("checkout-broken.json");
     let fx = FlameIndex::new(&s.store, &s.analysis);
     let (gw, pay) = (
         "a7d2c41e9b3f4e08b5c6d7e8f9a0b1c2",
@@ -173,7 +165,7 @@ fn layout_stitches_the_propagation_break_pair() {
 
 #[test]
 fn flame_graph_numbers_on_the_healthy_sample() {
-    let s = sample("checkout-healthy.json");
+    let s = session("checkout-healthy.json");
     let g = FlameGraph::build(&s.store, None);
     // README: three traces, rooted at loadgen (POST /orders) and at api-gateway.
     assert_eq!(g.traces, 3);
@@ -222,7 +214,7 @@ fn flame_graph_numbers_on_the_healthy_sample() {
 
 #[test]
 fn clicking_a_bar_selects_its_span_and_hovering_shows_the_tooltip() {
-    let s = sample("checkout-healthy.json");
+    let s = session("checkout-healthy.json");
     let t = trace_index(&s, "0af7651916cd43dd8448eb211c80319c");
     let mut h = chart_harness(s.clone(), Selection::Trace(t), false);
     assert_eq!(h.state().view.trace(), Some(t));
@@ -246,7 +238,7 @@ fn clicking_a_bar_selects_its_span_and_hovering_shows_the_tooltip() {
 
 #[test]
 fn scrolling_zooms_around_the_cursor_and_double_click_zooms_to_the_span() {
-    let s = sample("checkout-healthy.json");
+    let s = session("checkout-healthy.json");
     let t = trace_index(&s, "4bf92f3577b34da6a3ce929d0e0e4736");
     let mut h = chart_harness(s.clone(), Selection::Trace(t), false);
     let (a0, b0) = h.state().view.visible_time().expect("window");
@@ -299,7 +291,7 @@ fn scrolling_zooms_around_the_cursor_and_double_click_zooms_to_the_span() {
 
 #[test]
 fn selecting_a_span_elsewhere_brings_it_into_view() {
-    let s = sample("checkout-broken.json");
+    let s = session("checkout-broken.json");
     let (gw, pay) = (
         "a7d2c41e9b3f4e08b5c6d7e8f9a0b1c2",
         "3f9e8d7c6b5a49382716059483726150",
@@ -320,7 +312,7 @@ fn selecting_a_span_elsewhere_brings_it_into_view() {
 
 #[test]
 fn snapshots_of_the_detached_root_trace() {
-    let s = sample("checkout-broken.json");
+    let s = session("checkout-broken.json");
     let t = trace_index(&s, "c0a8016e5d4c4b3a9f8e7d6c5b4a3921");
     let mut h = chart_harness(s.clone(), Selection::Trace(t), false);
     h.snapshot("flame_chart_detached_root");
@@ -367,7 +359,7 @@ fn graph_harness(session: Arc<Session>, filter: Option<Vec<u32>>) -> Harness<'st
 
 #[test]
 fn clicking_a_flame_graph_frame_filters_traces_by_its_path() {
-    let s = sample("checkout-healthy.json");
+    let s = session("checkout-healthy.json");
     let mut h = graph_harness(s.clone(), None);
     let path = [("loadgen", "POST"), ("api-gateway", "POST /orders")];
     let g = h.state().view.graph().expect("built");
@@ -499,7 +491,7 @@ fn a_large_trace_is_laid_out_off_the_ui_thread() {
 
 #[test]
 fn a_new_session_showing_the_same_trace_keeps_the_window() {
-    let s = sample("checkout-healthy.json");
+    let s = session("checkout-healthy.json");
     let id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let t = trace_index(&s, id);
     let mut h = chart_harness(s.clone(), Selection::Trace(t), false);
@@ -514,10 +506,8 @@ fn a_new_session_showing_the_same_trace_keeps_the_window() {
     // healthy sample loaded after the broken one numbers the trace differently.
     let mut store = Store::new();
     for f in ["checkout-broken.json", "checkout-healthy.json"] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("sample-traces")
-            .join(f);
-        load_path(&mut store, &path, &LoadOptions::default()).expect("sample loads");
+        load_path(&mut store, &crate::util::sample(f), &LoadOptions::default())
+            .expect("sample loads");
     }
     let next = Session::build(store, Options::default());
     let t2 = trace_index(&next, id);

@@ -1,7 +1,9 @@
-//! Compact JSON text for array and key-value-list attribute values (`Attr::json`), written
-//! the same way from OTLP/JSON and from protobuf so that both encodings load identical spans:
-//! arrays as JSON arrays, kvlists as JSON objects, bytes as base64 strings, empty as `null`,
-//! non-finite doubles as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+//! Compact JSON text written by hand, where a serde tree would cost more than the text: the
+//! array and key-value-list attribute values the readers keep (`Attr::json`), the OTLP JSON
+//! lines export and the generated samples. Written the same way from OTLP/JSON and from
+//! protobuf so that both encodings load identical spans: arrays as JSON arrays, kvlists as JSON
+//! objects, bytes as base64 strings, empty as `null`, non-finite doubles as the strings
+//! `"NaN"`, `"Infinity"`, `"-Infinity"`.
 
 use std::fmt::Write;
 

@@ -1,8 +1,7 @@
 //! The Jaeger and Zipkin readers against the real files under the shared corpus: every file
 //! loads, and its span and service counts match the per-file table of the corpus MANIFEST.md.
 
-mod common;
-use common::corpus;
+use crate::util::corpus;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -2,43 +2,20 @@
 //! installed), JSON figures against the reviewed report, SVG as XML with every name, PNG decoded and
 //! not blank, and the `tracetopo export` command's exit codes.
 
-#[path = "common/require.rs"]
-mod require;
+use crate::util::{self, SAMPLES, load, sample, tracetopo};
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use resvg::tiny_skia::Pixmap;
 use resvg::usvg::roxmltree;
-use tracetopo::analysis::{Analysis, Options};
-use tracetopo::export::{ExportView, Format, export};
-use tracetopo::ingest::{self, LoadOptions};
+use tracetopo::analysis::Analysis;
+use tracetopo::export::{ExportView, Format, export, export_to_file};
 use tracetopo::model::Store;
 use tracetopo::model::ids::{span_hex, trace_hex};
 
-const SAMPLES: [&str; 3] = [
-    "checkout-healthy.json",
-    "checkout-broken.json",
-    "checkout-live.jsonl",
-];
 const HEALTHY_CHECKOUT: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
-
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-traces")
-        .join(name)
-}
-
-fn load(name: &str) -> (Store, Analysis) {
-    let mut store = Store::new();
-    if let Err(e) = ingest::load_path(&mut store, &sample(name), &LoadOptions::default()) {
-        panic!("{e}");
-    }
-    store.build_index();
-    let analysis = Analysis::run(&store, &Options::default());
-    (store, analysis)
-}
 
 fn bytes(store: &Store, a: &Analysis, view: ExportView, format: Format) -> Vec<u8> {
     match export(store, a, view, format) {
@@ -117,7 +94,7 @@ fn dot_of_the_broken_sample_marks_the_broken_edge() {
 #[test]
 fn dot_is_valid_graphviz() {
     let Ok(probe) = Command::new("dot").arg("-V").output() else {
-        require::missing("TRACETOPO_REQUIRE_DOT", "graphviz `dot` not installed");
+        util::missing("TRACETOPO_REQUIRE_DOT", "graphviz `dot` not installed");
         return;
     };
     assert!(probe.status.success());
@@ -146,7 +123,7 @@ fn dot_is_valid_graphviz() {
 }
 
 /// The reviewed report of a sample (`tests/golden`, checked against `tracetopo analyze` by
-/// tests/golden.rs).
+/// tests/it/golden.rs).
 fn golden_report(name: &str) -> serde_json::Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
@@ -384,13 +361,6 @@ fn every_sample_exports_in_every_format() {
     }
 }
 
-fn tracetopo(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_tracetopo"))
-        .args(args)
-        .output();
-    out.unwrap_or_else(|e| panic!("cannot run tracetopo: {e}"))
-}
-
 #[test]
 fn cli_writes_the_file_and_prints_nothing() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -520,4 +490,26 @@ fn cli_exit_codes() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("tracetopo: export: cannot write "));
+}
+
+/// What the Export menu of the Services and Types views writes once its dialog has a path
+/// (`export_to_file`; the dialog itself is never opened in a test).
+#[test]
+fn export_to_file_writes_the_views_snapshots() {
+    let (store, a) = load("checkout-broken.json");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let png = dir.path().join("services.png");
+    export_to_file(&store, &a, ExportView::Services, Format::Png, &png)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let img = Pixmap::decode_png(&std::fs::read(&png).unwrap_or_default());
+    assert!(img.is_ok_and(|i| i.width() > 400 && i.height() > 200));
+    let dot = dir.path().join("types.dot");
+    export_to_file(&store, &a, ExportView::Types, Format::Dot, &dot)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = std::fs::read_to_string(&dot).unwrap_or_default();
+    assert!(text.starts_with("digraph \"Types\""));
+    assert!(
+        text.contains("\"[]byte\" -> \"*dto.CreateOrderReq\""),
+        "{text}"
+    );
 }
