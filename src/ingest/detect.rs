@@ -270,9 +270,7 @@ impl Detector {
     /// dump formats may be an SDK's console output (`console::sniff`).
     pub fn detect(&mut self, buf: &[u8], eof: bool) -> Detected {
         match self.detect_dump(buf, eof) {
-            Detected::Unknown(m) => {
-                super::console::sniff(buf, eof).unwrap_or(Detected::Unknown(m))
-            }
+            Detected::Unknown(m) => super::console::sniff(buf, eof).unwrap_or(Detected::Unknown(m)),
             d => d,
         }
     }
