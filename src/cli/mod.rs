@@ -21,7 +21,9 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 mod listen;
+mod pull;
 pub use listen::ListenArgs;
+pub use pull::{KindArg, PullArgs, QueryArgs};
 
 use crate::analysis::breaks::BreakKind;
 use crate::analysis::{Analysis, Options};
@@ -63,6 +65,33 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", value_parser = ViewSpec::parse, requires = "screenshot",
           requires = "files")]
     pub view: Option<ViewSpec>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// `--tempo URL | --jaeger URL` and the query: traces from a backend instead of files.
+#[derive(Debug, Clone, Args)]
+pub struct BackendArgs {
+    /// Pull the traces of the query from this Grafana Tempo URL.
+    #[arg(long, value_name = "URL", conflicts_with = "jaeger")]
+    pub tempo: Option<String>,
+    /// Pull the traces of the query from this Jaeger (v2, /api/v3) URL.
+    #[arg(long, value_name = "URL")]
+    pub jaeger: Option<String>,
+    #[command(flatten)]
+    pub query: QueryArgs,
+}
+
+impl BackendArgs {
+    /// The backend named, if one is.
+    fn target(&self) -> Option<(crate::backend::Kind, &str)> {
+        use crate::backend::Kind;
+        match (&self.tempo, &self.jaeger) {
+            (Some(u), _) => Some((Kind::Tempo, u)),
+            (None, Some(u)) => Some((Kind::Jaeger, u)),
+            (None, None) => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +105,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Receive OTLP traces live (gRPC and HTTP): in the app, or recorded to a file with --headless.
     Listen(ListenArgs),
+    /// Search a Grafana Tempo or Jaeger backend and write the matching traces as OTLP JSON
+    /// lines.
+    Pull(PullArgs),
 }
 
 #[derive(Debug, Args)]
@@ -164,8 +196,11 @@ pub struct LargeArgs {
 pub struct AnalyzeArgs {
     /// Trace files: OTLP JSON, JSON lines or protobuf, Jaeger JSON, Zipkin JSON (.gz/.zst
     /// too); `-` reads stdin.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present_any = ["tempo", "jaeger"], conflicts_with_all = ["tempo", "jaeger"],
+          value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
     /// Report format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -209,14 +244,29 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Generate(cmd)) => generate(&cmd),
         Some(Command::Export(args)) => export(&args),
         Some(Command::Listen(args)) => listen::run(&args),
-        None => open_app(
-            AppConfig {
-                files: cli.files,
-                ..AppConfig::default()
-            },
-            cli.screenshot,
-            cli.view,
-        ),
+        Some(Command::Pull(args)) => pull::run(&args),
+        None => {
+            let mut files = cli.files;
+            // Kept until the app closes: the pulled traces, as a file the app loads.
+            let mut pulled = None;
+            if let Some((kind, url)) = cli.backend.target() {
+                let Some(p) = pull::pull_to_temp(kind, url, &cli.backend.query) else {
+                    return ExitCode::from(EXIT_INPUT);
+                };
+                files.insert(0, p.0.clone());
+                pulled = Some(p);
+            }
+            let status = open_app(
+                AppConfig {
+                    files,
+                    ..AppConfig::default()
+                },
+                cli.screenshot,
+                cli.view,
+            );
+            drop(pulled);
+            status
+        }
     }
 }
 
@@ -280,20 +330,39 @@ fn load_and_analyse(files: &[PathBuf], tolerance_ms: f64) -> Option<(Store, Anal
         }
     }
     store.build_index();
+    warn_all(&store);
+    let analysis = Analysis::run(&store, &analysis_options(tolerance_ms));
+    Some((store, analysis))
+}
+
+/// The store's reader warnings, on stderr.
+fn warn_all(store: &Store) {
     for w in &store.diag.warnings {
         error_line(&format!("tracetopo: warning: {w}"));
     }
-    let opts = Options {
+}
+
+fn analysis_options(tolerance_ms: f64) -> Options {
+    Options {
         tolerance_ns: (tolerance_ms * 1e6).round() as u64,
-    };
-    let analysis = Analysis::run(&store, &opts);
-    Some((store, analysis))
+    }
 }
 
 /// `tracetopo analyze`: loads every file into one store, writes the report to stdout as it is
 /// made and reader warnings to stderr.
 pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
-    let Some((store, analysis)) = load_and_analyse(&args.files, args.tolerance_ms) else {
+    let loaded = match args.backend.target() {
+        Some((kind, url)) => {
+            pull::pull_store(Some(kind), url, &args.backend.query, args.tolerance_ms).map(|p| {
+                warn_all(&p.store);
+                let analysis = Analysis::run(&p.store, &analysis_options(args.tolerance_ms));
+                pull::say_other_half(&p, &analysis);
+                (p.store, analysis)
+            })
+        }
+        None => load_and_analyse(&args.files, args.tolerance_ms),
+    };
+    let Some((store, analysis)) = loaded else {
         return ExitCode::from(EXIT_INPUT);
     };
     let report = Report::build(&store, &analysis);
