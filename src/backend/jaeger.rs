@@ -101,7 +101,7 @@ pub fn search(
 }
 
 /// The distinct traces of an answer, in order of first appearance.
-fn trace_ids(f: &Fetched) -> Vec<u128> {
+pub(super) fn trace_ids(f: &Fetched) -> Vec<u128> {
     let mut seen = FxHashSet::default();
     f.batches
         .iter()

@@ -431,8 +431,13 @@ pub fn pull(
                 Some(s) => vec![s.clone()],
                 None => backend.services(opts.cancel)?,
             };
+            // A trace holding spans of several services is found by each of their searches:
+            // it is kept from the first answer only, so that no span is read twice.
+            let mut delivered = rustc_hash::FxHashSet::default();
+            // Traces new in an answer that also held known ones: fetched by id.
+            let mut refetch = Vec::new();
             for service in services {
-                let room = q.max_traces.saturating_sub(sum.found as usize);
+                let room = q.max_traces.saturating_sub(delivered.len());
                 if room == 0 {
                     sum.max_reached = true;
                     break;
@@ -454,24 +459,38 @@ pub fn pull(
                         bump(&|p| p.searches += 1);
                         page
                     },
-                    |payload, new| {
-                        if let Some(f) = payload {
-                            let spans = f.spans();
-                            sum.spans += spans;
-                            sink(f);
-                            bump(&|p| {
-                                p.found += new.len() as u64;
-                                p.fetched = p.found;
-                                p.to_fetch = p.found;
-                                p.spans += spans;
-                            });
+                    |payload, _| {
+                        let Some(f) = payload else { return Ok(()) };
+                        let ids = jaeger::trace_ids(&f);
+                        let fresh: Vec<u128> = ids
+                            .iter()
+                            .copied()
+                            .filter(|id| !delivered.contains(id))
+                            .collect();
+                        delivered.extend(fresh.iter().copied());
+                        if fresh.len() < ids.len() {
+                            refetch.extend(fresh);
+                            return Ok(());
                         }
+                        let spans = f.spans();
+                        sum.spans += spans;
+                        sum.fetched += fresh.len() as u64;
+                        sink(f);
+                        bump(&|p| {
+                            p.found += fresh.len() as u64;
+                            p.fetched += fresh.len() as u64;
+                            p.to_fetch = p.found;
+                            p.spans += spans;
+                        });
                         Ok(())
                     },
                 )?;
                 note_search(&mut sum, &got, q);
             }
-            sum.fetched = sum.found;
+            sum.found = delivered.len() as u64;
+            let mut p = progress.get();
+            p.found = sum.found;
+            fetch_all(backend, refetch, q.window, opts, &mut p, &mut sum, sink)?;
         }
     }
     Ok(finish(sum, q))
@@ -526,7 +545,8 @@ fn fetch_all(
     sum: &mut Summary,
     sink: &mut dyn FnMut(Fetched),
 ) -> Result<(), BackendError> {
-    progress.to_fetch = ids.len() as u64;
+    progress.to_fetch = progress.fetched + ids.len() as u64;
+    let first = progress.fetched;
     if ids.is_empty() {
         return Ok(());
     }
@@ -581,7 +601,7 @@ fn fetch_all(
                 return Err(e);
             }
         }
-        progress.fetched = done as u64;
+        progress.fetched = first + done as u64;
         progress.bytes = backend.bytes();
         if let Some(p) = opts.progress {
             p(progress);

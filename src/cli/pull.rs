@@ -297,7 +297,7 @@ fn analysis_options(tolerance_ms: f64) -> Options {
 fn say_summary(name: &str, s: &Summary) {
     error_line(&format!(
         "tracetopo: {name}: {}, {} found, {} fetched, {}",
-        count(u64::from(s.searches), "search"),
+        count(u64::from(s.searches), "search request"),
         count(s.found, "trace"),
         count(s.fetched, "trace"),
         count(s.spans, "span"),
