@@ -398,3 +398,30 @@ fn follow_breaks_finds_the_other_half() {
         "{err}"
     );
 }
+
+#[test]
+fn an_answer_over_the_size_bound_is_refused_naming_it() {
+    let s = serve(Api::Jaeger, &[BROKEN], Behaviour::default());
+    let cfg = HttpConfig {
+        max_body: 1024,
+        ..HttpConfig::default()
+    };
+    let b = Arc::new(Backend::connect(&s.url, Some(Kind::Jaeger), cfg, None).expect("connect"));
+    let q = Query {
+        service: Some("api-gateway".into()),
+        window: Some(Window {
+            start: backend::parse_time("2025-06-12T00:00:00Z").expect("time"),
+            end: backend::parse_time("2025-06-12T06:00:00Z").expect("time"),
+        }),
+        ..Query::default()
+    };
+    let e = backend::pull(&b, &q, &PullOptions::default(), &mut |_| {}).err();
+    let Some(e) = e else {
+        panic!("a 1 KiB bound let the answer through")
+    };
+    assert_eq!(e.kind, ErrorKind::TooLarge);
+    assert!(
+        e.url.contains("/api/v3/traces?") && e.message.contains("1024 bytes"),
+        "{e}"
+    );
+}

@@ -165,9 +165,9 @@ impl Http {
                     url,
                     ErrorKind::TooLarge,
                     format!(
-                        "the answer is larger than {} MiB (the bound on one answer); narrow the \
-                         search or fetch fewer traces at once",
-                        self.config.max_body >> 20
+                        "the answer is larger than {} (the bound on one answer); narrow the \
+                         search or lower --limit",
+                        size(self.config.max_body)
                     ),
                 ),
                 e => transport_error(url, e, &self.config),
@@ -181,6 +181,15 @@ impl Http {
             },
             retry_after,
         })
+    }
+}
+
+/// A byte count in MiB, or in bytes below one MiB.
+fn size(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        crate::units::count(bytes, "byte")
     }
 }
 
