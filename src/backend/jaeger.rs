@@ -68,6 +68,19 @@ pub fn search(
     limit: u32,
     cancel: Option<&AtomicBool>,
 ) -> Result<Page<Option<Fetched>>, BackendError> {
+    search_with(b, q, service, w, limit, "", cancel)
+}
+
+/// `search` with `extra` query parameters (`&query.attributes=…`) appended.
+pub fn search_with(
+    b: &Backend,
+    q: &Query,
+    service: &str,
+    w: Window,
+    limit: u32,
+    extra: &str,
+    cancel: Option<&AtomicBool>,
+) -> Result<Page<Option<Fetched>>, BackendError> {
     let mut url = format!(
         "{}/api/v3/traces?query.service_name={}&query.start_time_min={}&query.start_time_max={}\
          &query.num_traces={limit}",
@@ -81,6 +94,7 @@ pub fn search(
         url.push_str("&query.operation_name=");
         url.push_str(&enc(o));
     }
+    url.push_str(extra);
     let a = b.http.get(&url, ACCEPT, cancel)?;
     match a.status {
         200 => {}

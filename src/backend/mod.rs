@@ -21,6 +21,7 @@ mod error;
 pub mod follow;
 pub mod http;
 mod jaeger;
+pub mod search;
 mod tempo;
 pub mod window;
 
