@@ -712,7 +712,7 @@ impl BackendPanel {
                     .num_columns(6)
                     .show(ui, |ui| {
                         for h in [
-                            "",
+                            "Trace",
                             "Root service",
                             "Name",
                             "Start (UTC)",
@@ -724,9 +724,11 @@ impl BackendPanel {
                         ui.end_row();
                         for h in &self.hits {
                             let mut on = self.picked.contains(&h.trace_id);
+                            // The id's first 8 digits, as Tempo's and Jaeger's lists show it.
+                            let id = format!("{:032x}", h.trace_id);
                             let r = ui
-                                .checkbox(&mut on, "")
-                                .on_hover_text(format!("Trace {:032x}", h.trace_id));
+                                .checkbox(&mut on, &id[..8])
+                                .on_hover_text(format!("Trace {id}"));
                             if r.changed() {
                                 if on {
                                     self.picked.insert(h.trace_id);
@@ -779,15 +781,17 @@ impl BackendPanel {
         for (k, span) in found {
             let b = &s.analysis.breaks[k];
             let sp = s.store.span(span);
+            let id = format!("{:032x}", sp.trace_id);
             let text = format!(
-                "{} → {} · {}",
+                "{} → trace {} · {} · {}",
                 b.kind.name(),
+                &id[..8],
                 s.store.service_name(span),
                 s.store.str(sp.name)
             );
             if ui
                 .link(text)
-                .on_hover_text(format!("Open the fetched trace {:032x}", sp.trace_id))
+                .on_hover_text(format!("Open the fetched trace {id}"))
                 .clicked()
                 && let Ok(t) = s
                     .store

@@ -155,6 +155,7 @@ pub fn start(api: Api, traces: BTreeMap<String, Trace>, behaviour: Behaviour) ->
         .route("/api/v2/traces/{id}", get(tempo_v2))
         .route("/api/traces/{id}", get(tempo_v1))
         .route("/api/v3/services", get(jaeger_services))
+        .route("/api/v3/operations", get(jaeger_operations))
         .route("/api/v3/traces", get(jaeger_search))
         .route("/api/v3/traces/{id}", get(jaeger_trace))
         .with_state(ctx);
@@ -485,6 +486,38 @@ async fn jaeger_services(State(ctx): State<Arc<Ctx>>, headers: HeaderMap) -> Res
     }
     let all: BTreeSet<&String> = ctx.traces.values().flat_map(|t| &t.services).collect();
     json_response(StatusCode::OK, json!({"services": all}))
+}
+
+/// The span names of a service, as `{"operations":[{"name","spanKind"}]}`.
+async fn jaeger_operations(
+    State(ctx): State<Arc<Ctx>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let service = params(q).get("service").cloned().unwrap_or_default();
+    if let Some(r) = gate(&ctx, format!("operations {service}"), &headers) {
+        return r;
+    }
+    let names: BTreeSet<&str> = ctx
+        .traces
+        .values()
+        .flat_map(|t| &t.resource_spans)
+        .filter(|rs| {
+            rs["resource"]["attributes"].as_array().is_some_and(|a| {
+                a.iter().any(|kv| {
+                    kv["key"] == "service.name" && kv["value"]["stringValue"] == service.as_str()
+                })
+            })
+        })
+        .flat_map(|rs| rs["scopeSpans"].as_array().into_iter().flatten())
+        .flat_map(|ss| ss["spans"].as_array().into_iter().flatten())
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    let ops: Vec<Value> = names
+        .into_iter()
+        .map(|n| json!({"name": n, "spanKind": ""}))
+        .collect();
+    json_response(StatusCode::OK, json!({"operations": ops}))
 }
 
 fn rfc3339_ns(p: &BTreeMap<String, String>, k: &str) -> Option<u64> {
