@@ -425,3 +425,57 @@ fn an_answer_over_the_size_bound_is_refused_naming_it() {
         "{e}"
     );
 }
+
+#[test]
+fn credentials_come_from_the_named_variable_and_are_never_printed() {
+    let secret = "s3cr3t-t0ken";
+    for (value, sent) in [
+        (secret.to_string(), format!("Bearer {secret}")),
+        (
+            format!("acme:{secret}"),
+            format!(
+                "Basic {}",
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    format!("acme:{secret}")
+                )
+            ),
+        ),
+    ] {
+        let s = serve(
+            Api::Tempo,
+            &[HEALTHY],
+            Behaviour {
+                authorization: Some(sent),
+                ..Behaviour::default()
+            },
+        );
+        let run = |env: Option<&str>| {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_tracetopo"));
+            c.args(["analyze", "--tempo", &s.url, "--token-env", "TT_TEST_TOKEN"])
+                .args(RANGE)
+                .args(["--format", "json"]);
+            match env {
+                Some(v) => c.env("TT_TEST_TOKEN", v),
+                None => c.env_remove("TT_TEST_TOKEN"),
+            };
+            c.output().expect("run tracetopo")
+        };
+        let o = run(Some(&value));
+        assert_eq!(report_body(&o), file_report(&[HEALTHY]), "{}", stderr(&o));
+        // A wrong token: 401, and the line does not show it.
+        let o = run(Some("wrong-but-secret"));
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("401") && !stderr(&o).contains("wrong-but-secret"));
+        let o = run(None);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("$TT_TEST_TOKEN"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn traceql_is_refused_for_jaeger() {
+    let o = tracetopo(&["analyze", "--jaeger", "http://127.0.0.1:9", "--query", "{}"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--service"), "{}", stderr(&o));
+}

@@ -44,6 +44,8 @@ pub enum Api {
 pub struct Behaviour {
     /// Tempo: the `X-Scope-OrgID` every request must carry.
     pub tenant: Option<String>,
+    /// The `Authorization` value every request must carry (as a proxy in front checks it).
+    pub authorization: Option<String>,
     /// Statuses answered (in order) before the real answers, one per request.
     pub fail_first: Mutex<VecDeque<u16>>,
     /// Delay before answering a trace by id.
@@ -212,6 +214,14 @@ fn gate(ctx: &Ctx, what: String, headers: &HeaderMap) -> Option<Response> {
                 .insert(header::RETRY_AFTER, "0".parse().expect("header"));
         }
         return Some(r);
+    }
+    if let Some(a) = &ctx.behaviour.authorization {
+        let got = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if got != Some(a.as_str()) {
+            return Some((StatusCode::UNAUTHORIZED, "unauthorized\n").into_response());
+        }
     }
     if let Some(t) = &ctx.behaviour.tenant {
         let got = headers.get("x-scope-orgid").and_then(|v| v.to_str().ok());
