@@ -479,3 +479,60 @@ fn traceql_is_refused_for_jaeger() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--service"), "{}", stderr(&o));
 }
+
+/// Pull throughput through the whole path (search, protobuf fetches 4 at a time, readers,
+/// store, OTLP JSON lines out), against the loopback server, which shares the machine. Not a
+/// check: run it to measure (docs/PERFORMANCE.md), `--ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_pull_throughput() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("large.jsonl");
+    let cfg = tracetopo::synth::LargeConfig {
+        traces: 2000,
+        spans_per_trace: 50,
+        ..tracetopo::synth::LargeConfig::default()
+    };
+    let f = std::fs::File::create(&dump).expect("create");
+    tracetopo::synth::write_jsonl(std::io::BufWriter::new(f), &cfg, |_| {}).expect("write");
+    let s = serve(
+        Api::Tempo,
+        &[dump.to_str().expect("utf-8")],
+        Behaviour::default(),
+    );
+    let start = s.traces.values().map(|t| t.start_ns).min().expect("traces") / 1_000_000_000;
+    let end = s.traces.values().map(|t| t.start_ns).max().expect("traces") / 1_000_000_000;
+    let out = dir.path().join("pulled.jsonl");
+    let spans: usize = s
+        .traces
+        .values()
+        .flat_map(|t| &t.resource_spans)
+        .flat_map(|rs| rs["scopeSpans"].as_array().into_iter().flatten())
+        .map(|ss| ss["spans"].as_array().map_or(0, Vec::len))
+        .sum();
+    let t = std::time::Instant::now();
+    let o = tracetopo(&[
+        "pull",
+        "tempo",
+        &s.url,
+        "--start",
+        &start.to_string(),
+        "--end",
+        &end.to_string(),
+        "--limit",
+        "500",
+        "--max-traces",
+        "100000",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    let secs = t.elapsed().as_secs_f64();
+    assert!(o.status.success(), "{}", stderr(&o));
+    println!(
+        "{} traces, {spans} spans in {secs:.2} s: {:.0} spans/s, {:.0} traces/s; {}",
+        s.traces.len(),
+        spans as f64 / secs,
+        s.traces.len() as f64 / secs,
+        stderr(&o).trim()
+    );
+}

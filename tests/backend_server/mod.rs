@@ -88,10 +88,25 @@ struct Ctx {
 pub fn traces_of(files: &[&str]) -> BTreeMap<String, Trace> {
     let mut out: BTreeMap<String, Trace> = BTreeMap::new();
     for f in files {
-        let path = format!("{}/{f}", env!("CARGO_MANIFEST_DIR"));
+        let path = if std::path::Path::new(f).is_absolute() {
+            f.to_string()
+        } else {
+            format!("{}/{f}", env!("CARGO_MANIFEST_DIR"))
+        };
         let text = std::fs::read_to_string(&path).expect("sample file");
-        let doc: Value = serde_json::from_str(&text).expect("OTLP JSON");
-        for rs in doc["resourceSpans"].as_array().expect("resourceSpans") {
+        // One OTLP JSON document, or JSON lines of them.
+        let docs: Vec<Value> = if path.ends_with(".jsonl") {
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| serde_json::from_str(l).expect("OTLP JSON line"))
+                .collect()
+        } else {
+            vec![serde_json::from_str(&text).expect("OTLP JSON")]
+        };
+        for rs in docs
+            .iter()
+            .flat_map(|d| d["resourceSpans"].as_array().expect("resourceSpans"))
+        {
             let service = rs["resource"]["attributes"]
                 .as_array()
                 .and_then(|a| a.iter().find(|kv| kv["key"] == "service.name"))
@@ -175,6 +190,10 @@ pub fn start(api: Api, traces: BTreeMap<String, Trace>, behaviour: Behaviour) ->
                 .expect("bind");
             let addr: SocketAddr = listener.local_addr().expect("addr");
             addr_tx.send(addr).expect("send addr");
+            // As servers in production set it: no Nagle delay on small answers.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
