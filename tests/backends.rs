@@ -536,3 +536,49 @@ fn measure_pull_throughput() {
         stderr(&o).trim()
     );
 }
+
+#[test]
+fn follow_breaks_fetches_a_trace_with_orphans_again() {
+    let traces = server::traces_of(&[HEALTHY]);
+    // A span with a parent and children of its own: without it, its children are orphans.
+    let spans: Vec<&Value> = traces
+        .values()
+        .flat_map(|t| &t.resource_spans)
+        .flat_map(|rs| rs["scopeSpans"].as_array().into_iter().flatten())
+        .flat_map(|ss| ss["spans"].as_array().into_iter().flatten())
+        .collect();
+    let parents: BTreeSet<&str> = spans
+        .iter()
+        .filter_map(|s| s["parentSpanId"].as_str())
+        .collect();
+    let late = spans
+        .iter()
+        .find(|s| {
+            s["parentSpanId"].as_str().is_some_and(|p| !p.is_empty())
+                && s["spanId"].as_str().is_some_and(|id| parents.contains(id))
+        })
+        .and_then(|s| s["spanId"].as_str())
+        .expect("a middle span")
+        .to_string();
+    let s = server::start(
+        Api::Tempo,
+        traces,
+        Behaviour {
+            late: BTreeSet::from([late]),
+            ..Behaviour::default()
+        },
+    );
+    let first = analyze_backend("--tempo", &s.url, &["--follow-breaks"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // The first answer lacked the late span; fetched again, the trace is whole, and the
+    // report is the file's.
+    assert_eq!(
+        report_body(&first),
+        file_report(&[HEALTHY]),
+        "{}",
+        stderr(&first)
+    );
+    let log = s.requests.lock().expect("log").clone();
+    let v2 = log.iter().filter(|r| r.starts_with("v2 ")).count();
+    assert_eq!(v2, s.traces.len() + 1, "{log:?}");
+}
