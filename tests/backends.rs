@@ -425,3 +425,160 @@ fn an_answer_over_the_size_bound_is_refused_naming_it() {
         "{e}"
     );
 }
+
+#[test]
+fn credentials_come_from_the_named_variable_and_are_never_printed() {
+    let secret = "s3cr3t-t0ken";
+    for (value, sent) in [
+        (secret.to_string(), format!("Bearer {secret}")),
+        (
+            format!("acme:{secret}"),
+            format!(
+                "Basic {}",
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    format!("acme:{secret}")
+                )
+            ),
+        ),
+    ] {
+        let s = serve(
+            Api::Tempo,
+            &[HEALTHY],
+            Behaviour {
+                authorization: Some(sent),
+                ..Behaviour::default()
+            },
+        );
+        let run = |env: Option<&str>| {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_tracetopo"));
+            c.args(["analyze", "--tempo", &s.url, "--token-env", "TT_TEST_TOKEN"])
+                .args(RANGE)
+                .args(["--format", "json"]);
+            match env {
+                Some(v) => c.env("TT_TEST_TOKEN", v),
+                None => c.env_remove("TT_TEST_TOKEN"),
+            };
+            c.output().expect("run tracetopo")
+        };
+        let o = run(Some(&value));
+        assert_eq!(report_body(&o), file_report(&[HEALTHY]), "{}", stderr(&o));
+        // A wrong token: 401, and the line does not show it.
+        let o = run(Some("wrong-but-secret"));
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("401") && !stderr(&o).contains("wrong-but-secret"));
+        let o = run(None);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains("$TT_TEST_TOKEN"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn traceql_is_refused_for_jaeger() {
+    let o = tracetopo(&["analyze", "--jaeger", "http://127.0.0.1:9", "--query", "{}"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--service"), "{}", stderr(&o));
+}
+
+/// Pull throughput through the whole path (search, protobuf fetches 4 at a time, readers,
+/// store, OTLP JSON lines out), against the loopback server, which shares the machine. Not a
+/// check: run it to measure (docs/PERFORMANCE.md), `--ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_pull_throughput() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dump = dir.path().join("large.jsonl");
+    let cfg = tracetopo::synth::LargeConfig {
+        traces: 2000,
+        spans_per_trace: 50,
+        ..tracetopo::synth::LargeConfig::default()
+    };
+    let f = std::fs::File::create(&dump).expect("create");
+    tracetopo::synth::write_jsonl(std::io::BufWriter::new(f), &cfg, |_| {}).expect("write");
+    let s = serve(
+        Api::Tempo,
+        &[dump.to_str().expect("utf-8")],
+        Behaviour::default(),
+    );
+    let start = s.traces.values().map(|t| t.start_ns).min().expect("traces") / 1_000_000_000;
+    let end = s.traces.values().map(|t| t.start_ns).max().expect("traces") / 1_000_000_000;
+    let out = dir.path().join("pulled.jsonl");
+    let spans: usize = s
+        .traces
+        .values()
+        .flat_map(|t| &t.resource_spans)
+        .flat_map(|rs| rs["scopeSpans"].as_array().into_iter().flatten())
+        .map(|ss| ss["spans"].as_array().map_or(0, Vec::len))
+        .sum();
+    let t = std::time::Instant::now();
+    let o = tracetopo(&[
+        "pull",
+        "tempo",
+        &s.url,
+        "--start",
+        &start.to_string(),
+        "--end",
+        &end.to_string(),
+        "--limit",
+        "500",
+        "--max-traces",
+        "100000",
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    let secs = t.elapsed().as_secs_f64();
+    assert!(o.status.success(), "{}", stderr(&o));
+    println!(
+        "{} traces, {spans} spans in {secs:.2} s: {:.0} spans/s, {:.0} traces/s; {}",
+        s.traces.len(),
+        spans as f64 / secs,
+        s.traces.len() as f64 / secs,
+        stderr(&o).trim()
+    );
+}
+
+#[test]
+fn follow_breaks_fetches_a_trace_with_orphans_again() {
+    let traces = server::traces_of(&[HEALTHY]);
+    // A span with a parent and children of its own: without it, its children are orphans.
+    let spans: Vec<&Value> = traces
+        .values()
+        .flat_map(|t| &t.resource_spans)
+        .flat_map(|rs| rs["scopeSpans"].as_array().into_iter().flatten())
+        .flat_map(|ss| ss["spans"].as_array().into_iter().flatten())
+        .collect();
+    let parents: BTreeSet<&str> = spans
+        .iter()
+        .filter_map(|s| s["parentSpanId"].as_str())
+        .collect();
+    let late = spans
+        .iter()
+        .find(|s| {
+            s["parentSpanId"].as_str().is_some_and(|p| !p.is_empty())
+                && s["spanId"].as_str().is_some_and(|id| parents.contains(id))
+        })
+        .and_then(|s| s["spanId"].as_str())
+        .expect("a middle span")
+        .to_string();
+    let s = server::start(
+        Api::Tempo,
+        traces,
+        Behaviour {
+            late: BTreeSet::from([late]),
+            ..Behaviour::default()
+        },
+    );
+    let first = analyze_backend("--tempo", &s.url, &["--follow-breaks"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    // The first answer lacked the late span; fetched again, the trace is whole, and the
+    // report is the file's.
+    assert_eq!(
+        report_body(&first),
+        file_report(&[HEALTHY]),
+        "{}",
+        stderr(&first)
+    );
+    let log = s.requests.lock().expect("log").clone();
+    let v2 = log.iter().filter(|r| r.starts_with("v2 ")).count();
+    assert_eq!(v2, s.traces.len() + 1, "{log:?}");
+}

@@ -83,8 +83,8 @@ pub struct Followed {
 }
 
 /// Asks the backend for what `plan` says, within `max_requests` requests; traces already in
-/// `store` (indexed) are not fetched again, except those asked for by id. Each answer goes to
-/// `sink`.
+/// `store` (indexed) are not fetched again, except those asked for by id, and each answer
+/// goes to `sink` without the spans `store` holds.
 pub fn follow(
     backend: &Arc<Backend>,
     store: &Store,
@@ -100,6 +100,16 @@ pub fn follow(
         ..Followed::default()
     };
     let mut known: FxHashSet<u128> = store.index.traces.iter().map(|t| t.id).collect();
+    // A trace fetched again, or found again by a search, brings only the spans not loaded yet
+    // (an identical copy would merge, but a span with an invalid id would count twice).
+    let mut sink = |mut f: Fetched| {
+        for b in &mut f.batches {
+            b.spans
+                .retain(|s| store.find_span(s.trace_id, s.span_id).is_none());
+        }
+        sink(f)
+    };
+    let sink: &mut dyn FnMut(Fetched) = &mut sink;
     for (n, ask) in asks.iter().enumerate() {
         let room = max_requests.saturating_sub(spent());
         if room == 0 {

@@ -608,6 +608,50 @@ mod tests {
     }
 
     #[test]
+    fn a_backend_opens_the_app_or_replaces_the_files_of_analyze() {
+        let Ok(cli) = Cli::try_parse_from([
+            "tracetopo",
+            "--tempo",
+            "http://tempo:3200",
+            "--since",
+            "15m",
+            "--header",
+            "X-Scope-OrgID: acme",
+        ]) else {
+            panic!("did not parse");
+        };
+        assert!(cli.command.is_none());
+        assert_eq!(
+            cli.backend.target(),
+            Some((crate::backend::Kind::Tempo, "http://tempo:3200"))
+        );
+        assert_eq!(
+            cli.backend.query.since,
+            Some(std::time::Duration::from_secs(900))
+        );
+        for args in [
+            &["tracetopo", "--tempo", "http://a", "--jaeger", "http://b"][..],
+            &["tracetopo", "analyze", "a.json", "--jaeger", "http://b"],
+            &[
+                "tracetopo",
+                "analyze",
+                "--jaeger",
+                "http://b",
+                "--since",
+                "1h",
+                "--start",
+                "0",
+                "--end",
+                "1",
+            ],
+            &["tracetopo", "pull", "zipkin", "http://b", "-o", "x.jsonl"],
+        ] {
+            let e = Cli::try_parse_from(args).err();
+            assert_eq!(e.map(|e| e.exit_code()), Some(2), "{args:?}");
+        }
+    }
+
+    #[test]
     fn unknown_kind_lists_the_valid_ones() {
         let e = parse_kind("nonsense").err().unwrap_or_default();
         assert!(e.contains("\"nonsense\""), "{e}");

@@ -221,6 +221,13 @@ fn pull_store_inner(
     args: &QueryArgs,
     tolerance_ms: f64,
 ) -> Result<Pulled, BackendError> {
+    if kind == Some(Kind::Jaeger) && args.query.is_some() {
+        return Err(BackendError::new(
+            url,
+            backend::ErrorKind::Config,
+            "--query is TraceQL, for Tempo: search Jaeger with --service and --operation",
+        ));
+    }
     let b = Arc::new(Backend::connect(url, kind, args.http_config()?, None)?);
     let name = format!("{} {}", b.kind().name(), b.url());
     let terminal = std::io::stderr().is_terminal();

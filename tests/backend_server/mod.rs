@@ -44,6 +44,8 @@ pub enum Api {
 pub struct Behaviour {
     /// Tempo: the `X-Scope-OrgID` every request must carry.
     pub tenant: Option<String>,
+    /// The `Authorization` value every request must carry (as a proxy in front checks it).
+    pub authorization: Option<String>,
     /// Statuses answered (in order) before the real answers, one per request.
     pub fail_first: Mutex<VecDeque<u16>>,
     /// Delay before answering a trace by id.
@@ -52,6 +54,11 @@ pub struct Behaviour {
     pub partial: BTreeSet<String>,
     /// Tempo: answer JSON whatever the `Accept` header asks (as a proxy might).
     pub json_only: bool,
+    /// Span ids (hex) left out of the first answer for their trace: spans that reach the
+    /// backend late.
+    pub late: BTreeSet<String>,
+    /// Answers given per trace id so far.
+    pub answered: Mutex<BTreeMap<String, u32>>,
 }
 
 pub struct Server {
@@ -86,10 +93,25 @@ struct Ctx {
 pub fn traces_of(files: &[&str]) -> BTreeMap<String, Trace> {
     let mut out: BTreeMap<String, Trace> = BTreeMap::new();
     for f in files {
-        let path = format!("{}/{f}", env!("CARGO_MANIFEST_DIR"));
+        let path = if std::path::Path::new(f).is_absolute() {
+            f.to_string()
+        } else {
+            format!("{}/{f}", env!("CARGO_MANIFEST_DIR"))
+        };
         let text = std::fs::read_to_string(&path).expect("sample file");
-        let doc: Value = serde_json::from_str(&text).expect("OTLP JSON");
-        for rs in doc["resourceSpans"].as_array().expect("resourceSpans") {
+        // One OTLP JSON document, or JSON lines of them.
+        let docs: Vec<Value> = if path.ends_with(".jsonl") {
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| serde_json::from_str(l).expect("OTLP JSON line"))
+                .collect()
+        } else {
+            vec![serde_json::from_str(&text).expect("OTLP JSON")]
+        };
+        for rs in docs
+            .iter()
+            .flat_map(|d| d["resourceSpans"].as_array().expect("resourceSpans"))
+        {
             let service = rs["resource"]["attributes"]
                 .as_array()
                 .and_then(|a| a.iter().find(|kv| kv["key"] == "service.name"))
@@ -174,6 +196,10 @@ pub fn start(api: Api, traces: BTreeMap<String, Trace>, behaviour: Behaviour) ->
                 .expect("bind");
             let addr: SocketAddr = listener.local_addr().expect("addr");
             addr_tx.send(addr).expect("send addr");
+            // As servers in production set it: no Nagle delay on small answers.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
@@ -213,6 +239,14 @@ fn gate(ctx: &Ctx, what: String, headers: &HeaderMap) -> Option<Response> {
                 .insert(header::RETRY_AFTER, "0".parse().expect("header"));
         }
         return Some(r);
+    }
+    if let Some(a) = &ctx.behaviour.authorization {
+        let got = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if got != Some(a.as_str()) {
+            return Some((StatusCode::UNAUTHORIZED, "unauthorized\n").into_response());
+        }
     }
     if let Some(t) = &ctx.behaviour.tenant {
         let got = headers.get("x-scope-orgid").and_then(|v| v.to_str().ok());
@@ -393,9 +427,27 @@ fn wants_protobuf(ctx: &Ctx, h: &HeaderMap) -> bool {
             .is_some_and(|v| v.starts_with("application/protobuf"))
 }
 
-fn find<'a>(ctx: &'a Ctx, id: &str) -> Option<&'a Trace> {
+/// The trace as the backend has it now: without its late spans on the first answer.
+fn find(ctx: &Ctx, id: &str) -> Option<Trace> {
     let id = format!("{:0>32}", id.to_ascii_lowercase());
-    ctx.traces.get(&id)
+    let mut t = ctx.traces.get(&id)?.clone();
+    let mut answered = ctx.behaviour.answered.lock().expect("answered");
+    let n = answered.entry(id).or_insert(0);
+    *n += 1;
+    if *n == 1 && !ctx.behaviour.late.is_empty() {
+        for rs in &mut t.resource_spans {
+            for ss in rs["scopeSpans"].as_array_mut().into_iter().flatten() {
+                if let Some(spans) = ss["spans"].as_array_mut() {
+                    spans.retain(|s| {
+                        !s["spanId"]
+                            .as_str()
+                            .is_some_and(|id| ctx.behaviour.late.contains(id))
+                    });
+                }
+            }
+        }
+    }
+    Some(t)
 }
 
 async fn delay(ctx: &Ctx) {
@@ -421,6 +473,7 @@ async fn tempo_v2(
         return (StatusCode::NOT_FOUND, "trace not found\n").into_response();
     };
     let partial = ctx.behaviour.partial.contains(&t.id);
+    let t = &t;
     let message = if partial {
         "some blocks could not be read"
     } else {
@@ -460,7 +513,7 @@ async fn tempo_v1(
     if wants_protobuf(&ctx, &headers) {
         return (
             [(header::CONTENT_TYPE, "application/protobuf")],
-            trace_proto(t),
+            trace_proto(&t),
         )
             .into_response();
     }
