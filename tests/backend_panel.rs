@@ -162,7 +162,7 @@ fn a_401_is_shown_then_the_tenant_header_connects_and_is_remembered() {
 
 #[test]
 fn tempo_search_lists_the_traces_and_load_selected_fetches_only_that_one() {
-    let s = serve(Api::Tempo, &[HEALTHY], Behaviour::default());
+    let s = serve(Api::Tempo, &[BROKEN, HEALTHY], Behaviour::default());
     let dir = tempfile::tempdir().expect("tempdir");
     let mut h = app(dir.path());
     connect(&mut h, &s.url, None);
@@ -186,7 +186,11 @@ fn tempo_search_lists_the_traces_and_load_selected_fetches_only_that_one() {
         );
     }
 
-    let pick = &hits[1];
+    // A healthy trace: no break asks for another half, so only it is fetched.
+    let pick = hits
+        .iter()
+        .find(|x| x.trace_id == 0x4bf92f3577b34da6a3ce929d0e0e4736)
+        .expect("the healthy POST trace");
     let id = format!("{:032x}", pick.trace_id);
     h.get_by_label(&id[..8]).click();
     // The buttons above the list count the pick in the next frame.
@@ -200,6 +204,14 @@ fn tempo_search_lists_the_traces_and_load_selected_fetches_only_that_one() {
     assert!(summary.is_some_and(|s| s.starts_with("Loaded 1 trace")));
     // The status line names the backend.
     h.get_by_label_contains(&format!("Tempo {}", s.url));
+    // docs/screenshots/backend-panel.png is taken here: TRACETOPO_SHOT_DIR=docs/screenshots.
+    if let Some(dir) = std::env::var_os("TRACETOPO_SHOT_DIR") {
+        h.set_render_cursor(false);
+        h.run_steps(5);
+        let image = h.render().expect("render");
+        let out = std::path::Path::new(&dir).join("backend-panel.png");
+        image.save(&out).expect("save the screenshot");
+    }
 }
 
 #[test]

@@ -510,7 +510,7 @@ impl BackendPanel {
         let mut nav = Vec::new();
         egui::Panel::left("backend")
             .resizable(true)
-            .default_size(430.0)
+            .default_size(560.0)
             .show(ui, |ui| nav = self.panel_ui(ui, session));
         nav
     }
@@ -738,7 +738,8 @@ impl BackendPanel {
                             }
                             ui.label(&h.root_service);
                             ui.label(&h.root_name);
-                            ui.label(format::utc(h.start_ns));
+                            // To the second: the rows are a list to choose from, the trace shows the rest.
+                            ui.label(&format::utc(h.start_ns)[..19]);
                             ui.label(format::duration(h.duration_ns));
                             match h.spans {
                                 Some(n) => ui.label(n.to_string()),
