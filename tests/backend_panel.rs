@@ -354,3 +354,46 @@ fn the_other_half_of_a_break_is_fetched_and_opens_the_fetched_trace() {
         callee
     );
 }
+
+#[test]
+fn jaeger_operation_attributes_and_duration_narrow_the_search() {
+    let s = serve(Api::Jaeger, &[HEALTHY], Behaviour::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = app(dir.path());
+    connect(&mut h, &s.url, None);
+    assert_eq!(h.state_mut().backend_panel().search.service, "api-gateway");
+    let ids = |h: &mut Harness<'static, TracetopoApp>| {
+        let mut v: Vec<String> = h
+            .state_mut()
+            .backend_panel()
+            .hits()
+            .iter()
+            .map(|x| format!("{:032x}", x.trace_id)[..8].to_string())
+            .collect();
+        v.sort();
+        v
+    };
+
+    type_into(&mut h, "Attributes", "http.request.method=GET");
+    search(&mut h);
+    assert_eq!(ids(&mut h), ["0af76519", "5b8efff7"]);
+
+    // The operation is chosen from the backend's list for the service.
+    h.get_by_label("Operation").click();
+    h.run_steps(2);
+    h.get_by_label("GET /orders/{id}").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "Search").click();
+    h.run_steps(1);
+    idle(&mut h);
+    assert_eq!(ids(&mut h), ["5b8efff7"]);
+
+    type_into(&mut h, "Min duration", "10s");
+    h.get_by_role_and_label(Role::Button, "Search").click();
+    h.run_steps(1);
+    idle(&mut h);
+    // Jaeger's 404 "No traces found" is an empty list, not an error.
+    assert!(ids(&mut h).is_empty());
+    assert_eq!(h.state_mut().backend_panel().error(), None);
+    h.get_by_label("No results: search above.");
+}

@@ -571,7 +571,7 @@ impl BackendPanel {
         egui::Grid::new("jaeger-search")
             .num_columns(2)
             .show(ui, |ui| {
-                ui.label("Service");
+                let l = ui.label("Service");
                 egui::ComboBox::from_id_salt("jaeger-service")
                     .selected_text(&self.search.service)
                     .width(260.0)
@@ -579,9 +579,11 @@ impl BackendPanel {
                         for s in &c.services {
                             ui.selectable_value(&mut self.search.service, s.clone(), s);
                         }
-                    });
+                    })
+                    .response
+                    .labelled_by(l.id);
                 ui.end_row();
-                ui.label("Operation");
+                let l = ui.label("Operation");
                 let any = "all".to_string();
                 let shown = if self.search.operation.is_empty() {
                     &any
@@ -596,7 +598,9 @@ impl BackendPanel {
                         for o in &c.operations {
                             ui.selectable_value(&mut self.search.operation, o.clone(), o);
                         }
-                    });
+                    })
+                    .response
+                    .labelled_by(l.id);
                 ui.end_row();
                 for (label, value, hint) in [
                     (

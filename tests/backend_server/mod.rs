@@ -601,7 +601,11 @@ async fn jaeger_search(
         );
     };
     let n = seconds(&p, "query.num_traces").unwrap_or(20) as usize;
-    let found = matching(&ctx, Some(&service), start, end);
+    let Some(span_filter) = JaegerSpanFilter::of(&p) else {
+        return jaeger_error(StatusCode::BAD_REQUEST, "cannot parse the query");
+    };
+    let mut found = matching(&ctx, Some(&service), start, end);
+    found.retain(|t| span_filter.any(t, &service));
     if found.is_empty() {
         return jaeger_error(StatusCode::NOT_FOUND, "No traces found");
     }
@@ -611,6 +615,79 @@ async fn jaeger_search(
         .flat_map(|t| t.resource_spans.iter().cloned())
         .collect();
     json_response(StatusCode::OK, json!({"result": {"resourceSpans": rs}}))
+}
+
+/// Jaeger's span conditions: a trace matches when one span of the service has the operation's
+/// name, every attribute (`query.attributes`, a JSON map) and a duration within the bounds.
+struct JaegerSpanFilter {
+    operation: Option<String>,
+    attributes: BTreeMap<String, String>,
+    min_ns: u64,
+    max_ns: u64,
+}
+
+impl JaegerSpanFilter {
+    fn of(p: &BTreeMap<String, String>) -> Option<Self> {
+        let attributes = match p.get("query.attributes") {
+            Some(a) => serde_json::from_str(a).ok()?,
+            None => BTreeMap::new(),
+        };
+        let ns = |k: &str, default: u64| match p.get(k) {
+            Some(d) => humantime::parse_duration(d)
+                .ok()
+                .map(|d| d.as_nanos() as u64),
+            None => Some(default),
+        };
+        Some(JaegerSpanFilter {
+            operation: p.get("query.operation_name").cloned(),
+            attributes,
+            min_ns: ns("query.duration_min", 0)?,
+            max_ns: ns("query.duration_max", u64::MAX)?,
+        })
+    }
+
+    fn any(&self, t: &Trace, service: &str) -> bool {
+        t.resource_spans
+            .iter()
+            .filter(|rs| {
+                rs["resource"]["attributes"].as_array().is_some_and(|a| {
+                    a.iter().any(|kv| {
+                        kv["key"] == "service.name" && kv["value"]["stringValue"] == service
+                    })
+                })
+            })
+            .flat_map(|rs| rs["scopeSpans"].as_array().into_iter().flatten())
+            .flat_map(|ss| ss["spans"].as_array().into_iter().flatten())
+            .any(|s| self.span(s))
+    }
+
+    fn span(&self, s: &Value) -> bool {
+        let n = |k: &str| {
+            s[k].as_str()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let d = n("endTimeUnixNano").saturating_sub(n("startTimeUnixNano"));
+        let attr = |k: &str| {
+            s["attributes"]
+                .as_array()?
+                .iter()
+                .find(|kv| kv["key"] == k)
+                .and_then(|kv| kv["value"].as_object()?.values().next().cloned())
+                .map(|v| match v {
+                    Value::String(s) => s,
+                    v => v.to_string().trim_matches('"').to_string(),
+                })
+        };
+        self.operation
+            .as_ref()
+            .is_none_or(|o| s["name"] == o.as_str())
+            && (self.min_ns..=self.max_ns).contains(&d)
+            && self
+                .attributes
+                .iter()
+                .all(|(k, v)| attr(k).as_deref() == Some(v.as_str()))
+    }
 }
 
 async fn jaeger_trace(
