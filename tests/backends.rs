@@ -582,3 +582,43 @@ fn follow_breaks_fetches_a_trace_with_orphans_again() {
     let v2 = log.iter().filter(|r| r.starts_with("v2 ")).count();
     assert_eq!(v2, s.traces.len() + 1, "{log:?}");
 }
+
+#[test]
+fn jaeger_operations_attributes_and_durations_reach_the_api() {
+    let s = serve(Api::Jaeger, &[HEALTHY], Behaviour::default());
+    let b =
+        Backend::connect(&s.url, Some(Kind::Jaeger), HttpConfig::default(), None).expect("connect");
+    let ops = b.operations("payment-svc", None).expect("operations");
+    assert!(
+        !ops.is_empty() && ops.windows(2).all(|w| w[0] < w[1]),
+        "{ops:?}"
+    );
+
+    let o = analyze_backend(
+        "--jaeger",
+        &s.url,
+        &[
+            "--service",
+            "api-gateway",
+            "--attribute",
+            "http.route=/orders",
+            "--min-duration",
+            "150ms",
+            "--max-duration",
+            "2s",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = s.requests.lock().expect("log").clone();
+    let params: Value = log
+        .iter()
+        .find_map(|r| r.strip_prefix("params "))
+        .map(|p| serde_json::from_str(p).expect("params"))
+        .expect("a search");
+    let attrs: Value =
+        serde_json::from_str(params["query.attributes"].as_str().expect("attributes"))
+            .expect("a JSON map");
+    assert_eq!(attrs, serde_json::json!({"http.route": "/orders"}));
+    assert_eq!(params["query.duration_min"], "150000us");
+    assert_eq!(params["query.duration_max"], "2000000us");
+}

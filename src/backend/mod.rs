@@ -61,6 +61,11 @@ pub struct Query {
     /// Jaeger: the service searched (none: every service the backend lists).
     pub service: Option<String>,
     pub operation: Option<String>,
+    /// Span attributes a matching trace has (key, value).
+    pub attributes: Vec<(String, String)>,
+    /// Bounds on the duration of a matching span.
+    pub min_duration: Option<Duration>,
+    pub max_duration: Option<Duration>,
     /// The time range searched (and sent with fetches by id, when given).
     pub window: Option<Window>,
     /// Traces per search request (Tempo `limit`, Jaeger `query.num_traces`).
@@ -76,6 +81,9 @@ impl Default for Query {
             traceql: None,
             service: None,
             operation: None,
+            attributes: Vec::new(),
+            min_duration: None,
+            max_duration: None,
             window: None,
             limit: DEFAULT_LIMIT,
             max_traces: DEFAULT_MAX_TRACES,
@@ -260,6 +268,18 @@ impl Backend {
         match self.kind {
             Kind::Tempo => tempo::fetch(self, id, w, cancel),
             Kind::Jaeger => jaeger::fetch(self, id, w, cancel),
+        }
+    }
+
+    /// The operations of `service` a Jaeger backend lists (Tempo: none).
+    pub fn operations(
+        &self,
+        service: &str,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Vec<String>, BackendError> {
+        match self.kind {
+            Kind::Tempo => Ok(Vec::new()),
+            Kind::Jaeger => jaeger::operations(self, service, cancel),
         }
     }
 
@@ -674,6 +694,16 @@ mod tests {
             r#"{resource.service.name = "check\"out" && name = "GET /"}"#
         );
         assert_eq!(tempo::traceql(&Query::default()), "{}");
+        let q = Query {
+            attributes: vec![("http.route".into(), "/orders".into())],
+            min_duration: Some(Duration::from_millis(150)),
+            max_duration: Some(Duration::from_secs(2)),
+            ..Query::default()
+        };
+        assert_eq!(
+            tempo::traceql(&q),
+            r#"{span.http.route = "/orders" && duration >= 150000000ns && duration <= 2000000000ns}"#
+        );
     }
 
     #[test]

@@ -27,6 +27,15 @@ pub fn traceql(q: &Query) -> String {
     if let Some(o) = &q.operation {
         conds.push(format!("name = {}", quote(o)));
     }
+    for (k, v) in &q.attributes {
+        conds.push(format!("span.{k} = {}", quote(v)));
+    }
+    if let Some(d) = q.min_duration {
+        conds.push(format!("duration >= {}ns", d.as_nanos()));
+    }
+    if let Some(d) = q.max_duration {
+        conds.push(format!("duration <= {}ns", d.as_nanos()));
+    }
     format!("{{{}}}", conds.join(" && "))
 }
 

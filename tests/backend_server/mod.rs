@@ -177,6 +177,7 @@ pub fn start(api: Api, traces: BTreeMap<String, Trace>, behaviour: Behaviour) ->
         .route("/api/v2/traces/{id}", get(tempo_v2))
         .route("/api/traces/{id}", get(tempo_v1))
         .route("/api/v3/services", get(jaeger_services))
+        .route("/api/v3/operations", get(jaeger_operations))
         .route("/api/v3/traces", get(jaeger_search))
         .route("/api/v3/traces/{id}", get(jaeger_trace))
         .with_state(ctx);
@@ -555,6 +556,18 @@ async fn jaeger_search(
     if let Some(r) = gate(&ctx, format!("search {service:?}"), &headers) {
         return r;
     }
+    ctx.requests.lock().expect("log").push(format!(
+        "params {}",
+        serde_json::to_string(&p).expect("params")
+    ));
+    if let Some(a) = p.get("query.attributes")
+        && serde_json::from_str::<BTreeMap<String, String>>(a).is_err()
+    {
+        return jaeger_error(
+            StatusCode::BAD_REQUEST,
+            "malformed parameter query.attributes",
+        );
+    }
     let Some(service) = service else {
         return jaeger_error(StatusCode::BAD_REQUEST, "service name must not be empty");
     };
@@ -578,6 +591,39 @@ async fn jaeger_search(
         .flat_map(|t| t.resource_spans.iter().cloned())
         .collect();
     json_response(StatusCode::OK, json!({"result": {"resourceSpans": rs}}))
+}
+
+/// The span names of a service's spans.
+async fn jaeger_operations(
+    State(ctx): State<Arc<Ctx>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let p = params(q);
+    if let Some(r) = gate(&ctx, "operations".into(), &headers) {
+        return r;
+    }
+    let service = p.get("service").cloned().unwrap_or_default();
+    let names: BTreeSet<&str> = ctx
+        .traces
+        .values()
+        .flat_map(|t| &t.resource_spans)
+        .filter(|rs| {
+            rs["resource"]["attributes"].as_array().is_some_and(|a| {
+                a.iter().any(|kv| {
+                    kv["key"] == "service.name" && kv["value"]["stringValue"] == service.as_str()
+                })
+            })
+        })
+        .flat_map(|rs| rs["scopeSpans"].as_array().into_iter().flatten())
+        .flat_map(|ss| ss["spans"].as_array().into_iter().flatten())
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    let ops: Vec<Value> = names
+        .iter()
+        .map(|n| json!({"name": n, "spanKind": ""}))
+        .collect();
+    json_response(StatusCode::OK, json!({"operations": ops}))
 }
 
 async fn jaeger_trace(
