@@ -622,3 +622,49 @@ fn jaeger_operations_attributes_and_durations_reach_the_api() {
     assert_eq!(params["query.duration_min"], "150000us");
     assert_eq!(params["query.duration_max"], "2000000us");
 }
+
+#[test]
+fn search_lists_hits_for_a_results_list() {
+    let window = Some(Window {
+        start: backend::parse_time("2025-06-12T00:00:00Z").expect("time"),
+        end: backend::parse_time("2025-06-12T06:00:00Z").expect("time"),
+    });
+    let q = Query {
+        window,
+        limit: 3,
+        ..Query::default()
+    };
+    for api in [Api::Tempo, Api::Jaeger] {
+        let s = serve(api, &[BROKEN, HEALTHY], Behaviour::default());
+        let b = Backend::connect(&s.url, None, HttpConfig::default(), None).expect("connect");
+        let (hits, sum) = backend::search(&b, &q, &PullOptions::default()).expect("search");
+        assert_eq!(sum.found as usize, hits.len());
+        let ids: BTreeSet<String> = hits
+            .iter()
+            .map(|h| format!("{:032x}", h.trace_id))
+            .collect();
+        let served: BTreeSet<String> = s.traces.keys().cloned().collect();
+        assert_eq!(ids, served, "{}", b.kind().name());
+        for h in &hits {
+            let t = &s.traces[&format!("{:032x}", h.trace_id)];
+            assert_eq!(h.start_unix_nano, t.start_ns);
+            assert_eq!(h.duration_ms, (t.end_ns - t.start_ns) / 1_000_000);
+            if api == Api::Tempo {
+                assert_eq!(
+                    (&h.root_service, &h.root_name),
+                    (&t.root_service, &t.root_name)
+                );
+            } else {
+                let spans: usize = t
+                    .resource_spans
+                    .iter()
+                    .flat_map(|rs| rs["scopeSpans"].as_array().into_iter().flatten())
+                    .map(|ss| ss["spans"].as_array().map_or(0, Vec::len))
+                    .sum();
+                assert_eq!(h.spans, Some(spans as u64));
+            }
+        }
+        // Nothing was fetched by id.
+        assert_eq!(s.fetches.load(Ordering::Relaxed), 0);
+    }
+}

@@ -333,6 +333,135 @@ impl Fetched {
     }
 }
 
+/// One trace a search found, as a results list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub trace_id: u128,
+    /// Empty when the backend has not received the root span (Tempo says `<root span not
+    /// yet received>`).
+    pub root_service: String,
+    pub root_name: String,
+    pub start_unix_nano: u64,
+    pub duration_ms: u64,
+    /// Spans of the trace, when the search tells (Jaeger's answers hold them).
+    pub spans: Option<u64>,
+}
+
+impl Hit {
+    /// The traces of a Jaeger search answer, in order of first appearance.
+    fn of(f: &Fetched) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut at = rustc_hash::FxHashMap::default();
+        for b in &f.batches {
+            for s in &b.spans {
+                let i = *at.entry(s.trace_id).or_insert_with(|| {
+                    hits.push(Hit {
+                        trace_id: s.trace_id,
+                        root_service: String::new(),
+                        root_name: String::new(),
+                        start_unix_nano: u64::MAX,
+                        duration_ms: 0,
+                        spans: Some(0),
+                    });
+                    hits.len() - 1
+                });
+                let h = &mut hits[i];
+                h.spans = h.spans.map(|n| n + 1);
+                // Reused as the end until the duration is worked out below.
+                h.duration_ms = h.duration_ms.max(s.end);
+                h.start_unix_nano = h.start_unix_nano.min(s.start);
+                if s.parent_id == 0 {
+                    let service = b
+                        .resources
+                        .get(s.resource as usize)
+                        .map(|r| b.strings.resolve(r.service))
+                        .unwrap_or_default();
+                    h.root_service = service.to_string();
+                    h.root_name = b.strings.resolve(s.name).to_string();
+                }
+            }
+        }
+        for h in &mut hits {
+            h.duration_ms = h.duration_ms.saturating_sub(h.start_unix_nano) / 1_000_000;
+        }
+        hits
+    }
+}
+
+/// Searches without fetching: the traces `q` matches (complete as `pull` makes it, within
+/// `max_traces`), newest windows first, for a results list; load them with `pull` and
+/// `Query::trace_ids`.
+pub fn search(
+    backend: &Backend,
+    q: &Query,
+    opts: &PullOptions,
+) -> Result<(Vec<Hit>, Summary), BackendError> {
+    let mut sum = Summary::default();
+    let mut hits = Vec::new();
+    let w = q.search_window(SystemTime::now());
+    let searches = std::cell::Cell::new(0u32);
+    let report = || {
+        searches.set(searches.get() + 1);
+        if let Some(f) = opts.progress {
+            f(&Progress {
+                searches: searches.get(),
+                bytes: backend.bytes(),
+                ..Progress::default()
+            })
+        }
+    };
+    let services = match (backend.kind, &q.service) {
+        (Kind::Tempo, _) => vec![String::new()],
+        (Kind::Jaeger, Some(s)) => vec![s.clone()],
+        (Kind::Jaeger, None) => backend.services(opts.cancel)?,
+    };
+    let mut seen = rustc_hash::FxHashSet::default();
+    let traceql = tempo::traceql(q);
+    for service in services {
+        let room = q.max_traces.saturating_sub(seen.len());
+        if room == 0 {
+            sum.max_reached = true;
+            break;
+        }
+        let got = window::collect(
+            w,
+            q.limit.min(room as u32),
+            room,
+            q.max_searches(),
+            |win, limit| {
+                if cancelled(opts.cancel) {
+                    return Err(cancelled_error(backend));
+                }
+                let page = match backend.kind {
+                    Kind::Tempo => tempo::search(backend, &traceql, win, limit, opts.cancel)?,
+                    Kind::Jaeger => {
+                        let p = jaeger::search(backend, q, &service, win, limit, opts.cancel)?;
+                        let hits = p.payload.as_ref().map(Hit::of).unwrap_or_default();
+                        window::Page {
+                            ids: p.ids,
+                            payload: hits,
+                        }
+                    }
+                };
+                report();
+                Ok(page)
+            },
+            |page_hits, new| {
+                let new: rustc_hash::FxHashSet<u128> = new.iter().copied().collect();
+                hits.extend(
+                    page_hits
+                        .into_iter()
+                        .filter(|h| new.contains(&h.trace_id) && seen.insert(h.trace_id)),
+                );
+                Ok(())
+            },
+        )?;
+        note_search(&mut sum, &got, q);
+    }
+    sum.found = hits.len() as u64;
+    Ok((hits, finish(sum, q)))
+}
+
 /// Where a pull is, for a progress figure.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
@@ -437,7 +566,7 @@ pub fn pull(
                     bump(&|p| p.searches += 1);
                     page
                 },
-                |(), _| Ok(()),
+                |_, _| Ok(()),
             )?;
             note_search(&mut sum, &got, q);
             let mut p = Progress {
