@@ -636,7 +636,8 @@ fn search_lists_hits_for_a_results_list() {
     };
     for api in [Api::Tempo, Api::Jaeger] {
         let s = serve(api, &[BROKEN, HEALTHY], Behaviour::default());
-        let b = Backend::connect(&s.url, None, HttpConfig::default(), None).expect("connect");
+        let b =
+            Arc::new(Backend::connect(&s.url, None, HttpConfig::default(), None).expect("connect"));
         let (hits, sum) = backend::search(&b, &q, &PullOptions::default()).expect("search");
         assert_eq!(sum.found as usize, hits.len());
         let ids: BTreeSet<String> = hits
@@ -667,4 +668,44 @@ fn search_lists_hits_for_a_results_list() {
         // Nothing was fetched by id.
         assert_eq!(s.fetches.load(Ordering::Relaxed), 0);
     }
+}
+
+#[test]
+fn cancel_during_a_slow_search_returns_before_its_answer() {
+    let s = serve(
+        Api::Tempo,
+        &[HEALTHY],
+        Behaviour {
+            search_delay: Some(Duration::from_secs(3)),
+            ..Behaviour::default()
+        },
+    );
+    let b = Arc::new(
+        Backend::connect(&s.url, Some(Kind::Tempo), HttpConfig::default(), None).expect("connect"),
+    );
+    let cancel = AtomicBool::new(false);
+    let r = std::thread::scope(|scope| {
+        let pulling = scope.spawn(|| {
+            let opts = PullOptions {
+                cancel: Some(&cancel),
+                ..PullOptions::default()
+            };
+            backend::pull(&b, &Query::default(), &opts, &mut |_| {})
+        });
+        // Cancel once the server holds the search.
+        while !s
+            .requests
+            .lock()
+            .expect("log")
+            .iter()
+            .any(|r| r.starts_with("search"))
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        cancel.store(true, Ordering::Relaxed);
+        pulling.join().expect("pull thread")
+    });
+    assert_eq!(r.err().map(|e| e.kind), Some(ErrorKind::Cancelled));
+    // The pull came back while the search was still unanswered.
+    assert_eq!(s.searched.load(Ordering::Relaxed), 0);
 }

@@ -392,7 +392,7 @@ impl Hit {
 /// `max_traces`), newest windows first, for a results list; load them with `pull` and
 /// `Query::trace_ids`.
 pub fn search(
-    backend: &Backend,
+    backend: &Arc<Backend>,
     q: &Query,
     opts: &PullOptions,
 ) -> Result<(Vec<Hit>, Summary), BackendError> {
@@ -413,7 +413,7 @@ pub fn search(
     let services = match (backend.kind, &q.service) {
         (Kind::Tempo, _) => vec![String::new()],
         (Kind::Jaeger, Some(s)) => vec![s.clone()],
-        (Kind::Jaeger, None) => backend.services(opts.cancel)?,
+        (Kind::Jaeger, None) => cancellable(backend, opts.cancel, |b| b.services(None))?,
     };
     let mut seen = rustc_hash::FxHashSet::default();
     let traceql = tempo::traceql(q);
@@ -433,9 +433,17 @@ pub fn search(
                     return Err(cancelled_error(backend));
                 }
                 let page = match backend.kind {
-                    Kind::Tempo => tempo::search(backend, &traceql, win, limit, opts.cancel)?,
+                    Kind::Tempo => {
+                        let traceql = traceql.clone();
+                        cancellable(backend, opts.cancel, move |b| {
+                            tempo::search(b, &traceql, win, limit, None)
+                        })?
+                    }
                     Kind::Jaeger => {
-                        let p = jaeger::search(backend, q, &service, win, limit, opts.cancel)?;
+                        let (q, service) = (q.clone(), service.clone());
+                        let p = cancellable(backend, opts.cancel, move |b| {
+                            jaeger::search(b, &q, &service, win, limit, None)
+                        })?;
                         let hits = p.payload.as_ref().map(Hit::of).unwrap_or_default();
                         window::Page {
                             ids: p.ids,
@@ -562,7 +570,10 @@ pub fn pull(
                     if cancelled(opts.cancel) {
                         return Err(cancelled_error(backend));
                     }
-                    let page = tempo::search(backend, &traceql, win, limit, opts.cancel);
+                    let traceql = traceql.clone();
+                    let page = cancellable(backend, opts.cancel, move |b| {
+                        tempo::search(b, &traceql, win, limit, None)
+                    });
                     bump(&|p| p.searches += 1);
                     page
                 },
@@ -578,7 +589,7 @@ pub fn pull(
         Kind::Jaeger => {
             let services = match &q.service {
                 Some(s) => vec![s.clone()],
-                None => backend.services(opts.cancel)?,
+                None => cancellable(backend, opts.cancel, |b| b.services(None))?,
             };
             // A trace holding spans of several services is found by each of their searches:
             // it is kept from the first answer only, so that no span is read twice.
@@ -604,7 +615,10 @@ pub fn pull(
                         if cancelled(opts.cancel) {
                             return Err(cancelled_error(backend));
                         }
-                        let page = jaeger::search(backend, q, &service, win, limit, opts.cancel);
+                        let (q, service) = (q.clone(), service.clone());
+                        let page = cancellable(backend, opts.cancel, move |b| {
+                            jaeger::search(b, &q, &service, win, limit, None)
+                        });
                         bump(&|p| p.searches += 1);
                         page
                     },
@@ -643,6 +657,33 @@ pub fn pull(
         }
     }
     Ok(finish(sum, q))
+}
+
+/// Runs one blocking request so that `cancel` returns at once: on its own thread when there
+/// is a cancel flag (the abandoned request ends by its timeout and its answer is dropped).
+fn cancellable<T: Send + 'static>(
+    backend: &Arc<Backend>,
+    cancel: Option<&AtomicBool>,
+    f: impl FnOnce(&Backend) -> Result<T, BackendError> + Send + 'static,
+) -> Result<T, BackendError> {
+    if cancel.is_none() {
+        return f(backend);
+    }
+    let (tx, rx) = mpsc::channel();
+    let b = Arc::clone(backend);
+    std::thread::spawn(move || {
+        let _ = tx.send(f(&b));
+    });
+    loop {
+        if cancelled(cancel) {
+            return Err(cancelled_error(backend));
+        }
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(r) => return r,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err(cancelled_error(backend)),
+        }
+    }
 }
 
 /// Adds one `collect`'s counts and bounds to the summary.

@@ -50,6 +50,8 @@ pub struct Behaviour {
     pub fail_first: Mutex<VecDeque<u16>>,
     /// Delay before answering a trace by id.
     pub fetch_delay: Option<Duration>,
+    /// Delay before answering a search.
+    pub search_delay: Option<Duration>,
     /// Tempo: trace ids answered with status PARTIAL.
     pub partial: BTreeSet<String>,
     /// Tempo: answer JSON whatever the `Accept` header asks (as a proxy might).
@@ -66,6 +68,8 @@ pub struct Server {
     pub traces: Arc<BTreeMap<String, Trace>>,
     pub requests: Arc<Mutex<Vec<String>>>,
     pub fetches: Arc<AtomicU64>,
+    /// Searches answered (after their delay).
+    pub searched: Arc<AtomicU64>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -87,6 +91,7 @@ struct Ctx {
     behaviour: Behaviour,
     requests: Arc<Mutex<Vec<String>>>,
     fetches: Arc<AtomicU64>,
+    searched: Arc<AtomicU64>,
 }
 
 /// Reads OTLP JSON files and splits them into traces.
@@ -164,7 +169,9 @@ pub fn start(api: Api, traces: BTreeMap<String, Trace>, behaviour: Behaviour) ->
     let traces = Arc::new(traces);
     let requests = Arc::new(Mutex::new(Vec::new()));
     let fetches = Arc::new(AtomicU64::new(0));
+    let searched = Arc::new(AtomicU64::new(0));
     let ctx = Arc::new(Ctx {
+        searched: Arc::clone(&searched),
         api,
         traces: Arc::clone(&traces),
         behaviour,
@@ -213,6 +220,7 @@ pub fn start(api: Api, traces: BTreeMap<String, Trace>, behaviour: Behaviour) ->
         traces,
         requests,
         fetches,
+        searched,
         shutdown: Some(tx),
         thread: Some(thread),
     }
@@ -329,6 +337,10 @@ async fn tempo_search(
     ) {
         return r;
     }
+    if let Some(d) = ctx.behaviour.search_delay {
+        tokio::time::sleep(d).await;
+    }
+    ctx.searched.fetch_add(1, Ordering::Relaxed);
     let Ok(service) = traceql_service(&q) else {
         return (StatusCode::BAD_REQUEST, "invalid TraceQL query\n").into_response();
     };
