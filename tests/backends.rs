@@ -582,3 +582,130 @@ fn follow_breaks_fetches_a_trace_with_orphans_again() {
     let v2 = log.iter().filter(|r| r.starts_with("v2 ")).count();
     assert_eq!(v2, s.traces.len() + 1, "{log:?}");
 }
+
+#[test]
+fn jaeger_operations_attributes_and_durations_reach_the_api() {
+    let s = serve(Api::Jaeger, &[HEALTHY], Behaviour::default());
+    let b =
+        Backend::connect(&s.url, Some(Kind::Jaeger), HttpConfig::default(), None).expect("connect");
+    let ops = b.operations("payment-svc", None).expect("operations");
+    assert!(
+        !ops.is_empty() && ops.windows(2).all(|w| w[0] < w[1]),
+        "{ops:?}"
+    );
+
+    let o = analyze_backend(
+        "--jaeger",
+        &s.url,
+        &[
+            "--service",
+            "api-gateway",
+            "--attribute",
+            "http.route=/orders",
+            "--min-duration",
+            "150ms",
+            "--max-duration",
+            "2s",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = s.requests.lock().expect("log").clone();
+    let params: Value = log
+        .iter()
+        .find_map(|r| r.strip_prefix("params "))
+        .map(|p| serde_json::from_str(p).expect("params"))
+        .expect("a search");
+    let attrs: Value =
+        serde_json::from_str(params["query.attributes"].as_str().expect("attributes"))
+            .expect("a JSON map");
+    assert_eq!(attrs, serde_json::json!({"http.route": "/orders"}));
+    assert_eq!(params["query.duration_min"], "150000us");
+    assert_eq!(params["query.duration_max"], "2000000us");
+}
+
+#[test]
+fn search_lists_hits_for_a_results_list() {
+    let window = Some(Window {
+        start: backend::parse_time("2025-06-12T00:00:00Z").expect("time"),
+        end: backend::parse_time("2025-06-12T06:00:00Z").expect("time"),
+    });
+    let q = Query {
+        window,
+        limit: 3,
+        ..Query::default()
+    };
+    for api in [Api::Tempo, Api::Jaeger] {
+        let s = serve(api, &[BROKEN, HEALTHY], Behaviour::default());
+        let b =
+            Arc::new(Backend::connect(&s.url, None, HttpConfig::default(), None).expect("connect"));
+        let (hits, sum) = backend::search(&b, &q, &PullOptions::default()).expect("search");
+        assert_eq!(sum.found as usize, hits.len());
+        let ids: BTreeSet<String> = hits
+            .iter()
+            .map(|h| format!("{:032x}", h.trace_id))
+            .collect();
+        let served: BTreeSet<String> = s.traces.keys().cloned().collect();
+        assert_eq!(ids, served, "{}", b.kind().name());
+        for h in &hits {
+            let t = &s.traces[&format!("{:032x}", h.trace_id)];
+            assert_eq!(h.start_unix_nano, t.start_ns);
+            assert_eq!(h.duration_ms, (t.end_ns - t.start_ns) / 1_000_000);
+            if api == Api::Tempo {
+                assert_eq!(
+                    (&h.root_service, &h.root_name),
+                    (&t.root_service, &t.root_name)
+                );
+            } else {
+                let spans: usize = t
+                    .resource_spans
+                    .iter()
+                    .flat_map(|rs| rs["scopeSpans"].as_array().into_iter().flatten())
+                    .map(|ss| ss["spans"].as_array().map_or(0, Vec::len))
+                    .sum();
+                assert_eq!(h.spans, Some(spans as u64));
+            }
+        }
+        // Nothing was fetched by id.
+        assert_eq!(s.fetches.load(Ordering::Relaxed), 0);
+    }
+}
+
+#[test]
+fn cancel_during_a_slow_search_returns_before_its_answer() {
+    let s = serve(
+        Api::Tempo,
+        &[HEALTHY],
+        Behaviour {
+            search_delay: Some(Duration::from_secs(3)),
+            ..Behaviour::default()
+        },
+    );
+    let b = Arc::new(
+        Backend::connect(&s.url, Some(Kind::Tempo), HttpConfig::default(), None).expect("connect"),
+    );
+    let cancel = AtomicBool::new(false);
+    let r = std::thread::scope(|scope| {
+        let pulling = scope.spawn(|| {
+            let opts = PullOptions {
+                cancel: Some(&cancel),
+                ..PullOptions::default()
+            };
+            backend::pull(&b, &Query::default(), &opts, &mut |_| {})
+        });
+        // Cancel once the server holds the search.
+        while !s
+            .requests
+            .lock()
+            .expect("log")
+            .iter()
+            .any(|r| r.starts_with("search"))
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        cancel.store(true, Ordering::Relaxed);
+        pulling.join().expect("pull thread")
+    });
+    assert_eq!(r.err().map(|e| e.kind), Some(ErrorKind::Cancelled));
+    // The pull came back while the search was still unanswered.
+    assert_eq!(s.searched.load(Ordering::Relaxed), 0);
+}

@@ -21,9 +21,8 @@ use super::connect_dialog::{self, Form};
 use super::format;
 use super::state::{Nav, Session};
 use crate::analysis::Options;
-use crate::backend::search::{self, Hit, JaegerFilters};
 use crate::backend::{
-    self, Backend, BackendError, Kind, Progress, PullOptions, Query, Window, follow,
+    self, Backend, BackendError, Hit, Kind, Progress, PullOptions, Query, Summary, Window, follow,
 };
 use crate::model::Store;
 
@@ -104,36 +103,35 @@ impl SearchForm {
         }
     }
 
-    /// The query and Jaeger's filters for `kind`.
-    pub fn query(&self, kind: Kind, now: SystemTime) -> Result<(Query, JaegerFilters), String> {
+    /// The query for `kind`: at most `limit` traces, newest first.
+    pub fn query(&self, kind: Kind, now: SystemTime) -> Result<Query, String> {
         let nonempty = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let limit = self.limit.clamp(1, MAX_LIMIT);
         let mut q = Query {
             window: Some(self.window(now)?),
-            limit: self.limit.clamp(1, MAX_LIMIT),
+            limit,
+            max_traces: limit as usize,
             ..Query::default()
         };
-        let mut filters = JaegerFilters::default();
         match kind {
             Kind::Tempo => q.traceql = nonempty(&self.traceql),
             Kind::Jaeger => {
-                q.service = Some(nonempty(&self.service).ok_or("choose a service")?);
+                // No service: every service the backend lists, as the CLI does.
+                q.service = nonempty(&self.service);
                 q.operation = nonempty(&self.operation);
                 for pair in self.attributes.split_whitespace() {
                     let Some((k, v)) = pair.split_once('=').filter(|(k, _)| !k.is_empty()) else {
                         return Err(format!("attribute \"{pair}\" is not key=value"));
                     };
-                    filters.attributes.push((k.to_string(), v.to_string()));
+                    q.attributes.push((k.to_string(), v.to_string()));
                 }
-                for d in [&self.duration_min, &self.duration_max] {
-                    if !d.trim().is_empty() {
-                        backend::parse_duration(d)?;
-                    }
-                }
-                filters.duration_min = nonempty(&self.duration_min);
-                filters.duration_max = nonempty(&self.duration_max);
+                let duration =
+                    |d: &str| nonempty(d).map(|d| backend::parse_duration(&d)).transpose();
+                q.min_duration = duration(&self.duration_min)?;
+                q.max_duration = duration(&self.duration_max)?;
             }
         }
-        Ok((q, filters))
+        Ok(q)
     }
 }
 
@@ -205,7 +203,10 @@ pub struct BackendPanel {
     conn: Option<Connection>,
     ops: Option<mpsc::Receiver<Result<Vec<String>, BackendError>>>,
     pub search: SearchForm,
-    searching: Option<mpsc::Receiver<Result<Vec<Hit>, BackendError>>>,
+    searching: Option<mpsc::Receiver<Result<(Vec<Hit>, Summary), BackendError>>>,
+    search_cancel: Arc<AtomicBool>,
+    /// What the last search found, and its warnings.
+    search_note: Option<String>,
     hits: Vec<Hit>,
     picked: BTreeSet<u128>,
     /// Traces pulled from this backend so far (unindexed; each load adds to it).
@@ -240,6 +241,8 @@ impl BackendPanel {
             ops: None,
             search: SearchForm::default(),
             searching: None,
+            search_cancel: Arc::default(),
+            search_note: None,
             hits: Vec::new(),
             picked: BTreeSet::new(),
             pulled: None,
@@ -344,7 +347,13 @@ impl BackendPanel {
         if let Some(r) = poll(&self.searching) {
             self.searching = None;
             match r {
-                Ok(Ok(hits)) => {
+                Ok(Ok((hits, sum))) => {
+                    let mut note = format::count(hits.len() as u64, "trace");
+                    for w in &sum.warnings {
+                        note.push_str("; ");
+                        note.push_str(w);
+                    }
+                    self.search_note = Some(note);
                     self.hits = hits;
                     self.picked.clear();
                     self.error = None;
@@ -403,21 +412,27 @@ impl BackendPanel {
 
     fn list_operations(&mut self) {
         let Some(c) = &mut self.conn else { return };
-        if c.ops_service == self.search.service || self.search.service.is_empty() {
+        if c.ops_service == self.search.service {
+            return;
+        }
+        if self.search.service.is_empty() {
+            // Every service: the operation list would be theirs all, so only "all" is offered.
+            c.ops_service.clear();
+            c.operations.clear();
             return;
         }
         c.ops_service = self.search.service.clone();
         c.operations.clear();
         let (b, service) = (Arc::clone(&c.backend), c.ops_service.clone());
         self.ops = spawn(&self.ctx, "operations", move || {
-            search::jaeger_operations(&b, &service, None)
+            b.operations(&service, None)
         })
         .ok();
     }
 
     fn start_search(&mut self) {
         let Some(c) = &self.conn else { return };
-        let (q, filters) = match self.search.query(c.backend.kind(), SystemTime::now()) {
+        let q = match self.search.query(c.backend.kind(), SystemTime::now()) {
             Ok(q) => q,
             Err(e) => {
                 self.error = Some(e);
@@ -426,8 +441,15 @@ impl BackendPanel {
         };
         let b = Arc::clone(&c.backend);
         self.error = None;
+        self.search_note = None;
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.search_cancel = Arc::clone(&cancel);
         match spawn(&self.ctx, "search", move || {
-            search::search(&b, &q, &filters, None)
+            let opts = PullOptions {
+                cancel: Some(&cancel),
+                ..PullOptions::default()
+            };
+            backend::search(&b, &q, &opts)
         }) {
             Ok(rx) => self.searching = Some(rx),
             Err(e) => self.error = Some(e),
@@ -543,6 +565,9 @@ impl BackendPanel {
             }
             if searching {
                 ui.spinner();
+                if ui.button("Cancel search").clicked() {
+                    self.search_cancel.store(true, Ordering::Relaxed);
+                }
             }
         });
         if let Some(e) = &self.error {
@@ -572,10 +597,18 @@ impl BackendPanel {
             .num_columns(2)
             .show(ui, |ui| {
                 let l = ui.label("Service");
+                let all = "all".to_string();
+                let shown = if self.search.service.is_empty() {
+                    &all
+                } else {
+                    &self.search.service
+                };
                 egui::ComboBox::from_id_salt("jaeger-service")
-                    .selected_text(&self.search.service)
+                    .selected_text(shown)
                     .width(260.0)
                     .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut self.search.service, String::new(), "all")
+                            .on_hover_text("One search per service the backend lists");
                         for s in &c.services {
                             ui.selectable_value(&mut self.search.service, s.clone(), s);
                         }
@@ -706,7 +739,9 @@ impl BackendPanel {
             }
             return;
         }
-        ui.label(format::count(self.hits.len() as u64, "trace"));
+        if let Some(n) = &self.search_note {
+            ui.label(n);
+        }
         egui::ScrollArea::both()
             .id_salt("backend-results")
             .max_height(ui.available_height() * 0.7)
@@ -740,11 +775,15 @@ impl BackendPanel {
                                     self.picked.remove(&h.trace_id);
                                 }
                             }
-                            ui.label(&h.root_service);
+                            if h.root_service.is_empty() {
+                                ui.weak("(root not received)");
+                            } else {
+                                ui.label(&h.root_service);
+                            }
                             ui.label(&h.root_name);
                             // To the second: the rows are a list to choose from, the trace shows the rest.
-                            ui.label(&format::utc(h.start_ns)[..19]);
-                            ui.label(format::duration(h.duration_ns));
+                            ui.label(&format::utc(h.start_unix_nano)[..19]);
+                            ui.label(format::duration(h.duration_ms.saturating_mul(1_000_000)));
                             match h.spans {
                                 Some(n) => ui.label(n.to_string()),
                                 None => ui.weak("?").on_hover_text(

@@ -134,13 +134,10 @@ pub fn follow(
             (Ask::Search { .. }, Kind::Tempo) => {
                 // Search once, then fetch only the traces not in the session.
                 let w = q.window.unwrap_or(Window { start: 0, end: 0 });
-                let page = super::tempo::search(
-                    backend,
-                    &super::tempo::traceql(&q),
-                    w,
-                    q.limit,
-                    opts.cancel,
-                )?;
+                let (traceql, limit) = (super::tempo::traceql(&q), q.limit);
+                let page = super::cancellable(backend, opts.cancel, move |b| {
+                    super::tempo::search(b, &traceql, w, limit, None)
+                })?;
                 let room = max_requests.saturating_sub(spent()) as usize;
                 let ids: Vec<u128> = page
                     .ids

@@ -34,6 +34,41 @@ pub fn services(b: &Backend, cancel: Option<&AtomicBool>) -> Result<Vec<String>,
     Ok(names)
 }
 
+#[derive(Deserialize)]
+struct Operations {
+    #[serde(default)]
+    operations: Vec<Operation>,
+}
+
+#[derive(Deserialize)]
+struct Operation {
+    name: String,
+}
+
+/// The operations (span names) of `service`, sorted.
+pub fn operations(
+    b: &Backend,
+    service: &str,
+    cancel: Option<&AtomicBool>,
+) -> Result<Vec<String>, BackendError> {
+    let url = format!("{}/api/v3/operations?service={}", b.base, enc(service));
+    let a = b.http.get(&url, ACCEPT, cancel)?;
+    if a.status != 200 {
+        return Err(BackendError::status(&url, a.status, &a.body, "Jaeger"));
+    }
+    let o: Operations =
+        serde_json::from_slice(&a.body).map_err(|e| BackendError::bad_answer(&url, e))?;
+    let mut names: Vec<String> = o.operations.into_iter().map(|o| o.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    Ok(names)
+}
+
+/// A Go duration (`query.duration_min`): whole microseconds, the API's resolution.
+fn go_duration(d: std::time::Duration) -> String {
+    format!("{}us", d.as_micros())
+}
+
 /// RFC 3339 in UTC, as the API's `query.start_time_min/max` want it.
 fn rfc3339(unix_s: i64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_s.max(0) as u64);
@@ -68,19 +103,6 @@ pub fn search(
     limit: u32,
     cancel: Option<&AtomicBool>,
 ) -> Result<Page<Option<Fetched>>, BackendError> {
-    search_with(b, q, service, w, limit, "", cancel)
-}
-
-/// `search` with `extra` query parameters (`&query.attributes=…`) appended.
-pub fn search_with(
-    b: &Backend,
-    q: &Query,
-    service: &str,
-    w: Window,
-    limit: u32,
-    extra: &str,
-    cancel: Option<&AtomicBool>,
-) -> Result<Page<Option<Fetched>>, BackendError> {
     let mut url = format!(
         "{}/api/v3/traces?query.service_name={}&query.start_time_min={}&query.start_time_max={}\
          &query.num_traces={limit}",
@@ -94,7 +116,21 @@ pub fn search_with(
         url.push_str("&query.operation_name=");
         url.push_str(&enc(o));
     }
-    url.push_str(extra);
+    if !q.attributes.is_empty() {
+        let map: serde_json::Map<String, serde_json::Value> = q
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        url.push_str("&query.attributes=");
+        url.push_str(&enc(&serde_json::Value::Object(map).to_string()));
+    }
+    if let Some(d) = q.min_duration {
+        url.push_str(&format!("&query.duration_min={}", go_duration(d)));
+    }
+    if let Some(d) = q.max_duration {
+        url.push_str(&format!("&query.duration_max={}", go_duration(d)));
+    }
     let a = b.http.get(&url, ACCEPT, cancel)?;
     match a.status {
         200 => {}

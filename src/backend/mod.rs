@@ -21,7 +21,6 @@ mod error;
 pub mod follow;
 pub mod http;
 mod jaeger;
-pub mod search;
 mod tempo;
 pub mod window;
 
@@ -62,6 +61,11 @@ pub struct Query {
     /// Jaeger: the service searched (none: every service the backend lists).
     pub service: Option<String>,
     pub operation: Option<String>,
+    /// Span attributes a matching trace has (key, value).
+    pub attributes: Vec<(String, String)>,
+    /// Bounds on the duration of a matching span.
+    pub min_duration: Option<Duration>,
+    pub max_duration: Option<Duration>,
     /// The time range searched (and sent with fetches by id, when given).
     pub window: Option<Window>,
     /// Traces per search request (Tempo `limit`, Jaeger `query.num_traces`).
@@ -77,6 +81,9 @@ impl Default for Query {
             traceql: None,
             service: None,
             operation: None,
+            attributes: Vec::new(),
+            min_duration: None,
+            max_duration: None,
             window: None,
             limit: DEFAULT_LIMIT,
             max_traces: DEFAULT_MAX_TRACES,
@@ -264,6 +271,18 @@ impl Backend {
         }
     }
 
+    /// The operations of `service` a Jaeger backend lists (Tempo: none).
+    pub fn operations(
+        &self,
+        service: &str,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Vec<String>, BackendError> {
+        match self.kind {
+            Kind::Tempo => Ok(Vec::new()),
+            Kind::Jaeger => jaeger::operations(self, service, cancel),
+        }
+    }
+
     /// The services a Jaeger backend lists (Tempo: none; its search needs no service).
     pub fn services(&self, cancel: Option<&AtomicBool>) -> Result<Vec<String>, BackendError> {
         match self.kind {
@@ -312,6 +331,143 @@ impl Fetched {
     pub fn spans(&self) -> u64 {
         self.batches.iter().map(|b| b.spans.len() as u64).sum()
     }
+}
+
+/// One trace a search found, as a results list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub trace_id: u128,
+    /// Empty when the backend has not received the root span (Tempo says `<root span not
+    /// yet received>`).
+    pub root_service: String,
+    pub root_name: String,
+    pub start_unix_nano: u64,
+    pub duration_ms: u64,
+    /// Spans of the trace, when the search tells (Jaeger's answers hold them).
+    pub spans: Option<u64>,
+}
+
+impl Hit {
+    /// The traces of a Jaeger search answer, in order of first appearance.
+    fn of(f: &Fetched) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut at = rustc_hash::FxHashMap::default();
+        for b in &f.batches {
+            for s in &b.spans {
+                let i = *at.entry(s.trace_id).or_insert_with(|| {
+                    hits.push(Hit {
+                        trace_id: s.trace_id,
+                        root_service: String::new(),
+                        root_name: String::new(),
+                        start_unix_nano: u64::MAX,
+                        duration_ms: 0,
+                        spans: Some(0),
+                    });
+                    hits.len() - 1
+                });
+                let h = &mut hits[i];
+                h.spans = h.spans.map(|n| n + 1);
+                // Reused as the end until the duration is worked out below.
+                h.duration_ms = h.duration_ms.max(s.end);
+                h.start_unix_nano = h.start_unix_nano.min(s.start);
+                if s.parent_id == 0 {
+                    let service = b
+                        .resources
+                        .get(s.resource as usize)
+                        .map(|r| b.strings.resolve(r.service))
+                        .unwrap_or_default();
+                    h.root_service = service.to_string();
+                    h.root_name = b.strings.resolve(s.name).to_string();
+                }
+            }
+        }
+        for h in &mut hits {
+            h.duration_ms = h.duration_ms.saturating_sub(h.start_unix_nano) / 1_000_000;
+        }
+        hits
+    }
+}
+
+/// Searches without fetching: the traces `q` matches (complete as `pull` makes it, within
+/// `max_traces`), newest windows first, for a results list; load them with `pull` and
+/// `Query::trace_ids`.
+pub fn search(
+    backend: &Arc<Backend>,
+    q: &Query,
+    opts: &PullOptions,
+) -> Result<(Vec<Hit>, Summary), BackendError> {
+    let mut sum = Summary::default();
+    let mut hits = Vec::new();
+    let w = q.search_window(SystemTime::now());
+    let searches = std::cell::Cell::new(0u32);
+    let report = || {
+        searches.set(searches.get() + 1);
+        if let Some(f) = opts.progress {
+            f(&Progress {
+                searches: searches.get(),
+                bytes: backend.bytes(),
+                ..Progress::default()
+            })
+        }
+    };
+    let services = match (backend.kind, &q.service) {
+        (Kind::Tempo, _) => vec![String::new()],
+        (Kind::Jaeger, Some(s)) => vec![s.clone()],
+        (Kind::Jaeger, None) => cancellable(backend, opts.cancel, |b| b.services(None))?,
+    };
+    let mut seen = rustc_hash::FxHashSet::default();
+    let traceql = tempo::traceql(q);
+    for service in services {
+        let room = q.max_traces.saturating_sub(seen.len());
+        if room == 0 {
+            sum.max_reached = true;
+            break;
+        }
+        let got = window::collect(
+            w,
+            q.limit.min(room as u32),
+            room,
+            q.max_searches(),
+            |win, limit| {
+                if cancelled(opts.cancel) {
+                    return Err(cancelled_error(backend));
+                }
+                let page = match backend.kind {
+                    Kind::Tempo => {
+                        let traceql = traceql.clone();
+                        cancellable(backend, opts.cancel, move |b| {
+                            tempo::search(b, &traceql, win, limit, None)
+                        })?
+                    }
+                    Kind::Jaeger => {
+                        let (q, service) = (q.clone(), service.clone());
+                        let p = cancellable(backend, opts.cancel, move |b| {
+                            jaeger::search(b, &q, &service, win, limit, None)
+                        })?;
+                        let hits = p.payload.as_ref().map(Hit::of).unwrap_or_default();
+                        window::Page {
+                            ids: p.ids,
+                            payload: hits,
+                        }
+                    }
+                };
+                report();
+                Ok(page)
+            },
+            |page_hits, new| {
+                let new: rustc_hash::FxHashSet<u128> = new.iter().copied().collect();
+                hits.extend(
+                    page_hits
+                        .into_iter()
+                        .filter(|h| new.contains(&h.trace_id) && seen.insert(h.trace_id)),
+                );
+                Ok(())
+            },
+        )?;
+        note_search(&mut sum, &got, q);
+    }
+    sum.found = hits.len() as u64;
+    Ok((hits, finish(sum, q)))
 }
 
 /// Where a pull is, for a progress figure.
@@ -414,11 +570,14 @@ pub fn pull(
                     if cancelled(opts.cancel) {
                         return Err(cancelled_error(backend));
                     }
-                    let page = tempo::search(backend, &traceql, win, limit, opts.cancel);
+                    let traceql = traceql.clone();
+                    let page = cancellable(backend, opts.cancel, move |b| {
+                        tempo::search(b, &traceql, win, limit, None)
+                    });
                     bump(&|p| p.searches += 1);
                     page
                 },
-                |(), _| Ok(()),
+                |_, _| Ok(()),
             )?;
             note_search(&mut sum, &got, q);
             let mut p = Progress {
@@ -430,7 +589,7 @@ pub fn pull(
         Kind::Jaeger => {
             let services = match &q.service {
                 Some(s) => vec![s.clone()],
-                None => backend.services(opts.cancel)?,
+                None => cancellable(backend, opts.cancel, |b| b.services(None))?,
             };
             // A trace holding spans of several services is found by each of their searches:
             // it is kept from the first answer only, so that no span is read twice.
@@ -456,7 +615,10 @@ pub fn pull(
                         if cancelled(opts.cancel) {
                             return Err(cancelled_error(backend));
                         }
-                        let page = jaeger::search(backend, q, &service, win, limit, opts.cancel);
+                        let (q, service) = (q.clone(), service.clone());
+                        let page = cancellable(backend, opts.cancel, move |b| {
+                            jaeger::search(b, &q, &service, win, limit, None)
+                        });
                         bump(&|p| p.searches += 1);
                         page
                     },
@@ -495,6 +657,33 @@ pub fn pull(
         }
     }
     Ok(finish(sum, q))
+}
+
+/// Runs one blocking request so that `cancel` returns at once: on its own thread when there
+/// is a cancel flag (the abandoned request ends by its timeout and its answer is dropped).
+fn cancellable<T: Send + 'static>(
+    backend: &Arc<Backend>,
+    cancel: Option<&AtomicBool>,
+    f: impl FnOnce(&Backend) -> Result<T, BackendError> + Send + 'static,
+) -> Result<T, BackendError> {
+    if cancel.is_none() {
+        return f(backend);
+    }
+    let (tx, rx) = mpsc::channel();
+    let b = Arc::clone(backend);
+    std::thread::spawn(move || {
+        let _ = tx.send(f(&b));
+    });
+    loop {
+        if cancelled(cancel) {
+            return Err(cancelled_error(backend));
+        }
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(r) => return r,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Err(cancelled_error(backend)),
+        }
+    }
 }
 
 /// Adds one `collect`'s counts and bounds to the summary.
@@ -675,6 +864,16 @@ mod tests {
             r#"{resource.service.name = "check\"out" && name = "GET /"}"#
         );
         assert_eq!(tempo::traceql(&Query::default()), "{}");
+        let q = Query {
+            attributes: vec![("http.route".into(), "/orders".into())],
+            min_duration: Some(Duration::from_millis(150)),
+            max_duration: Some(Duration::from_secs(2)),
+            ..Query::default()
+        };
+        assert_eq!(
+            tempo::traceql(&q),
+            r#"{span.http.route = "/orders" && duration >= 150000000ns && duration <= 2000000000ns}"#
+        );
     }
 
     #[test]

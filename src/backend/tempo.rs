@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::error::BackendError;
 use super::window::{Page, Window};
-use super::{Backend, Fetched, Query, enc, hex_id};
+use super::{Backend, Fetched, Hit, Query, enc, hex_id};
 
 /// Protobuf first; JSON when a proxy or an old server will not give it.
 const ACCEPT: &str = "application/protobuf, application/json;q=0.5";
@@ -26,6 +26,15 @@ pub fn traceql(q: &Query) -> String {
     }
     if let Some(o) = &q.operation {
         conds.push(format!("name = {}", quote(o)));
+    }
+    for (k, v) in &q.attributes {
+        conds.push(format!("span.{k} = {}", quote(v)));
+    }
+    if let Some(d) = q.min_duration {
+        conds.push(format!("duration >= {}ns", d.as_nanos()));
+    }
+    if let Some(d) = q.max_duration {
+        conds.push(format!("duration <= {}ns", d.as_nanos()));
     }
     format!("{{{}}}", conds.join(" && "))
 }
@@ -51,9 +60,28 @@ struct SearchAnswer {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct TraceMeta {
     #[serde(rename = "traceID")]
     trace_id: String,
+    #[serde(default)]
+    root_service_name: String,
+    #[serde(default)]
+    root_trace_name: String,
+    /// A 64-bit integer: a string in the protobuf JSON mapping.
+    #[serde(default)]
+    start_time_unix_nano: Option<serde_json::Value>,
+    #[serde(default)]
+    duration_ms: Option<u64>,
+}
+
+/// A JSON number or a string holding one.
+fn u64_of(v: &Option<serde_json::Value>) -> u64 {
+    match v {
+        Some(serde_json::Value::String(s)) => s.parse().unwrap_or(0),
+        Some(v) => v.as_u64().unwrap_or(0),
+        None => 0,
+    }
 }
 
 /// One search of one window. Tempo drops leading zeros from the hex ids it lists.
@@ -63,7 +91,7 @@ pub fn search(
     w: Window,
     limit: u32,
     cancel: Option<&AtomicBool>,
-) -> Result<Page<()>, BackendError> {
+) -> Result<Page<Vec<Hit>>, BackendError> {
     // `end` is exclusive in Tempo's search: one second more covers the window's last second.
     let url = format!(
         "{}/api/search?q={}&start={}&end={}&limit={limit}&spss=1",
@@ -78,16 +106,27 @@ pub fn search(
     }
     let answer: SearchAnswer =
         serde_json::from_slice(&a.body).map_err(|e| BackendError::bad_answer(&url, e))?;
-    let ids = answer
+    let hits: Vec<Hit> = answer
         .traces
         .iter()
         .map(|t| {
-            hex_id(&t.trace_id).ok_or_else(|| {
+            let trace_id = hex_id(&t.trace_id).ok_or_else(|| {
                 BackendError::bad_answer(&url, format!("trace id {:?} is not hex", t.trace_id))
+            })?;
+            Ok(Hit {
+                trace_id,
+                root_service: t.root_service_name.clone(),
+                root_name: t.root_trace_name.clone(),
+                start_unix_nano: u64_of(&t.start_time_unix_nano),
+                duration_ms: t.duration_ms.unwrap_or(0),
+                spans: None,
             })
         })
-        .collect::<Result<_, _>>()?;
-    Ok(Page { ids, payload: () })
+        .collect::<Result<_, BackendError>>()?;
+    Ok(Page {
+        ids: hits.iter().map(|h| h.trace_id).collect(),
+        payload: hits,
+    })
 }
 
 /// `TraceByIDResponse` (Tempo's `tempopb`): only the fields read here.

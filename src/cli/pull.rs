@@ -47,6 +47,16 @@ pub struct QueryArgs {
     /// The operation (span name) searched.
     #[arg(long, value_name = "O")]
     pub operation: Option<String>,
+    /// Only traces with a span of at least this duration (100ms, 1.5s).
+    #[arg(long, value_name = "DUR", value_parser = backend::parse_duration)]
+    pub min_duration: Option<Duration>,
+    /// Only traces with a span of at most this duration.
+    #[arg(long, value_name = "DUR", value_parser = backend::parse_duration)]
+    pub max_duration: Option<Duration>,
+    /// Only traces with a span attribute KEY equal to VALUE (Jaeger's `query.attributes`;
+    /// for Tempo a `span.KEY = "VALUE"` condition); repeatable.
+    #[arg(long = "attribute", value_name = "KEY=VALUE", value_parser = parse_attribute)]
+    pub attributes: Vec<(String, String)>,
     /// Search the last DUR (15m, 1h, 1d; default 1h).
     #[arg(long, value_name = "DUR", value_parser = backend::parse_duration,
           conflicts_with_all = ["start", "end"])]
@@ -87,6 +97,13 @@ pub struct QueryArgs {
 
 fn parse_trace_id(s: &str) -> Result<u128, String> {
     backend::hex_id(s).ok_or_else(|| format!("\"{s}\" is not a trace id (up to 32 hex digits)"))
+}
+
+fn parse_attribute(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("\"{s}\" is not KEY=VALUE")),
+    }
 }
 
 fn parse_header(s: &str) -> Result<(String, String), String> {
@@ -168,6 +185,9 @@ impl QueryArgs {
             traceql: self.query.clone(),
             service: self.service.clone(),
             operation: self.operation.clone(),
+            attributes: self.attributes.clone(),
+            min_duration: self.min_duration,
+            max_duration: self.max_duration,
             window,
             limit: self.limit,
             max_traces: self.max_traces,
@@ -237,6 +257,15 @@ fn pull_store_inner(
         ..PullOptions::default()
     };
     let q = args.query();
+    if let Some(w) = q.window
+        && w.start > w.end
+    {
+        return Err(BackendError::new(
+            url,
+            backend::ErrorKind::Config,
+            format!("--start ({}) is after --end ({})", w.start, w.end),
+        ));
+    }
     let mut store = Store::new();
     let sum = backend::pull_into(&b, &q, &opts, &mut store, &name)?;
     if terminal {

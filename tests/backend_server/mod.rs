@@ -50,6 +50,8 @@ pub struct Behaviour {
     pub fail_first: Mutex<VecDeque<u16>>,
     /// Delay before answering a trace by id.
     pub fetch_delay: Option<Duration>,
+    /// Delay before answering a search.
+    pub search_delay: Option<Duration>,
     /// Tempo: trace ids answered with status PARTIAL.
     pub partial: BTreeSet<String>,
     /// Tempo: answer JSON whatever the `Accept` header asks (as a proxy might).
@@ -66,6 +68,8 @@ pub struct Server {
     pub traces: Arc<BTreeMap<String, Trace>>,
     pub requests: Arc<Mutex<Vec<String>>>,
     pub fetches: Arc<AtomicU64>,
+    /// Searches answered (after their delay).
+    pub searched: Arc<AtomicU64>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -87,6 +91,7 @@ struct Ctx {
     behaviour: Behaviour,
     requests: Arc<Mutex<Vec<String>>>,
     fetches: Arc<AtomicU64>,
+    searched: Arc<AtomicU64>,
 }
 
 /// Reads OTLP JSON files and splits them into traces.
@@ -164,7 +169,9 @@ pub fn start(api: Api, traces: BTreeMap<String, Trace>, behaviour: Behaviour) ->
     let traces = Arc::new(traces);
     let requests = Arc::new(Mutex::new(Vec::new()));
     let fetches = Arc::new(AtomicU64::new(0));
+    let searched = Arc::new(AtomicU64::new(0));
     let ctx = Arc::new(Ctx {
+        searched: Arc::clone(&searched),
         api,
         traces: Arc::clone(&traces),
         behaviour,
@@ -213,6 +220,7 @@ pub fn start(api: Api, traces: BTreeMap<String, Trace>, behaviour: Behaviour) ->
         traces,
         requests,
         fetches,
+        searched,
         shutdown: Some(tx),
         thread: Some(thread),
     }
@@ -329,6 +337,10 @@ async fn tempo_search(
     ) {
         return r;
     }
+    if let Some(d) = ctx.behaviour.search_delay {
+        tokio::time::sleep(d).await;
+    }
+    ctx.searched.fetch_add(1, Ordering::Relaxed);
     let Ok(service) = traceql_service(&q) else {
         return (StatusCode::BAD_REQUEST, "invalid TraceQL query\n").into_response();
     };
@@ -541,16 +553,69 @@ async fn jaeger_services(State(ctx): State<Arc<Ctx>>, headers: HeaderMap) -> Res
     json_response(StatusCode::OK, json!({"services": all}))
 }
 
-/// The span names of a service, as `{"operations":[{"name","spanKind"}]}`.
+fn rfc3339_ns(p: &BTreeMap<String, String>, k: &str) -> Option<u64> {
+    let t = humantime::parse_rfc3339_weak(p.get(k)?).ok()?;
+    Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos() as u64)
+}
+
+async fn jaeger_search(
+    State(ctx): State<Arc<Ctx>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let p = params(q);
+    let service = p.get("query.service_name").cloned();
+    if let Some(r) = gate(&ctx, format!("search {service:?}"), &headers) {
+        return r;
+    }
+    ctx.requests.lock().expect("log").push(format!(
+        "params {}",
+        serde_json::to_string(&p).expect("params")
+    ));
+    if let Some(a) = p.get("query.attributes")
+        && serde_json::from_str::<BTreeMap<String, String>>(a).is_err()
+    {
+        return jaeger_error(
+            StatusCode::BAD_REQUEST,
+            "malformed parameter query.attributes",
+        );
+    }
+    let Some(service) = service else {
+        return jaeger_error(StatusCode::BAD_REQUEST, "service name must not be empty");
+    };
+    let (Some(start), Some(end)) = (
+        rfc3339_ns(&p, "query.start_time_min"),
+        rfc3339_ns(&p, "query.start_time_max"),
+    ) else {
+        return jaeger_error(
+            StatusCode::BAD_REQUEST,
+            "start time min and max are required",
+        );
+    };
+    let n = seconds(&p, "query.num_traces").unwrap_or(20) as usize;
+    let found = matching(&ctx, Some(&service), start, end);
+    if found.is_empty() {
+        return jaeger_error(StatusCode::NOT_FOUND, "No traces found");
+    }
+    let rs: Vec<Value> = found
+        .iter()
+        .take(n)
+        .flat_map(|t| t.resource_spans.iter().cloned())
+        .collect();
+    json_response(StatusCode::OK, json!({"result": {"resourceSpans": rs}}))
+}
+
+/// The span names of a service's spans.
 async fn jaeger_operations(
     State(ctx): State<Arc<Ctx>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let service = params(q).get("service").cloned().unwrap_or_default();
-    if let Some(r) = gate(&ctx, format!("operations {service}"), &headers) {
+    let p = params(q);
+    if let Some(r) = gate(&ctx, "operations".into(), &headers) {
         return r;
     }
+    let service = p.get("service").cloned().unwrap_or_default();
     let names: BTreeSet<&str> = ctx
         .traces
         .values()
@@ -567,127 +632,10 @@ async fn jaeger_operations(
         .filter_map(|s| s["name"].as_str())
         .collect();
     let ops: Vec<Value> = names
-        .into_iter()
+        .iter()
         .map(|n| json!({"name": n, "spanKind": ""}))
         .collect();
     json_response(StatusCode::OK, json!({"operations": ops}))
-}
-
-fn rfc3339_ns(p: &BTreeMap<String, String>, k: &str) -> Option<u64> {
-    let t = humantime::parse_rfc3339_weak(p.get(k)?).ok()?;
-    Some(t.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos() as u64)
-}
-
-async fn jaeger_search(
-    State(ctx): State<Arc<Ctx>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Response {
-    let p = params(q);
-    let service = p.get("query.service_name").cloned();
-    if let Some(r) = gate(&ctx, format!("search {service:?}"), &headers) {
-        return r;
-    }
-    let Some(service) = service else {
-        return jaeger_error(StatusCode::BAD_REQUEST, "service name must not be empty");
-    };
-    let (Some(start), Some(end)) = (
-        rfc3339_ns(&p, "query.start_time_min"),
-        rfc3339_ns(&p, "query.start_time_max"),
-    ) else {
-        return jaeger_error(
-            StatusCode::BAD_REQUEST,
-            "start time min and max are required",
-        );
-    };
-    let n = seconds(&p, "query.num_traces").unwrap_or(20) as usize;
-    let Some(span_filter) = JaegerSpanFilter::of(&p) else {
-        return jaeger_error(StatusCode::BAD_REQUEST, "cannot parse the query");
-    };
-    let mut found = matching(&ctx, Some(&service), start, end);
-    found.retain(|t| span_filter.any(t, &service));
-    if found.is_empty() {
-        return jaeger_error(StatusCode::NOT_FOUND, "No traces found");
-    }
-    let rs: Vec<Value> = found
-        .iter()
-        .take(n)
-        .flat_map(|t| t.resource_spans.iter().cloned())
-        .collect();
-    json_response(StatusCode::OK, json!({"result": {"resourceSpans": rs}}))
-}
-
-/// Jaeger's span conditions: a trace matches when one span of the service has the operation's
-/// name, every attribute (`query.attributes`, a JSON map) and a duration within the bounds.
-struct JaegerSpanFilter {
-    operation: Option<String>,
-    attributes: BTreeMap<String, String>,
-    min_ns: u64,
-    max_ns: u64,
-}
-
-impl JaegerSpanFilter {
-    fn of(p: &BTreeMap<String, String>) -> Option<Self> {
-        let attributes = match p.get("query.attributes") {
-            Some(a) => serde_json::from_str(a).ok()?,
-            None => BTreeMap::new(),
-        };
-        let ns = |k: &str, default: u64| match p.get(k) {
-            Some(d) => humantime::parse_duration(d)
-                .ok()
-                .map(|d| d.as_nanos() as u64),
-            None => Some(default),
-        };
-        Some(JaegerSpanFilter {
-            operation: p.get("query.operation_name").cloned(),
-            attributes,
-            min_ns: ns("query.duration_min", 0)?,
-            max_ns: ns("query.duration_max", u64::MAX)?,
-        })
-    }
-
-    fn any(&self, t: &Trace, service: &str) -> bool {
-        t.resource_spans
-            .iter()
-            .filter(|rs| {
-                rs["resource"]["attributes"].as_array().is_some_and(|a| {
-                    a.iter().any(|kv| {
-                        kv["key"] == "service.name" && kv["value"]["stringValue"] == service
-                    })
-                })
-            })
-            .flat_map(|rs| rs["scopeSpans"].as_array().into_iter().flatten())
-            .flat_map(|ss| ss["spans"].as_array().into_iter().flatten())
-            .any(|s| self.span(s))
-    }
-
-    fn span(&self, s: &Value) -> bool {
-        let n = |k: &str| {
-            s[k].as_str()
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        let d = n("endTimeUnixNano").saturating_sub(n("startTimeUnixNano"));
-        let attr = |k: &str| {
-            s["attributes"]
-                .as_array()?
-                .iter()
-                .find(|kv| kv["key"] == k)
-                .and_then(|kv| kv["value"].as_object()?.values().next().cloned())
-                .map(|v| match v {
-                    Value::String(s) => s,
-                    v => v.to_string().trim_matches('"').to_string(),
-                })
-        };
-        self.operation
-            .as_ref()
-            .is_none_or(|o| s["name"] == o.as_str())
-            && (self.min_ns..=self.max_ns).contains(&d)
-            && self
-                .attributes
-                .iter()
-                .all(|(k, v)| attr(k).as_deref() == Some(v.as_str()))
-    }
 }
 
 async fn jaeger_trace(
