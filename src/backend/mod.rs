@@ -744,8 +744,10 @@ fn fetch_all(
     let next = Arc::new(AtomicUsize::new(0));
     // The workers' own stop flag: the caller's cancel flag may not outlive this call.
     let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = mpsc::channel();
-    for _ in 0..opts.concurrency.clamp(1, ids.len()) {
+    let threads = opts.concurrency.clamp(1, ids.len());
+    // Bounded: a slow sink holds back the fetch threads instead of piling answers up.
+    let (tx, rx) = mpsc::sync_channel(threads);
+    for _ in 0..threads {
         let (backend, ids, next, stop, tx) = (
             Arc::clone(backend),
             Arc::clone(&ids),

@@ -50,6 +50,7 @@ pub const EXIT_INPUT: u8 = 2;
              conversions, goroutine hops and broken trace context"
 )]
 #[command(args_conflicts_with_subcommands = true)]
+#[command(group(clap::ArgGroup::new("source").args(["files", "tempo", "jaeger"]).multiple(true)))]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -63,7 +64,7 @@ pub struct Cli {
     /// The view to show: traces, trace (the trace with the most breaks), trace:<trace_id>,
     /// flame, services, types, breaks.
     #[arg(long, value_name = "NAME", value_parser = ViewSpec::parse, requires = "screenshot",
-          requires = "files")]
+          requires = "source")]
     pub view: Option<ViewSpec>,
     #[command(flatten)]
     pub backend: BackendArgs,
@@ -645,10 +646,30 @@ mod tests {
                 "1",
             ],
             &["tracetopo", "pull", "zipkin", "http://b", "-o", "x.jsonl"],
+            // A view needs something to show: files or a backend.
+            &[
+                "tracetopo",
+                "--screenshot",
+                "o.png",
+                "--view",
+                "breaks",
+                "--since",
+                "1h",
+            ],
         ] {
             let e = Cli::try_parse_from(args).err();
             assert_eq!(e.map(|e| e.exit_code()), Some(2), "{args:?}");
         }
+        let shot = [
+            "tracetopo",
+            "--jaeger",
+            "http://b",
+            "--screenshot",
+            "o.png",
+            "--view",
+            "breaks",
+        ];
+        assert!(Cli::try_parse_from(shot).is_ok());
     }
 
     #[test]
