@@ -135,6 +135,9 @@ impl SearchForm {
     }
 }
 
+/// What a search found, and what it says about it.
+type Found = (Vec<Hit>, Summary);
+
 /// A connected backend and what it lists.
 struct Connection {
     backend: Arc<Backend>,
@@ -203,7 +206,7 @@ pub struct BackendPanel {
     conn: Option<Connection>,
     ops: Option<mpsc::Receiver<Result<Vec<String>, BackendError>>>,
     pub search: SearchForm,
-    searching: Option<mpsc::Receiver<Result<(Vec<Hit>, Summary), BackendError>>>,
+    searching: Option<mpsc::Receiver<Result<Found, BackendError>>>,
     search_cancel: Arc<AtomicBool>,
     /// What the last search found, and its warnings.
     search_note: Option<String>,
