@@ -462,3 +462,35 @@ fn a_slow_search_is_cancelled_at_once() {
     assert_eq!(s.searched.load(std::sync::atomic::Ordering::Relaxed), 0);
     assert!(h.state_mut().backend_panel().hits().is_empty());
 }
+
+#[test]
+fn loaded_traces_stream_into_the_session_before_the_load_ends() {
+    let s = serve(
+        Api::Tempo,
+        &[BROKEN],
+        Behaviour {
+            fetch_delay: Some(Duration::from_millis(500)),
+            ..Behaviour::default()
+        },
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = app(dir.path());
+    connect(&mut h, &s.url, None);
+    // Only the listed traces: no other half asked for.
+    h.get_by_label("Fetch the other half").click();
+    search(&mut h);
+    let n = h.state_mut().backend_panel().hits().len();
+    // More traces than fetches at a time: several rounds.
+    assert!(n > 2 * tracetopo::backend::DEFAULT_CONCURRENCY, "{n}");
+    h.get_by_label("Load all").click();
+    h.run_steps(1);
+    wait(&mut h, "a first snapshot while loading", |a| {
+        a.backend_panel().is_busy() && a.session().is_some()
+    });
+    let early = loaded_traces(&h).len();
+    assert!(0 < early && early < n, "{early} of {n}");
+    h.get_by_label_contains("fetching:");
+    idle(&mut h);
+    assert_eq!(loaded_traces(&h).len(), n);
+    assert_eq!(h.state_mut().backend_panel().other_half_input(), None);
+}

@@ -210,6 +210,8 @@ pub struct BackendPanel {
     search_cancel: Arc<AtomicBool>,
     /// What the last search found, and its warnings.
     search_note: Option<String>,
+    /// The time range of the rows listed.
+    searched_window: Option<Window>,
     hits: Vec<Hit>,
     picked: BTreeSet<u128>,
     /// Traces pulled from this backend so far (unindexed; each load adds to it).
@@ -246,6 +248,7 @@ impl BackendPanel {
             searching: None,
             search_cancel: Arc::default(),
             search_note: None,
+            searched_window: None,
             hits: Vec::new(),
             picked: BTreeSet::new(),
             pulled: None,
@@ -323,6 +326,8 @@ impl BackendPanel {
                     });
                     self.hits.clear();
                     self.picked.clear();
+                    // A load still running belongs to the previous backend.
+                    self.cancel();
                     self.pulled = None;
                     self.other_half = None;
                     self.error = None;
@@ -445,6 +450,7 @@ impl BackendPanel {
         let b = Arc::clone(&c.backend);
         self.error = None;
         self.search_note = None;
+        self.searched_window = q.window;
         let cancel = Arc::new(AtomicBool::new(false));
         self.search_cancel = Arc::clone(&cancel);
         match spawn(&self.ctx, "search", move || {
@@ -465,7 +471,9 @@ impl BackendPanel {
         if self.loading.is_some() {
             return;
         }
-        let window = self.search.window(SystemTime::now()).ok();
+        // The window the rows were found in (a preset's "now" has moved on since): Tempo looks
+        // for a trace by id in the blocks of that range.
+        let window = self.searched_window;
         let store = self.pulled.take().unwrap_or_default();
         let cancel = Arc::new(AtomicBool::new(false));
         let progress = Arc::new(Mutex::new((Progress::default(), "fetching")));
