@@ -1012,3 +1012,64 @@ impl Job {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_makes_the_query() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut f = SearchForm {
+            range: Range::Last(900),
+            limit: 5000,
+            traceql: "  ".into(),
+            ..SearchForm::default()
+        };
+        let q = f.query(Kind::Tempo, now).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            q.window,
+            Some(Window {
+                start: 1_700_000_000 - 900,
+                end: 1_700_000_000
+            })
+        );
+        assert_eq!((q.limit, q.max_traces), (MAX_LIMIT, MAX_LIMIT as usize));
+        assert_eq!(q.traceql, None);
+
+        f.range = Range::Custom;
+        f.custom_start = "2023-11-14T22:13:20Z".into();
+        f.custom_end = "1700000060".into();
+        f.service = "checkout".into();
+        f.attributes = "http.method=GET  peer=a=b".into();
+        f.duration_min = "150ms".into();
+        let q = f.query(Kind::Jaeger, now).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            q.window,
+            Some(Window {
+                start: 1_700_000_000,
+                end: 1_700_000_060
+            })
+        );
+        assert_eq!(q.service.as_deref(), Some("checkout"));
+        assert_eq!(
+            q.attributes,
+            vec![
+                ("http.method".to_string(), "GET".to_string()),
+                ("peer".to_string(), "a=b".to_string())
+            ]
+        );
+        assert_eq!(q.min_duration, Some(Duration::from_millis(150)));
+        assert_eq!(q.max_duration, None);
+
+        for (field, bad) in [("attributes", "=x"), ("duration", "soon"), ("range", "")] {
+            let mut g = f.clone();
+            match field {
+                "attributes" => g.attributes = bad.into(),
+                "duration" => g.duration_max = bad.into(),
+                _ => g.custom_end = "1699999999".into(),
+            }
+            assert!(g.query(Kind::Jaeger, now).is_err(), "{field} {bad:?}");
+        }
+    }
+}
