@@ -2,6 +2,8 @@
 //! shapes (tests/backend_server), through the real `tracetopo` binary (`pull`, `analyze
 //! --tempo/--jaeger`) and, for cancel, the library.
 
+#[path = "common/require.rs"]
+mod require;
 #[path = "backend_server/mod.rs"]
 mod server;
 
@@ -708,4 +710,56 @@ fn cancel_during_a_slow_search_returns_before_its_answer() {
     assert_eq!(r.err().map(|e| e.kind), Some(ErrorKind::Cancelled));
     // The pull came back while the search was still unanswered.
     assert_eq!(s.searched.load(Ordering::Relaxed), 0);
+}
+
+/// `tracetopo --tempo URL`: the real window under Xvfb opens with the search loaded, saves its
+/// screenshot, exits 0, and removes the temporary file it loaded. Skipped without `xvfb-run`
+/// unless `TRACETOPO_REQUIRE_XVFB` is set (`.ci/run`).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_app_opens_with_a_backend_search_loaded() {
+    let has_xvfb = Command::new("sh")
+        .args(["-c", "command -v xvfb-run"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_xvfb {
+        require::missing("TRACETOPO_REQUIRE_XVFB", "xvfb-run not found");
+        return;
+    }
+    let s = serve(Api::Tempo, &[BROKEN], Behaviour::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = dir.path().join("breaks.png");
+    let o = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1600x1000x24"])
+        .arg(env!("CARGO_BIN_EXE_tracetopo"))
+        .args(["--tempo", &s.url])
+        .args(RANGE)
+        .arg("--screenshot")
+        .arg(&png)
+        .args(["--view", "breaks"])
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("run xvfb-run");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let n = s.traces.len();
+    assert!(
+        stderr(&o).contains(&format!("{n} traces fetched")),
+        "{}",
+        stderr(&o)
+    );
+    let img = image::open(&png).expect("the screenshot");
+    assert!(img.width() > 0 && img.height() > 0);
+    let port = s
+        .url
+        .rsplit(':')
+        .next()
+        .expect("port")
+        .trim_end_matches("/prefix");
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .expect("temp dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("tracetopo-tempo-") && n.contains(&format!("-{port}-")))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
