@@ -140,6 +140,15 @@ fn pull_writes_otlp_json_lines_that_load_again() {
     assert!(o.status.success(), "{}", stderr(&o));
     let again = report_body(&tracetopo(&["analyze", "--format", "json", out_s]));
     assert_eq!(again, file_report(&[BROKEN]));
+
+    // An output that cannot be written fails before any request.
+    let before = s.requests.lock().expect("log").len();
+    let bad = dir.path().join("no-such-dir").join("x.jsonl");
+    let bad_s = bad.to_str().expect("utf-8");
+    let o = tracetopo(&["pull", "tempo", &s.url, "-o", bad_s]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(bad_s), "{}", stderr(&o));
+    assert_eq!(s.requests.lock().expect("log").len(), before);
 }
 
 #[test]
