@@ -149,6 +149,18 @@ fn pull_writes_otlp_json_lines_that_load_again() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains(bad_s), "{}", stderr(&o));
     assert_eq!(s.requests.lock().expect("log").len(), before);
+
+    // A failed pull leaves no output behind.
+    let failed = dir.path().join("failed.jsonl");
+    let o = tracetopo(&[
+        "pull",
+        "tempo",
+        &format!("{}/wrong", s.url),
+        "-o",
+        failed.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!failed.exists());
 }
 
 #[test]

@@ -367,6 +367,9 @@ pub fn run(args: &PullArgs) -> ExitCode {
         }
     };
     let Some(p) = pull_store(Some(args.kind.into()), &args.url, &args.query, 1.0) else {
+        // No half-made output is left to be mistaken for a pull.
+        drop(file);
+        let _ = std::fs::remove_file(&args.out);
         return ExitCode::from(EXIT_INPUT);
     };
     super::warn_all(&p.store);
