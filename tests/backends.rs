@@ -784,3 +784,42 @@ fn the_app_opens_with_a_backend_search_loaded() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn a_search_answer_over_the_size_bound_is_searched_again_in_smaller_windows() {
+    let s = serve(Api::Jaeger, &[BROKEN, HEALTHY], Behaviour::default());
+    // Room for the largest trace's answer, not for two traces: every window holding more
+    // is cut (the samples start 1.5 s apart, so a one-second window holds one).
+    let largest = s
+        .traces
+        .values()
+        .map(|t| {
+            serde_json::json!({"result": {"resourceSpans": t.resource_spans}})
+                .to_string()
+                .len()
+        })
+        .max()
+        .expect("traces");
+    let cfg = HttpConfig {
+        max_body: largest as u64,
+        ..HttpConfig::default()
+    };
+    let b = Arc::new(Backend::connect(&s.url, Some(Kind::Jaeger), cfg, None).expect("connect"));
+    let q = Query {
+        window: Some(Window {
+            start: backend::parse_time("2025-06-12T00:00:00Z").expect("time"),
+            end: backend::parse_time("2025-06-12T06:00:00Z").expect("time"),
+        }),
+        ..Query::default()
+    };
+    let mut got = BTreeSet::new();
+    let sum = backend::pull(&b, &q, &PullOptions::default(), &mut |f| {
+        for batch in &f.batches {
+            got.extend(batch.spans.iter().map(|s| format!("{:032x}", s.trace_id)));
+        }
+    })
+    .expect("pull");
+    let served: BTreeSet<String> = s.traces.keys().cloned().collect();
+    assert_eq!(got, served);
+    assert_eq!(sum.found as usize, served.len());
+}
