@@ -2,6 +2,8 @@
 //! shapes (tests/backend_server), through the real `tracetopo` binary (`pull`, `analyze
 //! --tempo/--jaeger`) and, for cancel, the library.
 
+#[path = "common/require.rs"]
+mod require;
 #[path = "backend_server/mod.rs"]
 mod server;
 
@@ -138,6 +140,27 @@ fn pull_writes_otlp_json_lines_that_load_again() {
     assert!(o.status.success(), "{}", stderr(&o));
     let again = report_body(&tracetopo(&["analyze", "--format", "json", out_s]));
     assert_eq!(again, file_report(&[BROKEN]));
+
+    // An output that cannot be written fails before any request.
+    let before = s.requests.lock().expect("log").len();
+    let bad = dir.path().join("no-such-dir").join("x.jsonl");
+    let bad_s = bad.to_str().expect("utf-8");
+    let o = tracetopo(&["pull", "tempo", &s.url, "-o", bad_s]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(bad_s), "{}", stderr(&o));
+    assert_eq!(s.requests.lock().expect("log").len(), before);
+
+    // A failed pull leaves no output behind.
+    let failed = dir.path().join("failed.jsonl");
+    let o = tracetopo(&[
+        "pull",
+        "tempo",
+        &format!("{}/wrong", s.url),
+        "-o",
+        failed.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!failed.exists());
 }
 
 #[test]
@@ -708,4 +731,95 @@ fn cancel_during_a_slow_search_returns_before_its_answer() {
     assert_eq!(r.err().map(|e| e.kind), Some(ErrorKind::Cancelled));
     // The pull came back while the search was still unanswered.
     assert_eq!(s.searched.load(Ordering::Relaxed), 0);
+}
+
+/// `tracetopo --tempo URL`: the real window under Xvfb opens with the search loaded, saves its
+/// screenshot, exits 0, and removes the temporary file it loaded. Skipped without `xvfb-run`
+/// unless `TRACETOPO_REQUIRE_XVFB` is set (`.ci/run`).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_app_opens_with_a_backend_search_loaded() {
+    let has_xvfb = Command::new("sh")
+        .args(["-c", "command -v xvfb-run"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_xvfb {
+        require::missing("TRACETOPO_REQUIRE_XVFB", "xvfb-run not found");
+        return;
+    }
+    let s = serve(Api::Tempo, &[BROKEN], Behaviour::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = dir.path().join("breaks.png");
+    let o = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1600x1000x24"])
+        .arg(env!("CARGO_BIN_EXE_tracetopo"))
+        .args(["--tempo", &s.url])
+        .args(RANGE)
+        .arg("--screenshot")
+        .arg(&png)
+        .args(["--view", "breaks"])
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("run xvfb-run");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let n = s.traces.len();
+    assert!(
+        stderr(&o).contains(&format!("{n} traces fetched")),
+        "{}",
+        stderr(&o)
+    );
+    let img = image::open(&png).expect("the screenshot");
+    assert!(img.width() > 0 && img.height() > 0);
+    let port = s
+        .url
+        .rsplit(':')
+        .next()
+        .expect("port")
+        .trim_end_matches("/prefix");
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .expect("temp dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("tracetopo-tempo-") && n.contains(&format!("-{port}-")))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn a_search_answer_over_the_size_bound_is_searched_again_in_smaller_windows() {
+    let s = serve(Api::Jaeger, &[BROKEN, HEALTHY], Behaviour::default());
+    // Room for the largest trace's answer, not for two traces: every window holding more
+    // is cut (the samples start 1.5 s apart, so a one-second window holds one).
+    let largest = s
+        .traces
+        .values()
+        .map(|t| {
+            serde_json::json!({"result": {"resourceSpans": t.resource_spans}})
+                .to_string()
+                .len()
+        })
+        .max()
+        .expect("traces");
+    let cfg = HttpConfig {
+        max_body: largest as u64,
+        ..HttpConfig::default()
+    };
+    let b = Arc::new(Backend::connect(&s.url, Some(Kind::Jaeger), cfg, None).expect("connect"));
+    let q = Query {
+        window: Some(Window {
+            start: backend::parse_time("2025-06-12T00:00:00Z").expect("time"),
+            end: backend::parse_time("2025-06-12T06:00:00Z").expect("time"),
+        }),
+        ..Query::default()
+    };
+    let mut got = BTreeSet::new();
+    let sum = backend::pull(&b, &q, &PullOptions::default(), &mut |f| {
+        for batch in &f.batches {
+            got.extend(batch.spans.iter().map(|s| format!("{:032x}", s.trace_id)));
+        }
+    })
+    .expect("pull");
+    let served: BTreeSet<String> = s.traces.keys().cloned().collect();
+    assert_eq!(got, served);
+    assert_eq!(sum.found as usize, served.len());
 }

@@ -135,19 +135,13 @@ pub fn search(
     match a.status {
         200 => {}
         404 if no_traces_found(&a.body) => {
-            return Ok(Page {
-                ids: Vec::new(),
-                payload: None,
-            });
+            return Ok(Page::new(Vec::new(), None));
         }
         s => return Err(BackendError::status(&url, s, &a.body, "Jaeger")),
     }
     let fetched = Fetched::read(&url, &a.body, None)?;
     let ids = trace_ids(&fetched);
-    Ok(Page {
-        ids,
-        payload: Some(fetched),
-    })
+    Ok(Page::new(ids, Some(fetched)))
 }
 
 /// The distinct traces of an answer, in order of first appearance.

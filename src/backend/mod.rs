@@ -435,19 +435,26 @@ pub fn search(
                 let page = match backend.kind {
                     Kind::Tempo => {
                         let traceql = traceql.clone();
-                        cancellable(backend, opts.cancel, move |b| {
-                            tempo::search(b, &traceql, win, limit, None)
-                        })?
+                        cut_if_too_large(
+                            cancellable(backend, opts.cancel, move |b| {
+                                tempo::search(b, &traceql, win, limit, None)
+                            }),
+                            win,
+                        )?
                     }
                     Kind::Jaeger => {
                         let (q, service) = (q.clone(), service.clone());
-                        let p = cancellable(backend, opts.cancel, move |b| {
-                            jaeger::search(b, &q, &service, win, limit, None)
-                        })?;
+                        let p = cut_if_too_large(
+                            cancellable(backend, opts.cancel, move |b| {
+                                jaeger::search(b, &q, &service, win, limit, None)
+                            }),
+                            win,
+                        )?;
                         let hits = p.payload.as_ref().map(Hit::of).unwrap_or_default();
                         window::Page {
                             ids: p.ids,
                             payload: hits,
+                            cut: p.cut,
                         }
                     }
                 };
@@ -571,9 +578,12 @@ pub fn pull(
                         return Err(cancelled_error(backend));
                     }
                     let traceql = traceql.clone();
-                    let page = cancellable(backend, opts.cancel, move |b| {
-                        tempo::search(b, &traceql, win, limit, None)
-                    });
+                    let page = cut_if_too_large(
+                        cancellable(backend, opts.cancel, move |b| {
+                            tempo::search(b, &traceql, win, limit, None)
+                        }),
+                        win,
+                    );
                     bump(&|p| p.searches += 1);
                     page
                 },
@@ -616,9 +626,12 @@ pub fn pull(
                             return Err(cancelled_error(backend));
                         }
                         let (q, service) = (q.clone(), service.clone());
-                        let page = cancellable(backend, opts.cancel, move |b| {
-                            jaeger::search(b, &q, &service, win, limit, None)
-                        });
+                        let page = cut_if_too_large(
+                            cancellable(backend, opts.cancel, move |b| {
+                                jaeger::search(b, &q, &service, win, limit, None)
+                            }),
+                            win,
+                        );
                         bump(&|p| p.searches += 1);
                         page
                     },
@@ -657,6 +670,22 @@ pub fn pull(
         }
     }
     Ok(finish(sum, q))
+}
+
+/// A search answer over the body bound is cut like a full one, down to one second; there the
+/// error stands.
+fn cut_if_too_large<T: Default>(
+    r: Result<window::Page<T>, BackendError>,
+    w: Window,
+) -> Result<window::Page<T>, BackendError> {
+    match r {
+        Err(e) if e.kind == ErrorKind::TooLarge && w.start < w.end => Ok(window::Page {
+            ids: Vec::new(),
+            payload: T::default(),
+            cut: true,
+        }),
+        r => r,
+    }
 }
 
 /// Runs one blocking request so that `cancel` returns at once: on its own thread when there

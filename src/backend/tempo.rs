@@ -123,10 +123,7 @@ pub fn search(
             })
         })
         .collect::<Result<_, BackendError>>()?;
-    Ok(Page {
-        ids: hits.iter().map(|h| h.trace_id).collect(),
-        payload: hits,
-    })
+    Ok(Page::new(hits.iter().map(|h| h.trace_id).collect(), hits))
 }
 
 /// `TraceByIDResponse` (Tempo's `tempopb`): only the fields read here.

@@ -37,6 +37,18 @@ impl Window {
 pub struct Page<T> {
     pub ids: Vec<u128>,
     pub payload: T,
+    /// The answer was too large to take whole: cut the window as if it were full.
+    pub cut: bool,
+}
+
+impl<T> Page<T> {
+    pub fn new(ids: Vec<u128>, payload: T) -> Self {
+        Page {
+            ids,
+            payload,
+            cut: false,
+        }
+    }
 }
 
 /// The outcome of `collect`.
@@ -80,7 +92,7 @@ pub fn collect<T, E>(
         }
         out.searches += 1;
         let page = search(w, limit)?;
-        if page.ids.len() >= limit as usize {
+        if page.cut || page.ids.len() >= limit as usize {
             if let Some((early, late)) = w.halves() {
                 stack.push(early);
                 stack.push(late);
@@ -118,7 +130,7 @@ mod tests {
                 .take(limit as usize)
                 .map(|&t| t as u128)
                 .collect();
-            Ok(Page { ids, payload: () })
+            Ok(Page::new(ids, ()))
         }
     }
 
@@ -183,10 +195,7 @@ mod tests {
         let at = [7, 7, 7];
         let search = |w: Window, limit: u32| -> Result<Page<()>, ()> {
             let n = at.iter().filter(|&&t| w.start <= t && t <= w.end).count();
-            Ok(Page {
-                ids: (0..n.min(limit as usize) as u128).collect(),
-                payload: (),
-            })
+            Ok(Page::new((0..n.min(limit as usize) as u128).collect(), ()))
         };
         let Ok(got) = collect(Window { start: 7, end: 7 }, 2, 100, 100, search, |_, _| {
             Ok(())

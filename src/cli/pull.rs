@@ -358,7 +358,18 @@ pub fn say_other_half(p: &Pulled, analysis: &Analysis) {
 
 /// `tracetopo pull`: writes the pulled traces as OTLP JSON lines.
 pub fn run(args: &PullArgs) -> ExitCode {
+    // Created first: a path that cannot be written fails before any request is made.
+    let file = match std::fs::File::create(&args.out) {
+        Ok(f) => f,
+        Err(e) => {
+            error_line(&format!("tracetopo: {}: {e}", args.out.display()));
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
     let Some(p) = pull_store(Some(args.kind.into()), &args.url, &args.query, 1.0) else {
+        // No half-made output is left to be mistaken for a pull.
+        drop(file);
+        let _ = std::fs::remove_file(&args.out);
         return ExitCode::from(EXIT_INPUT);
     };
     super::warn_all(&p.store);
@@ -366,11 +377,9 @@ pub fn run(args: &PullArgs) -> ExitCode {
         let analysis = Analysis::run(&p.store, &analysis_options(1.0));
         say_other_half(&p, &analysis);
     }
-    let written = std::fs::File::create(&args.out).and_then(|f| {
-        let mut w = std::io::BufWriter::new(f);
-        otlp_jsonl::write_all(&mut w, &(&p.store).into(), LINE_SPANS)?;
-        w.flush()
-    });
+    let mut w = std::io::BufWriter::new(file);
+    let written =
+        otlp_jsonl::write_all(&mut w, &(&p.store).into(), LINE_SPANS).and_then(|_| w.flush());
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
