@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod app;
+pub mod backend;
 pub mod cli;
 pub mod escape;
 pub mod export;

@@ -1,7 +1,10 @@
 //! The desktop app (egui/eframe): views over a loaded `Session`. Parses nothing and computes no
 //! graph itself: it calls `ingest` to load and `analysis` to analyse, off the UI thread.
 
+pub mod backend_config;
+pub mod backend_panel;
 pub mod breaks_view;
+pub mod connect_dialog;
 pub mod details;
 pub mod exporter;
 pub mod flame_chart;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use egui::{Color32, Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
+use super::backend_panel::BackendPanel;
 use super::breaks_view::BreaksView;
 use super::details::Details;
 use super::flame_chart::FlameChartView;
@@ -43,6 +44,8 @@ pub struct AppConfig {
     pub live: Option<LiveConfig>,
     /// Live mode following these files as they grow (`-`: standard input).
     pub follow: Vec<PathBuf>,
+    /// Where remembered backends are kept (none: the user's config directory).
+    pub config_dir: Option<PathBuf>,
 }
 
 /// Errors and reader warnings of the last load, shown above the view.
@@ -97,6 +100,7 @@ pub struct TracetopoApp {
     saved: Option<String>,
     opts: Options,
     ctx: egui::Context,
+    backend: BackendPanel,
 }
 
 impl TracetopoApp {
@@ -133,6 +137,7 @@ impl TracetopoApp {
             saved: None,
             opts: Options::default(),
             ctx: ctx.clone(),
+            backend: BackendPanel::new(ctx, config.config_dir, Options::default()),
         };
         if let Some(cfg) = config.live {
             app.start_live(cfg, true);
@@ -172,6 +177,10 @@ impl TracetopoApp {
 
     pub fn services_view(&self) -> &ServicesView {
         &self.services
+    }
+
+    pub fn backend_panel(&mut self) -> &mut BackendPanel {
+        &mut self.backend
     }
 
     pub fn live(&self) -> Option<&Live> {
@@ -370,6 +379,11 @@ impl TracetopoApp {
         if let Some(s) = self.live.as_mut().and_then(Live::take_snapshot) {
             self.show_live(s);
         }
+        // Traces from a backend replace the files shown, as they arrive.
+        if let Some(s) = self.backend.poll() {
+            self.sources.clear();
+            self.show_live(s);
+        }
         if let Some(out) = self.job.as_ref().and_then(LoadJob::try_finish) {
             self.job = None;
             if let Some(shot) = &self.shot
@@ -505,6 +519,9 @@ impl TracetopoApp {
                 {
                     self.pick_save();
                 }
+                if ui.button("Connect to backend…").clicked() {
+                    self.backend.open_dialog();
+                }
                 ui.separator();
                 if ui
                     .add(egui::Button::new("Quit").shortcut_text("Ctrl+Q"))
@@ -564,6 +581,9 @@ impl TracetopoApp {
             live.status_ui(ui);
         }
         ui.horizontal(|ui| {
+            if let Some(b) = self.backend.status() {
+                ui.label(b);
+            }
             let Some(s) = &self.session else {
                 ui.weak("No traces loaded");
                 return;
@@ -948,6 +968,7 @@ impl eframe::App for TracetopoApp {
                     nav.extend(self.details.ui(ui, &session, self.selection));
                 });
         }
+        nav.extend(self.backend.show(ui, self.session.as_ref()));
         egui::CentralPanel::default().show(ui, |ui| nav.extend(self.central_ui(ui)));
         for n in nav {
             self.apply(n);

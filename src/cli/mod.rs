@@ -24,7 +24,9 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 mod listen;
+mod pull;
 pub use listen::ListenArgs;
+pub use pull::{KindArg, PullArgs, QueryArgs};
 
 use crate::analysis::breaks::BreakKind;
 use crate::analysis::{Analysis, Options};
@@ -51,6 +53,7 @@ pub const EXIT_INPUT: u8 = 2;
              conversions, goroutine hops and broken trace context"
 )]
 #[command(args_conflicts_with_subcommands = true)]
+#[command(group(clap::ArgGroup::new("source").args(["files", "tempo", "jaeger"]).multiple(true)))]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -64,12 +67,40 @@ pub struct Cli {
     /// The view to show: traces, trace (the trace with the most breaks), trace:<trace_id>,
     /// flame, services, types, breaks.
     #[arg(long, value_name = "NAME", value_parser = ViewSpec::parse, requires = "screenshot",
-          requires = "files")]
+          requires = "source")]
     pub view: Option<ViewSpec>,
     /// Follow FILE... as they grow, in live mode (an SDK's stdout exporter, a Collector file
     /// exporter); a FILE of `-` (standard input) is always followed, and then every FILE is.
     #[arg(long, requires = "files")]
     pub follow: bool,
+
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// `--tempo URL | --jaeger URL` and the query: traces from a backend instead of files.
+#[derive(Debug, Clone, Args)]
+pub struct BackendArgs {
+    /// Pull the traces of the query from this Grafana Tempo URL.
+    #[arg(long, value_name = "URL", conflicts_with = "jaeger")]
+    pub tempo: Option<String>,
+    /// Pull the traces of the query from this Jaeger (v2, /api/v3) URL.
+    #[arg(long, value_name = "URL")]
+    pub jaeger: Option<String>,
+    #[command(flatten)]
+    pub query: QueryArgs,
+}
+
+impl BackendArgs {
+    /// The backend named, if one is.
+    fn target(&self) -> Option<(crate::backend::Kind, &str)> {
+        use crate::backend::Kind;
+        match (&self.tempo, &self.jaeger) {
+            (Some(u), _) => Some((Kind::Tempo, u)),
+            (None, Some(u)) => Some((Kind::Jaeger, u)),
+            (None, None) => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +114,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Receive OTLP traces live (gRPC and HTTP): in the app, or recorded to a file with --headless.
     Listen(ListenArgs),
+    /// Search a Grafana Tempo or Jaeger backend and write the matching traces as OTLP JSON
+    /// lines.
+    Pull(PullArgs),
 }
 
 #[derive(Debug, Args)]
@@ -171,8 +205,11 @@ pub struct LargeArgs {
 pub struct AnalyzeArgs {
     /// Trace files: OTLP JSON, JSON lines or protobuf, Jaeger JSON, Zipkin JSON (.gz/.zst
     /// too); `-` reads stdin.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present_any = ["tempo", "jaeger"], conflicts_with_all = ["tempo", "jaeger"],
+          value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
     /// Report format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -235,9 +272,21 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Generate(cmd)) => generate(&cmd),
         Some(Command::Export(args)) => export(&args),
         Some(Command::Listen(args)) => listen::run(&args),
+        Some(Command::Pull(args)) => pull::run(&args),
         None => {
-            let config = cli.app_config();
-            open_app(config, cli.screenshot, cli.view)
+            let mut config = cli.app_config();
+            // Kept until the app closes: the pulled traces, as a file the app loads.
+            let mut pulled = None;
+            if let Some((kind, url)) = cli.backend.target() {
+                let Some(p) = pull::pull_to_temp(kind, url, &cli.backend.query) else {
+                    return ExitCode::from(EXIT_INPUT);
+                };
+                config.files.insert(0, p.0.clone());
+                pulled = Some(p);
+            }
+            let status = open_app(config, cli.screenshot, cli.view);
+            drop(pulled);
+            status
         }
     }
 }
@@ -302,20 +351,39 @@ fn load_and_analyse(files: &[PathBuf], tolerance_ms: f64) -> Option<(Store, Anal
         }
     }
     store.build_index();
+    warn_all(&store);
+    let analysis = Analysis::run(&store, &analysis_options(tolerance_ms));
+    Some((store, analysis))
+}
+
+/// The store's reader warnings, on stderr.
+fn warn_all(store: &Store) {
     for w in &store.diag.warnings {
         error_line(&format!("tracetopo: warning: {w}"));
     }
-    let opts = Options {
+}
+
+fn analysis_options(tolerance_ms: f64) -> Options {
+    Options {
         tolerance_ns: (tolerance_ms * 1e6).round() as u64,
-    };
-    let analysis = Analysis::run(&store, &opts);
-    Some((store, analysis))
+    }
 }
 
 /// `tracetopo analyze`: loads every file into one store, writes the report to stdout as it is
 /// made and reader warnings to stderr.
 pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
-    let Some((store, analysis)) = load_and_analyse(&args.files, args.tolerance_ms) else {
+    let loaded = match args.backend.target() {
+        Some((kind, url)) => {
+            pull::pull_store(Some(kind), url, &args.backend.query, args.tolerance_ms).map(|p| {
+                warn_all(&p.store);
+                let analysis = Analysis::run(&p.store, &analysis_options(args.tolerance_ms));
+                pull::say_other_half(&p, &analysis);
+                (p.store, analysis)
+            })
+        }
+        None => load_and_analyse(&args.files, args.tolerance_ms),
+    };
+    let Some((store, analysis)) = loaded else {
         return ExitCode::from(EXIT_INPUT);
     };
     let report = Report::build(&store, &analysis);
@@ -574,6 +642,70 @@ mod tests {
             let e = Cli::try_parse_from(args).err();
             assert_eq!(e.map(|e| e.exit_code()), Some(2), "{args:?}");
         }
+    }
+
+    #[test]
+    fn a_backend_opens_the_app_or_replaces_the_files_of_analyze() {
+        let Ok(cli) = Cli::try_parse_from([
+            "tracetopo",
+            "--tempo",
+            "http://tempo:3200",
+            "--since",
+            "15m",
+            "--header",
+            "X-Scope-OrgID: acme",
+        ]) else {
+            panic!("did not parse");
+        };
+        assert!(cli.command.is_none());
+        assert_eq!(
+            cli.backend.target(),
+            Some((crate::backend::Kind::Tempo, "http://tempo:3200"))
+        );
+        assert_eq!(
+            cli.backend.query.since,
+            Some(std::time::Duration::from_secs(900))
+        );
+        for args in [
+            &["tracetopo", "--tempo", "http://a", "--jaeger", "http://b"][..],
+            &["tracetopo", "analyze", "a.json", "--jaeger", "http://b"],
+            &[
+                "tracetopo",
+                "analyze",
+                "--jaeger",
+                "http://b",
+                "--since",
+                "1h",
+                "--start",
+                "0",
+                "--end",
+                "1",
+            ],
+            &["tracetopo", "pull", "zipkin", "http://b", "-o", "x.jsonl"],
+            // A view needs something to show: files or a backend.
+            &[
+                "tracetopo",
+                "--screenshot",
+                "o.png",
+                "--view",
+                "breaks",
+                "--since",
+                "1h",
+            ],
+        ] {
+            let e = Cli::try_parse_from(args).err();
+            assert_eq!(e.map(|e| e.exit_code()), Some(2), "{args:?}");
+        }
+        let shot = [
+            "tracetopo",
+            "--jaeger",
+            "http://b",
+            "--screenshot",
+            "o.png",
+            "--view",
+            "breaks",
+        ];
+        assert!(Cli::try_parse_from(shot).is_ok());
     }
 
     #[test]

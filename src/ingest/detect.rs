@@ -253,7 +253,6 @@ fn another_line_follows(b: &[u8], at: usize, eof: bool) -> Option<bool> {
 }
 
 /// Detects the format of `buf`, the first bytes of the content (`eof`: that is all of it).
-#[cfg(test)]
 pub fn detect(buf: &[u8], eof: bool) -> Detected {
     Detector::default().detect(buf, eof)
 }

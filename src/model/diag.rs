@@ -59,6 +59,9 @@ pub enum WarningKind {
     Timing,
     /// An input that added no span: empty, or every span already loaded from another input.
     NothingLoaded,
+    /// A trace backend gave part of what was asked: a trace marked PARTIAL, a trace not
+    /// found, a search that hit a bound.
+    Incomplete,
 }
 
 /// One warning. `count` folds repeats of the same kind in the same input.

@@ -6,6 +6,9 @@
 mod util;
 
 mod app;
+mod backend_panel;
+mod backend_server;
+mod backends;
 mod breaks;
 mod cli;
 mod console;
