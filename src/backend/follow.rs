@@ -102,11 +102,13 @@ pub fn follow(
     let mut known: FxHashSet<u128> = store.index.traces.iter().map(|t| t.id).collect();
     // A trace fetched again, or found again by a search, brings only the spans not loaded yet
     // (an identical copy would merge, but a span with an invalid id would count twice).
+    let mut kept = 0u64;
     let mut sink = |mut f: Fetched| {
         for b in &mut f.batches {
             b.spans
                 .retain(|s| store.find_span(s.trace_id, s.span_id).is_none());
         }
+        kept += f.spans();
         sink(f)
     };
     let sink: &mut dyn FnMut(Fetched) = &mut sink;
@@ -168,6 +170,8 @@ pub fn follow(
         };
         add(&mut out.summary, &sum);
     }
+    // The spans that joined the session, not those the answers held.
+    out.summary.spans = kept;
     if out.skipped > 0 {
         out.summary.warnings.push(format!(
             "the other half: {} not made (the bound of {max_requests} requests was reached)",

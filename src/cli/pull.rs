@@ -280,6 +280,7 @@ fn pull_store_inner(
         let asks = follow::plan(&first, &analysis);
         if !asks.is_empty() {
             let half = format!("{name} (other half)");
+            let requests_before = b.requests();
             let input = store.add_input(&half, b.kind().name());
             let got = follow::follow(
                 &b,
@@ -306,12 +307,13 @@ fn pull_store_inner(
                 store.inputs[input as usize].warnings += 1;
             }
             error_line(&format!(
-                "tracetopo: the other half: {} for {}: {} found, {} fetched, {}",
-                count(got.asks as u64 - got.skipped as u64, "request"),
+                "tracetopo: the other half of {}: {} ({} requests), {} found, {} fetched, {}",
                 count(analysis.breaks.len() as u64, "break"),
+                count(got.asks as u64 - got.skipped as u64, "ask"),
+                b.requests() - requests_before,
                 count(got.summary.found, "trace"),
                 count(got.summary.fetched, "trace"),
-                count(got.summary.spans, "span"),
+                count(got.summary.spans, "new span"),
             ));
             other_half = Some(input);
         }
