@@ -88,6 +88,10 @@ pub struct BreakOut<'a> {
     pub related_trace_id: Option<TraceHex>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub related_span_id: Option<SpanHex>,
+    /// The input the related span was read from, when it is not the span's own: where the
+    /// other half of the evidence came from (another file, or a backend's "other half").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related_input: Option<&'a str>,
     /// Written from the break's facts when the row is made (`Break::message`).
     pub message: String,
 }
@@ -452,6 +456,10 @@ impl Row for BreakOut<'_> {
             out.extend_from_slice(hex_digits(u128::from(s.0), &mut hex[..16]).as_bytes());
             out.push(b'"');
         }
+        if let Some(input) = self.related_input {
+            out.extend_from_slice(b",\n      \"related_input\": ");
+            serde_json::to_writer(&mut *out, input)?;
+        }
         out.extend_from_slice(b",\n      \"message\": ");
         serde_json::to_writer(&mut *out, &self.message)?;
         out.extend_from_slice(b"\n    }");
@@ -518,6 +526,13 @@ fn break_out<'a>(store: &'a Store, b: &'a Break) -> BreakOut<'a> {
     let (trace_id, span_id) = ids(b.span).unwrap_or((TraceHex(0), SpanHex(0)));
     let known = (b.span as usize) < store.spans.len();
     let (related_trace_id, related_span_id) = b.related.and_then(ids).unzip();
+    let input_of = |i: u32| store.spans.get(i as usize).map(|s| s.input);
+    let related_input = b
+        .related
+        .and_then(input_of)
+        .filter(|&r| Some(r) != input_of(b.span))
+        .and_then(|r| store.inputs.get(r as usize))
+        .map(|i| i.path.as_str());
     BreakOut {
         kind: b.kind.name(),
         severity: b.kind.severity(),
@@ -535,6 +550,7 @@ fn break_out<'a>(store: &'a Store, b: &'a Break) -> BreakOut<'a> {
         },
         related_trace_id,
         related_span_id,
+        related_input,
         message: b.message(store),
     }
 }
@@ -713,6 +729,27 @@ mod tests {
         let json = report.to_json().unwrap_or_default();
         assert_eq!(json, whole(&report));
         assert!(json.contains("\"breaks\": [],"), "{json}");
+    }
+
+    /// A related span read from another input (a second file, or a backend's "other half")
+    /// names that input in the row; a related span of the same input does not.
+    #[test]
+    fn a_related_span_of_another_input_names_it() {
+        let mut store = fixture(false);
+        let other = store.add_input("tempo http://t:3200 (other half)", "tempo");
+        let b1 = store.find_span(0xfeed, 0xb1).unwrap_or(u32::MAX);
+        store.spans[b1 as usize].input = other;
+        let analysis = Analysis::with_breaks(&store, &Options::default(), breaks(&store));
+        let report = Report::build(&store, &analysis);
+        let json = report.to_json().unwrap_or_default();
+        assert_eq!(json, whole(&report));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        let b = &v["breaks"];
+        assert_eq!(b[1]["related_span_id"], "00000000000000b1");
+        assert_eq!(b[1]["related_input"], "tempo http://t:3200 (other half)");
+        assert!(b[0].get("related_input").is_none());
+        let plain = report_text(false);
+        assert!(!plain.contains("related_input"), "same input: no field");
     }
 
     /// Keys in document order, each with its nesting depth (2 spaces per level).

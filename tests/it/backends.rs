@@ -409,6 +409,17 @@ fn follow_breaks_finds_the_other_half() {
     let with = analyze_backend("--tempo", &s.url, &args);
     assert!(with.status.success(), "{}", stderr(&with));
     assert!(has_break(&with), "{}", stderr(&with));
+    // The report row says where its evidence came from.
+    let v: Value = serde_json::from_slice(&with.stdout).expect("report");
+    let row = v["breaks"]
+        .as_array()
+        .and_then(|b| b.iter().find(|b| b["span_id"] == "e6cf69f39e2445aa"))
+        .expect("the break's row");
+    let from = row["related_input"].as_str().unwrap_or_default();
+    assert!(
+        from.contains(&s.url) && from.ends_with("(other half)"),
+        "{row}"
+    );
     let err = stderr(&with);
     assert!(
         err.lines()
