@@ -798,7 +798,7 @@ impl BackendPanel {
                             match h.spans {
                                 Some(n) => ui.label(n.to_string()),
                                 None => ui.weak("?").on_hover_text(
-                                    "Tempo's search does not count spans: load the trace",
+                                    "this Tempo's search does not count spans (before 2.3): load the trace",
                                 ),
                             };
                             ui.end_row();

@@ -73,6 +73,16 @@ struct TraceMeta {
     start_time_unix_nano: Option<serde_json::Value>,
     #[serde(default)]
     duration_ms: Option<u64>,
+    /// Spans per service of the trace (Tempo 2.3+), whose sum is the trace's span count.
+    #[serde(default)]
+    service_stats: std::collections::BTreeMap<String, ServiceStats>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceStats {
+    #[serde(default)]
+    span_count: u64,
 }
 
 /// A JSON number or a string holding one.
@@ -119,7 +129,9 @@ pub fn search(
                 root_name: t.root_trace_name.clone(),
                 start_unix_nano: u64_of(&t.start_time_unix_nano),
                 duration_ms: t.duration_ms.unwrap_or(0),
-                spans: None,
+                // Older servers send no figures: the count is unknown, not zero.
+                spans: (!t.service_stats.is_empty())
+                    .then(|| t.service_stats.values().map(|s| s.span_count).sum()),
             })
         })
         .collect::<Result<_, BackendError>>()?;

@@ -29,6 +29,8 @@ pub struct Trace {
     pub services: BTreeSet<String>,
     pub root_service: String,
     pub root_name: String,
+    /// Spans and error spans per service (Tempo's search `serviceStats`).
+    pub service_stats: BTreeMap<String, (u64, u64)>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -138,6 +140,7 @@ pub fn traces_of(files: &[&str]) -> BTreeMap<String, Trace> {
                         services: BTreeSet::new(),
                         root_service: "<root span not yet received>".to_string(),
                         root_name: String::new(),
+                        service_stats: BTreeMap::new(),
                     });
                     for s in &spans {
                         let n = |k: &str| {
@@ -154,6 +157,15 @@ pub fn traces_of(files: &[&str]) -> BTreeMap<String, Trace> {
                         }
                     }
                     t.services.insert(service.clone());
+                    let stats = t.service_stats.entry(service.clone()).or_default();
+                    stats.0 += spans.len() as u64;
+                    stats.1 += spans
+                        .iter()
+                        .filter(|s| {
+                            matches!(s["status"]["code"].as_u64(), Some(2))
+                                || s["status"]["code"] == "STATUS_CODE_ERROR"
+                        })
+                        .count() as u64;
                     t.resource_spans.push(json!({
                         "resource": rs["resource"],
                         "scopeSpans": [{"scope": ss["scope"], "spans": spans}],
@@ -365,6 +377,11 @@ async fn tempo_search(
                 "rootTraceName": t.root_name,
                 "startTimeUnixNano": t.start_ns.to_string(),
                 "durationMs": (t.end_ns - t.start_ns) / 1_000_000,
+                "serviceStats": t.service_stats.iter()
+                    .map(|(svc, (spans, errors))| {
+                        (svc.clone(), json!({"spanCount": spans, "errorCount": errors}))
+                    })
+                    .collect::<serde_json::Map<String, Value>>(),
             })
         })
         .collect();
