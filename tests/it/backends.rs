@@ -207,7 +207,7 @@ fn jaeger_no_traces_found_is_an_empty_result() {
 }
 
 #[test]
-fn tempo_detection_a_tenant_and_401() {
+fn tempo_detection_a_tenant_401_and_403() {
     let s = serve(
         Api::Tempo,
         &[HEALTHY],
@@ -232,6 +232,24 @@ fn tempo_detection_a_tenant_and_401() {
     };
     let b = Backend::connect(&s.url, None, cfg, None);
     assert_eq!(b.map(|b| b.kind()).ok(), Some(Kind::Tempo));
+
+    // A proxy that knows the caller but refuses the read: 403, not retried, one line.
+    let s = serve(
+        Api::Tempo,
+        &[HEALTHY],
+        Behaviour {
+            fail_first: Mutex::new(VecDeque::from([403])),
+            ..Behaviour::default()
+        },
+    );
+    let o = analyze_backend("--tempo", &s.url, &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&s.url) && err.contains("403 Forbidden"),
+        "{err}"
+    );
 }
 
 #[test]
