@@ -8,7 +8,6 @@
 //! the visible lanes, finds the visible bars by binary search and merges sub-pixel bars.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use egui::{
     Align2, Color32, CornerRadius, FontId, Pos2, Rect, Response, Sense, Shape, Stroke, StrokeKind,
@@ -17,6 +16,7 @@ use egui::{
 
 use super::exporter::Exporter;
 use super::state::{Nav, Selection, Session, View};
+use super::task::{Poll, Task};
 use crate::analysis::conversion::conversion_of;
 use crate::analysis::flame::{
     Bar, FlameIndex, OVERVIEW_COLS, OVERVIEW_PLACEHOLDER, TraceLayout, marks, self_time,
@@ -239,7 +239,7 @@ pub struct FlameChartView {
     session: usize,
     fx: Option<Arc<FlameIndex>>,
     /// A layout being built on a thread: (trace, stitch) and where it arrives.
-    pending: Option<((u32, bool), Receiver<TraceLayout>)>,
+    pending: Option<((u32, bool), Task<TraceLayout>)>,
     colors: Vec<Color32>,
     layout: Option<TraceLayout>,
     /// What the user asked for, and what the current layout was built with.
@@ -304,7 +304,7 @@ impl View for FlameChartView {
             return nav;
         };
         if self.layout.as_ref().map(|l| (l.trace, self.layout_stitch)) != Some((t, self.stitch))
-            && !self.set_trace(session, t)
+            && !self.set_trace(ui.ctx(), session, t)
         {
             ui.horizontal(|ui| {
                 ui.spinner();
@@ -375,7 +375,7 @@ impl View for FlameChartView {
         });
         if stitch != self.stitch {
             self.stitch = stitch;
-            self.set_trace(session, t);
+            self.set_trace(ui.ctx(), session, t);
         }
         if fit && let Some(l) = &self.layout {
             let now = ui.input(|i| i.time);
@@ -430,22 +430,20 @@ impl FlameChartView {
 
     /// Makes trace `t` the one drawn; `false` while its layout is still being built. Large
     /// traces are laid out on a thread so that opening one never stalls the UI.
-    fn set_trace(&mut self, session: &Arc<Session>, t: u32) -> bool {
+    fn set_trace(&mut self, ctx: &egui::Context, session: &Arc<Session>, t: u32) -> bool {
         let Some(fx) = &self.fx else {
             return true;
         };
         let want = (t, self.stitch);
         let layout = match self.pending.take() {
-            Some((key, rx)) if key == want => match rx.try_recv() {
-                Ok(layout) => layout,
-                Err(TryRecvError::Empty) => {
-                    self.pending = Some((key, rx));
+            Some((key, task)) if key == want => match task.poll() {
+                Poll::Ready(layout) => layout,
+                Poll::Pending => {
+                    self.pending = Some((key, task));
                     return false;
                 }
                 // The thread died (it cannot panic on valid indexes): build here instead.
-                Err(TryRecvError::Disconnected) => {
-                    TraceLayout::build(&session.store, fx, t, self.stitch)
-                }
+                Poll::Lost(_) => TraceLayout::build(&session.store, fx, t, self.stitch),
             },
             _ if session
                 .store
@@ -454,13 +452,16 @@ impl FlameChartView {
                 .get(t as usize)
                 .is_some_and(|i| i.len > ASYNC_SPANS) =>
             {
-                let (tx, rx) = channel();
-                let (session, fx, stitch) = (Arc::clone(session), Arc::clone(fx), self.stitch);
-                std::thread::spawn(move || {
-                    let _ = tx.send(TraceLayout::build(&session.store, &fx, t, stitch));
-                });
-                self.pending = Some((want, rx));
-                return false;
+                let (s, f, stitch) = (Arc::clone(session), Arc::clone(fx), self.stitch);
+                let job = move || TraceLayout::build(&s.store, &f, t, stitch);
+                match Task::spawn("trace-layout", ctx, job) {
+                    Ok(task) => {
+                        self.pending = Some((want, task));
+                        return false;
+                    }
+                    // No thread to spare: lay it out here, a stall rather than nothing.
+                    Err(_) => TraceLayout::build(&session.store, fx, t, self.stitch),
+                }
             }
             _ => TraceLayout::build(&session.store, fx, t, self.stitch),
         };

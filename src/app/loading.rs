@@ -8,14 +8,15 @@
 //! source that fails is left out entirely (none of its spans are kept) and reported.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
 
 use crate::analysis::Options;
 use crate::ingest::{self, LoadOptions};
 use crate::model::{LoadError, Position, Store};
 
 use super::state::Session;
+use super::task::{Poll, Task};
 
 /// The bundled sample traces, embedded so the installed binary needs no sample folder:
 /// (file name, bytes).
@@ -191,42 +192,27 @@ pub struct LoadJob {
     /// How many sources are being read.
     pub files: usize,
     cancel: Arc<AtomicBool>,
-    rx: mpsc::Receiver<Outcome>,
+    task: Task<Outcome>,
 }
 
 impl LoadJob {
-    /// Starts reading `sources`; `wake` is called when the outcome is ready (the app passes a
-    /// repaint request so the UI picks it up at once).
+    /// Starts reading `sources` on its own thread; `ctx` repaints when the outcome is ready.
     pub fn start(
         sources: Vec<Source>,
         opts: Options,
-        wake: impl Fn() + Send + 'static,
+        ctx: &egui::Context,
     ) -> Result<LoadJob, LoadError> {
         let progress = Arc::new(Progress::default());
         let cancel = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = mpsc::channel();
         let files = sources.len();
         let (p, c) = (progress.clone(), cancel.clone());
-        std::thread::Builder::new()
-            .name("tracetopo-load".into())
-            .spawn(move || {
-                let out = load_all(&sources, opts, &p, &c);
-                // The receiver is gone only when the app closed; nothing to report then.
-                let _ = tx.send(out);
-                wake();
-            })
-            .map_err(|e| {
-                LoadError::new(
-                    "tracetopo",
-                    Position::Unknown,
-                    format!("cannot start the loader thread: {e}"),
-                )
-            })?;
+        let task = Task::spawn("load", ctx, move || load_all(&sources, opts, &p, &c))
+            .map_err(|e| LoadError::new("tracetopo", Position::Unknown, e))?;
         Ok(LoadJob {
             progress,
             files,
             cancel,
-            rx,
+            task,
         })
     }
 
@@ -240,18 +226,14 @@ impl LoadJob {
 
     /// The outcome once the thread finished.
     pub fn try_finish(&self) -> Option<Outcome> {
-        match self.rx.try_recv() {
-            Ok(out) => Some(out),
-            Err(mpsc::TryRecvError::Empty) => None,
+        match self.task.poll() {
+            Poll::Ready(out) => Some(out),
+            Poll::Pending => None,
             // The thread died without sending (a panic in a reader): report it, don't hang.
-            Err(mpsc::TryRecvError::Disconnected) => Some(Outcome {
+            Poll::Lost(e) => Some(Outcome {
                 session: None,
                 loaded: Vec::new(),
-                errors: vec![LoadError::new(
-                    "tracetopo",
-                    Position::Unknown,
-                    "the loader stopped unexpectedly",
-                )],
+                errors: vec![LoadError::new("tracetopo", Position::Unknown, e)],
                 cancelled: false,
             }),
         }

@@ -12,6 +12,7 @@ pub mod live;
 pub mod loading;
 pub mod screenshot;
 pub mod state;
+pub mod task;
 pub mod topology;
 pub mod traces_view;
 pub mod window;

@@ -5,13 +5,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Vec2, pos2, vec2};
 use egui_plot::{Bar, BarChart, Plot};
 
 use super::exporter::Exporter;
 use super::state::{Nav, Selection, Session, View};
+use super::task::{Poll, Task};
 use crate::analysis::layout::Point;
 use crate::export::scene::{self, DASH, Dash, HIGHLIGHT, Prim, Rgba, Scene, fmt_ms};
 use crate::export::{self, ExportError, ExportView, Format};
@@ -73,7 +73,11 @@ enum Hit {
 struct Canvas {
     view: ExportView,
     scene: Option<Scene>,
-    pending: Option<Receiver<Scene>>,
+    pending: Option<Task<Option<Scene>>>,
+    /// The session to lay out at the next frame.
+    unlaid: Option<Arc<Session>>,
+    /// Why the layout thread gave no scene (it could not start or died).
+    failed: Option<String>,
     /// Drag offsets of each node, on top of the layout.
     shift: Vec<Point>,
     /// Edges touching each node (to re-route them when it is dragged).
@@ -101,6 +105,8 @@ impl Canvas {
             view,
             scene: None,
             pending: None,
+            unlaid: None,
+            failed: None,
             shift: Vec::new(),
             incident: Vec::new(),
             edge_bounds: Vec::new(),
@@ -125,6 +131,14 @@ impl Canvas {
             self.hold_camera = true;
         }
         self.session = Arc::as_ptr(session) as usize;
+        self.unlaid = Some(Arc::clone(session));
+    }
+
+    /// Lays out the session `reset` was given: here for small graphs, on a thread for large.
+    fn start_layout(&mut self, ctx: &egui::Context) {
+        let Some(session) = self.unlaid.take() else {
+            return;
+        };
         let nodes = match self.view {
             ExportView::Services => session.analysis.services.graph.node_count(),
             _ => session.analysis.types.graph.node_count(),
@@ -134,16 +148,11 @@ impl Canvas {
             move |s: &Session| export::scene(&s.store, &s.analysis, view).ok()
         };
         if nodes > THREADED_LAYOUT_NODES {
-            let (tx, rx) = channel();
-            let session = Arc::clone(session);
-            std::thread::spawn(move || {
-                if let Some(scene) = build(&session) {
-                    // The view may have been reset meanwhile; then nobody listens.
-                    let _ = tx.send(scene);
-                }
-            });
-            self.pending = Some(rx);
-        } else if let Some(scene) = build(session) {
+            match Task::spawn("layout", ctx, move || build(&session)) {
+                Ok(task) => self.pending = Some(task),
+                Err(e) => self.failed = Some(e),
+            }
+        } else if let Some(scene) = build(&session) {
             self.set_scene(scene);
         }
     }
@@ -172,18 +181,22 @@ impl Canvas {
 
     /// Takes the layout from its thread when it is ready.
     fn poll(&mut self, ctx: &egui::Context) {
+        self.start_layout(ctx);
         let Some(rx) = &self.pending else {
             return;
         };
-        match rx.try_recv() {
-            Ok(scene) => {
+        match rx.poll() {
+            Poll::Pending => {}
+            Poll::Ready(scene) => {
                 self.pending = None;
-                self.set_scene(scene);
+                if let Some(scene) = scene {
+                    self.set_scene(scene);
+                }
             }
-            Err(TryRecvError::Empty) => {
-                ctx.request_repaint_after(std::time::Duration::from_millis(50));
+            Poll::Lost(e) => {
+                self.pending = None;
+                self.failed = Some(e);
             }
-            Err(TryRecvError::Disconnected) => self.pending = None,
         }
     }
 
@@ -259,10 +272,10 @@ impl Canvas {
         painter.rect_filled(rect, 0.0, color(scene::BACKGROUND));
         let mut events = CanvasEvents::default();
         if self.scene.is_none() {
-            let text = if self.pending.is_some() {
-                "laying out…"
-            } else {
-                "nothing to draw: no edges or nodes in the loaded traces"
+            let text = match (&self.pending, &self.failed) {
+                (Some(_), _) => "laying out…",
+                (None, Some(e)) => e.as_str(),
+                (None, None) => "nothing to draw: no edges or nodes in the loaded traces",
             };
             painter.text(
                 rect.center(),

@@ -3,7 +3,7 @@
 //! navigation with `Nav`; the app applies it after drawing.
 
 use std::path::PathBuf;
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::{Color32, Key, KeyboardShortcut, Modifiers, RichText, Ui};
@@ -16,6 +16,7 @@ use super::live::Live;
 use super::loading::{LoadJob, Outcome, SAMPLES, Source};
 use super::screenshot::{ScreenshotRequest, ViewSpec, save_png};
 use super::state::{Nav, Selection, Session, Tab, View};
+use super::task::{Poll, Task};
 use super::topology::{ServicesView, TypesView};
 use super::traces_view::TracesView;
 use super::{fonts, format};
@@ -83,11 +84,11 @@ pub struct TracetopoApp {
     types: TypesView,
     details: Details,
     notice: Notice,
-    picker: Option<mpsc::Receiver<Vec<PathBuf>>>,
+    picker: Option<Task<Vec<PathBuf>>>,
     shot: Option<Shot>,
     live: Option<Live>,
     /// A File › Save in progress: the path chosen (or the dialog still open), then the result.
-    saving: Option<mpsc::Receiver<Result<String, String>>>,
+    saving: Option<Task<Option<Result<String, String>>>>,
     /// What the last save did, shown in the status line.
     saved: Option<String>,
     opts: Options,
@@ -176,10 +177,7 @@ impl TracetopoApp {
     fn start_live(&mut self, cfg: LiveConfig, listen: bool) {
         match Live::new(cfg, self.opts, &self.ctx, listen) {
             Ok(live) => self.live = Some(live),
-            Err(e) => {
-                self.notice.errors = vec![format!("cannot start live mode: {e}")];
-                self.notice.open = true;
-            }
+            Err(e) => self.show_error(format!("cannot start live mode: {e}")),
         }
     }
 
@@ -200,25 +198,14 @@ impl TracetopoApp {
         if self.saving.is_some() {
             return;
         }
-        let (tx, rx) = mpsc::channel();
-        let ctx = self.ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("tracetopo-save".into())
-            .spawn(move || {
-                let path = rfd::FileDialog::new()
-                    .set_title("Save traces as OTLP JSON lines")
-                    .set_file_name("traces.jsonl")
-                    .add_filter("OTLP JSON lines", &["jsonl"])
-                    .save_file();
-                if let Some(path) = path {
-                    let _ = tx.send(write_jsonl(&session, &path));
-                }
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.saving = Some(rx),
-            Err(e) => self.saved = Some(format!("cannot save: {e}")),
-        }
+        self.start_save(move || {
+            let path = rfd::FileDialog::new()
+                .set_title("Save traces as OTLP JSON lines")
+                .set_file_name("traces.jsonl")
+                .add_filter("OTLP JSON lines", &["jsonl"])
+                .save_file()?;
+            Some(write_jsonl(&session, &path))
+        });
     }
 
     /// Writes the session as OTLP JSON lines to `path`, off the UI thread.
@@ -226,13 +213,17 @@ impl TracetopoApp {
         let Some(session) = self.session.clone() else {
             return;
         };
-        let (tx, rx) = mpsc::channel();
-        let ctx = self.ctx.clone();
-        std::thread::spawn(move || {
-            let _ = tx.send(write_jsonl(&session, &path));
-            ctx.request_repaint();
-        });
-        self.saving = Some(rx);
+        self.start_save(move || Some(write_jsonl(&session, &path)));
+    }
+
+    fn start_save(
+        &mut self,
+        job: impl FnOnce() -> Option<Result<String, String>> + Send + 'static,
+    ) {
+        match Task::spawn("save", &self.ctx, job) {
+            Ok(task) => self.saving = Some(task),
+            Err(e) => self.saved = Some(format!("cannot save: {e}")),
+        }
     }
 
     /// Listen toggle of the Live menu: starts live mode on the default addresses if needed.
@@ -287,13 +278,9 @@ impl TracetopoApp {
         if let Some(live) = &mut self.live {
             live.follow = false;
         }
-        let ctx = self.ctx.clone();
-        match LoadJob::start(all, self.opts, move || ctx.request_repaint()) {
+        match LoadJob::start(all, self.opts, &self.ctx) {
             Ok(job) => self.job = Some(job),
-            Err(e) => {
-                self.notice.errors = vec![e.to_string()];
-                self.notice.open = true;
-            }
+            Err(e) => self.show_error(e.to_string()),
         }
     }
 
@@ -340,14 +327,18 @@ impl TracetopoApp {
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
-        if let Some(rx) = &self.saving {
-            match rx.try_recv() {
-                Ok(r) => {
+        if let Some(task) = &self.saving {
+            match task.poll() {
+                Poll::Pending => {}
+                Poll::Ready(None) => self.saving = None,
+                Poll::Ready(Some(r)) => {
                     self.saving = None;
                     self.saved = Some(r.unwrap_or_else(|e| e));
                 }
-                Err(mpsc::TryRecvError::Disconnected) => self.saving = None,
-                Err(mpsc::TryRecvError::Empty) => {}
+                Poll::Lost(e) => {
+                    self.saving = None;
+                    self.saved = Some(e);
+                }
             }
         }
         if let Some(s) = self.live.as_mut().and_then(Live::take_snapshot) {
@@ -362,16 +353,19 @@ impl TracetopoApp {
             }
             self.finish_load(out);
         }
-        if let Some(rx) = &self.picker {
-            match rx.try_recv() {
-                Ok(paths) => {
+        if let Some(task) = &self.picker {
+            match task.poll() {
+                Poll::Pending => {}
+                Poll::Ready(paths) => {
                     self.picker = None;
                     if !paths.is_empty() {
                         self.open(paths.into_iter().map(Source::File).collect());
                     }
                 }
-                Err(mpsc::TryRecvError::Disconnected) => self.picker = None,
-                Err(mpsc::TryRecvError::Empty) => {}
+                Poll::Lost(e) => {
+                    self.picker = None;
+                    self.show_error(e);
+                }
             }
         }
         let dropped: Vec<PathBuf> = ctx.input(|i| {
@@ -392,30 +386,28 @@ impl TracetopoApp {
         if self.picker.is_some() {
             return;
         }
-        let (tx, rx) = mpsc::channel();
-        let ctx = self.ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("tracetopo-open".into())
-            .spawn(move || {
-                let files = rfd::FileDialog::new()
-                    .set_title("Open trace files")
-                    .add_filter(
-                        "Trace files",
-                        &["json", "jsonl", "ndjson", "pb", "bin", "otlp", "gz", "zst"],
-                    )
-                    .add_filter("All files", &["*"])
-                    .pick_files()
-                    .unwrap_or_default();
-                let _ = tx.send(files);
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.picker = Some(rx),
-            Err(e) => {
-                self.notice.errors = vec![format!("cannot open the file dialog: {e}")];
-                self.notice.open = true;
-            }
+        let dialog = || {
+            rfd::FileDialog::new()
+                .set_title("Open trace files")
+                .add_filter(
+                    "Trace files",
+                    &["json", "jsonl", "ndjson", "pb", "bin", "otlp", "gz", "zst"],
+                )
+                .add_filter("All files", &["*"])
+                .pick_files()
+                .unwrap_or_default()
+        };
+        match Task::spawn("open", &self.ctx, dialog) {
+            Ok(task) => self.picker = Some(task),
+            Err(e) => self.show_error(format!("cannot open the file dialog: {e}")),
         }
+    }
+
+    /// One error in the notice above the view.
+    fn show_error(&mut self, e: String) {
+        self.notice.errors = vec![e];
+        self.notice.open = true;
+        self.notice.dismissed = false;
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
