@@ -12,6 +12,7 @@ pub mod export;
 pub mod ingest;
 pub mod live;
 pub mod model;
+pub mod query;
 pub mod report;
 pub mod synth;
 pub mod units;

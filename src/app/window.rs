@@ -8,20 +8,17 @@ use std::time::{Duration, Instant};
 
 use egui::{Color32, Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
-use super::breaks_view::BreaksView;
-use super::details::Details;
-use super::flame_chart::FlameChartView;
-use super::flame_graph::FlameGraphView;
 use super::live::Live;
 use super::loading::{LoadJob, Outcome, SAMPLES, Source};
 use super::screenshot::{ScreenshotRequest, ViewSpec, save_png};
-use super::state::{Nav, Selection, Session, Tab, View};
+use super::state::{Nav, Selection, Session, Tab, View, ViewCtx};
 use super::task::{Poll, Task};
-use super::topology::{ServicesView, TypesView};
-use super::traces_view::TracesView;
+use super::theme;
+use super::views::Views;
+use super::views::services::ServicesView;
+use super::views::traces::TracesView;
 use super::{fonts, format};
 use crate::analysis::Options;
-use crate::analysis::trace_summary;
 use crate::live::LiveConfig;
 use crate::model::Warning;
 
@@ -74,15 +71,7 @@ pub struct TracetopoApp {
     job: Option<LoadJob>,
     tab: Tab,
     selection: Selection,
-    traces: TracesView,
-    breaks: BreaksView,
-    trace: FlameChartView,
-    flame: FlameGraphView,
-    /// The Traces view's filter generation the flame graph was last given.
-    flame_filter: Option<u64>,
-    services: ServicesView,
-    types: TypesView,
-    details: Details,
+    views: Views,
     notice: Notice,
     picker: Option<Task<Vec<PathBuf>>>,
     shot: Option<Shot>,
@@ -106,14 +95,7 @@ impl TracetopoApp {
             job: None,
             tab: Tab::Traces,
             selection: Selection::None,
-            traces: TracesView::new(),
-            breaks: BreaksView::new(),
-            trace: FlameChartView::default(),
-            flame: FlameGraphView::default(),
-            flame_filter: None,
-            services: ServicesView::new(),
-            types: TypesView::new(),
-            details: Details::new(),
+            views: Views::default(),
             notice: Notice::default(),
             picker: None,
             shot: config.screenshot.map(|req| Shot {
@@ -154,15 +136,15 @@ impl TracetopoApp {
     }
 
     pub fn traces_view(&self) -> &TracesView {
-        &self.traces
+        &self.views.traces
     }
 
     pub fn traces_view_mut(&mut self) -> &mut TracesView {
-        &mut self.traces
+        &mut self.views.traces
     }
 
     pub fn services_view(&self) -> &ServicesView {
-        &self.services
+        &self.views.services
     }
 
     pub fn live(&self) -> Option<&Live> {
@@ -239,28 +221,32 @@ impl TracetopoApp {
 
     /// Shows a new live snapshot, keeping the view state and what was selected.
     fn show_live(&mut self, session: Arc<Session>) {
-        let old = self.session.replace(Arc::clone(&session));
         // The Trace tab follows the newest trace while it shows the newest one (or none); a
         // trace the user opened, or a span, stays.
-        let at_head = match (&old, self.selection) {
+        let at_head = match (&self.session, self.selection) {
             (_, Selection::None) => true,
             (Some(old), Selection::Trace(t)) => newest_trace(old) == Some(t),
             _ => false,
         };
-        self.selection = match &old {
-            Some(old) => carry_selection(old, &session, self.selection),
-            None => Selection::None,
-        };
+        self.install(Arc::clone(&session));
         if self.tab == Tab::Trace
             && at_head
             && let Some(t) = newest_trace(&session)
         {
             self.selection = Selection::Trace(t);
         }
+    }
+
+    /// Makes `session` the one shown, a load or a live snapshot alike: every view gets it
+    /// the same way, and the selection is found again by identity (`SelectionKey`).
+    fn install(&mut self, session: Arc<Session>) {
+        self.selection = match &self.session {
+            Some(old) => session.carry(old, self.selection),
+            None => Selection::None,
+        };
         self.notice.warnings = session.store.diag.warnings.clone();
-        self.details.reset(&session);
-        // The flame graph takes the Traces view's list again (trace numbers moved).
-        self.flame_filter = None;
+        self.views.reset(&session);
+        self.session = Some(session);
     }
 
     /// Loads `new` together with the sources already open, into a new session.
@@ -293,7 +279,7 @@ impl TracetopoApp {
                 self.selection = focus_span.map_or(Selection::Trace(trace), Selection::Span);
             }
             Nav::FilterTracesByFrame(path) => {
-                self.traces.set_frame_filter(path);
+                self.views.traces.set_frame_filter(path);
                 self.tab = Tab::Traces;
             }
             Nav::SwitchTab(t) => self.tab = t,
@@ -311,18 +297,8 @@ impl TracetopoApp {
             dismissed: false,
         };
         if let Some(session) = out.session {
-            self.notice.warnings = session.store.diag.warnings.clone();
             self.sources = out.loaded;
-            self.traces.reset(&session);
-            self.breaks.reset(&session);
-            self.trace.reset(&session);
-            self.flame.reset(&session);
-            self.flame_filter = None;
-            self.services.reset(&session);
-            self.types.reset(&session);
-            self.details.reset(&session);
-            self.selection = Selection::None;
-            self.session = Some(session);
+            self.install(session);
         }
     }
 
@@ -549,7 +525,7 @@ impl TracetopoApp {
             let warnings = store.diag.total();
             let text = format!("⚠ {}", format::count(warnings, "warning"));
             let text = if warnings > 0 {
-                RichText::new(text).color(Color32::from_rgb(225, 150, 30))
+                RichText::new(text).color(theme::WARNING)
             } else {
                 RichText::new(text).weak()
             };
@@ -571,15 +547,9 @@ impl TracetopoApp {
         }
         let errors = !n.errors.is_empty();
         let (fill, stroke) = if errors {
-            (
-                Color32::from_rgb(90, 30, 30),
-                Color32::from_rgb(220, 60, 50),
-            )
+            (theme::ERROR_FILL, theme::ERROR)
         } else {
-            (
-                Color32::from_rgb(80, 60, 20),
-                Color32::from_rgb(225, 150, 30),
-            )
+            (theme::WARNING_FILL, theme::WARNING)
         };
         egui::Frame::new()
             .fill(fill)
@@ -714,23 +684,9 @@ impl TracetopoApp {
             self.start_page(ui);
             return Vec::new();
         };
-        let selection = self.selection;
-        match self.tab {
-            Tab::Traces => self.traces.ui(ui, &session, selection),
-            Tab::Breaks => self.breaks.ui(ui, &session, selection),
-            Tab::Trace => self.trace.ui(ui, &session, selection),
-            Tab::Flame => {
-                // The flame graph aggregates the traces the Traces view lists.
-                let generation = self.traces.generation();
-                if self.flame_filter != Some(generation) {
-                    self.flame.set_trace_filter(self.traces.filtered_traces());
-                    self.flame_filter = Some(generation);
-                }
-                self.flame.ui(ui, &session, selection)
-            }
-            Tab::Services => self.services.ui(ui, &session, selection),
-            Tab::Types => self.types.ui(ui, &session, selection),
-        }
+        let mut ctx = ViewCtx::new(&session, self.selection);
+        self.views.tab_ui(self.tab, ui, &mut ctx);
+        ctx.take_nav()
     }
 
     /// Screenshot mode: once loaded, shows the view, lets it settle, takes the screenshot,
@@ -763,22 +719,21 @@ impl TracetopoApp {
                 let view = shot.req.view;
                 let nav = match view {
                     ViewSpec::Tab(t) => Ok(Nav::SwitchTab(t)),
-                    ViewSpec::MostBrokenTrace => trace_summary::most_broken(&session.traces)
+                    ViewSpec::MostBrokenTrace => session
+                        .index
+                        .most_broken_trace()
                         .map(|t| Nav::OpenTrace {
                             trace: t,
                             focus_span: None,
                         })
                         .ok_or_else(|| "there is no trace to show".to_string()),
                     ViewSpec::Trace(id) => session
-                        .store
-                        .index
-                        .traces
-                        .binary_search_by_key(&id, |t| t.id)
-                        .map(|t| Nav::OpenTrace {
-                            trace: t as u32,
+                        .trace_number(id)
+                        .map(|trace| Nav::OpenTrace {
+                            trace,
                             focus_span: None,
                         })
-                        .map_err(|_| format!("trace {id:032x} is not in the loaded files")),
+                        .ok_or_else(|| format!("trace {id:032x} is not in the loaded files")),
                 };
                 match nav {
                     Ok(nav) => {
@@ -845,31 +800,6 @@ fn live_waiting(ui: &mut Ui, live: &Live) {
     });
 }
 
-/// The same trace or span in a newer snapshot (indexes move as spans arrive); other
-/// selections name graph nodes that may have moved and are dropped.
-fn carry_selection(old: &Session, new: &Session, sel: Selection) -> Selection {
-    let trace_index = |id: u128| {
-        let traces = &new.store.index.traces;
-        traces.binary_search_by_key(&id, |t| t.id).ok()
-    };
-    match sel {
-        Selection::Trace(t) => old
-            .store
-            .index
-            .traces
-            .get(t as usize)
-            .and_then(|t| trace_index(t.id))
-            .map_or(Selection::None, |t| Selection::Trace(t as u32)),
-        Selection::Span(i) => old
-            .store
-            .spans
-            .get(i as usize)
-            .and_then(|s| new.store.find_span(s.trace_id, s.span_id))
-            .map_or(Selection::None, Selection::Span),
-        _ => Selection::None,
-    }
-}
-
 /// The trace that started last.
 fn newest_trace(session: &Session) -> Option<u32> {
     let traces = &session.store.index.traces;
@@ -905,7 +835,9 @@ impl eframe::App for TracetopoApp {
                 .resizable(true)
                 .default_size(340.0)
                 .show(ui, |ui| {
-                    nav.extend(self.details.ui(ui, &session, self.selection));
+                    let mut ctx = ViewCtx::new(&session, self.selection);
+                    self.views.details.ui(ui, &mut ctx);
+                    nav.extend(ctx.take_nav());
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| nav.extend(self.central_ui(ui)));
