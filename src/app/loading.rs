@@ -216,6 +216,53 @@ impl LoadJob {
         })
     }
 
+    /// The progress bar of the load, with its Cancel button.
+    pub fn progress_ui(&self, ui: &mut egui::Ui) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let job = self;
+        let p = &job.progress;
+        let (done, total) = (p.bytes_done.load(Relaxed), p.bytes_total.load(Relaxed));
+        let fraction = if total > 0 {
+            (done as f64 / total as f64).clamp(0.0, 1.0) as f32
+        } else {
+            0.0
+        };
+        let stage = if p.analysing.load(Relaxed) {
+            "Indexing and analysing".to_string()
+        } else {
+            format!(
+                "Reading file {} of {}",
+                (p.file.load(Relaxed) + 1).min(job.files as u64),
+                job.files
+            )
+        };
+        let mut cancel = false;
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(320.0)
+                    .text(format!(
+                        "{stage}: {:.1} of {:.1} MB, {} spans",
+                        done as f64 / 1e6,
+                        total as f64 / 1e6,
+                        p.spans.load(Relaxed)
+                    )),
+            );
+            let label = if job.is_cancelling() {
+                "Cancelling…"
+            } else {
+                "Cancel"
+            };
+            cancel = ui.button(label).clicked();
+        });
+        if cancel {
+            job.cancel();
+        }
+        // Progress comes from another thread: keep redrawing while it runs.
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(100));
+    }
+
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
     }

@@ -8,6 +8,7 @@ pub mod fonts;
 pub mod format;
 pub mod live;
 pub mod loading;
+pub mod notice;
 pub mod screenshot;
 pub mod state;
 pub mod task;

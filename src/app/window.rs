@@ -4,13 +4,14 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use egui::{Color32, Key, KeyboardShortcut, Modifiers, RichText, Ui};
+use egui::{Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
 use super::live::Live;
 use super::loading::{LoadJob, Outcome, SAMPLES, Source};
-use super::screenshot::{ScreenshotRequest, ViewSpec, save_png};
+use super::notice::Notice;
+use super::screenshot::{ScreenshotRequest, Shot};
 use super::state::{Nav, Selection, Session, Tab, View, ViewCtx};
 use super::task::{Poll, Task};
 use super::theme;
@@ -20,15 +21,10 @@ use super::views::traces::TracesView;
 use super::{fonts, format};
 use crate::analysis::Options;
 use crate::live::LiveConfig;
-use crate::model::Warning;
 
 /// File › Save writes lines of about this many spans (whole traces), so that the file
 /// streams and loads in parallel again.
 const SAVE_SPANS_PER_LINE: usize = 1000;
-/// Frames drawn with the final view before the screenshot is taken (layouts and plots settle).
-const SETTLE_FRAMES: u32 = 5;
-/// A screenshot run that has not finished after this long gives up.
-const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// What the window starts with.
 #[derive(Debug, Clone, Default)]
@@ -37,31 +33,6 @@ pub struct AppConfig {
     pub screenshot: Option<ScreenshotRequest>,
     /// Live mode: start receiving OTLP at once with this configuration.
     pub live: Option<LiveConfig>,
-}
-
-/// Errors and reader warnings of the last load, shown above the view.
-#[derive(Default)]
-struct Notice {
-    errors: Vec<String>,
-    warnings: Vec<Warning>,
-    open: bool,
-    dismissed: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ShotStage {
-    Loading,
-    Settling(u32),
-    Requested,
-    Closing,
-}
-
-struct Shot {
-    req: ScreenshotRequest,
-    stage: ShotStage,
-    started: Instant,
-    /// No files and not live: the picture is of the start page.
-    start_page: bool,
 }
 
 pub struct TracetopoApp {
@@ -98,12 +69,7 @@ impl TracetopoApp {
             views: Views::default(),
             notice: Notice::default(),
             picker: None,
-            shot: config.screenshot.map(|req| Shot {
-                req,
-                stage: ShotStage::Loading,
-                started: Instant::now(),
-                start_page,
-            }),
+            shot: config.screenshot.map(|req| Shot::new(req, start_page)),
             live: None,
             saving: None,
             saved: None,
@@ -159,7 +125,7 @@ impl TracetopoApp {
     fn start_live(&mut self, cfg: LiveConfig, listen: bool) {
         match Live::new(cfg, self.opts, &self.ctx, listen) {
             Ok(live) => self.live = Some(live),
-            Err(e) => self.show_error(format!("cannot start live mode: {e}")),
+            Err(e) => self.notice.error(format!("cannot start live mode: {e}")),
         }
     }
 
@@ -266,7 +232,7 @@ impl TracetopoApp {
         }
         match LoadJob::start(all, self.opts, &self.ctx) {
             Ok(job) => self.job = Some(job),
-            Err(e) => self.show_error(e.to_string()),
+            Err(e) => self.notice.error(e.to_string()),
         }
     }
 
@@ -290,12 +256,7 @@ impl TracetopoApp {
         if out.cancelled {
             return;
         }
-        self.notice = Notice {
-            errors: out.errors.iter().map(ToString::to_string).collect(),
-            warnings: Vec::new(),
-            open: !out.errors.is_empty(),
-            dismissed: false,
-        };
+        self.notice = Notice::of_errors(out.errors.iter().map(ToString::to_string).collect());
         if let Some(session) = out.session {
             self.sources = out.loaded;
             self.install(session);
@@ -325,7 +286,7 @@ impl TracetopoApp {
             if let Some(shot) = &self.shot
                 && let Some(first) = out.errors.first()
             {
-                shot.req.finish(Err(first.to_string()));
+                shot.fail(first.to_string());
             }
             self.finish_load(out);
         }
@@ -340,7 +301,7 @@ impl TracetopoApp {
                 }
                 Poll::Lost(e) => {
                     self.picker = None;
-                    self.show_error(e);
+                    self.notice.error(e);
                 }
             }
         }
@@ -375,15 +336,10 @@ impl TracetopoApp {
         };
         match Task::spawn("open", &self.ctx, dialog) {
             Ok(task) => self.picker = Some(task),
-            Err(e) => self.show_error(format!("cannot open the file dialog: {e}")),
+            Err(e) => self
+                .notice
+                .error(format!("cannot open the file dialog: {e}")),
         }
-    }
-
-    /// One error in the notice above the view.
-    fn show_error(&mut self, e: String) {
-        self.notice.errors = vec![e];
-        self.notice.open = true;
-        self.notice.dismissed = false;
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
@@ -534,114 +490,9 @@ impl TracetopoApp {
                 .on_hover_text("Show what the readers skipped or repaired")
                 .clicked()
             {
-                self.notice.dismissed = false;
-                self.notice.open = !self.notice.open;
+                self.notice.toggle();
             }
         });
-    }
-
-    fn notice_ui(&mut self, ui: &mut Ui) {
-        let n = &mut self.notice;
-        if n.dismissed || (n.errors.is_empty() && n.warnings.is_empty()) {
-            return;
-        }
-        let errors = !n.errors.is_empty();
-        let (fill, stroke) = if errors {
-            (theme::ERROR_FILL, theme::ERROR)
-        } else {
-            (theme::WARNING_FILL, theme::WARNING)
-        };
-        egui::Frame::new()
-            .fill(fill)
-            .stroke(egui::Stroke::new(1.0, stroke))
-            .corner_radius(4.0)
-            .inner_margin(6.0)
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    let total: u64 = n.warnings.iter().map(|w| w.count).sum();
-                    let mut title = Vec::new();
-                    if errors {
-                        let files = format::count(n.errors.len() as u64, "file");
-                        title.push(format!("{files} could not be read"));
-                    }
-                    if total > 0 {
-                        title.push(format!("{} while loading", format::count(total, "warning")));
-                    }
-                    ui.label(
-                        RichText::new(title.join(", "))
-                            .color(Color32::WHITE)
-                            .strong(),
-                    );
-                    let toggle = if n.open { "Hide details" } else { "Details" };
-                    if ui.button(toggle).clicked() {
-                        n.open = !n.open;
-                    }
-                    if ui.button("Dismiss").clicked() {
-                        n.dismissed = true;
-                    }
-                });
-                if n.open {
-                    egui::ScrollArea::vertical()
-                        .id_salt("notice")
-                        .max_height(160.0)
-                        .show(ui, |ui| {
-                            for e in &n.errors {
-                                ui.label(RichText::new(e).color(Color32::WHITE));
-                            }
-                            for w in &n.warnings {
-                                ui.label(RichText::new(w.to_string()).color(Color32::WHITE));
-                            }
-                        });
-                }
-            });
-        ui.add_space(4.0);
-    }
-
-    fn progress_ui(&mut self, ui: &mut Ui) {
-        let Some(job) = &self.job else {
-            return;
-        };
-        use std::sync::atomic::Ordering::Relaxed;
-        let p = &job.progress;
-        let (done, total) = (p.bytes_done.load(Relaxed), p.bytes_total.load(Relaxed));
-        let fraction = if total > 0 {
-            (done as f64 / total as f64).clamp(0.0, 1.0) as f32
-        } else {
-            0.0
-        };
-        let stage = if p.analysing.load(Relaxed) {
-            "Indexing and analysing".to_string()
-        } else {
-            format!(
-                "Reading file {} of {}",
-                (p.file.load(Relaxed) + 1).min(job.files as u64),
-                job.files
-            )
-        };
-        let mut cancel = false;
-        ui.horizontal(|ui| {
-            ui.add(
-                egui::ProgressBar::new(fraction)
-                    .desired_width(320.0)
-                    .text(format!(
-                        "{stage}: {:.1} of {:.1} MB, {} spans",
-                        done as f64 / 1e6,
-                        total as f64 / 1e6,
-                        p.spans.load(Relaxed)
-                    )),
-            );
-            let label = if job.is_cancelling() {
-                "Cancelling…"
-            } else {
-                "Cancel"
-            };
-            cancel = ui.button(label).clicked();
-        });
-        if cancel {
-            job.cancel();
-        }
-        // Progress comes from another thread: keep redrawing while it runs.
-        ui.ctx().request_repaint_after(Duration::from_millis(100));
     }
 
     fn start_page(&mut self, ui: &mut Ui) {
@@ -678,8 +529,10 @@ impl TracetopoApp {
     }
 
     fn central_ui(&mut self, ui: &mut Ui) -> Vec<Nav> {
-        self.notice_ui(ui);
-        self.progress_ui(ui);
+        self.notice.ui(ui);
+        if let Some(job) = &self.job {
+            job.progress_ui(ui);
+        }
         let Some(session) = self.session.clone() else {
             self.start_page(ui);
             return Vec::new();
@@ -687,77 +540,6 @@ impl TracetopoApp {
         let mut ctx = ViewCtx::new(&session, self.selection);
         self.views.tab_ui(self.tab, ui, &mut ctx);
         ctx.take_nav()
-    }
-
-    /// Screenshot mode: once loaded, shows the view, lets it settle, takes the screenshot,
-    /// saves it from the callback, then closes the window.
-    fn drive_screenshot(&mut self, ctx: &egui::Context) {
-        let Some(shot) = &mut self.shot else {
-            return;
-        };
-        ctx.request_repaint_after(Duration::from_millis(200));
-        if shot.started.elapsed() > SCREENSHOT_TIMEOUT && shot.stage != ShotStage::Closing {
-            shot.req
-                .finish(Err("the screenshot was not taken in time".to_string()));
-        }
-        if shot.req.outcome().is_some() && shot.stage != ShotStage::Closing {
-            shot.stage = ShotStage::Closing;
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-            return;
-        }
-        match shot.stage {
-            ShotStage::Loading if self.job.is_none() => {
-                let Some(session) = &self.session else {
-                    // Live mode waits for the first spans to arrive.
-                    if shot.start_page {
-                        shot.stage = ShotStage::Settling(0);
-                    } else if self.live.is_none() {
-                        shot.req.finish(Err("no input could be loaded".to_string()));
-                    }
-                    return;
-                };
-                let view = shot.req.view;
-                let nav = match view {
-                    ViewSpec::Tab(t) => Ok(Nav::SwitchTab(t)),
-                    ViewSpec::MostBrokenTrace => session
-                        .index
-                        .most_broken_trace()
-                        .map(|t| Nav::OpenTrace {
-                            trace: t,
-                            focus_span: None,
-                        })
-                        .ok_or_else(|| "there is no trace to show".to_string()),
-                    ViewSpec::Trace(id) => session
-                        .trace_number(id)
-                        .map(|trace| Nav::OpenTrace {
-                            trace,
-                            focus_span: None,
-                        })
-                        .ok_or_else(|| format!("trace {id:032x} is not in the loaded files")),
-                };
-                match nav {
-                    Ok(nav) => {
-                        shot.stage = ShotStage::Settling(0);
-                        self.apply(nav);
-                    }
-                    Err(e) => shot.req.finish(Err(e)),
-                }
-            }
-            ShotStage::Settling(n) if n < SETTLE_FRAMES => {
-                shot.stage = ShotStage::Settling(n + 1);
-                ctx.request_repaint();
-            }
-            ShotStage::Settling(_) => {
-                shot.stage = ShotStage::Requested;
-                let req = shot.req.clone();
-                let repaint = ctx.clone();
-                ctx.request_screenshot(move |image| {
-                    req.finish(save_png(&image, &req.out));
-                    repaint.request_repaint();
-                });
-            }
-            ShotStage::Loading | ShotStage::Requested | ShotStage::Closing => {}
-        }
     }
 }
 
@@ -844,6 +626,68 @@ impl eframe::App for TracetopoApp {
         for n in nav {
             self.apply(n);
         }
-        self.drive_screenshot(&ctx);
+        if let Some(shot) = &mut self.shot {
+            let loading = self.job.is_some();
+            let live = self.live.is_some();
+            if let Some(nav) = shot.drive(&ctx, loading, self.session.as_deref(), live) {
+                self.apply(nav);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::testkit::{broken, samples};
+
+    /// The app state across a live snapshot: a selected service edge, type and span are the
+    /// same things afterwards though the snapshot (more traces) numbers them afresh.
+    #[test]
+    fn a_selection_survives_a_live_snapshot() {
+        let ctx = egui::Context::default();
+        let mut app = TracetopoApp::new(&ctx, AppConfig::default());
+        let first = broken();
+        app.show_live(Arc::clone(&first));
+        let later = samples(&[
+            (
+                "healthy",
+                &include_bytes!("../../sample-traces/checkout-healthy.json")[..],
+            ),
+            (
+                "broken",
+                &include_bytes!("../../sample-traces/checkout-broken.json")[..],
+            ),
+        ]);
+        let (Some(gw), Some(order)) = (
+            first.service_node_named("api-gateway"),
+            first.service_node_named("order-svc"),
+        ) else {
+            panic!("the broken sample has api-gateway and order-svc");
+        };
+        let Some(edge) = first.find_service_edge(gw, order) else {
+            panic!("no edge api-gateway → order-svc");
+        };
+        let span = first.index.spans_of_service(0)[0];
+        let chosen = [
+            Selection::ServiceEdge(edge),
+            Selection::Type(0),
+            Selection::Span(span),
+        ];
+        let mut moved = false;
+        for sel in chosen {
+            app.show_live(Arc::clone(&first));
+            app.apply(Nav::Select(sel));
+            app.show_live(Arc::clone(&later));
+            let now = app.selection();
+            assert_ne!(now, Selection::None, "{sel:?} was dropped");
+            assert_eq!(
+                later.key_of(now),
+                first.key_of(sel),
+                "{sel:?} became {now:?}"
+            );
+            moved |= now != sel;
+        }
+        assert!(moved, "no number moved: the snapshot tests nothing");
     }
 }

@@ -405,7 +405,7 @@ impl Session {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::analysis::Options;
     use crate::ingest::{LoadOptions, load_bytes};

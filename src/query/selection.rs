@@ -130,9 +130,9 @@ impl Session {
                 let breaks = &self.analysis.breaks;
                 let mut of = self.index.breaks_in(t);
                 of.find(|&b| {
-                    breaks.get(b as usize).is_some_and(|b| {
-                        b.kind == *kind && self.span_key(b.span) == Some(*k)
-                    })
+                    breaks
+                        .get(b as usize)
+                        .is_some_and(|b| b.kind == *kind && self.span_key(b.span) == Some(*k))
                 })
                 .map(Selection::Break)
             }),
