@@ -186,6 +186,16 @@ impl Canvas {
         }
     }
 
+    /// Whether the layout is ready.
+    pub fn is_laid_out(&self) -> bool {
+        self.scene.is_some()
+    }
+
+    /// Screen position of node `k`'s centre in the last frame.
+    pub fn node_screen_pos(&self, k: usize) -> Option<Pos2> {
+        self.node_center(k).map(|p| self.to_screen(p))
+    }
+
     pub fn to_screen(&self, p: Point) -> Pos2 {
         self.origin + self.pan + vec2(p.x, p.y) * self.zoom
     }

@@ -1,11 +1,12 @@
 //! The app's colours in one place: what marks an error, a break, a warning, a selection, and
-//! the service palette (shared with the exports through `export::scene`, so a service has one
-//! colour on screen and in every file).
+//! the service colours (the palette of `export::scene`, so a service has one colour on screen,
+//! in every session and in every file).
 
 use egui::Color32;
 
 use crate::analysis::breaks::Severity;
 use crate::export::scene::{self, Rgba};
+use crate::query::SessionIndex;
 
 /// An error, a failed file, a trace with errors or breaks, an error severity.
 pub const ERROR: Color32 = Color32::from_rgb(220, 60, 50);
@@ -43,10 +44,9 @@ pub fn color(c: Rgba) -> Color32 {
     Color32::from_rgba_unmultiplied(c.r, c.g, c.b, c.a)
 }
 
-/// The colour of a service by name: the topology palette's, so a service has one colour in
-/// every view, trace, session and export.
-pub fn service(name: &str) -> Color32 {
-    color(scene::service_color(name))
+/// The colour of traced service `s` of a session (grey for a number it does not have).
+pub fn of_service(index: &SessionIndex, s: u32) -> Color32 {
+    index.service_color(s).map_or(MERGED, color)
 }
 
 /// The colour of a severity.

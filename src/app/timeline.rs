@@ -3,6 +3,7 @@
 
 use egui::{Align2, Color32, FontId, Rect, Response, Stroke, Ui, Vec2, pos2, vec2};
 
+use super::theme::MERGED;
 use crate::units::duration_f64;
 
 /// Length of the zoom animation, s.
@@ -200,4 +201,47 @@ fn nice_step(raw: f64) -> f64 {
         .map(|m| m * p)
         .find(|&s| s >= raw)
         .unwrap_or(10.0 * p)
+}
+
+/// The bars of one row narrower than a pixel, merged into grey runs of whole pixels, so a
+/// frame draws at most one shape per pixel column however many bars fall there.
+pub struct MergedRun<'p> {
+    painter: &'p egui::Painter,
+    top: f32,
+    bottom: f32,
+    /// The run being extended, [x0, x1).
+    run: Option<(f32, f32)>,
+}
+
+impl<'p> MergedRun<'p> {
+    pub fn new(painter: &'p egui::Painter, top: f32, bottom: f32) -> Self {
+        MergedRun {
+            painter,
+            top,
+            bottom,
+            run: None,
+        }
+    }
+
+    /// Adds a sub-pixel bar starting at `left`; the right edge of its pixel column (every
+    /// later bar starting before it is covered).
+    pub fn add(&mut self, left: f32) -> f32 {
+        let px = left.floor();
+        match &mut self.run {
+            Some((_, e)) if *e >= px => *e = px + 1.0,
+            _ => {
+                self.flush();
+                self.run = Some((px, px + 1.0));
+            }
+        }
+        px + 1.0
+    }
+
+    /// Paints the run so far (before a wide bar, and at the end of the row).
+    pub fn flush(&mut self) {
+        if let Some((a, b)) = self.run.take() {
+            let r = Rect::from_min_max(pos2(a, self.top), pos2(b, self.bottom));
+            self.painter.rect_filled(r, 0.0, MERGED);
+        }
+    }
 }

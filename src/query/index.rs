@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use petgraph::Direction;
-use petgraph::graph::{EdgeIndex, NodeIndex};
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef as _;
 
 use super::Session;
@@ -252,6 +252,53 @@ fn histogram(values: impl Iterator<Item = f64> + Clone, count: usize) -> Vec<Bin
         .collect()
 }
 
+/// Edge `e` of `g`, its endpoints named by `name`.
+fn edge_of<'a, N, W>(
+    g: &'a DiGraph<N, W>,
+    e: u32,
+    name: impl Fn(&'a N) -> &'a str,
+) -> Option<EdgeRef<'a, W>> {
+    let idx = EdgeIndex::new(e as usize);
+    let (w, (a, b)) = (g.edge_weight(idx)?, g.edge_endpoints(idx)?);
+    Some(EdgeRef {
+        number: e,
+        from: a.index() as u32,
+        to: b.index() as u32,
+        from_name: name(&g[a]),
+        to_name: name(&g[b]),
+        weight: w,
+    })
+}
+
+/// The edges of `g` leaving (or entering) node `n`; none for a node not in `g`.
+fn edges_of<'a, N, W>(
+    g: &'a DiGraph<N, W>,
+    n: u32,
+    dir: Direction,
+    name: impl Fn(&'a N) -> &'a str + Copy,
+) -> Vec<EdgeRef<'a, W>> {
+    let node = NodeIndex::new(n as usize);
+    if g.node_weight(node).is_none() {
+        return Vec::new();
+    }
+    g.edges_directed(node, dir)
+        .filter_map(|e| edge_of(g, e.id().index() as u32, name))
+        .collect()
+}
+
+/// The edge of `g` from node `a` to node `b`.
+fn find_edge<N, W>(g: &DiGraph<N, W>, a: u32, b: u32) -> Option<u32> {
+    let (a, b) = (NodeIndex::new(a as usize), NodeIndex::new(b as usize));
+    if g.node_weight(a).is_none() || g.node_weight(b).is_none() {
+        return None;
+    }
+    g.find_edge(a, b).map(|e| e.index() as u32)
+}
+
+fn service_name(n: &ServiceNode) -> &str {
+    &n.name
+}
+
 /// Typed lookups into the analysis graphs by node and edge number.
 impl Session {
     /// The trace span `i` belongs to; `None` for a span number not in the store.
@@ -283,39 +330,17 @@ impl Session {
 
     /// Service-graph edge `e`.
     pub fn service_edge(&self, e: u32) -> Option<EdgeRef<'_, ServiceEdge>> {
-        let g = &self.analysis.services.graph;
-        let idx = EdgeIndex::new(e as usize);
-        let (w, (a, b)) = (g.edge_weight(idx)?, g.edge_endpoints(idx)?);
-        Some(EdgeRef {
-            number: e,
-            from: a.index() as u32,
-            to: b.index() as u32,
-            from_name: &g[a].name,
-            to_name: &g[b].name,
-            weight: w,
-        })
+        edge_of(&self.analysis.services.graph, e, service_name)
     }
 
     /// The service-graph edges leaving (or entering) node `n`.
     pub fn service_edges(&self, n: u32, dir: Direction) -> Vec<EdgeRef<'_, ServiceEdge>> {
-        let g = &self.analysis.services.graph;
-        let node = NodeIndex::new(n as usize);
-        if g.node_weight(node).is_none() {
-            return Vec::new();
-        }
-        g.edges_directed(node, dir)
-            .filter_map(|e| self.service_edge(e.id().index() as u32))
-            .collect()
+        edges_of(&self.analysis.services.graph, n, dir, service_name)
     }
 
     /// The service-graph edge from node `a` to node `b`.
     pub fn find_service_edge(&self, a: u32, b: u32) -> Option<u32> {
-        let g = &self.analysis.services.graph;
-        let (a, b) = (NodeIndex::new(a as usize), NodeIndex::new(b as usize));
-        if g.node_weight(a).is_none() || g.node_weight(b).is_none() {
-            return None;
-        }
-        g.find_edge(a, b).map(|e| e.index() as u32)
+        find_edge(&self.analysis.services.graph, a, b)
     }
 
     /// The name of type node `n`; "" when there is none.
@@ -342,39 +367,17 @@ impl Session {
 
     /// Type-graph edge `e`.
     pub fn type_edge(&self, e: u32) -> Option<EdgeRef<'_, TypeEdge>> {
-        let g = &self.analysis.types.graph;
-        let idx = EdgeIndex::new(e as usize);
-        let (w, (a, b)) = (g.edge_weight(idx)?, g.edge_endpoints(idx)?);
-        Some(EdgeRef {
-            number: e,
-            from: a.index() as u32,
-            to: b.index() as u32,
-            from_name: &g[a],
-            to_name: &g[b],
-            weight: w,
-        })
+        edge_of(&self.analysis.types.graph, e, String::as_str)
     }
 
     /// The type-graph edges leaving (or entering) node `n`.
     pub fn type_edges(&self, n: u32, dir: Direction) -> Vec<EdgeRef<'_, TypeEdge>> {
-        let g = &self.analysis.types.graph;
-        let node = NodeIndex::new(n as usize);
-        if g.node_weight(node).is_none() {
-            return Vec::new();
-        }
-        g.edges_directed(node, dir)
-            .filter_map(|e| self.type_edge(e.id().index() as u32))
-            .collect()
+        edges_of(&self.analysis.types.graph, n, dir, String::as_str)
     }
 
     /// The type-graph edge from node `a` to node `b`.
     pub fn find_type_edge(&self, a: u32, b: u32) -> Option<u32> {
-        let g = &self.analysis.types.graph;
-        let (a, b) = (NodeIndex::new(a as usize), NodeIndex::new(b as usize));
-        if g.node_weight(a).is_none() || g.node_weight(b).is_none() {
-            return None;
-        }
-        g.find_edge(a, b).map(|e| e.index() as u32)
+        find_edge(&self.analysis.types.graph, a, b)
     }
 
     pub fn chain(&self, c: u32) -> Option<&Chain> {

@@ -12,8 +12,8 @@ use egui::{CornerRadius, Rect, Sense, Stroke, StrokeKind, Ui, pos2, vec2};
 
 use crate::analysis::flame::{FlameGraph, Frame};
 use crate::app::state::{Nav, Seen, Session, View, ViewCtx};
-use crate::app::theme::{self, MERGED, ROOT, SELECTED};
-use crate::app::timeline::{Zoom, paint_label};
+use crate::app::theme::{self, ROOT, SELECTED};
+use crate::app::timeline::{MergedRun, Zoom, paint_label};
 use crate::export::flame::{frame_label, service_of};
 use crate::model::NONE;
 use crate::units::duration_f64;
@@ -101,39 +101,23 @@ impl View for FlameGraphView {
             let y = rect.top() + d as f32 * ROW_H - z.scroll_y;
             let range = g.visible(d, z.v0, z.v1);
             let mut k = range.start;
-            let mut run: Option<(f32, f32)> = None;
-            let flush = |run: &mut Option<(f32, f32)>| {
-                if let Some((a, b)) = run.take() {
-                    let r = Rect::from_min_max(pos2(a, y + 1.0), pos2(b, y + ROW_H - 1.0));
-                    painter.rect_filled(r, 0.0, MERGED);
-                }
-            };
+            let mut run = MergedRun::new(&painter, y + 1.0, y + ROW_H - 1.0);
             while k < range.end {
                 let f = &g.frames[k];
                 let r = frame_rect(z, rect, f);
                 if r.width() < 1.0 {
-                    let x = r.left().floor();
-                    match &mut run {
-                        Some((_, e)) if *e >= x => *e = x + 1.0,
-                        _ => {
-                            flush(&mut run);
-                            run = Some((x, x + 1.0));
-                        }
-                    }
+                    let x1 = run.add(r.left());
                     // Frames of a depth are sorted by x: skip those starting in this pixel.
-                    let next = z.v0 + (x + 1.0 - rect.left()) as f64 * px;
+                    let next = z.v0 + (x1 - rect.left()) as f64 * px;
                     let frames = &g.frames[k + 1..range.end];
                     k += 1 + frames.partition_point(|f| f.x < next);
                     continue;
                 }
-                flush(&mut run);
+                run.flush();
                 let fill = if f.service == NONE {
                     ROOT
                 } else {
-                    session
-                        .index
-                        .service_color(f.service)
-                        .map_or(MERGED, theme::color)
+                    theme::of_service(&session.index, f.service)
                 };
                 painter.rect_filled(r, CornerRadius::same(2), fill);
                 if self.clicked == Some(k as u32) {
@@ -145,7 +129,7 @@ impl View for FlameGraphView {
                 }
                 k += 1;
             }
-            flush(&mut run);
+            run.flush();
         }
         if let Some(f) = hover.and_then(|h| g.frames.get(h as usize)) {
             let r = frame_rect(z, rect, f);

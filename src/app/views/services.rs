@@ -62,12 +62,12 @@ impl ServicesView {
 
     /// Whether the layout is ready.
     pub fn is_laid_out(&self) -> bool {
-        self.canvas.scene.is_some()
+        self.canvas.is_laid_out()
     }
 
     /// Screen position of node `k`'s centre in the last frame.
     pub fn node_screen_pos(&self, k: usize) -> Option<Pos2> {
-        self.canvas.node_center(k).map(|p| self.canvas.to_screen(p))
+        self.canvas.node_screen_pos(k)
     }
 
     /// A screen point on edge `k`'s line (the middle of its path) in the last frame.

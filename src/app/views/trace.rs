@@ -17,8 +17,8 @@ use crate::analysis::flame::{FlameIndex, TraceLayout};
 use crate::app::exporter::Exporter;
 use crate::app::state::{Seen, Selection, Session, View, ViewCtx};
 use crate::app::task::{Poll, Task};
-use crate::app::theme::{self, BREAK, MERGED, SELECTED};
-use crate::app::timeline::{AXIS_H, Zoom, paint_axis};
+use crate::app::theme::{self, BREAK, SELECTED};
+use crate::app::timeline::{AXIS_H, MergedRun, Zoom, paint_axis};
 use crate::export::ExportView;
 use crate::model::NONE;
 use crate::units::duration_f64;
@@ -159,7 +159,7 @@ impl View for FlameChartView {
                     .services
                     .get(s as usize)
                     .map_or("", |&n| store.str(n));
-                let color = session.index.service_color(s).map_or(MERGED, theme::color);
+                let color = theme::of_service(&session.index, s);
                 let (r, _) = ui.allocate_exact_size(vec2(12.0, 12.0), Sense::hover());
                 ui.painter().rect_filled(r, 2.0, color);
                 ui.label(name);
@@ -381,38 +381,23 @@ impl FlameChartView {
             let y = lanes_rect.top() + k as f32 * LANE_H - z.scroll_y;
             let range = l.visible(k, t0, t1);
             let mut i = range.start;
-            // A run of merged sub-pixel bars, [x0, x1).
-            let mut run: Option<(f32, f32)> = None;
-            let flush = |run: &mut Option<(f32, f32)>| {
-                if let Some((a, b)) = run.take() {
-                    let r = Rect::from_min_max(pos2(a, y + 1.0), pos2(b, y + LANE_H - 1.0));
-                    lane_painter.rect_filled(r, 0.0, MERGED);
-                }
-            };
+            let mut run = MergedRun::new(&lane_painter, y + 1.0, y + LANE_H - 1.0);
             while i < range.end {
                 let b = &l.bars[i];
                 let r = bar_rect(z, lanes_rect, l, b);
                 if r.width() < 1.0 {
-                    let px = r.left().floor();
-                    run = match run {
-                        Some((a, e)) if e >= px => Some((a, px + 1.0)),
-                        other => {
-                            let mut other = other;
-                            flush(&mut other);
-                            Some((px, px + 1.0))
-                        }
-                    };
+                    let x1 = run.add(r.left());
                     // Every later bar starting inside this pixel column is covered by it.
                     let next_t =
-                        l.start as f64 + z.v0 + (px + 1.0 - lanes_rect.left()) as f64 * ns_per_px;
+                        l.start as f64 + z.v0 + (x1 - lanes_rect.left()) as f64 * ns_per_px;
                     i = l.next_starting(k, i + 1, next_t.max(0.0) as u64);
                     continue;
                 }
-                flush(&mut run);
+                run.flush();
                 paint_bar(ui, &lane_painter, session, l, i as u32, r);
                 i += 1;
             }
-            flush(&mut run);
+            run.flush();
         }
         // Stitch joints: dashed from the holder down to the stitched root.
         for &(h, s) in &l.joints {

@@ -8,7 +8,7 @@ use crate::analysis::flame::{
     Bar, OVERVIEW_COLS, OVERVIEW_PLACEHOLDER, TraceLayout, marks, self_time,
 };
 use crate::app::state::{Session, SessionIndex};
-use crate::app::theme::{self, BREAK, CONVERSION, GOROUTINE_HOP, MERGED, PLACEHOLDER};
+use crate::app::theme::{self, BREAK, CONVERSION, GOROUTINE_HOP, PLACEHOLDER};
 use crate::app::timeline::{Zoom, paint_label};
 use crate::model::{NONE, StatusCode};
 use crate::units::duration_f64;
@@ -94,10 +94,7 @@ pub fn paint_bar(
     let fill = if placeholder {
         PLACEHOLDER
     } else {
-        session
-            .index
-            .service_color(b.service)
-            .map_or(MERGED, theme::color)
+        theme::of_service(&session.index, b.service)
     };
     painter.rect_filled(r, CornerRadius::same(2), fill);
     if b.marks & marks::ERROR != 0 && r.width() >= 4.0 {
@@ -237,7 +234,7 @@ pub fn minimap(ui: &mut Ui, z: &mut Zoom, l: &TraceLayout, index: &SessionIndex,
                 let fill = if v == OVERVIEW_PLACEHOLDER {
                     PLACEHOLDER
                 } else {
-                    index.service_color(v).map_or(MERGED, theme::color)
+                    theme::of_service(index, v)
                 };
                 let cell = Rect::from_min_max(
                     pos2(rect.left() + c as f32 * col_w, y),

@@ -49,12 +49,12 @@ impl TypesView {
     }
 
     pub fn is_laid_out(&self) -> bool {
-        self.canvas.scene.is_some()
+        self.canvas.is_laid_out()
     }
 
     /// Screen position of type node `k`'s centre in the last frame.
     pub fn node_screen_pos(&self, k: usize) -> Option<Pos2> {
-        self.canvas.node_center(k).map(|p| self.canvas.to_screen(p))
+        self.canvas.node_screen_pos(k)
     }
 
     fn chain_panel(ui: &mut egui::Ui, ty: u32, ctx: &mut ViewCtx<'_>) {
