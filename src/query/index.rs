@@ -11,6 +11,7 @@ use petgraph::visit::EdgeRef as _;
 
 use super::Session;
 use crate::analysis::Analysis;
+use crate::analysis::breaks::BreakKind;
 use crate::analysis::chains::Chain;
 use crate::analysis::flame::FlameIndex;
 use crate::analysis::services::{ServiceEdge, ServiceNode};
@@ -64,6 +65,8 @@ pub struct SessionIndex {
     naming: Vec<(u32, u32)>,
     /// (trace, break) by the trace of each break's `span`, sorted.
     by_trace: Vec<(u32, u32)>,
+    /// Break numbers per kind, in `BreakKind::ALL` order, kinds without breaks left out.
+    by_kind: Vec<(BreakKind, Vec<u32>)>,
     /// (type node, chain) for every chain through the type, sorted.
     type_chains: Vec<(u32, u32)>,
     /// The spans of traced service `s` are `service_spans[service_start[s]..service_start[s + 1]]`.
@@ -99,6 +102,14 @@ impl SessionIndex {
         naming.sort_unstable();
         naming.dedup();
         by_trace.sort_unstable();
+        let mut by_kind: Vec<(BreakKind, Vec<u32>)> =
+            BreakKind::ALL.iter().map(|&k| (k, Vec::new())).collect();
+        for (k, b) in analysis.breaks.iter().enumerate() {
+            if let Some((_, list)) = by_kind.iter_mut().find(|(kind, _)| *kind == b.kind) {
+                list.push(k as u32);
+            }
+        }
+        by_kind.retain(|(_, list)| !list.is_empty());
 
         let mut type_chains: Vec<(u32, u32)> = Vec::new();
         for (c, chain) in analysis.chains.iter().enumerate() {
@@ -145,6 +156,7 @@ impl SessionIndex {
             flame: Arc::new(FlameIndex::new(store, analysis)),
             naming,
             by_trace,
+            by_kind,
             type_chains,
             service_start,
             service_spans,
@@ -190,6 +202,11 @@ impl SessionIndex {
     /// Breaks whose span lies in trace `t`.
     pub fn breaks_in(&self, t: u32) -> impl Iterator<Item = u32> + '_ {
         under(&self.by_trace, t)
+    }
+
+    /// Break numbers by kind, in `BreakKind::ALL` order, kinds without breaks left out.
+    pub fn breaks_by_kind(&self) -> &[(BreakKind, Vec<u32>)] {
+        &self.by_kind
     }
 
     /// Chains through type node `ty` (numbers into `Analysis::chains`).
@@ -461,6 +478,15 @@ pub(crate) mod tests {
             }
             let t = s.trace_of(b.span).unwrap_or(u32::MAX);
             assert!(ix.breaks_in(t).any(|x| x == k));
+        }
+        // Breaks by kind partition the breaks, each under its own kind.
+        let by_kind: usize = ix.breaks_by_kind().iter().map(|(_, l)| l.len()).sum();
+        assert_eq!(by_kind, s.analysis.breaks.len());
+        for (kind, list) in ix.breaks_by_kind() {
+            assert!(
+                list.iter()
+                    .all(|&b| s.analysis.breaks[b as usize].kind == *kind)
+            );
         }
         // Spans by service partition the store.
         let services = s.store.index.services.len() as u32;

@@ -8,7 +8,7 @@ use egui::text::{LayoutJob, TextWrapping};
 use egui::{Color32, FontId, Rect, RichText, Role, Sense, TextFormat, Ui, UiBuilder, WidgetInfo};
 
 use crate::analysis::breaks::BreakKind;
-use crate::app::state::{Seen, Selection, Session, View, ViewCtx};
+use crate::app::state::{Seen, Selection, Session, SessionIndex, View, ViewCtx};
 use crate::app::theme::{self, PENDING};
 use crate::model::ids::{span_hex, trace_hex};
 
@@ -38,8 +38,8 @@ impl Line {
 #[derive(Default)]
 pub struct BreaksView {
     seen: Seen,
-    /// Break numbers per kind, in `BreakKind::ALL` order, kinds without breaks left out.
-    groups: Vec<(BreakKind, Vec<u32>)>,
+    /// How many kinds have breaks.
+    kinds: usize,
     /// Kinds whose group is folded.
     folded: Vec<BreakKind>,
     /// The lines shown and the top of each (content coordinates), rebuilt on fold/unfold.
@@ -52,12 +52,14 @@ impl BreaksView {
         Self::default()
     }
 
-    fn rebuild_lines(&mut self) {
+    fn rebuild_lines(&mut self, index: &SessionIndex) {
         self.lines.clear();
         self.tops.clear();
         let spacing = 2.0;
         let mut y = 0.0;
-        for (kind, breaks) in &self.groups {
+        let groups = index.breaks_by_kind();
+        self.kinds = groups.len();
+        for (kind, breaks) in groups {
             let mut push = |line: Line| {
                 self.lines.push(line);
                 self.tops.push(y);
@@ -211,23 +213,8 @@ impl BreaksView {
 
 impl View for BreaksView {
     fn reset(&mut self, session: &Arc<Session>) {
-        self.groups = BreakKind::ALL
-            .iter()
-            .map(|&k| {
-                let list: Vec<u32> = session
-                    .analysis
-                    .breaks
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.kind == k)
-                    .map(|(i, _)| i as u32)
-                    .collect();
-                (k, list)
-            })
-            .filter(|(_, l)| !l.is_empty())
-            .collect();
         self.seen.mark(session);
-        self.rebuild_lines();
+        self.rebuild_lines(&session.index);
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
@@ -239,7 +226,7 @@ impl View for BreaksView {
         let pending = session.pending_breaks(std::time::Instant::now());
         ui.horizontal(|ui| {
             ui.heading(format!("{total} breaks"));
-            ui.label(format!("in {} kinds", self.groups.len()));
+            ui.label(format!("in {} kinds", self.kinds));
             if pending > 0 {
                 ui.label(RichText::new(format!("· {pending} pending")).color(PENDING))
                     .on_hover_text(PENDING_HELP);
@@ -278,7 +265,7 @@ impl View for BreaksView {
                 }
             });
         if self.folded.len() != folded_before {
-            self.rebuild_lines();
+            self.rebuild_lines(&session.index);
         }
     }
 }
