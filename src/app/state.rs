@@ -65,11 +65,22 @@ pub enum Nav {
     SwitchTab(Tab),
 }
 
-/// What every view is drawn with: the session and its index, the app's selection, and the
-/// sink for the navigation it asks for.
+/// The traces the Traces view's filters list, for the views that follow them (the flame
+/// graph aggregates only these).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceFilter {
+    /// Changes whenever the list may have changed; 0 when none was given.
+    pub generation: u64,
+    /// Sorted trace numbers; `None` when every trace is listed.
+    pub traces: Option<Arc<[u32]>>,
+}
+
+/// What every view is drawn with: the session and its index, the app's selection, the
+/// Traces view's filter, and the sink for the navigation it asks for.
 pub struct ViewCtx<'a> {
     pub session: &'a Arc<Session>,
     pub selection: Selection,
+    pub filter: TraceFilter,
     nav: Vec<Nav>,
 }
 
@@ -78,6 +89,7 @@ impl<'a> ViewCtx<'a> {
         ViewCtx {
             session,
             selection,
+            filter: TraceFilter::default(),
             nav: Vec::new(),
         }
     }

@@ -28,6 +28,8 @@ const MIN_WINDOW: f64 = 1e-9;
 pub struct FlameGraphView {
     seen: Seen,
     filter: Option<Vec<u32>>,
+    /// The generation of the context's trace filter last taken.
+    taken: Option<u64>,
     graph: Option<FlameGraph>,
     zoom: Option<Zoom>,
     /// The frame last clicked, outlined.
@@ -39,12 +41,19 @@ impl View for FlameGraphView {
     fn reset(&mut self, session: &Arc<Session>) {
         self.seen.mark(session);
         self.graph = None;
+        // The filter's trace numbers are the old session's: take the list again.
+        self.taken = None;
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
         let session = ctx.session;
         if self.seen.is_new(session) {
             self.reset(session);
+        }
+        let f = &ctx.filter;
+        if f.generation != 0 && self.taken != Some(f.generation) {
+            self.set_trace_filter(f.traces.as_deref().map(<[u32]>::to_vec));
+            self.taken = Some(f.generation);
         }
         if self.graph.is_none() {
             self.graph = Some(FlameGraph::build(&session.store, self.filter.as_deref()));

@@ -13,7 +13,7 @@ pub mod types;
 
 use std::sync::Arc;
 
-use super::state::{Session, Tab, View, ViewCtx};
+use super::state::{Session, Tab, TraceFilter, View, ViewCtx};
 use breaks::BreaksView;
 use details::Details;
 use flame::FlameGraphView;
@@ -32,8 +32,8 @@ pub struct Views {
     pub types: TypesView,
     pub breaks: BreaksView,
     pub details: Details,
-    /// The Traces view's filter generation the flame graph was last given.
-    flame_filter: Option<u64>,
+    /// The Traces view's list as last taken, and the generation it was taken at.
+    listed: Option<TraceFilter>,
 }
 
 impl Views {
@@ -43,8 +43,8 @@ impl Views {
         for v in self.all() {
             v.reset(session);
         }
-        // The flame graph takes the Traces view's list again (trace numbers moved).
-        self.flame_filter = None;
+        // The Traces view's list is taken again (trace numbers moved).
+        self.listed = None;
     }
 
     fn all(&mut self) -> [&mut dyn View; 7] {
@@ -59,16 +59,19 @@ impl Views {
         ]
     }
 
-    /// Draws the view of `tab`.
+    /// Draws the view of `tab`, with the Traces view's filter.
     pub fn tab_ui(&mut self, tab: Tab, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
-        if tab == Tab::Flame {
-            // The flame graph aggregates the traces the Traces view lists.
-            let generation = self.traces.generation();
-            if self.flame_filter != Some(generation) {
-                self.flame.set_trace_filter(self.traces.filtered_traces());
-                self.flame_filter = Some(generation);
-            }
-        }
+        // Never 0: a list was given.
+        let generation = self.traces.generation() + 1;
+        let listed = match self.listed.take() {
+            Some(f) if f.generation == generation => f,
+            _ => TraceFilter {
+                generation,
+                traces: self.traces.filtered_traces().map(Arc::from),
+            },
+        };
+        ctx.filter = listed.clone();
+        self.listed = Some(listed);
         let view: &mut dyn View = match tab {
             Tab::Traces => &mut self.traces,
             Tab::Trace => &mut self.trace,
@@ -78,5 +81,45 @@ impl Views {
             Tab::Breaks => &mut self.breaks,
         };
         view.ui(ui, ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::Selection;
+    use crate::query::testkit::broken;
+
+    /// Draws `tab` of `views` once, headless.
+    fn draw(views: &mut Views, tab: Tab, session: &Arc<Session>) {
+        let ctx = egui::Context::default();
+        let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
+            views.tab_ui(tab, ui, &mut ViewCtx::new(session, Selection::None));
+        });
+        // No renderer to upload the font texture to.
+        out.textures_delta.clear();
+    }
+
+    /// The flame graph aggregates what the Traces view lists, through the view context, and
+    /// takes the list again after a new session.
+    #[test]
+    fn the_flame_graph_follows_the_traces_filter() {
+        let session = broken();
+        let mut views = Views::default();
+        views.reset(&session);
+        views.traces.filter.errors_only = true;
+        draw(&mut views, Tab::Traces, &session);
+        let listed = views.traces.listed().count();
+        let all = session.store.index.traces.len();
+        assert!(listed > 0 && listed < all, "{listed} of {all}");
+        draw(&mut views, Tab::Flame, &session);
+        assert_eq!(views.flame.graph().map(|g| g.traces as usize), Some(listed));
+
+        let next = broken();
+        views.reset(&next);
+        views.traces.filter.errors_only = false;
+        draw(&mut views, Tab::Traces, &next);
+        draw(&mut views, Tab::Flame, &next);
+        assert_eq!(views.flame.graph().map(|g| g.traces as usize), Some(all));
     }
 }
