@@ -113,13 +113,13 @@ mod tests {
         let all = session.store.index.traces.len();
         assert!(listed > 0 && listed < all, "{listed} of {all}");
         draw(&mut views, Tab::Flame, &session);
-        assert_eq!(views.flame.graph().map(|g| g.traces as usize), Some(listed));
+        assert_eq!(views.flame.graph().map(|g| g.traces), Some(listed));
 
         let next = broken();
         views.reset(&next);
         views.traces.filter.errors_only = false;
         draw(&mut views, Tab::Traces, &next);
         draw(&mut views, Tab::Flame, &next);
-        assert_eq!(views.flame.graph().map(|g| g.traces as usize), Some(all));
+        assert_eq!(views.flame.graph().map(|g| g.traces), Some(all));
     }
 }
