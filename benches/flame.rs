@@ -8,9 +8,9 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use tracetopo::analysis::Options;
 use tracetopo::analysis::flame::{FlameGraph, FlameIndex, TraceLayout};
-use tracetopo::app::flame_chart::FlameChartView;
-use tracetopo::app::flame_graph::FlameGraphView;
-use tracetopo::app::state::{Selection, Session, View};
+use tracetopo::app::state::{Selection, Session, View, ViewCtx};
+use tracetopo::app::views::flame::FlameGraphView;
+use tracetopo::app::views::trace::FlameChartView;
 use tracetopo::ingest::{LoadOptions, load_bytes};
 use tracetopo::model::Store;
 use tracetopo::synth::{LargeConfig, write_jsonl};
@@ -46,7 +46,7 @@ fn input() -> egui::RawInput {
 /// One frame: the view's ui pass plus tessellation of its shapes.
 fn frame(ctx: &egui::Context, view: &mut dyn View, session: &Arc<Session>) -> usize {
     let mut out = ctx.run_ui(input(), |ui| {
-        view.ui(ui, session, Selection::Trace(0));
+        view.ui(ui, &mut ViewCtx::new(session, Selection::Trace(0)));
     });
     // No renderer here to upload font textures to: drop them on purpose.
     out.textures_delta.clear();

@@ -18,9 +18,8 @@ use std::time::{Duration, Instant};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use tracetopo::analysis::Options;
-use tracetopo::analysis::flame::FlameIndex;
-use tracetopo::app::details::Details;
 use tracetopo::app::state::Session;
+use tracetopo::app::views::Views;
 use tracetopo::live::LiveConfig;
 use tracetopo::live::collector::{Collector, Snapshot};
 use tracetopo::live::server::Server;
@@ -49,27 +48,19 @@ fn server(spans: u64, conns: usize) {
         ..LiveConfig::default()
     };
     let snapshots = Arc::new(AtomicU64::new(0));
-    let last_build = Arc::new(Mutex::new((
-        Duration::ZERO,
-        0usize,
-        Duration::ZERO,
-        Duration::ZERO,
-    )));
+    let last_build = Arc::new(Mutex::new((Duration::ZERO, 0usize, Duration::ZERO)));
     let publish = {
         let (snapshots, last_build) = (Arc::clone(&snapshots), Arc::clone(&last_build));
         move |snap: Snapshot| {
             let t = Instant::now();
             let s = Session::build_with(snap.store, Options::default(), Some(snap.arrivals));
             let built = t.elapsed();
-            // What the views redo on the UI thread when this snapshot is shown: the Details
-            // panel's break index, and the flame chart's when the Trace tab is open.
+            // What the UI thread redoes when this snapshot is shown: every view's reset (the
+            // indexes they look up are built above, with the session).
             let t = Instant::now();
-            Details::new().reset(&s);
-            let details = t.elapsed();
-            let t = Instant::now();
-            drop(FlameIndex::new(&s.store, &s.analysis));
-            let flame = t.elapsed();
-            *last_build.lock().unwrap() = (built, s.store.spans.len(), details, flame);
+            Views::default().reset(&s);
+            let views = t.elapsed();
+            *last_build.lock().unwrap() = (built, s.store.spans.len(), views);
             snapshots.fetch_add(1, Ordering::Relaxed);
         }
     };
@@ -105,13 +96,13 @@ fn server(spans: u64, conns: usize) {
     }
     let stored_secs = t0.elapsed().as_secs_f64();
     let st = collector.stats.snapshot();
-    let (build, built_spans, details, flame) = *last_build.lock().unwrap();
+    let (build, built_spans, views) = *last_build.lock().unwrap();
     println!(
         "{sent} spans in {} requests over {conns} connections\n\
          client: all answered after {client_secs:.2} s = {:.0} spans/s\n\
          store: all merged after {stored_secs:.2} s = {:.0} spans/s (held {}, evicted {})\n\
          snapshots indexed+analysed meanwhile: {} (last: {} spans in {:.0} ms)\n\
-         UI thread when showing it: details index {:.1} ms, flame chart index {:.1} ms",
+         UI thread when showing it: the views' reset {:.1} ms",
         st.requests,
         sent as f64 / client_secs,
         sent as f64 / stored_secs,
@@ -120,8 +111,7 @@ fn server(spans: u64, conns: usize) {
         snapshots.load(Ordering::Relaxed),
         built_spans,
         build.as_secs_f64() * 1e3,
-        details.as_secs_f64() * 1e3,
-        flame.as_secs_f64() * 1e3
+        views.as_secs_f64() * 1e3
     );
     server.stop();
 }

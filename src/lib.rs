@@ -16,6 +16,7 @@ pub mod ingest;
 pub(crate) mod json_write;
 pub mod live;
 pub mod model;
+pub mod query;
 pub mod report;
 pub mod synth;
 pub mod units;

@@ -14,15 +14,34 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
 
 /// A duration in the unit that reads best: `850 ns`, `12.3 µs`, `4.56 ms`, `1.20 s`.
 pub fn duration(ns: u64) -> String {
-    let f = ns as f64;
-    if ns < 1_000 {
-        format!("{ns} ns")
-    } else if ns < 1_000_000 {
-        format!("{:.1} µs", f / 1e3)
-    } else if ns < 1_000_000_000 {
-        format!("{:.2} ms", f / 1e6)
+    duration_f64(ns as f64)
+}
+
+/// `duration` of a computed or signed value (a mean, an axis tick before the trace start).
+pub fn duration_f64(ns: f64) -> String {
+    let a = ns.abs();
+    if a < 1e3 {
+        format!("{ns:.0} ns")
+    } else if a < 1e6 {
+        format!("{:.1} µs", ns / 1e3)
+    } else if a < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
     } else {
-        format!("{:.2} s", f / 1e9)
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+/// A latency percentile (p50, p95, p99) for people, compact: `0.42 ms`, `21.0 ms`, `130 ms`,
+/// `1.3 s`. The report's table columns are `ms`.
+pub fn latency_ms(ms: f64) -> String {
+    if ms < 1.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 100.0 {
+        format!("{ms:.1} ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", ms / 1000.0)
     }
 }
 
@@ -50,6 +69,11 @@ mod tests {
         assert_eq!(duration(12_345), "12.3 µs");
         assert_eq!(duration(4_560_000), "4.56 ms");
         assert_eq!(duration(1_200_000_000), "1.20 s");
+        assert_eq!(duration_f64(-2_500.0), "-2.5 µs");
+        assert_eq!(duration_f64(333.4), "333 ns");
+        assert_eq!(latency_ms(0.423), "0.42 ms");
+        assert_eq!(latency_ms(21.04), "21.0 ms");
+        assert_eq!(latency_ms(1300.0), "1.3 s");
         assert_eq!(ms(20.0), "20.00");
         assert_eq!(ms(0.346), "0.35");
     }

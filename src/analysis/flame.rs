@@ -125,15 +125,6 @@ impl FlameIndex {
         self.trace_breaks.get(t as usize).copied().unwrap_or(0)
     }
 
-    /// The trace to show when nothing is selected: the most breaks, then the most spans, then
-    /// the first by id.
-    pub fn default_trace(&self, store: &Store) -> Option<u32> {
-        (0..store.index.traces.len() as u32).max_by_key(|&t| {
-            let len = store.index.traces.get(t as usize).map_or(0, |i| i.len);
-            (self.break_count(t), len, Reverse(t))
-        })
-    }
-
     /// The stitches that join trace `t` to another trace.
     pub fn stitches(&self, t: u32) -> impl Iterator<Item = Stitch> + '_ {
         let from = self.stitches.partition_point(|&(x, _)| x < t);
@@ -1091,6 +1082,7 @@ mod tests {
     #[test]
     fn stitching_draws_joined_traces_under_their_spans() {
         let (store, breaks) = stitched_store();
+        let summaries = crate::analysis::trace_summary::summarize(&store, &breaks);
         let fx = index(&store, breaks);
         let t1 = store.index.span_trace[idx(&store, 1, 1) as usize];
         let t2 = store.index.span_trace[idx(&store, 2, 3) as usize];
@@ -1144,9 +1136,9 @@ mod tests {
             0
         );
         assert_eq!(
-            fx.default_trace(&store),
+            crate::analysis::trace_summary::most_broken(&summaries),
             Some(t1),
-            "one break each; trace 1 is larger"
+            "one break each; trace 1 comes first"
         );
     }
 

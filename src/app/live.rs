@@ -7,10 +7,11 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
 use super::format;
 use super::state::Session;
+use super::theme;
 use crate::analysis::Options;
 use crate::live::LiveConfig;
 use crate::live::collector::{Collector, Snapshot};
@@ -176,7 +177,7 @@ impl Live {
             }
             match (self.addresses(), &self.error) {
                 (_, Some(e)) => {
-                    ui.colored_label(Color32::from_rgb(220, 60, 50), e);
+                    ui.colored_label(theme::ERROR, e);
                 }
                 (Some((g, h)), None) => {
                     ui.label(format!("gRPC {g} · HTTP {h}"));
@@ -209,7 +210,7 @@ impl Live {
                 format::count(st.evicted_spans, "span")
             );
             let text = if problems > 0 {
-                RichText::new(text).color(Color32::from_rgb(225, 150, 30))
+                RichText::new(text).color(theme::WARNING)
             } else {
                 RichText::new(text).weak()
             };

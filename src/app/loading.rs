@@ -8,14 +8,15 @@
 //! source that fails is left out entirely (none of its spans are kept) and reported.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
 
 use crate::analysis::Options;
 use crate::ingest::{self, LoadOptions};
 use crate::model::{LoadError, Position, Store};
 
 use super::state::Session;
+use super::task::{Poll, Task};
 
 /// The bundled sample traces, embedded so the installed binary needs no sample folder:
 /// (file name, bytes).
@@ -191,43 +192,75 @@ pub struct LoadJob {
     /// How many sources are being read.
     pub files: usize,
     cancel: Arc<AtomicBool>,
-    rx: mpsc::Receiver<Outcome>,
+    task: Task<Outcome>,
 }
 
 impl LoadJob {
-    /// Starts reading `sources`; `wake` is called when the outcome is ready (the app passes a
-    /// repaint request so the UI picks it up at once).
+    /// Starts reading `sources` on its own thread; `ctx` repaints when the outcome is ready.
     pub fn start(
         sources: Vec<Source>,
         opts: Options,
-        wake: impl Fn() + Send + 'static,
+        ctx: &egui::Context,
     ) -> Result<LoadJob, LoadError> {
         let progress = Arc::new(Progress::default());
         let cancel = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = mpsc::channel();
         let files = sources.len();
         let (p, c) = (progress.clone(), cancel.clone());
-        std::thread::Builder::new()
-            .name("tracetopo-load".into())
-            .spawn(move || {
-                let out = load_all(&sources, opts, &p, &c);
-                // The receiver is gone only when the app closed; nothing to report then.
-                let _ = tx.send(out);
-                wake();
-            })
-            .map_err(|e| {
-                LoadError::new(
-                    "tracetopo",
-                    Position::Unknown,
-                    format!("cannot start the loader thread: {e}"),
-                )
-            })?;
+        let task = Task::spawn("load", ctx, move || load_all(&sources, opts, &p, &c))
+            .map_err(|e| LoadError::new("tracetopo", Position::Unknown, e))?;
         Ok(LoadJob {
             progress,
             files,
             cancel,
-            rx,
+            task,
         })
+    }
+
+    /// The progress bar of the load, with its Cancel button.
+    pub fn progress_ui(&self, ui: &mut egui::Ui) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let job = self;
+        let p = &job.progress;
+        let (done, total) = (p.bytes_done.load(Relaxed), p.bytes_total.load(Relaxed));
+        let fraction = if total > 0 {
+            (done as f64 / total as f64).clamp(0.0, 1.0) as f32
+        } else {
+            0.0
+        };
+        let stage = if p.analysing.load(Relaxed) {
+            "Indexing and analysing".to_string()
+        } else {
+            format!(
+                "Reading file {} of {}",
+                (p.file.load(Relaxed) + 1).min(job.files as u64),
+                job.files
+            )
+        };
+        let mut cancel = false;
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .desired_width(320.0)
+                    .text(format!(
+                        "{stage}: {:.1} of {:.1} MB, {} spans",
+                        done as f64 / 1e6,
+                        total as f64 / 1e6,
+                        p.spans.load(Relaxed)
+                    )),
+            );
+            let label = if job.is_cancelling() {
+                "Cancelling…"
+            } else {
+                "Cancel"
+            };
+            cancel = ui.button(label).clicked();
+        });
+        if cancel {
+            job.cancel();
+        }
+        // Progress comes from another thread: keep redrawing while it runs.
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(100));
     }
 
     pub fn cancel(&self) {
@@ -240,18 +273,14 @@ impl LoadJob {
 
     /// The outcome once the thread finished.
     pub fn try_finish(&self) -> Option<Outcome> {
-        match self.rx.try_recv() {
-            Ok(out) => Some(out),
-            Err(mpsc::TryRecvError::Empty) => None,
+        match self.task.poll() {
+            Poll::Ready(out) => Some(out),
+            Poll::Pending => None,
             // The thread died without sending (a panic in a reader): report it, don't hang.
-            Err(mpsc::TryRecvError::Disconnected) => Some(Outcome {
+            Poll::Lost(e) => Some(Outcome {
                 session: None,
                 loaded: Vec::new(),
-                errors: vec![LoadError::new(
-                    "tracetopo",
-                    Position::Unknown,
-                    "the loader stopped unexpectedly",
-                )],
+                errors: vec![LoadError::new("tracetopo", Position::Unknown, e)],
                 cancelled: false,
             }),
         }

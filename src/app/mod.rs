@@ -1,23 +1,24 @@
-//! The desktop app (egui/eframe): views over a loaded `Session`. Parses nothing and computes no
-//! graph itself: it calls `ingest` to load and `analysis` to analyse, off the UI thread.
+//! The desktop app (egui/eframe): views over a loaded `Session` (`crate::query`). Parses
+//! nothing and computes no graph or index itself: it calls `ingest` to load and `analysis` and
+//! `query` to analyse and index, off the UI thread.
 
 pub mod backend_config;
 pub mod backend_panel;
-pub mod breaks_view;
+pub mod canvas;
 pub mod connect_dialog;
-pub mod details;
 pub mod exporter;
-pub mod flame_chart;
-pub mod flame_graph;
 pub mod follow;
 pub mod fonts;
 pub mod format;
 pub mod live;
 pub mod loading;
+pub mod notice;
 pub mod screenshot;
 pub mod state;
-pub mod topology;
-pub mod traces_view;
+pub mod task;
+pub mod theme;
+pub mod timeline;
+pub mod views;
 pub mod window;
 
 pub use window::{AppConfig, TracetopoApp};

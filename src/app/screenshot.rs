@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::state::Tab;
+use std::time::{Duration, Instant};
+
+use super::state::{Nav, Session, Tab};
 
 /// The `--view` of spec §6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +101,121 @@ pub fn save_png(image: &egui::ColorImage, out: &Path) -> Result<(), String> {
     };
     img.save_with_format(out, image::ImageFormat::Png)
         .map_err(|e| format!("{}: cannot write the screenshot: {e}", out.display()))
+}
+
+/// Frames drawn with the final view before the screenshot is taken (layouts and plots settle).
+const SETTLE_FRAMES: u32 = 5;
+/// A screenshot run that has not finished after this long gives up.
+const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(180);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Loading,
+    Settling(u32),
+    Requested,
+    Closing,
+}
+
+/// The steps of one screenshot run, driven by the app once per frame.
+pub struct Shot {
+    req: ScreenshotRequest,
+    stage: Stage,
+    started: Instant,
+    /// No files and not live: the picture is of the start page.
+    start_page: bool,
+}
+
+impl Shot {
+    pub fn new(req: ScreenshotRequest, start_page: bool) -> Self {
+        Shot {
+            req,
+            stage: Stage::Loading,
+            started: Instant::now(),
+            start_page,
+        }
+    }
+
+    /// Ends the run with an error (the app exits with it).
+    pub fn fail(&self, e: String) {
+        self.req.finish(Err(e));
+    }
+
+    /// One step: once loaded, asks for the view (the navigation returned), lets it settle,
+    /// takes the screenshot, saves it from the callback, then closes the window.
+    pub fn drive(
+        &mut self,
+        ctx: &egui::Context,
+        loading: bool,
+        session: Option<&Session>,
+        live: bool,
+    ) -> Option<Nav> {
+        ctx.request_repaint_after(Duration::from_millis(200));
+        if self.started.elapsed() > SCREENSHOT_TIMEOUT && self.stage != Stage::Closing {
+            self.fail("the screenshot was not taken in time".to_string());
+        }
+        if self.req.outcome().is_some() && self.stage != Stage::Closing {
+            self.stage = Stage::Closing;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return None;
+        }
+        match self.stage {
+            Stage::Loading if !loading => {
+                let Some(session) = session else {
+                    // Live mode waits for the first spans to arrive.
+                    if self.start_page {
+                        self.stage = Stage::Settling(0);
+                    } else if !live {
+                        self.fail("no input could be loaded".to_string());
+                    }
+                    return None;
+                };
+                match self.req.view.nav(session) {
+                    Ok(nav) => {
+                        self.stage = Stage::Settling(0);
+                        return Some(nav);
+                    }
+                    Err(e) => self.fail(e),
+                }
+            }
+            Stage::Settling(n) if n < SETTLE_FRAMES => {
+                self.stage = Stage::Settling(n + 1);
+                ctx.request_repaint();
+            }
+            Stage::Settling(_) => {
+                self.stage = Stage::Requested;
+                let req = self.req.clone();
+                let repaint = ctx.clone();
+                ctx.request_screenshot(move |image| {
+                    req.finish(save_png(&image, &req.out));
+                    repaint.request_repaint();
+                });
+            }
+            Stage::Loading | Stage::Requested | Stage::Closing => {}
+        }
+        None
+    }
+}
+
+impl ViewSpec {
+    /// What shows this view of `session`.
+    fn nav(self, session: &Session) -> Result<Nav, String> {
+        let open = |trace| Nav::OpenTrace {
+            trace,
+            focus_span: None,
+        };
+        match self {
+            ViewSpec::Tab(t) => Ok(Nav::SwitchTab(t)),
+            ViewSpec::MostBrokenTrace => session
+                .index
+                .most_broken_trace()
+                .map(open)
+                .ok_or_else(|| "there is no trace to show".to_string()),
+            ViewSpec::Trace(id) => session
+                .trace_number(id)
+                .map(open)
+                .ok_or_else(|| format!("trace {id:032x} is not in the loaded files")),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,67 +2,8 @@
 //! navigation requests views make (open a trace, jump to a span, switch tab).
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use crate::analysis::breaks::{Break, BreakKind};
-use crate::analysis::trace_summary::{self, TraceSummary};
-use crate::analysis::{Analysis, Options};
-use crate::live::collector::Arrivals;
-use crate::model::Store;
-
-/// An indexed store with its analysis. Built off the UI thread, then shared read-only.
-pub struct Session {
-    pub store: Store,
-    pub analysis: Analysis,
-    pub opts: Options,
-    /// One summary row per trace (`index.traces` order), built with the session so that the
-    /// Traces view never computes it on the UI thread.
-    pub traces: Arc<[TraceSummary]>,
-    /// For a live session: when each trace last received spans.
-    pub live: Option<Arrivals>,
-}
-
-impl Session {
-    /// Indexes `store` and analyses it (call off the UI thread: this is the heavy part).
-    pub fn build(store: Store, opts: Options) -> Arc<Session> {
-        Self::build_with(store, opts, None)
-    }
-
-    /// Same, for a snapshot of the live store.
-    pub fn build_with(mut store: Store, opts: Options, live: Option<Arrivals>) -> Arc<Session> {
-        store.build_index();
-        let analysis = Analysis::run(&store, &opts);
-        let traces = trace_summary::summarize(&store, &analysis.breaks).into();
-        Arc::new(Session {
-            store,
-            analysis,
-            opts,
-            traces,
-            live,
-        })
-    }
-
-    /// A live break that data still on its way could undo (a parent or a server span that
-    /// has not arrived yet) is pending while its trace keeps receiving spans.
-    pub fn is_pending(&self, b: &Break, now: Instant) -> bool {
-        let Some(live) = &self.live else {
-            return false;
-        };
-        matches!(
-            b.kind,
-            BreakKind::OrphanSpan | BreakKind::PropagationBreak | BreakKind::UnmatchedClient
-        ) && live.recent(self.store.span(b.span).trace_id, now)
-    }
-
-    /// How many breaks are pending now.
-    pub fn pending_breaks(&self, now: Instant) -> usize {
-        if self.live.is_none() {
-            return 0;
-        }
-        let breaks = &self.analysis.breaks;
-        breaks.iter().filter(|b| self.is_pending(b, now)).count()
-    }
-}
+pub use crate::query::{Selection, SelectionKey, Session, SessionIndex};
 
 /// The tabs of the main window. Names match the `--view` names of spec §6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -110,27 +51,6 @@ impl Tab {
     }
 }
 
-/// The one selection every view highlights and the Details panel describes. Indexes are into
-/// the session's store and analysis (`Store::spans`, `index.traces`, the graphs' node and edge
-/// indexes, `Analysis::chains`, `Analysis::breaks`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Selection {
-    #[default]
-    None,
-    Trace(u32),
-    Span(u32),
-    /// A node of the service graph.
-    Service(u32),
-    /// An edge of the service graph.
-    ServiceEdge(u32),
-    /// A node of the type-flow graph.
-    Type(u32),
-    /// An edge of the type-flow graph.
-    TypeEdge(u32),
-    Chain(u32),
-    Break(u32),
-}
-
 /// What a view asks the app to do after drawing (views never change other views' state).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Nav {
@@ -145,12 +65,91 @@ pub enum Nav {
     SwitchTab(Tab),
 }
 
-/// A tab's view. It keeps its own view state (zoom, scroll, filters) and draws from the shared
-/// session; it changes nothing outside itself and asks for navigation through `Nav`.
+/// The traces the Traces view's filters list, for the views that follow them (the flame
+/// graph aggregates only these).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceFilter {
+    /// Changes whenever the list may have changed; 0 when none was given.
+    pub generation: u64,
+    /// Sorted trace numbers; `None` when every trace is listed.
+    pub traces: Option<Arc<[u32]>>,
+}
+
+/// What every view is drawn with: the session and its index, the app's selection, the
+/// Traces view's filter, and the sink for the navigation it asks for.
+pub struct ViewCtx<'a> {
+    pub session: &'a Arc<Session>,
+    pub selection: Selection,
+    pub filter: TraceFilter,
+    nav: Vec<Nav>,
+}
+
+impl<'a> ViewCtx<'a> {
+    pub fn new(session: &'a Arc<Session>, selection: Selection) -> Self {
+        ViewCtx {
+            session,
+            selection,
+            filter: TraceFilter::default(),
+            nav: Vec::new(),
+        }
+    }
+
+    /// What the session's views look up.
+    pub fn index(&self) -> &'a SessionIndex {
+        &self.session.index
+    }
+
+    /// Asks the app for `nav` once the frame is drawn.
+    pub fn navigate(&mut self, nav: Nav) {
+        self.nav.push(nav);
+    }
+
+    /// Selects `s` (after the frame).
+    pub fn select(&mut self, s: Selection) {
+        self.navigate(Nav::Select(s));
+    }
+
+    /// Opens the trace of span `i` in the Trace tab, focused on it; nothing when the span is
+    /// not in the session.
+    pub fn open_span(&mut self, i: u32) {
+        if let Some(trace) = self.session.trace_of(i) {
+            self.navigate(Nav::OpenTrace {
+                trace,
+                focus_span: Some(i),
+            });
+        }
+    }
+
+    /// The navigation asked for so far.
+    pub fn take_nav(&mut self) -> Vec<Nav> {
+        std::mem::take(&mut self.nav)
+    }
+}
+
+/// The session generation a view last drew, so that it notices a new session (a load or a
+/// live snapshot) however it is driven.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Seen(u64);
+
+impl Seen {
+    /// Whether `session` is not the one last marked.
+    pub fn is_new(self, session: &Session) -> bool {
+        self.0 != session.index.generation()
+    }
+
+    pub fn mark(&mut self, session: &Session) {
+        self.0 = session.index.generation();
+    }
+}
+
+/// A tab's view (or the Details panel). It keeps its own view state (zoom, scroll, filters)
+/// and draws from the shared session; it changes nothing outside itself and asks for
+/// navigation through the context.
 pub trait View {
-    /// Called when a new session replaces the old one (views drop caches tied to it).
+    /// Called for every new session, a load or a live snapshot alike: the view drops what
+    /// it derived from the old one and keeps what the user set up (camera, zoom, filters).
     fn reset(&mut self, session: &Arc<Session>);
 
-    /// Draws the view. `selection` is the app's current selection.
-    fn ui(&mut self, ui: &mut egui::Ui, session: &Arc<Session>, selection: Selection) -> Vec<Nav>;
+    /// Draws the view.
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>);
 }

@@ -3,37 +3,31 @@
 //! navigation with `Nav`; the app applies it after drawing.
 
 use std::path::PathBuf;
-use std::sync::{Arc, mpsc};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
-use egui::{Color32, Key, KeyboardShortcut, Modifiers, RichText, Ui};
+use egui::{Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
 use super::backend_panel::BackendPanel;
-use super::breaks_view::BreaksView;
-use super::details::Details;
-use super::flame_chart::FlameChartView;
-use super::flame_graph::FlameGraphView;
 use super::follow::FollowPicker;
 use super::live::Live;
 use super::loading::{LoadJob, Outcome, SAMPLES, Source};
-use super::screenshot::{ScreenshotRequest, ViewSpec, save_png};
-use super::state::{Nav, Selection, Session, Tab, View};
-use super::topology::{ServicesView, TypesView};
-use super::traces_view::TracesView;
+use super::notice::Notice;
+use super::screenshot::{ScreenshotRequest, Shot};
+use super::state::{Nav, Selection, Session, Tab, View, ViewCtx};
+use super::task::{Poll, Task};
+use super::theme;
+use super::views::Views;
+use super::views::services::ServicesView;
+use super::views::traces::TracesView;
 use super::{fonts, format};
 use crate::analysis::Options;
-use crate::analysis::trace_summary;
 use crate::live::LiveConfig;
 use crate::live::follow::Followed;
-use crate::model::Warning;
 
 /// File › Save writes lines of about this many spans (whole traces), so that the file
 /// streams and loads in parallel again.
 const SAVE_SPANS_PER_LINE: usize = 1000;
-/// Frames drawn with the final view before the screenshot is taken (layouts and plots settle).
-const SETTLE_FRAMES: u32 = 5;
-/// A screenshot run that has not finished after this long gives up.
-const SCREENSHOT_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// What the window starts with.
 #[derive(Debug, Clone, Default)]
@@ -48,31 +42,6 @@ pub struct AppConfig {
     pub config_dir: Option<PathBuf>,
 }
 
-/// Errors and reader warnings of the last load, shown above the view.
-#[derive(Default)]
-struct Notice {
-    errors: Vec<String>,
-    warnings: Vec<Warning>,
-    open: bool,
-    dismissed: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ShotStage {
-    Loading,
-    Settling(u32),
-    Requested,
-    Closing,
-}
-
-struct Shot {
-    req: ScreenshotRequest,
-    stage: ShotStage,
-    started: Instant,
-    /// No files and not live: the picture is of the start page.
-    start_page: bool,
-}
-
 pub struct TracetopoApp {
     session: Option<Arc<Session>>,
     /// The sources of `session` (a new load reads them again with the new ones).
@@ -80,22 +49,14 @@ pub struct TracetopoApp {
     job: Option<LoadJob>,
     tab: Tab,
     selection: Selection,
-    traces: TracesView,
-    breaks: BreaksView,
-    trace: FlameChartView,
-    flame: FlameGraphView,
-    /// The Traces view's filter generation the flame graph was last given.
-    flame_filter: Option<u64>,
-    services: ServicesView,
-    types: TypesView,
-    details: Details,
+    views: Views,
     notice: Notice,
-    picker: Option<mpsc::Receiver<Vec<PathBuf>>>,
+    picker: Option<Task<Vec<PathBuf>>>,
     follow_picker: FollowPicker,
     shot: Option<Shot>,
     live: Option<Live>,
     /// A File › Save in progress: the path chosen (or the dialog still open), then the result.
-    saving: Option<mpsc::Receiver<Result<String, String>>>,
+    saving: Option<Task<Option<Result<String, String>>>>,
     /// What the last save did, shown in the status line.
     saved: Option<String>,
     opts: Options,
@@ -115,23 +76,11 @@ impl TracetopoApp {
             job: None,
             tab: Tab::Traces,
             selection: Selection::None,
-            traces: TracesView::new(),
-            breaks: BreaksView::new(),
-            trace: FlameChartView::default(),
-            flame: FlameGraphView::default(),
-            flame_filter: None,
-            services: ServicesView::new(),
-            types: TypesView::new(),
-            details: Details::new(),
+            views: Views::default(),
             notice: Notice::default(),
             picker: None,
             follow_picker: FollowPicker::default(),
-            shot: config.screenshot.map(|req| Shot {
-                req,
-                stage: ShotStage::Loading,
-                started: Instant::now(),
-                start_page,
-            }),
+            shot: config.screenshot.map(|req| Shot::new(req, start_page)),
             live: None,
             saving: None,
             saved: None,
@@ -168,15 +117,15 @@ impl TracetopoApp {
     }
 
     pub fn traces_view(&self) -> &TracesView {
-        &self.traces
+        &self.views.traces
     }
 
     pub fn traces_view_mut(&mut self) -> &mut TracesView {
-        &mut self.traces
+        &mut self.views.traces
     }
 
     pub fn services_view(&self) -> &ServicesView {
-        &self.services
+        &self.views.services
     }
 
     pub fn backend_panel(&mut self) -> &mut BackendPanel {
@@ -191,10 +140,7 @@ impl TracetopoApp {
     fn start_live(&mut self, cfg: LiveConfig, listen: bool) {
         match Live::new(cfg, self.opts, &self.ctx, listen) {
             Ok(live) => self.live = Some(live),
-            Err(e) => {
-                self.notice.errors = vec![format!("cannot start live mode: {e}")];
-                self.notice.open = true;
-            }
+            Err(e) => self.notice.error(format!("cannot start live mode: {e}")),
         }
     }
 
@@ -226,25 +172,14 @@ impl TracetopoApp {
         if self.saving.is_some() {
             return;
         }
-        let (tx, rx) = mpsc::channel();
-        let ctx = self.ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("tracetopo-save".into())
-            .spawn(move || {
-                let path = rfd::FileDialog::new()
-                    .set_title("Save traces as OTLP JSON lines")
-                    .set_file_name("traces.jsonl")
-                    .add_filter("OTLP JSON lines", &["jsonl"])
-                    .save_file();
-                if let Some(path) = path {
-                    let _ = tx.send(write_jsonl(&session, &path));
-                }
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.saving = Some(rx),
-            Err(e) => self.saved = Some(format!("cannot save: {e}")),
-        }
+        self.start_save(move || {
+            let path = rfd::FileDialog::new()
+                .set_title("Save traces as OTLP JSON lines")
+                .set_file_name("traces.jsonl")
+                .add_filter("OTLP JSON lines", &["jsonl"])
+                .save_file()?;
+            Some(write_jsonl(&session, &path))
+        });
     }
 
     /// Writes the session as OTLP JSON lines to `path`, off the UI thread.
@@ -252,13 +187,17 @@ impl TracetopoApp {
         let Some(session) = self.session.clone() else {
             return;
         };
-        let (tx, rx) = mpsc::channel();
-        let ctx = self.ctx.clone();
-        std::thread::spawn(move || {
-            let _ = tx.send(write_jsonl(&session, &path));
-            ctx.request_repaint();
-        });
-        self.saving = Some(rx);
+        self.start_save(move || Some(write_jsonl(&session, &path)));
+    }
+
+    fn start_save(
+        &mut self,
+        job: impl FnOnce() -> Option<Result<String, String>> + Send + 'static,
+    ) {
+        match Task::spawn("save", &self.ctx, job) {
+            Ok(task) => self.saving = Some(task),
+            Err(e) => self.saved = Some(format!("cannot save: {e}")),
+        }
     }
 
     /// Listen toggle of the Live menu: starts live mode on the default addresses if needed.
@@ -274,28 +213,32 @@ impl TracetopoApp {
 
     /// Shows a new live snapshot, keeping the view state and what was selected.
     fn show_live(&mut self, session: Arc<Session>) {
-        let old = self.session.replace(Arc::clone(&session));
         // The Trace tab follows the newest trace while it shows the newest one (or none); a
         // trace the user opened, or a span, stays.
-        let at_head = match (&old, self.selection) {
+        let at_head = match (&self.session, self.selection) {
             (_, Selection::None) => true,
             (Some(old), Selection::Trace(t)) => newest_trace(old) == Some(t),
             _ => false,
         };
-        self.selection = match &old {
-            Some(old) => carry_selection(old, &session, self.selection),
-            None => Selection::None,
-        };
+        self.install(Arc::clone(&session));
         if self.tab == Tab::Trace
             && at_head
             && let Some(t) = newest_trace(&session)
         {
             self.selection = Selection::Trace(t);
         }
+    }
+
+    /// Makes `session` the one shown, a load or a live snapshot alike: every view gets it
+    /// the same way, and the selection is found again by identity (`SelectionKey`).
+    fn install(&mut self, session: Arc<Session>) {
+        self.selection = match &self.session {
+            Some(old) => session.carry(old, self.selection),
+            None => Selection::None,
+        };
         self.notice.warnings = session.store.diag.warnings.clone();
-        self.details.reset(&session);
-        // The flame graph takes the Traces view's list again (trace numbers moved).
-        self.flame_filter = None;
+        self.views.reset(&session);
+        self.session = Some(session);
     }
 
     /// Loads `new` together with the sources already open, into a new session.
@@ -313,13 +256,9 @@ impl TracetopoApp {
         if let Some(live) = &mut self.live {
             live.follow = false;
         }
-        let ctx = self.ctx.clone();
-        match LoadJob::start(all, self.opts, move || ctx.request_repaint()) {
+        match LoadJob::start(all, self.opts, &self.ctx) {
             Ok(job) => self.job = Some(job),
-            Err(e) => {
-                self.notice.errors = vec![e.to_string()];
-                self.notice.open = true;
-            }
+            Err(e) => self.notice.error(e.to_string()),
         }
     }
 
@@ -332,7 +271,7 @@ impl TracetopoApp {
                 self.selection = focus_span.map_or(Selection::Trace(trace), Selection::Span);
             }
             Nav::FilterTracesByFrame(path) => {
-                self.traces.set_frame_filter(path);
+                self.views.traces.set_frame_filter(path);
                 self.tab = Tab::Traces;
             }
             Nav::SwitchTab(t) => self.tab = t,
@@ -343,37 +282,26 @@ impl TracetopoApp {
         if out.cancelled {
             return;
         }
-        self.notice = Notice {
-            errors: out.errors.iter().map(ToString::to_string).collect(),
-            warnings: Vec::new(),
-            open: !out.errors.is_empty(),
-            dismissed: false,
-        };
+        self.notice = Notice::of_errors(out.errors.iter().map(ToString::to_string).collect());
         if let Some(session) = out.session {
-            self.notice.warnings = session.store.diag.warnings.clone();
             self.sources = out.loaded;
-            self.traces.reset(&session);
-            self.breaks.reset(&session);
-            self.trace.reset(&session);
-            self.flame.reset(&session);
-            self.flame_filter = None;
-            self.services.reset(&session);
-            self.types.reset(&session);
-            self.details.reset(&session);
-            self.selection = Selection::None;
-            self.session = Some(session);
+            self.install(session);
         }
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
-        if let Some(rx) = &self.saving {
-            match rx.try_recv() {
-                Ok(r) => {
+        if let Some(task) = &self.saving {
+            match task.poll() {
+                Poll::Pending => {}
+                Poll::Ready(None) => self.saving = None,
+                Poll::Ready(Some(r)) => {
                     self.saving = None;
                     self.saved = Some(r.unwrap_or_else(|e| e));
                 }
-                Err(mpsc::TryRecvError::Disconnected) => self.saving = None,
-                Err(mpsc::TryRecvError::Empty) => {}
+                Poll::Lost(e) => {
+                    self.saving = None;
+                    self.saved = Some(e);
+                }
             }
         }
         if let Some(s) = self.live.as_mut().and_then(Live::take_snapshot) {
@@ -389,23 +317,26 @@ impl TracetopoApp {
             if let Some(shot) = &self.shot
                 && let Some(first) = out.errors.first()
             {
-                shot.req.finish(Err(first.to_string()));
+                shot.fail(first.to_string());
             }
             self.finish_load(out);
         }
         if let Some(p) = self.follow_picker.poll() {
             self.follow_input(Followed::File(p));
         }
-        if let Some(rx) = &self.picker {
-            match rx.try_recv() {
-                Ok(paths) => {
+        if let Some(task) = &self.picker {
+            match task.poll() {
+                Poll::Pending => {}
+                Poll::Ready(paths) => {
                     self.picker = None;
                     if !paths.is_empty() {
                         self.open(paths.into_iter().map(Source::File).collect());
                     }
                 }
-                Err(mpsc::TryRecvError::Disconnected) => self.picker = None,
-                Err(mpsc::TryRecvError::Empty) => {}
+                Poll::Lost(e) => {
+                    self.picker = None;
+                    self.notice.error(e);
+                }
             }
         }
         let dropped: Vec<PathBuf> = ctx.input(|i| {
@@ -426,29 +357,22 @@ impl TracetopoApp {
         if self.picker.is_some() {
             return;
         }
-        let (tx, rx) = mpsc::channel();
-        let ctx = self.ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("tracetopo-open".into())
-            .spawn(move || {
-                let files = rfd::FileDialog::new()
-                    .set_title("Open trace files")
-                    .add_filter(
-                        "Trace files",
-                        &["json", "jsonl", "ndjson", "pb", "bin", "otlp", "gz", "zst"],
-                    )
-                    .add_filter("All files", &["*"])
-                    .pick_files()
-                    .unwrap_or_default();
-                let _ = tx.send(files);
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.picker = Some(rx),
-            Err(e) => {
-                self.notice.errors = vec![format!("cannot open the file dialog: {e}")];
-                self.notice.open = true;
-            }
+        let dialog = || {
+            rfd::FileDialog::new()
+                .set_title("Open trace files")
+                .add_filter(
+                    "Trace files",
+                    &["json", "jsonl", "ndjson", "pb", "bin", "otlp", "gz", "zst"],
+                )
+                .add_filter("All files", &["*"])
+                .pick_files()
+                .unwrap_or_default()
+        };
+        match Task::spawn("open", &self.ctx, dialog) {
+            Ok(task) => self.picker = Some(task),
+            Err(e) => self
+                .notice
+                .error(format!("cannot open the file dialog: {e}")),
         }
     }
 
@@ -499,8 +423,8 @@ impl TracetopoApp {
                     .clicked()
                     && let Err(e) = self.follow_picker.open(ui.ctx())
                 {
-                    self.notice.errors = vec![format!("cannot open the file dialog: {e}")];
-                    self.notice.open = true;
+                    self.notice
+                        .error(format!("cannot open the file dialog: {e}"));
                 }
                 ui.menu_button("Open sample", |ui| {
                     for (name, _) in SAMPLES {
@@ -609,7 +533,7 @@ impl TracetopoApp {
             let warnings = store.diag.total();
             let text = format!("⚠ {}", format::count(warnings, "warning"));
             let text = if warnings > 0 {
-                RichText::new(text).color(Color32::from_rgb(225, 150, 30))
+                RichText::new(text).color(theme::WARNING)
             } else {
                 RichText::new(text).weak()
             };
@@ -618,120 +542,9 @@ impl TracetopoApp {
                 .on_hover_text("Show what the readers skipped or repaired")
                 .clicked()
             {
-                self.notice.dismissed = false;
-                self.notice.open = !self.notice.open;
+                self.notice.toggle();
             }
         });
-    }
-
-    fn notice_ui(&mut self, ui: &mut Ui) {
-        let n = &mut self.notice;
-        if n.dismissed || (n.errors.is_empty() && n.warnings.is_empty()) {
-            return;
-        }
-        let errors = !n.errors.is_empty();
-        let (fill, stroke) = if errors {
-            (
-                Color32::from_rgb(90, 30, 30),
-                Color32::from_rgb(220, 60, 50),
-            )
-        } else {
-            (
-                Color32::from_rgb(80, 60, 20),
-                Color32::from_rgb(225, 150, 30),
-            )
-        };
-        egui::Frame::new()
-            .fill(fill)
-            .stroke(egui::Stroke::new(1.0, stroke))
-            .corner_radius(4.0)
-            .inner_margin(6.0)
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    let total: u64 = n.warnings.iter().map(|w| w.count).sum();
-                    let mut title = Vec::new();
-                    if errors {
-                        let files = format::count(n.errors.len() as u64, "file");
-                        title.push(format!("{files} could not be read"));
-                    }
-                    if total > 0 {
-                        title.push(format!("{} while loading", format::count(total, "warning")));
-                    }
-                    ui.label(
-                        RichText::new(title.join(", "))
-                            .color(Color32::WHITE)
-                            .strong(),
-                    );
-                    let toggle = if n.open { "Hide details" } else { "Details" };
-                    if ui.button(toggle).clicked() {
-                        n.open = !n.open;
-                    }
-                    if ui.button("Dismiss").clicked() {
-                        n.dismissed = true;
-                    }
-                });
-                if n.open {
-                    egui::ScrollArea::vertical()
-                        .id_salt("notice")
-                        .max_height(160.0)
-                        .show(ui, |ui| {
-                            for e in &n.errors {
-                                ui.label(RichText::new(e).color(Color32::WHITE));
-                            }
-                            for w in &n.warnings {
-                                ui.label(RichText::new(w.to_string()).color(Color32::WHITE));
-                            }
-                        });
-                }
-            });
-        ui.add_space(4.0);
-    }
-
-    fn progress_ui(&mut self, ui: &mut Ui) {
-        let Some(job) = &self.job else {
-            return;
-        };
-        use std::sync::atomic::Ordering::Relaxed;
-        let p = &job.progress;
-        let (done, total) = (p.bytes_done.load(Relaxed), p.bytes_total.load(Relaxed));
-        let fraction = if total > 0 {
-            (done as f64 / total as f64).clamp(0.0, 1.0) as f32
-        } else {
-            0.0
-        };
-        let stage = if p.analysing.load(Relaxed) {
-            "Indexing and analysing".to_string()
-        } else {
-            format!(
-                "Reading file {} of {}",
-                (p.file.load(Relaxed) + 1).min(job.files as u64),
-                job.files
-            )
-        };
-        let mut cancel = false;
-        ui.horizontal(|ui| {
-            ui.add(
-                egui::ProgressBar::new(fraction)
-                    .desired_width(320.0)
-                    .text(format!(
-                        "{stage}: {:.1} of {:.1} MB, {} spans",
-                        done as f64 / 1e6,
-                        total as f64 / 1e6,
-                        p.spans.load(Relaxed)
-                    )),
-            );
-            let label = if job.is_cancelling() {
-                "Cancelling…"
-            } else {
-                "Cancel"
-            };
-            cancel = ui.button(label).clicked();
-        });
-        if cancel {
-            job.cancel();
-        }
-        // Progress comes from another thread: keep redrawing while it runs.
-        ui.ctx().request_repaint_after(Duration::from_millis(100));
     }
 
     fn start_page(&mut self, ui: &mut Ui) {
@@ -768,101 +581,17 @@ impl TracetopoApp {
     }
 
     fn central_ui(&mut self, ui: &mut Ui) -> Vec<Nav> {
-        self.notice_ui(ui);
-        self.progress_ui(ui);
+        self.notice.ui(ui);
+        if let Some(job) = &self.job {
+            job.progress_ui(ui);
+        }
         let Some(session) = self.session.clone() else {
             self.start_page(ui);
             return Vec::new();
         };
-        let selection = self.selection;
-        match self.tab {
-            Tab::Traces => self.traces.ui(ui, &session, selection),
-            Tab::Breaks => self.breaks.ui(ui, &session, selection),
-            Tab::Trace => self.trace.ui(ui, &session, selection),
-            Tab::Flame => {
-                // The flame graph aggregates the traces the Traces view lists.
-                let generation = self.traces.generation();
-                if self.flame_filter != Some(generation) {
-                    self.flame.set_trace_filter(self.traces.filtered_traces());
-                    self.flame_filter = Some(generation);
-                }
-                self.flame.ui(ui, &session, selection)
-            }
-            Tab::Services => self.services.ui(ui, &session, selection),
-            Tab::Types => self.types.ui(ui, &session, selection),
-        }
-    }
-
-    /// Screenshot mode: once loaded, shows the view, lets it settle, takes the screenshot,
-    /// saves it from the callback, then closes the window.
-    fn drive_screenshot(&mut self, ctx: &egui::Context) {
-        let Some(shot) = &mut self.shot else {
-            return;
-        };
-        ctx.request_repaint_after(Duration::from_millis(200));
-        if shot.started.elapsed() > SCREENSHOT_TIMEOUT && shot.stage != ShotStage::Closing {
-            shot.req
-                .finish(Err("the screenshot was not taken in time".to_string()));
-        }
-        if shot.req.outcome().is_some() && shot.stage != ShotStage::Closing {
-            shot.stage = ShotStage::Closing;
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-            return;
-        }
-        match shot.stage {
-            ShotStage::Loading if self.job.is_none() => {
-                let Some(session) = &self.session else {
-                    // Live mode waits for the first spans to arrive.
-                    if shot.start_page {
-                        shot.stage = ShotStage::Settling(0);
-                    } else if self.live.is_none() {
-                        shot.req.finish(Err("no input could be loaded".to_string()));
-                    }
-                    return;
-                };
-                let view = shot.req.view;
-                let nav = match view {
-                    ViewSpec::Tab(t) => Ok(Nav::SwitchTab(t)),
-                    ViewSpec::MostBrokenTrace => trace_summary::most_broken(&session.traces)
-                        .map(|t| Nav::OpenTrace {
-                            trace: t,
-                            focus_span: None,
-                        })
-                        .ok_or_else(|| "there is no trace to show".to_string()),
-                    ViewSpec::Trace(id) => session
-                        .store
-                        .index
-                        .traces
-                        .binary_search_by_key(&id, |t| t.id)
-                        .map(|t| Nav::OpenTrace {
-                            trace: t as u32,
-                            focus_span: None,
-                        })
-                        .map_err(|_| format!("trace {id:032x} is not in the loaded files")),
-                };
-                match nav {
-                    Ok(nav) => {
-                        shot.stage = ShotStage::Settling(0);
-                        self.apply(nav);
-                    }
-                    Err(e) => shot.req.finish(Err(e)),
-                }
-            }
-            ShotStage::Settling(n) if n < SETTLE_FRAMES => {
-                shot.stage = ShotStage::Settling(n + 1);
-                ctx.request_repaint();
-            }
-            ShotStage::Settling(_) => {
-                shot.stage = ShotStage::Requested;
-                let req = shot.req.clone();
-                let repaint = ctx.clone();
-                ctx.request_screenshot(move |image| {
-                    req.finish(save_png(&image, &req.out));
-                    repaint.request_repaint();
-                });
-            }
-            ShotStage::Loading | ShotStage::Requested | ShotStage::Closing => {}
-        }
+        let mut ctx = ViewCtx::new(&session, self.selection);
+        self.views.tab_ui(self.tab, ui, &mut ctx);
+        ctx.take_nav()
     }
 }
 
@@ -905,31 +634,6 @@ fn live_waiting(ui: &mut Ui, live: &Live) {
     });
 }
 
-/// The same trace or span in a newer snapshot (indexes move as spans arrive); other
-/// selections name graph nodes that may have moved and are dropped.
-fn carry_selection(old: &Session, new: &Session, sel: Selection) -> Selection {
-    let trace_index = |id: u128| {
-        let traces = &new.store.index.traces;
-        traces.binary_search_by_key(&id, |t| t.id).ok()
-    };
-    match sel {
-        Selection::Trace(t) => old
-            .store
-            .index
-            .traces
-            .get(t as usize)
-            .and_then(|t| trace_index(t.id))
-            .map_or(Selection::None, |t| Selection::Trace(t as u32)),
-        Selection::Span(i) => old
-            .store
-            .spans
-            .get(i as usize)
-            .and_then(|s| new.store.find_span(s.trace_id, s.span_id))
-            .map_or(Selection::None, Selection::Span),
-        _ => Selection::None,
-    }
-}
-
 /// The trace that started last.
 fn newest_trace(session: &Session) -> Option<u32> {
     let traces = &session.store.index.traces;
@@ -965,7 +669,9 @@ impl eframe::App for TracetopoApp {
                 .resizable(true)
                 .default_size(340.0)
                 .show(ui, |ui| {
-                    nav.extend(self.details.ui(ui, &session, self.selection));
+                    let mut ctx = ViewCtx::new(&session, self.selection);
+                    self.views.details.ui(ui, &mut ctx);
+                    nav.extend(ctx.take_nav());
                 });
         }
         nav.extend(self.backend.show(ui, self.session.as_ref()));
@@ -973,6 +679,68 @@ impl eframe::App for TracetopoApp {
         for n in nav {
             self.apply(n);
         }
-        self.drive_screenshot(&ctx);
+        if let Some(shot) = &mut self.shot {
+            let loading = self.job.is_some();
+            let live = self.live.is_some();
+            if let Some(nav) = shot.drive(&ctx, loading, self.session.as_deref(), live) {
+                self.apply(nav);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::testkit::{broken, samples};
+
+    /// The app state across a live snapshot: a selected service edge, type and span are the
+    /// same things afterwards though the snapshot (more traces) numbers them afresh.
+    #[test]
+    fn a_selection_survives_a_live_snapshot() {
+        let ctx = egui::Context::default();
+        let mut app = TracetopoApp::new(&ctx, AppConfig::default());
+        let first = broken();
+        app.show_live(Arc::clone(&first));
+        let later = samples(&[
+            (
+                "healthy",
+                &include_bytes!("../../sample-traces/checkout-healthy.json")[..],
+            ),
+            (
+                "broken",
+                &include_bytes!("../../sample-traces/checkout-broken.json")[..],
+            ),
+        ]);
+        let (Some(gw), Some(order)) = (
+            first.service_node_named("api-gateway"),
+            first.service_node_named("order-svc"),
+        ) else {
+            panic!("the broken sample has api-gateway and order-svc");
+        };
+        let Some(edge) = first.find_service_edge(gw, order) else {
+            panic!("no edge api-gateway → order-svc");
+        };
+        let span = first.index.spans_of_service(0)[0];
+        let chosen = [
+            Selection::ServiceEdge(edge),
+            Selection::Type(0),
+            Selection::Span(span),
+        ];
+        let mut moved = false;
+        for sel in chosen {
+            app.show_live(Arc::clone(&first));
+            app.apply(Nav::Select(sel));
+            app.show_live(Arc::clone(&later));
+            let now = app.selection();
+            assert_ne!(now, Selection::None, "{sel:?} was dropped");
+            assert_eq!(
+                later.key_of(now),
+                first.key_of(sel),
+                "{sel:?} became {now:?}"
+            );
+            moved |= now != sel;
+        }
+        assert!(moved, "no number moved: the snapshot tests nothing");
     }
 }

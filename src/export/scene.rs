@@ -208,19 +208,6 @@ fn clip(s: &str, max: usize) -> String {
     out
 }
 
-/// Compact latency: `0.42 ms`, `21 ms`, `1.3 s`.
-pub fn fmt_ms(ms: f64) -> String {
-    if ms < 1.0 {
-        format!("{ms:.2} ms")
-    } else if ms < 100.0 {
-        format!("{ms:.1} ms")
-    } else if ms < 1000.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{:.1} s", ms / 1000.0)
-    }
-}
-
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -278,7 +265,7 @@ impl Scene {
         let edges = g.edge_weights().map(|e| {
             let mut first = plural(e.calls, "call", "calls");
             first.push_str(" · p99 ");
-            first.push_str(&fmt_ms(e.p99_ms));
+            first.push_str(&crate::units::latency_ms(e.p99_ms));
             let mut second = Vec::new();
             if e.errors > 0 {
                 second.push(plural(e.errors, "error", "errors"));

@@ -8,9 +8,9 @@ use egui::{Event, Modifiers, MouseWheelUnit, Pos2, pos2, vec2};
 use egui_kittest::Harness;
 use tracetopo::analysis::Options;
 use tracetopo::analysis::flame::{FlameGraph, FlameIndex, TraceLayout, marks};
-use tracetopo::app::flame_chart::FlameChartView;
-use tracetopo::app::flame_graph::FlameGraphView;
-use tracetopo::app::state::{Nav, Selection, Session, View};
+use tracetopo::app::state::{Nav, Selection, Session, View, ViewCtx};
+use tracetopo::app::views::flame::FlameGraphView;
+use tracetopo::app::views::trace::FlameChartView;
 use tracetopo::ingest::{LoadOptions, load_path};
 use tracetopo::model::{NONE, Store};
 
@@ -69,7 +69,9 @@ fn chart_harness(
         .with_context_setup(tracetopo::app::fonts::install)
         .build_ui_state(
             |ui, st: &mut ChartState| {
-                let navs = st.view.ui(ui, &st.session, st.selection);
+                let mut cx = ViewCtx::new(&st.session, st.selection);
+                st.view.ui(ui, &mut cx);
+                let navs = cx.take_nav();
                 st.navs.extend(navs);
             },
             state,
@@ -348,7 +350,9 @@ fn graph_harness(session: Arc<Session>, filter: Option<Vec<u32>>) -> Harness<'st
         .with_context_setup(tracetopo::app::fonts::install)
         .build_ui_state(
             |ui, st: &mut GraphState| {
-                let navs = st.view.ui(ui, &st.session, Selection::None);
+                let mut cx = ViewCtx::new(&st.session, Selection::None);
+                st.view.ui(ui, &mut cx);
+                let navs = cx.take_nav();
                 st.navs.extend(navs);
             },
             state,
@@ -471,7 +475,7 @@ fn a_large_trace_is_laid_out_off_the_ui_thread() {
     view.reset(&session);
     let draw = |view: &mut FlameChartView| {
         let mut out = ctx.run_ui(egui::RawInput::default(), |ui| {
-            view.ui(ui, &session, Selection::Trace(t));
+            view.ui(ui, &mut ViewCtx::new(&session, Selection::Trace(t)));
         });
         out.textures_delta.clear();
     };

@@ -10,8 +10,9 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use petgraph::graph::NodeIndex;
 use tracetopo::analysis::Options;
-use tracetopo::app::state::{Nav, Selection, Session, View};
-use tracetopo::app::topology::{ServicesView, TypesView};
+use tracetopo::app::state::{Nav, Selection, Session, View, ViewCtx};
+use tracetopo::app::views::services::ServicesView;
+use tracetopo::app::views::types::TypesView;
 use tracetopo::ingest::{self, LoadOptions};
 use tracetopo::model::Store;
 use tracetopo::synth::{LargeConfig, write_jsonl};
@@ -41,7 +42,9 @@ impl<V: View> Shell<V> {
     }
 
     fn frame(&mut self, ui: &mut egui::Ui) {
-        for nav in self.view.ui(ui, &self.session, self.selection) {
+        let mut cx = ViewCtx::new(&self.session, self.selection);
+        self.view.ui(ui, &mut cx);
+        for nav in cx.take_nav() {
             match nav {
                 Nav::Select(s) => self.selection = s,
                 other => self.navs.push(other),

@@ -8,28 +8,29 @@
 
 use std::sync::Arc;
 
-use egui::{Color32, CornerRadius, Rect, Sense, Stroke, StrokeKind, Ui, pos2, vec2};
+use egui::{CornerRadius, Rect, Sense, Stroke, StrokeKind, Ui, pos2, vec2};
 
-use super::flame_chart::{Zoom, fmt_ns, paint_label, service_colors, text_on};
-use super::state::{Nav, Selection, Session, View};
 use crate::analysis::flame::{FlameGraph, Frame};
+use crate::app::state::{Nav, Seen, Session, View, ViewCtx};
+use crate::app::theme::{self, ROOT, SELECTED};
+use crate::app::timeline::{MergedRun, Zoom, paint_label};
+use crate::export::flame::{frame_label, service_of};
 use crate::model::NONE;
+use crate::units::duration_f64;
 
 const ROW_H: f32 = 20.0;
 const LABEL_MIN_W: f32 = 32.0;
 /// The narrowest zoom, as a fraction of the whole graph.
 const MIN_WINDOW: f64 = 1e-9;
-const ROOT_FILL: Color32 = Color32::from_gray(170);
-const MERGED_FILL: Color32 = Color32::from_gray(150);
-const CLICKED: Color32 = Color32::from_rgb(255, 200, 0);
 
 /// The Flame graph tab's view state.
 #[derive(Default)]
 pub struct FlameGraphView {
-    session: usize,
+    seen: Seen,
     filter: Option<Vec<u32>>,
+    /// The generation of the context's trace filter last taken.
+    taken: Option<u64>,
     graph: Option<FlameGraph>,
-    colors: Vec<Color32>,
     zoom: Option<Zoom>,
     /// The frame last clicked, outlined.
     clicked: Option<u32>,
@@ -38,23 +39,29 @@ pub struct FlameGraphView {
 
 impl View for FlameGraphView {
     fn reset(&mut self, session: &Arc<Session>) {
-        self.session = Arc::as_ptr(session) as usize;
-        self.colors = service_colors(session);
+        self.seen.mark(session);
         self.graph = None;
+        // The filter's trace numbers are the old session's: take the list again.
+        self.taken = None;
     }
 
-    fn ui(&mut self, ui: &mut Ui, session: &Arc<Session>, _selection: Selection) -> Vec<Nav> {
-        if self.session != Arc::as_ptr(session) as usize {
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
+        let session = ctx.session;
+        if self.seen.is_new(session) {
             self.reset(session);
+        }
+        let f = &ctx.filter;
+        if f.generation != 0 && self.taken != Some(f.generation) {
+            self.set_trace_filter(f.traces.as_deref().map(<[u32]>::to_vec));
+            self.taken = Some(f.generation);
         }
         if self.graph.is_none() {
             self.graph = Some(FlameGraph::build(&session.store, self.filter.as_deref()));
             self.zoom = Some(Zoom::new(1.0));
             self.clicked = None;
         }
-        let mut nav = Vec::new();
         let (Some(g), Some(z)) = (&self.graph, &mut self.zoom) else {
-            return nav;
+            return;
         };
         let store = &session.store;
         let mut fit = false;
@@ -68,7 +75,7 @@ impl View for FlameGraphView {
             ui.label(format!(
                 "{} frames · {} total · click a frame to list its traces, double-click to zoom",
                 g.frames.len().saturating_sub(1),
-                fmt_ns(g.frames.first().map_or(0, |f| f.total) as f64)
+                duration_f64(g.frames.first().map_or(0, |f| f.total) as f64)
             ));
             fit = ui
                 .button("Fit")
@@ -103,50 +110,35 @@ impl View for FlameGraphView {
             let y = rect.top() + d as f32 * ROW_H - z.scroll_y;
             let range = g.visible(d, z.v0, z.v1);
             let mut k = range.start;
-            let mut run: Option<(f32, f32)> = None;
-            let flush = |run: &mut Option<(f32, f32)>| {
-                if let Some((a, b)) = run.take() {
-                    let r = Rect::from_min_max(pos2(a, y + 1.0), pos2(b, y + ROW_H - 1.0));
-                    painter.rect_filled(r, 0.0, MERGED_FILL);
-                }
-            };
+            let mut run = MergedRun::new(&painter, y + 1.0, y + ROW_H - 1.0);
             while k < range.end {
                 let f = &g.frames[k];
                 let r = frame_rect(z, rect, f);
                 if r.width() < 1.0 {
-                    let x = r.left().floor();
-                    match &mut run {
-                        Some((_, e)) if *e >= x => *e = x + 1.0,
-                        _ => {
-                            flush(&mut run);
-                            run = Some((x, x + 1.0));
-                        }
-                    }
+                    let x1 = run.add(r.left());
                     // Frames of a depth are sorted by x: skip those starting in this pixel.
-                    let next = z.v0 + (x + 1.0 - rect.left()) as f64 * px;
+                    let next = z.v0 + (x1 - rect.left()) as f64 * px;
                     let frames = &g.frames[k + 1..range.end];
                     k += 1 + frames.partition_point(|f| f.x < next);
                     continue;
                 }
-                flush(&mut run);
+                run.flush();
                 let fill = if f.service == NONE {
-                    ROOT_FILL
+                    ROOT
                 } else {
-                    self.colors
-                        .get(f.service as usize)
-                        .copied()
-                        .unwrap_or(MERGED_FILL)
+                    theme::of_service(&session.index, f.service)
                 };
                 painter.rect_filled(r, CornerRadius::same(2), fill);
                 if self.clicked == Some(k as u32) {
-                    painter.rect_stroke(r, 2.0, Stroke::new(2.5, CLICKED), StrokeKind::Inside);
+                    painter.rect_stroke(r, 2.0, Stroke::new(2.5, SELECTED), StrokeKind::Inside);
                 }
                 if r.width() >= LABEL_MIN_W {
-                    paint_label(ui, &painter, r, label(session, g, f), text_on(fill));
+                    let text = frame_label(store, g, f);
+                    paint_label(ui, &painter, r, text, theme::text_on(fill));
                 }
                 k += 1;
             }
-            flush(&mut run);
+            run.flush();
         }
         if let Some(f) = hover.and_then(|h| g.frames.get(h as usize)) {
             let r = frame_rect(z, rect, f);
@@ -167,10 +159,9 @@ impl View for FlameGraphView {
                 z.animate_to(ui.input(|i| i.time), f.x - pad, f.x + f.width + pad);
             } else if response.clicked() && f.parent != NONE {
                 self.clicked = Some(h);
-                nav.push(Nav::FilterTracesByFrame(g.path(store, h)));
+                ctx.navigate(Nav::FilterTracesByFrame(g.path(store, h)));
             }
         }
-        nav
     }
 }
 
@@ -222,40 +213,27 @@ fn frame_at(g: &FlameGraph, z: &Zoom, rect: Rect, p: egui::Pos2) -> Option<u32> 
     g.frame_at(d as usize, z.v_of(rect, p.x))
 }
 
-fn service_of<'s>(session: &'s Session, f: &Frame) -> &'s str {
-    let store = &session.store;
-    store
-        .index
-        .services
-        .get(f.service as usize)
-        .map_or("", |&s| store.str(s))
-}
-
-fn label(session: &Session, g: &FlameGraph, f: &Frame) -> String {
-    if f.parent == NONE {
-        return format!("all ({} traces)", g.traces);
-    }
-    format!("{} · {}", session.store.str(f.name), service_of(session, f))
-}
-
 fn tooltip(ui: &mut Ui, session: &Session, g: &FlameGraph, f: &Frame) {
     let root_total = g.frames.first().map_or(0, |r| r.total).max(1);
     if f.parent == NONE {
         ui.strong(format!("all: {} traces", g.traces));
-        ui.label(format!("total: {}", fmt_ns(f.total as f64)));
+        ui.label(format!("total: {}", duration_f64(f.total as f64)));
         return;
     }
     ui.strong(session.store.str(f.name));
-    ui.label(format!("service: {}", service_of(session, f)));
+    ui.label(format!("service: {}", service_of(&session.store, f)));
     ui.label(format!("count: {}", f.count));
     ui.label(format!(
         "total: {} ({:.1}% of all)",
-        fmt_ns(f.total as f64),
+        duration_f64(f.total as f64),
         f.total as f64 * 100.0 / root_total as f64
     ));
-    ui.label(format!("self: {}", fmt_ns(f.self_time as f64)));
+    ui.label(format!("self: {}", duration_f64(f.self_time as f64)));
     if f.count > 0 {
-        ui.label(format!("mean: {}", fmt_ns(f.total as f64 / f.count as f64)));
+        ui.label(format!(
+            "mean: {}",
+            duration_f64(f.total as f64 / f.count as f64)
+        ));
     }
     ui.weak("click: list the traces through this frame · double-click: zoom");
 }

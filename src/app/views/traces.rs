@@ -10,16 +10,14 @@ use egui::{Align2, Color32, FontId, Rect, Role, Sense, TextFormat, Ui, WidgetInf
 use egui_plot::{MarkerShape, Plot, PlotPoint, PlotPoints, Points};
 use rustc_hash::FxHashMap;
 
-use super::format;
-use super::state::{Nav, Selection, Session, View};
 use crate::analysis::breaks::BreakKind;
 use crate::analysis::trace_summary::{self, TraceSummary};
+use crate::app::format;
+use crate::app::state::{Nav, Seen, Selection, Session, View, ViewCtx};
+use crate::app::theme::{ERROR, OK_POINT};
 use crate::model::Sym;
 use crate::model::ids::trace_hex;
 
-/// Red used for traces with errors or breaks, in the plot and the table.
-pub const PROBLEM: Color32 = Color32::from_rgb(220, 60, 50);
-const OK_POINT: Color32 = Color32::from_rgb(70, 130, 200);
 const ROW_HEIGHT: f32 = 20.0;
 const PLOT_HEIGHT: f32 = 150.0;
 /// A click on the plot picks the nearest point within this many points (screen units).
@@ -97,7 +95,10 @@ pub struct Filter {
 
 #[derive(Default)]
 pub struct TracesView {
-    session: Option<Arc<Session>>,
+    seen: Seen,
+    /// The name of the service the filter names, to find it again in a new session (a live
+    /// snapshot numbers services afresh).
+    service_name: Option<String>,
     rows: Arc<[TraceSummary]>,
     pub filter: Filter,
     /// The filter `shown` was computed for.
@@ -157,6 +158,10 @@ impl TracesView {
         }
         self.generation += 1;
         let store = &session.store;
+        self.service_name = self
+            .filter
+            .service
+            .map(|s| session.service_name(s).to_string());
         if let Some(path) = &self.filter.frame
             && self.frame_match.as_ref().is_none_or(|(p, _)| p != path)
         {
@@ -336,7 +341,7 @@ impl TracesView {
                 );
                 p.add(
                     Points::new("errors or breaks", PlotPoints::Borrowed(&self.points_bad))
-                        .color(PROBLEM)
+                        .color(ERROR)
                         .radius(3.5)
                         .shape(MarkerShape::Diamond),
                 );
@@ -411,7 +416,7 @@ impl TracesView {
         ui.separator();
         let selected_trace = match selection {
             Selection::Trace(t) => Some(t),
-            Selection::Span(i) => store.index.span_trace.get(i as usize).copied(),
+            Selection::Span(i) => session.trace_of(i),
             _ => None,
         };
         let mut clicked = None;
@@ -478,7 +483,7 @@ impl TracesView {
                             Column::Breaks => r.breaks > 0,
                             _ => false,
                         };
-                        let color = if hot { PROBLEM } else { text_color };
+                        let color = if hot { ERROR } else { text_color };
                         paint_cell(ui, cell, &text, color, col.numeric());
                     }
                 }
@@ -510,56 +515,31 @@ fn paint_cell(ui: &Ui, cell: Rect, text: &str, color: Color32, right: bool) {
 
 impl View for TracesView {
     fn reset(&mut self, session: &Arc<Session>) {
-        self.rows = Arc::clone(&session.traces);
+        self.rows = Arc::clone(session.index.traces());
         self.t0 = self.rows.iter().map(|r| r.start).min().unwrap_or(0);
-        // A service filter follows the service by name into the new session (a live snapshot
-        // numbers services afresh); services are sorted by name.
-        let kept = match (&self.session, self.filter.service) {
-            (Some(old), Some(k)) => old
-                .store
-                .index
-                .services
-                .get(k as usize)
-                .map(|&s| old.store.str(s)),
-            _ => None,
-        };
-        self.filter.service = kept.and_then(|name| {
-            let store = &session.store;
-            let services = &store.index.services;
-            services
-                .binary_search_by(|&s| store.str(s).cmp(name))
-                .ok()
-                .map(|k| k as u32)
-        });
-        self.session = Some(session.clone());
+        // A service filter follows the service by name into the new session.
+        let kept = self.filter.service.and(self.service_name.as_deref());
+        self.filter.service = kept.and_then(|name| session.service_named(name));
+        self.seen.mark(session);
         self.frame_match = None;
         self.applied = None;
     }
 
-    fn ui(&mut self, ui: &mut Ui, session: &Arc<Session>, selection: Selection) -> Vec<Nav> {
-        if !self
-            .session
-            .as_ref()
-            .is_some_and(|s| Arc::ptr_eq(s, session))
-        {
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
+        let session = ctx.session;
+        if self.seen.is_new(session) {
             self.reset(session);
         }
         self.filters_ui(ui, session);
         self.refresh(session);
-        let mut nav = Vec::new();
-        if let Some(t) = self.plot_ui(ui) {
-            nav.push(Nav::OpenTrace {
-                trace: t,
-                focus_span: None,
-            });
-        }
+        let plotted = self.plot_ui(ui);
         ui.add_space(4.0);
-        if let Some(t) = self.table_ui(ui, session, selection) {
-            nav.push(Nav::OpenTrace {
-                trace: t,
+        let listed = self.table_ui(ui, session, ctx.selection);
+        for trace in [plotted, listed].into_iter().flatten() {
+            ctx.navigate(Nav::OpenTrace {
+                trace,
                 focus_span: None,
             });
         }
-        nav
     }
 }

@@ -7,32 +7,16 @@ use std::sync::Arc;
 use egui::text::{LayoutJob, TextWrapping};
 use egui::{Color32, FontId, Rect, RichText, Role, Sense, TextFormat, Ui, UiBuilder, WidgetInfo};
 
-use super::state::{Nav, Selection, Session, View};
-use crate::analysis::breaks::{BreakKind, Severity};
+use crate::analysis::breaks::BreakKind;
+use crate::app::state::{Seen, Selection, Session, SessionIndex, View, ViewCtx};
+use crate::app::theme::{self, PENDING};
 use crate::model::ids::{span_hex, trace_hex};
 
 const HEADER_HEIGHT: f32 = 26.0;
 const ROW_HEIGHT: f32 = 46.0;
-const PENDING: Color32 = Color32::from_rgb(150, 150, 160);
 const PENDING_HELP: &str = "Live: the trace is still receiving spans, so the missing parent or \
                             server span may yet arrive. Pending breaks count once the trace has \
                             been quiet for the grace period.";
-
-pub fn severity_color(s: Severity) -> Color32 {
-    match s {
-        Severity::Error => Color32::from_rgb(220, 60, 50),
-        Severity::Warning => Color32::from_rgb(225, 150, 30),
-        Severity::Info => Color32::from_rgb(90, 140, 210),
-    }
-}
-
-pub fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Line {
@@ -53,9 +37,9 @@ impl Line {
 
 #[derive(Default)]
 pub struct BreaksView {
-    session: Option<Arc<Session>>,
-    /// Break numbers per kind, in `BreakKind::ALL` order, kinds without breaks left out.
-    groups: Vec<(BreakKind, Vec<u32>)>,
+    seen: Seen,
+    /// How many kinds have breaks.
+    kinds: usize,
     /// Kinds whose group is folded.
     folded: Vec<BreakKind>,
     /// The lines shown and the top of each (content coordinates), rebuilt on fold/unfold.
@@ -68,12 +52,14 @@ impl BreaksView {
         Self::default()
     }
 
-    fn rebuild_lines(&mut self) {
+    fn rebuild_lines(&mut self, index: &SessionIndex) {
         self.lines.clear();
         self.tops.clear();
         let spacing = 2.0;
         let mut y = 0.0;
-        for (kind, breaks) in &self.groups {
+        let groups = index.breaks_by_kind();
+        self.kinds = groups.len();
+        for (kind, breaks) in groups {
             let mut push = |line: Line| {
                 self.lines.push(line);
                 self.tops.push(y);
@@ -100,7 +86,7 @@ impl BreaksView {
             "{} {} ({count}, {})",
             if folded { "▶" } else { "▼" },
             kind.name(),
-            severity_name(kind.severity())
+            theme::severity_name(kind.severity())
         );
         resp.widget_info(|| WidgetInfo::labeled(Role::Button, true, &label));
         if resp.hovered() {
@@ -112,7 +98,7 @@ impl BreaksView {
             egui::vec2(8.0, 8.0),
         );
         ui.painter()
-            .rect_filled(chip, 2.0, severity_color(kind.severity()));
+            .rect_filled(chip, 2.0, theme::severity(kind.severity()));
         ui.painter().text(
             egui::pos2(rect.left() + 22.0, rect.center().y),
             egui::Align2::LEFT_CENTER,
@@ -129,14 +115,8 @@ impl BreaksView {
         }
     }
 
-    fn break_ui(
-        ui: &mut Ui,
-        rect: Rect,
-        session: &Session,
-        b: u32,
-        selection: Selection,
-        nav: &mut Vec<Nav>,
-    ) {
+    fn break_ui(ui: &mut Ui, rect: Rect, b: u32, ctx: &mut ViewCtx<'_>) {
+        let (session, selection) = (ctx.session, ctx.selection);
         let store = &session.store;
         let Some(br) = session.analysis.breaks.get(b as usize) else {
             return;
@@ -158,7 +138,7 @@ impl BreaksView {
                 .rect_filled(rect, 3.0, ui.visuals().widgets.hovered.weak_bg_fill);
         }
         if resp.clicked() {
-            nav.push(Nav::Select(Selection::Break(b)));
+            ctx.select(Selection::Break(b));
         }
         let name = store.str(span.name);
         let service = store.service_name(br.span);
@@ -210,7 +190,7 @@ impl BreaksView {
                             });
                             let r = r.on_hover_text(format!("Open the related span {rel_name}"));
                             if r.clicked() {
-                                nav.push(open_span(store, rel));
+                                ctx.open_span(rel);
                             }
                         }
                         let g = ui.small_button("Go to span");
@@ -222,7 +202,7 @@ impl BreaksView {
                             )
                         });
                         if g.clicked() {
-                            nav.push(open_span(store, br.span));
+                            ctx.open_span(br.span);
                         }
                     });
                 });
@@ -231,48 +211,22 @@ impl BreaksView {
     }
 }
 
-/// Opens the trace of span `i`, focused on it.
-fn open_span(store: &crate::model::Store, i: u32) -> Nav {
-    Nav::OpenTrace {
-        trace: store.index.span_trace.get(i as usize).copied().unwrap_or(0),
-        focus_span: Some(i),
-    }
-}
-
 impl View for BreaksView {
     fn reset(&mut self, session: &Arc<Session>) {
-        self.groups = BreakKind::ALL
-            .iter()
-            .map(|&k| {
-                let list: Vec<u32> = session
-                    .analysis
-                    .breaks
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.kind == k)
-                    .map(|(i, _)| i as u32)
-                    .collect();
-                (k, list)
-            })
-            .filter(|(_, l)| !l.is_empty())
-            .collect();
-        self.session = Some(session.clone());
-        self.rebuild_lines();
+        self.seen.mark(session);
+        self.rebuild_lines(&session.index);
     }
 
-    fn ui(&mut self, ui: &mut Ui, session: &Arc<Session>, selection: Selection) -> Vec<Nav> {
-        if !self
-            .session
-            .as_ref()
-            .is_some_and(|s| Arc::ptr_eq(s, session))
-        {
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
+        let session = ctx.session;
+        if self.seen.is_new(session) {
             self.reset(session);
         }
         let total = session.analysis.breaks.len();
         let pending = session.pending_breaks(std::time::Instant::now());
         ui.horizontal(|ui| {
             ui.heading(format!("{total} breaks"));
-            ui.label(format!("in {} kinds", self.groups.len()));
+            ui.label(format!("in {} kinds", self.kinds));
             if pending > 0 {
                 ui.label(RichText::new(format!("· {pending} pending")).color(PENDING))
                     .on_hover_text(PENDING_HELP);
@@ -280,9 +234,8 @@ impl View for BreaksView {
         });
         if total == 0 {
             ui.label("No breaks: trace context was propagated everywhere in the loaded traces.");
-            return Vec::new();
+            return;
         }
-        let mut nav = Vec::new();
         let folded_before = self.folded.len();
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
@@ -306,14 +259,13 @@ impl View for BreaksView {
                     );
                     match line {
                         Line::Header(kind, n) => self.header_ui(ui, rect, kind, n),
-                        Line::Break(b) => Self::break_ui(ui, rect, session, b, selection, &mut nav),
+                        Line::Break(b) => Self::break_ui(ui, rect, b, ctx),
                     }
                     k += 1;
                 }
             });
         if self.folded.len() != folded_before {
-            self.rebuild_lines();
+            self.rebuild_lines(&session.index);
         }
-        nav
     }
 }

@@ -1,0 +1,542 @@
+//! The egui painter of `export::scene` (the drawing the SVG and PNG exporters write, so the
+//! app and the files look alike): a pannable, zoomable canvas with draggable nodes, hit tests
+//! and highlights, used by the Services and Types tabs. The layout runs once per session, on
+//! a thread for large graphs.
+
+use std::sync::Arc;
+
+use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Vec2, pos2, vec2};
+
+use super::state::{Seen, Session};
+use super::task::{Poll, Task};
+use super::theme::color;
+use crate::analysis::layout::Point;
+use crate::export::scene::{self, DASH, Dash, HIGHLIGHT, Prim, Scene};
+use crate::export::{self, ExportView};
+
+/// Graphs with more nodes than this are laid out on a thread (the view shows "laying out…").
+const THREADED_LAYOUT_NODES: usize = 100;
+const MIN_ZOOM: f32 = 0.05;
+const MAX_ZOOM: f32 = 4.0;
+
+/// What the canvas should emphasise this frame.
+#[derive(Default)]
+pub struct Highlight {
+    pub nodes: Vec<usize>,
+    pub edges: Vec<usize>,
+    /// Labels along a chain: (from node, to node, edge joining them if any, text).
+    pub hops: Vec<(usize, usize, Option<usize>, String)>,
+}
+
+/// What happened on the canvas this frame.
+#[derive(Default)]
+pub struct CanvasEvents {
+    /// Some(None) = a click on the background.
+    pub clicked: Option<Option<Hit>>,
+    pub hovered: Option<Hit>,
+    response: Option<egui::Response>,
+}
+
+impl CanvasEvents {
+    /// A tooltip at the pointer while the canvas is hovered.
+    pub fn tooltip(&self, text: String) {
+        if let Some(r) = &self.response {
+            r.clone().on_hover_ui_at_pointer(|ui| {
+                ui.label(text);
+            });
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Hit {
+    Node(usize),
+    Edge(usize),
+}
+
+/// A pannable, zoomable drawing of a scene with draggable nodes. Positions are in layout
+/// space; `screen = origin + pan + p * zoom`.
+pub struct Canvas {
+    view: ExportView,
+    pub scene: Option<Scene>,
+    pending: Option<Task<Option<Scene>>>,
+    /// The session to lay out at the next frame.
+    unlaid: Option<Arc<Session>>,
+    /// Why the layout thread gave no scene (it could not start or died).
+    failed: Option<String>,
+    /// Drag offsets of each node, on top of the layout.
+    shift: Vec<Point>,
+    /// Edges touching each node (to re-route them when it is dragged).
+    incident: Vec<Vec<usize>>,
+    /// Bounding box of each edge's primitives, for culling.
+    edge_bounds: Vec<Rect>,
+    pub pan: Vec2,
+    pub zoom: f32,
+    pub fit_pending: bool,
+    /// The camera is the fitted one (no pan or zoom since): refit when the canvas resizes,
+    /// e.g. when a side panel opens.
+    fitted_size: Option<Vec2>,
+    dragging: Option<usize>,
+    /// Keep the camera for the next scene instead of fitting it.
+    hold_camera: bool,
+    /// The session the scene was built from.
+    seen: Seen,
+    /// The canvas rectangle of the last frame (to map layout points for tests and tooltips).
+    origin: Pos2,
+}
+
+impl Canvas {
+    pub fn new(view: ExportView) -> Self {
+        Canvas {
+            view,
+            scene: None,
+            pending: None,
+            unlaid: None,
+            failed: None,
+            shift: Vec::new(),
+            incident: Vec::new(),
+            edge_bounds: Vec::new(),
+            pan: Vec2::ZERO,
+            zoom: 1.0,
+            fit_pending: true,
+            fitted_size: None,
+            dragging: None,
+            hold_camera: false,
+            seen: Seen::default(),
+            origin: Pos2::ZERO,
+        }
+    }
+
+    pub fn reset(&mut self, session: &Arc<Session>) {
+        // A camera the user moved stays where it is when a new (live) session arrives.
+        let moved = self.scene.is_some() && self.fitted_size.is_none() && !self.fit_pending;
+        let camera = (self.pan, self.zoom);
+        *self = Canvas::new(self.view);
+        if moved {
+            (self.pan, self.zoom) = camera;
+            self.hold_camera = true;
+        }
+        self.seen.mark(session);
+        self.unlaid = Some(Arc::clone(session));
+    }
+
+    /// Lays out the session `reset` was given: here for small graphs, on a thread for large.
+    fn start_layout(&mut self, ctx: &egui::Context) {
+        let Some(session) = self.unlaid.take() else {
+            return;
+        };
+        let nodes = match self.view {
+            ExportView::Services => session.analysis.services.graph.node_count(),
+            _ => session.analysis.types.graph.node_count(),
+        };
+        let build = {
+            let view = self.view;
+            move |s: &Session| export::scene(&s.store, &s.analysis, view).ok()
+        };
+        if nodes > THREADED_LAYOUT_NODES {
+            match Task::spawn("layout", ctx, move || build(&session)) {
+                Ok(task) => self.pending = Some(task),
+                Err(e) => self.failed = Some(e),
+            }
+        } else if let Some(scene) = build(&session) {
+            self.set_scene(scene);
+        }
+    }
+
+    /// Whether `session` is not the one the scene was built from (a new load or live snapshot).
+    pub fn is_stale(&self, session: &Session) -> bool {
+        self.seen.is_new(session)
+    }
+
+    fn set_scene(&mut self, scene: Scene) {
+        self.shift = vec![Point::default(); scene.nodes.len()];
+        self.incident = vec![Vec::new(); scene.nodes.len()];
+        for (k, e) in scene.edges.iter().enumerate() {
+            for end in [e.from, e.to] {
+                if let Some(list) = self.incident.get_mut(end as usize)
+                    && !list.contains(&k)
+                {
+                    list.push(k);
+                }
+            }
+        }
+        self.edge_bounds = scene.edges.iter().map(|e| prims_bounds(&e.prims)).collect();
+        self.scene = Some(scene);
+        self.fit_pending = !std::mem::take(&mut self.hold_camera);
+    }
+
+    /// Takes the layout from its thread when it is ready.
+    fn poll(&mut self, ctx: &egui::Context) {
+        self.start_layout(ctx);
+        let Some(rx) = &self.pending else {
+            return;
+        };
+        match rx.poll() {
+            Poll::Pending => {}
+            Poll::Ready(scene) => {
+                self.pending = None;
+                if let Some(scene) = scene {
+                    self.set_scene(scene);
+                }
+            }
+            Poll::Lost(e) => {
+                self.pending = None;
+                self.failed = Some(e);
+            }
+        }
+    }
+
+    /// Whether the layout is ready.
+    pub fn is_laid_out(&self) -> bool {
+        self.scene.is_some()
+    }
+
+    /// Screen position of node `k`'s centre in the last frame.
+    pub fn node_screen_pos(&self, k: usize) -> Option<Pos2> {
+        self.node_center(k).map(|p| self.to_screen(p))
+    }
+
+    pub fn to_screen(&self, p: Point) -> Pos2 {
+        self.origin + self.pan + vec2(p.x, p.y) * self.zoom
+    }
+
+    fn to_layout(&self, p: Pos2) -> Point {
+        let v = (p - self.origin - self.pan) / self.zoom;
+        Point::new(v.x, v.y)
+    }
+
+    pub fn node_center(&self, k: usize) -> Option<Point> {
+        let n = self.scene.as_ref()?.layout.nodes.get(k)?;
+        let s = self.shift.get(k).copied().unwrap_or_default();
+        Some(Point::new(n.x + s.x, n.y + s.y))
+    }
+
+    fn fit(&mut self, rect: Rect) {
+        let Some(scene) = &self.scene else {
+            return;
+        };
+        let (w, h) = (scene.layout.width.max(1.0), scene.layout.height.max(1.0));
+        self.zoom = (rect.width() / w)
+            .min(rect.height() / h)
+            .clamp(MIN_ZOOM, 1.5);
+        self.pan = (rect.size() - vec2(w, h) * self.zoom) / 2.0;
+        self.fit_pending = false;
+        self.fitted_size = Some(rect.size());
+    }
+
+    fn hit(&self, p: Pos2) -> Option<Hit> {
+        let scene = self.scene.as_ref()?;
+        let q = self.to_layout(p);
+        let shift = |k: usize| self.shift.get(k).copied().unwrap_or_default();
+        if let Some(k) = scene.node_at(q, shift) {
+            return Some(Hit::Node(k));
+        }
+        scene.edge_at(q, 6.0 / self.zoom).map(Hit::Edge)
+    }
+
+    fn drag_node(&mut self, k: usize, delta: Vec2) {
+        let d = delta / self.zoom;
+        if let Some(s) = self.shift.get_mut(k) {
+            s.x += d.x;
+            s.y += d.y;
+        }
+        let Some(edges) = self.incident.get(k) else {
+            return;
+        };
+        let Some(scene) = &mut self.scene else {
+            return;
+        };
+        for &e in edges {
+            let Some(edge) = scene.edges.get(e) else {
+                continue;
+            };
+            let (from, to) = (edge.from as usize, edge.to as usize);
+            let at = |n: usize| self.shift.get(n).copied().unwrap_or_default();
+            scene.reroute(e, at(from), at(to));
+            if let (Some(b), Some(edge)) = (self.edge_bounds.get_mut(e), scene.edges.get(e)) {
+                *b = prims_bounds(&edge.prims);
+            }
+        }
+    }
+
+    /// Draws the scene in the remaining space and handles pan, zoom, drag, click and hover.
+    pub fn ui(&mut self, ui: &mut egui::Ui, hl: &Highlight) -> CanvasEvents {
+        self.poll(ui.ctx());
+        let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
+        let rect = response.rect;
+        self.origin = rect.min;
+        painter.rect_filled(rect, 0.0, color(scene::BACKGROUND));
+        let mut events = CanvasEvents::default();
+        if self.scene.is_none() {
+            let text = match (&self.pending, &self.failed) {
+                (Some(_), _) => "laying out…",
+                (None, Some(e)) => e.as_str(),
+                (None, None) => "nothing to draw: no edges or nodes in the loaded traces",
+            };
+            painter.text(
+                rect.center(),
+                Align2::CENTER_CENTER,
+                text,
+                FontId::proportional(16.0),
+                color(scene::MUTED_TEXT),
+            );
+            return events;
+        }
+        if self.fit_pending || self.fitted_size.is_some_and(|s| s != rect.size()) {
+            self.fit(rect);
+        }
+
+        // Zoom around the cursor: wheel, ctrl+wheel or pinch.
+        if let Some(cursor) = response.hover_pos() {
+            let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta().y, i.zoom_delta()));
+            let factor = pinch * (scroll * 0.002).exp();
+            if (factor - 1.0).abs() > 1e-4 {
+                let before = self.to_layout(cursor);
+                self.zoom = (self.zoom * factor).clamp(MIN_ZOOM, MAX_ZOOM);
+                self.fitted_size = None;
+                let after = self.to_screen(before);
+                self.pan += cursor - after;
+            }
+        }
+        if response.drag_started() {
+            let origin = ui.input(|i| i.pointer.press_origin());
+            self.dragging = origin.and_then(|p| match self.hit(p) {
+                Some(Hit::Node(k)) => Some(k),
+                _ => None,
+            });
+        }
+        if response.dragged() {
+            let delta = response.drag_delta();
+            match self.dragging {
+                Some(k) => self.drag_node(k, delta),
+                None => {
+                    self.pan += delta;
+                    self.fitted_size = None;
+                }
+            }
+        }
+        if response.drag_stopped() {
+            self.dragging = None;
+        }
+        if response.clicked() {
+            events.clicked = Some(response.interact_pointer_pos().and_then(|p| self.hit(p)));
+        }
+        events.hovered = response.hover_pos().and_then(|p| self.hit(p));
+        events.response = Some(response);
+
+        let painter = painter.with_clip_rect(rect);
+        self.paint(&painter, rect, hl);
+        events
+    }
+
+    fn paint(&self, painter: &egui::Painter, rect: Rect, hl: &Highlight) {
+        let Some(scene) = &self.scene else {
+            return;
+        };
+        let zoom = self.zoom;
+        let to_screen = |p: Point| self.to_screen(p);
+        let visible = |b: &Rect| {
+            let r = Rect::from_min_max(
+                to_screen(Point::new(b.min.x, b.min.y)),
+                to_screen(Point::new(b.max.x, b.max.y)),
+            );
+            r.intersects(rect)
+        };
+        for (k, e) in scene.edges.iter().enumerate() {
+            if self.edge_bounds.get(k).is_some_and(visible) {
+                let marked = hl.edges.contains(&k);
+                if marked {
+                    let pts: Vec<Pos2> = e.path.iter().map(|&p| to_screen(p)).collect();
+                    let glow = color(HIGHLIGHT.with_alpha(70));
+                    painter.add(Shape::line(
+                        pts,
+                        egui::Stroke::new((e.stroke.width + 6.0) * zoom, glow),
+                    ));
+                }
+                for p in &e.prims {
+                    paint_prim(painter, p, Point::default(), zoom, &to_screen);
+                }
+            }
+        }
+        for (k, n) in scene.nodes.iter().enumerate() {
+            let (Some(pos), Some(c)) = (scene.layout.nodes.get(k), self.node_center(k)) else {
+                continue;
+            };
+            let r = Rect::from_center_size(to_screen(c), vec2(pos.w, pos.h) * zoom);
+            if !r.intersects(rect) {
+                continue;
+            }
+            for p in &n.prims {
+                paint_prim(painter, p, c, zoom, &to_screen);
+            }
+            if hl.nodes.contains(&k) {
+                painter.rect_stroke(
+                    r.expand(3.0),
+                    8.0 * zoom + 3.0,
+                    egui::Stroke::new(3.0, color(HIGHLIGHT)),
+                    egui::StrokeKind::Outside,
+                );
+            }
+        }
+        for (from, to, edge, text) in &hl.hops {
+            let (Some(a), Some(b)) = (self.node_center(*from), self.node_center(*to)) else {
+                continue;
+            };
+            let at = match edge.and_then(|e| scene.edges.get(e)) {
+                // On the edge's line, below its own label.
+                Some(e) => {
+                    let mid = e.path.get(e.path.len() / 2).copied().unwrap_or(a);
+                    Point::new(mid.x, mid.y + 7.0 * e.label.len() as f32 + 4.0)
+                }
+                None => {
+                    let (pa, pb) = (to_screen(a), to_screen(b));
+                    painter.extend(Shape::dashed_line(
+                        &[pa, pb],
+                        egui::Stroke::new(2.0, color(HIGHLIGHT)),
+                        DASH.0,
+                        DASH.1,
+                    ));
+                    Point::new((a.x + b.x) / 2.0, (a.y + b.y) / 2.0)
+                }
+            };
+            let galley =
+                painter.layout_no_wrap(text.clone(), FontId::proportional(12.0), Color32::WHITE);
+            let r = Rect::from_center_size(
+                to_screen(at) + vec2(0.0, 16.0),
+                galley.size() + vec2(10.0, 4.0),
+            );
+            painter.rect_filled(r, 4.0, color(HIGHLIGHT));
+            painter.galley(r.min + vec2(5.0, 2.0), galley, Color32::WHITE);
+        }
+    }
+}
+
+/// Paints one primitive; node primitives are relative to `at`.
+fn paint_prim(
+    painter: &egui::Painter,
+    p: &Prim,
+    at: Point,
+    zoom: f32,
+    to_screen: &impl Fn(Point) -> Pos2,
+) {
+    let place = |q: Point| to_screen(Point::new(q.x + at.x, q.y + at.y));
+    let stroke_of =
+        |s: &scene::Stroke| egui::Stroke::new((s.width * zoom).max(0.6), color(s.color));
+    match p {
+        Prim::Rect {
+            min,
+            max,
+            radius,
+            fill,
+            stroke,
+        } => {
+            let r = Rect::from_min_max(place(*min), place(*max));
+            let fill = fill.map_or(Color32::TRANSPARENT, color);
+            match stroke {
+                Some(s) if s.dash == Dash::Dashed => {
+                    painter.rect_filled(r, radius * zoom, fill);
+                    let pts = [
+                        r.left_top(),
+                        r.right_top(),
+                        r.right_bottom(),
+                        r.left_bottom(),
+                        r.left_top(),
+                    ];
+                    painter.extend(Shape::dashed_line(
+                        &pts,
+                        stroke_of(s),
+                        DASH.0 * zoom,
+                        DASH.1 * zoom,
+                    ));
+                }
+                Some(s) => {
+                    painter.rect(
+                        r,
+                        radius * zoom,
+                        fill,
+                        stroke_of(s),
+                        egui::StrokeKind::Middle,
+                    );
+                }
+                None => {
+                    painter.rect_filled(r, radius * zoom, fill);
+                }
+            }
+        }
+        Prim::Path {
+            points,
+            closed,
+            fill,
+            stroke,
+        } => {
+            let pts: Vec<Pos2> = points.iter().map(|&q| place(q)).collect();
+            match (closed, fill, stroke) {
+                (true, Some(f), s) if s.is_none_or(|s| s.dash == Dash::Solid) => {
+                    let s = s.as_ref().map_or(egui::Stroke::NONE, stroke_of);
+                    painter.add(Shape::convex_polygon(pts, color(*f), s));
+                }
+                (_, _, Some(s)) if s.dash == Dash::Dashed => {
+                    painter.extend(Shape::dashed_line(
+                        &pts,
+                        stroke_of(s),
+                        DASH.0 * zoom,
+                        DASH.1 * zoom,
+                    ));
+                }
+                (true, _, Some(s)) => {
+                    painter.add(Shape::closed_line(pts, stroke_of(s)));
+                }
+                (false, _, Some(s)) => {
+                    painter.add(Shape::line(pts, stroke_of(s)));
+                }
+                _ => {}
+            }
+        }
+        // egui's default fonts have no bold face; the SVG's bold labels are the only difference.
+        Prim::Text {
+            at: pos,
+            text,
+            size,
+            color: c,
+            ..
+        } => {
+            let px = size * zoom;
+            // Unreadably small text is skipped (and costs nothing).
+            if px < 4.0 {
+                return;
+            }
+            let pos = place(*pos);
+            painter.text(
+                pos,
+                Align2::CENTER_CENTER,
+                text,
+                FontId::proportional(px),
+                color(*c),
+            );
+        }
+    }
+}
+
+/// Bounding box (layout space) of absolute primitives.
+fn prims_bounds(prims: &[Prim]) -> Rect {
+    let mut r = Rect::NOTHING;
+    for p in prims {
+        match p {
+            Prim::Rect { min, max, .. } => {
+                r.extend_with(pos2(min.x, min.y));
+                r.extend_with(pos2(max.x, max.y));
+            }
+            Prim::Path { points, .. } => {
+                for q in points {
+                    r.extend_with(pos2(q.x, q.y));
+                }
+            }
+            Prim::Text { at, size, text, .. } => {
+                let w = crate::analysis::layout::text_width(text, *size) / 2.0;
+                r.extend_with(pos2(at.x - w, at.y - size));
+                r.extend_with(pos2(at.x + w, at.y + size));
+            }
+        }
+    }
+    r
+}
