@@ -18,6 +18,7 @@ use super::batch::Batch;
 use super::derive::{FactKeys, derive};
 use super::diag::{Diagnostics, Position, WarningKind};
 use super::interner::{Interner, Sym};
+use super::log::LogRecord;
 use super::ops;
 use super::span::{ArenaRange, Event, Link, Process, Resource, Span, flags};
 
@@ -30,7 +31,14 @@ pub struct Input {
     pub path: String,
     pub format: String,
     pub spans: u64,
+    /// Log records read from it (left out of the report when 0: trace-only inputs).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub logs: u64,
     pub warnings: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A trace: its spans are `Store::spans[range]`, sorted by start time.
@@ -67,6 +75,14 @@ pub struct Index {
     /// Distinct services sorted by name; `service_of_resource[r]` indexes it.
     pub services: Vec<Sym>,
     pub service_of_resource: Vec<u32>,
+    /// Per log record (`Store::logs`, sorted by trace id and time): the span it is placed
+    /// on, or `NONE`, and how it was joined (`model::log_join`).
+    pub log_span: Vec<u32>,
+    pub log_join: Vec<super::log::Join>,
+    /// Logs placed on span `i` are `span_logs[span_log_start[i]..span_log_start[i+1]]`, in
+    /// time order.
+    pub span_log_start: Vec<u32>,
+    pub span_logs: Vec<u32>,
 }
 
 /// `Clone` lets the live receiver hand a copy to the thread that indexes it while it keeps
@@ -81,6 +97,9 @@ pub struct Store {
     pub links: Vec<Link>,
     pub resources: Vec<Resource>,
     pub processes: Vec<Process>,
+    /// Log records; attributes in `attrs`, bodies in `log_bytes`.
+    pub logs: Vec<LogRecord>,
+    pub log_bytes: Vec<u8>,
     pub inputs: Vec<Input>,
     pub diag: Diagnostics,
     pub index: Index,
@@ -101,6 +120,7 @@ impl Store {
             path: path.to_string(),
             format: format.to_string(),
             spans: 0,
+            logs: 0,
             warnings: 0,
         });
         (self.inputs.len() - 1) as u16
@@ -198,7 +218,18 @@ impl Store {
             derive(&mut span, attrs, &keys, &mut self.strings);
             self.spans.push(span);
         }
+        let body_off = self.log_bytes.len() as u32;
+        self.log_bytes.extend_from_slice(&b.log_bytes);
+        self.logs.extend(b.logs.iter().map(|l| LogRecord {
+            severity_text: m(l.severity_text),
+            resource: res_map[l.resource as usize],
+            attrs: l.attrs.shifted(attr_off),
+            body: l.body.shifted(body_off),
+            input,
+            ..*l
+        }));
         if let Some(inp) = self.inputs.get_mut(input as usize) {
+            inp.logs += b.logs.len() as u64;
             inp.spans += b.spans.len() as u64;
             inp.warnings += b.diag.total();
         }
@@ -399,7 +430,9 @@ impl Store {
             by_id,
             services,
             service_of_resource,
+            ..Index::default()
         };
+        self.join_logs();
     }
 
     /// An input whose every span was a copy of one already loaded says so, instead of showing
@@ -507,6 +540,7 @@ impl Store {
         self.inputs = old.inputs;
         for i in &mut self.inputs {
             i.spans = 0;
+            i.logs = 0;
         }
         for s in old.spans.iter().filter(|s| keep(s.trace_id)) {
             let attrs = copy_attrs(&mut self.attrs, &old.attrs[s.attrs.range()], &mut m);
@@ -542,6 +576,25 @@ impl Store {
                     len: s.links.len,
                 },
                 ..*s
+            });
+        }
+        // Records go with their trace (those of no trace with `keep(0)`).
+        for l in old.logs.iter().filter(|l| keep(l.trace_id)) {
+            let attrs = copy_attrs(&mut self.attrs, &old.attrs[l.attrs.range()], &mut m);
+            let body = &old.log_bytes[l.body.range()];
+            let start = self.log_bytes.len() as u32;
+            self.log_bytes.extend_from_slice(body);
+            if let Some(i) = self.inputs.get_mut(l.input as usize) {
+                i.logs += 1;
+            }
+            self.logs.push(LogRecord {
+                severity_text: m(l.severity_text),
+                attrs,
+                body: ArenaRange {
+                    start,
+                    len: l.body.len,
+                },
+                ..*l
             });
         }
         self.diag = old.diag;
