@@ -236,3 +236,20 @@ mod tests {
         assert_ne!(synthetic_id("span-1"), synthetic_id("span-2"));
     }
 }
+
+/// A log record's trace id: a well-formed hex id, or 0 (no trace id) for anything else —
+/// absent, empty, all zeros, base64, or a placeholder such as `"unknown"` or `"-"`.
+pub fn log_trace_id(s: &str) -> u128 {
+    match trace_id(s.trim()) {
+        Ok(d) if d.flags == 0 => d.value,
+        _ => 0,
+    }
+}
+
+/// A log record's span id, 0 when absent or not a well-formed hex id.
+pub fn log_span_id(s: &str) -> u64 {
+    match span_id(s.trim()) {
+        Ok(d) if d.flags == 0 => d.value,
+        _ => 0,
+    }
+}

@@ -324,7 +324,7 @@ fn load_reader<'a>(
             input
         }
     };
-    if store.inputs[input as usize].spans == 0 {
+    if store.inputs[input as usize].spans == 0 && store.inputs[input as usize].logs == 0 {
         store.inputs[input as usize].warnings += 1;
         store.diag.warn(
             WarningKind::NothingLoaded,

@@ -344,8 +344,10 @@ impl<'t> Scanner<'t, '_, '_> {
                     self.list(Self::resource_spans)?
                 }
                 b"result" => self.request()?,
-                b"resourceLogs" | b"resource_logs" | b"resourceMetrics" | b"resource_metrics"
-                | b"resourceProfiles" | b"resource_profiles" => {
+                // Logs are read by the serde visitors (`otlp_json_logs`).
+                b"resourceLogs" | b"resource_logs" => return None,
+                b"resourceMetrics" | b"resource_metrics" | b"resourceProfiles"
+                | b"resource_profiles" => {
                     self.skip()?;
                     self.ctx.counts.other_signals += 1;
                 }
