@@ -11,6 +11,7 @@ use crate::model::{Batch, LoadError, Position, Store, WarningKind};
 pub mod console;
 pub mod decompress;
 pub mod detect;
+pub mod golog;
 pub mod ids;
 pub mod jaeger;
 pub(crate) mod json_text;
@@ -33,6 +34,8 @@ pub enum Format {
     GoStdout,
     /// The Python SDK's `ConsoleSpanExporter`.
     PythonConsole,
+    /// A Go logger's JSON lines (zap, logrus, zerolog, slog): log records, no spans.
+    GoLogs,
 }
 
 impl Format {
@@ -46,6 +49,7 @@ impl Format {
             Format::ZipkinJson => "zipkin-json",
             Format::GoStdout => "otel-go-stdout",
             Format::PythonConsole => "otel-python-console",
+            Format::GoLogs => "json-logs",
         }
     }
 
@@ -59,6 +63,7 @@ impl Format {
             Format::ZipkinJson,
             Format::GoStdout,
             Format::PythonConsole,
+            Format::GoLogs,
         ]
         .into_iter()
         .find(|f| f.name() == name)
@@ -272,6 +277,7 @@ fn load_reader<'a>(
         Format::OtlpProto => None,
         Format::JaegerJson => Some(|n, b| jaeger::read(n, b).map(|b| vec![b])),
         Format::ZipkinJson => Some(|n, b| zipkin::read(n, b).map(|b| vec![b])),
+        Format::GoLogs => Some(|n, b| Ok(vec![golog::read(n, b)])),
         Format::OtlpJsonLines | Format::GoStdout | Format::PythonConsole => None,
     };
     let input = match whole {

@@ -36,7 +36,10 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
             vec![
                 terminal(&i.path).into_owned(),
                 terminal(&i.format).into_owned(),
-                count(i.spans, "span"),
+                match i.logs {
+                    0 => count(i.spans, "span"),
+                    n => format!("{}, {}", count(i.spans, "span"), count(n, "log record")),
+                },
                 count(i.warnings, "warning"),
             ]
         })
