@@ -18,6 +18,7 @@ pub(crate) mod json_text;
 mod jsonl;
 pub mod otlp_json;
 pub mod otlp_proto;
+pub mod otlp_proto_logs;
 mod otlp_scan;
 pub(crate) mod scalar;
 pub mod zipkin;
