@@ -132,7 +132,7 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
             out,
             "  {}: {} joined to their span, {} to their trace only, {} of traces not loaded \
              (sampled out, lost, or in another file), {} without a trace id",
-            count(l.records, "record"),
+            count(l.records, "log record"),
             l.joined_to_span,
             l.joined_to_trace,
             l.unknown_trace,
