@@ -3,10 +3,11 @@
 
 use std::io::Read;
 
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
-use crate::ingest::{otlp_json, otlp_proto};
+use crate::ingest::{otlp_json, otlp_proto, otlp_proto_logs};
 use crate::model::Batch;
 
 /// The payload encodings of OTLP/HTTP.
@@ -50,9 +51,22 @@ pub fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, Refused> {
     Ok(out)
 }
 
-/// Decodes a request body into a batch named `input`.
-pub fn decode(body: &[u8], payload: Payload, input: &str) -> Result<Batch, Refused> {
+/// What a request exports: `/v1/traces` and `TraceService`, or `/v1/logs` and `LogsService`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Traces,
+    Logs,
+}
+
+/// Decodes a request body into a batch named `input`. (An OTLP/JSON body is read by the
+/// one reader of both signals.)
+pub fn decode(body: &[u8], payload: Payload, signal: Signal, input: &str) -> Result<Batch, Refused> {
     match payload {
+        Payload::Protobuf if signal == Signal::Logs => {
+            let req = ExportLogsServiceRequest::decode(body)
+                .map_err(|e| Refused::Bad(format!("not an OTLP protobuf logs request: {e}")))?;
+            Ok(otlp_proto_logs::batch_from_logs_request(&req))
+        }
         Payload::Protobuf => {
             let req = ExportTraceServiceRequest::decode(body)
                 .map_err(|e| Refused::Bad(format!("not an OTLP protobuf trace request: {e}")))?;
