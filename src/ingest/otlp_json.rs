@@ -1406,10 +1406,11 @@ mod tests {
     fn other_signals_are_counted_not_loaded() {
         let b = read(
             "t.json",
-            br#"{"resourceLogs":[{"scopeLogs":[]}],"resourceSpans":[]}"#,
+            br#"{"resourceMetrics":[{"scopeMetrics":[]}],"resourceLogs":[{"scopeLogs":[]}],"resourceSpans":[]}"#,
         )
         .unwrap();
         assert!(b.spans.is_empty());
+        assert!(b.logs.is_empty());
         let w: Vec<_> = b.diag.warnings.iter().map(|w| (w.kind, w.count)).collect();
         assert_eq!(w, vec![(WarningKind::OtherSignal, 1)]);
     }

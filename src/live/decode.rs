@@ -131,12 +131,12 @@ mod tests {
 
     #[test]
     fn bad_bodies_are_refused_with_a_reason() {
-        let Err(Refused::Bad(m)) = decode(b"{\"resourceSpans\": [", Payload::Json, "x") else {
+        let Err(Refused::Bad(m)) = decode(b"{\"resourceSpans\": [", Payload::Json, Signal::Traces, "x") else {
             panic!("truncated JSON accepted");
         };
         assert!(m.contains("line 1"), "{m}");
         assert!(matches!(
-            decode(&[0xff, 0xff, 0xff], Payload::Protobuf, "x"),
+            decode(&[0xff, 0xff, 0xff], Payload::Protobuf, Signal::Traces, "x"),
             Err(Refused::Bad(_))
         ));
     }
@@ -146,12 +146,12 @@ mod tests {
         let body = br#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]},"scopeSpans":[{"spans":[
             {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"x","startTimeUnixNano":"1","endTimeUnixNano":"2"},
             {"traceId":"AQIDBAUGBwgJCgsMDQ4PEA==","spanId":"AQIDBAUGBwk=","name":"base64 ids"}]}]}]}"#;
-        let b = decode(body, Payload::Json, "x").unwrap();
+        let b = decode(body, Payload::Json, Signal::Traces, "x").unwrap();
         assert_eq!(b.spans.len(), 2);
         assert_eq!(b.spans[0].trace_id, b.spans[1].trace_id);
         let w = warning_summary(&b).expect("base64 ids are warned");
         assert!(w.contains("base64"), "{w}");
-        let clean = decode(&body[..0], Payload::Protobuf, "x").unwrap();
+        let clean = decode(&body[..0], Payload::Protobuf, Signal::Traces, "x").unwrap();
         assert_eq!(warning_summary(&clean), None);
     }
 }

@@ -288,7 +288,7 @@ fn rich_doc() -> String {
          {{\"traceId\":\"{T}\",\"spanId\":\"0000000000000000\",\"kind\":\"4\",\"status\":null,\"events\":null,\"links\":[]}}\n\
          ]}}],\"resource\":{{\"attributes\":[{{\"key\":\"service.name\",\"value\":{{\"stringValue\":\"late\"}}}},{{\"key\":\"host.name\",\"value\":{{\"stringValue\":\"h\"}}}},{{\"key\":\"process.pid\",\"value\":{{\"intValue\":\"7\"}}}}]}}}},\n\
          {{\"resource\":null,\"scopeSpans\":null}}],\n\
-         \"resourceLogs\":[{{\"x\":1}}],\"unknown\":{{\"deep\":[[[{{}}]]]}}}}}}\n"
+         \"resourceMetrics\":[{{\"x\":1}}],\"unknown\":{{\"deep\":[[[{{}}]]]}}}}}}\n"
     )
 }
 
