@@ -414,3 +414,117 @@ fn fail_on_log_without_trace_fails_the_run_and_text_report_has_logs() {
     assert!(text.contains("\nLogs\n  6 log records: 1 joined to their span, 1 to their trace only, 1 of traces not loaded"), "{text}");
     assert!(text.contains("log_without_trace (warning): 2"), "{text}");
 }
+
+// ---- live: the OpenTelemetry Python SDK's log exporters against `listen --headless` ----
+
+const LOG_CLIENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/send_logs.py");
+
+/// The Python with the SDK's OTLP log exporters (`TRACETOPO_PYTHON`, as tests/live uses);
+/// `None` (skip) without it unless `TRACETOPO_REQUIRE_PYTHON` is set.
+fn python() -> Option<PathBuf> {
+    let py = std::env::var_os("TRACETOPO_PYTHON").map_or_else(|| "python3".into(), PathBuf::from);
+    let ok = Command::new(&py)
+        .args([
+            "-c",
+            "import opentelemetry.exporter.otlp.proto.grpc._log_exporter, \
+             opentelemetry.exporter.otlp.proto.http._log_exporter",
+        ])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return Some(py);
+    }
+    let msg = format!(
+        "the OpenTelemetry Python SDK's OTLP log exporters are not importable by {}",
+        py.display()
+    );
+    assert!(
+        std::env::var_os("TRACETOPO_REQUIRE_PYTHON").is_none(),
+        "{msg}"
+    );
+    println!("{msg}: skipping");
+    None
+}
+
+#[test]
+fn python_sdk_log_exporters_over_http_and_grpc_arrive_joined_to_their_spans() {
+    use std::io::{BufRead, BufReader};
+    let Some(py) = python() else { return };
+    let d = dir("live");
+    let out = d.join("received.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracetopo"))
+        .args(["listen", "--headless", "--out"])
+        .arg(&out)
+        .args(["--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start listen");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    stderr.read_line(&mut line).expect("first line");
+    let addr = |proto: &str| {
+        line.split(&format!("OTLP/{proto} "))
+            .nth(1)
+            .and_then(|r| r.split([' ', ',']).next())
+            .unwrap_or_else(|| panic!("no {proto} address in {line:?}"))
+            .to_string()
+    };
+    let (grpc, http) = (addr("gRPC"), format!("http://{}", addr("HTTP")));
+    let mut sent: Vec<serde_json::Value> = Vec::new();
+    for (protocol, endpoint) in [("http", &http), ("grpc", &grpc)] {
+        let o = Command::new(&py)
+            .args([LOG_CLIENT, "--protocol", protocol, "--endpoint", endpoint])
+            .output()
+            .expect("run the Python client");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        sent.push(serde_json::from_slice(&o.stdout).expect("client's counts"));
+    }
+    let ok = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(ok.success());
+    assert!(child.wait().expect("listen ends").success());
+    let mut rest = String::new();
+    for l in stderr.lines() {
+        rest.push_str(&l.unwrap_or_default());
+    }
+    let total = |k: &str| sent.iter().map(|v| v[k].as_u64().unwrap_or(0)).sum::<u64>();
+    assert!(
+        rest.contains(&format!("and {} log records", total("logs"))),
+        "{rest}"
+    );
+
+    let store = load(&[&out]);
+    assert_eq!(store.spans.len() as u64, total("spans"));
+    let c = store.log_counts();
+    assert_eq!(c.records, total("logs"));
+    assert_eq!(c.joined_to_span, total("with_context"));
+    assert_eq!(
+        c.without_trace,
+        total("without_context_in_request") + total("startup")
+    );
+    // Each record with context is on the span that was current when it was logged.
+    for k in 0..store.logs.len() as u32 {
+        let s = store.index.log_span[k as usize];
+        if s == NONE {
+            continue;
+        }
+        let body = store.log_body(k);
+        let name = store.str(store.span(s).name);
+        let want = if body.starts_with("slow validation") {
+            "validate"
+        } else {
+            "orders.OrderService/Create"
+        };
+        assert_eq!(name, want, "{body}");
+    }
+    let analysis = Analysis::run(&store, &Options::default());
+    let lost = analysis
+        .breaks
+        .iter()
+        .filter(|b| b.kind == BreakKind::LogWithoutTrace)
+        .count() as u64;
+    assert_eq!(lost, total("without_context_in_request"), "start-up logs are not breaks");
+}
