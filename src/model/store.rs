@@ -501,6 +501,17 @@ impl Store {
     /// links, and only the strings they still use (the live store evicts old traces this way,
     /// so memory stays bounded). Indexes are cleared: call `build_index` again.
     pub fn retain_traces(&mut self, keep: impl Fn(u128) -> bool) {
+        self.retain(&keep, |_, l| keep(l.trace_id));
+    }
+
+    /// `retain_traces` with its own choice of log records: `keep_log(k, record)` for each
+    /// record `k` of `logs` (the live store drops the oldest records of no held trace this
+    /// way). Every arena is rebuilt, so what is dropped frees its memory.
+    pub fn retain(
+        &mut self,
+        keep: &impl Fn(u128) -> bool,
+        mut keep_log: impl FnMut(usize, &LogRecord) -> bool,
+    ) {
         let old = std::mem::take(self);
         let mut map = vec![Sym(u32::MAX); old.strings.len()];
         let mut m = |s: Sym| {
@@ -578,8 +589,12 @@ impl Store {
                 ..*s
             });
         }
-        // Records go with their trace (those of no trace with `keep(0)`).
-        for l in old.logs.iter().filter(|l| keep(l.trace_id)) {
+        for (_, l) in old
+            .logs
+            .iter()
+            .enumerate()
+            .filter(|&(k, l)| keep_log(k, l))
+        {
             let attrs = copy_attrs(&mut self.attrs, &old.attrs[l.attrs.range()], &mut m);
             let body = &old.log_bytes[l.body.range()];
             let start = self.log_bytes.len() as u32;
