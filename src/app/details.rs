@@ -210,6 +210,7 @@ impl Details {
                     }
                 });
         }
+        super::logs_view::span_logs_ui(ui, store, i);
         let links = store.span_links(i);
         if !links.is_empty() {
             egui::CollapsingHeader::new(format!("Links ({})", links.len()))

@@ -10,6 +10,8 @@ pub mod follow;
 pub mod fonts;
 pub mod format;
 pub mod live;
+pub mod log_ticks;
+pub mod logs_view;
 pub mod loading;
 pub mod screenshot;
 pub mod state;

@@ -74,16 +74,18 @@ pub enum Tab {
     Services,
     Types,
     Breaks,
+    Logs,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Traces,
         Tab::Trace,
         Tab::Flame,
         Tab::Services,
         Tab::Types,
         Tab::Breaks,
+        Tab::Logs,
     ];
 
     pub fn title(self) -> &'static str {
@@ -94,6 +96,7 @@ impl Tab {
             Tab::Services => "Services",
             Tab::Types => "Types",
             Tab::Breaks => "Breaks",
+            Tab::Logs => "Logs",
         }
     }
 
@@ -106,6 +109,7 @@ impl Tab {
             Tab::Services => "services",
             Tab::Types => "types",
             Tab::Breaks => "breaks",
+            Tab::Logs => "logs",
         }
     }
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use egui::{Color32, Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
 use super::breaks_view::BreaksView;
+use super::logs_view::LogsView;
 use super::details::Details;
 use super::flame_chart::FlameChartView;
 use super::flame_graph::FlameGraphView;
@@ -79,6 +80,7 @@ pub struct TracetopoApp {
     selection: Selection,
     traces: TracesView,
     breaks: BreaksView,
+    logs: LogsView,
     trace: FlameChartView,
     flame: FlameGraphView,
     /// The Traces view's filter generation the flame graph was last given.
@@ -113,6 +115,7 @@ impl TracetopoApp {
             selection: Selection::None,
             traces: TracesView::new(),
             breaks: BreaksView::new(),
+            logs: LogsView::new(),
             trace: FlameChartView::default(),
             flame: FlameGraphView::default(),
             flame_filter: None,
@@ -160,6 +163,10 @@ impl TracetopoApp {
 
     pub fn is_loading(&self) -> bool {
         self.job.is_some()
+    }
+
+    pub fn logs_view_mut(&mut self) -> &mut LogsView {
+        &mut self.logs
     }
 
     pub fn traces_view(&self) -> &TracesView {
@@ -349,6 +356,7 @@ impl TracetopoApp {
             self.sources = out.loaded;
             self.traces.reset(&session);
             self.breaks.reset(&session);
+            self.logs.reset(&session);
             self.trace.reset(&session);
             self.flame.reset(&session);
             self.flame_filter = None;
@@ -762,6 +770,7 @@ impl TracetopoApp {
         match self.tab {
             Tab::Traces => self.traces.ui(ui, &session, selection),
             Tab::Breaks => self.breaks.ui(ui, &session, selection),
+            Tab::Logs => self.logs.ui(ui, &session, selection),
             Tab::Trace => self.trace.ui(ui, &session, selection),
             Tab::Flame => {
                 // The flame graph aggregates the traces the Traces view lists.
