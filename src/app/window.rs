@@ -468,6 +468,7 @@ impl TracetopoApp {
             Key::Num4,
             Key::Num5,
             Key::Num6,
+            Key::Num7,
         ];
         for (k, t) in digits.into_iter().zip(Tab::ALL) {
             if ctx.input_mut(|i| i.consume_shortcut(&cmd(k))) {

@@ -1,0 +1,121 @@
+//! The app's logs (issue 12) driven through egui_kittest: the Logs tab lists and filters
+//! records and a record opens its span; a span's Details lists its logs.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use egui::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use tracetopo::app::logs_view::JoinFilter;
+use tracetopo::app::loading::Source;
+use tracetopo::app::state::{Nav, Selection, Tab};
+use tracetopo::app::{AppConfig, TracetopoApp};
+use tracetopo::model::Level;
+
+const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+const ROOT: &str = "b7ad6b7169203331";
+
+fn files() -> Vec<Source> {
+    let d = std::env::temp_dir().join(format!("tracetopo-logs-app-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("dir");
+    let traces = format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"order-svc"}}}}]}},
+"scopeSpans":[{{"spans":[{{"traceId":"{TRACE}","spanId":"{ROOT}","name":"order.OrderService/Create","kind":2,
+"startTimeUnixNano":"1000000000","endTimeUnixNano":"2000000000"}}]}}]}}]}}"#
+    );
+    let logs = [
+        format!(r#"{{"level":"info","ts":1.05,"msg":"request received","trace_id":"{TRACE}","span_id":"{ROOT}","service":"order-svc"}}"#),
+        format!(r#"{{"level":"error","ts":1.5,"msg":"card declined","trace_id":"{TRACE}","span_id":"{ROOT}","service":"order-svc"}}"#),
+        r#"{"level":"info","ts":1.7,"msg":"charging card","trace_id":"-","service":"order-svc"}"#.to_string(),
+        r#"{"level":"warn","ts":0.5,"msg":"starting","service":"order-svc"}"#.to_string(),
+    ]
+    .join("\n");
+    let (t, l): (PathBuf, PathBuf) = (d.join("traces.json"), d.join("app.log"));
+    std::fs::write(&t, traces).expect("write");
+    std::fs::write(&l, logs).expect("write");
+    vec![Source::File(l), Source::File(t)]
+}
+
+fn app() -> Harness<'static, TracetopoApp> {
+    let sources = files();
+    let mut h = Harness::builder()
+        .with_size([1400.0, 860.0])
+        .build_eframe(move |cc| {
+            let mut app = TracetopoApp::new(&cc.egui_ctx, AppConfig::default());
+            app.open(sources);
+            app
+        });
+    for _ in 0..6000 {
+        if !h.state().is_loading() {
+            break;
+        }
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!h.state().is_loading(), "loading did not finish");
+    h.run_steps(3);
+    h
+}
+
+#[test]
+fn the_logs_tab_filters_records_and_a_record_opens_its_span() {
+    let mut h = app();
+    h.get_by_role_and_label(Role::Button, Tab::Logs.title()).click();
+    h.run_steps(2);
+    assert_eq!(h.state().tab(), Tab::Logs);
+    // Every record, in time order: "starting" first.
+    h.get_by_label_contains("starting");
+    h.get_by_label_contains("charging card");
+
+    h.state_mut().logs_view_mut().filter.join = JoinFilter::WithoutTrace;
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("request received").is_none());
+    h.get_by_label_contains("charging card");
+
+    h.state_mut().logs_view_mut().filter.join = JoinFilter::All;
+    h.state_mut().logs_view_mut().filter.level = Some(Level::Error);
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("starting").is_none());
+    h.get_by_label_contains("card declined").click();
+    h.run_steps(3);
+    assert_eq!(h.state().tab(), Tab::Trace);
+    let session = h.state().session().expect("session").clone();
+    let root = session
+        .store
+        .find_span(
+            u128::from_str_radix(TRACE, 16).expect("hex"),
+            u64::from_str_radix(ROOT, 16).expect("hex"),
+        )
+        .expect("span");
+    assert_eq!(h.state().selection(), Selection::Span(root));
+
+    h.state_mut().logs_view_mut().filter.level = None;
+    h.state_mut().logs_view_mut().filter.text = "CARD".to_string();
+    h.get_by_role_and_label(Role::Button, Tab::Logs.title()).click();
+    h.run_steps(2);
+    let shown = h.state_mut().logs_view_mut().shown().len();
+    assert_eq!(shown, 2, "text filter is case-insensitive");
+}
+
+#[test]
+fn details_of_a_span_list_its_logs_in_time_order() {
+    let mut h = app();
+    let session = h.state().session().expect("session").clone();
+    let root = session
+        .store
+        .find_span(
+            u128::from_str_radix(TRACE, 16).expect("hex"),
+            u64::from_str_radix(ROOT, 16).expect("hex"),
+        )
+        .expect("span");
+    h.state_mut().apply(Nav::Select(Selection::Span(root)));
+    h.run_steps(2);
+    h.get_by_label("Logs (2)");
+    let first = h.get_by_label_contains("request received").rect().top();
+    let second = h.get_by_label_contains("card declined").rect().top();
+    assert!(first < second, "time order");
+    // The record without a trace is on no span's list (its break, listed too, quotes it).
+    assert!(h.query_by_label_contains("[without trace]").is_none());
+    h.get_by_label("log_without_trace");
+}
