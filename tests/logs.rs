@@ -96,7 +96,12 @@ fn report_json(store: &Store) -> serde_json::Value {
 
 fn joins(store: &Store) -> Vec<(String, Join)> {
     let mut v: Vec<_> = (0..store.logs.len() as u32)
-        .map(|k| (store.log_body(k).into_owned(), store.index.log_join[k as usize]))
+        .map(|k| {
+            (
+                store.log_body(k).into_owned(),
+                store.index.log_join[k as usize],
+            )
+        })
         .collect();
     v.sort();
     v
@@ -306,7 +311,12 @@ fn go_logger_files_join_traces_of_another_file_in_either_order() {
         assert_eq!(skipped, 1, "the non-JSON line is counted");
         let c = store.log_counts();
         assert_eq!(
-            (c.joined_to_span, c.joined_to_trace, c.unknown_trace, c.without_trace),
+            (
+                c.joined_to_span,
+                c.joined_to_trace,
+                c.unknown_trace,
+                c.without_trace
+            ),
             (1, 1, 1, 3)
         );
         let levels: Vec<Level> = {
@@ -316,7 +326,14 @@ fn go_logger_files_join_traces_of_another_file_in_either_order() {
         };
         assert_eq!(
             levels,
-            vec![Level::Info, Level::Info, Level::Info, Level::Info, Level::Warn, Level::Error]
+            vec![
+                Level::Info,
+                Level::Info,
+                Level::Info,
+                Level::Info,
+                Level::Warn,
+                Level::Error
+            ]
         );
         // "charging card" (order-svc inside its SERVER span) and "stock ok" (stock-svc inside
         // its CONSUMER span) lost their context; "starting" came before any request.
@@ -330,7 +347,10 @@ fn go_logger_files_join_traces_of_another_file_in_either_order() {
             .collect();
         msgs.sort();
         assert_eq!(msgs.len(), 2, "{msgs:?}");
-        assert!(msgs[0].starts_with("order-svc logged \"charging card\" inside order.OrderService/Create"));
+        assert!(
+            msgs[0]
+                .starts_with("order-svc logged \"charging card\" inside order.OrderService/Create")
+        );
         assert!(msgs[1].starts_with("stock-svc logged \"stock ok\" inside stock.reserve"));
     }
 }
@@ -358,13 +378,19 @@ fn a_record_is_placed_on_the_latest_starting_open_span_of_its_service() {
     // The INTERNAL child is innermost but not a request span: the SERVER span is named.
     let s = store.span(b[0].span);
     assert_eq!(s.kind, SpanKind::Server);
-    assert_eq!(store.index.log_span[0], NONE, "a record without a trace is on no span");
+    assert_eq!(
+        store.index.log_span[0], NONE,
+        "a record without a trace is on no span"
+    );
 }
 
 #[test]
 fn console_output_log_lines_are_log_records_not_skipped_lines() {
     let d = dir("console");
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/console/go-shop-stdout.txt");
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/console/go-shop-stdout.txt"
+    );
     let spans_only = load(&[Path::new(sample)]);
     // A SERVER span of the capture, and a log line of its service inside it with no trace id.
     let server = (0..spans_only.spans.len() as u32)
@@ -387,10 +413,9 @@ fn console_output_log_lines_are_log_records_not_skipped_lines() {
     assert!(!spans_only.logs.is_empty());
     let analysis = Analysis::run(&store, &Options::default());
     assert!(
-        analysis
-            .breaks
-            .iter()
-            .any(|b| b.kind == BreakKind::LogWithoutTrace && store.span(b.span).span_id == s.span_id)
+        analysis.breaks.iter().any(
+            |b| b.kind == BreakKind::LogWithoutTrace && store.span(b.span).span_id == s.span_id
+        )
     );
 }
 
@@ -405,10 +430,21 @@ fn fail_on_log_without_trace_fails_the_run_and_text_report_has_logs() {
             .output()
             .expect("run tracetopo")
     };
-    let (s, l) = (spans.to_str().unwrap_or_default(), logs.to_str().unwrap_or_default());
+    let (s, l) = (
+        spans.to_str().unwrap_or_default(),
+        logs.to_str().unwrap_or_default(),
+    );
     let out = run(&["analyze", "--fail-on", "log_without_trace", s, l]);
     assert_eq!(out.status.code(), Some(1));
-    let out = run(&["analyze", "--fail-on", "orphan_span", "--format", "text", s, l]);
+    let out = run(&[
+        "analyze",
+        "--fail-on",
+        "orphan_span",
+        "--format",
+        "text",
+        s,
+        l,
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("\nLogs\n  6 log records: 1 joined to their span, 1 to their trace only, 1 of traces not loaded"), "{text}");
@@ -526,5 +562,9 @@ fn python_sdk_log_exporters_over_http_and_grpc_arrive_joined_to_their_spans() {
         .iter()
         .filter(|b| b.kind == BreakKind::LogWithoutTrace)
         .count() as u64;
-    assert_eq!(lost, total("without_context_in_request"), "start-up logs are not breaks");
+    assert_eq!(
+        lost,
+        total("without_context_in_request"),
+        "start-up logs are not breaks"
+    );
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use egui::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use tracetopo::app::logs_view::JoinFilter;
 use tracetopo::app::loading::Source;
+use tracetopo::app::logs_view::JoinFilter;
 use tracetopo::app::state::{Nav, Selection, Tab};
 use tracetopo::app::{AppConfig, TracetopoApp};
 use tracetopo::model::Level;
@@ -61,7 +61,8 @@ fn app() -> Harness<'static, TracetopoApp> {
 #[test]
 fn the_logs_tab_filters_records_and_a_record_opens_its_span() {
     let mut h = app();
-    h.get_by_role_and_label(Role::Button, Tab::Logs.title()).click();
+    h.get_by_role_and_label(Role::Button, Tab::Logs.title())
+        .click();
     h.run_steps(2);
     assert_eq!(h.state().tab(), Tab::Logs);
     // Every record, in time order: "starting" first.
@@ -92,7 +93,8 @@ fn the_logs_tab_filters_records_and_a_record_opens_its_span() {
 
     h.state_mut().logs_view_mut().filter.level = None;
     h.state_mut().logs_view_mut().filter.text = "CARD".to_string();
-    h.get_by_role_and_label(Role::Button, Tab::Logs.title()).click();
+    h.get_by_role_and_label(Role::Button, Tab::Logs.title())
+        .click();
     h.run_steps(2);
     let shown = h.state_mut().logs_view_mut().shown().len();
     assert_eq!(shown, 2, "text filter is case-insensitive");

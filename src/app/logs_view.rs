@@ -81,9 +81,14 @@ impl LogFilter {
                 let l = store.log(k);
                 self.service.is_none_or(|s| store.log_service_idx(k) == s)
                     && self.level.is_none_or(|m| Level::of(l.severity) >= m)
-                    && self
-                        .join
-                        .admits(store.index.log_join.get(k as usize).copied().unwrap_or(Join::WithoutTrace))
+                    && self.join.admits(
+                        store
+                            .index
+                            .log_join
+                            .get(k as usize)
+                            .copied()
+                            .unwrap_or(Join::WithoutTrace),
+                    )
                     && (needle.is_empty() || store.log_body(k).to_lowercase().contains(&needle))
             })
             .collect();
@@ -246,8 +251,11 @@ impl View for LogsView {
                         continue;
                     }
                     if resp.hovered() {
-                        ui.painter()
-                            .rect_filled(rect, 2.0, ui.visuals().widgets.hovered.weak_bg_fill);
+                        ui.painter().rect_filled(
+                            rect,
+                            2.0,
+                            ui.visuals().widgets.hovered.weak_bg_fill,
+                        );
                     }
                     let color = level_color(Level::of(store.log(k).severity));
                     let text_rect = Rect::from_min_max(rect.min + egui::vec2(4.0, 0.0), rect.max);

@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use egui::{Color32, Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
 use super::breaks_view::BreaksView;
-use super::logs_view::LogsView;
 use super::details::Details;
 use super::flame_chart::FlameChartView;
 use super::flame_graph::FlameGraphView;
 use super::follow::FollowPicker;
 use super::live::Live;
 use super::loading::{LoadJob, Outcome, SAMPLES, Source};
+use super::logs_view::LogsView;
 use super::screenshot::{ScreenshotRequest, ViewSpec, save_png};
 use super::state::{Nav, Selection, Session, Tab, View};
 use super::topology::{ServicesView, TypesView};

@@ -33,7 +33,11 @@ impl<'a> From<&'a Batch> for LogData<'a> {
 /// records of one resource.
 pub fn push_logs_line(out: &mut String, data: &LogData) {
     out.push_str("{\"resourceLogs\":[");
-    for (k, run) in data.logs.chunk_by(|a, b| a.resource == b.resource).enumerate() {
+    for (k, run) in data
+        .logs
+        .chunk_by(|a, b| a.resource == b.resource)
+        .enumerate()
+    {
         if k > 0 {
             out.push(',');
         }

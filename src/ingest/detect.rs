@@ -273,9 +273,7 @@ impl Detector {
             return Detected::Format(Format::GoLogs);
         }
         match self.detect_dump(buf, eof) {
-            Detected::Unknown(m) => {
-                super::console::sniff(buf, eof).unwrap_or(Detected::Unknown(m))
-            }
+            Detected::Unknown(m) => super::console::sniff(buf, eof).unwrap_or(Detected::Unknown(m)),
             d => d,
         }
     }

@@ -148,7 +148,9 @@ pub fn record(b: &mut Batch, o: &Map<String, Value>) -> bool {
 fn time_nanos(v: &Value) -> Option<u64> {
     let x = match v {
         Value::Number(n) => n.as_f64()?,
-        Value::String(s) => return unix_nanos(s).or_else(|| s.trim().parse::<f64>().ok().and_then(by_magnitude)),
+        Value::String(s) => {
+            return unix_nanos(s).or_else(|| s.trim().parse::<f64>().ok().and_then(by_magnitude));
+        }
         _ => return None,
     };
     if let Value::Number(n) = v
@@ -197,8 +199,12 @@ mod tests {
 
     #[test]
     fn sniffs_go_loggers_not_traces() {
-        assert!(sniff(br#"{"level":"info","ts":1714557600.5,"caller":"a.go:1","msg":"hi"}"#));
-        assert!(sniff(b"{\"time\":\"2024-05-01T10:00:00Z\",\"level\":\"INFO\",\"msg\":\"x\"}\n{"));
+        assert!(sniff(
+            br#"{"level":"info","ts":1714557600.5,"caller":"a.go:1","msg":"hi"}"#
+        ));
+        assert!(sniff(
+            b"{\"time\":\"2024-05-01T10:00:00Z\",\"level\":\"INFO\",\"msg\":\"x\"}\n{"
+        ));
         assert!(!sniff(br#"{"resourceSpans":[]}"#));
         assert!(!sniff(br#"{"msg":"no time or level"}"#));
     }

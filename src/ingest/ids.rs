@@ -183,6 +183,23 @@ pub fn parent_id_bytes(b: &[u8]) -> Decoded<u64> {
     }
 }
 
+/// A log record's trace id: a well-formed hex id, or 0 (no trace id) for anything else —
+/// absent, empty, all zeros, base64, or a placeholder such as `"unknown"` or `"-"`.
+pub fn log_trace_id(s: &str) -> u128 {
+    match trace_id(s.trim()) {
+        Ok(d) if d.flags == 0 => d.value,
+        _ => 0,
+    }
+}
+
+/// A log record's span id, 0 when absent or not a well-formed hex id.
+pub fn log_span_id(s: &str) -> u64 {
+    match span_id(s.trim()) {
+        Ok(d) if d.flags == 0 => d.value,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,22 +251,5 @@ mod tests {
         assert_eq!(span_id_bytes(&[1, 2, 3]).flags, flags::BAD_SPAN_ID);
         assert_eq!(parent_id_bytes(&[]).flags, 0);
         assert_ne!(synthetic_id("span-1"), synthetic_id("span-2"));
-    }
-}
-
-/// A log record's trace id: a well-formed hex id, or 0 (no trace id) for anything else —
-/// absent, empty, all zeros, base64, or a placeholder such as `"unknown"` or `"-"`.
-pub fn log_trace_id(s: &str) -> u128 {
-    match trace_id(s.trim()) {
-        Ok(d) if d.flags == 0 => d.value,
-        _ => 0,
-    }
-}
-
-/// A log record's span id, 0 when absent or not a well-formed hex id.
-pub fn log_span_id(s: &str) -> u64 {
-    match span_id(s.trim()) {
-        Ok(d) if d.flags == 0 => d.value,
-        _ => 0,
     }
 }

@@ -59,11 +59,18 @@ enum RecordField {
 }
 
 /// Reads the value of a `resourceLogs` key.
-pub(super) fn resource_logs<'de, A: MapAccess<'de>>(map: &mut A, ctx: &mut Ctx) -> Result<(), A::Error> {
+pub(super) fn resource_logs<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    ctx: &mut Ctx,
+) -> Result<(), A::Error> {
     map.next_value_seed(ResourceLogsList { ctx })
 }
 
-list!(ResourceLogsList, ResourceLogsSeed, "a list of resource logs");
+list!(
+    ResourceLogsList,
+    ResourceLogsSeed,
+    "a list of resource logs"
+);
 
 seed!(ResourceLogsSeed -> (), "a resource logs object");
 impl<'de> Visitor<'de> for ResourceLogsSeed<'_, '_> {
@@ -180,8 +187,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
         if l.time == 0 {
             l.time = l.observed;
         }
-        l.severity = number
-            .unwrap_or_else(|| severity_number(ctx.batch.strings.resolve(l.severity_text)));
+        l.severity =
+            number.unwrap_or_else(|| severity_number(ctx.batch.strings.resolve(l.severity_text)));
         ctx.batch.logs.push(l);
         Ok(())
     }
@@ -191,7 +198,9 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
 struct IdText(String);
 impl<'de> Deserialize<'de> for IdText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(IdText(Option::<String>::deserialize(d)?.unwrap_or_default()))
+        Ok(IdText(
+            Option::<String>::deserialize(d)?.unwrap_or_default(),
+        ))
     }
 }
 

@@ -5,9 +5,9 @@
 use std::io::Read;
 
 use base64::Engine;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use prost::Message;
@@ -15,8 +15,8 @@ use rayon::prelude::*;
 
 use super::ids;
 use super::json_text;
-use super::otlp_proto_logs;
 use super::otlp_json::resource_since;
+use super::otlp_proto_logs;
 use crate::model::{
     ArenaRange, Attr, Batch, Event, Link, LoadError, Position, Span, SpanKind, StatusCode, Sym,
     WarningKind,

@@ -60,7 +60,12 @@ pub enum Signal {
 
 /// Decodes a request body into a batch named `input`. (An OTLP/JSON body is read by the
 /// one reader of both signals.)
-pub fn decode(body: &[u8], payload: Payload, signal: Signal, input: &str) -> Result<Batch, Refused> {
+pub fn decode(
+    body: &[u8],
+    payload: Payload,
+    signal: Signal,
+    input: &str,
+) -> Result<Batch, Refused> {
     match payload {
         Payload::Protobuf if signal == Signal::Logs => {
             let req = ExportLogsServiceRequest::decode(body)
@@ -131,7 +136,9 @@ mod tests {
 
     #[test]
     fn bad_bodies_are_refused_with_a_reason() {
-        let Err(Refused::Bad(m)) = decode(b"{\"resourceSpans\": [", Payload::Json, Signal::Traces, "x") else {
+        let Err(Refused::Bad(m)) =
+            decode(b"{\"resourceSpans\": [", Payload::Json, Signal::Traces, "x")
+        else {
             panic!("truncated JSON accepted");
         };
         assert!(m.contains("line 1"), "{m}");

@@ -184,7 +184,9 @@ impl Intake {
             .await
             .map_err(|_| self.busy())?;
         let batch =
-            match blocking(move || decode::decode(&body, payload, signal, super::INPUT_NAME)).await? {
+            match blocking(move || decode::decode(&body, payload, signal, super::INPUT_NAME))
+                .await?
+            {
                 Ok(b) => b,
                 Err(Refused::Bad(m)) => return Err(self.bad(m)),
                 Err(Refused::TooLarge { limit }) => {

@@ -114,8 +114,7 @@ pub fn severity_number(level: &str) -> u8 {
         "info" | "information" | "info1" | "notice" => 9,
         "warn" | "warning" | "warn1" => 13,
         "error" | "err" | "error1" => 17,
-        "fatal" | "panic" | "dpanic" | "critical" | "crit" | "fatal1" | "emergency"
-        | "alert" => 21,
+        "fatal" | "panic" | "dpanic" | "critical" | "crit" | "fatal1" | "emergency" | "alert" => 21,
         _ => 0,
     }
 }
@@ -160,7 +159,10 @@ mod tests {
         assert_eq!(Level::of(severity_number("INFO")), Level::Info);
         assert_eq!(Level::of(severity_number("warning")), Level::Warn);
         assert_eq!(Level::of(severity_number("dpanic")), Level::Fatal);
-        assert_eq!(Level::of(severity_number("SEVERITY_NUMBER_ERROR")), Level::Error);
+        assert_eq!(
+            Level::of(severity_number("SEVERITY_NUMBER_ERROR")),
+            Level::Error
+        );
         assert_eq!(Level::of(severity_number("verbose")), Level::Unspecified);
     }
 }

@@ -24,9 +24,8 @@ impl Store {
     /// Sorts the records and places each (`Index::log_span`, `log_join`, `span_logs`).
     /// Called by `build_index`.
     pub(crate) fn join_logs(&mut self) {
-        self.logs.par_sort_unstable_by_key(|l| {
-            (l.trace_id, l.time, l.span_id, l.input, l.body.start)
-        });
+        self.logs
+            .par_sort_unstable_by_key(|l| (l.trace_id, l.time, l.span_id, l.input, l.body.start));
         let n = self.logs.len();
         let mut log_span = vec![NONE; n];
         let mut log_join = vec![Join::WithoutTrace; n];

@@ -589,12 +589,7 @@ impl Store {
                 ..*s
             });
         }
-        for (_, l) in old
-            .logs
-            .iter()
-            .enumerate()
-            .filter(|&(k, l)| keep_log(k, l))
-        {
+        for (_, l) in old.logs.iter().enumerate().filter(|&(k, l)| keep_log(k, l)) {
             let attrs = copy_attrs(&mut self.attrs, &old.attrs[l.attrs.range()], &mut m);
             let body = &old.log_bytes[l.body.range()];
             let start = self.log_bytes.len() as u32;

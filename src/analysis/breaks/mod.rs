@@ -160,12 +160,7 @@ pub fn find_breaks(store: &Store, opts: &Options) -> Vec<Break> {
     let ctx = Ctx::new(store, opts);
     let ((mut out, detached), (cross, logs)) = rayon::join(
         || rayon::join(|| per_span(&ctx), || detached::find(&ctx)),
-        || {
-            rayon::join(
-                || propagation::find(&ctx),
-                || log_without_trace::find(&ctx),
-            )
-        },
+        || rayon::join(|| propagation::find(&ctx), || log_without_trace::find(&ctx)),
     );
     out.extend(detached);
     out.extend(cross);

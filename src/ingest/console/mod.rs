@@ -155,10 +155,9 @@ impl Decoder {
             ),
             // A Go logger's JSON line among the service's output: a log record.
             Some(Kind::Other) => {
-                let read = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(
-                    text,
-                )
-                .is_ok_and(|o| super::golog::record(&mut self.batch, &o));
+                let read =
+                    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(text)
+                        .is_ok_and(|o| super::golog::record(&mut self.batch, &o));
                 if !read {
                     self.skip(
                         WarningKind::SkippedLine,
