@@ -344,8 +344,7 @@ impl<'t> Scanner<'t, '_, '_> {
                     self.list(Self::resource_spans)?
                 }
                 b"result" => self.request()?,
-                // Logs are read by the serde visitors (`otlp_json_logs`).
-                b"resourceLogs" | b"resource_logs" => return None,
+                b"resourceLogs" | b"resource_logs" => self.list(Self::resource_logs)?,
                 b"resourceMetrics" | b"resource_metrics" | b"resourceProfiles"
                 | b"resource_profiles" => {
                     self.skip()?;
@@ -934,6 +933,8 @@ fn hex4(b: &[u8], i: usize) -> Option<u32> {
         .iter()
         .try_fold(0u32, |v, &c| Some(v * 16 + char::from(c).to_digit(16)?))
 }
+
+mod logs;
 
 #[cfg(test)]
 mod tests;
