@@ -60,9 +60,7 @@ impl Scanner<'_, '_, '_> {
         while let Some(k) = self.key(&mut first)? {
             match k {
                 b"timeUnixNano" | b"time_unix_nano" => l.time = self.u64()?,
-                b"observedTimeUnixNano" | b"observed_time_unix_nano" => {
-                    l.observed = self.u64()?
-                }
+                b"observedTimeUnixNano" | b"observed_time_unix_nano" => l.observed = self.u64()?,
                 b"severityNumber" | b"severity_number" => number = Some(self.severity()?),
                 b"severityText" | b"severity_text" => l.severity_text = self.sym()?,
                 b"body" => l.body = self.string_body()?,
@@ -120,11 +118,7 @@ impl Scanner<'_, '_, '_> {
         while let Some(k) = self.key(&mut first)? {
             match k {
                 b"stringValue" | b"string_value" => {
-                    let text = if self.null() {
-                        "".into()
-                    } else {
-                        self.str()?
-                    };
+                    let text = if self.null() { "".into() } else { self.str()? };
                     body = self.ctx.batch.push_body(text.as_bytes());
                 }
                 _ => return None,
