@@ -121,3 +121,32 @@ fn details_of_a_span_list_its_logs_in_time_order() {
     assert!(h.query_by_label_contains("[without trace]").is_none());
     h.get_by_label("log_without_trace");
 }
+
+#[test]
+fn file_save_keeps_the_log_records() {
+    let mut h = app();
+    let out =
+        std::env::temp_dir().join(format!("tracetopo-logs-save-{}.jsonl", std::process::id()));
+    h.state_mut().save_to(out.clone());
+    for _ in 0..3000 {
+        if !h.state().is_saving() {
+            break;
+        }
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!h.state().is_saving(), "saving did not finish");
+    assert!(
+        h.state()
+            .saved()
+            .is_some_and(|m| m.contains("and 4 log records")),
+        "{:?}",
+        h.state().saved()
+    );
+    let before = h.state().session().expect("session").store.log_counts();
+    let mut store = tracetopo::model::Store::new();
+    tracetopo::ingest::load_path(&mut store, &out, &Default::default()).expect("saved file loads");
+    store.build_index();
+    assert_eq!(store.log_counts(), before);
+    let _ = std::fs::remove_file(out);
+}

@@ -866,11 +866,22 @@ fn write_jsonl(session: &Session, path: &std::path::Path) -> Result<String, Stri
     let fail = |e: std::io::Error| format!("cannot save {}: {e}", path.display());
     let file = std::fs::File::create(path).map_err(fail)?;
     let mut w = std::io::BufWriter::new(file);
-    let n = write_all(&mut w, &SpanData::from(&session.store), SAVE_SPANS_PER_LINE)
-        .and_then(|n| std::io::Write::flush(&mut w).map(|()| n))
-        .map_err(fail)?;
+    let store = &session.store;
+    let n = write_all(&mut w, &SpanData::from(store), SAVE_SPANS_PER_LINE).map_err(fail)?;
+    // Log records follow the spans, as `listen --headless` records them.
+    let logs = crate::export::otlp_logs_jsonl::write_all_logs(
+        &mut w,
+        &crate::export::otlp_logs_jsonl::LogData::from(store),
+        SAVE_SPANS_PER_LINE,
+    )
+    .and_then(|n| std::io::Write::flush(&mut w).map(|()| n))
+    .map_err(fail)?;
+    let logs = match logs {
+        0 => String::new(),
+        n => format!(" and {}", format::count(n, "log record")),
+    };
     Ok(format!(
-        "Saved {} to {}",
+        "Saved {}{logs} to {}",
         format::count(n, "span"),
         path.display()
     ))

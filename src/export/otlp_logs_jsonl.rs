@@ -4,9 +4,10 @@
 
 use super::otlp_jsonl::{push_attrs, push_hex};
 use crate::ingest::json_text::push_str;
-use crate::model::{Attr, Batch, Interner, LogRecord, Resource};
+use crate::model::{Attr, Batch, Interner, LogRecord, Resource, Store};
 
 /// Borrowed view of log records and their arenas (a `Batch` or a `Store`).
+#[derive(Clone, Copy)]
 pub struct LogData<'a> {
     pub strings: &'a Interner,
     pub logs: &'a [LogRecord],
@@ -27,6 +28,40 @@ impl<'a> From<&'a Batch> for LogData<'a> {
             resources: &b.resources,
         }
     }
+}
+
+impl<'a> From<&'a Store> for LogData<'a> {
+    fn from(s: &'a Store) -> Self {
+        LogData {
+            strings: &s.strings,
+            logs: &s.logs,
+            log_bytes: &s.log_bytes,
+            attrs: &s.attrs,
+            res_attrs: &s.res_attrs,
+            resources: &s.resources,
+        }
+    }
+}
+
+/// Writes every record as lines of at most `per_line` records; returns the records written.
+pub fn write_all_logs(
+    w: &mut impl std::io::Write,
+    data: &LogData,
+    per_line: usize,
+) -> std::io::Result<u64> {
+    let mut out = String::new();
+    for chunk in data.logs.chunks(per_line.max(1)) {
+        out.clear();
+        push_logs_line(
+            &mut out,
+            &LogData {
+                logs: chunk,
+                ..*data
+            },
+        );
+        w.write_all(out.as_bytes())?;
+    }
+    Ok(data.logs.len() as u64)
 }
 
 /// Appends one line (request JSON + '\n') holding every record, one `resourceLogs` per run of

@@ -101,8 +101,11 @@ pub fn record(b: &mut Batch, o: &Map<String, Value>) -> bool {
         l.severity_text = b.intern(&t);
     }
     let trace = first(TRACE_KEYS);
-    if let Some((_, Value::String(s))) = trace {
-        l.trace_id = ids::log_trace_id(s);
+    match trace {
+        // Datadog's own tracers log a decimal 64-bit id there, not an OpenTelemetry one.
+        Some(("dd.trace_id", Value::String(s))) if s.len() != 32 => {}
+        Some((_, Value::String(s))) => l.trace_id = ids::log_trace_id(s),
+        _ => {}
     }
     let span = first(SPAN_KEYS);
     if l.trace_id != 0
@@ -195,6 +198,21 @@ mod tests {
             Some(1_714_557_600_500_000_000)
         );
         assert_eq!(t("\"yesterday\""), None);
+    }
+
+    #[test]
+    fn datadog_decimal_ids_are_no_trace_id() {
+        let mut b = Batch::new();
+        for line in [
+            r#"{"msg":"a","dd.trace_id":"1234567890123456789"}"#,
+            r#"{"msg":"b","dd.trace_id":"0af7651916cd43dd8448eb211c80319c"}"#,
+            r#"{"msg":"c","trace_id":"-","dd.trace_id":"0af7651916cd43dd8448eb211c80319c"}"#,
+        ] {
+            assert!(record(&mut b, &serde_json::from_str(line).unwrap()));
+        }
+        let ids: Vec<u128> = b.logs.iter().map(|l| l.trace_id).collect();
+        // The first key present wins, even when it holds a placeholder.
+        assert_eq!(ids, vec![0, 0x0af7651916cd43dd8448eb211c80319c, 0]);
     }
 
     #[test]
