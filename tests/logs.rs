@@ -568,3 +568,28 @@ fn python_sdk_log_exporters_over_http_and_grpc_arrive_joined_to_their_spans() {
         "start-up logs are not breaks"
     );
 }
+
+#[test]
+fn a_service_known_only_by_its_logs_is_no_service_of_the_report() {
+    let d = dir("log-only-service");
+    let spans = write(&d, "traces.json", spans_json());
+    let logs = write(
+        &d,
+        "app.log",
+        "{\"level\":\"info\",\"ts\":1.5,\"msg\":\"x\",\"service\":\"lonely\"}\n\
+         {\"level\":\"info\",\"ts\":1.6,\"msg\":\"y\"}\n",
+    );
+    let store = load(&[&logs, &spans]);
+    let v = report_json(&store);
+    let names: Vec<&str> = v["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(
+        !names.contains(&"lonely") && !names.contains(&"unknown_service"),
+        "{names:?}"
+    );
+    assert_eq!(v["logs"]["records"], 2);
+}

@@ -403,7 +403,22 @@ impl Store {
             }
         }
 
-        let mut services: Vec<Sym> = self.resources.iter().map(|r| r.service).collect();
+        // A service known only by log records is no node of the graphs (its records' service
+        // number is `NONE`); every other resource's service is, as before logs were read.
+        let mut traced = vec![true; self.resources.len()];
+        for l in &self.logs {
+            traced[l.resource as usize] = false;
+        }
+        for s in &self.spans {
+            traced[s.resource as usize] = true;
+        }
+        let mut services: Vec<Sym> = self
+            .resources
+            .iter()
+            .zip(&traced)
+            .filter(|&(_, &t)| t)
+            .map(|(r, _)| r.service)
+            .collect();
         services.sort_by(|a, b| self.strings.resolve(*a).cmp(self.strings.resolve(*b)));
         services.dedup();
         let service_of_resource = self
