@@ -593,3 +593,60 @@ fn a_service_known_only_by_its_logs_is_no_service_of_the_report() {
     );
     assert_eq!(v["logs"]["records"], 2);
 }
+
+#[test]
+fn python_sdk_logs_reach_the_live_store_joined_to_their_spans() {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    use tracetopo::live::LiveConfig;
+    use tracetopo::live::collector::{Collector, Snapshot};
+    use tracetopo::live::server::Server;
+
+    let Some(py) = python() else { return };
+    let cfg = LiveConfig {
+        grpc: "127.0.0.1:0".parse().expect("addr"),
+        http: "127.0.0.1:0".parse().expect("addr"),
+        ..LiveConfig::default()
+    };
+    let latest: Arc<Mutex<Option<Store>>> = Arc::default();
+    let slot = Arc::clone(&latest);
+    let collector = Collector::start(&cfg, Arc::default(), move |s: Snapshot| {
+        if let Ok(mut l) = slot.lock() {
+            *l = Some(s.store);
+        }
+    })
+    .expect("collector");
+    let server =
+        Server::start(&cfg, collector.sink(), Arc::clone(&collector.stats)).expect("server");
+    let o = Command::new(&py)
+        .args([LOG_CLIENT, "--protocol", "grpc", "--endpoint"])
+        .arg(server.grpc_addr.to_string())
+        .output()
+        .expect("run the Python client");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let sent: serde_json::Value = serde_json::from_slice(&o.stdout).expect("counts");
+    let count = |k: &str| sent[k].as_u64().unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut store = loop {
+        let got = latest.lock().ok().and_then(|mut l| l.take());
+        if let Some(s) = got
+            && s.logs.len() as u64 == count("logs")
+            && s.spans.len() as u64 == count("spans")
+        {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the live store never held every record"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    store.build_index();
+    let c = store.log_counts();
+    assert_eq!(c.joined_to_span, count("with_context"));
+    assert_eq!(
+        c.without_trace,
+        count("without_context_in_request") + count("startup")
+    );
+    server.stop();
+}
