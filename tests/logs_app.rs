@@ -150,3 +150,71 @@ fn file_save_keeps_the_log_records() {
     assert_eq!(store.log_counts(), before);
     let _ = std::fs::remove_file(out);
 }
+
+struct ChartState {
+    view: tracetopo::app::flame_chart::FlameChartView,
+    session: std::sync::Arc<tracetopo::app::state::Session>,
+    selection: Selection,
+}
+
+#[test]
+fn flame_chart_ticks_show_their_record_on_hover() {
+    use tracetopo::app::state::{Session, View};
+    let mut store = tracetopo::model::Store::new();
+    for s in files() {
+        let Source::File(p) = s else { continue };
+        tracetopo::ingest::load_path(&mut store, &p, &Default::default()).expect("load");
+    }
+    let session = Session::build(store, tracetopo::analysis::Options::default());
+    let trace = u128::from_str_radix(TRACE, 16).expect("hex");
+    let root = session
+        .store
+        .find_span(trace, u64::from_str_radix(ROOT, 16).expect("hex"))
+        .expect("span");
+    let t = session.store.index.span_trace[root as usize];
+    let mut view = tracetopo::app::flame_chart::FlameChartView::default();
+    view.reset(&session);
+    let state = ChartState {
+        view,
+        session,
+        selection: Selection::Trace(t),
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1200.0, 420.0))
+        .with_step_dt(1.0 / 60.0)
+        .with_max_steps(60)
+        .with_context_setup(tracetopo::app::fonts::install)
+        .build_ui_state(
+            |ui, st: &mut ChartState| {
+                st.view.ui(ui, &st.session, st.selection);
+            },
+            state,
+        );
+    h.run();
+    let bar = h.state().view.span_rect(root).expect("root visible");
+    let (t0, t1) = h.state().view.visible_time().expect("time");
+    let lanes = h.state().view.lanes_rect();
+    let x_of = |ns: f64| lanes.left() + ((ns - t0) / (t1 - t0)) as f32 * lanes.width();
+    // "card declined" was logged at 1.5 s, on the root span.
+    h.hover_at(egui::pos2(x_of(1.5e9), bar.center().y));
+    h.run_steps(40);
+    assert!(
+        h.query_all_by_label_contains("card declined")
+            .next()
+            .is_some(),
+        "hovering the tick shows its record"
+    );
+    // Away from every tick, the span's own tooltip.
+    h.hover_at(egui::pos2(x_of(1.9e9), bar.center().y));
+    h.run_steps(40);
+    assert!(
+        h.query_all_by_label_contains("card declined")
+            .next()
+            .is_none()
+    );
+    assert!(
+        h.query_all_by_label_contains("service: order-svc")
+            .next()
+            .is_some()
+    );
+}
