@@ -218,3 +218,43 @@ fn flame_chart_ticks_show_their_record_on_hover() {
             .is_some()
     );
 }
+
+#[test]
+fn the_service_filter_follows_its_service_into_a_new_session() {
+    use tracetopo::app::logs_view::LogsView;
+    use tracetopo::app::state::{Session, View};
+    let build = |extra: bool| {
+        let mut store = tracetopo::model::Store::new();
+        for s in files() {
+            let Source::File(p) = s else { continue };
+            tracetopo::ingest::load_path(&mut store, &p, &Default::default()).expect("load");
+        }
+        if extra {
+            // A service named before order-svc: order-svc's number moves.
+            let doc = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"aaa-svc"}}]},"scopeSpans":[{"spans":[{"traceId":"1af7651916cd43dd8448eb211c80319c","spanId":"c7ad6b7169203331","name":"x","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}"#;
+            tracetopo::ingest::load_bytes(
+                &mut store,
+                "extra.json",
+                doc.as_bytes(),
+                &Default::default(),
+            )
+            .expect("load");
+        }
+        Session::build(store, tracetopo::analysis::Options::default())
+    };
+    let (first, second) = (build(false), build(true));
+    let number = |s: &Session, name: &str| {
+        s.store
+            .index
+            .services
+            .iter()
+            .position(|&n| s.store.str(n) == name)
+            .map(|k| k as u32)
+    };
+    assert_ne!(number(&first, "order-svc"), number(&second, "order-svc"));
+    let mut view = LogsView::new();
+    view.reset(&first);
+    view.filter.service = number(&first, "order-svc");
+    view.reset(&second);
+    assert_eq!(view.filter.service, number(&second, "order-svc"));
+}

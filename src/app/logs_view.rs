@@ -214,10 +214,21 @@ pub fn span_logs_ui(ui: &mut Ui, store: &Store, i: u32) {
 
 impl View for LogsView {
     fn reset(&mut self, session: &Arc<Session>) {
+        // A service filter follows its service by name (a live snapshot renumbers services).
+        let name = self.filter.service.and_then(|s| {
+            let old = &self.session.as_ref()?.store;
+            Some(old.str(*old.index.services.get(s as usize)?).to_string())
+        });
+        let new = &session.store;
+        self.filter.service = name.and_then(|n| {
+            new.index
+                .services
+                .binary_search_by(|&s| new.str(s).cmp(&n))
+                .ok()
+                .map(|k| k as u32)
+        });
         self.session = Some(Arc::clone(session));
         self.applied = None;
-        // A service number of the old session means nothing in the new one.
-        self.filter.service = None;
     }
 
     fn ui(&mut self, ui: &mut Ui, session: &Arc<Session>, _selection: Selection) -> Vec<Nav> {
