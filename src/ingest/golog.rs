@@ -54,6 +54,7 @@ pub fn read(input: &str, bytes: &[u8]) -> Batch {
     let mut b = Batch::new();
     let mut skipped = 0u64;
     let mut first_skipped = None;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     for (n, line) in bytes.split(|&c| c == b'\n').enumerate() {
         let text = line.trim_ascii();
         if text.is_empty() {
@@ -213,6 +214,16 @@ mod tests {
         let ids: Vec<u128> = b.logs.iter().map(|l| l.trace_id).collect();
         // The first key present wins, even when it holds a placeholder.
         assert_eq!(ids, vec![0, 0x0af7651916cd43dd8448eb211c80319c, 0]);
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_crlf_are_not_bad_lines() {
+        let b = read(
+            "a.log",
+            b"\xEF\xBB\xBF{\"msg\":\"a\",\"level\":\"info\"}\r\n{\"msg\":\"b\"}\r\n",
+        );
+        assert_eq!(b.logs.len(), 2);
+        assert!(b.diag.warnings.is_empty());
     }
 
     #[test]
