@@ -57,10 +57,13 @@ impl Store {
                             }
                         }
                     }
-                    let range = traces[t].range();
-                    let spans = (range.start as u32..range.end as u32).collect::<Vec<_>>();
-                    for (k, s) in unplaced.iter().zip(self.innermost_open(&spans, &unplaced)) {
-                        log_span[*k as usize] = s;
+                    if !unplaced.is_empty() {
+                        let range = traces[t].range();
+                        let spans: Vec<u32> = (range.start as u32..range.end as u32).collect();
+                        let placed = self.innermost_open(&spans, &unplaced);
+                        for (k, s) in unplaced.iter().zip(placed) {
+                            log_span[*k as usize] = s;
+                        }
                     }
                 } else {
                     log_join[i..run_end].fill(Join::UnknownTrace);
