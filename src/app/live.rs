@@ -202,9 +202,14 @@ impl Live {
                 "request limit {} MiB",
                 self.cfg.max_request_bytes >> 20
             ));
-            let problems = st.refused_requests() + st.rejected_spans + st.evicted_spans;
+            let problems =
+                st.refused_requests() + st.rejected_spans + st.evicted_spans + st.evicted_logs;
+            let logs_evicted = match st.evicted_logs {
+                0 => String::new(),
+                n => format!(", {}", format::count(n, "log record")),
+            };
             let text = format!(
-                "{} refused · {} rejected · {} evicted",
+                "{} refused · {} rejected · {}{logs_evicted} evicted",
                 format::count(st.refused_requests(), "request"),
                 format::count(st.rejected_spans, "span"),
                 format::count(st.evicted_spans, "span")
@@ -217,8 +222,14 @@ impl Live {
             ui.label(text).on_hover_text(format!(
                 "refused: {} bad payload (400), {} too large (413), {} unknown content type (415); \
                  rejected: spans a request carried beyond the retention limit; evicted: {} \
-                 spans of {} old traces dropped to stay under the limit",
-                st.bad_requests, st.too_large, st.unsupported, st.evicted_spans, st.evicted_traces
+                 spans of {} old traces dropped to stay under the limit (their log records with \
+                 them), and {} log records of no held trace, oldest first",
+                st.bad_requests,
+                st.too_large,
+                st.unsupported,
+                st.evicted_spans,
+                st.evicted_traces,
+                st.evicted_logs
             ));
             ui.separator();
             let (label, hover) = if self.follow {

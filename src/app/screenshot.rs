@@ -227,6 +227,7 @@ mod tests {
         assert_eq!(ViewSpec::parse("traces"), Ok(ViewSpec::Tab(Tab::Traces)));
         assert_eq!(ViewSpec::parse("breaks"), Ok(ViewSpec::Tab(Tab::Breaks)));
         assert_eq!(ViewSpec::parse("flame"), Ok(ViewSpec::Tab(Tab::Flame)));
+        assert_eq!(ViewSpec::parse("logs"), Ok(ViewSpec::Tab(Tab::Logs)));
         assert_eq!(ViewSpec::parse("trace"), Ok(ViewSpec::MostBrokenTrace));
         assert_eq!(
             ViewSpec::parse("trace:6E0F1A2B3C4D4E5F8A9B0C1D2E3F4A51"),

@@ -15,16 +15,18 @@ pub enum Tab {
     Services,
     Types,
     Breaks,
+    Logs,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Traces,
         Tab::Trace,
         Tab::Flame,
         Tab::Services,
         Tab::Types,
         Tab::Breaks,
+        Tab::Logs,
     ];
 
     pub fn title(self) -> &'static str {
@@ -35,6 +37,7 @@ impl Tab {
             Tab::Services => "Services",
             Tab::Types => "Types",
             Tab::Breaks => "Breaks",
+            Tab::Logs => "Logs",
         }
     }
 
@@ -47,6 +50,7 @@ impl Tab {
             Tab::Services => "services",
             Tab::Types => "types",
             Tab::Breaks => "breaks",
+            Tab::Logs => "logs",
         }
     }
 }

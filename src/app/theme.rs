@@ -75,3 +75,14 @@ pub fn text_on(fill: Color32) -> Color32 {
         Color32::WHITE
     }
 }
+
+/// A log record's colour by severity (the flame chart's ticks, the Logs view's rows).
+pub fn level_color(level: crate::model::Level) -> Color32 {
+    use crate::model::Level;
+    match level {
+        Level::Unspecified | Level::Trace | Level::Debug => Color32::from_rgb(140, 140, 150),
+        Level::Info => Color32::from_rgb(90, 140, 210),
+        Level::Warn => WARNING,
+        Level::Error | Level::Fatal => ERROR,
+    }
+}

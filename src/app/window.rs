@@ -18,6 +18,7 @@ use super::state::{Nav, Selection, Session, Tab, View, ViewCtx};
 use super::task::{Poll, Task};
 use super::theme;
 use super::views::Views;
+use super::views::logs::LogsView;
 use super::views::services::ServicesView;
 use super::views::traces::TracesView;
 use super::{fonts, format};
@@ -114,6 +115,10 @@ impl TracetopoApp {
 
     pub fn is_loading(&self) -> bool {
         self.job.is_some()
+    }
+
+    pub fn logs_view_mut(&mut self) -> &mut LogsView {
+        &mut self.views.logs
     }
 
     pub fn traces_view(&self) -> &TracesView {
@@ -394,6 +399,7 @@ impl TracetopoApp {
             Key::Num4,
             Key::Num5,
             Key::Num6,
+            Key::Num7,
         ];
         for (k, t) in digits.into_iter().zip(Tab::ALL) {
             if ctx.input_mut(|i| i.consume_shortcut(&cmd(k))) {
@@ -601,11 +607,22 @@ fn write_jsonl(session: &Session, path: &std::path::Path) -> Result<String, Stri
     let fail = |e: std::io::Error| format!("cannot save {}: {e}", path.display());
     let file = std::fs::File::create(path).map_err(fail)?;
     let mut w = std::io::BufWriter::new(file);
-    let n = write_all(&mut w, &SpanData::from(&session.store), SAVE_SPANS_PER_LINE)
-        .and_then(|n| std::io::Write::flush(&mut w).map(|()| n))
-        .map_err(fail)?;
+    let store = &session.store;
+    let n = write_all(&mut w, &SpanData::from(store), SAVE_SPANS_PER_LINE).map_err(fail)?;
+    // Log records follow the spans, as `listen --headless` records them.
+    let logs = crate::export::otlp_logs_jsonl::write_all_logs(
+        &mut w,
+        &crate::export::otlp_logs_jsonl::LogData::from(store),
+        SAVE_SPANS_PER_LINE,
+    )
+    .and_then(|n| std::io::Write::flush(&mut w).map(|()| n))
+    .map_err(fail)?;
+    let logs = match logs {
+        0 => String::new(),
+        n => format!(" and {}", format::count(n, "log record")),
+    };
     Ok(format!(
-        "Saved {} to {}",
+        "Saved {}{logs} to {}",
         format::count(n, "span"),
         path.display()
     ))

@@ -213,13 +213,17 @@ fn headless(cfg: &LiveConfig, out: &Path, max_spans: Option<u64>) -> Result<(), 
         }
     };
     eprintln!(
-        "tracetopo: {}: recorded {} spans from {} requests to {} ({} refused)",
+        "tracetopo: {}: recorded {} spans{} from {} requests to {} ({} refused)",
         match why {
             Stop::MaxSpans => "reached --max-spans",
             Stop::Interrupted(why) => why,
             Stop::WriteFailed => "write failed",
         },
         done.spans,
+        match done.logs {
+            0 => String::new(),
+            n => format!(" and {n} log records"),
+        },
         done.requests,
         out.display(),
         s.refused_requests()

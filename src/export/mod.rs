@@ -7,6 +7,7 @@ pub mod dot;
 pub mod flame;
 pub mod json;
 pub mod otlp_jsonl;
+pub mod otlp_logs_jsonl;
 pub mod png;
 pub mod scene;
 pub mod svg;

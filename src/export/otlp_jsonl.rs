@@ -194,7 +194,7 @@ fn push_link(out: &mut String, data: &SpanData, l: &Link) {
 
 /// The low `digits` hex digits of `v`, lowercase, quoted (as `ids::trace_hex` prints them, but
 /// without the formatting machinery and a `String` per id: three ids per span add up).
-fn push_hex(out: &mut String, v: u128, digits: usize) {
+pub(crate) fn push_hex(out: &mut String, v: u128, digits: usize) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut buf = [b'"'; 34];
     for (k, b) in buf[1..=digits].iter_mut().rev().enumerate() {
@@ -222,7 +222,7 @@ fn push_items<T>(out: &mut String, items: &[T], mut f: impl FnMut(&mut String, &
     out.push(']');
 }
 
-fn push_attrs(out: &mut String, strings: &Interner, attrs: &[Attr]) {
+pub(crate) fn push_attrs(out: &mut String, strings: &Interner, attrs: &[Attr]) {
     push_items(out, attrs, |out, a| push_attr(out, strings, a));
 }
 

@@ -268,6 +268,9 @@ impl Detector {
     /// it). Each call must see the bytes of the one before, and more. What is none of the
     /// dump formats may be an SDK's console output (`console::sniff`).
     pub fn detect(&mut self, buf: &[u8], eof: bool) -> Detected {
+        if super::golog::sniff(buf) {
+            return Detected::Format(Format::GoLogs);
+        }
         match self.detect_dump(buf, eof) {
             Detected::Unknown(m) => super::console::sniff(buf, eof).unwrap_or(Detected::Unknown(m)),
             d => d,

@@ -173,6 +173,23 @@ pub fn parent_id_bytes(b: &[u8]) -> Decoded<u64> {
     flagged(v, !b.is_empty() && b.len() != 8, flags::BAD_PARENT_ID)
 }
 
+/// A log record's trace id: a well-formed hex id, or 0 (no trace id) for anything else —
+/// absent, empty, all zeros, base64, or a placeholder such as `"unknown"` or `"-"`.
+pub fn log_trace_id(s: &str) -> u128 {
+    match trace_id(s.trim()) {
+        Ok(d) if d.flags == 0 => d.value,
+        _ => 0,
+    }
+}
+
+/// A log record's span id, 0 when absent or not a well-formed hex id.
+pub fn log_span_id(s: &str) -> u64 {
+    match span_id(s.trim()) {
+        Ok(d) if d.flags == 0 => d.value,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,11 +11,13 @@ use crate::model::{Batch, LoadError, Position, Store, WarningKind};
 pub mod console;
 pub mod decompress;
 pub mod detect;
+pub mod golog;
 pub mod ids;
 pub mod jaeger;
 mod jsonl;
 pub mod otlp_json;
 pub mod otlp_proto;
+pub mod otlp_proto_logs;
 mod otlp_scan;
 pub(crate) mod scalar;
 pub mod zipkin;
@@ -32,6 +34,8 @@ pub enum Format {
     GoStdout,
     /// The Python SDK's `ConsoleSpanExporter`.
     PythonConsole,
+    /// A Go logger's JSON lines (zap, logrus, zerolog, slog): log records, no spans.
+    GoLogs,
 }
 
 impl Format {
@@ -45,6 +49,7 @@ impl Format {
             Format::ZipkinJson => "zipkin-json",
             Format::GoStdout => "otel-go-stdout",
             Format::PythonConsole => "otel-python-console",
+            Format::GoLogs => "json-logs",
         }
     }
 
@@ -58,6 +63,7 @@ impl Format {
             Format::ZipkinJson,
             Format::GoStdout,
             Format::PythonConsole,
+            Format::GoLogs,
         ]
         .into_iter()
         .find(|f| f.name() == name)
@@ -156,7 +162,7 @@ pub fn read_batches(input_name: &str, bytes: &[u8]) -> Result<(Format, Vec<Batch
         Format::OtlpProto => otlp_proto::read(input_name, bytes)?,
         Format::JaegerJson => vec![jaeger::read(input_name, bytes)?],
         Format::ZipkinJson => vec![zipkin::read(input_name, bytes)?],
-        Format::OtlpJsonLines | Format::GoStdout | Format::PythonConsole => {
+        Format::OtlpJsonLines | Format::GoStdout | Format::PythonConsole | Format::GoLogs => {
             return Err(LoadError::new(
                 input_name,
                 Position::Unknown,
@@ -305,6 +311,7 @@ fn load_reader<'a>(
         Format::OtlpProto => None,
         Format::JaegerJson => Some(|n, b| jaeger::read(n, b).map(|b| vec![b])),
         Format::ZipkinJson => Some(|n, b| zipkin::read(n, b).map(|b| vec![b])),
+        Format::GoLogs => Some(|n, b| Ok(vec![golog::read(n, b)])),
         Format::OtlpJsonLines | Format::GoStdout | Format::PythonConsole => None,
     };
     let input = match whole {
@@ -357,7 +364,7 @@ fn load_reader<'a>(
             input
         }
     };
-    if store.inputs[input as usize].spans == 0 {
+    if store.inputs[input as usize].spans == 0 && store.inputs[input as usize].logs == 0 {
         store.inputs[input as usize].warnings += 1;
         store.diag.warn(
             WarningKind::NothingLoaded,

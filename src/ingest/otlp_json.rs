@@ -141,7 +141,7 @@ impl Tally {
             WarningKind::OtherSignal,
             input,
             pos(self.other_signals_at),
-            "logs, metrics or profiles in a trace file were not loaded",
+            "metrics or profiles in a trace file were not loaded",
             self.counts.other_signals,
         );
     }
@@ -213,14 +213,14 @@ enum RequestField {
     #[serde(alias = "resource_spans", alias = "batches")]
     ResourceSpans,
     Result,
+    #[serde(alias = "resource_logs")]
+    ResourceLogs,
     #[serde(
-        alias = "resource_logs",
-        alias = "resourceMetrics",
         alias = "resource_metrics",
         alias = "resourceProfiles",
         alias = "resource_profiles"
     )]
-    ResourceLogs,
+    ResourceMetrics,
     #[serde(other)]
     Other,
 }
@@ -373,6 +373,9 @@ macro_rules! list {
     };
 }
 
+#[path = "otlp_json_logs.rs"]
+mod logs;
+
 seed!(RequestSeed -> (), "an OTLP/JSON trace request object");
 impl<'de> Visitor<'de> for RequestSeed<'_, '_> {
     type Value = ();
@@ -388,7 +391,8 @@ impl<'de> Visitor<'de> for RequestSeed<'_, '_> {
                 RequestField::Result => map.next_value_seed(RequestSeed {
                     ctx: &mut *self.ctx,
                 })?,
-                RequestField::ResourceLogs => {
+                RequestField::ResourceLogs => logs::resource_logs(&mut map, &mut *self.ctx)?,
+                RequestField::ResourceMetrics => {
                     map.next_value::<IgnoredAny>()?;
                     self.ctx.counts.other_signals += 1;
                 }
@@ -1402,10 +1406,11 @@ mod tests {
     fn other_signals_are_counted_not_loaded() {
         let b = read(
             "t.json",
-            br#"{"resourceLogs":[{"scopeLogs":[]}],"resourceSpans":[]}"#,
+            br#"{"resourceMetrics":[{"scopeMetrics":[]}],"resourceLogs":[{"scopeLogs":[]}],"resourceSpans":[]}"#,
         )
         .unwrap();
         assert!(b.spans.is_empty());
+        assert!(b.logs.is_empty());
         let w: Vec<_> = b.diag.warnings.iter().map(|w| (w.kind, w.count)).collect();
         assert_eq!(w, vec![(WarningKind::OtherSignal, 1)]);
     }

@@ -5,14 +5,17 @@
 use std::io::Read;
 
 use base64::Engine;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use prost::Message;
 use rayon::prelude::*;
 
 use super::ids;
 use super::otlp_json::resource_since;
+use super::otlp_proto_logs;
 use crate::json_write;
 use crate::model::{
     ArenaRange, Attr, Batch, Event, Link, LoadError, Position, Span, SpanKind, StatusCode, Sym,
@@ -149,13 +152,29 @@ fn decode_groups(
                     };
                     LoadError::new(input, Position::Byte { offset }, msg)
                 };
+                // Logs share the traces' field numbers (field 1 of a request, field 2 of a
+                // resource) but not their records' wire types: what does not decode as spans
+                // is tried as logs, and the spans' error stands when neither reads.
                 if single {
-                    let rs = ResourceSpans::decode(body).map_err(|e| bad(e, "resource spans"))?;
-                    fill_resource(&mut batch, &rs, &mut unknown);
+                    match ResourceSpans::decode(body) {
+                        Ok(rs) => fill_resource(&mut batch, &rs, &mut unknown),
+                        Err(e) => match ResourceLogs::decode(body) {
+                            Ok(rl) => otlp_proto_logs::fill_resource_logs(&mut batch, &rl),
+                            Err(_) => return Err(bad(e, "resource spans")),
+                        },
+                    }
                 } else {
-                    let req = ExportTraceServiceRequest::decode(body)
-                        .map_err(|e| bad(e, "length-prefixed message"))?;
-                    fill(&mut batch, &req, &mut unknown);
+                    match ExportTraceServiceRequest::decode(body) {
+                        Ok(req) => fill(&mut batch, &req, &mut unknown),
+                        Err(e) => match ExportLogsServiceRequest::decode(body) {
+                            Ok(req) => {
+                                for rl in &req.resource_logs {
+                                    otlp_proto_logs::fill_resource_logs(&mut batch, rl);
+                                }
+                            }
+                            Err(_) => return Err(bad(e, "length-prefixed message")),
+                        },
+                    }
                 }
             }
             warn_unknown(&mut batch, input, unknown);
@@ -411,7 +430,7 @@ fn range(from: usize, to: usize) -> ArenaRange {
     }
 }
 
-fn push_attrs(b: &mut Batch, kvs: &[KeyValue]) {
+pub(crate) fn push_attrs(b: &mut Batch, kvs: &[KeyValue]) {
     for kv in kvs {
         let key = b.intern(&kv.key);
         let attr = value_attr(b, key, kv.value.as_ref());

@@ -344,8 +344,9 @@ impl<'t> Scanner<'t, '_, '_> {
                     self.list(Self::resource_spans)?
                 }
                 b"result" => self.request()?,
-                b"resourceLogs" | b"resource_logs" | b"resourceMetrics" | b"resource_metrics"
-                | b"resourceProfiles" | b"resource_profiles" => {
+                b"resourceLogs" | b"resource_logs" => self.list(Self::resource_logs)?,
+                b"resourceMetrics" | b"resource_metrics" | b"resourceProfiles"
+                | b"resource_profiles" => {
                     self.skip()?;
                     self.ctx.counts.other_signals += 1;
                 }
@@ -932,6 +933,8 @@ fn hex4(b: &[u8], i: usize) -> Option<u32> {
         .iter()
         .try_fold(0u32, |v, &c| Some(v * 16 + char::from(c).to_digit(16)?))
 }
+
+mod logs;
 
 #[cfg(test)]
 mod tests;

@@ -63,6 +63,9 @@ pub struct LiveStore {
     /// Trace ids by first arrival: the front is evicted first.
     order: VecDeque<u128>,
     retain: usize,
+    /// Log records held whose trace had no spans here when they arrived (no trace id, or a
+    /// trace not received): bounded by `retain` on their own, oldest evicted first.
+    loose_logs: usize,
     stats: Arc<Stats>,
 }
 
@@ -76,6 +79,7 @@ impl LiveStore {
             traces: FxHashMap::default(),
             order: VecDeque::new(),
             retain: retain.max(1),
+            loose_logs: 0,
             stats,
         }
     }
@@ -97,9 +101,17 @@ impl LiveStore {
             e.spans += 1;
             e.last = now;
         }
+        self.loose_logs += batch
+            .logs
+            .iter()
+            .filter(|l| !self.traces.contains_key(&l.trace_id))
+            .count();
         self.store.add_batch(batch, self.input);
         if self.store.spans.len() > self.retain {
             self.evict();
+        }
+        if self.loose_logs > self.retain {
+            self.evict_loose_logs();
         }
         self.stats.held.store(
             self.store.spans.len() as u64,
@@ -127,6 +139,34 @@ impl LiveStore {
             before - self.store.spans.len() as u64,
         );
         Stats::add(&self.stats.evicted_traces, gone.len() as u64);
+    }
+
+    /// Drops the oldest log records of no held trace down to `EVICT_TO` of the limit (the
+    /// store's records are in arrival order). Records of held traces stay with them.
+    fn evict_loose_logs(&mut self) {
+        let target = (self.retain as f64 * EVICT_TO) as usize;
+        let loose: Vec<bool> = self
+            .store
+            .logs
+            .iter()
+            .map(|l| !self.traces.contains_key(&l.trace_id))
+            .collect();
+        let total = loose.iter().filter(|&&x| x).count();
+        let drop = total.saturating_sub(target);
+        let mut seen = 0usize;
+        let keep: Vec<bool> = loose
+            .iter()
+            .map(|&x| {
+                if !x {
+                    return true;
+                }
+                seen += 1;
+                seen > drop
+            })
+            .collect();
+        self.store.retain(&|_| true, |k, _| keep[k]);
+        self.loose_logs = total - drop;
+        Stats::add(&self.stats.evicted_logs, drop as u64);
     }
 
     /// A copy to index elsewhere while this one keeps growing.
@@ -291,6 +331,53 @@ mod tests {
         assert_eq!(s.held, 9);
         let ids: FxHashSet<u128> = live.store().spans.iter().map(|s| s.trace_id).collect();
         assert_eq!(ids, FxHashSet::from_iter([2, 3, 4, 5, 6]));
+    }
+
+    /// A batch of log records of `trace` (0: none), with bodies `0..n` from `first`.
+    fn logs(trace: u128, first: u64, n: u64) -> Batch {
+        let mut b = Batch::new();
+        let r = b.add_service_resource("svc");
+        for k in first..first + n {
+            let body = b.push_body(k.to_string().as_bytes());
+            b.logs.push(crate::model::LogRecord {
+                trace_id: trace,
+                time: k,
+                body,
+                resource: r,
+                ..Default::default()
+            });
+        }
+        b
+    }
+
+    #[test]
+    fn logs_go_with_their_trace_and_loose_ones_are_bounded_oldest_first() {
+        let stats = Arc::new(Stats::default());
+        let mut live = LiveStore::new(10, Arc::clone(&stats));
+        let now = Instant::now();
+        live.add(batch(&[(1, 1), (1, 2)]), now);
+        live.add(logs(1, 100, 3), now);
+        // Twelve records of no trace: two over the limit, evicted down to 9.
+        live.add(logs(0, 0, 12), now);
+        let s = stats.snapshot();
+        assert_eq!(s.evicted_logs, 3);
+        let bodies: Vec<String> = live
+            .store()
+            .logs
+            .iter()
+            .map(|l| String::from_utf8_lossy(&live.store().log_bytes[l.body.range()]).into_owned())
+            .collect();
+        let mut want: Vec<String> = (100..103).chain(3..12).map(|k| k.to_string()).collect();
+        want.sort();
+        let mut got = bodies.clone();
+        got.sort();
+        assert_eq!(got, want, "the oldest loose records went; trace 1's stayed");
+        // Evicting trace 1 takes its records with it.
+        for t in 2..=6u128 {
+            live.add(batch(&[(t, 1), (t, 2)]), now);
+        }
+        assert!(live.store().logs.iter().all(|l| l.trace_id != 1));
+        assert_eq!(live.store().logs.len(), 9);
     }
 
     #[test]

@@ -3,10 +3,11 @@
 
 use std::io::Read;
 
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 
-use crate::ingest::{otlp_json, otlp_proto};
+use crate::ingest::{otlp_json, otlp_proto, otlp_proto_logs};
 use crate::model::Batch;
 
 /// The payload encodings of OTLP/HTTP.
@@ -50,9 +51,27 @@ pub fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, Refused> {
     Ok(out)
 }
 
-/// Decodes a request body into a batch named `input`.
-pub fn decode(body: &[u8], payload: Payload, input: &str) -> Result<Batch, Refused> {
+/// What a request exports: `/v1/traces` and `TraceService`, or `/v1/logs` and `LogsService`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Traces,
+    Logs,
+}
+
+/// Decodes a request body into a batch named `input`. (An OTLP/JSON body is read by the
+/// one reader of both signals.)
+pub fn decode(
+    body: &[u8],
+    payload: Payload,
+    signal: Signal,
+    input: &str,
+) -> Result<Batch, Refused> {
     match payload {
+        Payload::Protobuf if signal == Signal::Logs => {
+            let req = ExportLogsServiceRequest::decode(body)
+                .map_err(|e| Refused::Bad(format!("not an OTLP protobuf logs request: {e}")))?;
+            Ok(otlp_proto_logs::batch_from_logs_request(&req))
+        }
         Payload::Protobuf => {
             let req = ExportTraceServiceRequest::decode(body)
                 .map_err(|e| Refused::Bad(format!("not an OTLP protobuf trace request: {e}")))?;
@@ -117,12 +136,14 @@ mod tests {
 
     #[test]
     fn bad_bodies_are_refused_with_a_reason() {
-        let Err(Refused::Bad(m)) = decode(b"{\"resourceSpans\": [", Payload::Json, "x") else {
+        let Err(Refused::Bad(m)) =
+            decode(b"{\"resourceSpans\": [", Payload::Json, Signal::Traces, "x")
+        else {
             panic!("truncated JSON accepted");
         };
         assert!(m.contains("line 1"), "{m}");
         assert!(matches!(
-            decode(&[0xff, 0xff, 0xff], Payload::Protobuf, "x"),
+            decode(&[0xff, 0xff, 0xff], Payload::Protobuf, Signal::Traces, "x"),
             Err(Refused::Bad(_))
         ));
     }
@@ -132,12 +153,12 @@ mod tests {
         let body = br#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"a"}}]},"scopeSpans":[{"spans":[
             {"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"x","startTimeUnixNano":"1","endTimeUnixNano":"2"},
             {"traceId":"AQIDBAUGBwgJCgsMDQ4PEA==","spanId":"AQIDBAUGBwk=","name":"base64 ids"}]}]}]}"#;
-        let b = decode(body, Payload::Json, "x").unwrap();
+        let b = decode(body, Payload::Json, Signal::Traces, "x").unwrap();
         assert_eq!(b.spans.len(), 2);
         assert_eq!(b.spans[0].trace_id, b.spans[1].trace_id);
         let w = warning_summary(&b).expect("base64 ids are warned");
         assert!(w.contains("base64"), "{w}");
-        let clean = decode(&body[..0], Payload::Protobuf, "x").unwrap();
+        let clean = decode(&body[..0], Payload::Protobuf, Signal::Traces, "x").unwrap();
         assert_eq!(warning_summary(&clean), None);
     }
 }

@@ -1,4 +1,4 @@
-//! OTLP/gRPC: `TraceService/Export`, served by tonic with a codec that hands over the raw
+//! OTLP/gRPC: `TraceService/Export` and `LogsService/Export`, served by tonic with a codec that hands over the raw
 //! message instead of decoding it, so that its decoded size is estimated (`cost`) and charged
 //! to the in-flight budget before anything is materialised. Status codes follow the OTLP spec:
 //! a malformed request is `INVALID_ARGUMENT`; one over a size limit `RESOURCE_EXHAUSTED`
@@ -23,7 +23,7 @@ use tonic::{Code, Request, Response, Status};
 
 use super::budget::Permit;
 use super::conn;
-use super::decode::Payload;
+use super::decode::{Payload, Signal};
 use super::server::{Intake, RETRY_AFTER, Refusal, stopped};
 use super::stats::Stats;
 
@@ -31,6 +31,7 @@ use super::stats::Stats;
 const FLOW_WINDOW: u32 = 256 << 10;
 
 const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+const LOGS_EXPORT: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
 /// Requests as the bytes of their message; responses encoded with prost.
 #[derive(Clone, Copy, Default)]
@@ -142,6 +143,7 @@ fn refused(r: Refusal) -> Status {
 struct Export {
     intake: Arc<Intake>,
     permit: Option<Permit>,
+    signal: Signal,
 }
 
 impl UnaryService<Bytes> for Export {
@@ -151,11 +153,12 @@ impl UnaryService<Bytes> for Export {
     fn call(&mut self, request: Request<Bytes>) -> Self::Future {
         let intake = Arc::clone(&self.intake);
         let permit = self.permit.take();
+        let signal = self.signal;
         Box::pin(async move {
             let permit = permit.ok_or_else(|| Status::internal("export called twice"))?;
             let body = request.into_inner();
             intake
-                .export(body, Payload::Protobuf, false, permit)
+                .export(body, Payload::Protobuf, signal, false, permit)
                 .await
                 .map(|a| Response::new(a.response()))
                 .map_err(refused)
@@ -169,6 +172,71 @@ struct TraceService(Arc<Intake>);
 
 impl NamedService for TraceService {
     const NAME: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
+}
+
+/// The `LogsService` server: the same intake. Its response is encoded as the traces one,
+/// which is the same message on the wire (field 1: partial success of an int64 count and a
+/// message).
+#[derive(Clone)]
+struct LogsService(Arc<Intake>);
+
+impl NamedService for LogsService {
+    const NAME: &'static str = "opentelemetry.proto.collector.logs.v1.LogsService";
+}
+
+impl<B> Service<http::Request<B>> for LogsService
+where
+    B: tonic::codegen::Body + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    type Response = http::Response<GrpcBody>;
+    type Error = Infallible;
+    type Future = BoxFuture<Self::Response, Infallible>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        Box::pin(call(Arc::clone(&self.0), req, LOGS_EXPORT, Signal::Logs))
+    }
+}
+
+/// One call of `path` (the only method a service serves) exporting `signal`.
+async fn call<B>(
+    intake: Arc<Intake>,
+    req: http::Request<B>,
+    path: &'static str,
+    signal: Signal,
+) -> Result<http::Response<GrpcBody>, Infallible>
+where
+    B: tonic::codegen::Body + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    if req.uri().path() != path {
+        return Ok(Status::unimplemented(format!("only {path} is served")).into_http());
+    }
+    Stats::add(&intake.stats.requests, 1);
+    let compressed = req
+        .headers()
+        .get("grpc-encoding")
+        .is_some_and(|v| v.as_bytes() != b"identity");
+    // The message's size is not known before tonic reads it: reserve the limit.
+    let permit = match intake.reserve(None, compressed).await {
+        Ok(p) => p,
+        Err(r) => return Ok(refused(r).into_http()),
+    };
+    let mut grpc = Grpc::new(RawCodec)
+        .accept_compressed(CompressionEncoding::Gzip)
+        .send_compressed(CompressionEncoding::Gzip)
+        .max_decoding_message_size(intake.max_request_bytes);
+    let export = Export {
+        intake: Arc::clone(&intake),
+        permit: Some(permit),
+        signal,
+    };
+    let res = grpc.unary(export, req).await;
+    Ok(spec_status(&intake, res))
 }
 
 /// What tonic answers itself before the message reaches `Export`, in the OTLP spec's terms:
@@ -214,32 +282,7 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let intake = Arc::clone(&self.0);
-        Box::pin(async move {
-            if req.uri().path() != EXPORT {
-                return Ok(Status::unimplemented("only TraceService/Export is served").into_http());
-            }
-            Stats::add(&intake.stats.requests, 1);
-            let compressed = req
-                .headers()
-                .get("grpc-encoding")
-                .is_some_and(|v| v.as_bytes() != b"identity");
-            // The message's size is not known before tonic reads it: reserve the limit.
-            let permit = match intake.reserve(None, compressed).await {
-                Ok(p) => p,
-                Err(r) => return Ok(refused(r).into_http()),
-            };
-            let mut grpc = Grpc::new(RawCodec)
-                .accept_compressed(CompressionEncoding::Gzip)
-                .send_compressed(CompressionEncoding::Gzip)
-                .max_decoding_message_size(intake.max_request_bytes);
-            let export = Export {
-                intake: Arc::clone(&intake),
-                permit: Some(permit),
-            };
-            let res = grpc.unary(export, req).await;
-            Ok(spec_status(&intake, res))
-        })
+        Box::pin(call(Arc::clone(&self.0), req, EXPORT, Signal::Traces))
     }
 }
 
@@ -258,7 +301,8 @@ pub(crate) async fn serve(
         // in-flight budget: keep the HTTP/2 flow-control windows small (hyper: 1 MB each).
         .initial_connection_window_size(FLOW_WINDOW)
         .initial_stream_window_size(FLOW_WINDOW)
-        .add_service(TraceService(intake))
+        .add_service(TraceService(Arc::clone(&intake)))
+        .add_service(LogsService(intake))
         .serve_with_incoming_shutdown(ReceiverStream::new(conns), stopped(stop))
         .await?;
     Ok(())

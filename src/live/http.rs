@@ -1,4 +1,4 @@
-//! OTLP/HTTP: `POST /v1/traces`, protobuf or JSON, optionally gzip, answered as the OTLP spec
+//! OTLP/HTTP: `POST /v1/traces` and `/v1/logs`, protobuf or JSON, optionally gzip, answered as the OTLP spec
 //! says: 200 with an `ExportTraceServiceResponse` in the request's encoding, 400 with a
 //! `google.rpc.Status` for a bad payload, 413 over a size limit (at once when `Content-Length`
 //! says so, before the body is read), 415 for an unknown content type or encoding, 429 with
@@ -22,7 +22,7 @@ use prost::Message;
 use tokio::sync::watch;
 
 use super::conn;
-use super::decode::Payload;
+use super::decode::{Payload, Signal};
 use super::server::{Intake, RETRY_AFTER, Refusal, stopped};
 use super::stats::Stats;
 
@@ -51,7 +51,14 @@ pub(crate) async fn serve(
 ) -> conn::Served {
     let cfg = intake.cfg;
     let app = Router::new()
-        .route("/v1/traces", post(export))
+        .route(
+            "/v1/traces",
+            post(|s: State<Arc<Intake>>, r: Request| export(s, r, Signal::Traces)),
+        )
+        .route(
+            "/v1/logs",
+            post(|s: State<Arc<Intake>>, r: Request| export(s, r, Signal::Logs)),
+        )
         .with_state(intake);
     let mut conns = conn::incoming(listener, &cfg, &stop, "OTLP/HTTP")?;
     let mut open = tokio::task::JoinSet::new();
@@ -117,7 +124,7 @@ async fn read_body(intake: &Intake, body: Body, expected: Option<u64>) -> Result
     }
 }
 
-async fn export(State(intake): State<Arc<Intake>>, request: Request) -> Response {
+async fn export(State(intake): State<Arc<Intake>>, request: Request, signal: Signal) -> Response {
     let stats = &intake.stats;
     Stats::add(&stats.requests, 1);
     let (parts, body) = request.into_parts();
@@ -163,18 +170,24 @@ async fn export(State(intake): State<Arc<Intake>>, request: Request) -> Response
         }
         let permit = intake.reserve(length, gzip).await?;
         let body = read_body(&intake, body, length).await?;
-        intake.export(body, payload, gzip, permit).await
+        intake.export(body, payload, signal, gzip, permit).await
     }
     .await;
     match result {
         Ok(accepted) => {
             let resp = accepted.response();
             match payload {
+                // The logs response is the traces one on the wire (same fields, same
+                // numbers); in JSON its count is named for log records.
                 Payload::Protobuf => protobuf(StatusCode::OK, resp.encode_to_vec()),
                 Payload::Json => {
+                    let rejected = match signal {
+                        Signal::Traces => "rejectedSpans",
+                        Signal::Logs => "rejectedLogRecords",
+                    };
                     let body = match resp.partial_success {
                         Some(p) => serde_json::json!({"partialSuccess": {
-                            "rejectedSpans": p.rejected_spans.to_string(),
+                            rejected: p.rejected_spans.to_string(),
                             "errorMessage": p.error_message,
                         }}),
                         None => serde_json::json!({}),

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use super::server::Delivery;
 use crate::export::otlp_jsonl::{SpanData, push_line};
+use crate::export::otlp_logs_jsonl::{LogData, push_logs_line};
 
 /// The line buffer is reused up to this capacity (a request of ~20k spans).
 const LINE_KEEP: usize = 8 << 20;
@@ -21,6 +22,8 @@ const LINE_KEEP: usize = 8 << 20;
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
     pub spans: u64,
+    /// Log records written (`/v1/logs`, `LogsService/Export`).
+    pub logs: u64,
     pub requests: u64,
 }
 
@@ -81,6 +84,22 @@ impl Recorder {
                         // One huge request must not keep its line's memory for good.
                         if line.capacity() > LINE_KEEP {
                             line = String::new();
+                        }
+                    }
+                    if !d.batch.logs.is_empty() {
+                        line.clear();
+                        push_logs_line(&mut line, &LogData::from(&d.batch));
+                        if let Err(error) = append(&mut out, offset, line.as_bytes()) {
+                            let _ = d
+                                .done
+                                .send(Err(format!("cannot record the log records: {error}")));
+                            on_failure(error.to_string());
+                            return Err(Failed { error, done });
+                        }
+                        offset += line.len() as u64;
+                        done.logs += d.batch.logs.len() as u64;
+                        if n == 0 {
+                            done.requests += 1;
                         }
                     }
                     let _ = d.done.send(Ok(()));

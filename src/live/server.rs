@@ -17,7 +17,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::budget::{Budget, Permit};
-use super::decode::{self, Payload, Refused};
+use super::decode::{self, Payload, Refused, Signal};
 use super::stats::Stats;
 use super::{LiveConfig, cost, grpc, http};
 use crate::model::Batch;
@@ -149,6 +149,7 @@ impl Intake {
         &self,
         body: Bytes,
         payload: Payload,
+        signal: Signal,
         gzip: bool,
         mut permit: Permit,
     ) -> Result<Accepted, Refusal> {
@@ -183,7 +184,9 @@ impl Intake {
             .await
             .map_err(|_| self.busy())?;
         let batch =
-            match blocking(move || decode::decode(&body, payload, super::INPUT_NAME)).await? {
+            match blocking(move || decode::decode(&body, payload, signal, super::INPUT_NAME))
+                .await?
+            {
                 Ok(b) => b,
                 Err(Refused::Bad(m)) => return Err(self.bad(m)),
                 Err(Refused::TooLarge { limit }) => {

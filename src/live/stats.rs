@@ -22,6 +22,9 @@ pub struct Stats {
     /// Spans evicted by the retention limit.
     pub evicted_spans: AtomicU64,
     pub evicted_traces: AtomicU64,
+    /// Log records of no held trace evicted by the retention limit (those of held traces go
+    /// with their trace).
+    pub evicted_logs: AtomicU64,
 }
 
 /// A copy of the counters at one moment.
@@ -37,6 +40,7 @@ pub struct StatsSnapshot {
     pub held: u64,
     pub evicted_spans: u64,
     pub evicted_traces: u64,
+    pub evicted_logs: u64,
 }
 
 impl Stats {
@@ -52,6 +56,7 @@ impl Stats {
             held: self.held.load(Relaxed),
             evicted_spans: self.evicted_spans.load(Relaxed),
             evicted_traces: self.evicted_traces.load(Relaxed),
+            evicted_logs: self.evicted_logs.load(Relaxed),
         }
     }
 

@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap;
 use super::attr::Attr;
 use super::diag::Diagnostics;
 use super::interner::{Interner, Sym};
+use super::log::LogRecord;
 use super::ops;
 use super::span::{ArenaRange, Event, Link, Process, Resource, Span};
 
@@ -23,6 +24,9 @@ pub struct Batch {
     /// `Resource::process` indexes `processes` of the same batch.
     pub resources: Vec<Resource>,
     pub processes: Vec<Process>,
+    /// Log records; their attributes are in `attrs`, their bodies in `log_bytes`.
+    pub logs: Vec<LogRecord>,
+    pub log_bytes: Vec<u8>,
     pub diag: Diagnostics,
     /// Where each process is in `processes` (a batch can hold many: a lookup per resource).
     process_ids: FxHashMap<Process, u32>,
@@ -52,6 +56,16 @@ impl Batch {
     pub fn push_str_attr(&mut self, key: &str, value: &str) {
         let (k, v) = (self.intern(key), self.intern(value));
         self.attrs.push(Attr::str(k, v));
+    }
+
+    /// Appends a log body and returns where it is.
+    pub fn push_body(&mut self, text: &[u8]) -> ArenaRange {
+        let start = self.log_bytes.len() as u32;
+        self.log_bytes.extend_from_slice(text);
+        ArenaRange {
+            start,
+            len: text.len() as u32,
+        }
     }
 
     pub fn push_int_attr(&mut self, key: &str, value: i64) {
@@ -129,7 +143,7 @@ impl Batch {
 
 /// Lengths of a batch's vectors, to drop what a half-read line or an abandoned parse wrote.
 /// (Strings it interned stay in the append-only interner; nothing kept refers to them.)
-pub struct BatchMark([usize; 7]);
+pub struct BatchMark([usize; 9]);
 
 impl BatchMark {
     pub fn of(b: &Batch) -> Self {
@@ -141,11 +155,15 @@ impl BatchMark {
             b.links.len(),
             b.resources.len(),
             b.processes.len(),
+            b.logs.len(),
+            b.log_bytes.len(),
         ])
     }
 
     pub fn rollback(&self, b: &mut Batch) {
-        let [s, a, ra, e, l, r, p] = self.0;
+        let [s, a, ra, e, l, r, p, lg, lb] = self.0;
+        b.logs.truncate(lg);
+        b.log_bytes.truncate(lb);
         b.spans.truncate(s);
         b.attrs.truncate(a);
         b.res_attrs.truncate(ra);

@@ -18,6 +18,7 @@ use super::batch::Batch;
 use super::derive::{FactKeys, derive};
 use super::diag::{Diagnostics, Position, WarningKind};
 use super::interner::{Interner, Sym};
+use super::log::LogRecord;
 use super::ops;
 use super::span::{ArenaRange, Event, Link, Process, Resource, Span, flags};
 
@@ -30,7 +31,14 @@ pub struct Input {
     pub path: String,
     pub format: String,
     pub spans: u64,
+    /// Log records read from it (left out of the report when 0: trace-only inputs).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub logs: u64,
     pub warnings: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A trace: its spans are `Store::spans[range]`, sorted by start time.
@@ -67,6 +75,14 @@ pub struct Index {
     /// Distinct services sorted by name; `service_of_resource[r]` indexes it.
     pub services: Vec<Sym>,
     pub service_of_resource: Vec<u32>,
+    /// Per log record (`Store::logs`, sorted by trace id and time): the span it is placed
+    /// on, or `NONE`, and how it was joined (`model::log_join`).
+    pub log_span: Vec<u32>,
+    pub log_join: Vec<super::log::Join>,
+    /// Logs placed on span `i` are `span_logs[span_log_start[i]..span_log_start[i+1]]`, in
+    /// time order.
+    pub span_log_start: Vec<u32>,
+    pub span_logs: Vec<u32>,
 }
 
 /// `Clone` lets the live receiver hand a copy to the thread that indexes it while it keeps
@@ -81,6 +97,9 @@ pub struct Store {
     pub links: Vec<Link>,
     pub resources: Vec<Resource>,
     pub processes: Vec<Process>,
+    /// Log records; attributes in `attrs`, bodies in `log_bytes`.
+    pub logs: Vec<LogRecord>,
+    pub log_bytes: Vec<u8>,
     pub inputs: Vec<Input>,
     pub diag: Diagnostics,
     pub index: Index,
@@ -101,6 +120,7 @@ impl Store {
             path: path.to_string(),
             format: format.to_string(),
             spans: 0,
+            logs: 0,
             warnings: 0,
         });
         (self.inputs.len() - 1) as u16
@@ -198,7 +218,18 @@ impl Store {
             derive(&mut span, attrs, &keys, &mut self.strings);
             self.spans.push(span);
         }
+        let body_off = self.log_bytes.len() as u32;
+        self.log_bytes.extend_from_slice(&b.log_bytes);
+        self.logs.extend(b.logs.iter().map(|l| LogRecord {
+            severity_text: m(l.severity_text),
+            resource: res_map[l.resource as usize],
+            attrs: l.attrs.shifted(attr_off),
+            body: l.body.shifted(body_off),
+            input,
+            ..*l
+        }));
         if let Some(inp) = self.inputs.get_mut(input as usize) {
+            inp.logs += b.logs.len() as u64;
             inp.spans += b.spans.len() as u64;
             inp.warnings += b.diag.total();
         }
@@ -372,7 +403,22 @@ impl Store {
             }
         }
 
-        let mut services: Vec<Sym> = self.resources.iter().map(|r| r.service).collect();
+        // A service known only by log records is no node of the graphs (its records' service
+        // number is `NONE`); every other resource's service is, as before logs were read.
+        let mut traced = vec![true; self.resources.len()];
+        for l in &self.logs {
+            traced[l.resource as usize] = false;
+        }
+        for s in &self.spans {
+            traced[s.resource as usize] = true;
+        }
+        let mut services: Vec<Sym> = self
+            .resources
+            .iter()
+            .zip(&traced)
+            .filter(|&(_, &t)| t)
+            .map(|(r, _)| r.service)
+            .collect();
         services.sort_by(|a, b| self.strings.resolve(*a).cmp(self.strings.resolve(*b)));
         services.dedup();
         let service_of_resource = self
@@ -399,7 +445,9 @@ impl Store {
             by_id,
             services,
             service_of_resource,
+            ..Index::default()
         };
+        self.join_logs();
     }
 
     /// An input whose every span was a copy of one already loaded says so, instead of showing
@@ -468,6 +516,17 @@ impl Store {
     /// links, and only the strings they still use (the live store evicts old traces this way,
     /// so memory stays bounded). Indexes are cleared: call `build_index` again.
     pub fn retain_traces(&mut self, keep: impl Fn(u128) -> bool) {
+        self.retain(&keep, |_, l| keep(l.trace_id));
+    }
+
+    /// `retain_traces` with its own choice of log records: `keep_log(k, record)` for each
+    /// record `k` of `logs` (the live store drops the oldest records of no held trace this
+    /// way). Every arena is rebuilt, so what is dropped frees its memory.
+    pub fn retain(
+        &mut self,
+        keep: &impl Fn(u128) -> bool,
+        mut keep_log: impl FnMut(usize, &LogRecord) -> bool,
+    ) {
         let old = std::mem::take(self);
         let mut map = vec![Sym(u32::MAX); old.strings.len()];
         let mut m = |s: Sym| {
@@ -507,6 +566,7 @@ impl Store {
         self.inputs = old.inputs;
         for i in &mut self.inputs {
             i.spans = 0;
+            i.logs = 0;
         }
         for s in old.spans.iter().filter(|s| keep(s.trace_id)) {
             let attrs = copy_attrs(&mut self.attrs, &old.attrs[s.attrs.range()], &mut m);
@@ -542,6 +602,24 @@ impl Store {
                     len: s.links.len,
                 },
                 ..*s
+            });
+        }
+        for (_, l) in old.logs.iter().enumerate().filter(|&(k, l)| keep_log(k, l)) {
+            let attrs = copy_attrs(&mut self.attrs, &old.attrs[l.attrs.range()], &mut m);
+            let body = &old.log_bytes[l.body.range()];
+            let start = self.log_bytes.len() as u32;
+            self.log_bytes.extend_from_slice(body);
+            if let Some(i) = self.inputs.get_mut(l.input as usize) {
+                i.logs += 1;
+            }
+            self.logs.push(LogRecord {
+                severity_text: m(l.severity_text),
+                attrs,
+                body: ArenaRange {
+                    start,
+                    len: l.body.len,
+                },
+                ..*l
             });
         }
         self.diag = old.diag;

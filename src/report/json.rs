@@ -16,7 +16,7 @@ use crate::analysis::breaks::{Break, BreakKind, Severity};
 use crate::analysis::chains::Chain;
 use crate::analysis::services::ServiceEdge;
 use crate::model::ids::hex_digits;
-use crate::model::{Input, Store, Warning};
+use crate::model::{Input, LogCounts, Store, Warning};
 
 pub const SCHEMA: &str = "tracetopo.report/v1";
 
@@ -30,6 +30,8 @@ pub struct Report<'a> {
     pub service_edges: Vec<EdgeOut<'a>>,
     pub conversions: Vec<ConversionOut<'a>>,
     pub goroutine_hops: u64,
+    /// How the log records were joined (spec §7).
+    pub logs: LogCounts,
     pub warnings: &'a [Warning],
     store: &'a Store,
     analysis: &'a Analysis,
@@ -248,6 +250,7 @@ impl<'a> Report<'a> {
             service_edges,
             conversions,
             goroutine_hops: analysis.goroutine_hops,
+            logs: store.log_counts(),
             warnings: &store.diag.warnings,
             store,
             analysis,
@@ -311,6 +314,7 @@ impl<'a> Report<'a> {
             chain_out(self.store, self.analysis, &self.analysis.chains[i as usize])
         })?;
         doc.field("goroutine_hops", &self.goroutine_hops)?;
+        doc.field("logs", &self.logs)?;
         doc.rows("breaks", &self.breaks, |i| {
             break_out(self.store, &self.analysis.breaks[i as usize])
         })?;
@@ -674,6 +678,7 @@ mod tests {
         conversions: &'a [ConversionOut<'a>],
         conversion_chains: Vec<ChainOut<'a>>,
         goroutine_hops: u64,
+        logs: LogCounts,
         breaks: Vec<BreakOut<'a>>,
         warnings: &'a [Warning],
     }
@@ -689,6 +694,7 @@ mod tests {
             conversions: &r.conversions,
             conversion_chains: r.chains().collect(),
             goroutine_hops: r.goroutine_hops,
+            logs: r.logs,
             breaks: r.breaks().collect(),
             warnings: r.warnings,
         })
@@ -784,6 +790,7 @@ mod tests {
                 "conversions",
                 "conversion_chains",
                 "goroutine_hops",
+                "logs",
                 "breaks",
                 "warnings"
             ]

@@ -36,7 +36,10 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
             vec![
                 terminal(&i.path).into_owned(),
                 terminal(&i.format).into_owned(),
-                count(i.spans, "span"),
+                match i.logs {
+                    0 => count(i.spans, "span"),
+                    n => format!("{}, {}", count(i.spans, "span"), count(n, "log record")),
+                },
                 count(i.warnings, "warning"),
             ]
         })
@@ -120,6 +123,23 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
 
     writeln!(out, "\nConversion chains")?;
     write_chains(out, r)?;
+
+    writeln!(out, "\nLogs")?;
+    let l = &r.logs;
+    if l.records == 0 {
+        writeln!(out, "  none")?;
+    } else {
+        writeln!(
+            out,
+            "  {}: {} joined to their span, {} to their trace only, {} of traces not loaded \
+             (sampled out, lost, or in another file), {} without a trace id",
+            count(l.records, "log record"),
+            l.joined_to_span,
+            l.joined_to_trace,
+            l.unknown_trace,
+            l.without_trace
+        )?;
+    }
 
     writeln!(out, "\nBreaks")?;
     if r.break_count() == 0 {

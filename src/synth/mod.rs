@@ -3,9 +3,11 @@
 
 mod json;
 pub mod large;
+pub mod logs;
 mod rng;
 pub mod samples;
 mod spans;
 
 pub use large::{LargeConfig, Stats, write_jsonl};
+pub use logs::write_logs_jsonl;
 pub use samples::write_samples;

@@ -279,7 +279,7 @@ fn json_lines_skip_a_bad_line_and_load_the_rest() {
     // Line 2 holds a good span and then a bad one: the whole line is skipped.
     let bad = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000aa"},{"traceId":"zzz"}]}]}]}"#;
     let text = format!(
-        "{}\n{bad}\n\n{}\r\n{{\"resourceLogs\":[]}}\n{}",
+        "{}\n{bad}\n\n{}\r\n{{\"resourceMetrics\":[]}}\n{}",
         good("0000000000000001"),
         good("0000000000000002"),
         good("0000000000000003")

@@ -20,6 +20,8 @@ mod golden;
 mod hostile;
 mod ingest;
 mod live;
+mod logs;
+mod logs_app;
 mod otlp_jsonl;
 mod robustness;
 mod samples;

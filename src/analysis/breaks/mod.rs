@@ -8,6 +8,7 @@ mod conversion_error;
 mod cycle;
 mod detached;
 mod ids;
+mod log_without_trace;
 mod orphan;
 mod propagation;
 mod timing;
@@ -32,10 +33,11 @@ pub enum BreakKind {
     InvalidId,
     DuplicateSpan,
     UnmatchedClient,
+    LogWithoutTrace,
 }
 
 impl BreakKind {
-    pub const ALL: [BreakKind; 10] = [
+    pub const ALL: [BreakKind; 11] = [
         BreakKind::OrphanSpan,
         BreakKind::ParentCycle,
         BreakKind::PropagationBreak,
@@ -46,6 +48,7 @@ impl BreakKind {
         BreakKind::InvalidId,
         BreakKind::DuplicateSpan,
         BreakKind::UnmatchedClient,
+        BreakKind::LogWithoutTrace,
     ];
 
     /// The spec name (`orphan_span`, ...).
@@ -61,6 +64,7 @@ impl BreakKind {
             BreakKind::InvalidId => "invalid_id",
             BreakKind::DuplicateSpan => "duplicate_span",
             BreakKind::UnmatchedClient => "unmatched_client",
+            BreakKind::LogWithoutTrace => "log_without_trace",
         }
     }
 
@@ -75,9 +79,10 @@ impl BreakKind {
             | BreakKind::PropagationBreak
             | BreakKind::DetachedRoot
             | BreakKind::ConversionError => Severity::Error,
-            BreakKind::SpanOutlivesParent | BreakKind::InvalidId | BreakKind::DuplicateSpan => {
-                Severity::Warning
-            }
+            BreakKind::SpanOutlivesParent
+            | BreakKind::InvalidId
+            | BreakKind::DuplicateSpan
+            | BreakKind::LogWithoutTrace => Severity::Warning,
             BreakKind::ClockSkew | BreakKind::UnmatchedClient => Severity::Info,
         }
     }
@@ -117,6 +122,8 @@ pub enum Facts {
     Candidates(u32),
     /// `unmatched_client`: the attribute value that names the traced peer.
     Peer(Sym),
+    /// `log_without_trace`: the record (index into `Store::logs`).
+    Log(u32),
     /// The message itself: a parent cycle's (rare, it names a path of spans).
     Text(Box<str>),
 }
@@ -141,6 +148,7 @@ impl Break {
             (_, BreakKind::PropagationBreak | BreakKind::UnmatchedClient) => {
                 propagation::message(store, self)
             }
+            (_, BreakKind::LogWithoutTrace) => log_without_trace::message(store, self),
             (_, BreakKind::ParentCycle) => String::new(),
         }
     }
@@ -150,12 +158,13 @@ impl Break {
 /// id and span id.
 pub fn find_breaks(store: &Store, opts: &Options) -> Vec<Break> {
     let ctx = Ctx::new(store, opts);
-    let ((mut out, detached), cross) = rayon::join(
+    let ((mut out, detached), (cross, logs)) = rayon::join(
         || rayon::join(|| per_span(&ctx), || detached::find(&ctx)),
-        || propagation::find(&ctx),
+        || rayon::join(|| propagation::find(&ctx), || log_without_trace::find(&ctx)),
     );
     out.extend(detached);
     out.extend(cross);
+    out.extend(logs);
     out.par_sort_unstable_by_key(|b| {
         let s = store.span(b.span);
         (b.kind, s.trace_id, s.span_id, b.span, b.related)

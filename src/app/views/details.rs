@@ -170,6 +170,7 @@ fn span_ui(ui: &mut Ui, i: u32, ctx: &mut ViewCtx<'_>) {
                 }
             });
     }
+    super::logs::span_logs_ui(ui, store, i);
     let links = store.span_links(i);
     if !links.is_empty() {
         egui::CollapsingHeader::new(format!("Links ({})", links.len()))

@@ -5,6 +5,8 @@
 pub mod breaks;
 pub mod details;
 pub mod flame;
+pub mod log_ticks;
+pub mod logs;
 pub mod services;
 pub mod trace;
 mod trace_paint;
@@ -17,6 +19,7 @@ use super::state::{Session, Tab, TraceFilter, View, ViewCtx};
 use breaks::BreaksView;
 use details::Details;
 use flame::FlameGraphView;
+use logs::LogsView;
 use services::ServicesView;
 use trace::FlameChartView;
 use traces::TracesView;
@@ -31,6 +34,7 @@ pub struct Views {
     pub services: ServicesView,
     pub types: TypesView,
     pub breaks: BreaksView,
+    pub logs: LogsView,
     pub details: Details,
     /// The Traces view's list as last taken, and the generation it was taken at.
     listed: Option<TraceFilter>,
@@ -47,7 +51,7 @@ impl Views {
         self.listed = None;
     }
 
-    fn all(&mut self) -> [&mut dyn View; 7] {
+    fn all(&mut self) -> [&mut dyn View; 8] {
         [
             &mut self.traces,
             &mut self.trace,
@@ -55,6 +59,7 @@ impl Views {
             &mut self.services,
             &mut self.types,
             &mut self.breaks,
+            &mut self.logs,
             &mut self.details,
         ]
     }
@@ -79,6 +84,7 @@ impl Views {
             Tab::Services => &mut self.services,
             Tab::Types => &mut self.types,
             Tab::Breaks => &mut self.breaks,
+            Tab::Logs => &mut self.logs,
         };
         view.ui(ui, ctx);
     }

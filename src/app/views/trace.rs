@@ -395,6 +395,10 @@ impl FlameChartView {
                 }
                 run.flush();
                 paint_bar(ui, &lane_painter, session, l, i as u32, r);
+                if b.span != NONE {
+                    let x_of = |t: u64| z.x_of(lanes_rect, t as f64 - l.start as f64);
+                    super::log_ticks::paint(&lane_painter, &session.store, b.span, r, x_of);
+                }
                 i += 1;
             }
             run.flush();
@@ -450,7 +454,21 @@ impl FlameChartView {
 
         let mut response = response;
         if let Some(b) = hover.and_then(|h| l.bars.get(h as usize)).copied() {
-            response = response.on_hover_ui_at_pointer(|ui| tooltip(ui, session, l, &b, hover));
+            // A log tick under the pointer shows its record instead of the span.
+            let tick = response
+                .hover_pos()
+                .filter(|_| b.span != NONE)
+                .and_then(|p| {
+                    let x_of = |t: u64| z.x_of(lanes_rect, t as f64 - l.start as f64);
+                    let r = bar_rect(z, lanes_rect, l, &b);
+                    super::log_ticks::at(&session.store, b.span, r, x_of, p)
+                });
+            response = match tick {
+                Some(k) => {
+                    response.on_hover_text_at_pointer(super::logs::record_line(&session.store, k))
+                }
+                None => response.on_hover_ui_at_pointer(|ui| tooltip(ui, session, l, &b, hover)),
+            };
             if response.double_clicked() && b.span != NONE {
                 let now = ui.input(|i| i.time);
                 focus_bar(z, l, &b, now, true, lanes_rect.height());

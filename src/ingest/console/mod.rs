@@ -11,7 +11,7 @@ mod go;
 mod python;
 mod span;
 pub mod split;
-mod time;
+pub(crate) mod time;
 
 use std::borrow::Cow;
 
@@ -153,11 +153,19 @@ impl Decoder {
                 line,
                 "line starting with { that is not a JSON object: skipped",
             ),
-            Some(Kind::Other) => self.skip(
-                WarningKind::SkippedLine,
-                line,
-                "JSON object that is not a span (a log line?): skipped",
-            ),
+            // A Go logger's JSON line among the service's output: a log record.
+            Some(Kind::Other) => {
+                let read =
+                    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(text)
+                        .is_ok_and(|o| super::golog::record(&mut self.batch, &o));
+                if !read {
+                    self.skip(
+                        WarningKind::SkippedLine,
+                        line,
+                        "JSON object that is neither a span nor a log record: skipped",
+                    )
+                }
+            }
             Some(Kind::Otlp) => match otlp_json::read(&self.input, text) {
                 Ok(b) => {
                     self.spans += b.spans.len() as u64;
@@ -203,7 +211,7 @@ impl Decoder {
         self.resources = ResourceCache::default();
         let mut out = std::mem::take(&mut self.ready);
         out.push(last);
-        out.retain(|b| !b.spans.is_empty() || !b.diag.warnings.is_empty());
+        out.retain(|b| !b.spans.is_empty() || !b.logs.is_empty() || !b.diag.warnings.is_empty());
         out
     }
 }

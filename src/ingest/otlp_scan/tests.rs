@@ -99,6 +99,24 @@ fn view(b: &Batch) -> Vec<String> {
     for p in &b.processes {
         out.push(format!("process {:?} {:?}", r(p.service), r(p.key)));
     }
+    for l in &b.logs {
+        out.push(format!(
+            "log {:x} {:x} {} {} sev={}/{:?} body={:?} flags={} res={} attrs={:?}",
+            l.trace_id,
+            l.span_id,
+            l.time,
+            l.observed,
+            l.severity,
+            r(l.severity_text),
+            String::from_utf8_lossy(&b.log_bytes[l.body.range()]),
+            l.flags,
+            l.resource,
+            b.attrs[l.attrs.range()]
+                .iter()
+                .map(|a| attr_view(b, a))
+                .collect::<Vec<_>>()
+        ));
+    }
     out.extend(b.diag.warnings.iter().map(|w| format!("warning {w}")));
     out
 }
@@ -145,6 +163,8 @@ fn check_spans(text: &str) -> (bool, usize) {
         assert_eq!(b.links, w.links, "{text:.300}");
         assert_eq!(b.resources, w.resources, "{text:.300}");
         assert_eq!(b.processes, w.processes, "{text:.300}");
+        assert_eq!(b.logs, w.logs, "{text:.300}");
+        assert_eq!(b.log_bytes, w.log_bytes, "{text:.300}");
         assert_eq!(strings(&b), strings(w), "interned strings of {text:.300}");
     } else {
         assert_eq!(counts, Counts::default(), "counts kept after a bail-out");
@@ -288,7 +308,7 @@ fn rich_doc() -> String {
          {{\"traceId\":\"{T}\",\"spanId\":\"0000000000000000\",\"kind\":\"4\",\"status\":null,\"events\":null,\"links\":[]}}\n\
          ]}}],\"resource\":{{\"attributes\":[{{\"key\":\"service.name\",\"value\":{{\"stringValue\":\"late\"}}}},{{\"key\":\"host.name\",\"value\":{{\"stringValue\":\"h\"}}}},{{\"key\":\"process.pid\",\"value\":{{\"intValue\":\"7\"}}}}]}}}},\n\
          {{\"resource\":null,\"scopeSpans\":null}}],\n\
-         \"resourceLogs\":[{{\"x\":1}}],\"unknown\":{{\"deep\":[[[{{}}]]]}}}}}}\n"
+         \"resourceMetrics\":[{{\"x\":1}}],\"unknown\":{{\"deep\":[[[{{}}]]]}}}}}}\n"
     )
 }
 
@@ -472,4 +492,23 @@ fn every_prefix_and_garbled_byte_gives_serdes_answer() {
     }
     // Some garbling is harmless (a space between tokens, a digit inside a string).
     assert!(handled > 0);
+}
+
+#[test]
+fn log_records_read_as_serde_reads_them() {
+    let logs = r#"{"resourceLogs":[{"scopeLogs":[{"scope":{"name":"zap"},"logRecords":[
+        {"timeUnixNano":"5","severityNumber":"SEVERITY_NUMBER_WARN","body":{"stringValue":"a \"quoted\" line"},
+         "attributes":[{"key":"k","value":{"intValue":"3"}}],"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331"},
+        {"observedTimeUnixNano":7,"severityText":"error","body":null,"traceId":"unknown","spanId":null},
+        {"severityNumber":99,"traceId":"00000000000000000000000000000000"}]}],
+      "resource":{"attributes":[{"key":"service.name","value":{"stringValue":"order-svc"}}]}}],
+      "resourceSpans":[]}"#;
+    assert!(check(logs), "string bodies are the scanner's");
+    let kv = r#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"kvlistValue":{"values":[]}}}]}]}]}"#;
+    assert!(!check(kv), "structured bodies are serde's");
+    let b = both_paths(logs).batch;
+    let sev: Vec<u8> = b.logs.iter().map(|l| l.severity).collect();
+    assert_eq!(sev, vec![13, 17, 0]);
+    assert_eq!(b.logs[1].time, 7, "observed time stands in");
+    assert_eq!(b.logs[1].trace_id, 0, "a placeholder is no trace id");
 }
