@@ -5,6 +5,7 @@ mod json;
 pub mod large;
 pub mod logs;
 mod rng;
+pub mod sample_logs;
 pub mod samples;
 mod spans;
 

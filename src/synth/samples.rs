@@ -1196,6 +1196,7 @@ fn readme(healthy: &[Scenario], broken: &[Scenario]) -> String {
             out.push('\n');
         }
     }
+    out.push_str(super::sample_logs::README);
     out
 }
 
@@ -1205,12 +1206,23 @@ pub fn write_samples(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let healthy = healthy();
     let broken = broken();
     let healthy_spans = all_spans(&healthy);
-    let files = [
-        ("checkout-healthy.json", pretty_request(&healthy_spans)),
-        ("checkout-broken.json", pretty_request(&all_spans(&broken))),
-        ("checkout-live.jsonl", jsonl(&healthy_spans, LIVE_BATCH)),
-        ("README.md", readme(&healthy, &broken)),
+    let broken_spans = all_spans(&broken);
+    let mut files = vec![
+        (
+            "checkout-healthy.json".to_string(),
+            pretty_request(&healthy_spans),
+        ),
+        (
+            "checkout-broken.json".to_string(),
+            pretty_request(&broken_spans),
+        ),
+        (
+            "checkout-live.jsonl".to_string(),
+            jsonl(&healthy_spans, LIVE_BATCH),
+        ),
+        ("README.md".to_string(), readme(&healthy, &broken)),
     ];
+    files.extend(super::sample_logs::files(&broken_spans));
     let mut paths = Vec::new();
     for (name, text) in files {
         let path = dir.join(name);

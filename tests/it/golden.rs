@@ -118,3 +118,61 @@ fn fail_on_sets_the_exit_status() {
         Some(1)
     );
 }
+
+/// The broken sample with its services' logs in every format (sample-traces/README.md, "Logs
+/// of checkout-broken.json"): the reviewed report, and the join figures the files were written
+/// to give.
+#[test]
+fn broken_sample_with_its_logs_matches_the_reviewed_golden() {
+    let files = [
+        "sample-traces/checkout-broken.json",
+        "sample-traces/order-svc.zap.log",
+        "sample-traces/payment-svc.slog.log",
+        "sample-traces/user-svc.logrus.log",
+        "sample-traces/api-gateway.zerolog.log",
+        "sample-traces/checkout-broken.logs.json",
+    ];
+    let out = Command::new(env!("CARGO_BIN_EXE_tracetopo"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("analyze")
+        .args(files)
+        .args(["--format", "json"])
+        .output()
+        .expect("run tracetopo");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = String::from_utf8(out.stdout).expect("utf-8 report");
+    let v: serde_json::Value = serde_json::from_str(&got).expect("report");
+    assert_eq!(
+        v["logs"],
+        serde_json::json!({"records": 40, "joined_to_span": 18, "joined_to_trace": 5,
+                           "unknown_trace": 1, "without_trace": 16})
+    );
+    let without = v["breaks"]
+        .as_array()
+        .expect("breaks")
+        .iter()
+        .filter(|b| b["kind"] == "log_without_trace")
+        .count();
+    assert_eq!(
+        without, 10,
+        "two per service with a request, none for start-up lines"
+    );
+    let golden =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/checkout-broken+logs.report.json");
+    if std::env::var_os("TRACETOPO_BLESS").is_some() {
+        std::fs::write(&golden, &got).expect("write golden");
+        return;
+    }
+    let want =
+        std::fs::read_to_string(&golden).unwrap_or_else(|e| panic!("{}: {e}", golden.display()));
+    assert!(
+        got == want,
+        "report differs from {}; run with TRACETOPO_BLESS=1 and review the diff",
+        golden.display()
+    );
+}

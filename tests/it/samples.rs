@@ -171,7 +171,12 @@ fn sample_files_are_what_the_generator_writes() {
             "checkout-healthy.json",
             "checkout-broken.json",
             "checkout-live.jsonl",
-            "README.md"
+            "README.md",
+            "order-svc.zap.log",
+            "payment-svc.slog.log",
+            "user-svc.logrus.log",
+            "api-gateway.zerolog.log",
+            "checkout-broken.logs.json",
         ]
     );
     for (path, name) in written.iter().zip(&names) {
