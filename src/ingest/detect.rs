@@ -269,7 +269,14 @@ impl Detector {
     /// dump formats may be an SDK's console output (`console::sniff`).
     pub fn detect(&mut self, buf: &[u8], eof: bool) -> Detected {
         if super::golog::sniff(buf) {
-            return Detected::Format(Format::GoLogs);
+            // A service's console output often starts with its logger's lines: SDK span
+            // objects further on make it console output (whose reader keeps those lines as
+            // records too), else it is a log file.
+            return match super::console::sniff(buf, eof) {
+                Some(Detected::Format(f)) => Detected::Format(f),
+                Some(Detected::NeedMore) => Detected::NeedMore,
+                _ => Detected::Format(Format::GoLogs),
+            };
         }
         match self.detect_dump(buf, eof) {
             Detected::Unknown(m) => super::console::sniff(buf, eof).unwrap_or(Detected::Unknown(m)),

@@ -21,9 +21,40 @@ pub struct LogCounts {
 }
 
 impl Store {
+    /// A record that names no service, read from an input whose spans are all of one service,
+    /// is that service's: a service's console output (`go run ./cmd/order-svc 2>&1 |
+    /// tracetopo -`) holds its spans and its logger's JSON lines, which seldom name the
+    /// service; without it a line logged inside a request could not be told from one logged
+    /// by nobody (spec §1). One pass over spans and records.
+    fn adopt_input_service(&mut self) {
+        let Some(unknown) = self.strings.get("unknown_service") else {
+            return;
+        };
+        // Per input: the resource of its spans' one service, or `None` when they have several.
+        let mut only: FxHashMap<u16, Option<u32>> = FxHashMap::default();
+        for s in &self.spans {
+            let service = self.resources[s.resource as usize].service;
+            only.entry(s.input)
+                .and_modify(|r| {
+                    if r.is_some_and(|r| self.resources[r as usize].service != service) {
+                        *r = None;
+                    }
+                })
+                .or_insert(Some(s.resource));
+        }
+        for l in &mut self.logs {
+            if self.resources[l.resource as usize].service == unknown
+                && let Some(&Some(r)) = only.get(&l.input)
+            {
+                l.resource = r;
+            }
+        }
+    }
+
     /// Sorts the records and places each (`Index::log_span`, `log_join`, `span_logs`).
     /// Called by `build_index`.
     pub(crate) fn join_logs(&mut self) {
+        self.adopt_input_service();
         self.logs
             .par_sort_unstable_by_key(|l| (l.trace_id, l.time, l.span_id, l.input, l.body.start));
         let n = self.logs.len();

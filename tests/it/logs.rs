@@ -419,6 +419,44 @@ fn console_output_log_lines_are_log_records_not_skipped_lines() {
     );
 }
 
+/// A service's console output: its spans (one service) and its logger's lines, which name no
+/// service. A line logged inside the request without a trace id is that service's
+/// `log_without_trace`; the same line in a file of its own (no spans) stays a record of no
+/// known service.
+#[test]
+fn console_log_lines_without_a_service_are_the_services_of_the_stream() {
+    let d = dir("console-service");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/console/go-current-sdk.jsonl"
+    );
+    let first = std::fs::read_to_string(fixture)
+        .expect("fixture")
+        .lines()
+        .next()
+        .expect("a span line")
+        .to_string();
+    // "POST /checkout" of service checkout ran 11:00:00.000 to 11:00:00.250 UTC.
+    let line = r#"{"time":"2025-03-04T11:00:00.100Z","level":"INFO","msg":"cart loaded"}"#;
+    let p = write(&d, "stdout.txt", format!("{line}\n{first}\n"));
+    let store = load(&[&p]);
+    assert_eq!((store.spans.len(), store.logs.len()), (1, 1));
+    assert_eq!(store.log_service(0), "checkout");
+    let analysis = Analysis::run(&store, &Options::default());
+    let b: Vec<_> = analysis
+        .breaks
+        .iter()
+        .filter(|b| b.kind == BreakKind::LogWithoutTrace)
+        .collect();
+    assert_eq!(b.len(), 1);
+    assert_eq!(store.service_name(b[0].span), "checkout");
+
+    let spans = write(&d, "spans.jsonl", format!("{first}\n"));
+    let logs = write(&d, "app.log", format!("{line}\n"));
+    let store = load(&[&spans, &logs]);
+    assert_eq!(store.log_service(0), "unknown_service");
+}
+
 #[test]
 fn fail_on_log_without_trace_fails_the_run_and_text_report_has_logs() {
     let d = dir("cli");
