@@ -57,6 +57,18 @@ impl<T> Task<T> {
     }
 }
 
+/// Polls the task in `slot`: its result (`Err`: the thread was lost) once it ended, the slot
+/// then emptied; `None` while it runs or when there is none.
+pub fn take<T>(slot: &mut Option<Task<T>>) -> Option<Result<T, String>> {
+    let r = match slot.as_ref()?.poll() {
+        Poll::Pending => return None,
+        Poll::Ready(v) => Ok(v),
+        Poll::Lost(e) => Err(e),
+    };
+    *slot = None;
+    Some(r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,14 +8,13 @@ use std::time::Instant;
 
 use egui::{Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
-use super::backend_panel::BackendPanel;
-use super::follow::FollowPicker;
+use super::backend::BackendPanel;
 use super::live::Live;
 use super::loading::{LoadJob, Outcome, SAMPLES, Source};
 use super::notice::Notice;
 use super::screenshot::{ScreenshotRequest, Shot};
 use super::state::{Nav, Selection, Session, Tab, View, ViewCtx};
-use super::task::{Poll, Task};
+use super::task::{self, Poll, Task};
 use super::theme;
 use super::views::Views;
 use super::views::logs::LogsView;
@@ -53,7 +52,8 @@ pub struct TracetopoApp {
     views: Views,
     notice: Notice,
     picker: Option<Task<Vec<PathBuf>>>,
-    follow_picker: FollowPicker,
+    /// File › Follow file…'s dialog, open.
+    follow_picker: Option<Task<Option<PathBuf>>>,
     shot: Option<Shot>,
     live: Option<Live>,
     /// A File › Save in progress: the path chosen (or the dialog still open), then the result.
@@ -80,7 +80,7 @@ impl TracetopoApp {
             views: Views::default(),
             notice: Notice::default(),
             picker: None,
-            follow_picker: FollowPicker::default(),
+            follow_picker: None,
             shot: config.screenshot.map(|req| Shot::new(req, start_page)),
             live: None,
             saving: None,
@@ -326,23 +326,17 @@ impl TracetopoApp {
             }
             self.finish_load(out);
         }
-        if let Some(p) = self.follow_picker.poll() {
-            self.follow_input(Followed::File(p));
+        match task::take(&mut self.follow_picker) {
+            Some(Ok(Some(p))) => self.follow_input(Followed::File(p)),
+            Some(Err(e)) => self.notice.error(e),
+            Some(Ok(None)) | None => {}
         }
-        if let Some(task) = &self.picker {
-            match task.poll() {
-                Poll::Pending => {}
-                Poll::Ready(paths) => {
-                    self.picker = None;
-                    if !paths.is_empty() {
-                        self.open(paths.into_iter().map(Source::File).collect());
-                    }
-                }
-                Poll::Lost(e) => {
-                    self.picker = None;
-                    self.notice.error(e);
-                }
+        match task::take(&mut self.picker) {
+            Some(Ok(paths)) if !paths.is_empty() => {
+                self.open(paths.into_iter().map(Source::File).collect())
             }
+            Some(Err(e)) => self.notice.error(e),
+            _ => {}
         }
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
@@ -375,6 +369,24 @@ impl TracetopoApp {
         };
         match Task::spawn("open", &self.ctx, dialog) {
             Ok(task) => self.picker = Some(task),
+            Err(e) => self
+                .notice
+                .error(format!("cannot open the file dialog: {e}")),
+        }
+    }
+
+    /// File › Follow file…: the file it gives is followed in live mode (`live::follow`).
+    fn pick_follow(&mut self) {
+        if self.follow_picker.is_some() {
+            return;
+        }
+        let dialog = || {
+            rfd::FileDialog::new()
+                .set_title("Follow a file as it grows")
+                .pick_file()
+        };
+        match Task::spawn("follow-dialog", &self.ctx, dialog) {
+            Ok(task) => self.follow_picker = Some(task),
             Err(e) => self
                 .notice
                 .error(format!("cannot open the file dialog: {e}")),
@@ -427,10 +439,8 @@ impl TracetopoApp {
                          exporter) into live mode",
                     )
                     .clicked()
-                    && let Err(e) = self.follow_picker.open(ui.ctx())
                 {
-                    self.notice
-                        .error(format!("cannot open the file dialog: {e}"));
+                    self.pick_follow();
                 }
                 ui.menu_button("Open sample", |ui| {
                     for (name, _) in SAMPLES {

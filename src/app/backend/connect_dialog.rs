@@ -4,7 +4,7 @@
 
 use egui::{RichText, Ui};
 
-use super::backend_config::Saved;
+use super::config::Saved;
 use crate::backend::{self, BackendError, ErrorKind, HttpConfig, Kind};
 
 /// What the form holds.
