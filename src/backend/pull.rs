@@ -122,13 +122,7 @@ pub fn search(
                         )?
                     }
                     Kind::Jaeger => {
-                        let (q, service) = (q.clone(), service.clone());
-                        let p = cut_if_too_large(
-                            cancellable(backend, opts.cancel, move |b| {
-                                jaeger::search(b, &q, &service, win, limit, None)
-                            }),
-                            win,
-                        )?;
+                        let p = jaeger_page(backend, opts.cancel, q, &service, win, limit)?;
                         let hits = p.payload.as_ref().map(Hit::of).unwrap_or_default();
                         window::Page {
                             ids: p.ids,
@@ -304,13 +298,7 @@ pub fn pull(
                         if cancelled(opts.cancel) {
                             return Err(cancelled_error(backend));
                         }
-                        let (q, service) = (q.clone(), service.clone());
-                        let page = cut_if_too_large(
-                            cancellable(backend, opts.cancel, move |b| {
-                                jaeger::search(b, &q, &service, win, limit, None)
-                            }),
-                            win,
-                        );
+                        let page = jaeger_page(backend, opts.cancel, q, &service, win, limit);
                         bump(&|p| p.searches += 1);
                         page
                     },
@@ -353,6 +341,20 @@ pub fn pull(
 
 /// A search answer over the body bound is cut like a full one, down to one second; there the
 /// error stands.
+/// One Jaeger search of `service` in `win`, cancellable; a window too large to answer is cut.
+fn jaeger_page(
+    backend: &Arc<Backend>,
+    cancel: Option<&AtomicBool>,
+    q: &Query,
+    service: &str,
+    win: Window,
+    limit: u32,
+) -> Result<window::Page<Option<Fetched>>, BackendError> {
+    let (q, service) = (q.clone(), service.to_string());
+    let search = move |b: &Backend| jaeger::search(b, &q, &service, win, limit, None);
+    cut_if_too_large(cancellable(backend, cancel, search), win)
+}
+
 fn cut_if_too_large<T: Default>(
     r: Result<window::Page<T>, BackendError>,
     w: Window,

@@ -278,11 +278,8 @@ impl View for ServicesView {
         }
 
         let events = self.canvas.ui(ui, &hl);
-        match events.clicked {
-            Some(Some(Hit::Node(k))) => ctx.select(Selection::Service(k as u32)),
-            Some(Some(Hit::Edge(k))) => ctx.select(Selection::ServiceEdge(k as u32)),
-            Some(None) => ctx.select(Selection::None),
-            None => {}
+        if let Some(s) = events.clicked_selection(Selection::Service, Selection::ServiceEdge) {
+            ctx.select(s);
         }
         let text = match events.hovered {
             Some(Hit::Node(k)) => session.service(k as u32).map(|n| {

@@ -112,11 +112,8 @@ impl View for TypesView {
             _ => {}
         }
         let events = self.canvas.ui(ui, &hl);
-        match events.clicked {
-            Some(Some(Hit::Node(k))) => ctx.select(Selection::Type(k as u32)),
-            Some(Some(Hit::Edge(k))) => ctx.select(Selection::TypeEdge(k as u32)),
-            Some(None) => ctx.select(Selection::None),
-            None => {}
+        if let Some(s) = events.clicked_selection(Selection::Type, Selection::TypeEdge) {
+            ctx.select(s);
         }
         if let Some(Hit::Edge(k)) = events.hovered
             && let Some(e) = session.type_edge(k as u32)
