@@ -100,6 +100,20 @@ pub struct Canvas {
 }
 
 impl Canvas {
+    /// The Fit button of a topology view's toolbar; F fits too while no text field has the
+    /// keyboard.
+    pub fn fit_button(&mut self, ui: &mut egui::Ui) {
+        let clicked = ui
+            .button("Fit")
+            .on_hover_text("fit the graph to the window (F)")
+            .clicked();
+        let key =
+            !ui.ctx().egui_wants_keyboard_input() && ui.input(|i| i.key_pressed(egui::Key::F));
+        if clicked || key {
+            self.fit_pending = true;
+        }
+    }
+
     pub fn new(view: ExportView) -> Self {
         Canvas {
             view,

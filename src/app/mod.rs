@@ -16,6 +16,7 @@ pub mod task;
 pub mod theme;
 pub mod timeline;
 pub mod views;
+pub mod widgets;
 pub mod window;
 
 pub use window::{AppConfig, TracetopoApp};

@@ -353,9 +353,6 @@ impl TracetopoApp {
 
     /// File › Open: the dialog runs on its own thread so the UI keeps drawing.
     fn pick_files(&mut self) {
-        if self.picker.is_some() {
-            return;
-        }
         let dialog = || {
             rfd::FileDialog::new()
                 .set_title("Open trace files")
@@ -367,30 +364,24 @@ impl TracetopoApp {
                 .pick_files()
                 .unwrap_or_default()
         };
-        match Task::spawn("open", &self.ctx, dialog) {
-            Ok(task) => self.picker = Some(task),
-            Err(e) => self
-                .notice
-                .error(format!("cannot open the file dialog: {e}")),
-        }
+        open_dialog(
+            &self.ctx,
+            &mut self.picker,
+            &mut self.notice,
+            "open",
+            dialog,
+        );
     }
 
     /// File › Follow file…: the file it gives is followed in live mode (`live::follow`).
     fn pick_follow(&mut self) {
-        if self.follow_picker.is_some() {
-            return;
-        }
         let dialog = || {
             rfd::FileDialog::new()
                 .set_title("Follow a file as it grows")
                 .pick_file()
         };
-        match Task::spawn("follow-dialog", &self.ctx, dialog) {
-            Ok(task) => self.follow_picker = Some(task),
-            Err(e) => self
-                .notice
-                .error(format!("cannot open the file dialog: {e}")),
-        }
+        let slot = &mut self.follow_picker;
+        open_dialog(&self.ctx, slot, &mut self.notice, "follow-dialog", dialog);
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
@@ -713,6 +704,24 @@ impl eframe::App for TracetopoApp {
                 self.apply(nav);
             }
         }
+    }
+}
+
+/// Runs a blocking file dialog as the task in `slot`, unless one is open there already; a
+/// dialog that cannot start is a notice.
+fn open_dialog<T: Send + 'static>(
+    ctx: &egui::Context,
+    slot: &mut Option<Task<T>>,
+    notice: &mut Notice,
+    name: &'static str,
+    dialog: impl FnOnce() -> T + Send + 'static,
+) {
+    if slot.is_some() {
+        return;
+    }
+    match Task::spawn(name, ctx, dialog) {
+        Ok(task) => *slot = Some(task),
+        Err(e) => notice.error(format!("cannot open the file dialog: {e}")),
     }
 }
 

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use egui::Ui;
 
 use super::BackendPanel;
+use crate::app::widgets::labelled_field;
 use crate::backend::{self, Kind, Query, Window};
 
 /// The largest limit the panel asks for: one search lists at most this many traces.
@@ -133,45 +134,11 @@ impl BackendPanel {
         egui::Grid::new("jaeger-search")
             .num_columns(2)
             .show(ui, |ui| {
-                let l = ui.label("Service");
-                let all = "all".to_string();
-                let shown = if self.search.service.is_empty() {
-                    &all
-                } else {
-                    &self.search.service
-                };
-                egui::ComboBox::from_id_salt("jaeger-service")
-                    .selected_text(shown)
-                    .width(260.0)
-                    .show_ui(ui, |ui| {
-                        ui.selectable_value(&mut self.search.service, String::new(), "all")
-                            .on_hover_text("One search per service the backend lists");
-                        for s in &c.services {
-                            ui.selectable_value(&mut self.search.service, s.clone(), s);
-                        }
-                    })
-                    .response
-                    .labelled_by(l.id);
-                ui.end_row();
-                let l = ui.label("Operation");
-                let any = "all".to_string();
-                let shown = if self.search.operation.is_empty() {
-                    &any
-                } else {
-                    &self.search.operation
-                };
-                egui::ComboBox::from_id_salt("jaeger-operation")
-                    .selected_text(shown)
-                    .width(260.0)
-                    .show_ui(ui, |ui| {
-                        ui.selectable_value(&mut self.search.operation, String::new(), "all");
-                        for o in &c.operations {
-                            ui.selectable_value(&mut self.search.operation, o.clone(), o);
-                        }
-                    })
-                    .response
-                    .labelled_by(l.id);
-                ui.end_row();
+                let hint = Some("One search per service the backend lists");
+                let service = &mut self.search.service;
+                one_or_all(ui, "Service", service, &c.services, hint);
+                let operation = &mut self.search.operation;
+                one_or_all(ui, "Operation", operation, &c.operations, None);
                 for (label, value, hint) in [
                     (
                         "Attributes",
@@ -181,9 +148,8 @@ impl BackendPanel {
                     ("Min duration", &mut self.search.duration_min, "100ms"),
                     ("Max duration", &mut self.search.duration_max, "2s"),
                 ] {
-                    let l = ui.label(label);
-                    ui.add(egui::TextEdit::singleline(value).hint_text(hint))
-                        .labelled_by(l.id);
+                    let width = ui.spacing().text_edit_width;
+                    labelled_field(ui, label, value, hint, width);
                     ui.end_row();
                 }
             });
@@ -203,23 +169,45 @@ impl BackendPanel {
         });
         if self.search.range == Range::Custom {
             ui.horizontal(|ui| {
-                let l = ui.label("From");
-                ui.add(
-                    egui::TextEdit::singleline(&mut self.search.custom_start)
-                        .hint_text("2026-11-28T10:00:00Z")
-                        .desired_width(160.0),
-                )
-                .labelled_by(l.id);
-                let l = ui.label("To");
-                ui.add(
-                    egui::TextEdit::singleline(&mut self.search.custom_end)
-                        .hint_text("2026-11-28T11:00:00Z")
-                        .desired_width(160.0),
-                )
-                .labelled_by(l.id);
+                let (from, to) = (&mut self.search.custom_start, &mut self.search.custom_end);
+                labelled_field(ui, "From", from, "2026-11-28T10:00:00Z", 160.0);
+                labelled_field(ui, "To", to, "2026-11-28T11:00:00Z", 160.0);
             });
         }
     }
+}
+
+/// A grid row: `label` and a list of `options` plus "all" (the empty value), whose entry says
+/// `all_hint` when hovered.
+fn one_or_all(
+    ui: &mut Ui,
+    label: &str,
+    value: &mut String,
+    options: &[String],
+    all_hint: Option<&str>,
+) {
+    let l = ui.label(label);
+    let shown = if value.is_empty() {
+        "all"
+    } else {
+        value.as_str()
+    }
+    .to_string();
+    egui::ComboBox::from_id_salt(format!("jaeger-{}", label.to_lowercase()))
+        .selected_text(shown)
+        .width(260.0)
+        .show_ui(ui, |ui| {
+            let all = ui.selectable_value(value, String::new(), "all");
+            if let Some(hint) = all_hint {
+                all.on_hover_text(hint);
+            }
+            for o in options {
+                ui.selectable_value(value, o.clone(), o);
+            }
+        })
+        .response
+        .labelled_by(l.id);
+    ui.end_row();
 }
 
 #[cfg(test)]

@@ -196,13 +196,7 @@ impl ServicesView {
     fn toolbar(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
         let (session, selection) = (ctx.session, ctx.selection);
         ui.horizontal(|ui| {
-            if ui
-                .button("Fit")
-                .on_hover_text("fit the graph to the window (F)")
-                .clicked()
-            {
-                self.canvas.fit_pending = true;
-            }
+            self.canvas.fit_button(ui);
             self.exporter
                 .menu(ui, session, ExportView::Services, "services");
             ui.separator();
@@ -232,9 +226,6 @@ impl ServicesView {
                     }
                 });
         });
-        if !ui.ctx().egui_wants_keyboard_input() && ui.input(|i| i.key_pressed(egui::Key::F)) {
-            self.canvas.fit_pending = true;
-        }
     }
 }
 

@@ -80,18 +80,9 @@ impl View for TypesView {
             self.reset(session);
         }
         ui.horizontal(|ui| {
-            if ui
-                .button("Fit")
-                .on_hover_text("fit the graph to the window (F)")
-                .clicked()
-            {
-                self.canvas.fit_pending = true;
-            }
+            self.canvas.fit_button(ui);
             self.exporter.menu(ui, session, ExportView::Types, "types");
         });
-        if !ui.ctx().egui_wants_keyboard_input() && ui.input(|i| i.key_pressed(egui::Key::F)) {
-            self.canvas.fit_pending = true;
-        }
         let mut hl = Highlight::default();
         match selection {
             Selection::Type(t) => {
