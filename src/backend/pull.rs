@@ -532,7 +532,7 @@ pub fn pull_into(
 }
 
 /// Records `warnings` as the input's `Incomplete` warnings.
-fn warn_all(store: &mut Store, input: u16, input_name: &str, warnings: &[String]) {
+pub fn warn_all(store: &mut Store, input: u16, input_name: &str, warnings: &[String]) {
     for w in warnings {
         store
             .diag

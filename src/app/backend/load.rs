@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use egui::Ui;
 
-use super::BackendPanel;
+use super::{BackendPanel, push_warnings};
 use crate::analysis::Options;
 use crate::app::format;
 use crate::app::state::Session;
@@ -170,10 +170,8 @@ impl Job {
     /// half. What arrived before an error or Cancel stays.
     fn run(self, mut store: Store) -> LoadDone {
         let url = self.backend.url().to_string();
-        let input = match store.inputs.iter().position(|i| i.path == url) {
-            Some(i) => i as u16,
-            None => store.add_input(&url, self.backend.kind().name()),
-        };
+        let format = self.backend.kind().name();
+        let input = input_named(&mut store, &url, format);
         let known: BTreeSet<u128> = store.spans.iter().map(|s| s.trace_id).collect();
         let ids: Vec<u128> = self
             .ids
@@ -216,35 +214,25 @@ impl Job {
             ),
         };
         if let Ok(s) = &got {
-            for w in &s.warnings {
-                summary.push_str("; ");
-                summary.push_str(w);
-            }
+            push_warnings(&mut summary, &s.warnings);
         }
         if got.is_ok() && self.follow {
             let asks = follow::plan(&session.store, &session.analysis);
             if !asks.is_empty() {
                 let name = format!("{url} (the other half)");
-                let oh = match store.inputs.iter().position(|i| i.path == name) {
-                    Some(i) => i as u16,
-                    None => store.add_input(&name, self.backend.kind().name()),
-                };
+                let oh = input_named(&mut store, &name, format);
                 let report = self.report("the other half");
                 let opts = PullOptions {
                     progress: Some(&report),
                     ..opts
                 };
-                let r = follow::follow(
+                let r = follow::follow_into(
                     &self.backend,
                     &session.store,
                     &asks,
-                    follow::DEFAULT_MAX_REQUESTS,
                     &opts,
-                    &mut |f| {
-                        for b in f.batches {
-                            store.add_batch(b, oh);
-                        }
-                    },
+                    &mut store,
+                    oh,
                 );
                 match r {
                     Ok(f) => {
@@ -252,10 +240,7 @@ impl Job {
                             "; the other half: {} fetched",
                             format::count(f.summary.fetched, "trace")
                         ));
-                        for w in &f.summary.warnings {
-                            summary.push_str("; ");
-                            summary.push_str(w);
-                        }
+                        push_warnings(&mut summary, &f.summary.warnings);
                     }
                     Err(e) => got = Err(e),
                 }
@@ -274,5 +259,13 @@ impl Job {
             summary,
             other_half,
         }
+    }
+}
+
+/// The number of the input called `name`, added (with `format`) if the store has none.
+fn input_named(store: &mut Store, name: &str, format: &str) -> u16 {
+    match store.inputs.iter().position(|i| i.path == name) {
+        Some(i) => i as u16,
+        None => store.add_input(name, format),
     }
 }

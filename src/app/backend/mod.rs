@@ -206,10 +206,7 @@ impl BackendPanel {
             match r {
                 Ok(Ok((hits, sum))) => {
                     let mut note = format::count(hits.len() as u64, "trace");
-                    for w in &sum.warnings {
-                        note.push_str("; ");
-                        note.push_str(w);
-                    }
+                    push_warnings(&mut note, &sum.warnings);
                     self.search_note = Some(note);
                     self.hits = hits;
                     self.picked.clear();
@@ -397,6 +394,14 @@ impl BackendPanel {
         self.load_ui(ui);
         self.results_ui(ui);
         self.other_half_ui(ui, session)
+    }
+}
+
+/// Appends `warnings` to a one-line summary, each after "; ".
+fn push_warnings(line: &mut String, warnings: &[String]) {
+    for w in warnings {
+        line.push_str("; ");
+        line.push_str(w);
     }
 }
 
