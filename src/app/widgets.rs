@@ -19,3 +19,25 @@ pub fn labelled_field(
     )
     .labelled_by(l.id)
 }
+
+/// A progress bar, `done` of `total` (empty while the total is unknown), saying `text`, and a
+/// button `cancel` after it: true when that was clicked.
+pub fn progress_with_cancel(
+    ui: &mut Ui,
+    (done, total): (f64, f64),
+    width: f32,
+    text: String,
+    cancel: &str,
+) -> bool {
+    let fraction = if total > 0.0 {
+        (done / total).clamp(0.0, 1.0) as f32
+    } else {
+        0.0
+    };
+    ui.horizontal(|ui| {
+        let bar = egui::ProgressBar::new(fraction).desired_width(width);
+        ui.add(bar.text(text));
+        ui.button(cancel).clicked()
+    })
+    .inner
+}

@@ -108,9 +108,7 @@ pub fn search(
             room,
             q.max_searches(),
             |win, limit| {
-                if cancelled(opts.cancel) {
-                    return Err(cancelled_error(backend));
-                }
+                check_cancel(backend, opts.cancel)?;
                 let page = match backend.kind {
                     Kind::Tempo => {
                         let traceql = traceql.clone();
@@ -202,6 +200,14 @@ fn cancelled(c: Option<&AtomicBool>) -> bool {
     c.is_some_and(|c| c.load(Ordering::Relaxed))
 }
 
+/// `Err(Cancelled)` once `c` is set.
+fn check_cancel(b: &Backend, c: Option<&AtomicBool>) -> Result<(), BackendError> {
+    if cancelled(c) {
+        return Err(cancelled_error(b));
+    }
+    Ok(())
+}
+
 fn cancelled_error(b: &Backend) -> BackendError {
     BackendError::new(&b.base, ErrorKind::Cancelled, "cancelled")
 }
@@ -247,9 +253,7 @@ pub fn pull(
                 q.max_traces,
                 q.max_searches(),
                 |win, limit| {
-                    if cancelled(opts.cancel) {
-                        return Err(cancelled_error(backend));
-                    }
+                    check_cancel(backend, opts.cancel)?;
                     let traceql = traceql.clone();
                     let page = cut_if_too_large(
                         cancellable(backend, opts.cancel, move |b| {
@@ -295,9 +299,7 @@ pub fn pull(
                     room,
                     sq.max_searches(),
                     |win, limit| {
-                        if cancelled(opts.cancel) {
-                            return Err(cancelled_error(backend));
-                        }
+                        check_cancel(backend, opts.cancel)?;
                         let page = jaeger_page(backend, opts.cancel, q, &service, win, limit);
                         bump(&|p| p.searches += 1);
                         page
@@ -385,9 +387,7 @@ pub(super) fn cancellable<T: Send + 'static>(
         let _ = tx.send(f(&b));
     });
     loop {
-        if cancelled(cancel) {
-            return Err(cancelled_error(backend));
-        }
+        check_cancel(backend, cancel)?;
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok(r) => return r,
             Err(mpsc::RecvTimeoutError::Timeout) => {}

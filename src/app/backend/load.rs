@@ -13,6 +13,7 @@ use crate::analysis::Options;
 use crate::app::format;
 use crate::app::state::Session;
 use crate::app::task::Task;
+use crate::app::widgets::progress_with_cancel;
 use crate::backend::{self, Backend, BackendError, Progress, PullOptions, Query, Window, follow};
 use crate::model::Store;
 
@@ -89,26 +90,14 @@ impl BackendPanel {
     pub(super) fn load_ui(&mut self, ui: &mut Ui) {
         if let Some(run) = &self.loading {
             let (p, stage) = run.progress();
-            let fraction = if p.to_fetch > 0 {
-                p.fetched as f32 / p.to_fetch as f32
-            } else {
-                0.0
-            };
-            let mut cancel = false;
-            ui.horizontal(|ui| {
-                ui.add(
-                    egui::ProgressBar::new(fraction)
-                        .desired_width(260.0)
-                        .text(format!(
-                            "{stage}: {} of {} traces, {}",
-                            p.fetched,
-                            p.to_fetch,
-                            format::count(p.spans, "span")
-                        )),
-                );
-                cancel = ui.button("Cancel").clicked();
-            });
-            if cancel {
+            let text = format!(
+                "{stage}: {} of {} traces, {}",
+                p.fetched,
+                p.to_fetch,
+                format::count(p.spans, "span")
+            );
+            let of = (p.fetched as f64, p.to_fetch as f64);
+            if progress_with_cancel(ui, of, 260.0, text, "Cancel") {
                 self.cancel();
             }
             return;
