@@ -103,6 +103,46 @@ mod tests {
     }
 
     #[test]
+    fn take_empties_the_slot_once_the_task_ended() {
+        let ctx = egui::Context::default();
+        let (go, gate) = channel::<()>();
+        let mut slot = Some(
+            Task::spawn("slot", &ctx, move || {
+                let _ = gate.recv();
+                7
+            })
+            .unwrap_or_else(|e| panic!("{e}")),
+        );
+        assert_eq!(take(&mut slot), None);
+        assert!(slot.is_some(), "a running task stays in its slot");
+        let _ = go.send(());
+        let started = Instant::now();
+        let got = loop {
+            match take(&mut slot) {
+                None if started.elapsed() < Duration::from_secs(30) => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                other => break other,
+            }
+        };
+        assert_eq!(got, Some(Ok(7)));
+        assert!(slot.is_none());
+        assert_eq!(take(&mut slot), None);
+
+        let mut lost: Option<Task<u32>> = Some(
+            Task::spawn("doomed", &ctx, || panic!("on purpose")).unwrap_or_else(|e| panic!("{e}")),
+        );
+        let started = Instant::now();
+        while lost.as_ref().is_some_and(|t| t.poll() == Poll::Pending)
+            && started.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(matches!(take(&mut lost), Some(Err(msg)) if msg.contains("doomed")));
+        assert!(lost.is_none());
+    }
+
+    #[test]
     fn a_panicking_job_is_reported_lost() {
         let ctx = egui::Context::default();
         let task: Task<u32> =
