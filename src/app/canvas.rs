@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Vec2, pos2, vec2};
 
-use super::state::{Seen, Session};
+use super::state::{Seen, Selection, Session};
 use super::task::{Poll, Task};
 use super::theme::color;
 use crate::analysis::layout::Point;
@@ -38,6 +38,20 @@ pub struct CanvasEvents {
 }
 
 impl CanvasEvents {
+    /// What a click selects: a node or an edge, made a selection by `node` or `edge`;
+    /// `Selection::None` on the background; `None` without a click.
+    pub fn clicked_selection(
+        &self,
+        node: fn(u32) -> Selection,
+        edge: fn(u32) -> Selection,
+    ) -> Option<Selection> {
+        Some(match self.clicked? {
+            Some(Hit::Node(k)) => node(k as u32),
+            Some(Hit::Edge(k)) => edge(k as u32),
+            None => Selection::None,
+        })
+    }
+
     /// A tooltip at the pointer while the canvas is hovered.
     pub fn tooltip(&self, text: String) {
         if let Some(r) = &self.response {
@@ -86,6 +100,20 @@ pub struct Canvas {
 }
 
 impl Canvas {
+    /// The Fit button of a topology view's toolbar; F fits too while no text field has the
+    /// keyboard.
+    pub fn fit_button(&mut self, ui: &mut egui::Ui) {
+        let clicked = ui
+            .button("Fit")
+            .on_hover_text("fit the graph to the window (F)")
+            .clicked();
+        let key =
+            !ui.ctx().egui_wants_keyboard_input() && ui.input(|i| i.key_pressed(egui::Key::F));
+        if clicked || key {
+            self.fit_pending = true;
+        }
+    }
+
     pub fn new(view: ExportView) -> Self {
         Canvas {
             view,

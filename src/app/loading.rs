@@ -17,6 +17,7 @@ use crate::model::{LoadError, Position, Store};
 
 use super::state::Session;
 use super::task::{Poll, Task};
+use super::widgets::progress_with_cancel;
 
 /// The bundled sample traces, embedded so the installed binary needs no sample folder:
 /// (file name, bytes).
@@ -222,11 +223,6 @@ impl LoadJob {
         let job = self;
         let p = &job.progress;
         let (done, total) = (p.bytes_done.load(Relaxed), p.bytes_total.load(Relaxed));
-        let fraction = if total > 0 {
-            (done as f64 / total as f64).clamp(0.0, 1.0) as f32
-        } else {
-            0.0
-        };
         let stage = if p.analysing.load(Relaxed) {
             "Indexing and analysing".to_string()
         } else {
@@ -236,26 +232,18 @@ impl LoadJob {
                 job.files
             )
         };
-        let mut cancel = false;
-        ui.horizontal(|ui| {
-            ui.add(
-                egui::ProgressBar::new(fraction)
-                    .desired_width(320.0)
-                    .text(format!(
-                        "{stage}: {:.1} of {:.1} MB, {} spans",
-                        done as f64 / 1e6,
-                        total as f64 / 1e6,
-                        p.spans.load(Relaxed)
-                    )),
-            );
-            let label = if job.is_cancelling() {
-                "Cancelling…"
-            } else {
-                "Cancel"
-            };
-            cancel = ui.button(label).clicked();
-        });
-        if cancel {
+        let text = format!(
+            "{stage}: {:.1} of {:.1} MB, {} spans",
+            done as f64 / 1e6,
+            total as f64 / 1e6,
+            p.spans.load(Relaxed)
+        );
+        let label = if job.is_cancelling() {
+            "Cancelling…"
+        } else {
+            "Cancel"
+        };
+        if progress_with_cancel(ui, (done as f64, total as f64), 320.0, text, label) {
             job.cancel();
         }
         // Progress comes from another thread: keep redrawing while it runs.

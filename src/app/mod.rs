@@ -2,12 +2,9 @@
 //! nothing and computes no graph or index itself: it calls `ingest` to load and `analysis` and
 //! `query` to analyse and index, off the UI thread.
 
-pub mod backend_config;
-pub mod backend_panel;
+pub mod backend;
 pub mod canvas;
-pub mod connect_dialog;
 pub mod exporter;
-pub mod follow;
 pub mod fonts;
 pub mod format;
 pub mod live;
@@ -19,6 +16,7 @@ pub mod task;
 pub mod theme;
 pub mod timeline;
 pub mod views;
+pub mod widgets;
 pub mod window;
 
 pub use window::{AppConfig, TracetopoApp};

@@ -57,6 +57,18 @@ impl<T> Task<T> {
     }
 }
 
+/// Polls the task in `slot`: its result (`Err`: the thread was lost) once it ended, the slot
+/// then emptied; `None` while it runs or when there is none.
+pub fn take<T>(slot: &mut Option<Task<T>>) -> Option<Result<T, String>> {
+    let r = match slot.as_ref()?.poll() {
+        Poll::Pending => return None,
+        Poll::Ready(v) => Ok(v),
+        Poll::Lost(e) => Err(e),
+    };
+    *slot = None;
+    Some(r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +100,46 @@ mod tests {
         assert_eq!(wait(&task), Poll::Ready(42));
         // Afterwards the thread is gone: reported as lost, never as pending for ever.
         assert!(matches!(task.poll(), Poll::Lost(_)));
+    }
+
+    #[test]
+    fn take_empties_the_slot_once_the_task_ended() {
+        let ctx = egui::Context::default();
+        let (go, gate) = channel::<()>();
+        let mut slot = Some(
+            Task::spawn("slot", &ctx, move || {
+                let _ = gate.recv();
+                7
+            })
+            .unwrap_or_else(|e| panic!("{e}")),
+        );
+        assert_eq!(take(&mut slot), None);
+        assert!(slot.is_some(), "a running task stays in its slot");
+        let _ = go.send(());
+        let started = Instant::now();
+        let got = loop {
+            match take(&mut slot) {
+                None if started.elapsed() < Duration::from_secs(30) => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                other => break other,
+            }
+        };
+        assert_eq!(got, Some(Ok(7)));
+        assert!(slot.is_none());
+        assert_eq!(take(&mut slot), None);
+
+        let mut lost: Option<Task<u32>> = Some(
+            Task::spawn("doomed", &ctx, || panic!("on purpose")).unwrap_or_else(|e| panic!("{e}")),
+        );
+        let started = Instant::now();
+        while lost.as_ref().is_some_and(|t| t.poll() == Poll::Pending)
+            && started.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(matches!(take(&mut lost), Some(Err(msg)) if msg.contains("doomed")));
+        assert!(lost.is_none());
     }
 
     #[test]

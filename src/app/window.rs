@@ -8,14 +8,15 @@ use std::time::Instant;
 
 use egui::{Key, KeyboardShortcut, Modifiers, RichText, Ui};
 
-use super::backend_panel::BackendPanel;
-use super::follow::FollowPicker;
+mod files;
+
+use super::backend::BackendPanel;
 use super::live::Live;
 use super::loading::{LoadJob, Outcome, SAMPLES, Source};
 use super::notice::Notice;
 use super::screenshot::{ScreenshotRequest, Shot};
 use super::state::{Nav, Selection, Session, Tab, View, ViewCtx};
-use super::task::{Poll, Task};
+use super::task::{self, Poll, Task};
 use super::theme;
 use super::views::Views;
 use super::views::logs::LogsView;
@@ -25,10 +26,6 @@ use super::{fonts, format};
 use crate::analysis::Options;
 use crate::live::LiveConfig;
 use crate::live::follow::Followed;
-
-/// File › Save writes lines of about this many spans (whole traces), so that the file
-/// streams and loads in parallel again.
-const SAVE_SPANS_PER_LINE: usize = 1000;
 
 /// What the window starts with.
 #[derive(Debug, Clone, Default)]
@@ -53,7 +50,8 @@ pub struct TracetopoApp {
     views: Views,
     notice: Notice,
     picker: Option<Task<Vec<PathBuf>>>,
-    follow_picker: FollowPicker,
+    /// File › Follow file…'s dialog, open.
+    follow_picker: Option<Task<Option<PathBuf>>>,
     shot: Option<Shot>,
     live: Option<Live>,
     /// A File › Save in progress: the path chosen (or the dialog still open), then the result.
@@ -80,7 +78,7 @@ impl TracetopoApp {
             views: Views::default(),
             notice: Notice::default(),
             picker: None,
-            follow_picker: FollowPicker::default(),
+            follow_picker: None,
             shot: config.screenshot.map(|req| Shot::new(req, start_page)),
             live: None,
             saving: None,
@@ -157,51 +155,6 @@ impl TracetopoApp {
         if let Some(live) = &mut self.live {
             live.follow_input(what);
             live.follow = true;
-        }
-    }
-
-    pub fn is_saving(&self) -> bool {
-        self.saving.is_some()
-    }
-
-    /// What the last File › Save did (`Saved N spans to PATH`, or why it failed).
-    pub fn saved(&self) -> Option<&str> {
-        self.saved.as_deref()
-    }
-
-    /// File › Save: asks where (on its own thread, like Open), then writes the session.
-    fn pick_save(&mut self) {
-        let Some(session) = self.session.clone() else {
-            return;
-        };
-        if self.saving.is_some() {
-            return;
-        }
-        self.start_save(move || {
-            let path = rfd::FileDialog::new()
-                .set_title("Save traces as OTLP JSON lines")
-                .set_file_name("traces.jsonl")
-                .add_filter("OTLP JSON lines", &["jsonl"])
-                .save_file()?;
-            Some(write_jsonl(&session, &path))
-        });
-    }
-
-    /// Writes the session as OTLP JSON lines to `path`, off the UI thread.
-    pub fn save_to(&mut self, path: PathBuf) {
-        let Some(session) = self.session.clone() else {
-            return;
-        };
-        self.start_save(move || Some(write_jsonl(&session, &path)));
-    }
-
-    fn start_save(
-        &mut self,
-        job: impl FnOnce() -> Option<Result<String, String>> + Send + 'static,
-    ) {
-        match Task::spawn("save", &self.ctx, job) {
-            Ok(task) => self.saving = Some(task),
-            Err(e) => self.saved = Some(format!("cannot save: {e}")),
         }
     }
 
@@ -326,23 +279,17 @@ impl TracetopoApp {
             }
             self.finish_load(out);
         }
-        if let Some(p) = self.follow_picker.poll() {
-            self.follow_input(Followed::File(p));
+        match task::take(&mut self.follow_picker) {
+            Some(Ok(Some(p))) => self.follow_input(Followed::File(p)),
+            Some(Err(e)) => self.notice.error(e),
+            Some(Ok(None)) | None => {}
         }
-        if let Some(task) = &self.picker {
-            match task.poll() {
-                Poll::Pending => {}
-                Poll::Ready(paths) => {
-                    self.picker = None;
-                    if !paths.is_empty() {
-                        self.open(paths.into_iter().map(Source::File).collect());
-                    }
-                }
-                Poll::Lost(e) => {
-                    self.picker = None;
-                    self.notice.error(e);
-                }
+        match task::take(&mut self.picker) {
+            Some(Ok(paths)) if !paths.is_empty() => {
+                self.open(paths.into_iter().map(Source::File).collect())
             }
+            Some(Err(e)) => self.notice.error(e),
+            _ => {}
         }
         let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
@@ -354,30 +301,6 @@ impl TracetopoApp {
         });
         if !dropped.is_empty() {
             self.open(dropped.into_iter().map(Source::File).collect());
-        }
-    }
-
-    /// File › Open: the dialog runs on its own thread so the UI keeps drawing.
-    fn pick_files(&mut self) {
-        if self.picker.is_some() {
-            return;
-        }
-        let dialog = || {
-            rfd::FileDialog::new()
-                .set_title("Open trace files")
-                .add_filter(
-                    "Trace files",
-                    &["json", "jsonl", "ndjson", "pb", "bin", "otlp", "gz", "zst"],
-                )
-                .add_filter("All files", &["*"])
-                .pick_files()
-                .unwrap_or_default()
-        };
-        match Task::spawn("open", &self.ctx, dialog) {
-            Ok(task) => self.picker = Some(task),
-            Err(e) => self
-                .notice
-                .error(format!("cannot open the file dialog: {e}")),
         }
     }
 
@@ -427,10 +350,8 @@ impl TracetopoApp {
                          exporter) into live mode",
                     )
                     .clicked()
-                    && let Err(e) = self.follow_picker.open(ui.ctx())
                 {
-                    self.notice
-                        .error(format!("cannot open the file dialog: {e}"));
+                    self.pick_follow();
                 }
                 ui.menu_button("Open sample", |ui| {
                     for (name, _) in SAMPLES {
@@ -599,33 +520,6 @@ impl TracetopoApp {
         self.views.tab_ui(self.tab, ui, &mut ctx);
         ctx.take_nav()
     }
-}
-
-/// Writes `session` to `path` as OTLP JSON lines; the message for the status line.
-fn write_jsonl(session: &Session, path: &std::path::Path) -> Result<String, String> {
-    use crate::export::otlp_jsonl::{SpanData, write_all};
-    let fail = |e: std::io::Error| format!("cannot save {}: {e}", path.display());
-    let file = std::fs::File::create(path).map_err(fail)?;
-    let mut w = std::io::BufWriter::new(file);
-    let store = &session.store;
-    let n = write_all(&mut w, &SpanData::from(store), SAVE_SPANS_PER_LINE).map_err(fail)?;
-    // Log records follow the spans, as `listen --headless` records them.
-    let logs = crate::export::otlp_logs_jsonl::write_all_logs(
-        &mut w,
-        &crate::export::otlp_logs_jsonl::LogData::from(store),
-        SAVE_SPANS_PER_LINE,
-    )
-    .and_then(|n| std::io::Write::flush(&mut w).map(|()| n))
-    .map_err(fail)?;
-    let logs = match logs {
-        0 => String::new(),
-        n => format!(" and {}", format::count(n, "log record")),
-    };
-    Ok(format!(
-        "Saved {}{logs} to {}",
-        format::count(n, "span"),
-        path.display()
-    ))
 }
 
 /// The live start page, until the first spans arrive: where to send them.

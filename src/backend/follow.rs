@@ -82,6 +82,23 @@ pub struct Followed {
     pub summary: Summary,
 }
 
+/// `follow` within `DEFAULT_MAX_REQUESTS`, each answer's spans added to `into` as input `input`.
+pub fn follow_into(
+    backend: &Arc<Backend>,
+    store: &Store,
+    asks: &[Ask],
+    opts: &PullOptions,
+    into: &mut Store,
+    input: u16,
+) -> Result<Followed, BackendError> {
+    let sink = &mut |f: Fetched| {
+        for b in f.batches {
+            into.add_batch(b, input);
+        }
+    };
+    follow(backend, store, asks, DEFAULT_MAX_REQUESTS, opts, sink)
+}
+
 /// Asks the backend for what `plan` says, within `max_requests` requests; traces already in
 /// `store` (indexed) are not fetched again, except those asked for by id, and each answer
 /// goes to `sink` without the spans `store` holds.

@@ -25,7 +25,7 @@ pub mod window;
 pub use error::{BackendError, ErrorKind};
 pub use http::HttpConfig;
 use pull::cancellable;
-pub use pull::{Hit, Progress, PullOptions, Summary, pull, pull_into, search};
+pub use pull::{Hit, Progress, PullOptions, Summary, pull, pull_into, search, warn_all};
 pub use query::{
     DEFAULT_CONCURRENCY, DEFAULT_LIMIT, DEFAULT_MAX_TRACES, DEFAULT_SINCE, Query, hex_id,
     parse_duration, parse_time,

@@ -108,9 +108,7 @@ pub fn search(
             room,
             q.max_searches(),
             |win, limit| {
-                if cancelled(opts.cancel) {
-                    return Err(cancelled_error(backend));
-                }
+                check_cancel(backend, opts.cancel)?;
                 let page = match backend.kind {
                     Kind::Tempo => {
                         let traceql = traceql.clone();
@@ -122,13 +120,7 @@ pub fn search(
                         )?
                     }
                     Kind::Jaeger => {
-                        let (q, service) = (q.clone(), service.clone());
-                        let p = cut_if_too_large(
-                            cancellable(backend, opts.cancel, move |b| {
-                                jaeger::search(b, &q, &service, win, limit, None)
-                            }),
-                            win,
-                        )?;
+                        let p = jaeger_page(backend, opts.cancel, q, &service, win, limit)?;
                         let hits = p.payload.as_ref().map(Hit::of).unwrap_or_default();
                         window::Page {
                             ids: p.ids,
@@ -208,6 +200,14 @@ fn cancelled(c: Option<&AtomicBool>) -> bool {
     c.is_some_and(|c| c.load(Ordering::Relaxed))
 }
 
+/// `Err(Cancelled)` once `c` is set.
+fn check_cancel(b: &Backend, c: Option<&AtomicBool>) -> Result<(), BackendError> {
+    if cancelled(c) {
+        return Err(cancelled_error(b));
+    }
+    Ok(())
+}
+
 fn cancelled_error(b: &Backend) -> BackendError {
     BackendError::new(&b.base, ErrorKind::Cancelled, "cancelled")
 }
@@ -253,9 +253,7 @@ pub fn pull(
                 q.max_traces,
                 q.max_searches(),
                 |win, limit| {
-                    if cancelled(opts.cancel) {
-                        return Err(cancelled_error(backend));
-                    }
+                    check_cancel(backend, opts.cancel)?;
                     let traceql = traceql.clone();
                     let page = cut_if_too_large(
                         cancellable(backend, opts.cancel, move |b| {
@@ -301,16 +299,8 @@ pub fn pull(
                     room,
                     sq.max_searches(),
                     |win, limit| {
-                        if cancelled(opts.cancel) {
-                            return Err(cancelled_error(backend));
-                        }
-                        let (q, service) = (q.clone(), service.clone());
-                        let page = cut_if_too_large(
-                            cancellable(backend, opts.cancel, move |b| {
-                                jaeger::search(b, &q, &service, win, limit, None)
-                            }),
-                            win,
-                        );
+                        check_cancel(backend, opts.cancel)?;
+                        let page = jaeger_page(backend, opts.cancel, q, &service, win, limit);
                         bump(&|p| p.searches += 1);
                         page
                     },
@@ -353,6 +343,20 @@ pub fn pull(
 
 /// A search answer over the body bound is cut like a full one, down to one second; there the
 /// error stands.
+/// One Jaeger search of `service` in `win`, cancellable; a window too large to answer is cut.
+fn jaeger_page(
+    backend: &Arc<Backend>,
+    cancel: Option<&AtomicBool>,
+    q: &Query,
+    service: &str,
+    win: Window,
+    limit: u32,
+) -> Result<window::Page<Option<Fetched>>, BackendError> {
+    let (q, service) = (q.clone(), service.to_string());
+    let search = move |b: &Backend| jaeger::search(b, &q, &service, win, limit, None);
+    cut_if_too_large(cancellable(backend, cancel, search), win)
+}
+
 fn cut_if_too_large<T: Default>(
     r: Result<window::Page<T>, BackendError>,
     w: Window,
@@ -383,9 +387,7 @@ pub(super) fn cancellable<T: Send + 'static>(
         let _ = tx.send(f(&b));
     });
     loop {
-        if cancelled(cancel) {
-            return Err(cancelled_error(backend));
-        }
+        check_cancel(backend, cancel)?;
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok(r) => return r,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -530,7 +532,7 @@ pub fn pull_into(
 }
 
 /// Records `warnings` as the input's `Incomplete` warnings.
-fn warn_all(store: &mut Store, input: u16, input_name: &str, warnings: &[String]) {
+pub fn warn_all(store: &mut Store, input: u16, input_name: &str, warnings: &[String]) {
     for w in warnings {
         store
             .diag

@@ -282,30 +282,11 @@ fn pull_store_inner(
             let half = format!("{name} (other half)");
             let requests_before = b.requests();
             let input = store.add_input(&half, b.kind().name());
-            let got = follow::follow(
-                &b,
-                &first,
-                &asks,
-                follow::DEFAULT_MAX_REQUESTS,
-                &opts,
-                &mut |f| {
-                    for batch in f.batches {
-                        store.add_batch(batch, input);
-                    }
-                },
-            )?;
+            let got = follow::follow_into(&b, &first, &asks, &opts, &mut store, input)?;
             if terminal {
                 eprintln!();
             }
-            for w in &got.summary.warnings {
-                store.diag.warn(
-                    crate::model::WarningKind::Incomplete,
-                    &half,
-                    crate::model::Position::Unknown,
-                    w,
-                );
-                store.inputs[input as usize].warnings += 1;
-            }
+            backend::warn_all(&mut store, input, &half, &got.summary.warnings);
             error_line(&format!(
                 "tracetopo: the other half of {}: {} ({} requests), {} found, {} fetched, {}",
                 count(analysis.breaks.len() as u64, "break"),

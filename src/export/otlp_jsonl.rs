@@ -326,40 +326,43 @@ impl<'de> Visitor<'de> for AnyOut<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let out = self.0;
         out.push_str("{\"arrayValue\":{\"values\":[");
-        let mut first = true;
-        loop {
-            let mark = out.len();
-            if !first {
-                out.push(',');
-            }
-            if seq.next_element_seed(AnyOut(&mut *out))?.is_none() {
-                out.truncate(mark);
-                break;
-            }
-            first = false;
-        }
+        push_streamed(out, |out| Ok(seq.next_element_seed(AnyOut(out))?.is_some()))?;
         out.push_str("]}}");
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let out = self.0;
         out.push_str("{\"kvlistValue\":{\"values\":[");
-        let mut first = true;
-        loop {
-            let mark = out.len();
-            if !first {
-                out.push(',');
-            }
+        push_streamed(out, |out| {
             if map.next_key_seed(KeyOut(&mut *out))?.is_none() {
-                out.truncate(mark);
-                break;
+                return Ok(false);
             }
             map.next_value_seed(AnyOut(&mut *out))?;
             out.push('}');
-            first = false;
-        }
+            Ok(true)
+        })?;
         out.push_str("]}}");
         Ok(())
+    }
+}
+
+/// Writes the items `item` writes, separated by commas, until it says there are no more
+/// (`false`; what it wrote then is taken back with the comma).
+fn push_streamed<E>(
+    out: &mut String,
+    mut item: impl FnMut(&mut String) -> Result<bool, E>,
+) -> Result<(), E> {
+    let mut first = true;
+    loop {
+        let mark = out.len();
+        if !first {
+            out.push(',');
+        }
+        if !item(out)? {
+            out.truncate(mark);
+            return Ok(());
+        }
+        first = false;
     }
 }
 

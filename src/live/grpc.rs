@@ -166,25 +166,53 @@ impl UnaryService<Bytes> for Export {
     }
 }
 
-/// The `TraceService` server.
-#[derive(Clone)]
-struct TraceService(Arc<Intake>);
+/// One OTLP export service: its name, its method's path and the signal it carries.
+trait OtlpService: Send + Sync + 'static {
+    const NAME: &'static str;
+    const PATH: &'static str;
+    const SIGNAL: Signal;
+}
 
-impl NamedService for TraceService {
+/// `TraceService`.
+struct Traces;
+
+impl OtlpService for Traces {
     const NAME: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
+    const PATH: &'static str = EXPORT;
+    const SIGNAL: Signal = Signal::Traces;
 }
 
-/// The `LogsService` server: the same intake. Its response is encoded as the traces one,
-/// which is the same message on the wire (field 1: partial success of an int64 count and a
-/// message).
-#[derive(Clone)]
-struct LogsService(Arc<Intake>);
+/// `LogsService`: the same intake. Its response is encoded as the traces one, which is the
+/// same message on the wire (field 1: partial success of an int64 count and a message).
+struct Logs;
 
-impl NamedService for LogsService {
+impl OtlpService for Logs {
     const NAME: &'static str = "opentelemetry.proto.collector.logs.v1.LogsService";
+    const PATH: &'static str = LOGS_EXPORT;
+    const SIGNAL: Signal = Signal::Logs;
 }
 
-impl<B> Service<http::Request<B>> for LogsService
+/// The server of the export service `E`.
+struct ExportService<E>(Arc<Intake>, std::marker::PhantomData<E>);
+
+impl<E> ExportService<E> {
+    fn new(intake: Arc<Intake>) -> Self {
+        ExportService(intake, std::marker::PhantomData)
+    }
+}
+
+// By hand: a derive would ask `E: Clone` of the marker.
+impl<E> Clone for ExportService<E> {
+    fn clone(&self) -> Self {
+        ExportService::new(Arc::clone(&self.0))
+    }
+}
+
+impl<E: OtlpService> NamedService for ExportService<E> {
+    const NAME: &'static str = E::NAME;
+}
+
+impl<B, E: OtlpService> Service<http::Request<B>> for ExportService<E>
 where
     B: tonic::codegen::Body + Send + 'static,
     B::Error: Into<StdError> + Send + 'static,
@@ -198,7 +226,7 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        Box::pin(call(Arc::clone(&self.0), req, LOGS_EXPORT, Signal::Logs))
+        Box::pin(call(Arc::clone(&self.0), req, E::PATH, E::SIGNAL))
     }
 }
 
@@ -268,24 +296,6 @@ fn spec_status(intake: &Intake, res: http::Response<GrpcBody>) -> http::Response
     fixed.into_http()
 }
 
-impl<B> Service<http::Request<B>> for TraceService
-where
-    B: tonic::codegen::Body + Send + 'static,
-    B::Error: Into<StdError> + Send + 'static,
-{
-    type Response = http::Response<GrpcBody>;
-    type Error = Infallible;
-    type Future = BoxFuture<Self::Response, Infallible>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        Box::pin(call(Arc::clone(&self.0), req, EXPORT, Signal::Traces))
-    }
-}
-
 pub(crate) async fn serve(
     listener: TcpListener,
     intake: Arc<Intake>,
@@ -301,8 +311,8 @@ pub(crate) async fn serve(
         // in-flight budget: keep the HTTP/2 flow-control windows small (hyper: 1 MB each).
         .initial_connection_window_size(FLOW_WINDOW)
         .initial_stream_window_size(FLOW_WINDOW)
-        .add_service(TraceService(Arc::clone(&intake)))
-        .add_service(LogsService(intake))
+        .add_service(ExportService::<Traces>::new(Arc::clone(&intake)))
+        .add_service(ExportService::<Logs>::new(intake))
         .serve_with_incoming_shutdown(ReceiverStream::new(conns), stopped(stop))
         .await?;
     Ok(())

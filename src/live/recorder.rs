@@ -67,39 +67,38 @@ impl Recorder {
                 let mut line = String::new();
                 while let Some(d) = rx.blocking_recv() {
                     let n = d.batch.spans.len() as u64;
-                    if n > 0 {
+                    // One line for the spans, one for the log records, each when there are any.
+                    for logs in [false, true] {
                         line.clear();
-                        let data = SpanData::from(&d.batch);
-                        push_line(&mut line, &data, 0..n as u32);
+                        let what = if !logs && n > 0 {
+                            push_line(&mut line, &SpanData::from(&d.batch), 0..n as u32);
+                            "spans"
+                        } else if logs && !d.batch.logs.is_empty() {
+                            push_logs_line(&mut line, &LogData::from(&d.batch));
+                            "log records"
+                        } else {
+                            continue;
+                        };
                         if let Err(error) = append(&mut out, offset, line.as_bytes()) {
                             let _ = d
                                 .done
-                                .send(Err(format!("cannot record the spans: {error}")));
+                                .send(Err(format!("cannot record the {what}: {error}")));
                             on_failure(error.to_string());
                             return Err(Failed { error, done });
                         }
                         offset += line.len() as u64;
-                        done.spans += n;
-                        done.requests += 1;
+                        if logs {
+                            done.logs += d.batch.logs.len() as u64;
+                        } else {
+                            done.spans += n;
+                        }
+                        // A request is counted once, by its first line.
+                        if !logs || n == 0 {
+                            done.requests += 1;
+                        }
                         // One huge request must not keep its line's memory for good.
                         if line.capacity() > LINE_KEEP {
                             line = String::new();
-                        }
-                    }
-                    if !d.batch.logs.is_empty() {
-                        line.clear();
-                        push_logs_line(&mut line, &LogData::from(&d.batch));
-                        if let Err(error) = append(&mut out, offset, line.as_bytes()) {
-                            let _ = d
-                                .done
-                                .send(Err(format!("cannot record the log records: {error}")));
-                            on_failure(error.to_string());
-                            return Err(Failed { error, done });
-                        }
-                        offset += line.len() as u64;
-                        done.logs += d.batch.logs.len() as u64;
-                        if n == 0 {
-                            done.requests += 1;
                         }
                     }
                     let _ = d.done.send(Ok(()));

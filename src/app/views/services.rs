@@ -196,13 +196,7 @@ impl ServicesView {
     fn toolbar(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
         let (session, selection) = (ctx.session, ctx.selection);
         ui.horizontal(|ui| {
-            if ui
-                .button("Fit")
-                .on_hover_text("fit the graph to the window (F)")
-                .clicked()
-            {
-                self.canvas.fit_pending = true;
-            }
+            self.canvas.fit_button(ui);
             self.exporter
                 .menu(ui, session, ExportView::Services, "services");
             ui.separator();
@@ -232,9 +226,6 @@ impl ServicesView {
                     }
                 });
         });
-        if !ui.ctx().egui_wants_keyboard_input() && ui.input(|i| i.key_pressed(egui::Key::F)) {
-            self.canvas.fit_pending = true;
-        }
     }
 }
 
@@ -278,11 +269,8 @@ impl View for ServicesView {
         }
 
         let events = self.canvas.ui(ui, &hl);
-        match events.clicked {
-            Some(Some(Hit::Node(k))) => ctx.select(Selection::Service(k as u32)),
-            Some(Some(Hit::Edge(k))) => ctx.select(Selection::ServiceEdge(k as u32)),
-            Some(None) => ctx.select(Selection::None),
-            None => {}
+        if let Some(s) = events.clicked_selection(Selection::Service, Selection::ServiceEdge) {
+            ctx.select(s);
         }
         let text = match events.hovered {
             Some(Hit::Node(k)) => session.service(k as u32).map(|n| {

@@ -15,6 +15,7 @@ use crate::analysis::trace_summary::{self, TraceSummary};
 use crate::app::format;
 use crate::app::state::{Nav, Seen, Selection, Session, View, ViewCtx};
 use crate::app::theme::{ERROR, OK_POINT};
+use crate::app::widgets::labelled_field;
 use crate::model::Sym;
 use crate::model::ids::trace_hex;
 
@@ -280,13 +281,7 @@ impl TracesView {
                 })
                 .response
                 .labelled_by(label.id);
-            let label = ui.label("Span name");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.filter.name)
-                    .hint_text("contains…")
-                    .desired_width(140.0),
-            )
-            .labelled_by(label.id);
+            labelled_field(ui, "Span name", &mut self.filter.name, "contains…", 140.0);
             let label = ui.label("Break");
             let kind = self.filter.break_kind.map_or("any", BreakKind::name);
             egui::ComboBox::from_id_salt("traces-break")

@@ -80,18 +80,9 @@ impl View for TypesView {
             self.reset(session);
         }
         ui.horizontal(|ui| {
-            if ui
-                .button("Fit")
-                .on_hover_text("fit the graph to the window (F)")
-                .clicked()
-            {
-                self.canvas.fit_pending = true;
-            }
+            self.canvas.fit_button(ui);
             self.exporter.menu(ui, session, ExportView::Types, "types");
         });
-        if !ui.ctx().egui_wants_keyboard_input() && ui.input(|i| i.key_pressed(egui::Key::F)) {
-            self.canvas.fit_pending = true;
-        }
         let mut hl = Highlight::default();
         match selection {
             Selection::Type(t) => {
@@ -112,11 +103,8 @@ impl View for TypesView {
             _ => {}
         }
         let events = self.canvas.ui(ui, &hl);
-        match events.clicked {
-            Some(Some(Hit::Node(k))) => ctx.select(Selection::Type(k as u32)),
-            Some(Some(Hit::Edge(k))) => ctx.select(Selection::TypeEdge(k as u32)),
-            Some(None) => ctx.select(Selection::None),
-            None => {}
+        if let Some(s) = events.clicked_selection(Selection::Type, Selection::TypeEdge) {
+            ctx.select(s);
         }
         if let Some(Hit::Edge(k)) = events.hovered
             && let Some(e) = session.type_edge(k as u32)

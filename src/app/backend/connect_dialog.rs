@@ -4,7 +4,8 @@
 
 use egui::{RichText, Ui};
 
-use super::backend_config::Saved;
+use super::config::Saved;
+use crate::app::widgets::labelled_field;
 use crate::backend::{self, BackendError, ErrorKind, HttpConfig, Kind};
 
 /// What the form holds.
@@ -115,13 +116,8 @@ pub fn ui(
         .num_columns(2)
         .spacing([8.0, 6.0])
         .show(ui, |ui| {
-            let l = ui.label("Backend URL");
-            ui.add(
-                egui::TextEdit::singleline(&mut form.url)
-                    .hint_text("http://tempo:3200 or https://example.net/jaeger")
-                    .desired_width(340.0),
-            )
-            .labelled_by(l.id);
+            let hint = "http://tempo:3200 or https://example.net/jaeger";
+            labelled_field(ui, "Backend URL", &mut form.url, hint, 340.0);
             ui.end_row();
             ui.label("Kind");
             ui.horizontal(|ui| {
@@ -139,14 +135,8 @@ pub fn ui(
             )
             .labelled_by(l.id);
             ui.end_row();
-            let l = ui.label("Token variable");
-            ui.add(
-                egui::TextEdit::singleline(&mut form.token_env)
-                    .hint_text("TEMPO_TOKEN (the variable's name, not the token)")
-                    .desired_width(340.0),
-            )
-            .labelled_by(l.id)
-            .on_hover_text(
+            let hint = "TEMPO_TOKEN (the variable's name, not the token)";
+            labelled_field(ui, "Token variable", &mut form.token_env, hint, 340.0).on_hover_text(
                 "The token is read from this environment variable when connecting; only the \
                  variable's name is remembered",
             );
