@@ -25,6 +25,8 @@ pub enum Selection {
     TypeEdge(u32),
     Chain(u32),
     Break(u32),
+    /// A log record (`Store::logs`).
+    Log(u32),
 }
 
 /// A span by identity.
@@ -32,6 +34,16 @@ pub enum Selection {
 pub struct SpanKey {
     pub trace: u128,
     pub span: u64,
+}
+
+/// A log record by identity: its trace id, time and span id, and its text among records that
+/// share those.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogKey {
+    pub trace: u128,
+    pub time: u64,
+    pub span: u64,
+    pub body: String,
 }
 
 /// A selection by identity, independent of any session's numbering.
@@ -48,6 +60,7 @@ pub enum SelectionKey {
     /// A chain by its first step.
     Chain(SpanKey),
     Break(BreakKind, SpanKey),
+    Log(LogKey),
 }
 
 impl Session {
@@ -93,6 +106,14 @@ impl Session {
                 let k = self.span_key(br.span)?;
                 Some(SelectionKey::Break(br.kind, k))
             }),
+            Selection::Log(k) => self.store.logs.get(k as usize).map(|l| {
+                SelectionKey::Log(LogKey {
+                    trace: l.trace_id,
+                    time: l.time,
+                    span: l.span_id,
+                    body: self.store.log_body(k).to_string(),
+                })
+            }),
         };
         key.unwrap_or_default()
     }
@@ -136,6 +157,15 @@ impl Session {
                 })
                 .map(Selection::Break)
             }),
+            // Records are sorted by trace id and time (`Store::join_logs`).
+            SelectionKey::Log(k) => {
+                let logs = &self.store.logs;
+                let from = logs.partition_point(|l| (l.trace_id, l.time) < (k.trace, k.time));
+                (from..logs.len())
+                    .take_while(|&i| (logs[i].trace_id, logs[i].time) == (k.trace, k.time))
+                    .find(|&i| logs[i].span_id == k.span && self.store.log_body(i as u32) == k.body)
+                    .map(|i| Selection::Log(i as u32))
+            }
         };
         sel.unwrap_or_default()
     }
@@ -177,6 +207,7 @@ mod tests {
         all.extend((0..g.types.graph.edge_count() as u32).map(Selection::TypeEdge));
         all.extend((0..g.chains.len() as u32).map(Selection::Chain));
         all.extend((0..g.breaks.len() as u32).map(Selection::Break));
+        all.extend((0..a.store.logs.len() as u32).map(Selection::Log));
         assert!(g.chains.len() + g.types.graph.node_count() > 0);
         let mut moved = 0;
         for sel in all {

@@ -155,6 +155,7 @@ struct ChartState {
     view: tracetopo::app::views::trace::FlameChartView,
     session: std::sync::Arc<tracetopo::app::state::Session>,
     selection: Selection,
+    navs: Vec<Nav>,
 }
 
 #[test]
@@ -178,6 +179,7 @@ fn flame_chart_ticks_show_their_record_on_hover() {
         view,
         session,
         selection: Selection::Trace(t),
+        navs: Vec::new(),
     };
     let mut h = Harness::builder()
         .with_size(egui::vec2(1200.0, 420.0))
@@ -188,6 +190,8 @@ fn flame_chart_ticks_show_their_record_on_hover() {
             |ui, st: &mut ChartState| {
                 let mut cx = tracetopo::app::state::ViewCtx::new(&st.session, st.selection);
                 st.view.ui(ui, &mut cx);
+                let navs = cx.take_nav();
+                st.navs.extend(navs);
             },
             state,
         );
@@ -217,6 +221,24 @@ fn flame_chart_ticks_show_their_record_on_hover() {
         h.query_all_by_label_contains("service: order-svc")
             .next()
             .is_some()
+    );
+    // Clicking the tick selects its record; clicking beside it, the span.
+    let tick = egui::pos2(x_of(1.5e9), bar.center().y);
+    h.drag_at(tick);
+    h.drop_at(tick);
+    h.run();
+    let store = &h.state().session.store;
+    let record = (0..store.logs.len() as u32)
+        .find(|&k| store.log_body(k) == "card declined")
+        .expect("the record");
+    assert_eq!(h.state().navs, vec![Nav::Select(Selection::Log(record))]);
+    let beside = egui::pos2(x_of(1.9e9), bar.center().y);
+    h.drag_at(beside);
+    h.drop_at(beside);
+    h.run();
+    assert_eq!(
+        h.state().navs.last(),
+        Some(&Nav::Select(Selection::Span(root)))
     );
 }
 

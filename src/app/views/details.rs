@@ -48,8 +48,54 @@ impl View for Details {
                 Selection::TypeEdge(e) => type_edge_ui(ui, e, ctx),
                 Selection::Chain(c) => chain_ui(ui, c, ctx),
                 Selection::Break(b) => break_ui(ui, b, ctx),
+                Selection::Log(k) => log_ui(ui, k, ctx),
             });
     }
+}
+
+/// A log record: when and who wrote it, how it was joined, its line and attributes.
+fn log_ui(ui: &mut Ui, k: u32, ctx: &mut ViewCtx<'_>) {
+    let store = &ctx.session.store;
+    let Some(l) = store.logs.get(k as usize) else {
+        ui.weak("This log record is not in the loaded data.");
+        return;
+    };
+    let level = crate::model::Level::of(l.severity);
+    ui.heading("Log record");
+    ui.colored_label(
+        crate::app::theme::level_color(level),
+        format!(
+            "{} · {} · {}",
+            level.name(),
+            store.log_service(k),
+            format::utc(l.time)
+        ),
+    );
+    ui.add(egui::Label::new(store.log_body(k)).wrap());
+    let join = store
+        .index
+        .log_join
+        .get(k as usize)
+        .map_or("", |j| j.name());
+    ui.label(format!("join: {join}"));
+    if l.trace_id != 0 {
+        ui.monospace(format!(
+            "trace {}",
+            crate::model::ids::trace_hex(l.trace_id)
+        ));
+    }
+    if let Some(&s) = store.index.log_span.get(k as usize)
+        && s != crate::model::NONE
+        && ui
+            .button(format!("Open span \"{}\"", store.str(store.span(s).name)))
+            .clicked()
+    {
+        ctx.open_span(s);
+    }
+    ui.separator();
+    ui.strong("Attributes");
+    let attrs = store.attrs.get(l.attrs.range()).unwrap_or(&[]);
+    attrs_grid(ui, ("log-attrs", k), store, attrs);
 }
 
 fn span_ui(ui: &mut Ui, i: u32, ctx: &mut ViewCtx<'_>) {

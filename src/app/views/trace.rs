@@ -472,6 +472,10 @@ impl FlameChartView {
             if response.double_clicked() && b.span != NONE {
                 let now = ui.input(|i| i.time);
                 focus_bar(z, l, &b, now, true, lanes_rect.height());
+            } else if response.clicked()
+                && let Some(k) = tick
+            {
+                ctx.select(Selection::Log(k));
             } else if response.clicked() && b.span != NONE {
                 ctx.select(Selection::Span(b.span));
             }
