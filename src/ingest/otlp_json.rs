@@ -8,6 +8,7 @@
 //! input). An id that is neither hex nor base64, or an unknown enum name, fails the document.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -225,9 +226,11 @@ enum RequestField {
     Other,
 }
 
-#[derive(Deserialize)]
+/// The keys of a `resourceSpans` or `resourceLogs` item: each reads the scope list of its own
+/// signal (`Signal::SCOPES`) and ignores the other's.
+#[derive(Deserialize, PartialEq, Eq)]
 #[serde(field_identifier, rename_all = "camelCase")]
-enum ResourceSpansField {
+enum ResourceField {
     Resource,
     #[serde(
         alias = "scope_spans",
@@ -235,16 +238,25 @@ enum ResourceSpansField {
         alias = "instrumentation_library_spans"
     )]
     ScopeSpans,
+    #[serde(
+        alias = "scope_logs",
+        alias = "instrumentationLibraryLogs",
+        alias = "instrumentation_library_logs"
+    )]
+    ScopeLogs,
     #[serde(other)]
     Other,
 }
 
-#[derive(Deserialize)]
+/// The keys of a `scopeSpans` or `scopeLogs` item: likewise `Signal::ITEMS`.
+#[derive(Deserialize, PartialEq, Eq)]
 #[serde(field_identifier, rename_all = "camelCase")]
-enum ScopeSpansField {
+enum ScopeField {
     #[serde(alias = "instrumentationLibrary", alias = "instrumentation_library")]
     Scope,
     Spans,
+    #[serde(alias = "log_records")]
+    LogRecords,
     #[serde(other)]
     Other,
 }
@@ -334,17 +346,18 @@ enum AnyField {
 
 /// A seed that is its own visitor, holding the context.
 macro_rules! seed {
-    ($name:ident -> $value:ty, $what:literal) => {
-        struct $name<'c, 'b> {
+    ($name:ident $(<$s:ident>)? -> $value:ty, $what:expr) => {
+        struct $name<'c, 'b $(, $s)?> {
             ctx: &'c mut Ctx<'b>,
+            $(signal: PhantomData<$s>,)?
         }
-        impl<'de> DeserializeSeed<'de> for $name<'_, '_> {
+        impl<'de $(, $s: Signal)?> DeserializeSeed<'de> for $name<'_, '_ $(, $s)?> {
             type Value = $value;
             fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<$value, D::Error> {
                 d.deserialize_any(self)
             }
         }
-        impl $name<'_, '_> {
+        impl<$($s: Signal)?> $name<'_, '_ $(, $s)?> {
             fn what(f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str($what)
             }
@@ -353,17 +366,24 @@ macro_rules! seed {
 }
 
 /// A list whose items are read by `$item` (which pushes into the batch); `null` is empty.
+/// With `<S>` both are generic over the signal.
 macro_rules! list {
-    ($name:ident, $item:ident, $what:literal) => {
-        seed!($name -> (), $what);
-        impl<'de> Visitor<'de> for $name<'_, '_> {
+    ($name:ident $(<$s:ident>)?, $item:ident, $what:expr) => {
+        seed!($name $(<$s>)? -> (), $what);
+        impl<'de $(, $s: Signal)?> Visitor<'de> for $name<'_, '_ $(, $s)?> {
             type Value = ();
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 Self::what(f)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
                 let ctx = self.ctx;
-                while seq.next_element_seed($item { ctx: &mut *ctx })?.is_some() {}
+                while seq
+                    .next_element_seed($item {
+                        ctx: &mut *ctx,
+                        $(signal: PhantomData::<$s>,)?
+                    })?
+                    .is_some()
+                {}
                 Ok(())
             }
             fn visit_unit<E: de::Error>(self) -> Result<(), E> {
@@ -385,8 +405,9 @@ impl<'de> Visitor<'de> for RequestSeed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(k) = map.next_key::<RequestField>()? {
             match k {
-                RequestField::ResourceSpans => map.next_value_seed(ResourceSpansList {
+                RequestField::ResourceSpans => map.next_value_seed(ResourceList::<Spans> {
                     ctx: &mut *self.ctx,
+                    signal: PhantomData,
                 })?,
                 RequestField::Result => map.next_value_seed(RequestSeed {
                     ctx: &mut *self.ctx,
@@ -405,37 +426,79 @@ impl<'de> Visitor<'de> for RequestSeed<'_, '_> {
     }
 }
 
-list!(
-    ResourceSpansList,
-    ResourceSpansSeed,
-    "a list of resource spans"
-);
+/// What `resourceSpans` and `resourceLogs` differ in: their resource and scope levels are
+/// read by the same visitors, monomorphised per signal.
+trait Signal {
+    /// The key of the scope list in a resource item, and of the item list in a scope item.
+    const SCOPES: ResourceField;
+    const ITEMS: ScopeField;
+    /// What the visitors expect: a resource list, a resource item, a scope list, a scope item.
+    const WHAT: [&'static str; 4];
+    /// How many items the batch holds.
+    fn count(b: &Batch) -> usize;
+    /// Gives the items from `first` on their resource and their scope.
+    fn set_resource(b: &mut Batch, first: usize, resource: u32);
+    fn set_scope(b: &mut Batch, first: usize, scope: Sym);
+    /// Reads the value of the `ITEMS` key into the batch.
+    fn items<'de, A: MapAccess<'de>>(map: &mut A, ctx: &mut Ctx) -> Result<(), A::Error>;
+}
 
-seed!(ResourceSpansSeed -> (), "a resource spans object");
-impl<'de> Visitor<'de> for ResourceSpansSeed<'_, '_> {
+struct Spans;
+impl Signal for Spans {
+    const SCOPES: ResourceField = ResourceField::ScopeSpans;
+    const ITEMS: ScopeField = ScopeField::Spans;
+    const WHAT: [&'static str; 4] = [
+        "a list of resource spans",
+        "a resource spans object",
+        "a list of scope spans",
+        "a scope spans object",
+    ];
+    fn count(b: &Batch) -> usize {
+        b.spans.len()
+    }
+    fn set_resource(b: &mut Batch, first: usize, resource: u32) {
+        for s in &mut b.spans[first..] {
+            s.resource = resource;
+        }
+    }
+    fn set_scope(b: &mut Batch, first: usize, scope: Sym) {
+        for s in &mut b.spans[first..] {
+            s.scope = scope;
+        }
+    }
+    fn items<'de, A: MapAccess<'de>>(map: &mut A, ctx: &mut Ctx) -> Result<(), A::Error> {
+        map.next_value_seed(SpanList { ctx })
+    }
+}
+
+list!(ResourceList<S>, ResourceItemSeed, S::WHAT[0]);
+
+seed!(ResourceItemSeed<S> -> (), S::WHAT[1]);
+impl<'de, S: Signal> Visitor<'de> for ResourceItemSeed<'_, '_, S> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         Self::what(f)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let first_span = self.ctx.batch.spans.len();
+        let first = S::count(self.ctx.batch);
         let mut resource = None;
-        while let Some(k) = map.next_key::<ResourceSpansField>()? {
+        while let Some(k) = map.next_key::<ResourceField>()? {
             match k {
-                ResourceSpansField::Resource => {
+                ResourceField::Resource => {
                     resource = Some(map.next_value_seed(ResourceSeed {
                         ctx: &mut *self.ctx,
                     })?)
                 }
-                ResourceSpansField::ScopeSpans => map.next_value_seed(ScopeSpansList {
+                k if k == S::SCOPES => map.next_value_seed(ScopeList::<S> {
                     ctx: &mut *self.ctx,
+                    signal: PhantomData,
                 })?,
-                ResourceSpansField::Other => {
+                _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        // The resource may come after its spans: assign it once the object is read.
+        // The resource may come after its items: assign it once the object is read.
         let r = match resource {
             Some(r) => r,
             None => {
@@ -443,9 +506,7 @@ impl<'de> Visitor<'de> for ResourceSpansSeed<'_, '_> {
                 self.ctx.resource(mark)
             }
         };
-        for s in &mut self.ctx.batch.spans[first_span..] {
-            s.resource = r;
-        }
+        S::set_resource(self.ctx.batch, first, r);
         Ok(())
     }
 }
@@ -476,35 +537,31 @@ impl<'de> Visitor<'de> for ResourceSeed<'_, '_> {
     }
 }
 
-list!(ScopeSpansList, ScopeSpansSeed, "a list of scope spans");
+list!(ScopeList<S>, ScopeItemSeed, S::WHAT[2]);
 
-seed!(ScopeSpansSeed -> (), "a scope spans object");
-impl<'de> Visitor<'de> for ScopeSpansSeed<'_, '_> {
+seed!(ScopeItemSeed<S> -> (), S::WHAT[3]);
+impl<'de, S: Signal> Visitor<'de> for ScopeItemSeed<'_, '_, S> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         Self::what(f)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let first_span = self.ctx.batch.spans.len();
+        let first = S::count(self.ctx.batch);
         let mut scope = Sym::EMPTY;
-        while let Some(k) = map.next_key::<ScopeSpansField>()? {
+        while let Some(k) = map.next_key::<ScopeField>()? {
             match k {
-                ScopeSpansField::Scope => {
+                ScopeField::Scope => {
                     scope = map.next_value_seed(ScopeSeed {
                         ctx: &mut *self.ctx,
                     })?
                 }
-                ScopeSpansField::Spans => map.next_value_seed(SpanList {
-                    ctx: &mut *self.ctx,
-                })?,
-                ScopeSpansField::Other => {
+                k if k == S::ITEMS => S::items(&mut map, self.ctx)?,
+                _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        for s in &mut self.ctx.batch.spans[first_span..] {
-            s.scope = scope;
-        }
+        S::set_scope(self.ctx.batch, first, scope);
         Ok(())
     }
 }
