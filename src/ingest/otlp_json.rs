@@ -15,6 +15,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 
 use super::ids;
 use super::otlp_scan;
+use super::scalar::Text;
 use crate::json_write;
 use crate::model::span::flags;
 use crate::model::{
@@ -346,18 +347,18 @@ enum AnyField {
 
 /// A seed that is its own visitor, holding the context.
 macro_rules! seed {
-    ($name:ident $(<$s:ident>)? -> $value:ty, $what:expr) => {
+    ($name:ident $(<$s:ident: $bound:ident>)? -> $value:ty, $what:expr) => {
         struct $name<'c, 'b $(, $s)?> {
             ctx: &'c mut Ctx<'b>,
-            $(signal: PhantomData<$s>,)?
+            $(of: PhantomData<$s>,)?
         }
-        impl<'de $(, $s: Signal)?> DeserializeSeed<'de> for $name<'_, '_ $(, $s)?> {
+        impl<'de $(, $s: $bound)?> DeserializeSeed<'de> for $name<'_, '_ $(, $s)?> {
             type Value = $value;
             fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<$value, D::Error> {
                 d.deserialize_any(self)
             }
         }
-        impl<$($s: Signal)?> $name<'_, '_ $(, $s)?> {
+        impl<$($s: $bound)?> $name<'_, '_ $(, $s)?> {
             fn what(f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str($what)
             }
@@ -366,11 +367,11 @@ macro_rules! seed {
 }
 
 /// A list whose items are read by `$item` (which pushes into the batch); `null` is empty.
-/// With `<S>` both are generic over the signal.
+/// With `<S: Bound>` both are generic over `S`.
 macro_rules! list {
-    ($name:ident $(<$s:ident>)?, $item:ident, $what:expr) => {
-        seed!($name $(<$s>)? -> (), $what);
-        impl<'de $(, $s: Signal)?> Visitor<'de> for $name<'_, '_ $(, $s)?> {
+    ($name:ident $(<$s:ident: $bound:ident>)?, $item:ident, $what:expr) => {
+        seed!($name $(<$s: $bound>)? -> (), $what);
+        impl<'de $(, $s: $bound)?> Visitor<'de> for $name<'_, '_ $(, $s)?> {
             type Value = ();
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 Self::what(f)
@@ -380,7 +381,7 @@ macro_rules! list {
                 while seq
                     .next_element_seed($item {
                         ctx: &mut *ctx,
-                        $(signal: PhantomData::<$s>,)?
+                        $(of: PhantomData::<$s>,)?
                     })?
                     .is_some()
                 {}
@@ -407,7 +408,7 @@ impl<'de> Visitor<'de> for RequestSeed<'_, '_> {
             match k {
                 RequestField::ResourceSpans => map.next_value_seed(ResourceList::<Spans> {
                     ctx: &mut *self.ctx,
-                    signal: PhantomData,
+                    of: PhantomData,
                 })?,
                 RequestField::Result => map.next_value_seed(RequestSeed {
                     ctx: &mut *self.ctx,
@@ -471,9 +472,9 @@ impl Signal for Spans {
     }
 }
 
-list!(ResourceList<S>, ResourceItemSeed, S::WHAT[0]);
+list!(ResourceList<S: Signal>, ResourceItemSeed, S::WHAT[0]);
 
-seed!(ResourceItemSeed<S> -> (), S::WHAT[1]);
+seed!(ResourceItemSeed<S: Signal> -> (), S::WHAT[1]);
 impl<'de, S: Signal> Visitor<'de> for ResourceItemSeed<'_, '_, S> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -491,7 +492,7 @@ impl<'de, S: Signal> Visitor<'de> for ResourceItemSeed<'_, '_, S> {
                 }
                 k if k == S::SCOPES => map.next_value_seed(ScopeList::<S> {
                     ctx: &mut *self.ctx,
-                    signal: PhantomData,
+                    of: PhantomData,
                 })?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -537,9 +538,9 @@ impl<'de> Visitor<'de> for ResourceSeed<'_, '_> {
     }
 }
 
-list!(ScopeList<S>, ScopeItemSeed, S::WHAT[2]);
+list!(ScopeList<S: Signal>, ScopeItemSeed, S::WHAT[2]);
 
-seed!(ScopeItemSeed<S> -> (), S::WHAT[3]);
+seed!(ScopeItemSeed<S: Signal> -> (), S::WHAT[3]);
 impl<'de, S: Signal> Visitor<'de> for ScopeItemSeed<'_, '_, S> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -636,7 +637,12 @@ impl<'de> Visitor<'de> for SpanSeed<'_, '_> {
                     s.flags |= d.flags;
                 }
                 SpanField::Name => s.name = map.next_value_seed(SymSeed { ctx: &mut *ctx })?,
-                SpanField::Kind => s.kind = map.next_value_seed(KindSeed { ctx: &mut *ctx })?,
+                SpanField::Kind => {
+                    s.kind = map.next_value_seed(EnumSeed {
+                        ctx: &mut *ctx,
+                        of: PhantomData,
+                    })?
+                }
                 SpanField::StartTimeUnixNano => s.start = map.next_value_seed(U64Seed)?,
                 SpanField::EndTimeUnixNano => s.end = map.next_value_seed(U64Seed)?,
                 SpanField::Attributes => {
@@ -768,8 +774,9 @@ impl<'de> Visitor<'de> for StatusSeed<'_, '_> {
         while let Some(k) = map.next_key::<NamedField>()? {
             match k {
                 NamedField::Code => {
-                    code = map.next_value_seed(CodeSeed {
+                    code = map.next_value_seed(EnumSeed {
                         ctx: &mut *self.ctx,
+                        of: PhantomData,
                     })?
                 }
                 NamedField::Message => {
@@ -928,57 +935,58 @@ impl<'de> Visitor<'de> for IdSeed<'_, '_> {
     }
 }
 
-seed!(KindSeed -> SpanKind, "a span kind (integer or name)");
-impl<'de> Visitor<'de> for KindSeed<'_, '_> {
-    type Value = SpanKind;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        Self::what(f)
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<SpanKind, E> {
-        self.visit_i64(v.min(i64::MAX as u64) as i64)
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<SpanKind, E> {
-        Ok(SpanKind::from_i64(v).unwrap_or_else(|| {
-            self.ctx.counts.unknown_enums += 1;
-            SpanKind::Unspecified
-        }))
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<SpanKind, E> {
-        if let Ok(v) = s.parse::<i64>() {
-            return self.visit_i64(v);
-        }
-        self.ctx.counts.enum_names = true;
-        SpanKind::from_name(s).ok_or_else(|| E::custom(format_args!("unknown span kind {s:?}")))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<SpanKind, E> {
-        Ok(SpanKind::Unspecified)
-    }
+/// An OTLP enum, which JSON writes as an integer or its name.
+trait OtlpEnum: Sized + Default {
+    /// The enum as errors name it, and what its seed expects.
+    const NAME: &'static str;
+    const WHAT: &'static str;
+    fn from_i64(v: i64) -> Option<Self>;
+    fn from_name(s: &str) -> Option<Self>;
 }
 
-seed!(CodeSeed -> StatusCode, "a status code (integer or name)");
-impl<'de> Visitor<'de> for CodeSeed<'_, '_> {
-    type Value = StatusCode;
+macro_rules! otlp_enum {
+    ($ty:ty, $name:literal) => {
+        impl OtlpEnum for $ty {
+            const NAME: &'static str = $name;
+            const WHAT: &'static str = concat!("a ", $name, " (integer or name)");
+            fn from_i64(v: i64) -> Option<Self> {
+                <$ty>::from_i64(v)
+            }
+            fn from_name(s: &str) -> Option<Self> {
+                <$ty>::from_name(s)
+            }
+        }
+    };
+}
+otlp_enum!(SpanKind, "span kind");
+otlp_enum!(StatusCode, "status code");
+
+// An unknown number is counted and read as the default (unspecified, unset); an unknown
+// name fails the document.
+seed!(EnumSeed<T: OtlpEnum> -> T, T::WHAT);
+impl<'de, T: OtlpEnum> Visitor<'de> for EnumSeed<'_, '_, T> {
+    type Value = T;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         Self::what(f)
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusCode, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
         self.visit_i64(v.min(i64::MAX as u64) as i64)
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusCode, E> {
-        Ok(StatusCode::from_i64(v).unwrap_or_else(|| {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        Ok(T::from_i64(v).unwrap_or_else(|| {
             self.ctx.counts.unknown_enums += 1;
-            StatusCode::Unset
+            T::default()
         }))
     }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<StatusCode, E> {
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
         if let Ok(v) = s.parse::<i64>() {
             return self.visit_i64(v);
         }
         self.ctx.counts.enum_names = true;
-        StatusCode::from_name(s).ok_or_else(|| E::custom(format_args!("unknown status code {s:?}")))
+        T::from_name(s).ok_or_else(|| E::custom(format_args!("unknown {} {s:?}", T::NAME)))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<StatusCode, E> {
-        Ok(StatusCode::Unset)
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::default())
     }
 }
 
@@ -1179,7 +1187,7 @@ impl<'de> Visitor<'de> for KeyValueText<'_> {
             match k {
                 NamedField::Key => {
                     key.clear();
-                    json_write::push_str(&mut key, &map.next_value::<StrText>()?.0);
+                    json_write::push_str(&mut key, &map.next_value::<Text>()?.0);
                 }
                 NamedField::Value => {
                     value.clear();
@@ -1226,7 +1234,7 @@ impl<'de> Visitor<'de> for AnyText<'_> {
             let before = out.len();
             match k {
                 AnyField::StringValue | AnyField::BytesValue => {
-                    let s = map.next_value::<StrText>()?;
+                    let s = map.next_value::<Text>()?;
                     json_write::push_str(out, &s.0);
                 }
                 AnyField::BoolValue => json_write::push_bool(out, map.next_value()?),
@@ -1252,27 +1260,6 @@ impl<'de> Visitor<'de> for AnyText<'_> {
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         self.out.push_str("null");
         Ok(())
-    }
-}
-
-/// A string, borrowed or unescaped.
-struct StrText<'de>(std::borrow::Cow<'de, str>);
-impl<'de> Deserialize<'de> for StrText<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = StrText<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
-                Ok(StrText(s.into()))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(StrText(s.to_string().into()))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 

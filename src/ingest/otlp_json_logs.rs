@@ -45,7 +45,7 @@ pub(super) fn resource_logs<'de, A: MapAccess<'de>>(
 ) -> Result<(), A::Error> {
     map.next_value_seed(ResourceList::<Logs> {
         ctx,
-        signal: PhantomData,
+        of: PhantomData,
     })
 }
 
