@@ -231,7 +231,7 @@ enum RequestField {
 /// signal (`Signal::SCOPES`) and ignores the other's.
 #[derive(Deserialize, PartialEq, Eq)]
 #[serde(field_identifier, rename_all = "camelCase")]
-enum ResourceField {
+pub(crate) enum ResourceField {
     Resource,
     #[serde(
         alias = "scope_spans",
@@ -252,7 +252,7 @@ enum ResourceField {
 /// The keys of a `scopeSpans` or `scopeLogs` item: likewise `Signal::ITEMS`.
 #[derive(Deserialize, PartialEq, Eq)]
 #[serde(field_identifier, rename_all = "camelCase")]
-enum ScopeField {
+pub(crate) enum ScopeField {
     #[serde(alias = "instrumentationLibrary", alias = "instrumentation_library")]
     Scope,
     Spans,
@@ -396,6 +396,7 @@ macro_rules! list {
 
 #[path = "otlp_json_logs.rs"]
 mod logs;
+pub(crate) use logs::Logs;
 
 seed!(RequestSeed -> (), "an OTLP/JSON trace request object");
 impl<'de> Visitor<'de> for RequestSeed<'_, '_> {
@@ -428,8 +429,9 @@ impl<'de> Visitor<'de> for RequestSeed<'_, '_> {
 }
 
 /// What `resourceSpans` and `resourceLogs` differ in: their resource and scope levels are
-/// read by the same visitors, monomorphised per signal.
-trait Signal {
+/// read by the same visitors (and the same scanner methods, `otlp_scan`), monomorphised per
+/// signal.
+pub(crate) trait Signal {
     /// The key of the scope list in a resource item, and of the item list in a scope item.
     const SCOPES: ResourceField;
     const ITEMS: ScopeField;
@@ -444,7 +446,7 @@ trait Signal {
     fn items<'de, A: MapAccess<'de>>(map: &mut A, ctx: &mut Ctx) -> Result<(), A::Error>;
 }
 
-struct Spans;
+pub(crate) struct Spans;
 impl Signal for Spans {
     const SCOPES: ResourceField = ResourceField::ScopeSpans;
     const ITEMS: ScopeField = ScopeField::Spans;

@@ -49,7 +49,7 @@ pub(super) fn resource_logs<'de, A: MapAccess<'de>>(
     })
 }
 
-struct Logs;
+pub(crate) struct Logs;
 impl Signal for Logs {
     const SCOPES: ResourceField = ResourceField::ScopeLogs;
     const ITEMS: ScopeField = ScopeField::LogRecords;
