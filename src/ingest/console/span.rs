@@ -25,7 +25,8 @@ pub struct Keys {
     pub status: [&'static str; 2],
 }
 
-/// The parts of a span an SDK writes its own way (enum values as names or numbers), read by its `Dialect::head`.
+/// The parts of a span an SDK writes its own way (enum values as names or numbers), read by
+/// its `Dialect::head`.
 pub struct Head<'o> {
     pub scope: &'o str,
     pub kind: SpanKind,
@@ -38,6 +39,7 @@ pub struct Dialect {
     pub keys: Keys,
     /// Pushes an attribute list (absent: nothing).
     pub attrs: fn(&mut Sink, Option<&Value>),
+    /// The parent's span id.
     pub parent: fn(&Map<String, Value>) -> Option<&Value>,
     /// The resource's attribute list.
     pub resource: fn(&Map<String, Value>) -> Option<&Value>,
