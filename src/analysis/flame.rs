@@ -302,19 +302,12 @@ impl TraceLayout {
 
     /// Bar index range of lane `k`.
     pub fn lane(&self, k: usize) -> std::ops::Range<usize> {
-        match (self.lane_start.get(k), self.lane_start.get(k + 1)) {
-            (Some(&a), Some(&b)) => a as usize..b as usize,
-            _ => 0..0,
-        }
+        row(&self.lane_start, k)
     }
 
     /// Bar index range of the bars of lane `k` that overlap `[t0, t1]`.
     pub fn visible(&self, k: usize, t0: u64, t1: u64) -> std::ops::Range<usize> {
-        let r = self.lane(k);
-        let bars = &self.bars[r.clone()];
-        let a = bars.partition_point(|b| b.end < t0);
-        let z = bars.partition_point(|b| b.start <= t1);
-        r.start + a..r.start + z.max(a)
+        in_window(&self.bars, self.lane(k), |b| b.end < t0, |b| b.start <= t1)
     }
 
     /// Index of the first bar of lane `k` starting at or after `t`, within `from..lane end`.
@@ -847,19 +840,17 @@ impl FlameGraph {
 
     /// Frame index range of depth `d`.
     pub fn depth(&self, d: usize) -> std::ops::Range<usize> {
-        match (self.depth_start.get(d), self.depth_start.get(d + 1)) {
-            (Some(&a), Some(&b)) => a as usize..b as usize,
-            _ => 0..0,
-        }
+        row(&self.depth_start, d)
     }
 
     /// Frame index range of depth `d` overlapping `[x0, x1]`.
     pub fn visible(&self, d: usize, x0: f64, x1: f64) -> std::ops::Range<usize> {
-        let r = self.depth(d);
-        let frames = &self.frames[r.clone()];
-        let a = frames.partition_point(|f| f.x + f.width < x0);
-        let z = frames.partition_point(|f| f.x <= x1);
-        r.start + a..r.start + z.max(a)
+        in_window(
+            &self.frames,
+            self.depth(d),
+            |f| f.x + f.width < x0,
+            |f| f.x <= x1,
+        )
     }
 
     /// The frame of depth `d` under `x`.
@@ -915,6 +906,30 @@ impl FlameGraph {
         }
         Some(at)
     }
+}
+
+/// Row `k` of items cut into rows at `starts` (`starts[k]..starts[k + 1]`); empty when there
+/// is no row `k`.
+fn row(starts: &[u32], k: usize) -> std::ops::Range<usize> {
+    match (starts.get(k), starts.get(k + 1)) {
+        (Some(&a), Some(&b)) => a as usize..b as usize,
+        _ => 0..0,
+    }
+}
+
+/// The part of `row` (items in start order, none inside another) that overlaps a window:
+/// `ends_before` is true of the items that end before it, `starts_in` of those that start
+/// before its end.
+fn in_window<T>(
+    items: &[T],
+    row: std::ops::Range<usize>,
+    ends_before: impl Fn(&T) -> bool,
+    starts_in: impl Fn(&T) -> bool,
+) -> std::ops::Range<usize> {
+    let in_row = &items[row.clone()];
+    let a = in_row.partition_point(ends_before);
+    let z = in_row.partition_point(starts_in);
+    row.start + a..row.start + z.max(a)
 }
 
 #[cfg(test)]

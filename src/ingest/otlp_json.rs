@@ -8,12 +8,14 @@
 //! input). An id that is neither hex nor base64, or an unknown enum name, fails the document.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::ids;
 use super::otlp_scan;
+use super::scalar::Text;
 use crate::json_write;
 use crate::model::span::flags;
 use crate::model::{
@@ -225,9 +227,11 @@ enum RequestField {
     Other,
 }
 
-#[derive(Deserialize)]
+/// The keys of a `resourceSpans` or `resourceLogs` item: each reads the scope list of its own
+/// signal (`Signal::SCOPES`) and ignores the other's.
+#[derive(Deserialize, PartialEq, Eq)]
 #[serde(field_identifier, rename_all = "camelCase")]
-enum ResourceSpansField {
+pub(crate) enum ResourceField {
     Resource,
     #[serde(
         alias = "scope_spans",
@@ -235,16 +239,25 @@ enum ResourceSpansField {
         alias = "instrumentation_library_spans"
     )]
     ScopeSpans,
+    #[serde(
+        alias = "scope_logs",
+        alias = "instrumentationLibraryLogs",
+        alias = "instrumentation_library_logs"
+    )]
+    ScopeLogs,
     #[serde(other)]
     Other,
 }
 
-#[derive(Deserialize)]
+/// The keys of a `scopeSpans` or `scopeLogs` item: likewise `Signal::ITEMS`.
+#[derive(Deserialize, PartialEq, Eq)]
 #[serde(field_identifier, rename_all = "camelCase")]
-enum ScopeSpansField {
+pub(crate) enum ScopeField {
     #[serde(alias = "instrumentationLibrary", alias = "instrumentation_library")]
     Scope,
     Spans,
+    #[serde(alias = "log_records")]
+    LogRecords,
     #[serde(other)]
     Other,
 }
@@ -334,17 +347,18 @@ enum AnyField {
 
 /// A seed that is its own visitor, holding the context.
 macro_rules! seed {
-    ($name:ident -> $value:ty, $what:literal) => {
-        struct $name<'c, 'b> {
+    ($name:ident $(<$s:ident: $bound:ident>)? -> $value:ty, $what:expr) => {
+        struct $name<'c, 'b $(, $s)?> {
             ctx: &'c mut Ctx<'b>,
+            $(of: PhantomData<$s>,)?
         }
-        impl<'de> DeserializeSeed<'de> for $name<'_, '_> {
+        impl<'de $(, $s: $bound)?> DeserializeSeed<'de> for $name<'_, '_ $(, $s)?> {
             type Value = $value;
             fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<$value, D::Error> {
                 d.deserialize_any(self)
             }
         }
-        impl $name<'_, '_> {
+        impl<$($s: $bound)?> $name<'_, '_ $(, $s)?> {
             fn what(f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str($what)
             }
@@ -353,17 +367,24 @@ macro_rules! seed {
 }
 
 /// A list whose items are read by `$item` (which pushes into the batch); `null` is empty.
+/// With `<S: Bound>` both are generic over `S`.
 macro_rules! list {
-    ($name:ident, $item:ident, $what:literal) => {
-        seed!($name -> (), $what);
-        impl<'de> Visitor<'de> for $name<'_, '_> {
+    ($name:ident $(<$s:ident: $bound:ident>)?, $item:ident, $what:expr) => {
+        seed!($name $(<$s: $bound>)? -> (), $what);
+        impl<'de $(, $s: $bound)?> Visitor<'de> for $name<'_, '_ $(, $s)?> {
             type Value = ();
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 Self::what(f)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
                 let ctx = self.ctx;
-                while seq.next_element_seed($item { ctx: &mut *ctx })?.is_some() {}
+                while seq
+                    .next_element_seed($item {
+                        ctx: &mut *ctx,
+                        $(of: PhantomData::<$s>,)?
+                    })?
+                    .is_some()
+                {}
                 Ok(())
             }
             fn visit_unit<E: de::Error>(self) -> Result<(), E> {
@@ -375,6 +396,7 @@ macro_rules! list {
 
 #[path = "otlp_json_logs.rs"]
 mod logs;
+pub(crate) use logs::Logs;
 
 seed!(RequestSeed -> (), "an OTLP/JSON trace request object");
 impl<'de> Visitor<'de> for RequestSeed<'_, '_> {
@@ -385,8 +407,9 @@ impl<'de> Visitor<'de> for RequestSeed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(k) = map.next_key::<RequestField>()? {
             match k {
-                RequestField::ResourceSpans => map.next_value_seed(ResourceSpansList {
+                RequestField::ResourceSpans => map.next_value_seed(ResourceList::<Spans> {
                     ctx: &mut *self.ctx,
+                    of: PhantomData,
                 })?,
                 RequestField::Result => map.next_value_seed(RequestSeed {
                     ctx: &mut *self.ctx,
@@ -405,37 +428,80 @@ impl<'de> Visitor<'de> for RequestSeed<'_, '_> {
     }
 }
 
-list!(
-    ResourceSpansList,
-    ResourceSpansSeed,
-    "a list of resource spans"
-);
+/// What `resourceSpans` and `resourceLogs` differ in: their resource and scope levels are
+/// read by the same visitors (and the same scanner methods, `otlp_scan`), monomorphised per
+/// signal.
+pub(crate) trait Signal {
+    /// The key of the scope list in a resource item, and of the item list in a scope item.
+    const SCOPES: ResourceField;
+    const ITEMS: ScopeField;
+    /// What the visitors expect: a resource list, a resource item, a scope list, a scope item.
+    const WHAT: [&'static str; 4];
+    /// How many items the batch holds.
+    fn count(b: &Batch) -> usize;
+    /// Gives the items from `first` on their resource and their scope.
+    fn set_resource(b: &mut Batch, first: usize, resource: u32);
+    fn set_scope(b: &mut Batch, first: usize, scope: Sym);
+    /// Reads the value of the `ITEMS` key into the batch.
+    fn items<'de, A: MapAccess<'de>>(map: &mut A, ctx: &mut Ctx) -> Result<(), A::Error>;
+}
 
-seed!(ResourceSpansSeed -> (), "a resource spans object");
-impl<'de> Visitor<'de> for ResourceSpansSeed<'_, '_> {
+pub(crate) struct Spans;
+impl Signal for Spans {
+    const SCOPES: ResourceField = ResourceField::ScopeSpans;
+    const ITEMS: ScopeField = ScopeField::Spans;
+    const WHAT: [&'static str; 4] = [
+        "a list of resource spans",
+        "a resource spans object",
+        "a list of scope spans",
+        "a scope spans object",
+    ];
+    fn count(b: &Batch) -> usize {
+        b.spans.len()
+    }
+    fn set_resource(b: &mut Batch, first: usize, resource: u32) {
+        for s in &mut b.spans[first..] {
+            s.resource = resource;
+        }
+    }
+    fn set_scope(b: &mut Batch, first: usize, scope: Sym) {
+        for s in &mut b.spans[first..] {
+            s.scope = scope;
+        }
+    }
+    fn items<'de, A: MapAccess<'de>>(map: &mut A, ctx: &mut Ctx) -> Result<(), A::Error> {
+        map.next_value_seed(SpanList { ctx })
+    }
+}
+
+list!(ResourceList<S: Signal>, ResourceItemSeed, S::WHAT[0]);
+
+seed!(ResourceItemSeed<S: Signal> -> (), S::WHAT[1]);
+impl<'de, S: Signal> Visitor<'de> for ResourceItemSeed<'_, '_, S> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         Self::what(f)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let first_span = self.ctx.batch.spans.len();
+        let first = S::count(self.ctx.batch);
         let mut resource = None;
-        while let Some(k) = map.next_key::<ResourceSpansField>()? {
+        while let Some(k) = map.next_key::<ResourceField>()? {
             match k {
-                ResourceSpansField::Resource => {
+                ResourceField::Resource => {
                     resource = Some(map.next_value_seed(ResourceSeed {
                         ctx: &mut *self.ctx,
                     })?)
                 }
-                ResourceSpansField::ScopeSpans => map.next_value_seed(ScopeSpansList {
+                k if k == S::SCOPES => map.next_value_seed(ScopeList::<S> {
                     ctx: &mut *self.ctx,
+                    of: PhantomData,
                 })?,
-                ResourceSpansField::Other => {
+                _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        // The resource may come after its spans: assign it once the object is read.
+        // The resource may come after its items: assign it once the object is read.
         let r = match resource {
             Some(r) => r,
             None => {
@@ -443,9 +509,7 @@ impl<'de> Visitor<'de> for ResourceSpansSeed<'_, '_> {
                 self.ctx.resource(mark)
             }
         };
-        for s in &mut self.ctx.batch.spans[first_span..] {
-            s.resource = r;
-        }
+        S::set_resource(self.ctx.batch, first, r);
         Ok(())
     }
 }
@@ -476,35 +540,31 @@ impl<'de> Visitor<'de> for ResourceSeed<'_, '_> {
     }
 }
 
-list!(ScopeSpansList, ScopeSpansSeed, "a list of scope spans");
+list!(ScopeList<S: Signal>, ScopeItemSeed, S::WHAT[2]);
 
-seed!(ScopeSpansSeed -> (), "a scope spans object");
-impl<'de> Visitor<'de> for ScopeSpansSeed<'_, '_> {
+seed!(ScopeItemSeed<S: Signal> -> (), S::WHAT[3]);
+impl<'de, S: Signal> Visitor<'de> for ScopeItemSeed<'_, '_, S> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         Self::what(f)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let first_span = self.ctx.batch.spans.len();
+        let first = S::count(self.ctx.batch);
         let mut scope = Sym::EMPTY;
-        while let Some(k) = map.next_key::<ScopeSpansField>()? {
+        while let Some(k) = map.next_key::<ScopeField>()? {
             match k {
-                ScopeSpansField::Scope => {
+                ScopeField::Scope => {
                     scope = map.next_value_seed(ScopeSeed {
                         ctx: &mut *self.ctx,
                     })?
                 }
-                ScopeSpansField::Spans => map.next_value_seed(SpanList {
-                    ctx: &mut *self.ctx,
-                })?,
-                ScopeSpansField::Other => {
+                k if k == S::ITEMS => S::items(&mut map, self.ctx)?,
+                _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        for s in &mut self.ctx.batch.spans[first_span..] {
-            s.scope = scope;
-        }
+        S::set_scope(self.ctx.batch, first, scope);
         Ok(())
     }
 }
@@ -579,7 +639,12 @@ impl<'de> Visitor<'de> for SpanSeed<'_, '_> {
                     s.flags |= d.flags;
                 }
                 SpanField::Name => s.name = map.next_value_seed(SymSeed { ctx: &mut *ctx })?,
-                SpanField::Kind => s.kind = map.next_value_seed(KindSeed { ctx: &mut *ctx })?,
+                SpanField::Kind => {
+                    s.kind = map.next_value_seed(EnumSeed {
+                        ctx: &mut *ctx,
+                        of: PhantomData,
+                    })?
+                }
                 SpanField::StartTimeUnixNano => s.start = map.next_value_seed(U64Seed)?,
                 SpanField::EndTimeUnixNano => s.end = map.next_value_seed(U64Seed)?,
                 SpanField::Attributes => {
@@ -711,8 +776,9 @@ impl<'de> Visitor<'de> for StatusSeed<'_, '_> {
         while let Some(k) = map.next_key::<NamedField>()? {
             match k {
                 NamedField::Code => {
-                    code = map.next_value_seed(CodeSeed {
+                    code = map.next_value_seed(EnumSeed {
                         ctx: &mut *self.ctx,
+                        of: PhantomData,
                     })?
                 }
                 NamedField::Message => {
@@ -871,57 +937,58 @@ impl<'de> Visitor<'de> for IdSeed<'_, '_> {
     }
 }
 
-seed!(KindSeed -> SpanKind, "a span kind (integer or name)");
-impl<'de> Visitor<'de> for KindSeed<'_, '_> {
-    type Value = SpanKind;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        Self::what(f)
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<SpanKind, E> {
-        self.visit_i64(v.min(i64::MAX as u64) as i64)
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<SpanKind, E> {
-        Ok(SpanKind::from_i64(v).unwrap_or_else(|| {
-            self.ctx.counts.unknown_enums += 1;
-            SpanKind::Unspecified
-        }))
-    }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<SpanKind, E> {
-        if let Ok(v) = s.parse::<i64>() {
-            return self.visit_i64(v);
-        }
-        self.ctx.counts.enum_names = true;
-        SpanKind::from_name(s).ok_or_else(|| E::custom(format_args!("unknown span kind {s:?}")))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<SpanKind, E> {
-        Ok(SpanKind::Unspecified)
-    }
+/// An OTLP enum, which JSON writes as an integer or its name.
+trait OtlpEnum: Sized + Default {
+    /// The enum as errors name it, and what its seed expects.
+    const NAME: &'static str;
+    const WHAT: &'static str;
+    fn from_i64(v: i64) -> Option<Self>;
+    fn from_name(s: &str) -> Option<Self>;
 }
 
-seed!(CodeSeed -> StatusCode, "a status code (integer or name)");
-impl<'de> Visitor<'de> for CodeSeed<'_, '_> {
-    type Value = StatusCode;
+macro_rules! otlp_enum {
+    ($ty:ty, $name:literal) => {
+        impl OtlpEnum for $ty {
+            const NAME: &'static str = $name;
+            const WHAT: &'static str = concat!("a ", $name, " (integer or name)");
+            fn from_i64(v: i64) -> Option<Self> {
+                <$ty>::from_i64(v)
+            }
+            fn from_name(s: &str) -> Option<Self> {
+                <$ty>::from_name(s)
+            }
+        }
+    };
+}
+otlp_enum!(SpanKind, "span kind");
+otlp_enum!(StatusCode, "status code");
+
+// An unknown number is counted and read as the default (unspecified, unset); an unknown
+// name fails the document.
+seed!(EnumSeed<T: OtlpEnum> -> T, T::WHAT);
+impl<'de, T: OtlpEnum> Visitor<'de> for EnumSeed<'_, '_, T> {
+    type Value = T;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         Self::what(f)
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusCode, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
         self.visit_i64(v.min(i64::MAX as u64) as i64)
     }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusCode, E> {
-        Ok(StatusCode::from_i64(v).unwrap_or_else(|| {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        Ok(T::from_i64(v).unwrap_or_else(|| {
             self.ctx.counts.unknown_enums += 1;
-            StatusCode::Unset
+            T::default()
         }))
     }
-    fn visit_str<E: de::Error>(self, s: &str) -> Result<StatusCode, E> {
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<T, E> {
         if let Ok(v) = s.parse::<i64>() {
             return self.visit_i64(v);
         }
         self.ctx.counts.enum_names = true;
-        StatusCode::from_name(s).ok_or_else(|| E::custom(format_args!("unknown status code {s:?}")))
+        T::from_name(s).ok_or_else(|| E::custom(format_args!("unknown {} {s:?}", T::NAME)))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<StatusCode, E> {
-        Ok(StatusCode::Unset)
+    fn visit_unit<E: de::Error>(self) -> Result<T, E> {
+        Ok(T::default())
     }
 }
 
@@ -1122,7 +1189,7 @@ impl<'de> Visitor<'de> for KeyValueText<'_> {
             match k {
                 NamedField::Key => {
                     key.clear();
-                    json_write::push_str(&mut key, &map.next_value::<StrText>()?.0);
+                    json_write::push_str(&mut key, &map.next_value::<Text>()?.0);
                 }
                 NamedField::Value => {
                     value.clear();
@@ -1169,7 +1236,7 @@ impl<'de> Visitor<'de> for AnyText<'_> {
             let before = out.len();
             match k {
                 AnyField::StringValue | AnyField::BytesValue => {
-                    let s = map.next_value::<StrText>()?;
+                    let s = map.next_value::<Text>()?;
                     json_write::push_str(out, &s.0);
                 }
                 AnyField::BoolValue => json_write::push_bool(out, map.next_value()?),
@@ -1195,27 +1262,6 @@ impl<'de> Visitor<'de> for AnyText<'_> {
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         self.out.push_str("null");
         Ok(())
-    }
-}
-
-/// A string, borrowed or unescaped.
-struct StrText<'de>(std::borrow::Cow<'de, str>);
-impl<'de> Deserialize<'de> for StrText<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = StrText<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
-                Ok(StrText(s.into()))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(StrText(s.to_string().into()))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 

@@ -4,38 +4,18 @@
 //! (issue 12), not an error: a logger's placeholder must not fail the file.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{AnyField, AttrList, Ctx, F64Seed, I64Seed, ListText, ScopeSeed, SymSeed, U64Seed};
+use super::{
+    AnyField, AttrList, Ctx, F64Seed, I64Seed, ListText, ResourceField, ResourceList, ScopeField,
+    Signal, SymSeed, U64Seed,
+};
 use crate::ingest::ids;
 use crate::model::log::{LogRecord, flags, severity_number};
-
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum ResourceLogsField {
-    Resource,
-    #[serde(
-        alias = "scope_logs",
-        alias = "instrumentationLibraryLogs",
-        alias = "instrumentation_library_logs"
-    )]
-    ScopeLogs,
-    #[serde(other)]
-    Other,
-}
-
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum ScopeLogsField {
-    #[serde(alias = "instrumentationLibrary", alias = "instrumentation_library")]
-    Scope,
-    #[serde(alias = "log_records")]
-    LogRecords,
-    #[serde(other)]
-    Other,
-}
+use crate::model::{Batch, Sym};
 
 #[derive(Deserialize)]
 #[serde(field_identifier, rename_all = "camelCase")]
@@ -63,79 +43,34 @@ pub(super) fn resource_logs<'de, A: MapAccess<'de>>(
     map: &mut A,
     ctx: &mut Ctx,
 ) -> Result<(), A::Error> {
-    map.next_value_seed(ResourceLogsList { ctx })
+    map.next_value_seed(ResourceList::<Logs> {
+        ctx,
+        of: PhantomData,
+    })
 }
 
-list!(
-    ResourceLogsList,
-    ResourceLogsSeed,
-    "a list of resource logs"
-);
-
-seed!(ResourceLogsSeed -> (), "a resource logs object");
-impl<'de> Visitor<'de> for ResourceLogsSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        Self::what(f)
+pub(crate) struct Logs;
+impl Signal for Logs {
+    const SCOPES: ResourceField = ResourceField::ScopeLogs;
+    const ITEMS: ScopeField = ScopeField::LogRecords;
+    const WHAT: [&'static str; 4] = [
+        "a list of resource logs",
+        "a resource logs object",
+        "a list of scope logs",
+        "a scope logs object",
+    ];
+    fn count(b: &Batch) -> usize {
+        b.logs.len()
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let first = self.ctx.batch.logs.len();
-        let mut resource = None;
-        while let Some(k) = map.next_key::<ResourceLogsField>()? {
-            match k {
-                ResourceLogsField::Resource => {
-                    resource = Some(map.next_value_seed(super::ResourceSeed {
-                        ctx: &mut *self.ctx,
-                    })?)
-                }
-                ResourceLogsField::ScopeLogs => map.next_value_seed(ScopeLogsList {
-                    ctx: &mut *self.ctx,
-                })?,
-                ResourceLogsField::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
+    fn set_resource(b: &mut Batch, first: usize, resource: u32) {
+        for l in &mut b.logs[first..] {
+            l.resource = resource;
         }
-        let r = match resource {
-            Some(r) => r,
-            None => {
-                let mark = self.ctx.batch.attr_mark();
-                self.ctx.resource(mark)
-            }
-        };
-        for l in &mut self.ctx.batch.logs[first..] {
-            l.resource = r;
-        }
-        Ok(())
     }
-}
-
-list!(ScopeLogsList, ScopeLogsSeed, "a list of scope logs");
-
-seed!(ScopeLogsSeed -> (), "a scope logs object");
-impl<'de> Visitor<'de> for ScopeLogsSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        Self::what(f)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(k) = map.next_key::<ScopeLogsField>()? {
-            match k {
-                // The scope name has no place in the log model (as for spans' events).
-                ScopeLogsField::Scope => {
-                    map.next_value_seed(ScopeSeed {
-                        ctx: &mut *self.ctx,
-                    })?;
-                }
-                ScopeLogsField::LogRecords => map.next_value_seed(RecordList {
-                    ctx: &mut *self.ctx,
-                })?,
-                ScopeLogsField::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
+    /// The scope name has no place in the log model (as for spans' events).
+    fn set_scope(_: &mut Batch, _: usize, _: Sym) {}
+    fn items<'de, A: MapAccess<'de>>(map: &mut A, ctx: &mut Ctx) -> Result<(), A::Error> {
+        map.next_value_seed(RecordList { ctx })
     }
 }
 

@@ -9,6 +9,7 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use prost::Message;
 use rayon::prelude::*;
@@ -349,11 +350,7 @@ fn fill_resource(b: &mut Batch, rs: &ResourceSpans, unknown: &mut u64) {
         return;
     }
     {
-        let mark = b.attr_mark();
-        if let Some(r) = &rs.resource {
-            push_attrs(b, &r.attributes);
-        }
-        let resource = resource_since(b, mark);
+        let resource = resource_of(b, rs.resource.as_ref());
         for ss in &rs.scope_spans {
             let scope = ss.scope.as_ref().map_or(Sym::EMPTY, |s| b.intern(&s.name));
             for sp in &ss.spans {
@@ -374,28 +371,23 @@ fn fill_resource(b: &mut Batch, rs: &ResourceSpans, unknown: &mut u64) {
                     ),
                     None => (StatusCode::Unset, Sym::EMPTY),
                 };
-                let mark = b.attr_mark();
-                push_attrs(b, &sp.attributes);
-                let attrs = b.attrs_since(mark);
+                let attrs = attr_range(b, &sp.attributes);
                 let first_event = b.events.len();
                 for e in &sp.events {
-                    let mark = b.attr_mark();
-                    push_attrs(b, &e.attributes);
+                    let attrs = attr_range(b, &e.attributes);
                     let ev = Event {
                         time: e.time_unix_nano,
                         name: b.intern(&e.name),
-                        attrs: b.attrs_since(mark),
+                        attrs,
                     };
                     b.events.push(ev);
                 }
                 let first_link = b.links.len();
                 for l in &sp.links {
-                    let mark = b.attr_mark();
-                    push_attrs(b, &l.attributes);
                     let link = Link {
                         trace_id: ids::trace_id_bytes(&l.trace_id).value,
                         span_id: ids::span_id_bytes(&l.span_id).value,
-                        attrs: b.attrs_since(mark),
+                        attrs: attr_range(b, &l.attributes),
                     };
                     b.links.push(link);
                 }
@@ -428,6 +420,22 @@ fn range(from: usize, to: usize) -> ArenaRange {
         start: from as u32,
         len: (to - from) as u32,
     }
+}
+
+/// Pushes `kvs` and returns where they are.
+pub(crate) fn attr_range(b: &mut Batch, kvs: &[KeyValue]) -> ArenaRange {
+    let mark = b.attr_mark();
+    push_attrs(b, kvs);
+    b.attrs_since(mark)
+}
+
+/// The resource with `r`'s attributes (absent: the resource without any).
+pub(crate) fn resource_of(b: &mut Batch, r: Option<&Resource>) -> u32 {
+    let mark = b.attr_mark();
+    if let Some(r) = r {
+        push_attrs(b, &r.attributes);
+    }
+    resource_since(b, mark)
 }
 
 pub(crate) fn push_attrs(b: &mut Batch, kvs: &[KeyValue]) {

@@ -6,8 +6,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 
 use super::ids;
-use super::otlp_json::resource_since;
-use super::otlp_proto::push_attrs;
+use super::otlp_proto::{attr_range, resource_of};
 use crate::json_write;
 use crate::model::Batch;
 use crate::model::log::{LogRecord, flags};
@@ -25,16 +24,10 @@ pub(crate) fn fill_resource_logs(b: &mut Batch, rl: &ResourceLogs) {
     if rl.scope_logs.iter().all(|sl| sl.log_records.is_empty()) {
         return;
     }
-    let mark = b.attr_mark();
-    if let Some(r) = &rl.resource {
-        push_attrs(b, &r.attributes);
-    }
-    let resource = resource_since(b, mark);
+    let resource = resource_of(b, rl.resource.as_ref());
     for sl in &rl.scope_logs {
         for r in &sl.log_records {
-            let mark = b.attr_mark();
-            push_attrs(b, &r.attributes);
-            let attrs = b.attrs_since(mark);
+            let attrs = attr_range(b, &r.attributes);
             let (text, json) = body_text(r.body.as_ref());
             let trace = ids::trace_id_bytes(&r.trace_id);
             let span = ids::span_id_bytes(&r.span_id);

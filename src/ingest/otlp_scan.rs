@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 
 use super::ids;
-use super::otlp_json::{Ctx, resource_since};
+use super::otlp_json::{Ctx, Signal, Spans, resource_since};
 use crate::json_write;
 use crate::model::span::flags;
 use crate::model::{
@@ -357,22 +357,37 @@ impl<'t> Scanner<'t, '_, '_> {
     }
 
     fn resource_spans(&mut self) -> Scan<()> {
+        self.resource_item::<Spans>(
+            [
+                b"scopeSpans",
+                b"scope_spans",
+                b"instrumentationLibrarySpans",
+                b"instrumentation_library_spans",
+            ],
+            Self::scope_spans,
+        )
+    }
+
+    /// A `resourceSpans` or `resourceLogs` item: its scope list is under one of `scopes`,
+    /// and `scope_item` reads each of its items.
+    fn resource_item<S: Signal>(
+        &mut self,
+        scopes: [&[u8]; 4],
+        mut scope_item: impl FnMut(&mut Self) -> Scan<()>,
+    ) -> Scan<()> {
         self.open(b'{')?;
-        let first_span = self.ctx.batch.spans.len();
+        let first_item = S::count(self.ctx.batch);
         let mut resource = None;
         let mut first = true;
         while let Some(k) = self.key(&mut first)? {
             match k {
                 b"resource" => resource = Some(self.resource()?),
-                b"scopeSpans"
-                | b"scope_spans"
-                | b"instrumentationLibrarySpans"
-                | b"instrumentation_library_spans" => self.list(Self::scope_spans)?,
+                k if scopes.contains(&k) => self.list(&mut scope_item)?,
                 _ => self.skip()?,
             }
         }
         let batch = &mut *self.ctx.batch;
-        // The resource may come after its spans: assign it once the object is read.
+        // The resource may come after its items: assign it once the object is read.
         let r = match resource {
             Some(r) => r,
             None => {
@@ -380,9 +395,7 @@ impl<'t> Scanner<'t, '_, '_> {
                 resource_since(batch, mark)
             }
         };
-        for s in batch.spans.iter_mut().skip(first_span) {
-            s.resource = r;
-        }
+        S::set_resource(batch, first_item, r);
         Some(())
     }
 
@@ -402,8 +415,18 @@ impl<'t> Scanner<'t, '_, '_> {
     }
 
     fn scope_spans(&mut self) -> Scan<()> {
+        self.scope_item::<Spans>(&[b"spans"], Self::span)
+    }
+
+    /// A `scopeSpans` or `scopeLogs` item: its item list is under one of `items`, and `item`
+    /// reads each of them.
+    fn scope_item<S: Signal>(
+        &mut self,
+        items: &[&[u8]],
+        mut item: impl FnMut(&mut Self) -> Scan<()>,
+    ) -> Scan<()> {
         self.open(b'{')?;
-        let first_span = self.ctx.batch.spans.len();
+        let first_item = S::count(self.ctx.batch);
         let mut scope = Sym::EMPTY;
         let mut first = true;
         while let Some(k) = self.key(&mut first)? {
@@ -411,13 +434,11 @@ impl<'t> Scanner<'t, '_, '_> {
                 b"scope" | b"instrumentationLibrary" | b"instrumentation_library" => {
                     scope = self.scope()?
                 }
-                b"spans" => self.list(Self::span)?,
+                k if items.contains(&k) => self.list(&mut item)?,
                 _ => self.skip()?,
             }
         }
-        for s in self.ctx.batch.spans.iter_mut().skip(first_span) {
-            s.scope = scope;
-        }
+        S::set_scope(self.ctx.batch, first_item, scope);
         Some(())
     }
 

@@ -171,7 +171,7 @@ impl<'de: 'a, 'a, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<'a, V> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(k) = map.next_key::<Key<'de>>()? {
+        while let Some(k) = map.next_key::<Text<'de>>()? {
             out.push((k.0, map.next_value::<V>()?));
         }
         Ok(Entries(out))
@@ -184,28 +184,28 @@ impl<'de: 'a, 'a, V: Deserialize<'de>> Deserialize<'de> for Entries<'a, V> {
     }
 }
 
-/// An object key, borrowed when it has no escapes.
-struct Key<'a>(Cow<'a, str>);
+/// A string (an object key, a value), borrowed when it has no escapes.
+pub(crate) struct Text<'a>(pub Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for Key<'de> {
+impl<'de> Deserialize<'de> for Text<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string key")
+                f.write_str("a string")
             }
             fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Borrowed(v)))
+                Ok(Text(Cow::Borrowed(v)))
             }
             fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
+                Ok(Text(Cow::Owned(v.to_string())))
             }
             fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v)))
+                Ok(Text(Cow::Owned(v)))
             }
         }
-        d.deserialize_str(KeyVisitor)
+        d.deserialize_str(TextVisitor)
     }
 }
 

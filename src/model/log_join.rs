@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::log::{Join, LogRecord};
-use super::store::{NONE, Store};
+use super::store::{NONE, Store, group_by_owner};
 
 /// The counts of the report's `logs` object (spec §7).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -103,24 +103,7 @@ impl Store {
             i = run_end;
         }
 
-        let spans = self.spans.len();
-        let mut start = vec![0u32; spans + 1];
-        for &s in &log_span {
-            if s != NONE {
-                start[s as usize + 1] += 1;
-            }
-        }
-        for k in 0..spans {
-            start[k + 1] += start[k];
-        }
-        let mut fill = start.clone();
-        let mut span_logs = vec![0u32; start[spans] as usize];
-        for (k, &s) in log_span.iter().enumerate() {
-            if s != NONE {
-                span_logs[fill[s as usize] as usize] = k as u32;
-                fill[s as usize] += 1;
-            }
-        }
+        let (start, span_logs) = group_by_owner(&log_span, self.spans.len());
         self.index.log_span = log_span;
         self.index.log_join = log_join;
         self.index.span_log_start = start;

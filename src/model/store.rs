@@ -25,6 +25,30 @@ use super::span::{ArenaRange, Event, Link, Process, Resource, Span, flags};
 /// "No such span" in index vectors.
 pub const NONE: u32 = u32::MAX;
 
+/// The items of each group in one list: the items `k` with `owner[k] == g` are
+/// `items[start[g]..start[g + 1]]`, in the order of `k`; an owner `NONE` is in no group.
+/// Returns `(start, items)`.
+pub(crate) fn group_by_owner(owner: &[u32], groups: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; groups + 1];
+    for &g in owner {
+        if g != NONE {
+            start[g as usize + 1] += 1;
+        }
+    }
+    for k in 0..groups {
+        start[k + 1] += start[k];
+    }
+    let mut fill = start.clone();
+    let mut items = vec![0u32; start[groups] as usize];
+    for (k, &g) in owner.iter().enumerate() {
+        if g != NONE {
+            items[fill[g as usize] as usize] = k as u32;
+            fill[g as usize] += 1;
+        }
+    }
+    (start, items)
+}
+
 /// One input file (or live source) and what it contributed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Input {
@@ -383,25 +407,7 @@ impl Store {
             }
         }
 
-        let n = self.spans.len();
-        let mut counts = vec![0u32; n + 1];
-        for &p in &parent {
-            if p != NONE {
-                counts[p as usize + 1] += 1;
-            }
-        }
-        for k in 0..n {
-            counts[k + 1] += counts[k];
-        }
-        let child_start = counts.clone();
-        let mut fill = counts;
-        let mut children = vec![0u32; child_start[n] as usize];
-        for (c, &p) in parent.iter().enumerate() {
-            if p != NONE {
-                children[fill[p as usize] as usize] = c as u32;
-                fill[p as usize] += 1;
-            }
-        }
+        let (child_start, children) = group_by_owner(&parent, self.spans.len());
 
         // A service known only by log records is no node of the graphs (its records' service
         // number is `NONE`); every other resource's service is, as before logs were read.

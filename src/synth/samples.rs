@@ -99,6 +99,26 @@ struct Scenario {
     story: Story,
 }
 
+impl Scenario {
+    /// The scenario of the one trace `t`.
+    fn one_trace(
+        t: TraceBuilder,
+        title: &'static str,
+        text: &'static str,
+        shows: Option<Shows>,
+    ) -> Self {
+        Scenario {
+            story: Story {
+                title,
+                traces: vec![t.trace],
+                text,
+                shows,
+            },
+            spans: t.spans,
+        }
+    }
+}
+
 fn loadgen<'t>(
     t: &'t mut TraceBuilder,
     method: &str,
@@ -446,21 +466,18 @@ fn healthy_checkout(k: u64) -> Scenario {
         (132_000, 160_900),
         58,
     );
-    Scenario {
-        spans: t.spans,
-        story: Story {
-            title: "POST /orders: a whole checkout",
-            traces: vec![t.trace],
-            text: "loadgen posts an order. api-gateway converts the body `[]byte` → `*dto.CreateOrderReq` → \
-                   `*orderpb.CreateOrderRequest` and calls order-svc over gRPC, which converts it on to \
-                   `*domain.Order` (a conversion chain across two services), charges payment-svc over HTTP \
-                   (payment-svc runs the charge on its own goroutine 519), maps the order to a row \
-                   (`convert.from`/`convert.to` attributes), inserts it into postgres and publishes to the Kafka \
-                   topic `orders` from a new goroutine (247). inventory-consumer consumes the message 5.4 ms after \
-                   the producer span ended, in the same trace, and updates the stock table.",
-            shows: None,
-        },
-    }
+    Scenario::one_trace(
+        t,
+        "POST /orders: a whole checkout",
+        "loadgen posts an order. api-gateway converts the body `[]byte` → `*dto.CreateOrderReq` → \
+        `*orderpb.CreateOrderRequest` and calls order-svc over gRPC, which converts it on to \
+        `*domain.Order` (a conversion chain across two services), charges payment-svc over HTTP \
+        (payment-svc runs the charge on its own goroutine 519), maps the order to a row \
+        (`convert.from`/`convert.to` attributes), inserts it into postgres and publishes to the Kafka \
+        topic `orders` from a new goroutine (247). inventory-consumer consumes the message 5.4 ms after \
+        the producer span ended, in the same trace, and updates the stock table.",
+        None,
+    )
 }
 
 /// GET /users/{id} with a fan-out to user-svc and the Chinese-named notification service.
@@ -548,20 +565,17 @@ fn healthy_user(k: u64) -> Scenario {
         (42_000, 42_400),
         1102,
     );
-    Scenario {
-        spans: t.spans,
-        story: Story {
-            title: "GET /users/{id}: fan-out, Chinese names",
-            traces: vec![t.trace],
-            text: "api-gateway fans out on two errgroup goroutines (1107, 1108; the handler runs on 1102): a gRPC \
-                   call to user-svc, whose spans carry `go.goroutine.id` instead of `goroutine.id` and include \
-                   `查询用户` (query user) around a postgres SELECT and a `convert.from`/`convert.to` mapper \
-                   `*ent.User` → `*userpb.User`, and an HTTP call to the service `通知服务` (notification service, \
-                   `peer.service` set) whose `发送通知` (send notification) span uses channel `短信` (SMS). The \
-                   gateway then converts `*userpb.User` → `*dto.UserResp`, continuing user-svc's chain.",
-            shows: None,
-        },
-    }
+    Scenario::one_trace(
+        t,
+        "GET /users/{id}: fan-out, Chinese names",
+        "api-gateway fans out on two errgroup goroutines (1107, 1108; the handler runs on 1102): a gRPC \
+        call to user-svc, whose spans carry `go.goroutine.id` instead of `goroutine.id` and include \
+        `查询用户` (query user) around a postgres SELECT and a `convert.from`/`convert.to` mapper \
+        `*ent.User` → `*userpb.User`, and an HTTP call to the service `通知服务` (notification service, \
+        `peer.service` set) whose `发送通知` (send notification) span uses channel `短信` (SMS). The \
+        gateway then converts `*userpb.User` → `*dto.UserResp`, continuing user-svc's chain.",
+        None,
+    )
 }
 
 /// GET /orders/{id}: a read with an audit call whose spans use `thread.id`.
@@ -636,18 +650,15 @@ fn healthy_order_read(k: u64) -> Scenario {
         (46_100, 46_500),
         1163,
     );
-    Scenario {
-        spans: t.spans,
-        story: Story {
-            title: "GET /orders/{id}: read with an audit call",
-            traces: vec![t.trace],
-            text: "order-svc reads the order from postgres, converts `*model.OrderRow` → `*orderpb.Order` and \
-                   records an audit entry with audit-svc from a goroutine it waits for (309; the handler runs on \
-                   301). audit-svc's spans carry `thread.id` as a string. The gateway converts \
-                   `*orderpb.Order` → `*dto.OrderResp` (a chain from order-svc to api-gateway).",
-            shows: None,
-        },
-    }
+    Scenario::one_trace(
+        t,
+        "GET /orders/{id}: read with an audit call",
+        "order-svc reads the order from postgres, converts `*model.OrderRow` → `*orderpb.Order` and \
+        records an audit entry with audit-svc from a goroutine it waits for (309; the handler runs on \
+        301). audit-svc's spans carry `thread.id` as a string. The gateway converts \
+        `*orderpb.Order` → `*dto.OrderResp` (a chain from order-svc to api-gateway).",
+        None,
+    )
 }
 
 fn shows(kind: &'static str, span: &SpanRec) -> Option<Shows> {
@@ -692,16 +703,13 @@ fn broken_orphan(k: u64) -> Scenario {
     .id;
     t.spans.retain(|s| s.id != lost);
     let shown = t.get(sel).and_then(|s| shows("orphan_span", s));
-    Scenario {
-        spans: t.spans,
-        story: Story {
-            title: "orphan_span: a parent that never arrived",
-            traces: vec![t.trace],
-            text: "user-svc's `userRepo.FindByID` span was lost on the way (its batch was dropped), so the postgres \
-                   `SELECT acme.users` under it names a parent that is not in the file.",
-            shows: shown,
-        },
-    }
+    Scenario::one_trace(
+        t,
+        "orphan_span: a parent that never arrived",
+        "user-svc's `userRepo.FindByID` span was lost on the way (its batch was dropped), so the postgres \
+        `SELECT acme.users` under it names a parent that is not in the file.",
+        shown,
+    )
 }
 
 /// The gateway calls payment-svc without injecting the context; payment-svc starts a new trace.
@@ -872,17 +880,14 @@ fn broken_outlives(k: u64) -> Scenario {
     )
     .id;
     let shown = t.get(nw).and_then(|s| shows("span_outlives_parent", s));
-    Scenario {
-        spans: t.spans,
-        story: Story {
-            title: "span_outlives_parent: fire-and-forget goroutine",
-            traces: vec![t.trace],
-            text: "`CreateOrder` starts `order.notifyWarehouse` on goroutine 281 with the request's context and \
-                   returns without waiting; the child ends 50 ms after its SERVER parent ended, in the same \
-                   process.",
-            shows: shown,
-        },
-    }
+    Scenario::one_trace(
+        t,
+        "span_outlives_parent: fire-and-forget goroutine",
+        "`CreateOrder` starts `order.notifyWarehouse` on goroutine 281 with the request's context and \
+        returns without waiting; the child ends 50 ms after its SERVER parent ended, in the same \
+        process.",
+        shown,
+    )
 }
 
 /// The gateway cannot decode the request body.
@@ -920,17 +925,14 @@ fn broken_conversion(k: u64) -> Scenario {
     .exception("*json.UnmarshalTypeError", message)
     .id;
     let shown = t.get(cv).and_then(|s| shows("conversion_error", s));
-    Scenario {
-        spans: t.spans,
-        story: Story {
-            title: "conversion_error: the body does not decode",
-            traces: vec![t.trace],
-            text: "The request body has `amount_cents` as a string; the gateway's conversion step \
-                   `[]byte` → `*dto.CreateOrderReq` fails with status ERROR and an `exception` event, and the \
-                   gateway answers 400.",
-            shows: shown,
-        },
-    }
+    Scenario::one_trace(
+        t,
+        "conversion_error: the body does not decode",
+        "The request body has `amount_cents` as a string; the gateway's conversion step \
+        `[]byte` → `*dto.CreateOrderReq` fails with status ERROR and an `exception` event, and the \
+        gateway answers 400.",
+        shown,
+    )
 }
 
 /// user-svc's clock runs 30 ms behind the gateway's.
@@ -963,17 +965,14 @@ fn broken_skew(k: u64) -> Scenario {
         95,
     );
     let shown = t.get(us).and_then(|s| shows("clock_skew", s));
-    Scenario {
-        spans: t.spans,
-        story: Story {
-            title: "clock_skew: user-svc's clock is behind",
-            traces: vec![t.trace],
-            text: "The node running user-svc has a clock 30 ms behind: its SERVER span starts 30 ms before the \
-                   gateway's gRPC client span that called it (and ends well inside it). Spans inside user-svc \
-                   are consistent with each other.",
-            shows: shown,
-        },
-    }
+    Scenario::one_trace(
+        t,
+        "clock_skew: user-svc's clock is behind",
+        "The node running user-svc has a clock 30 ms behind: its SERVER span starts 30 ms before the \
+        gateway's gRPC client span that called it (and ends well inside it). Spans inside user-svc \
+        are consistent with each other.",
+        shown,
+    )
 }
 
 /// order-svc emits a span whose id is all zeros.
@@ -998,16 +997,13 @@ fn broken_invalid_id(k: u64) -> Scenario {
     let v = internal(&mut t, os, ORDER, "order.validate", (1_200, 2_000), 290);
     v.id = 0;
     let shown = shows("invalid_id", v);
-    Scenario {
-        spans: t.spans,
-        story: Story {
-            title: "invalid_id: an all-zero span id",
-            traces: vec![t.trace],
-            text: "A hand-rolled span in order-svc (`order.validate`, a leaf) was exported with span id \
-                   `0000000000000000`. It must still be loaded and shown.",
-            shows: shown,
-        },
-    }
+    Scenario::one_trace(
+        t,
+        "invalid_id: an all-zero span id",
+        "A hand-rolled span in order-svc (`order.validate`, a leaf) was exported with span id \
+        `0000000000000000`. It must still be loaded and shown.",
+        shown,
+    )
 }
 
 /// Two different spans in one trace with the same span id.
@@ -1033,16 +1029,13 @@ fn broken_duplicate(k: u64) -> Scenario {
     let again = internal(&mut t, os, ORDER, "orderRepo.Get", (2_100, 37_500), 310);
     again.id = first;
     let shown = shows("duplicate_span", again);
-    Scenario {
-        spans: t.spans,
-        story: Story {
-            title: "duplicate_span: one span id, two spans",
-            traces: vec![t.trace],
-            text: "order-svc reused a span id (a copied `SpanContext`): `orderCache.Get` and `orderRepo.Get` are \
-                   two different leaf spans under `GetOrder` with the same span id.",
-            shows: shown,
-        },
-    }
+    Scenario::one_trace(
+        t,
+        "duplicate_span: one span id, two spans",
+        "order-svc reused a span id (a copied `SpanContext`): `orderCache.Get` and `orderRepo.Get` are \
+        two different leaf spans under `GetOrder` with the same span id.",
+        shown,
+    )
 }
 
 /// The gateway calls audit-svc, which traces elsewhere but sent nothing for this call.
@@ -1090,18 +1083,15 @@ fn broken_unmatched(k: u64) -> Scenario {
         322,
     );
     let shown = t.get(ga).and_then(|s| shows("unmatched_client", s));
-    Scenario {
-        spans: t.spans,
-        story: Story {
-            title: "unmatched_client: audit-svc sent nothing",
-            traces: vec![t.trace],
-            text: "The gateway's HTTP call to audit-svc (`peer.service` = `audit-svc`, a service traced \
-                   elsewhere in this file) has no server child and no trace of audit-svc starts during it: \
-                   audit-svc's spans for this call were sampled out or lost. The gRPC call to order-svc after \
-                   it is paired normally.",
-            shows: shown,
-        },
-    }
+    Scenario::one_trace(
+        t,
+        "unmatched_client: audit-svc sent nothing",
+        "The gateway's HTTP call to audit-svc (`peer.service` = `audit-svc`, a service traced \
+        elsewhere in this file) has no server child and no trace of audit-svc starts during it: \
+        audit-svc's spans for this call were sampled out or lost. The gRPC call to order-svc after \
+        it is paired normally.",
+        shown,
+    )
 }
 
 fn healthy() -> Vec<Scenario> {

@@ -227,6 +227,19 @@ fn resource_json(p: Proc) -> Json {
     Json::Obj(vec![("attributes", attrs_json(&attrs))])
 }
 
+/// The list kept for `proc` in `groups`, appended empty on its first appearance (so groups
+/// keep the order processes first appear in).
+fn group_of<T>(groups: &mut Vec<(Proc, Vec<T>)>, proc: Proc) -> &mut Vec<T> {
+    let k = match groups.iter().position(|(p, _)| *p == proc) {
+        Some(k) => k,
+        None => {
+            groups.push((proc, Vec::new()));
+            groups.len() - 1
+        }
+    };
+    &mut groups[k].1
+}
+
 /// A scope's name, version and spans.
 type ScopeGroup = (String, &'static str, Vec<Json>);
 
@@ -235,16 +248,7 @@ type ScopeGroup = (String, &'static str, Vec<Json>);
 pub fn request_json(spans: &[&SpanRec]) -> Json {
     let mut procs: Vec<(Proc, Vec<ScopeGroup>)> = Vec::new();
     for span in spans {
-        let k = match procs.iter().position(|(p, _)| *p == span.proc) {
-            Some(k) => k,
-            None => {
-                procs.push((span.proc, Vec::new()));
-                procs.len() - 1
-            }
-        };
-        let Some((_, scopes)) = procs.get_mut(k) else {
-            continue;
-        };
+        let scopes = group_of(&mut procs, span.proc);
         let (scope, version) = span.scope();
         match scopes.iter_mut().find(|(s, _, _)| *s == scope) {
             Some((_, _, list)) => list.push(span.json()),
@@ -289,19 +293,11 @@ pub fn jsonl(spans: &[SpanRec], batch: usize) -> String {
         out.push('\n');
     };
     for span in order {
-        let k = match pending.iter().position(|(p, _)| *p == span.proc) {
-            Some(k) => k,
-            None => {
-                pending.push((span.proc, Vec::new()));
-                pending.len() - 1
-            }
-        };
-        if let Some((_, list)) = pending.get_mut(k) {
-            list.push(span);
-            if list.len() >= batch.max(1) {
-                flush(list, &mut out);
-                list.clear();
-            }
+        let list = group_of(&mut pending, span.proc);
+        list.push(span);
+        if list.len() >= batch.max(1) {
+            flush(list, &mut out);
+            list.clear();
         }
     }
     for (_, list) in &pending {

@@ -10,8 +10,8 @@
 
 use serde_json::{Map, Value};
 
-use super::span::Sink;
-use crate::model::{Span, SpanKind, StatusCode, WarningKind};
+use super::span::{Dialect, Head, Keys, Sink};
+use crate::model::{SpanKind, StatusCode, WarningKind};
 
 /// Pushes each `{Key, Value: {Type, Value}}` of a Go attribute list.
 fn attrs(s: &mut Sink, list: Option<&Value>) {
@@ -48,19 +48,24 @@ fn plain(typed: &Value) -> Value {
     }
 }
 
-/// Reads one span object into the sink.
-pub fn span(s: &mut Sink, o: &Map<String, Value>) {
-    let ctx = o.get("SpanContext");
-    let Some((trace_id, span_id, id_flags)) = s.ids(
-        ctx.and_then(|c| c.get("TraceID")),
-        ctx.and_then(|c| c.get("SpanID")),
-    ) else {
-        return;
-    };
-    let (parent_id, parent_flags) = s.parent(o.get("Parent").and_then(|p| p.get("SpanID")));
-    let res = s.b.attr_mark();
-    attrs(s, o.get("Resource"));
-    let resource = s.resource(res);
+pub const DIALECT: Dialect = Dialect {
+    keys: Keys {
+        context: ["SpanContext", "TraceID", "SpanID"],
+        name: "Name",
+        attributes: "Attributes",
+        times: ["StartTime", "EndTime"],
+        events: ["Events", "Time", "Events[].Time"],
+        links: "Links",
+        status: ["Status", "Description"],
+    },
+    attrs,
+    parent: |o| o.get("Parent")?.get("SpanID"),
+    resource: |o| o.get("Resource"),
+    head,
+};
+
+/// Scope, kind (a number) and status (a name or a number).
+fn head<'o>(s: &mut Sink, o: &'o Map<String, Value>) -> Head<'o> {
     let scope = ["InstrumentationScope", "InstrumentationLibrary"]
         .iter()
         .filter_map(|k| o.get(*k)?.get("Name")?.as_str())
@@ -87,59 +92,9 @@ pub fn span(s: &mut Sink, o: &Map<String, Value>) {
         s.warn(WarningKind::EnumValue, "unknown Status.Code: read as unset");
         StatusCode::Unset
     });
-    let message = status
-        .and_then(|st| st.get("Description"))
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let start = s.time(o.get("StartTime"), "StartTime");
-    let end = s.time(o.get("EndTime"), "EndTime");
-    let mark = s.b.attr_mark();
-    attrs(s, o.get("Attributes"));
-    let span_attrs = s.b.attrs_since(mark);
-    let (events, links) = (s.b.events.len() as u32, s.b.links.len() as u32);
-    for e in o
-        .get("Events")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let mark = s.b.attr_mark();
-        attrs(s, e.get("Attributes"));
-        let time = s.time(e.get("Time"), "Events[].Time").unwrap_or(0);
-        let name = e.get("Name").and_then(Value::as_str).unwrap_or_default();
-        s.event(time, name, mark);
-    }
-    for l in o
-        .get("Links")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let mark = s.b.attr_mark();
-        attrs(s, l.get("Attributes"));
-        let ctx = l.get("SpanContext");
-        s.link(
-            ctx.and_then(|c| c.get("TraceID")),
-            ctx.and_then(|c| c.get("SpanID")),
-            mark,
-        );
-    }
-    let name = o.get("Name").and_then(Value::as_str).unwrap_or_default();
-    let span = Span {
-        trace_id,
-        span_id,
-        parent_id,
-        start: start.unwrap_or(0),
-        end: end.or(start).unwrap_or(0),
-        name: s.b.intern(name),
-        resource,
-        scope: s.b.intern(scope),
-        status_message: s.b.intern(message),
-        attrs: span_attrs,
+    Head {
+        scope,
         kind,
         status: status_code,
-        flags: id_flags | parent_flags,
-        ..Span::default()
-    };
-    s.finish(span, events, links);
+    }
 }

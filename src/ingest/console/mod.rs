@@ -195,11 +195,12 @@ impl Decoder {
                     input: &self.input,
                     line,
                 };
-                if k == Kind::Go {
-                    go::span(&mut sink, &o);
+                let dialect = if k == Kind::Go {
+                    &go::DIALECT
                 } else {
-                    python::span(&mut sink, &o);
-                }
+                    &python::DIALECT
+                };
+                span::read(&mut sink, &o, dialect);
                 self.spans += (self.batch.spans.len() - before) as u64;
             }
         }

@@ -1,12 +1,126 @@
-//! What the Go and Python console formats share: attribute values, ids, times, resources,
-//! turned into the batch's records. Each reader maps its own field names onto these.
+//! What the Go and Python console formats share: the order a span object is read in, and
+//! attribute values, ids, times, resources turned into the batch's records. Each reader
+//! (`go`, `python`) is a `Dialect`: its field names and the parts it writes its own way.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::super::ids;
 use super::super::scalar::{ResourceCache, range_since};
 use super::time::unix_nanos;
-use crate::model::{Attr, Batch, Event, Link, Position, Span, WarningKind};
+use crate::model::{Attr, Batch, Event, Link, Position, Span, SpanKind, StatusCode, WarningKind};
+
+/// The keys one SDK names a span's parts with.
+pub struct Keys {
+    /// The span context, its trace id and its span id (a link's context uses the same).
+    pub context: [&'static str; 3],
+    /// A span's name (an event's too) and attributes (those of events and links too).
+    pub name: &'static str,
+    pub attributes: &'static str,
+    /// Start and end time.
+    pub times: [&'static str; 2],
+    /// The events, an event's time, and that time as a warning names it.
+    pub events: [&'static str; 3],
+    pub links: &'static str,
+    /// The status object and its message.
+    pub status: [&'static str; 2],
+}
+
+/// The parts of a span an SDK writes its own way (enum values as names or numbers), read by
+/// its `Dialect::head`.
+pub struct Head<'o> {
+    pub scope: &'o str,
+    pub kind: SpanKind,
+    pub status: StatusCode,
+}
+
+/// One SDK's console span: its keys, and how it writes attributes, the parent, the resource
+/// and the `Head`.
+pub struct Dialect {
+    pub keys: Keys,
+    /// Pushes an attribute list (absent: nothing).
+    pub attrs: fn(&mut Sink, Option<&Value>),
+    /// The parent's span id.
+    pub parent: fn(&Map<String, Value>) -> Option<&Value>,
+    /// The resource's attribute list.
+    pub resource: fn(&Map<String, Value>) -> Option<&Value>,
+    pub head: for<'o> fn(&mut Sink, &'o Map<String, Value>) -> Head<'o>,
+}
+
+/// Reads one span object into the sink.
+pub fn read(s: &mut Sink, o: &Map<String, Value>, d: &Dialect) {
+    let Keys {
+        context: [context, trace_key, span_key],
+        name: name_key,
+        attributes,
+        times: [start_key, end_key],
+        events: [events_key, event_time, event_time_field],
+        links: links_key,
+        status: [status_key, description],
+    } = d.keys;
+    let ctx = o.get(context);
+    let Some((trace_id, span_id, id_flags)) = s.ids(
+        ctx.and_then(|c| c.get(trace_key)),
+        ctx.and_then(|c| c.get(span_key)),
+    ) else {
+        return;
+    };
+    let (parent_id, parent_flags) = s.parent((d.parent)(o));
+    let res = s.b.attr_mark();
+    (d.attrs)(s, (d.resource)(o));
+    let resource = s.resource(res);
+    let head = (d.head)(s, o);
+    let message = o
+        .get(status_key)
+        .and_then(|st| st.get(description))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let start = s.time(o.get(start_key), start_key);
+    let end = s.time(o.get(end_key), end_key);
+    let mark = s.b.attr_mark();
+    (d.attrs)(s, o.get(attributes));
+    let span_attrs = s.b.attrs_since(mark);
+    let (events, links) = (s.b.events.len() as u32, s.b.links.len() as u32);
+    for e in list(o.get(events_key)) {
+        let mark = s.b.attr_mark();
+        (d.attrs)(s, e.get(attributes));
+        let time = s.time(e.get(event_time), event_time_field).unwrap_or(0);
+        let name = e.get(name_key).and_then(Value::as_str).unwrap_or_default();
+        s.event(time, name, mark);
+    }
+    for l in list(o.get(links_key)) {
+        let mark = s.b.attr_mark();
+        (d.attrs)(s, l.get(attributes));
+        let ctx = l.get(context);
+        s.link(
+            ctx.and_then(|c| c.get(trace_key)),
+            ctx.and_then(|c| c.get(span_key)),
+            mark,
+        );
+    }
+    let name = o.get(name_key).and_then(Value::as_str).unwrap_or_default();
+    let span = Span {
+        trace_id,
+        span_id,
+        parent_id,
+        start: start.unwrap_or(0),
+        end: end.or(start).unwrap_or(0),
+        name: s.b.intern(name),
+        resource,
+        scope: s.b.intern(head.scope),
+        status_message: s.b.intern(message),
+        attrs: span_attrs,
+        kind: head.kind,
+        status: head.status,
+        flags: id_flags | parent_flags,
+        ..Span::default()
+    };
+    s.finish(span, events, links);
+}
+
+/// The items of a JSON array; none when absent or not an array.
+fn list(v: Option<&Value>) -> impl Iterator<Item = &Value> {
+    v.and_then(Value::as_array).into_iter().flatten()
+}
 
 /// Where one span object's records go, with what its warnings need.
 pub struct Sink<'a> {

@@ -4,52 +4,20 @@
 
 use super::{Scan, Scanner};
 use crate::ingest::ids;
-use crate::ingest::otlp_json::resource_since;
+use crate::ingest::otlp_json::Logs;
 use crate::model::log::{LogRecord, severity_number};
 
 impl Scanner<'_, '_, '_> {
     pub(super) fn resource_logs(&mut self) -> Scan<()> {
-        self.open(b'{')?;
-        let first_log = self.ctx.batch.logs.len();
-        let mut resource = None;
-        let mut first = true;
-        while let Some(k) = self.key(&mut first)? {
-            match k {
-                b"resource" => resource = Some(self.resource()?),
-                b"scopeLogs"
-                | b"scope_logs"
-                | b"instrumentationLibraryLogs"
-                | b"instrumentation_library_logs" => self.list(Self::scope_logs)?,
-                _ => self.skip()?,
-            }
-        }
-        let batch = &mut *self.ctx.batch;
-        let r = match resource {
-            Some(r) => r,
-            None => {
-                let mark = batch.attr_mark();
-                resource_since(batch, mark)
-            }
-        };
-        for l in batch.logs.iter_mut().skip(first_log) {
-            l.resource = r;
-        }
-        Some(())
-    }
-
-    fn scope_logs(&mut self) -> Scan<()> {
-        self.open(b'{')?;
-        let mut first = true;
-        while let Some(k) = self.key(&mut first)? {
-            match k {
-                b"scope" | b"instrumentationLibrary" | b"instrumentation_library" => {
-                    self.scope()?;
-                }
-                b"logRecords" | b"log_records" => self.list(Self::log_record)?,
-                _ => self.skip()?,
-            }
-        }
-        Some(())
+        self.resource_item::<Logs>(
+            [
+                b"scopeLogs",
+                b"scope_logs",
+                b"instrumentationLibraryLogs",
+                b"instrumentation_library_logs",
+            ],
+            |sc| sc.scope_item::<Logs>(&[b"logRecords", b"log_records"], Self::log_record),
+        )
     }
 
     fn log_record(&mut self) -> Scan<()> {
