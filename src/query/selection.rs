@@ -223,4 +223,26 @@ mod tests {
         let gone = SelectionKey::Service("no-such-service".into());
         assert_eq!(a.resolve(&gone), Selection::None);
     }
+
+    /// A log record is found again by identity after more records (of traces that sort
+    /// before it) arrive: the numbering moves, the record does not.
+    #[test]
+    fn a_log_record_survives_a_new_session() {
+        let broken = include_bytes!("../../sample-traces/checkout-broken.json");
+        let zap = include_bytes!("../../sample-traces/order-svc.zap.log");
+        let otlp = include_bytes!("../../sample-traces/checkout-broken.logs.json");
+        let a = samples(&[("broken", broken), ("zap", zap)]);
+        let b = samples(&[("broken", broken), ("otlp", otlp), ("zap", zap)]);
+        assert!(!a.store.logs.is_empty() && b.store.logs.len() > a.store.logs.len());
+        let mut moved = 0;
+        for k in 0..a.store.logs.len() as u32 {
+            let key = a.key_of(Selection::Log(k));
+            assert!(matches!(key, SelectionKey::Log(_)), "{k}");
+            let carried = b.carry(&a, Selection::Log(k));
+            assert_eq!(b.key_of(carried), key, "{k}");
+            moved += usize::from(carried != Selection::Log(k));
+        }
+        assert!(moved > 0, "no number moved: the test shows nothing");
+        assert_eq!(a.key_of(Selection::Log(u32::MAX)), SelectionKey::None);
+    }
 }
