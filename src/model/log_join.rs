@@ -30,23 +30,33 @@ impl Store {
         let Some(unknown) = self.strings.get("unknown_service") else {
             return;
         };
-        // Per input: the resource of its spans' one service, or `None` when they have several.
-        let mut only: FxHashMap<u16, Option<u32>> = FxHashMap::default();
+        let lacks = |l: &LogRecord| self.resources[l.resource as usize].service == unknown;
+        if !self.logs.iter().any(lacks) {
+            return;
+        }
+        // Per input: the resource of its spans' one service, `Some(None)` when they have
+        // several, `None` when it has no spans.
+        let mut only: Vec<Option<Option<u32>>> = vec![None; self.inputs.len()];
         for s in &self.spans {
-            let service = self.resources[s.resource as usize].service;
-            only.entry(s.input)
-                .and_modify(|r| {
-                    if r.is_some_and(|r| self.resources[r as usize].service != service) {
-                        *r = None;
-                    }
-                })
-                .or_insert(Some(s.resource));
+            let Some(slot) = only.get_mut(s.input as usize) else {
+                continue;
+            };
+            match *slot {
+                None => *slot = Some(Some(s.resource)),
+                Some(Some(r))
+                    if self.resources[r as usize].service
+                        != self.resources[s.resource as usize].service =>
+                {
+                    *slot = Some(None);
+                }
+                _ => {}
+            }
         }
         for l in &mut self.logs {
             if self.resources[l.resource as usize].service == unknown
-                && let Some(&Some(r)) = only.get(&l.input)
+                && let Some(Some(Some(r))) = only.get(l.input as usize)
             {
-                l.resource = r;
+                l.resource = *r;
             }
         }
     }
