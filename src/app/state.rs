@@ -85,6 +85,10 @@ pub struct ViewCtx<'a> {
     pub session: &'a Arc<Session>,
     pub selection: Selection,
     pub filter: TraceFilter,
+    /// What the pointer was over at the end of the last frame, in whichever view: views
+    /// outline it where they show it (a span hovered in Details is outlined in the Trace view).
+    pub hovered: Selection,
+    hover: Selection,
     nav: Vec<Nav>,
 }
 
@@ -94,8 +98,25 @@ impl<'a> ViewCtx<'a> {
             session,
             selection,
             filter: TraceFilter::default(),
+            hovered: Selection::None,
+            hover: Selection::None,
             nav: Vec::new(),
         }
+    }
+
+    /// The context with `hovered` as last frame's hover.
+    pub fn with_hover(self, hovered: Selection) -> Self {
+        ViewCtx { hovered, ..self }
+    }
+
+    /// Notes that the pointer is over `s` in this frame.
+    pub fn hover(&mut self, s: Selection) {
+        self.hover = s;
+    }
+
+    /// What the pointer was over in this frame (`Selection::None` when over nothing).
+    pub fn take_hover(&mut self) -> Selection {
+        std::mem::take(&mut self.hover)
     }
 
     /// What the session's views look up.

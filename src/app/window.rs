@@ -47,6 +47,8 @@ pub struct TracetopoApp {
     job: Option<LoadJob>,
     tab: Tab,
     selection: Selection,
+    /// What the pointer was over at the end of the last frame, in any view.
+    hover: Selection,
     views: Views,
     notice: Notice,
     picker: Option<Task<Vec<PathBuf>>>,
@@ -75,6 +77,7 @@ impl TracetopoApp {
             job: None,
             tab: Tab::Traces,
             selection: Selection::None,
+            hover: Selection::None,
             views: Views::default(),
             notice: Notice::default(),
             picker: None,
@@ -105,6 +108,10 @@ impl TracetopoApp {
 
     pub fn selection(&self) -> Selection {
         self.selection
+    }
+
+    pub fn hovered(&self) -> Selection {
+        self.hover
     }
 
     pub fn tab(&self) -> Tab {
@@ -190,9 +197,12 @@ impl TracetopoApp {
     /// Makes `session` the one shown, a load or a live snapshot alike: every view gets it
     /// the same way, and the selection is found again by identity (`SelectionKey`).
     fn install(&mut self, session: Arc<Session>) {
-        self.selection = match &self.session {
-            Some(old) => session.carry(old, self.selection),
-            None => Selection::None,
+        (self.selection, self.hover) = match &self.session {
+            Some(old) => (
+                session.carry(old, self.selection),
+                session.carry(old, self.hover),
+            ),
+            None => (Selection::None, Selection::None),
         };
         self.notice.warnings = session.store.diag.warnings.clone();
         self.views.reset(&session);
@@ -507,18 +517,19 @@ impl TracetopoApp {
         });
     }
 
-    fn central_ui(&mut self, ui: &mut Ui) -> Vec<Nav> {
+    /// The tab's view; its navigation and what the pointer is over.
+    fn central_ui(&mut self, ui: &mut Ui) -> (Vec<Nav>, Selection) {
         self.notice.ui(ui);
         if let Some(job) = &self.job {
             job.progress_ui(ui);
         }
         let Some(session) = self.session.clone() else {
             self.start_page(ui);
-            return Vec::new();
+            return (Vec::new(), Selection::None);
         };
-        let mut ctx = ViewCtx::new(&session, self.selection);
+        let mut ctx = ViewCtx::new(&session, self.selection).with_hover(self.hover);
         self.views.tab_ui(self.tab, ui, &mut ctx);
-        ctx.take_nav()
+        (ctx.take_nav(), ctx.take_hover())
     }
 }
 
@@ -575,18 +586,31 @@ impl eframe::App for TracetopoApp {
         egui::Panel::top("tabs").show(ui, |ui| self.tabs_ui(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_ui(ui));
         let mut nav = Vec::new();
+        let mut hover = Selection::None;
         if let Some(session) = self.session.clone() {
             egui::Panel::right("details")
                 .resizable(true)
                 .default_size(340.0)
                 .show(ui, |ui| {
-                    let mut ctx = ViewCtx::new(&session, self.selection);
+                    let mut ctx = ViewCtx::new(&session, self.selection).with_hover(self.hover);
                     self.views.details.ui(ui, &mut ctx);
                     nav.extend(ctx.take_nav());
+                    hover = ctx.take_hover();
                 });
         }
         nav.extend(self.backend.show(ui, self.session.as_ref()));
-        egui::CentralPanel::default().show(ui, |ui| nav.extend(self.central_ui(ui)));
+        egui::CentralPanel::default().show(ui, |ui| {
+            let (n, h) = self.central_ui(ui);
+            nav.extend(n);
+            if h != Selection::None {
+                hover = h;
+            }
+        });
+        // The other panel draws the new hover in the next frame.
+        if hover != self.hover {
+            self.hover = hover;
+            ctx.request_repaint();
+        }
         for n in nav {
             self.apply(n);
         }

@@ -148,6 +148,36 @@ fn go_to_related_on_a_detached_root_lands_on_the_server_span() {
     assert_eq!(h.state().selection(), Selection::Span(root));
 }
 
+/// A span link hovered in Details is the app's hover (the Trace view outlines it: see
+/// `flame::the_chart_notes_its_hovered_bar_and_outlines_a_span_hovered_elsewhere`), and the
+/// hover ends when the pointer leaves.
+#[test]
+fn hovering_a_span_link_in_details_makes_it_the_hovered_span() {
+    let mut h = app_with(sample("checkout-broken.json"));
+    h.get_by_role_and_label(Role::Button, "Breaks").click();
+    h.run_steps(2);
+    h.get_by_label("Go to related span of detached_root on audit.Write")
+        .click();
+    h.run_steps(2);
+    let related = span_number(&h, 0xc0a8016e5d4c4b3a9f8e7d6c5b4a3921, 0x07535f094e8698f6);
+    let parent = h
+        .state()
+        .session()
+        .and_then(|s| s.store.parent(related))
+        .expect("the related span has a parent");
+    h.get_by_role_and_label(Role::Button, "Parent").hover();
+    h.run_steps(2);
+    assert_eq!(h.state().hovered(), Selection::Span(parent));
+    h.get_by_label_contains("broken span: order-svc · audit.Write")
+        .hover();
+    h.run_steps(2);
+    let root = span_number(&h, 0x91d35e7a0c2b4f6e8d1a3c5e7f9b2d40, 0xe8c230867741a9fb);
+    assert_eq!(h.state().hovered(), Selection::Span(root));
+    h.hover_at(egui::pos2(2.0, 2.0));
+    h.run_steps(2);
+    assert_eq!(h.state().hovered(), Selection::None);
+}
+
 #[test]
 fn every_tab_opens_from_the_tab_bar_and_the_keyboard() {
     let mut h = app_with(sample("checkout-broken.json"));

@@ -44,6 +44,10 @@ struct ChartState {
     session: Arc<Session>,
     selection: Selection,
     navs: Vec<Nav>,
+    /// What another view notes as hovered (the chart outlines it).
+    hovered: Selection,
+    /// What the chart noted as hovered, frame by frame.
+    hovers: Vec<Selection>,
 }
 
 fn chart_harness(
@@ -59,6 +63,8 @@ fn chart_harness(
         session,
         selection,
         navs: Vec::new(),
+        hovered: Selection::None,
+        hovers: Vec::new(),
     };
     let mut h = Harness::builder()
         .with_size(vec2(1200.0, 420.0))
@@ -69,10 +75,11 @@ fn chart_harness(
         .with_context_setup(tracetopo::app::fonts::install)
         .build_ui_state(
             |ui, st: &mut ChartState| {
-                let mut cx = ViewCtx::new(&st.session, st.selection);
+                let mut cx = ViewCtx::new(&st.session, st.selection).with_hover(st.hovered);
                 st.view.ui(ui, &mut cx);
                 let navs = cx.take_nav();
                 st.navs.extend(navs);
+                st.hovers.push(cx.take_hover());
             },
             state,
         );
@@ -236,6 +243,41 @@ fn clicking_a_bar_selects_its_span_and_hovering_shows_the_tooltip() {
     h.drop_at(r.center());
     h.run();
     assert_eq!(h.state().navs, vec![Nav::Select(Selection::Span(query))]);
+}
+
+/// The shared hover (`ViewCtx::hovered`): the bar under the pointer is noted for the other
+/// views, and a span hovered in another view (a row of Details) is outlined in the chart.
+#[test]
+fn the_chart_notes_its_hovered_bar_and_outlines_a_span_hovered_elsewhere() {
+    let s = session("checkout-healthy.json");
+    let t = trace_index(&s, "0af7651916cd43dd8448eb211c80319c");
+    let mut h = chart_harness(s.clone(), Selection::Trace(t), false);
+    let query = by_name(&s, t, "查询用户");
+    let r = h.state().view.span_rect(query).expect("查询用户 visible");
+    h.hover_at(r.center());
+    h.run();
+    assert_eq!(h.state().hovers.last(), Some(&Selection::Span(query)));
+    h.hover_at(pos2(1.0, 1.0));
+    h.run();
+    assert_eq!(h.state().hovers.last(), Some(&Selection::None));
+
+    let plain = h.render().unwrap_or_else(|e| panic!("{e}"));
+    h.state_mut().hovered = Selection::Span(query);
+    h.run();
+    let outlined = h.render().unwrap_or_else(|e| panic!("{e}"));
+    // Every pixel that changed lies on the outline just around the span's bar.
+    let around = r.expand(3.0);
+    let mut changed = 0;
+    for (x, y, p) in outlined.enumerate_pixels() {
+        if plain.get_pixel(x, y) != p {
+            changed += 1;
+            assert!(
+                around.contains(pos2(x as f32, y as f32)),
+                "pixel ({x}, {y}) changed outside the bar {r:?}"
+            );
+        }
+    }
+    assert!(changed > 20, "the outline is drawn ({changed} pixels)");
 }
 
 #[test]

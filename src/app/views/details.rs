@@ -169,10 +169,12 @@ fn span_ui(ui: &mut Ui, i: u32, ctx: &mut ViewCtx<'_>) {
         if trace.is_some() && ui.button("Open trace").clicked() {
             ctx.open_span(i);
         }
-        if let Some(p) = store.parent(i)
-            && ui.button("Parent").clicked()
-        {
-            ctx.select(Selection::Span(p));
+        if let Some(p) = store.parent(i) {
+            let r = ui.button("Parent");
+            hover_span(&r, p, ctx);
+            if r.clicked() {
+                ctx.select(Selection::Span(p));
+            }
         }
     });
 
@@ -226,7 +228,9 @@ fn span_ui(ui: &mut Ui, i: u32, ctx: &mut ViewCtx<'_>) {
                     let text = format!("{} / {}", trace_hex(l.trace_id), span_hex(l.span_id));
                     match store.find_span(l.trace_id, l.span_id) {
                         Some(target) => {
-                            if ui.link(text).clicked() {
+                            let r = ui.link(text);
+                            hover_span(&r, target, ctx);
+                            if r.clicked() {
                                 ctx.select(Selection::Span(target));
                             }
                         }
@@ -344,11 +348,26 @@ fn span_rows(
                     store.str(s.name),
                     format::duration(s.duration())
                 );
-                if ui.link(text).clicked() {
+                // The span the pointer is over in another view (a bar of the Trace view).
+                let text = if ctx.hovered == Selection::Span(i) {
+                    RichText::new(text).strong().underline()
+                } else {
+                    RichText::new(text)
+                };
+                let r = ui.link(text);
+                hover_span(&r, i, ctx);
+                if r.clicked() {
                     ctx.open_span(i);
                 }
             }
         });
+}
+
+/// Notes span `i` as hovered when `r` is: the views that show it outline it.
+fn hover_span(r: &egui::Response, i: u32, ctx: &mut ViewCtx<'_>) {
+    if r.hovered() {
+        ctx.hover(Selection::Span(i));
+    }
 }
 
 /// One break naming span `me`: its kind and message, and a link to the other span.
@@ -381,7 +400,9 @@ fn break_evidence(ui: &mut Ui, b: u32, me: u32, ctx: &mut ViewCtx<'_>) {
             store.str(s.name),
             span_hex(s.span_id)
         );
-        if ui.link(text).clicked() {
+        let r = ui.link(text);
+        hover_span(&r, o, ctx);
+        if r.clicked() {
             ctx.open_span(o);
         }
     }

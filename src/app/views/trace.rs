@@ -442,7 +442,12 @@ impl FlameChartView {
             );
             lane_painter.rect_stroke(r, 2.0, Stroke::new(2.5, SELECTED), StrokeKind::Outside);
         }
-        if let Some(b) = hover.and_then(|h| l.bars.get(h as usize)) {
+        // The pointer's bar, else the span hovered in another view (a row of Details).
+        let outlined = hover.or(match ctx.hovered {
+            Selection::Span(i) => l.bar_of_span(i),
+            _ => None,
+        });
+        if let Some(b) = outlined.and_then(|h| l.bars.get(h as usize)) {
             let r = bar_rect(z, lanes_rect, l, b);
             lane_painter.rect_stroke(
                 r,
@@ -454,6 +459,9 @@ impl FlameChartView {
 
         let mut response = response;
         if let Some(b) = hover.and_then(|h| l.bars.get(h as usize)).copied() {
+            if b.span != NONE {
+                ctx.hover(Selection::Span(b.span));
+            }
             // A log tick under the pointer shows its record instead of the span.
             let tick = response
                 .hover_pos()
