@@ -1,9 +1,10 @@
 //! `span_outlives_parent` (same process) and `clock_skew` (across processes): a child whose
-//! times do not fit inside its parent's.
+//! times do not fit inside its parent's. A child of the same process that started after its
+//! parent ended is `stale_parent` instead (`stale.rs`).
 
 use std::fmt;
 
-use super::{Break, BreakKind, Ctx, Facts, Ns, brk, name};
+use super::{Break, BreakKind, Ctx, Facts, Ns, brk, name, stale};
 use crate::model::{SpanKind, Store};
 
 pub(super) fn check(ctx: &Ctx, i: u32, out: &mut Vec<Break>) {
@@ -17,7 +18,7 @@ pub(super) fn check(ctx: &Ctx, i: u32, out: &mut Vec<Break>) {
     let late = child.end.saturating_sub(parent.end);
     let ends_late = !async_message && late > ctx.tolerance;
     if store.process_of(i) == store.process_of(p) {
-        if ends_late {
+        if ends_late && stale::late_start(ctx, child, parent).is_none() {
             out.push(brk(
                 BreakKind::SpanOutlivesParent,
                 i,
