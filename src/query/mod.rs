@@ -3,6 +3,7 @@
 //! together off the UI thread (the loader or the live snapshot thread) and then shared
 //! read-only. Views ask the session; they never build an index or touch petgraph indices.
 
+mod goroutines;
 mod index;
 mod selection;
 
@@ -12,6 +13,7 @@ use std::time::Instant;
 /// Sessions of the bundled samples, for the app's and the query layer's unit tests.
 #[cfg(test)]
 pub(crate) use index::tests as testkit;
+pub use goroutines::GoroutineGroup;
 pub use index::{Bin, EdgeCalls, EdgeRef, SessionIndex};
 pub use selection::{Selection, SelectionKey};
 

@@ -148,6 +148,49 @@ fn go_to_related_on_a_detached_root_lands_on_the_server_span() {
     assert_eq!(h.state().selection(), Selection::Span(root));
 }
 
+/// The broken sample's worker goroutine 500 kept an old request's context across three
+/// requests: one group row that unfolds to its three `stale_parent` breaks and folds again.
+#[test]
+fn a_goroutines_stale_parents_are_one_group_in_the_breaks_view() {
+    let mut h = app_with(sample("checkout-broken.json"));
+    h.get_by_role_and_label(Role::Button, "Breaks").click();
+    h.run_steps(2);
+    let stale = "Go to span of stale_parent on stock.Reserve";
+    let group = "goroutine 500: stale context in 3 requests";
+    h.get_by_role_and_label(Role::Button, "▼ stale_parent (3, warning)");
+    assert_eq!(h.query_all_by_label(stale).count(), 0, "folded at first");
+    h.get_by_role_and_label(Role::Button, group).click();
+    h.run_steps(2);
+    assert_eq!(h.query_all_by_label(stale).count(), 3);
+    h.get_all_by_label("Go to related span of stale_parent on stock.Reserve")
+        .next()
+        .expect("a related button")
+        .click();
+    h.run_steps(2);
+    // Each stale reservation served one of the three later requests: its CreateOrder SERVER
+    // span, in that request's trace (sample-traces/README.md).
+    let Selection::Span(selected) = h.state().selection() else {
+        panic!("no span selected: {:?}", h.state().selection());
+    };
+    let Some(session) = h.state().session() else {
+        panic!("no session");
+    };
+    let span = session.store.span(selected);
+    let served = [
+        0x5e1f8c304fa249e48d7b1c3f508e2a61,
+        0x6f209d4140b34af59e8c2d40619f3b72,
+        0x7031ae5241c44b06af9d3e5172a04c83,
+    ];
+    assert!(served.contains(&span.trace_id), "{:032x}", span.trace_id);
+    assert_eq!(span.kind, tracetopo::model::SpanKind::Server);
+    assert_eq!(session.store.str(span.name), "order.OrderService/CreateOrder");
+    h.get_by_role_and_label(Role::Button, "Breaks").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, group).click();
+    h.run_steps(2);
+    assert_eq!(h.query_all_by_label(stale).count(), 0, "folded again");
+}
+
 #[test]
 fn every_tab_opens_from_the_tab_bar_and_the_keyboard() {
     let mut h = app_with(sample("checkout-broken.json"));

@@ -91,6 +91,7 @@ fn broken_sample_shows_every_break_kind_once() {
             "orphan_span",
             "propagation_break",
             "span_outlives_parent",
+            "stale_parent",
             "unmatched_client"
         ]
     );
@@ -107,7 +108,7 @@ fn fail_on_sets_the_exit_status() {
             .status
             .code()
     };
-    let all = "orphan_span,parent_cycle,propagation_break,detached_root,span_outlives_parent,conversion_error,clock_skew,invalid_id,duplicate_span,unmatched_client";
+    let all = "orphan_span,parent_cycle,propagation_break,detached_root,span_outlives_parent,stale_parent,conversion_error,clock_skew,invalid_id,duplicate_span,unmatched_client";
     assert_eq!(run("sample-traces/checkout-healthy.json", all), Some(0));
     assert_eq!(
         run("sample-traces/checkout-broken.json", "orphan_span"),
@@ -115,6 +116,10 @@ fn fail_on_sets_the_exit_status() {
     );
     assert_eq!(
         run("sample-traces/checkout-broken.json", "detached_root"),
+        Some(1)
+    );
+    assert_eq!(
+        run("sample-traces/checkout-broken.json", "stale_parent"),
         Some(1)
     );
 }

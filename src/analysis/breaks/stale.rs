@@ -20,7 +20,7 @@ use crate::units;
 /// past the tolerance. Messaging and streams are exempt: a CONSUMER span handles a message
 /// or a stream's item whenever it is delivered, long after the span that sent it or opened
 /// the stream ended, and so may anything a PRODUCER span parents.
-pub(super) fn late_start(ctx: &Ctx, child: &Span, parent: &Span) -> Option<u64> {
+fn late_start(ctx: &Ctx, child: &Span, parent: &Span) -> Option<u64> {
     if child.kind == SpanKind::Consumer || parent.kind == SpanKind::Producer {
         return None;
     }

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::{Break, BreakKind, Ctx, Facts, Ns, brk, name, stale};
+use super::{Break, BreakKind, Ctx, Facts, Ns, brk, name};
 use crate::model::{SpanKind, Store};
 
 pub(super) fn check(ctx: &Ctx, i: u32, out: &mut Vec<Break>) {
@@ -18,7 +18,9 @@ pub(super) fn check(ctx: &Ctx, i: u32, out: &mut Vec<Break>) {
     let late = child.end.saturating_sub(parent.end);
     let ends_late = !async_message && late > ctx.tolerance;
     if store.process_of(i) == store.process_of(p) {
-        if ends_late && stale::late_start(ctx, child, parent).is_none() {
+        // Started after the parent ended: not work the parent left running (`stale.rs`).
+        let started_inside = child.start.saturating_sub(parent.end) <= ctx.tolerance;
+        if ends_late && started_inside {
             out.push(brk(
                 BreakKind::SpanOutlivesParent,
                 i,
