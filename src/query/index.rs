@@ -9,8 +9,8 @@ use petgraph::Direction;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef as _;
 
-use super::goroutines::{self, GoroutineGroup};
 use super::Session;
+use super::goroutines::{self, GoroutineGroup};
 use crate::analysis::Analysis;
 use crate::analysis::breaks::BreakKind;
 use crate::analysis::chains::Chain;

@@ -10,10 +10,10 @@ mod selection;
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use goroutines::GoroutineGroup;
 /// Sessions of the bundled samples, for the app's and the query layer's unit tests.
 #[cfg(test)]
 pub(crate) use index::tests as testkit;
-pub use goroutines::GoroutineGroup;
 pub use index::{Bin, EdgeCalls, EdgeRef, SessionIndex};
 pub use selection::{Selection, SelectionKey};
 

@@ -897,22 +897,19 @@ fn broken_stale(k: u64) -> Scenario {
     let at = base(BROKEN_BASE, k);
     let mut old = TraceBuilder::new(0xc0de_5a1e_7b2f_4e91_8d3c_6a0b_2e4f_7d19, at);
     let create = "order.OrderService/CreateOrder";
-    let order_request = |t: &mut TraceBuilder, us: u64, g: i64| {
-        let gw = gateway_request(
-            t,
-            ("POST", "/orders", "/orders", 201),
-            ((us, us + 40_000), (us + 300, us + 39_700)),
-            g,
-        );
-        grpc_call(
-            t,
-            gw,
-            (GATEWAY, ORDER, create),
-            ((us + 600, us + 38_900), (us + 1_000, us + 38_300)),
-            (g, g + 10),
-        )
-    };
-    let os = order_request(&mut old, 0, 1310);
+    let gw = gateway_request(
+        &mut old,
+        ("POST", "/orders", "/orders", 201),
+        ((0, 40_000), (300, 39_700)),
+        1310,
+    );
+    let os = grpc_call(
+        &mut old,
+        gw,
+        (GATEWAY, ORDER, create),
+        ((600, 38_900), (1_000, 38_300)),
+        (1310, 1320),
+    );
     internal(&mut old, os, ORDER, "stock.Reserve", (2_000, 30_000), 500);
     let mut spans = Vec::new();
     let mut traces = vec![old.trace];
@@ -927,7 +924,17 @@ fn broken_stale(k: u64) -> Scenario {
     {
         let us = 400_000 * (n as u64 + 1);
         let mut t = TraceBuilder::new(trace, at);
-        let served = order_request(&mut t, us, 1330 + 20 * n as i64);
+        // A client that does not trace: order-svc's SERVER span is the request's root.
+        let served = grpc(
+            &mut t,
+            0,
+            ORDER,
+            Server,
+            create,
+            (us + 1_000, us + 38_300),
+            1330 + 10 * n as i64,
+        )
+        .id;
         let job = internal(
             &mut old,
             os,
@@ -954,10 +961,11 @@ fn broken_stale(k: u64) -> Scenario {
             traces,
             text: "order-svc hands each order's stock reservation to a worker goroutine. The worker, goroutine 500, \
                    was started by the first `CreateOrder` with that request's context and kept it: the first \
-                   `stock.Reserve` runs inside its request, but those of the next three requests (each in its own \
-                   trace, 400 ms apart) are children of the first request's SERVER span, started long after it \
-                   ended. Each is a `stale_parent`, related to the `CreateOrder` SERVER span of the request it \
-                   served; the three later traces lack their reservation.",
+                   `stock.Reserve` runs inside its request, but those of the next three requests (400 ms apart, \
+                   from a client that does not trace, so each is a trace of one SERVER span) are children of the \
+                   first request's SERVER span, started long after it ended. Each is a `stale_parent`, related \
+                   to the `CreateOrder` SERVER span of the request it served; the three later traces lack their \
+                   reservation.",
             shows: shown,
         },
     }

@@ -183,7 +183,10 @@ fn a_goroutines_stale_parents_are_one_group_in_the_breaks_view() {
     ];
     assert!(served.contains(&span.trace_id), "{:032x}", span.trace_id);
     assert_eq!(span.kind, tracetopo::model::SpanKind::Server);
-    assert_eq!(session.store.str(span.name), "order.OrderService/CreateOrder");
+    assert_eq!(
+        session.store.str(span.name),
+        "order.OrderService/CreateOrder"
+    );
     h.get_by_role_and_label(Role::Button, "Breaks").click();
     h.run_steps(2);
     h.get_by_role_and_label(Role::Button, group).click();

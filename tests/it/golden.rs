@@ -80,6 +80,10 @@ fn broken_sample_shows_every_break_kind_once() {
         .map(|b| b["kind"].as_str().expect("kind"))
         .collect();
     kinds.sort();
+    // One goroutine's stale context across three requests: a break per request.
+    let stale = kinds.iter().filter(|&&k| k == "stale_parent").count();
+    assert_eq!(stale, 3);
+    kinds.dedup();
     assert_eq!(
         kinds,
         [
@@ -154,7 +158,7 @@ fn broken_sample_with_its_logs_matches_the_reviewed_golden() {
     let v: serde_json::Value = serde_json::from_str(&got).expect("report");
     assert_eq!(
         v["logs"],
-        serde_json::json!({"records": 40, "joined_to_span": 18, "joined_to_trace": 5,
+        serde_json::json!({"records": 45, "joined_to_span": 23, "joined_to_trace": 5,
                            "unknown_trace": 1, "without_trace": 16})
     );
     let without = v["breaks"]

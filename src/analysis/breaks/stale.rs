@@ -17,11 +17,13 @@ use crate::model::{Span, SpanKind, Store};
 use crate::units;
 
 /// How long after its parent's end `child` (of the parent's process) started, when that is
-/// past the tolerance. Messaging and streams are exempt: a CONSUMER span handles a message
-/// or a stream's item whenever it is delivered, long after the span that sent it or opened
-/// the stream ended, and so may anything a PRODUCER span parents.
+/// past the tolerance. Not for incoming work: a SERVER or CONSUMER child took its parent from
+/// the request or message that carried it, whatever the sender did meanwhile (a browser
+/// following a redirect, a message delivered late). Not under messaging spans either: a
+/// PRODUCER's message is handled whenever it is delivered, and the messages a CONSUMER span
+/// received (a Kafka poll) are processed after it returned.
 fn late_start(ctx: &Ctx, child: &Span, parent: &Span) -> Option<u64> {
-    if child.kind == SpanKind::Consumer || parent.kind == SpanKind::Producer {
+    if child.kind.is_incoming() || matches!(parent.kind, SpanKind::Producer | SpanKind::Consumer) {
         return None;
     }
     let gap = child.start.saturating_sub(parent.end);

@@ -132,7 +132,11 @@ impl BreaksView {
         };
         let key = group_key(session, g);
         let unfolded = self.unfolded.contains(&key);
-        let resp = ui.interact(rect, ui.scope_id().with(("goroutine-group", g)), Sense::click());
+        let resp = ui.interact(
+            rect,
+            ui.scope_id().with(("goroutine-group", g)),
+            Sense::click(),
+        );
         let label = format!(
             "goroutine {}: stale context in {}",
             group.goroutine,
@@ -143,11 +147,7 @@ impl BreaksView {
             ui.painter()
                 .rect_filled(rect, 2.0, ui.visuals().widgets.hovered.weak_bg_fill);
         }
-        let text = format!(
-            "{} {label} · {}",
-            if unfolded { "▼" } else { "▶" },
-            key.0
-        );
+        let text = format!("{} {label} · {}", if unfolded { "▼" } else { "▶" }, key.0);
         ui.painter().text(
             egui::pos2(rect.left() + 24.0, rect.center().y),
             egui::Align2::LEFT_CENTER,
