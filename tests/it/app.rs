@@ -69,8 +69,8 @@ fn span_number(h: &Harness<'_, TracetopoApp>, trace: u128, span: u64) -> u32 {
 fn clicking_a_trace_row_selects_it_and_opens_the_trace_tab() {
     let mut h = app_with(sample("checkout-broken.json"));
     assert_eq!(h.state().tab(), Tab::Traces);
-    // The broken sample has 11 traces (sample-traces/README.md), all listed.
-    assert_eq!(h.state().traces_view().listed().count(), 11);
+    // The broken sample has 15 traces (sample-traces/README.md), all listed.
+    assert_eq!(h.state().traces_view().listed().count(), 15);
     h.get_by_label_contains("Trace 6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51")
         .click();
     h.run_steps(2);
@@ -247,7 +247,7 @@ fn filters_narrow_the_trace_list() {
     }
     h.get_by_label_contains("Frame: ").click();
     h.run_steps(2);
-    assert_eq!(h.state().traces_view().listed().count(), 11);
+    assert_eq!(h.state().traces_view().listed().count(), 15);
 
     // Span-name text: only the trace with audit.Write as a span... and every trace holding
     // an "audit" span name, case-insensitively.
@@ -312,7 +312,7 @@ fn a_file_that_cannot_be_read_is_named_in_the_notice() {
     }
     assert_eq!(
         h.state().session().map(|s| s.store.index.traces.len()),
-        Some(11)
+        Some(15)
     );
 }
 
@@ -380,7 +380,7 @@ fn screenshot_mode_under_xvfb() {
         "{:?}",
         img.dimensions()
     );
-    // What the Breaks view draws: the tab selected, its nine kinds listed, nothing selected.
+    // What the Breaks view draws: the tab selected, its ten kinds listed, nothing selected.
     egui_kittest::image_snapshot(&img, "window-breaks");
 
     let missing = dir.path().join("missing.json");
