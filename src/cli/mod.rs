@@ -213,8 +213,8 @@ pub struct AnalyzeArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
-    /// Exit with status 1 when breaks of these kinds are found (comma separated).
-    #[arg(long, value_name = "KIND,...", value_delimiter = ',', value_parser = parse_kind)]
+    #[arg(long, value_name = "KIND,...", value_delimiter = ',', value_parser = parse_kind,
+          help = fail_on_help())]
     pub fail_on: Vec<BreakKind>,
     /// Tolerance for time comparisons, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1.0, value_parser = parse_tolerance)]
@@ -225,6 +225,15 @@ pub struct AnalyzeArgs {
 pub enum OutputFormat {
     Json,
     Text,
+}
+
+/// `--fail-on`'s help, naming every kind (spec §5 order).
+fn fail_on_help() -> String {
+    let kinds: Vec<&str> = BreakKind::ALL.iter().map(|k| k.name()).collect();
+    format!(
+        "Exit with status 1 when breaks of these kinds are found (comma separated): {}",
+        kinds.join(", ")
+    )
 }
 
 fn parse_kind(s: &str) -> Result<BreakKind, String> {
@@ -706,6 +715,18 @@ mod tests {
             "breaks",
         ];
         assert!(Cli::try_parse_from(shot).is_ok());
+    }
+
+    #[test]
+    fn fail_on_help_names_every_kind() {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        let help = cmd
+            .find_subcommand_mut("analyze")
+            .map(|a| a.render_help().to_string())
+            .unwrap_or_default();
+        for k in BreakKind::ALL {
+            assert!(help.contains(k.name()), "{help}");
+        }
     }
 
     #[test]

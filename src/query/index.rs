@@ -10,6 +10,7 @@ use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef as _;
 
 use super::Session;
+use super::goroutines::{self, GoroutineGroup};
 use crate::analysis::Analysis;
 use crate::analysis::breaks::BreakKind;
 use crate::analysis::chains::Chain;
@@ -67,6 +68,8 @@ pub struct SessionIndex {
     by_trace: Vec<(u32, u32)>,
     /// Break numbers per kind, in `BreakKind::ALL` order, kinds without breaks left out.
     by_kind: Vec<(BreakKind, Vec<u32>)>,
+    /// The `stale_parent` breaks of each goroutine that has several.
+    stale_groups: Vec<GoroutineGroup>,
     /// (type node, chain) for every chain through the type, sorted.
     type_chains: Vec<(u32, u32)>,
     /// The spans of traced service `s` are `service_spans[service_start[s]..service_start[s + 1]]`.
@@ -110,6 +113,12 @@ impl SessionIndex {
             }
         }
         by_kind.retain(|(_, list)| !list.is_empty());
+        let stale_groups = by_kind
+            .iter()
+            .find(|(kind, _)| *kind == BreakKind::StaleParent)
+            .map_or_else(Vec::new, |(_, list)| {
+                goroutines::groups(store, &analysis.breaks, list)
+            });
 
         let mut type_chains: Vec<(u32, u32)> = Vec::new();
         for (c, chain) in analysis.chains.iter().enumerate() {
@@ -157,6 +166,7 @@ impl SessionIndex {
             naming,
             by_trace,
             by_kind,
+            stale_groups,
             type_chains,
             service_start,
             service_spans,
@@ -207,6 +217,11 @@ impl SessionIndex {
     /// Break numbers by kind, in `BreakKind::ALL` order, kinds without breaks left out.
     pub fn breaks_by_kind(&self) -> &[(BreakKind, Vec<u32>)] {
         &self.by_kind
+    }
+
+    /// The `stale_parent` breaks grouped by goroutine (those with several), by first break.
+    pub fn stale_groups(&self) -> &[GoroutineGroup] {
+        &self.stale_groups
     }
 
     /// Chains through type node `ty` (numbers into `Analysis::chains`).

@@ -3,12 +3,14 @@
 //! together off the UI thread (the loader or the live snapshot thread) and then shared
 //! read-only. Views ask the session; they never build an index or touch petgraph indices.
 
+mod goroutines;
 mod index;
 mod selection;
 
 use std::sync::Arc;
 use std::time::Instant;
 
+pub use goroutines::GoroutineGroup;
 /// Sessions of the bundled samples, for the app's and the query layer's unit tests.
 #[cfg(test)]
 pub(crate) use index::tests as testkit;

@@ -890,6 +890,87 @@ fn broken_outlives(k: u64) -> Scenario {
     )
 }
 
+/// order-svc's stock worker, goroutine 500, was started by the first `CreateOrder` with that
+/// request's context and kept it: it parents the reservations of the next three requests
+/// (each its own trace) to the first request's span, long after it ended.
+fn broken_stale(k: u64) -> Scenario {
+    let at = base(BROKEN_BASE, k);
+    let mut old = TraceBuilder::new(0xc0de_5a1e_7b2f_4e91_8d3c_6a0b_2e4f_7d19, at);
+    let create = "order.OrderService/CreateOrder";
+    let gw = gateway_request(
+        &mut old,
+        ("POST", "/orders", "/orders", 201),
+        ((0, 40_000), (300, 39_700)),
+        1310,
+    );
+    let os = grpc_call(
+        &mut old,
+        gw,
+        (GATEWAY, ORDER, create),
+        ((600, 38_900), (1_000, 38_300)),
+        (1310, 1320),
+    );
+    internal(&mut old, os, ORDER, "stock.Reserve", (2_000, 30_000), 500);
+    let mut spans = Vec::new();
+    let mut traces = vec![old.trace];
+    let mut shown = None;
+    for (n, trace) in [
+        0x5e1f_8c30_4fa2_49e4_8d7b_1c3f_508e_2a61_u128,
+        0x6f20_9d41_40b3_4af5_9e8c_2d40_619f_3b72,
+        0x7031_ae52_41c4_4b06_af9d_3e51_72a0_4c83,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let us = 400_000 * (n as u64 + 1);
+        let mut t = TraceBuilder::new(trace, at);
+        // A client that does not trace: order-svc's SERVER span is the request's root.
+        let served = grpc(
+            &mut t,
+            0,
+            ORDER,
+            Server,
+            create,
+            (us + 1_000, us + 38_300),
+            1330 + 10 * n as i64,
+        )
+        .id;
+        let job = internal(
+            &mut old,
+            os,
+            ORDER,
+            "stock.Reserve",
+            (us + 2_000, us + 30_000),
+            500,
+        )
+        .id;
+        if shown.is_none() {
+            shown = old.get(job).and_then(|s| shows("stale_parent", s));
+            if let (Some(sh), Some(r)) = (shown.as_mut(), t.get(served)) {
+                sh.related = Some((t.trace, r.id, r.name.clone()));
+            }
+        }
+        traces.push(t.trace);
+        spans.extend(t.spans);
+    }
+    spans.extend(old.spans);
+    Scenario {
+        spans,
+        story: Story {
+            title: "stale_parent: a pooled goroutine kept an old request's context",
+            traces,
+            text: "order-svc hands each order's stock reservation to a worker goroutine. The worker, goroutine 500, \
+                   was started by the first `CreateOrder` with that request's context and kept it: the first \
+                   `stock.Reserve` runs inside its request, but those of the next three requests (400 ms apart, \
+                   from a client that does not trace, so each is a trace of one SERVER span) are children of the \
+                   first request's SERVER span, started long after it ended. Each is a `stale_parent`, related \
+                   to the `CreateOrder` SERVER span of the request it served; the three later traces lack their \
+                   reservation.",
+            shows: shown,
+        },
+    }
+}
+
 /// The gateway cannot decode the request body.
 fn broken_conversion(k: u64) -> Scenario {
     let mut t = TraceBuilder::new(
@@ -1109,6 +1190,7 @@ fn broken() -> Vec<Scenario> {
         broken_invalid_id(6),
         broken_duplicate(7),
         broken_unmatched(8),
+        broken_stale(9),
     ]
 }
 

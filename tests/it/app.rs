@@ -69,8 +69,8 @@ fn span_number(h: &Harness<'_, TracetopoApp>, trace: u128, span: u64) -> u32 {
 fn clicking_a_trace_row_selects_it_and_opens_the_trace_tab() {
     let mut h = app_with(sample("checkout-broken.json"));
     assert_eq!(h.state().tab(), Tab::Traces);
-    // The broken sample has 11 traces (sample-traces/README.md), all listed.
-    assert_eq!(h.state().traces_view().listed().count(), 11);
+    // The broken sample has 15 traces (sample-traces/README.md), all listed.
+    assert_eq!(h.state().traces_view().listed().count(), 15);
     h.get_by_label_contains("Trace 6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51")
         .click();
     h.run_steps(2);
@@ -178,6 +178,52 @@ fn hovering_a_span_link_in_details_makes_it_the_hovered_span() {
     assert_eq!(h.state().hovered(), Selection::None);
 }
 
+/// The broken sample's worker goroutine 500 kept an old request's context across three
+/// requests: one group row that unfolds to its three `stale_parent` breaks and folds again.
+#[test]
+fn a_goroutines_stale_parents_are_one_group_in_the_breaks_view() {
+    let mut h = app_with(sample("checkout-broken.json"));
+    h.get_by_role_and_label(Role::Button, "Breaks").click();
+    h.run_steps(2);
+    let stale = "Go to span of stale_parent on stock.Reserve";
+    let group = "goroutine 500: stale context in 3 requests";
+    h.get_by_role_and_label(Role::Button, "▼ stale_parent (3, warning)");
+    assert_eq!(h.query_all_by_label(stale).count(), 0, "folded at first");
+    h.get_by_role_and_label(Role::Button, group).click();
+    h.run_steps(2);
+    assert_eq!(h.query_all_by_label(stale).count(), 3);
+    h.get_all_by_label("Go to related span of stale_parent on stock.Reserve")
+        .next()
+        .expect("a related button")
+        .click();
+    h.run_steps(2);
+    // Each stale reservation served one of the three later requests: its CreateOrder SERVER
+    // span, in that request's trace (sample-traces/README.md).
+    let Selection::Span(selected) = h.state().selection() else {
+        panic!("no span selected: {:?}", h.state().selection());
+    };
+    let Some(session) = h.state().session() else {
+        panic!("no session");
+    };
+    let span = session.store.span(selected);
+    let served = [
+        0x5e1f8c304fa249e48d7b1c3f508e2a61,
+        0x6f209d4140b34af59e8c2d40619f3b72,
+        0x7031ae5241c44b06af9d3e5172a04c83,
+    ];
+    assert!(served.contains(&span.trace_id), "{:032x}", span.trace_id);
+    assert_eq!(span.kind, tracetopo::model::SpanKind::Server);
+    assert_eq!(
+        session.store.str(span.name),
+        "order.OrderService/CreateOrder"
+    );
+    h.get_by_role_and_label(Role::Button, "Breaks").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, group).click();
+    h.run_steps(2);
+    assert_eq!(h.query_all_by_label(stale).count(), 0, "folded again");
+}
+
 #[test]
 fn every_tab_opens_from_the_tab_bar_and_the_keyboard() {
     let mut h = app_with(sample("checkout-broken.json"));
@@ -231,7 +277,7 @@ fn filters_narrow_the_trace_list() {
     }
     h.get_by_label_contains("Frame: ").click();
     h.run_steps(2);
-    assert_eq!(h.state().traces_view().listed().count(), 11);
+    assert_eq!(h.state().traces_view().listed().count(), 15);
 
     // Span-name text: only the trace with audit.Write as a span... and every trace holding
     // an "audit" span name, case-insensitively.
@@ -296,7 +342,7 @@ fn a_file_that_cannot_be_read_is_named_in_the_notice() {
     }
     assert_eq!(
         h.state().session().map(|s| s.store.index.traces.len()),
-        Some(11)
+        Some(15)
     );
 }
 
@@ -364,7 +410,7 @@ fn screenshot_mode_under_xvfb() {
         "{:?}",
         img.dimensions()
     );
-    // What the Breaks view draws: the tab selected, its nine kinds listed, nothing selected.
+    // What the Breaks view draws: the tab selected, its ten kinds listed, nothing selected.
     egui_kittest::image_snapshot(&img, "window-breaks");
 
     let missing = dir.path().join("missing.json");

@@ -2,8 +2,8 @@
 //! fire, with the exact span and related span, and near misses that must not.
 
 use tracetopo::analysis::Options;
-use tracetopo::analysis::breaks::{Break, BreakKind, find_breaks};
-use tracetopo::analysis::testkit::{Kit, MS};
+use tracetopo::analysis::breaks::{Break, BreakKind, Severity, find_breaks};
+use tracetopo::analysis::testkit::{Kit, MS, V};
 use tracetopo::model::span::flags;
 use tracetopo::model::{Event, SpanKind, StatusCode, Store};
 
@@ -812,4 +812,332 @@ fn empty_store_has_no_breaks() {
     let mut store = Store::new();
     store.build_index();
     assert!(breaks_of(&store).is_empty());
+}
+
+const SEC: u64 = 1_000 * MS;
+/// The old request's trace and the one the pooled goroutine served next.
+const OLD: u128 = 0x4bf92f3577b34da6a3ce929d0e0e4736;
+const NEW: u128 = 0x7a3c01d2e4f5a6b7c8d9e0f1a2b3c4d5;
+
+/// inventory served `inventory.Stock/Reserve` in trace OLD (0–10 ms); its worker goroutine 500
+/// kept that context and ran `stock.Reserve` at `start` ns, while the request of trace NEW
+/// (`new_request`, when given) was open.
+fn pooled_goroutine(start: u64, new_request: Option<(u64, u64)>) -> Store {
+    let mut d = kit();
+    let inv = d.service("inventory", "inv-1");
+    let name = "inventory.Stock/Reserve";
+    d.span_ns(inv, (OLD, 1, 0), SpanKind::Server, (0, 10 * MS), name);
+    if let Some(times) = new_request {
+        d.span_ns(inv, (NEW, 1, 0), SpanKind::Server, times, name);
+    }
+    let job = d.span_ns(
+        inv,
+        (OLD, 2, 1),
+        SpanKind::Internal,
+        (start, start + 50 * MS),
+        "stock.Reserve",
+    );
+    d.attrs(job, &[("goroutine.id", V::I(500))]);
+    d.store()
+}
+
+#[test]
+fn stale_parent_names_the_goroutine_and_the_request_it_served() {
+    let store = pooled_goroutine(2 * SEC + 10 * MS, Some((2 * SEC, 2 * SEC + 100 * MS)));
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::StaleParent),
+        vec![((OLD, 2), Some((NEW, 1)))]
+    );
+    assert!(found(&store, &b, BreakKind::SpanOutlivesParent).is_empty());
+    assert_eq!(b.len(), 1, "{b:#?}");
+    assert_eq!(
+        message(&store, &b, BreakKind::StaleParent),
+        "goroutine 500 ran \"stock.Reserve\" 2.0 s after its parent \
+         \"inventory.Stock/Reserve\" ended: a pooled goroutine kept an old request's context; \
+         it probably served the request in trace 7a3c01d2…"
+    );
+    assert_eq!(BreakKind::StaleParent.severity(), Severity::Warning);
+}
+
+#[test]
+fn stale_parent_without_an_open_request_names_none() {
+    // NEW's request ended before the goroutine ran: no request was open.
+    let store = pooled_goroutine(2 * SEC, Some((SEC, SEC + 100 * MS)));
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::StaleParent),
+        vec![((OLD, 2), None)]
+    );
+    assert_eq!(
+        message(&store, &b, BreakKind::StaleParent),
+        "goroutine 500 ran \"stock.Reserve\" 2.0 s after its parent \
+         \"inventory.Stock/Reserve\" ended: a pooled goroutine kept an old request's context"
+    );
+}
+
+#[test]
+fn stale_parent_starts_past_the_tolerance_only() {
+    // Starting exactly the tolerance after the parent's end still counts as inside it: the
+    // child outlives its parent.
+    let store = pooled_goroutine(10 * MS + TOL, Some((0, SEC)));
+    let b = breaks_of(&store);
+    assert!(found(&store, &b, BreakKind::StaleParent).is_empty());
+    assert_eq!(
+        found(&store, &b, BreakKind::SpanOutlivesParent),
+        vec![((OLD, 2), Some((OLD, 1)))]
+    );
+    let store = pooled_goroutine(10 * MS + TOL + 1, Some((0, SEC)));
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::StaleParent),
+        vec![((OLD, 2), Some((NEW, 1)))]
+    );
+    assert!(found(&store, &b, BreakKind::SpanOutlivesParent).is_empty());
+}
+
+#[test]
+fn a_child_started_inside_its_parent_outlives_it_and_is_not_stale() {
+    let store = pooled_goroutine(5 * MS, Some((0, SEC)));
+    let b = breaks_of(&store);
+    assert!(found(&store, &b, BreakKind::StaleParent).is_empty());
+    assert_eq!(
+        found(&store, &b, BreakKind::SpanOutlivesParent),
+        vec![((OLD, 2), Some((OLD, 1)))]
+    );
+}
+
+#[test]
+fn stale_parent_takes_the_tightest_request_of_the_same_process_in_another_trace() {
+    let mut d = kit();
+    let inv = d.service("inventory", "inv-1");
+    let other = d.service("inventory", "inv-2");
+    d.span_ns(inv, (OLD, 1, 0), SpanKind::Server, (0, 10 * MS), "old");
+    // A SERVER span of the child's own trace open at its start is no candidate.
+    d.span_ns(inv, (OLD, 3, 0), SpanKind::Server, (SEC, 3 * SEC), "own");
+    // Another instance's request, tighter than any: another process.
+    d.span_ns(
+        other,
+        (3, 1, 0),
+        SpanKind::Server,
+        (2 * SEC, 2 * SEC + 1),
+        "elsewhere",
+    );
+    // Two nested requests of NEW, and a consumer of trace 4 around them both.
+    d.span_ns(inv, (4, 1, 0), SpanKind::Consumer, (0, 10 * SEC), "consume");
+    d.span_ns(inv, (NEW, 1, 0), SpanKind::Server, (SEC, 4 * SEC), "outer");
+    d.span_ns(
+        inv,
+        (NEW, 2, 1),
+        SpanKind::Server,
+        (2 * SEC - MS, 2 * SEC + MS),
+        "inner",
+    );
+    d.span_ns(
+        inv,
+        (OLD, 2, 1),
+        SpanKind::Internal,
+        (2 * SEC, 2 * SEC + MS),
+        "job",
+    );
+    // The consumer alone is open here.
+    d.span_ns(
+        inv,
+        (OLD, 4, 1),
+        SpanKind::Internal,
+        (5 * SEC, 5 * SEC + MS),
+        "later",
+    );
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::StaleParent),
+        vec![((OLD, 2), Some((NEW, 2))), ((OLD, 4), Some((4, 1)))]
+    );
+    assert!(
+        message(&store, &b, BreakKind::StaleParent).starts_with("inventory ran \"job\" 1.99 s"),
+        "no goroutine id: the service runs it"
+    );
+}
+
+#[test]
+fn incoming_and_messaging_children_are_never_stale() {
+    let mut d = kit();
+    let inv = d.service("inventory", "inv-1");
+    d.span_ns(inv, (NEW, 9, 0), SpanKind::Server, (0, 10 * SEC), "request");
+    d.span_ns(
+        inv,
+        (OLD, 1, 0),
+        SpanKind::Producer,
+        (0, MS),
+        "orders publish",
+    );
+    d.span_ns(
+        inv,
+        (OLD, 2, 1),
+        SpanKind::Consumer,
+        (SEC, 2 * SEC),
+        "orders process",
+    );
+    // An in-process stream: each item is received long after the span that opened it ended.
+    d.span_ns(inv, (OLD, 3, 0), SpanKind::Client, (0, MS), "Watch");
+    d.span_ns(
+        inv,
+        (OLD, 4, 3),
+        SpanKind::Consumer,
+        (3 * SEC, 3 * SEC + MS),
+        "item",
+    );
+    // A Kafka poll (as Brave records it): the batch is processed after the poll returned.
+    d.span_ns(
+        inv,
+        (OLD, 5, 0),
+        SpanKind::Consumer,
+        (4 * SEC, 4 * SEC + MS),
+        "poll",
+    );
+    d.span_ns(
+        inv,
+        (OLD, 6, 5),
+        SpanKind::Internal,
+        (5 * SEC, 6 * SEC),
+        "on-message",
+    );
+    // A request whose context came with it (a redirect): its caller's span had ended.
+    d.span_ns(
+        inv,
+        (OLD, 7, 6),
+        SpanKind::Server,
+        (7 * SEC, 7 * SEC + MS),
+        "GET /next",
+    );
+    let store = d.store();
+    let b = breaks_of(&store);
+    assert!(
+        found(&store, &b, BreakKind::StaleParent).is_empty(),
+        "{b:#?}"
+    );
+    assert!(found(&store, &b, BreakKind::SpanOutlivesParent).is_empty());
+}
+
+/// The healthy samples have no stale parent, and the broken one only the three of its worker
+/// goroutine, one group in the app.
+#[test]
+fn samples_have_stale_parents_only_where_built() {
+    for name in ["checkout-healthy.json", "checkout-live.jsonl"] {
+        let (store, analysis) = crate::util::load(name);
+        assert!(
+            found(&store, &analysis.breaks, BreakKind::StaleParent).is_empty(),
+            "{name}"
+        );
+    }
+    let (store, analysis) = crate::util::load("checkout-broken.json");
+    let stale = found(&store, &analysis.breaks, BreakKind::StaleParent);
+    assert_eq!(stale.len(), 3);
+    assert!(
+        stale
+            .iter()
+            .all(|((t, _), _)| *t == 0xc0de5a1e7b2f4e918d3c6a0b2e4f7d19)
+    );
+    let session = crate::util::session("checkout-broken.json");
+    let groups = session.index.stale_groups();
+    assert_eq!(groups.len(), 1);
+    assert_eq!((groups[0].goroutine, groups[0].breaks.len()), (500, 3));
+}
+
+/// The venv's Python with the SDK's console exporter, or a skip.
+fn python() -> Option<std::path::PathBuf> {
+    let py = std::env::var_os("TRACETOPO_PYTHON")
+        .map_or_else(|| "python3".into(), std::path::PathBuf::from);
+    let ok = std::process::Command::new(&py)
+        .args([
+            "-c",
+            "from opentelemetry.sdk.trace.export import ConsoleSpanExporter",
+        ])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return Some(py);
+    }
+    crate::util::missing(
+        "TRACETOPO_REQUIRE_PYTHON",
+        "the OpenTelemetry Python SDK not importable (bash scripts/setup-python.sh, then set \
+         TRACETOPO_PYTHON)",
+    );
+    None
+}
+
+/// Go-style traces recorded with the real Python SDK (`tests/clients/go_worker_pool.py`): a
+/// worker goroutine that kept the first request's context across three more requests gives a
+/// `stale_parent` per request, related to the request it served, grouped by goroutine; a
+/// goroutine that starts inside its request and outlives it is `span_outlives_parent` only.
+#[test]
+fn python_sdk_worker_pool_with_a_stale_context() {
+    use tracetopo::ingest::{self, LoadOptions};
+    let Some(py) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let expect_path = dir.path().join("expect.json");
+    let run = std::process::Command::new(py)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/go_worker_pool.py"
+        ))
+        .arg(&expect_path)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut store = Store::new();
+    ingest::load_bytes(&mut store, "py", &run.stdout, &LoadOptions::default()).unwrap();
+    let session = tracetopo::app::state::Session::build(store, Options::default());
+    let (store, b) = (&session.store, &session.analysis.breaks);
+
+    let expect: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&expect_path).unwrap()).unwrap();
+    let ids = |v: &serde_json::Value| -> Ids {
+        let hex = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+        (
+            u128::from_str_radix(&hex("trace"), 16).unwrap(),
+            u64::from_str_radix(&hex("span"), 16).unwrap(),
+        )
+    };
+    let mut want: Vec<(Ids, Option<Ids>)> = expect["stale"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (ids(&s["child"]), Some(ids(&s["served"]))))
+        .collect();
+    want.sort();
+    assert_eq!(want.len(), 3);
+    assert_eq!(found(store, b, BreakKind::StaleParent), want);
+    let outlives = ids(&expect["outlives"]);
+    let parent = store
+        .find_span(outlives.0, outlives.1)
+        .and_then(|i| store.parent(i))
+        .map(|p| (store.span(p).trace_id, store.span(p).span_id));
+    assert_eq!(
+        found(store, b, BreakKind::SpanOutlivesParent),
+        vec![(outlives, parent)]
+    );
+    assert_eq!(b.len(), 4, "{b:#?}");
+    for x in b.iter().filter(|x| x.kind == BreakKind::StaleParent) {
+        let served = x.related.map_or(0, |r| store.span(r).trace_id);
+        let m = x.message(store);
+        assert!(
+            m.starts_with("goroutine 500 ran \"stock.Reserve\" ")
+                && m.ends_with(&format!(
+                    " after its parent \"inventory.Stock/Reserve\" ended: a pooled goroutine \
+                     kept an old request's context; it probably served the request in trace {}…",
+                    &format!("{served:032x}")[..8]
+                )),
+            "{m}"
+        );
+    }
+    let groups = session.index.stale_groups();
+    assert_eq!(groups.len(), 1);
+    assert_eq!((groups[0].goroutine, groups[0].breaks.len()), (500, 3));
 }

@@ -207,6 +207,7 @@ fn fail_on_names_the_kinds_that_tripped_it() {
         "propagation_break",
         "detached_root",
         "span_outlives_parent",
+        "stale_parent",
         "conversion_error",
         "clock_skew",
         "invalid_id",

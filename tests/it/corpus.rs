@@ -300,3 +300,29 @@ fn dense_fixture_keeps_links_events_and_typed_values() {
     assert!(values.iter().any(|v| matches!(v, Value::Bytes(_))));
     assert!(values.iter().any(|v| matches!(v, Value::Double(_))));
 }
+
+/// No file of the corpus has a `stale_parent` (issue 14): real captures of other projects
+/// have async work and messaging, but no pooled goroutine with an old request's context.
+#[test]
+fn no_stale_parent_in_the_corpus() {
+    use tracetopo::analysis::breaks::{BreakKind, find_breaks};
+    let Some(dir) = corpus() else { return };
+    let files = trace_files(&dir);
+    let mut stale = Vec::new();
+    let mut analysed = 0;
+    for f in files.iter().filter(|f| !is_invalid_fixture(f)) {
+        let mut store = Store::new();
+        if load_path(&mut store, f, &LoadOptions::default()).is_err() {
+            continue;
+        }
+        store.build_index();
+        analysed += 1;
+        for b in find_breaks(&store, &tracetopo::analysis::Options::default()) {
+            if b.kind == BreakKind::StaleParent {
+                stale.push(format!("{}: {}", f.display(), b.message(&store)));
+            }
+        }
+    }
+    assert!(analysed >= 90, "analysed only {analysed} files");
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
+}

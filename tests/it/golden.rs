@@ -80,6 +80,10 @@ fn broken_sample_shows_every_break_kind_once() {
         .map(|b| b["kind"].as_str().expect("kind"))
         .collect();
     kinds.sort();
+    // One goroutine's stale context across three requests: a break per request.
+    let stale = kinds.iter().filter(|&&k| k == "stale_parent").count();
+    assert_eq!(stale, 3);
+    kinds.dedup();
     assert_eq!(
         kinds,
         [
@@ -91,6 +95,7 @@ fn broken_sample_shows_every_break_kind_once() {
             "orphan_span",
             "propagation_break",
             "span_outlives_parent",
+            "stale_parent",
             "unmatched_client"
         ]
     );
@@ -107,7 +112,7 @@ fn fail_on_sets_the_exit_status() {
             .status
             .code()
     };
-    let all = "orphan_span,parent_cycle,propagation_break,detached_root,span_outlives_parent,conversion_error,clock_skew,invalid_id,duplicate_span,unmatched_client";
+    let all = "orphan_span,parent_cycle,propagation_break,detached_root,span_outlives_parent,stale_parent,conversion_error,clock_skew,invalid_id,duplicate_span,unmatched_client";
     assert_eq!(run("sample-traces/checkout-healthy.json", all), Some(0));
     assert_eq!(
         run("sample-traces/checkout-broken.json", "orphan_span"),
@@ -115,6 +120,10 @@ fn fail_on_sets_the_exit_status() {
     );
     assert_eq!(
         run("sample-traces/checkout-broken.json", "detached_root"),
+        Some(1)
+    );
+    assert_eq!(
+        run("sample-traces/checkout-broken.json", "stale_parent"),
         Some(1)
     );
 }
@@ -149,7 +158,7 @@ fn broken_sample_with_its_logs_matches_the_reviewed_golden() {
     let v: serde_json::Value = serde_json::from_str(&got).expect("report");
     assert_eq!(
         v["logs"],
-        serde_json::json!({"records": 40, "joined_to_span": 18, "joined_to_trace": 5,
+        serde_json::json!({"records": 45, "joined_to_span": 23, "joined_to_trace": 5,
                            "unknown_trace": 1, "without_trace": 16})
     );
     let without = v["breaks"]

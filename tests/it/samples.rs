@@ -234,7 +234,12 @@ fn spec_breaks(spans: &[Sp]) -> Vec<(&'static str, String, String)> {
                 Some(p) => {
                     let messaging = p.kind == PRODUCER && s.kind == CONSUMER;
                     if s.same_process(p) {
-                        if !messaging && s.end > p.end + TOLERANCE {
+                        let started_after = s.start > p.end + TOLERANCE;
+                        let incoming = s.kind == SERVER || s.kind == CONSUMER;
+                        let under_messaging = p.kind == PRODUCER || p.kind == CONSUMER;
+                        if started_after && !incoming && !under_messaging {
+                            found.push(("stale_parent", s.trace.clone(), s.id.clone()));
+                        } else if !messaging && !started_after && s.end > p.end + TOLERANCE {
                             found.push(("span_outlives_parent", s.trace.clone(), s.id.clone()));
                         }
                     } else if s.start + TOLERANCE < p.start
@@ -332,6 +337,7 @@ const B_SKEW: &str = "2b7e151628aed2a6abf7158809cf4f3c";
 const B_INVALID: &str = "e3b0c44298fc4c149afbf4c8996fb924";
 const B_DUPLICATE: &str = "7f3a9c2e5b1d4f8a6c0e2a4b6d8f0a1c";
 const B_UNMATCHED: &str = "1d4e7f0a3b6c4d9e8f2a5b8c1d4e7f0b";
+const B_STALE: &str = "c0de5a1e7b2f4e918d3c6a0b2e4f7d19";
 
 fn count_by_trace(spans: &[Sp]) -> HashMap<&str, usize> {
     let mut n = HashMap::new();
@@ -480,7 +486,7 @@ fn broken_file_shows_each_break_kind_once_where_documented() {
             .cloned()
             .collect::<Vec<_>>(),
     );
-    assert_eq!(spans.len(), 5 + 6 + 8 + 5 + 3 + 5 + 5 + 6 + 5);
+    assert_eq!(spans.len(), 5 + 6 + 8 + 5 + 3 + 5 + 5 + 6 + 5 + 8 + 3);
     let readme = read("README.md");
 
     let orphan = one(&spans, B_ORPHAN, "SELECT acme.users");
@@ -535,9 +541,24 @@ fn broken_file_shows_each_break_kind_once_where_documented() {
         ("duplicate_span", dup),
         ("unmatched_client", unmatched),
     ];
+    // The worker's first reservation ran inside its request; the next three are stale.
+    let reservations = in_trace(&spans, B_STALE, "stock.Reserve");
+    let request = in_trace(&spans, B_STALE, "order.OrderService/CreateOrder")
+        .into_iter()
+        .find(|s| s.kind == SERVER)
+        .unwrap();
+    assert_eq!(reservations.len(), 4);
+    assert!(reservations.iter().all(|r| r.parent == request.id));
+    let stale: Vec<&Sp> = reservations
+        .into_iter()
+        .filter(|r| r.start > request.end)
+        .collect();
+    assert_eq!(stale.len(), 3);
     let mut want: Vec<_> = expected
         .iter()
-        .map(|(k, s)| (*k, s.trace.clone(), s.id.clone()))
+        .copied()
+        .chain(stale.iter().map(|&s| ("stale_parent", s)))
+        .map(|(k, s)| (k, s.trace.clone(), s.id.clone()))
         .collect();
     want.sort();
     assert_eq!(spec_breaks(&spans), want);
@@ -546,6 +567,11 @@ fn broken_file_shows_each_break_kind_once_where_documented() {
         assert!(readme.contains(&line), "README lacks {line}");
         assert!(readme.contains(&format!("- trace `{}`", s.trace)));
     }
+    let line = format!(
+        "- break: `stale_parent` on span `stock.Reserve` `{}`",
+        stale[0].id
+    );
+    assert!(readme.contains(&line), "README lacks {line}");
     for related in [prop_root, served] {
         assert!(readme.contains(&format!(
             "- related: span `{}` `{}` in trace `{}`",

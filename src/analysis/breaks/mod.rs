@@ -1,16 +1,19 @@
 //! Breaks: the places where trace context was lost or timing does not add up (spec §5).
 //!
 //! `find_breaks` runs the per-span detectors in parallel over the traces, and the cross-trace
-//! ones (`propagation_break`/`unmatched_client`, `detached_root`) over indexes built once, then
-//! sorts everything by kind, trace id and span id so that two runs print the same bytes.
+//! ones (`propagation_break`/`unmatched_client`, `detached_root`, `stale_parent`) over indexes
+//! built once, then sorts everything by kind, trace id and span id so that two runs print the
+//! same bytes.
 
 mod conversion_error;
 mod cycle;
 mod detached;
 mod ids;
 mod log_without_trace;
+mod open;
 mod orphan;
 mod propagation;
+mod stale;
 mod timing;
 
 use rayon::prelude::*;
@@ -28,6 +31,7 @@ pub enum BreakKind {
     PropagationBreak,
     DetachedRoot,
     SpanOutlivesParent,
+    StaleParent,
     ConversionError,
     ClockSkew,
     InvalidId,
@@ -37,12 +41,13 @@ pub enum BreakKind {
 }
 
 impl BreakKind {
-    pub const ALL: [BreakKind; 11] = [
+    pub const ALL: [BreakKind; 12] = [
         BreakKind::OrphanSpan,
         BreakKind::ParentCycle,
         BreakKind::PropagationBreak,
         BreakKind::DetachedRoot,
         BreakKind::SpanOutlivesParent,
+        BreakKind::StaleParent,
         BreakKind::ConversionError,
         BreakKind::ClockSkew,
         BreakKind::InvalidId,
@@ -59,6 +64,7 @@ impl BreakKind {
             BreakKind::PropagationBreak => "propagation_break",
             BreakKind::DetachedRoot => "detached_root",
             BreakKind::SpanOutlivesParent => "span_outlives_parent",
+            BreakKind::StaleParent => "stale_parent",
             BreakKind::ConversionError => "conversion_error",
             BreakKind::ClockSkew => "clock_skew",
             BreakKind::InvalidId => "invalid_id",
@@ -80,6 +86,7 @@ impl BreakKind {
             | BreakKind::DetachedRoot
             | BreakKind::ConversionError => Severity::Error,
             BreakKind::SpanOutlivesParent
+            | BreakKind::StaleParent
             | BreakKind::InvalidId
             | BreakKind::DuplicateSpan
             | BreakKind::LogWithoutTrace => Severity::Warning,
@@ -113,7 +120,8 @@ pub struct Break {
 pub enum Facts {
     /// The message says only what the store holds (names, ids, flags, attributes).
     None,
-    /// `span_outlives_parent`: how long the span ran past its parent's end.
+    /// `span_outlives_parent`: how long the span ran past its parent's end; `stale_parent`:
+    /// how long after its parent's end it started.
     Late(u64),
     /// `clock_skew`: how long the span started before and ended after its parent, 0 where
     /// within the tolerance.
@@ -142,6 +150,7 @@ impl Break {
             (_, BreakKind::SpanOutlivesParent | BreakKind::ClockSkew) => {
                 timing::message(store, self)
             }
+            (_, BreakKind::StaleParent) => stale::message(store, self),
             (_, BreakKind::ConversionError) => conversion_error::message(store, self.span),
             (_, BreakKind::InvalidId | BreakKind::DuplicateSpan) => ids::message(store, self),
             (_, BreakKind::DetachedRoot) => detached::message(store, self),
@@ -158,11 +167,17 @@ impl Break {
 /// id and span id.
 pub fn find_breaks(store: &Store, opts: &Options) -> Vec<Break> {
     let ctx = Ctx::new(store, opts);
-    let ((mut out, detached), (cross, logs)) = rayon::join(
+    let ((mut out, detached), ((cross, logs), stale)) = rayon::join(
         || rayon::join(|| per_span(&ctx), || detached::find(&ctx)),
-        || rayon::join(|| propagation::find(&ctx), || log_without_trace::find(&ctx)),
+        || {
+            rayon::join(
+                || rayon::join(|| propagation::find(&ctx), || log_without_trace::find(&ctx)),
+                || stale::find(&ctx),
+            )
+        },
     );
     out.extend(detached);
+    out.extend(stale);
     out.extend(cross);
     out.extend(logs);
     out.par_sort_unstable_by_key(|b| {

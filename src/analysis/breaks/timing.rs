@@ -1,5 +1,6 @@
 //! `span_outlives_parent` (same process) and `clock_skew` (across processes): a child whose
-//! times do not fit inside its parent's.
+//! times do not fit inside its parent's. A child of the same process that started after its
+//! parent ended is `stale_parent` instead (`stale.rs`).
 
 use std::fmt;
 
@@ -17,7 +18,9 @@ pub(super) fn check(ctx: &Ctx, i: u32, out: &mut Vec<Break>) {
     let late = child.end.saturating_sub(parent.end);
     let ends_late = !async_message && late > ctx.tolerance;
     if store.process_of(i) == store.process_of(p) {
-        if ends_late {
+        // Started after the parent ended: not work the parent left running (`stale.rs`).
+        let started_inside = child.start.saturating_sub(parent.end) <= ctx.tolerance;
+        if ends_late && started_inside {
             out.push(brk(
                 BreakKind::SpanOutlivesParent,
                 i,

@@ -1,19 +1,40 @@
 //! The Breaks tab: every break grouped by kind (with counts and severity), each row saying in
 //! plain words what happened (`Break::message`), where (service, span, trace), and buttons to
-//! jump to the span and to the related span. Only the rows in view are built.
+//! jump to the span and to the related span. The `stale_parent` breaks of one goroutine are
+//! one group row ("goroutine 500: stale context in 3 requests") that unfolds to them. Only the
+//! rows in view are built.
 
 use std::sync::Arc;
 
 use egui::text::{LayoutJob, TextWrapping};
 use egui::{Color32, FontId, Rect, RichText, Role, Sense, TextFormat, Ui, UiBuilder, WidgetInfo};
+use rustc_hash::FxHashMap;
 
 use crate::analysis::breaks::BreakKind;
-use crate::app::state::{Seen, Selection, Session, SessionIndex, View, ViewCtx};
+use crate::app::state::{Seen, Selection, Session, View, ViewCtx};
 use crate::app::theme::{self, PENDING};
 use crate::model::ids::{span_hex, trace_hex};
+use crate::units;
+
+/// What names a goroutine group across sessions: its service and goroutine id.
+fn group_key(session: &Session, g: u32) -> (String, i64) {
+    let Some(group) = session.index.stale_groups().get(g as usize) else {
+        return (String::new(), 0);
+    };
+    let span = group
+        .breaks
+        .first()
+        .and_then(|&b| session.analysis.breaks.get(b as usize))
+        .map(|b| b.span);
+    let service = span.map_or("", |s| session.store.service_name(s));
+    (service.to_string(), group.goroutine)
+}
 
 const HEADER_HEIGHT: f32 = 26.0;
 const ROW_HEIGHT: f32 = 46.0;
+const GROUP_HEIGHT: f32 = 24.0;
+/// How far a group's breaks are indented under its row.
+const MEMBER_INDENT: f32 = 18.0;
 const PENDING_HELP: &str = "Live: the trace is still receiving spans, so the missing parent or \
                             server span may yet arrive. Pending breaks count once the trace has \
                             been quiet for the grace period.";
@@ -22,15 +43,20 @@ const PENDING_HELP: &str = "Live: the trace is still receiving spans, so the mis
 enum Line {
     /// A kind's header: the kind and its number of breaks.
     Header(BreakKind, usize),
+    /// A goroutine's group of `stale_parent` breaks: its number in `SessionIndex::stale_groups`.
+    Group(u32),
     /// A break: its number in `Analysis::breaks`.
     Break(u32),
+    /// A break of an unfolded group, indented under it.
+    Member(u32),
 }
 
 impl Line {
     fn height(self) -> f32 {
         match self {
             Line::Header(..) => HEADER_HEIGHT,
-            Line::Break(_) => ROW_HEIGHT,
+            Line::Group(_) => GROUP_HEIGHT,
+            Line::Break(_) | Line::Member(_) => ROW_HEIGHT,
         }
     }
 }
@@ -42,6 +68,8 @@ pub struct BreaksView {
     kinds: usize,
     /// Kinds whose group is folded.
     folded: Vec<BreakKind>,
+    /// Goroutine groups unfolded, by service name and goroutine id (kept across sessions).
+    unfolded: Vec<(String, i64)>,
     /// The lines shown and the top of each (content coordinates), rebuilt on fold/unfold.
     lines: Vec<Line>,
     tops: Vec<f32>,
@@ -52,27 +80,88 @@ impl BreaksView {
         Self::default()
     }
 
-    fn rebuild_lines(&mut self, index: &SessionIndex) {
+    fn rebuild_lines(&mut self, session: &Session) {
         self.lines.clear();
         self.tops.clear();
         let spacing = 2.0;
         let mut y = 0.0;
-        let groups = index.breaks_by_kind();
-        self.kinds = groups.len();
-        for (kind, breaks) in groups {
+        let index = &session.index;
+        let kinds = index.breaks_by_kind();
+        self.kinds = kinds.len();
+        let groups = index.stale_groups();
+        let group_of: FxHashMap<u32, u32> = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, group)| group.breaks.iter().map(move |&b| (b, g as u32)))
+            .collect();
+        for (kind, breaks) in kinds {
             let mut push = |line: Line| {
                 self.lines.push(line);
                 self.tops.push(y);
                 y += line.height() + spacing;
             };
             push(Line::Header(*kind, breaks.len()));
-            if !self.folded.contains(kind) {
-                for &b in breaks {
+            if self.folded.contains(kind) {
+                continue;
+            }
+            for &b in breaks {
+                let Some(&g) = group_of.get(&b).filter(|_| *kind == BreakKind::StaleParent) else {
                     push(Line::Break(b));
+                    continue;
+                };
+                let Some(group) = groups.get(g as usize) else {
+                    continue;
+                };
+                // The group row stands where its first break would.
+                if group.breaks.first() == Some(&b) {
+                    push(Line::Group(g));
+                    if self.unfolded.contains(&group_key(session, g)) {
+                        for &m in &group.breaks {
+                            push(Line::Member(m));
+                        }
+                    }
                 }
             }
         }
         self.tops.push(y);
+    }
+
+    fn group_ui(&mut self, ui: &mut Ui, rect: Rect, g: u32, session: &Session) {
+        let Some(group) = session.index.stale_groups().get(g as usize) else {
+            return;
+        };
+        let key = group_key(session, g);
+        let unfolded = self.unfolded.contains(&key);
+        let resp = ui.interact(
+            rect,
+            ui.scope_id().with(("goroutine-group", g)),
+            Sense::click(),
+        );
+        let label = format!(
+            "goroutine {}: stale context in {}",
+            group.goroutine,
+            units::count(group.breaks.len() as u64, "request")
+        );
+        resp.widget_info(|| WidgetInfo::labeled(Role::Button, true, &label));
+        if resp.hovered() {
+            ui.painter()
+                .rect_filled(rect, 2.0, ui.visuals().widgets.hovered.weak_bg_fill);
+        }
+        let text = format!("{} {label} · {}", if unfolded { "▼" } else { "▶" }, key.0);
+        ui.painter().text(
+            egui::pos2(rect.left() + 24.0, rect.center().y),
+            egui::Align2::LEFT_CENTER,
+            text,
+            FontId::proportional(14.0),
+            ui.visuals().text_color(),
+        );
+        if resp.clicked() {
+            if unfolded {
+                self.unfolded.retain(|k| *k != key);
+            } else {
+                self.unfolded.push(key);
+            }
+        }
     }
 
     fn header_ui(&mut self, ui: &mut Ui, rect: Rect, kind: BreakKind, count: usize) {
@@ -214,7 +303,7 @@ impl BreaksView {
 impl View for BreaksView {
     fn reset(&mut self, session: &Arc<Session>) {
         self.seen.mark(session);
-        self.rebuild_lines(&session.index);
+        self.rebuild_lines(session);
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
@@ -236,7 +325,7 @@ impl View for BreaksView {
             ui.label("No breaks: trace context was propagated everywhere in the loaded traces.");
             return;
         }
-        let folded_before = self.folded.len();
+        let folded_before = (self.folded.len(), self.unfolded.len());
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show_viewport(ui, |ui, viewport| {
@@ -259,13 +348,18 @@ impl View for BreaksView {
                     );
                     match line {
                         Line::Header(kind, n) => self.header_ui(ui, rect, kind, n),
+                        Line::Group(g) => self.group_ui(ui, rect, g, session),
                         Line::Break(b) => Self::break_ui(ui, rect, b, ctx),
+                        Line::Member(b) => {
+                            let rect = rect.with_min_x(rect.left() + MEMBER_INDENT);
+                            Self::break_ui(ui, rect, b, ctx);
+                        }
                     }
                     k += 1;
                 }
             });
-        if self.folded.len() != folded_before {
-            self.rebuild_lines(&session.index);
+        if (self.folded.len(), self.unfolded.len()) != folded_before {
+            self.rebuild_lines(session);
         }
     }
 }

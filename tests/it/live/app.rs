@@ -109,7 +109,7 @@ fn spans_posted_to_the_app_appear_and_pause_freezes_the_views() {
     step_until(&mut h, "following again", |a| {
         shown_spans(a) == healthy + broken
     });
-    assert_eq!(h.state().traces_view().listed().count(), 3 + 11);
+    assert_eq!(h.state().traces_view().listed().count(), 3 + 15);
 
     // The service graph grew: the Services view draws the services only the second batch has.
     h.state_mut().apply(tracetopo::app::state::Nav::SwitchTab(
