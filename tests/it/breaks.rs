@@ -955,7 +955,7 @@ fn stale_parent_takes_the_tightest_request_of_the_same_process_in_another_trace(
         vec![((OLD, 2), Some((NEW, 2))), ((OLD, 4), Some((4, 1)))]
     );
     assert!(
-        message(&store, &b, BreakKind::StaleParent).starts_with("inventory ran \"job\" 1.99 s"),
+        message(&store, &b, BreakKind::StaleParent).starts_with("inventory ran \"job\" 2.0 s"),
         "no goroutine id: the service runs it"
     );
 }

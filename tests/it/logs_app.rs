@@ -16,7 +16,19 @@ use tracetopo::model::Level;
 const TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 const ROOT: &str = "b7ad6b7169203331";
 
+/// The trace and log files, written once per process: tests run in parallel and one must not
+/// read a file while another rewrites it.
 fn files() -> Vec<Source> {
+    static FILES: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+    FILES
+        .get_or_init(write_files)
+        .iter()
+        .cloned()
+        .map(Source::File)
+        .collect()
+}
+
+fn write_files() -> Vec<PathBuf> {
     let d = std::env::temp_dir().join(format!("tracetopo-logs-app-{}", std::process::id()));
     std::fs::create_dir_all(&d).expect("dir");
     let traces = format!(
@@ -34,7 +46,7 @@ fn files() -> Vec<Source> {
     let (t, l): (PathBuf, PathBuf) = (d.join("traces.json"), d.join("app.log"));
     std::fs::write(&t, traces).expect("write");
     std::fs::write(&l, logs).expect("write");
-    vec![Source::File(l), Source::File(t)]
+    vec![l, t]
 }
 
 fn app() -> Harness<'static, TracetopoApp> {
