@@ -239,31 +239,27 @@ fn push_attr(out: &mut String, strings: &Interner, a: &Attr) {
 /// An `AnyValue` object.
 fn push_value(out: &mut String, v: Value) {
     match v {
-        Value::Str(s) => {
-            out.push_str("{\"stringValue\":");
-            push_str(out, s);
-        }
+        Value::Str(s) => push_object(out, "stringValue", |out| push_str(out, s)),
         // OTLP/JSON writes 64-bit integers as decimal strings.
-        Value::Int(i) => {
-            out.push_str("{\"intValue\":\"");
+        Value::Int(i) => push_object(out, "intValue", |out| {
+            out.push('"');
             push_i64(out, i);
             out.push('"');
-        }
-        Value::Double(d) => {
-            out.push_str("{\"doubleValue\":");
-            push_f64(out, d);
-        }
-        Value::Bool(b) => {
-            out.push_str("{\"boolValue\":");
-            push_bool(out, b);
-        }
-        Value::Bytes(base64) => {
-            out.push_str("{\"bytesValue\":");
-            push_str(out, base64);
-        }
-        Value::Json(text) => return push_json(out, text),
-        Value::Empty => out.push('{'),
+        }),
+        Value::Double(d) => push_object(out, "doubleValue", |out| push_f64(out, d)),
+        Value::Bool(b) => push_object(out, "boolValue", |out| push_bool(out, b)),
+        Value::Bytes(base64) => push_object(out, "bytesValue", |out| push_str(out, base64)),
+        Value::Json(text) => push_json(out, text),
+        Value::Empty => out.push_str("{}"),
     }
+}
+
+/// `{"key":value}`, the value written by `value`.
+fn push_object(out: &mut String, key: &str, value: impl FnOnce(&mut String)) {
+    out.push_str("{\"");
+    out.push_str(key);
+    out.push_str("\":");
+    value(out);
     out.push('}');
 }
 
