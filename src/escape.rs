@@ -39,6 +39,30 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Appends `s` in double quotes, each character of `table` replaced by its escape and every
+/// other C0 control by what `control` writes: the quoted strings of DOT and JSON differ only
+/// in those two.
+pub fn push_quoted(
+    out: &mut String,
+    s: &str,
+    table: &[(char, &str)],
+    control: impl Fn(&mut String, char),
+) {
+    out.push('"');
+    for c in s.chars() {
+        // Every escaped character is a quote, a backslash or a C0 control.
+        if c >= ' ' && c != '"' && c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match table.iter().find(|&&(k, _)| k == c) {
+            Some((_, escaped)) => out.push_str(escaped),
+            None => control(out, c),
+        }
+    }
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,21 +12,16 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
 
 /// Appends `s` as a JSON string literal.
 pub fn push_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    const TABLE: &[(char, &str)] = &[
+        ('"', "\\\""),
+        ('\\', "\\\\"),
+        ('\n', "\\n"),
+        ('\r', "\\r"),
+        ('\t', "\\t"),
+    ];
+    crate::escape::push_quoted(out, s, TABLE, |out, c| {
+        let _ = write!(out, "\\u{:04x}", c as u32);
+    });
 }
 
 pub fn push_i64(out: &mut String, v: i64) {

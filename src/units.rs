@@ -1,6 +1,6 @@
 //! Numbers for people: counts with their noun in the right number, durations in the unit that
-//! reads best. One place, so that the report, the CLI and (later) the app and the exports say
-//! "1 span" and "2 spans" the same way.
+//! reads best, offsets and large numbers. One place, so that the report, the CLI, the app and
+//! the exports say "1 span" and "2 spans" the same way.
 
 /// `1 span`, `3 spans`, `0 spans`: the noun gets an `s` unless the count is one.
 pub fn count(n: u64, noun: &str) -> String {
@@ -50,6 +50,39 @@ pub fn ms(v: f64) -> String {
     format!("{v:.2}")
 }
 
+/// A signed offset in ns (a span's start relative to its trace), as `+4.56 ms`.
+pub fn offset(ns: i128) -> String {
+    let sign = if ns < 0 { "−" } else { "+" };
+    format!(
+        "{sign}{}",
+        duration(ns.unsigned_abs().min(u64::MAX as u128) as u64)
+    )
+}
+
+/// `2,000,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `850`, `12.3k`, `1.20M`.
+pub fn short(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2}M", v / 1e6)
+    } else if v >= 1e4 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,18 +96,38 @@ mod tests {
         assert_eq!(plural(12, "entry", "entries"), "12 entries");
     }
 
+    /// `f` of each case's input gives its text.
+    fn check<T: Copy + std::fmt::Debug>(f: impl Fn(T) -> String, cases: &[(T, &str)]) {
+        for &(v, want) in cases {
+            assert_eq!(f(v), want, "{v:?}");
+        }
+    }
+
     #[test]
-    fn durations_pick_their_unit() {
-        assert_eq!(duration(850), "850 ns");
-        assert_eq!(duration(12_345), "12.3 µs");
-        assert_eq!(duration(4_560_000), "4.56 ms");
-        assert_eq!(duration(1_200_000_000), "1.20 s");
-        assert_eq!(duration_f64(-2_500.0), "-2.5 µs");
-        assert_eq!(duration_f64(333.4), "333 ns");
-        assert_eq!(latency_ms(0.423), "0.42 ms");
-        assert_eq!(latency_ms(21.04), "21.0 ms");
-        assert_eq!(latency_ms(1300.0), "1.3 s");
-        assert_eq!(ms(20.0), "20.00");
-        assert_eq!(ms(0.346), "0.35");
+    fn durations_and_numbers_pick_their_unit() {
+        check(
+            duration,
+            &[
+                (850, "850 ns"),
+                (12_345, "12.3 µs"),
+                (4_560_000, "4.56 ms"),
+                (1_200_000_000, "1.20 s"),
+            ],
+        );
+        check(duration_f64, &[(-2_500.0, "-2.5 µs"), (333.4, "333 ns")]);
+        check(
+            latency_ms,
+            &[(0.423, "0.42 ms"), (21.04, "21.0 ms"), (1300.0, "1.3 s")],
+        );
+        check(ms, &[(20.0, "20.00"), (0.346, "0.35")]);
+        check(offset, &[(-4_560_000, "−4.56 ms"), (0, "+0 ns")]);
+        check(
+            thousands,
+            &[(2_000_000, "2,000,000"), (999, "999"), (1000, "1,000")],
+        );
+        check(
+            short,
+            &[(12_345.0, "12.3k"), (850.0, "850"), (1_200_000.0, "1.20M")],
+        );
     }
 }

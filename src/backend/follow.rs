@@ -158,12 +158,7 @@ pub fn follow(
                     super::tempo::search(b, &traceql, w, limit, None)
                 })?;
                 let room = max_requests.saturating_sub(spent()) as usize;
-                let ids: Vec<u128> = page
-                    .ids
-                    .into_iter()
-                    .filter(|id| known.insert(*id))
-                    .take(room)
-                    .collect();
+                let ids = super::window::take_new(page.ids, &mut known, room);
                 let mut sum = Summary {
                     searches: 1,
                     ..Summary::default()

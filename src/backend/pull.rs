@@ -102,46 +102,42 @@ pub fn search(
             sum.max_reached = true;
             break;
         }
-        let got = window::collect(
-            w,
-            q.limit.min(room as u32),
-            room,
-            q.max_searches(),
-            |win, limit| {
-                check_cancel(backend, opts.cancel)?;
-                let page = match backend.kind {
-                    Kind::Tempo => {
-                        let traceql = traceql.clone();
-                        cut_if_too_large(
-                            cancellable(backend, opts.cancel, move |b| {
-                                tempo::search(b, &traceql, win, limit, None)
-                            }),
-                            win,
-                        )?
+        let search = |win, limit| {
+            check_cancel(backend, opts.cancel)?;
+            let page = match backend.kind {
+                Kind::Tempo => {
+                    let traceql = traceql.clone();
+                    cut_if_too_large(
+                        cancellable(backend, opts.cancel, move |b| {
+                            tempo::search(b, &traceql, win, limit, None)
+                        }),
+                        win,
+                    )?
+                }
+                Kind::Jaeger => {
+                    let p = jaeger_page(backend, opts.cancel, q, &service, win, limit)?;
+                    let hits = p.payload.as_ref().map(Hit::of).unwrap_or_default();
+                    window::Page {
+                        ids: p.ids,
+                        payload: hits,
+                        cut: p.cut,
                     }
-                    Kind::Jaeger => {
-                        let p = jaeger_page(backend, opts.cancel, q, &service, win, limit)?;
-                        let hits = p.payload.as_ref().map(Hit::of).unwrap_or_default();
-                        window::Page {
-                            ids: p.ids,
-                            payload: hits,
-                            cut: p.cut,
-                        }
-                    }
-                };
-                report();
-                Ok(page)
-            },
-            |page_hits, new| {
-                let new: rustc_hash::FxHashSet<u128> = new.iter().copied().collect();
-                hits.extend(
-                    page_hits
-                        .into_iter()
-                        .filter(|h| new.contains(&h.trace_id) && seen.insert(h.trace_id)),
-                );
-                Ok(())
-            },
-        )?;
+                }
+            };
+            report();
+            Ok(page)
+        };
+        let keep = |page_hits: Vec<Hit>, new: &[u128]| {
+            let new: rustc_hash::FxHashSet<u128> = new.iter().copied().collect();
+            hits.extend(
+                page_hits
+                    .into_iter()
+                    .filter(|h| new.contains(&h.trace_id) && seen.insert(h.trace_id)),
+            );
+            Ok(())
+        };
+        let page_limit = q.limit.min(room as u32);
+        let got = window::collect(w, page_limit, room, q.max_searches(), search, keep)?;
         note_search(&mut sum, &got, q);
     }
     sum.found = hits.len() as u64;
@@ -293,43 +289,39 @@ pub fn pull(
                     max_traces: room,
                     ..q.clone()
                 };
-                let got = window::collect(
-                    w,
-                    q.limit.min(room as u32),
-                    room,
-                    sq.max_searches(),
-                    |win, limit| {
-                        check_cancel(backend, opts.cancel)?;
-                        let page = jaeger_page(backend, opts.cancel, q, &service, win, limit);
-                        bump(&|p| p.searches += 1);
-                        page
-                    },
-                    |payload, _| {
-                        let Some(f) = payload else { return Ok(()) };
-                        let ids = jaeger::trace_ids(&f);
-                        let fresh: Vec<u128> = ids
-                            .iter()
-                            .copied()
-                            .filter(|id| !delivered.contains(id))
-                            .collect();
-                        delivered.extend(fresh.iter().copied());
-                        if fresh.len() < ids.len() {
-                            refetch.extend(fresh);
-                            return Ok(());
-                        }
-                        let spans = f.spans();
-                        sum.spans += spans;
-                        sum.fetched += fresh.len() as u64;
-                        sink(f);
-                        bump(&|p| {
-                            p.found += fresh.len() as u64;
-                            p.fetched += fresh.len() as u64;
-                            p.to_fetch = p.found;
-                            p.spans += spans;
-                        });
-                        Ok(())
-                    },
-                )?;
+                let search = |win, limit| {
+                    check_cancel(backend, opts.cancel)?;
+                    let page = jaeger_page(backend, opts.cancel, q, &service, win, limit);
+                    bump(&|p| p.searches += 1);
+                    page
+                };
+                let keep = |payload: Option<Fetched>, _: &[u128]| {
+                    let Some(f) = payload else { return Ok(()) };
+                    let ids = jaeger::trace_ids(&f);
+                    let fresh: Vec<u128> = ids
+                        .iter()
+                        .copied()
+                        .filter(|id| !delivered.contains(id))
+                        .collect();
+                    delivered.extend(fresh.iter().copied());
+                    if fresh.len() < ids.len() {
+                        refetch.extend(fresh);
+                        return Ok(());
+                    }
+                    let spans = f.spans();
+                    sum.spans += spans;
+                    sum.fetched += fresh.len() as u64;
+                    sink(f);
+                    bump(&|p| {
+                        p.found += fresh.len() as u64;
+                        p.fetched += fresh.len() as u64;
+                        p.to_fetch = p.found;
+                        p.spans += spans;
+                    });
+                    Ok(())
+                };
+                let page_limit = q.limit.min(room as u32);
+                let got = window::collect(w, page_limit, room, sq.max_searches(), search, keep)?;
                 note_search(&mut sum, &got, q);
             }
             sum.found = delivered.len() as u64;

@@ -101,12 +101,7 @@ pub fn collect<T, E>(
             out.saturated += 1;
         }
         let room = max_traces - out.ids.len();
-        let new: Vec<u128> = page
-            .ids
-            .into_iter()
-            .filter(|id| seen.insert(*id))
-            .take(room)
-            .collect();
+        let new = take_new(page.ids, &mut seen, room);
         out.ids.extend_from_slice(&new);
         keep(page.payload, &new)?;
     }
@@ -114,6 +109,14 @@ pub fn collect<T, E>(
         out.max_reached = true;
     }
     Ok(out)
+}
+
+/// The first `room` of `ids` not in `seen`, in order, added to it.
+pub(crate) fn take_new(ids: Vec<u128>, seen: &mut FxHashSet<u128>, room: usize) -> Vec<u128> {
+    ids.into_iter()
+        .filter(|id| seen.insert(*id))
+        .take(room)
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::scene::{Dash, EDGE, Prim, Scene, SceneNode, Shape, tint};
+use crate::escape;
 
 /// The DOT document of `scene` (a `digraph`).
 pub fn render(scene: &Scene) -> String {
@@ -82,20 +83,12 @@ fn node_colors(n: &SceneNode) -> (String, String) {
         .unwrap_or_else(|| (tint(EDGE).hex(), EDGE.hex()))
 }
 
-/// A DOT double-quoted string: `"` and `\` escaped, line breaks as `\n` (centred lines).
+/// A DOT double-quoted string: `"` and `\` escaped, line breaks as `\n` (centred lines),
+/// carriage returns dropped.
 pub fn quote(s: &str) -> String {
+    const TABLE: &[(char, &str)] = &[('"', "\\\""), ('\\', "\\\\"), ('\n', "\\n"), ('\r', "")];
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    escape::push_quoted(&mut out, s, TABLE, String::push);
     out
 }
 

@@ -12,6 +12,8 @@ use std::ops::Range;
 use rustc_hash::FxHashMap;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::ingest::otlp_json::self_seed;
+use crate::ingest::scalar::Text;
 use crate::json_write::{push_bool, push_f64, push_i64, push_str};
 use crate::model::{Attr, Batch, Event, Interner, Link, Resource, Span, Store, Sym, Value};
 
@@ -237,31 +239,27 @@ fn push_attr(out: &mut String, strings: &Interner, a: &Attr) {
 /// An `AnyValue` object.
 fn push_value(out: &mut String, v: Value) {
     match v {
-        Value::Str(s) => {
-            out.push_str("{\"stringValue\":");
-            push_str(out, s);
-        }
+        Value::Str(s) => push_object(out, "stringValue", |out| push_str(out, s)),
         // OTLP/JSON writes 64-bit integers as decimal strings.
-        Value::Int(i) => {
-            out.push_str("{\"intValue\":\"");
+        Value::Int(i) => push_object(out, "intValue", |out| {
+            out.push('"');
             push_i64(out, i);
             out.push('"');
-        }
-        Value::Double(d) => {
-            out.push_str("{\"doubleValue\":");
-            push_f64(out, d);
-        }
-        Value::Bool(b) => {
-            out.push_str("{\"boolValue\":");
-            push_bool(out, b);
-        }
-        Value::Bytes(base64) => {
-            out.push_str("{\"bytesValue\":");
-            push_str(out, base64);
-        }
-        Value::Json(text) => return push_json(out, text),
-        Value::Empty => out.push('{'),
+        }),
+        Value::Double(d) => push_object(out, "doubleValue", |out| push_f64(out, d)),
+        Value::Bool(b) => push_object(out, "boolValue", |out| push_bool(out, b)),
+        Value::Bytes(base64) => push_object(out, "bytesValue", |out| push_str(out, base64)),
+        Value::Json(text) => push_json(out, text),
+        Value::Empty => out.push_str("{}"),
     }
+}
+
+/// `{"key":value}`, the value written by `value`.
+fn push_object(out: &mut String, key: &str, value: impl FnOnce(&mut String)) {
+    out.push_str("{\"");
+    out.push_str(key);
+    out.push_str("\":");
+    value(out);
     out.push('}');
 }
 
@@ -284,12 +282,7 @@ fn push_json(out: &mut String, text: &str) {
 /// kvlist keys keep their order and repeats).
 struct AnyOut<'s>(&'s mut String);
 
-impl<'de> DeserializeSeed<'de> for AnyOut<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(AnyOut<'_>);
 
 impl<'de> Visitor<'de> for AnyOut<'_> {
     type Value = ();
@@ -334,9 +327,12 @@ impl<'de> Visitor<'de> for AnyOut<'_> {
         let out = self.0;
         out.push_str("{\"kvlistValue\":{\"values\":[");
         push_streamed(out, |out| {
-            if map.next_key_seed(KeyOut(&mut *out))?.is_none() {
+            let Some(key) = map.next_key::<Text>()? else {
                 return Ok(false);
-            }
+            };
+            out.push_str("{\"key\":");
+            push_str(out, &key.0);
+            out.push_str(",\"value\":");
             map.next_value_seed(AnyOut(&mut *out))?;
             out.push('}');
             Ok(true)
@@ -363,29 +359,6 @@ fn push_streamed<E>(
             return Ok(());
         }
         first = false;
-    }
-}
-
-/// Writes a kvlist key as the start of a `KeyValue`: `{"key":...,"value":`.
-struct KeyOut<'s>(&'s mut String);
-
-impl<'de> DeserializeSeed<'de> for KeyOut<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeyOut<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a key")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        self.0.push_str("{\"key\":");
-        push_str(self.0, v);
-        self.0.push_str(",\"value\":");
-        Ok(())
     }
 }
 

@@ -337,13 +337,16 @@ mod tests {
 
     #[test]
     fn otlp_documents_and_wrappers() {
-        let f = Detected::Format(Format::OtlpJson);
-        assert_eq!(fmt("{\n  \"resourceSpans\": []\n}\n"), f);
-        assert_eq!(fmt("{\"resource_spans\":[]}"), f);
-        assert_eq!(fmt("{\"batches\":[{\"resource\":{}}]}"), f);
-        assert_eq!(fmt("{\n \"result\": {\"resourceSpans\": []}}"), f);
-        assert_eq!(fmt("{\"resourceLogs\":[]}"), f);
-        assert_eq!(fmt("\u{feff}{}"), f);
+        for doc in [
+            "{\n  \"resourceSpans\": []\n}\n",
+            "{\"resource_spans\":[]}",
+            "{\"batches\":[{\"resource\":{}}]}",
+            "{\n \"result\": {\"resourceSpans\": []}}",
+            "{\"resourceLogs\":[]}",
+            "\u{feff}{}",
+        ] {
+            assert_eq!(fmt(doc), Detected::Format(Format::OtlpJson), "{doc:?}");
+        }
     }
 
     #[test]

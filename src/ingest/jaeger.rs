@@ -715,11 +715,7 @@ mod tests {
             assert_eq!(service(&b, &last), format!("svc{}", n - 1));
             steps
         };
-        crate::model::ops::assert_n_log_n(
-            "Jaeger spans each in their own process",
-            (10_000, steps(10_000)),
-            (100_000, steps(100_000)),
-        );
+        crate::model::ops::assert_steps_n_log_n("Jaeger spans each in their own process", steps);
     }
 
     #[test]

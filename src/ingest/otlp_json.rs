@@ -366,6 +366,20 @@ macro_rules! seed {
     };
 }
 
+/// `DeserializeSeed` for a visitor without context that is its own seed, reading whatever
+/// JSON type is there (`deserialize_any`).
+macro_rules! self_seed {
+    ($ty:ty) => {
+        impl<'de> DeserializeSeed<'de> for $ty {
+            type Value = <Self as Visitor<'de>>::Value;
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+    };
+}
+pub(crate) use self_seed;
+
 /// A list whose items are read by `$item` (which pushes into the batch); `null` is empty.
 /// With `<S: Bound>` both are generic over `S`.
 macro_rules! list {
@@ -905,12 +919,7 @@ struct IdSeed<'c, 'b> {
     ctx: &'c mut Ctx<'b>,
     role: Role,
 }
-impl<'de> DeserializeSeed<'de> for IdSeed<'_, '_> {
-    type Value = ids::Decoded<u128>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(IdSeed<'_, '_>);
 impl<'de> Visitor<'de> for IdSeed<'_, '_> {
     type Value = ids::Decoded<u128>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -994,12 +1003,7 @@ impl<'de, T: OtlpEnum> Visitor<'de> for EnumSeed<'_, '_, T> {
 
 /// A 64-bit unsigned integer as a JSON number or a decimal string (never through f64).
 struct U64Seed;
-impl<'de> DeserializeSeed<'de> for U64Seed {
-    type Value = u64;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(U64Seed);
 impl<'de> Visitor<'de> for U64Seed {
     type Value = u64;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -1023,12 +1027,7 @@ impl<'de> Visitor<'de> for U64Seed {
 
 /// A 64-bit signed integer as a JSON number or a decimal string.
 struct I64Seed;
-impl<'de> DeserializeSeed<'de> for I64Seed {
-    type Value = i64;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<i64, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(I64Seed);
 impl<'de> Visitor<'de> for I64Seed {
     type Value = i64;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -1050,12 +1049,7 @@ impl<'de> Visitor<'de> for I64Seed {
 /// A double as a JSON number, or the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (or a
 /// decimal string) the proto3 JSON mapping allows.
 struct F64Seed;
-impl<'de> DeserializeSeed<'de> for F64Seed {
-    type Value = f64;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<f64, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(F64Seed);
 impl<'de> Visitor<'de> for F64Seed {
     type Value = f64;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -1090,12 +1084,7 @@ struct ListText<'s> {
     out: &'s mut String,
     kv: bool,
 }
-impl<'de> DeserializeSeed<'de> for ListText<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(ListText<'_>);
 impl<'de> Visitor<'de> for ListText<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -1128,12 +1117,7 @@ struct ItemsText<'s> {
     out: &'s mut String,
     kv: bool,
 }
-impl<'de> DeserializeSeed<'de> for ItemsText<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(ItemsText<'_>);
 impl<'de> Visitor<'de> for ItemsText<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -1171,12 +1155,7 @@ impl<'de> Visitor<'de> for ItemsText<'_> {
 struct KeyValueText<'s> {
     out: &'s mut String,
 }
-impl<'de> DeserializeSeed<'de> for KeyValueText<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(KeyValueText<'_>);
 impl<'de> Visitor<'de> for KeyValueText<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -1217,12 +1196,7 @@ impl<'de> Visitor<'de> for KeyValueText<'_> {
 struct AnyText<'s> {
     out: &'s mut String,
 }
-impl<'de> DeserializeSeed<'de> for AnyText<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(AnyText<'_>);
 impl<'de> Visitor<'de> for AnyText<'_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {

@@ -142,12 +142,7 @@ impl<'de> Deserialize<'de> for IdText {
 /// A severity number as an integer or its enum name (`SEVERITY_NUMBER_INFO`); numbers outside
 /// 0..=24 read as 0 (unspecified).
 struct SeveritySeed;
-impl<'de> DeserializeSeed<'de> for SeveritySeed {
-    type Value = u8;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u8, D::Error> {
-        d.deserialize_any(self)
-    }
-}
+self_seed!(SeveritySeed);
 impl<'de> Visitor<'de> for SeveritySeed {
     type Value = u8;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {

@@ -130,6 +130,23 @@ impl<'t> Scanner<'t, '_, '_> {
         Some(true)
     }
 
+    /// An object, or `null` for none: each key handed to `field`, which reads its value.
+    #[inline(always)]
+    fn object_or_null(
+        &mut self,
+        mut field: impl FnMut(&mut Self, &'t [u8]) -> Scan<()>,
+    ) -> Scan<()> {
+        if self.null() {
+            return Some(());
+        }
+        self.open(b'{')?;
+        let mut first = true;
+        while let Some(k) = self.key(&mut first)? {
+            field(self, k)?;
+        }
+        Some(())
+    }
+
     /// The next key of an object (and its `:`), or `None` after its `}`.
     #[inline(always)]
     fn key(&mut self, first: &mut bool) -> Scan<Option<&'t [u8]>> {
@@ -444,17 +461,13 @@ impl<'t> Scanner<'t, '_, '_> {
 
     fn scope(&mut self) -> Scan<Sym> {
         let mut name = Sym::EMPTY;
-        if self.null() {
-            return Some(name);
-        }
-        self.open(b'{')?;
-        let mut first = true;
-        while let Some(k) = self.key(&mut first)? {
+        self.object_or_null(|s, k| {
             match k {
-                b"name" => name = self.sym()?,
-                _ => self.skip()?,
+                b"name" => name = s.sym()?,
+                _ => s.skip()?,
             }
-        }
+            Some(())
+        })?;
         Some(name)
     }
 
@@ -554,18 +567,14 @@ impl<'t> Scanner<'t, '_, '_> {
 
     fn status(&mut self) -> Scan<(StatusCode, Sym)> {
         let (mut code, mut msg) = (StatusCode::Unset, Sym::EMPTY);
-        if self.null() {
-            return Some((code, msg));
-        }
-        self.open(b'{')?;
-        let mut first = true;
-        while let Some(k) = self.key(&mut first)? {
+        self.object_or_null(|s, k| {
             match k {
-                b"code" => code = self.enumeration(StatusCode::from_i64, StatusCode::from_name)?,
-                b"message" => msg = self.sym()?,
-                _ => self.skip()?,
+                b"code" => code = s.enumeration(StatusCode::from_i64, StatusCode::from_name)?,
+                b"message" => msg = s.sym()?,
+                _ => s.skip()?,
             }
-        }
+            Some(())
+        })?;
         Some((code, msg))
     }
 
@@ -633,29 +642,25 @@ impl<'t> Scanner<'t, '_, '_> {
 
     fn any_value(&mut self) -> Scan<(AttrType, u64)> {
         let mut v = (AttrType::Empty, 0);
-        if self.null() {
-            return Some(v);
-        }
-        self.open(b'{')?;
-        let mut first = true;
-        while let Some(k) = self.key(&mut first)? {
+        self.object_or_null(|s, k| {
             // Exactly one key is expected; if there are more, the last wins (as in serde).
             match k {
-                b"stringValue" | b"string_value" => v = (AttrType::Str, self.sym()?.0 as u64),
-                b"boolValue" | b"bool_value" => v = (AttrType::Bool, self.bool()? as u64),
-                b"intValue" | b"int_value" => v = (AttrType::Int, self.i64()? as u64),
-                b"doubleValue" | b"double_value" => v = (AttrType::Double, self.f64()?.to_bits()),
-                b"bytesValue" | b"bytes_value" => v = (AttrType::Bytes, self.sym()?.0 as u64),
+                b"stringValue" | b"string_value" => v = (AttrType::Str, s.sym()?.0 as u64),
+                b"boolValue" | b"bool_value" => v = (AttrType::Bool, s.bool()? as u64),
+                b"intValue" | b"int_value" => v = (AttrType::Int, s.i64()? as u64),
+                b"doubleValue" | b"double_value" => v = (AttrType::Double, s.f64()?.to_bits()),
+                b"bytesValue" | b"bytes_value" => v = (AttrType::Bytes, s.sym()?.0 as u64),
                 b"arrayValue" | b"array_value" | b"kvlistValue" | b"kvlist_value" => {
-                    let mut text = std::mem::take(&mut self.buf);
+                    let mut text = std::mem::take(&mut s.buf);
                     text.clear();
-                    self.list_text(&mut text, k.first() == Some(&b'k'))?;
-                    v = (AttrType::Json, self.ctx.batch.intern(&text).0 as u64);
-                    self.buf = text;
+                    s.list_text(&mut text, k.first() == Some(&b'k'))?;
+                    v = (AttrType::Json, s.ctx.batch.intern(&text).0 as u64);
+                    s.buf = text;
                 }
-                _ => self.skip()?,
+                _ => s.skip()?,
             }
-        }
+            Some(())
+        })?;
         Some(v)
     }
 

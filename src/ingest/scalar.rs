@@ -47,26 +47,23 @@ impl<'a> Scalar<'a> {
 
     /// Non-negative integer: JSON numbers, decimal strings, floats without a fraction.
     pub fn as_u64(&self) -> Option<u64> {
-        match self {
-            Scalar::UInt(u) => Some(*u),
-            Scalar::Int(i) => u64::try_from(*i).ok(),
-            Scalar::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64 => {
-                Some(*f as u64)
-            }
-            Scalar::Str(s) => s.trim().parse().ok(),
-            _ => None,
-        }
+        self.as_int()
     }
 
     pub fn as_i64(&self) -> Option<i64> {
+        self.as_int()
+    }
+
+    /// An integer that fits `T`: JSON numbers, decimal strings, floats without a fraction.
+    fn as_int<T>(&self) -> Option<T>
+    where
+        T: TryFrom<u64> + TryFrom<i64> + TryFrom<i128> + std::str::FromStr,
+    {
         match self {
-            Scalar::Int(i) => Some(*i),
-            Scalar::UInt(u) => i64::try_from(*u).ok(),
-            Scalar::Float(f)
-                if f.fract() == 0.0 && *f >= i64::MIN as f64 && *f < i64::MAX as f64 =>
-            {
-                Some(*f as i64)
-            }
+            Scalar::UInt(u) => T::try_from(*u).ok(),
+            Scalar::Int(i) => T::try_from(*i).ok(),
+            // `as i128` saturates: a whole float beyond `T`'s range fails the conversion.
+            Scalar::Float(f) if f.fract() == 0.0 => T::try_from(*f as i128).ok(),
             Scalar::Str(s) => s.trim().parse().ok(),
             _ => None,
         }

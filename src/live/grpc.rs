@@ -301,12 +301,11 @@ pub(crate) async fn serve(
     intake: Arc<Intake>,
     stop: watch::Receiver<bool>,
 ) -> conn::Served {
-    let cfg = intake.cfg;
-    let conns = conn::incoming(listener, &cfg, &stop, "OTLP/gRPC")?;
+    let conns = conn::incoming(listener, &intake.cfg, &stop, "OTLP/gRPC")?;
     tonic::transport::Server::builder()
         // No keep-alive pings: a client answering them would keep an idle connection open
         // for good. A request in progress is bounded by this timeout instead.
-        .timeout(cfg.request_timeout)
+        .timeout(intake.cfg.request_timeout)
         // What a client may send before its request is read is buffered outside the
         // in-flight budget: keep the HTTP/2 flow-control windows small (hyper: 1 MB each).
         .initial_connection_window_size(FLOW_WINDOW)

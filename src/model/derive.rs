@@ -104,17 +104,22 @@ mod tests {
 
     #[test]
     fn name_splits_at_first_to() {
-        assert_eq!(
-            conversion_from_name("type.convert.[]byte.to.*dto.CreateOrderReq"),
-            Some(("[]byte", "*dto.CreateOrderReq"))
-        );
-        assert_eq!(
-            conversion_from_name("type.convert.*pb.User.to.*domain.User.to.x"),
-            Some(("*pb.User", "*domain.User.to.x"))
-        );
-        assert_eq!(conversion_from_name("type.convert.[]byte"), None);
-        assert_eq!(conversion_from_name("type.convert..to.x"), None);
-        assert_eq!(conversion_from_name("json.Unmarshal"), None);
+        let cases = [
+            (
+                "type.convert.[]byte.to.*dto.CreateOrderReq",
+                Some(("[]byte", "*dto.CreateOrderReq")),
+            ),
+            (
+                "type.convert.*pb.User.to.*domain.User.to.x",
+                Some(("*pb.User", "*domain.User.to.x")),
+            ),
+            ("type.convert.[]byte", None),
+            ("type.convert..to.x", None),
+            ("json.Unmarshal", None),
+        ];
+        for (name, want) in cases {
+            assert_eq!(conversion_from_name(name), want, "{name}");
+        }
     }
 
     /// Derives `name` with `attrs` (key, value) and returns (goroutine, [from, to]).

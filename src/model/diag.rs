@@ -28,14 +28,19 @@ impl std::fmt::Display for Position {
     }
 }
 
-/// `input: position: ` before a message, or only `input: ` when the position is unknown (a
-/// position that is not one would only confuse).
-fn located(f: &mut std::fmt::Formatter<'_>, input: &str, position: &Position) -> std::fmt::Result {
-    write!(f, "{input}: ")?;
+/// `input: position: message`, or `input: message` when the position is unknown (a position
+/// that is not one would only confuse); the input name made safe for a terminal.
+fn located(
+    f: &mut std::fmt::Formatter<'_>,
+    input: &str,
+    position: &Position,
+    message: &str,
+) -> std::fmt::Result {
+    write!(f, "{}: ", terminal(input))?;
     if *position != Position::Unknown {
         write!(f, "{position}: ")?;
     }
-    Ok(())
+    f.write_str(message)
 }
 
 /// What kind of thing was skipped or repaired.
@@ -76,8 +81,7 @@ pub struct Warning {
 
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        located(f, &terminal(&self.input), &self.position)?;
-        f.write_str(&self.message)?;
+        located(f, &self.input, &self.position, &self.message)?;
         if self.count > 1 {
             write!(f, " ({} times)", self.count)?;
         }
@@ -161,8 +165,7 @@ pub struct LoadError {
 
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        located(f, &terminal(&self.input), &self.position)?;
-        f.write_str(&self.message)
+        located(f, &self.input, &self.position, &self.message)
     }
 }
 

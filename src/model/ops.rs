@@ -55,3 +55,10 @@ pub(crate) fn assert_n_log_n(
          n log n allows {allowed:.1}x"
     );
 }
+
+/// `assert_n_log_n` of `steps` counted at 10,000 and 100,000: large enough for the constant
+/// terms to fade, small enough for a test.
+#[cfg(test)]
+pub(crate) fn assert_steps_n_log_n(what: &str, steps: impl Fn(u64) -> u64) {
+    assert_n_log_n(what, (10_000, steps(10_000)), (100_000, steps(100_000)));
+}

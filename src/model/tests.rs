@@ -21,13 +21,23 @@ fn span(
     }
 }
 
-#[test]
-fn merge_and_index() {
+/// A store with one input, and a batch for it holding the resource of service `api`.
+fn api_store(path: &str, format: &str) -> (Store, u16, Batch, u32) {
     let mut store = Store::new();
-    let input = store.add_input("a.json", "otlp-json");
+    let input = store.add_input(path, format);
+    let (b, r) = api_batch();
+    (store, input, b, r)
+}
 
+fn api_batch() -> (Batch, u32) {
     let mut b = Batch::new();
     let r = b.add_service_resource("api");
+    (b, r)
+}
+
+#[test]
+fn merge_and_index() {
+    let (mut store, input, mut b, r) = api_store("a.json", "otlp-json");
     let s1 = span(&mut b, 7, 1, 0, 100, "GET /", r);
     let s2 = span(&mut b, 7, 2, 1, 105, "call", r);
     let orphan = span(&mut b, 7, 3, 99, 104, "lost", r);
@@ -36,8 +46,7 @@ fn merge_and_index() {
     store.add_batch(b, input);
 
     // A second batch repeating the resource and one identical span copy.
-    let mut b = Batch::new();
-    let r = b.add_service_resource("api");
+    let (mut b, r) = api_batch();
     let dup = span(&mut b, 7, 2, 1, 105, "call", r);
     let differing = span(&mut b, 7, 1, 0, 100, "GET /v2", r);
     b.spans.extend([dup, differing]);
@@ -76,10 +85,7 @@ fn merge_and_index() {
 
 #[test]
 fn retain_traces_keeps_whole_traces_and_drops_unused_strings() {
-    let mut store = Store::new();
-    let input = store.add_input("live", "otlp");
-    let mut b = Batch::new();
-    let r = b.add_service_resource("api");
+    let (mut store, input, mut b, r) = api_store("live", "otlp");
     let old = span(&mut b, 1, 1, 0, 100, "evicted-only-name", r);
     let mut kept = span(&mut b, 2, 1, 0, 200, "kept", r);
     let mark = b.attr_mark();
@@ -108,8 +114,7 @@ fn retain_traces_keeps_whole_traces_and_drops_unused_strings() {
     );
 
     // What is appended afterwards lands on the same resource.
-    let mut b = Batch::new();
-    let r = b.add_service_resource("api");
+    let (mut b, r) = api_batch();
     let s = span(&mut b, 3, 1, 0, 300, "new", r);
     b.spans.push(s);
     store.add_batch(b, input);
@@ -121,10 +126,7 @@ fn retain_traces_keeps_whole_traces_and_drops_unused_strings() {
 /// copy is a binary search.
 fn duplicate_steps(n: u64) -> u64 {
     let (_, steps) = ops::counted(|| {
-        let mut store = Store::new();
-        let input = store.add_input("dups.json", "otlp-json");
-        let mut b = Batch::new();
-        let r = b.add_service_resource("api");
+        let (mut store, input, mut b, r) = api_store("dups.json", "otlp-json");
         for k in 0..n {
             let s = span(&mut b, 7, 1, 0, 100, &format!("op{}", k / 2), r);
             b.spans.push(s);
@@ -146,11 +148,7 @@ fn duplicate_steps(n: u64) -> u64 {
 
 #[test]
 fn duplicate_span_ids_cost_n_log_n() {
-    ops::assert_n_log_n(
-        "merging and finding duplicate span ids",
-        (10_000, duplicate_steps(10_000)),
-        (100_000, duplicate_steps(100_000)),
-    );
+    ops::assert_steps_n_log_n("merging and finding duplicate span ids", duplicate_steps);
 }
 
 /// n resources of n services: one process lookup each.
@@ -172,9 +170,5 @@ fn many_resources_cost_n_log_n() {
         })
         .1
     };
-    ops::assert_n_log_n(
-        "resources with distinct processes",
-        (10_000, steps(10_000)),
-        (100_000, steps(100_000)),
-    );
+    ops::assert_steps_n_log_n("resources with distinct processes", steps);
 }

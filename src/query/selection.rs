@@ -125,19 +125,21 @@ impl Session {
             SelectionKey::Trace(id) => self.trace_number(*id).map(Selection::Trace),
             SelectionKey::Span(k) => self.span_of(*k).map(Selection::Span),
             SelectionKey::Service(name) => self.service_node_named(name).map(Selection::Service),
-            SelectionKey::ServiceEdge(a, b) => {
-                let (a, b) = (self.service_node_named(a), self.service_node_named(b));
-                a.zip(b)
-                    .and_then(|(a, b)| self.find_service_edge(a, b))
-                    .map(Selection::ServiceEdge)
-            }
+            SelectionKey::ServiceEdge(a, b) => edge_named(
+                a,
+                b,
+                |n| self.service_node_named(n),
+                |a, b| self.find_service_edge(a, b),
+            )
+            .map(Selection::ServiceEdge),
             SelectionKey::Type(name) => self.type_named(name).map(Selection::Type),
-            SelectionKey::TypeEdge(a, b) => {
-                let (a, b) = (self.type_named(a), self.type_named(b));
-                a.zip(b)
-                    .and_then(|(a, b)| self.find_type_edge(a, b))
-                    .map(Selection::TypeEdge)
-            }
+            SelectionKey::TypeEdge(a, b) => edge_named(
+                a,
+                b,
+                |n| self.type_named(n),
+                |a, b| self.find_type_edge(a, b),
+            )
+            .map(Selection::TypeEdge),
             SelectionKey::Chain(k) => self.span_of(*k).and_then(|first| {
                 let chains = &self.analysis.chains;
                 let c = chains
@@ -174,6 +176,16 @@ impl Session {
     pub fn carry(&self, old: &Session, sel: Selection) -> Selection {
         self.resolve(&old.key_of(sel))
     }
+}
+
+/// The edge between the nodes named `a` and `b` of one graph, when both are there.
+fn edge_named(
+    a: &str,
+    b: &str,
+    node: impl Fn(&str) -> Option<u32>,
+    edge: impl FnOnce(u32, u32) -> Option<u32>,
+) -> Option<u32> {
+    edge(node(a)?, node(b)?)
 }
 
 #[cfg(test)]

@@ -78,20 +78,16 @@ impl Scanner<'_, '_, '_> {
     /// A body that is a string value (or null, or empty); anything else bails out.
     fn string_body(&mut self) -> Scan<crate::model::ArenaRange> {
         let mut body = Default::default();
-        if self.null() {
-            return Some(body);
-        }
-        self.open(b'{')?;
-        let mut first = true;
-        while let Some(k) = self.key(&mut first)? {
+        self.object_or_null(|s, k| {
             match k {
                 b"stringValue" | b"string_value" => {
-                    let text = if self.null() { "".into() } else { self.str()? };
-                    body = self.ctx.batch.push_body(text.as_bytes());
+                    let text = if s.null() { "".into() } else { s.str()? };
+                    body = s.ctx.batch.push_body(text.as_bytes());
                 }
                 _ => return None,
             }
-        }
+            Some(())
+        })?;
         Some(body)
     }
 }
