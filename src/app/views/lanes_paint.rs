@@ -29,7 +29,7 @@ const ASYNC_SPANS: usize = 20_000;
 /// Hover and click find a bar this close in pixels.
 const HIT_SLOP: f32 = 3.0;
 /// Where an arrow from nowhere starts, from its head.
-const STUB: Vec2 = vec2(-30.0, -13.0);
+const STUB: Vec2 = vec2(-26.0, -17.0);
 
 /// The lanes mode's state: its layout, and its own vertical scroll (the time window is the
 /// flame chart's, so switching modes keeps the time shown).
@@ -369,7 +369,12 @@ fn paint_arrow(p: &Painter, z: &Zoom, rows: Rect, origin: u64, lanes: &LaneLayou
         ArrowKind::StaleParent => STALE,
         ArrowKind::DetachedRoot | ArrowKind::PropagationBreak | ArrowKind::MissingParent => BREAK,
     };
-    let stroke = Stroke::new(1.5, color);
+    // Lost parents are what the user looks for: a little heavier, dashed.
+    let lost = !matches!(
+        a.kind,
+        ArrowKind::GoroutineHop | ArrowKind::ProcessHop | ArrowKind::OtherLane
+    );
+    let stroke = Stroke::new(if lost { 2.0 } else { 1.5 }, color);
     let head_x = x_of(a.to_time);
     let (tail, head, sourced) = match lanes.bars.get(a.from as usize) {
         Some(from) => {
@@ -383,22 +388,27 @@ fn paint_arrow(p: &Painter, z: &Zoom, rows: Rect, origin: u64, lanes: &LaneLayou
             (tail, pos2(head_x, y_near(head_y)), true)
         }
         None => {
-            let head = pos2(head_x, tr.center().y);
-            (head + STUB, head, false)
+            // Onto the bar's top-left corner from above it, from the right when the bar
+            // starts at the chart's left edge (not from behind the labels).
+            let head = pos2(head_x + 1.0, tr.top());
+            let tail = head + STUB;
+            let tail = if tail.x < rows.left() + 4.0 {
+                head + vec2(-STUB.x * 0.7, STUB.y)
+            } else {
+                tail
+            };
+            (tail, head, false)
         }
     };
-    if matches!(
-        a.kind,
-        ArrowKind::GoroutineHop | ArrowKind::ProcessHop | ArrowKind::OtherLane
-    ) {
-        p.line_segment([tail, head], stroke);
-    } else {
+    if lost {
         p.extend(Shape::dashed_line(&[tail, head], stroke, 4.0, 3.0));
+    } else {
+        p.line_segment([tail, head], stroke);
     }
     if sourced {
         p.circle_filled(tail, 2.5, color);
     } else {
-        p.circle_stroke(tail, 3.0, stroke);
+        p.circle_stroke(tail, 3.5, stroke);
     }
     let d = head - tail;
     let n = if d.length() < 0.5 {
