@@ -181,7 +181,11 @@ struct ChartState {
     navs: Vec<Nav>,
 }
 
-fn lanes_harness(session: Arc<Session>, selection: Selection) -> Harness<'static, ChartState> {
+fn lanes_harness(
+    session: Arc<Session>,
+    selection: Selection,
+    height: f32,
+) -> Harness<'static, ChartState> {
     let mut view = FlameChartView::default();
     view.reset(&session);
     let state = ChartState {
@@ -191,7 +195,7 @@ fn lanes_harness(session: Arc<Session>, selection: Selection) -> Harness<'static
         navs: Vec::new(),
     };
     let mut h = Harness::builder()
-        .with_size(vec2(1200.0, 420.0))
+        .with_size(vec2(1200.0, height))
         .with_step_dt(1.0 / 60.0)
         .with_max_steps(60)
         .with_context_setup(tracetopo::app::fonts::install)
@@ -212,7 +216,7 @@ fn lanes_harness(session: Arc<Session>, selection: Selection) -> Harness<'static
 fn the_trace_view_switches_to_lanes_and_selects_by_click() {
     let s = session("checkout-healthy.json");
     let t = trace_index(&s, CHECKOUT);
-    let mut h = lanes_harness(s.clone(), Selection::Trace(t));
+    let mut h = lanes_harness(s.clone(), Selection::Trace(t), 420.0);
     assert!(!h.state().view.lanes_on());
     // The Lanes toggle beside the mode controls.
     h.get_by_label("Lanes").click();
@@ -256,4 +260,28 @@ fn the_trace_view_switches_to_lanes_and_selects_by_click() {
         .span_rect(charge)
         .expect("drawn in the flame chart");
     assert!((flame.top() - r.top()).abs() > 1.0, "{flame:?} vs {r:?}");
+}
+
+#[test]
+fn selecting_a_span_elsewhere_scrolls_its_lane_into_view() {
+    let s = session("checkout-healthy.json");
+    let t = trace_index(&s, CHECKOUT);
+    // Too short for every lane: the consumer's are below the fold.
+    let mut h = lanes_harness(s.clone(), Selection::Trace(t), 200.0);
+    h.state_mut().view.set_lanes(true);
+    h.run();
+    let stock = by_name(&s, t, "UPDATE acme.stock");
+    assert!(
+        h.state().view.span_rect(stock).is_none(),
+        "starts out of view"
+    );
+    h.state_mut().selection = Selection::Span(stock);
+    h.run();
+    let r = h.state().view.span_rect(stock).expect("scrolled into view");
+    assert!(h.state().view.lanes_rect().contains(r.center()));
+    // Its lane's label is shown with it.
+    let l = h.state().view.lane_layout().expect("laid out");
+    let b = l.bars[l.bar_of_span(stock).expect("drawn") as usize];
+    let label = l.group_label(&s.store, b.group);
+    assert!(h.query_by_label(&label).is_some(), "{label}");
 }
