@@ -151,7 +151,7 @@ impl LaneLayout {
 
         // Groups, and the first start of each service and process (to order them by time).
         let mut group_of: FxHashMap<GroupKey, u32> = FxHashMap::default();
-        let mut members: Vec<Vec<(u32, u32)>> = Vec::new();
+        let mut members: Vec<Vec<Member>> = Vec::new();
         let mut keys: Vec<GroupKey> = Vec::new();
         let mut first: FxHashMap<(u32, u32), u64> = FxHashMap::default();
         for (k, &i) in spans.iter().enumerate() {
@@ -167,19 +167,19 @@ impl LaneLayout {
                 members.push(Vec::new());
                 (keys.len() - 1) as u32
             });
-            members[g as usize].push((i, depth[k]));
+            members[g as usize].push(Member {
+                start: s.start,
+                end: s.end.max(s.start),
+                depth: depth[k],
+                span: i,
+                row: 0,
+            });
             for at in [(service, NONE), (service, process)] {
                 let t = first.entry(at).or_insert(s.start);
                 *t = (*t).min(s.start);
             }
         }
-        let group_first = |g: usize| {
-            members[g]
-                .iter()
-                .map(|&(i, _)| store.span(i).start)
-                .min()
-                .unwrap_or(0)
-        };
+        let group_first = |g: usize| members[g].iter().map(|m| m.start).min().unwrap_or(0);
         let firsts: Vec<u64> = (0..keys.len()).map(group_first).collect();
         let mut order: Vec<u32> = (0..keys.len() as u32).collect();
         order.sort_by_key(|&g| {
@@ -203,8 +203,8 @@ impl LaneLayout {
         }
 
         // Rows: a header per service, then each group's rows.
-        let mut placed: Vec<(u32, u32, u32)> = Vec::with_capacity(spans.len()); // (row, span, group)
-        let mut local_row: FxHashMap<u32, u32> = FxHashMap::default();
+        // (row, start, span, group, end): sorted by the first three without touching spans.
+        let mut placed: Vec<(u32, u64, u32, u32, u64)> = Vec::with_capacity(spans.len());
         let mut last_service = NONE;
         for &g in &order {
             let (service, process, goroutine) = keys[g as usize];
@@ -215,11 +215,11 @@ impl LaneLayout {
             let first_row = layout.rows.len() as u32;
             let group = layout.groups.len() as u32;
             let list = &mut members[g as usize];
-            let rows = stack(store, list, &mut local_row);
-            for &(i, _) in list.iter() {
-                let r = local_row.get(&i).copied().unwrap_or(0);
-                placed.push((first_row + r, i, group));
-            }
+            let rows = stack(store, list);
+            placed.extend(
+                list.iter()
+                    .map(|m| (first_row + m.row, m.start, m.span, group, m.end)),
+            );
             layout
                 .rows
                 .extend((0..rows).map(|k| Row::Lane { group, k }));
@@ -233,14 +233,13 @@ impl LaneLayout {
                 multi_process: processes.get(&service).is_some_and(|p| p.len() > 1),
             });
         }
-        placed.sort_unstable_by_key(|&(r, i, _)| (r, store.span(i).start, i));
+        placed.sort_unstable_by_key(|&(r, start, i, _, _)| (r, start, i));
         layout.row_start = vec![0u32; layout.rows.len() + 1];
-        for (k, &(r, i, group)) in placed.iter().enumerate() {
-            let s = store.span(i);
+        for (k, &(r, start, i, group, end)) in placed.iter().enumerate() {
             layout.bars.push(LaneBar {
                 span: i,
-                start: s.start,
-                end: s.end.max(s.start),
+                start,
+                end,
                 row: r,
                 group,
                 arrow: NONE,
@@ -439,22 +438,30 @@ fn tree_depths(store: &Store, spans: &[u32]) -> Vec<u32> {
     depth
 }
 
-/// Stacks the spans of one group (with their tree depths) into rows by nesting: in start order
-/// (an enclosing span first), each span goes to the first free row below its parent's when
-/// the parent is in the group, else to the first free row; a row is free once its last bar
-/// ended. Records each span's row in `row_of`; returns how many rows the group uses.
-fn stack(store: &Store, list: &mut [(u32, u32)], row_of: &mut FxHashMap<u32, u32>) -> u32 {
-    list.sort_unstable_by_key(|&(i, d)| {
-        let s = store.span(i);
-        (s.start, Reverse(s.end.max(s.start)), d, i)
-    });
+/// A span of a group while it is stacked, with the times it sorts by (copied, so sorting does
+/// not reach into the store's spans at random).
+struct Member {
+    start: u64,
+    end: u64,
+    /// Depth in its trace's tree.
+    depth: u32,
+    span: u32,
+    /// Row within the group, once stacked.
+    row: u32,
+}
+
+/// Stacks the spans of one group into rows by nesting: in start order (an enclosing span
+/// first), each span goes to the first free row below its parent's when the parent is in the
+/// group, else to the first free row; a row is free once its last bar ended. Sets each
+/// member's row; returns how many rows the group uses.
+fn stack(store: &Store, list: &mut [Member]) -> u32 {
+    list.sort_unstable_by_key(|m| (m.start, Reverse(m.end), m.depth, m.span));
     let mut busy: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
     let mut free: BTreeSet<u32> = BTreeSet::new();
     let mut rows = 0u32;
     let mut in_group: FxHashMap<u32, u32> = FxHashMap::default();
-    for &(i, _) in list.iter() {
-        let s = store.span(i);
-        let (start, end) = (s.start, s.end.max(s.start));
+    for m in list.iter_mut() {
+        let (i, start, end) = (m.span, m.start, m.end);
         while let Some(&Reverse((e, r))) = busy.peek() {
             if e > start {
                 break;
@@ -478,7 +485,7 @@ fn stack(store: &Store, list: &mut [(u32, u32)], row_of: &mut FxHashMap<u32, u32
         };
         busy.push(Reverse((end, r)));
         in_group.insert(i, r);
-        row_of.insert(i, r);
+        m.row = r;
     }
     rows
 }
