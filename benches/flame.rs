@@ -1,13 +1,14 @@
 //! The flame views on one 100k-span trace: the layout (once per trace), the aggregated flame
 //! graph (once per session or filter), and one UI frame of the flame chart at 1600×900,
 //! fully zoomed out and zoomed in, including tessellation (what the UI thread does per frame
-//! before the GPU). Figures are in docs/PERFORMANCE.md.
+//! before the GPU), and the same for lanes by goroutine. Figures are in docs/PERFORMANCE.md.
 
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tracetopo::analysis::Options;
 use tracetopo::analysis::flame::{FlameGraph, FlameIndex, TraceLayout};
+use tracetopo::analysis::lanes::LaneLayout;
 use tracetopo::app::state::{Selection, Session, View, ViewCtx};
 use tracetopo::app::views::flame::FlameGraphView;
 use tracetopo::app::views::trace::FlameChartView;
@@ -62,6 +63,10 @@ fn flame(c: &mut Criterion) {
     g.bench_function("TraceLayout::build", |b| {
         b.iter(|| TraceLayout::build(store, &fx, 0, false).bars.len())
     });
+    let tol = session.opts.tolerance_ns;
+    g.bench_function("LaneLayout::build", |b| {
+        b.iter(|| LaneLayout::build(store, &fx, &[0], tol).bars.len())
+    });
     g.bench_function("FlameGraph::build", |b| {
         b.iter(|| FlameGraph::build(store, None).frames.len())
     });
@@ -85,6 +90,18 @@ fn flame(c: &mut Criterion) {
     chart.show_time(mid, mid + width);
     frame(&ctx, &mut chart, &session);
     g.bench_function("chart frame 1600x900, zoomed in 1000x", |b| {
+        b.iter(|| frame(&ctx, &mut chart, &session))
+    });
+    // Lanes by goroutine, the whole trace in view (laid out on a thread first).
+    chart.set_lanes(true);
+    chart.fit();
+    let started = std::time::Instant::now();
+    while chart.lane_layout().is_none() && started.elapsed() < std::time::Duration::from_secs(60) {
+        frame(&ctx, &mut chart, &session);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(chart.lane_layout().is_some(), "the lanes arrived");
+    g.bench_function("lanes frame 1600x900, zoomed out", |b| {
         b.iter(|| frame(&ctx, &mut chart, &session))
     });
 

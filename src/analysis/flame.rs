@@ -910,7 +910,7 @@ impl FlameGraph {
 
 /// Row `k` of items cut into rows at `starts` (`starts[k]..starts[k + 1]`); empty when there
 /// is no row `k`.
-fn row(starts: &[u32], k: usize) -> std::ops::Range<usize> {
+pub(super) fn row(starts: &[u32], k: usize) -> std::ops::Range<usize> {
     match (starts.get(k), starts.get(k + 1)) {
         (Some(&a), Some(&b)) => a as usize..b as usize,
         _ => 0..0,
@@ -920,7 +920,7 @@ fn row(starts: &[u32], k: usize) -> std::ops::Range<usize> {
 /// The part of `row` (items in start order, none inside another) that overlaps a window:
 /// `ends_before` is true of the items that end before it, `starts_in` of those that start
 /// before its end.
-fn in_window<T>(
+pub(super) fn in_window<T>(
     items: &[T],
     row: std::ops::Range<usize>,
     ends_before: impl Fn(&T) -> bool,

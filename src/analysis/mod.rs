@@ -5,6 +5,7 @@ pub mod chains;
 pub mod conversion;
 pub mod flame;
 pub mod keys;
+pub mod lanes;
 pub mod layout;
 pub mod peer;
 pub mod services;

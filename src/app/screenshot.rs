@@ -17,6 +17,9 @@ pub enum ViewSpec {
     MostBrokenTrace,
     /// `trace:<trace_id>` (hex).
     Trace(u128),
+    /// `lanes` (the trace with the most breaks) or `lanes:<trace_id>`: the Trace tab in its
+    /// lanes-by-goroutine mode.
+    Lanes(Option<u128>),
 }
 
 impl ViewSpec {
@@ -26,14 +29,14 @@ impl ViewSpec {
         if s == "trace" {
             return Ok(ViewSpec::MostBrokenTrace);
         }
+        if s == "lanes" {
+            return Ok(ViewSpec::Lanes(None));
+        }
         if let Some(id) = s.strip_prefix("trace:") {
-            let id = id.trim();
-            return match u128::from_str_radix(id, 16) {
-                Ok(v) if !id.is_empty() && id.len() <= 32 && v != 0 => Ok(ViewSpec::Trace(v)),
-                _ => Err(format!(
-                    "\"{id}\" is not a trace id (1 to 32 hex digits, not all zero)"
-                )),
-            };
+            return trace_id(id).map(ViewSpec::Trace);
+        }
+        if let Some(id) = s.strip_prefix("lanes:") {
+            return trace_id(id).map(|id| ViewSpec::Lanes(Some(id)));
         }
         Tab::ALL
             .into_iter()
@@ -42,10 +45,21 @@ impl ViewSpec {
             .ok_or_else(|| {
                 let names: Vec<&str> = Tab::ALL.iter().map(|t| t.view_name()).collect();
                 format!(
-                    "unknown view \"{s}\"; valid views: {}, trace:<trace_id>",
+                    "unknown view \"{s}\"; valid views: {}, trace:<trace_id>, lanes, lanes:<trace_id>",
                     names.join(", ")
                 )
             })
+    }
+}
+
+/// A `--view` trace id: 1 to 32 hex digits, not all zero.
+fn trace_id(id: &str) -> Result<u128, String> {
+    let id = id.trim();
+    match u128::from_str_radix(id, 16) {
+        Ok(v) if !id.is_empty() && id.len() <= 32 && v != 0 => Ok(v),
+        _ => Err(format!(
+            "\"{id}\" is not a trace id (1 to 32 hex digits, not all zero)"
+        )),
     }
 }
 
@@ -135,6 +149,11 @@ impl Shot {
         }
     }
 
+    /// Whether the Trace tab is to be shown in its lanes mode.
+    pub fn lanes(&self) -> bool {
+        matches!(self.req.view, ViewSpec::Lanes(_))
+    }
+
     /// Ends the run with an error (the app exits with it).
     pub fn fail(&self, e: String) {
         self.req.finish(Err(e));
@@ -205,12 +224,12 @@ impl ViewSpec {
         };
         match self {
             ViewSpec::Tab(t) => Ok(Nav::SwitchTab(t)),
-            ViewSpec::MostBrokenTrace => session
+            ViewSpec::MostBrokenTrace | ViewSpec::Lanes(None) => session
                 .index
                 .most_broken_trace()
                 .map(open)
                 .ok_or_else(|| "there is no trace to show".to_string()),
-            ViewSpec::Trace(id) => session
+            ViewSpec::Trace(id) | ViewSpec::Lanes(Some(id)) => session
                 .trace_number(id)
                 .map(open)
                 .ok_or_else(|| format!("trace {id:032x} is not in the loaded files")),
@@ -233,7 +252,20 @@ mod tests {
             ViewSpec::parse("trace:6E0F1A2B3C4D4E5F8A9B0C1D2E3F4A51"),
             Ok(ViewSpec::Trace(0x6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51))
         );
-        for bad in ["trace:", "trace:xyz", "trace:00", "graph", ""] {
+        assert_eq!(ViewSpec::parse("lanes"), Ok(ViewSpec::Lanes(None)));
+        assert_eq!(
+            ViewSpec::parse("lanes:4bf92f3577b34da6a3ce929d0e0e4736"),
+            Ok(ViewSpec::Lanes(Some(0x4bf92f3577b34da6a3ce929d0e0e4736)))
+        );
+        for bad in [
+            "trace:",
+            "trace:xyz",
+            "trace:00",
+            "lanes:",
+            "lanes:zz",
+            "graph",
+            "",
+        ] {
             assert!(ViewSpec::parse(bad).is_err(), "{bad}");
         }
         let e = ViewSpec::parse("graph").err().unwrap_or_default();

@@ -26,6 +26,12 @@ pub const BROKEN: Color32 = Color32::from_rgb(scene::BROKEN.r, scene::BROKEN.g, 
 pub const CONVERSION: Color32 = Color32::from_rgb(110, 40, 190);
 /// A goroutine hop's marker in the flame chart.
 pub const GOROUTINE_HOP: Color32 = Color32::from_rgb(255, 140, 0);
+/// The lanes chart's arrows: a process hop, a parent on another lane whose goroutine is
+/// unknown, a stale parent (from a bar long finished); a goroutine hop is `GOROUTINE_HOP`, a
+/// lost parent (detached root, propagation break, orphan) `BREAK`.
+pub const PROCESS_HOP: Color32 = Color32::from_rgb(80, 160, 235);
+pub const OTHER_LANE: Color32 = Color32::from_gray(160);
+pub const STALE: Color32 = WARNING;
 /// The selected bar or the clicked frame.
 pub const SELECTED: Color32 = Color32::from_rgb(255, 200, 0);
 /// A "missing parent" placeholder bar.

@@ -618,6 +618,9 @@ impl eframe::App for TracetopoApp {
             let loading = self.job.is_some();
             let live = self.live.is_some();
             if let Some(nav) = shot.drive(&ctx, loading, self.session.as_deref(), live) {
+                if shot.lanes() {
+                    self.views.trace.set_lanes(true);
+                }
                 self.apply(nav);
             }
         }

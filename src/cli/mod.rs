@@ -65,7 +65,8 @@ pub struct Cli {
     #[arg(long, value_name = "OUT.png")]
     pub screenshot: Option<PathBuf>,
     /// The view to show: traces, trace (the trace with the most breaks), trace:<trace_id>,
-    /// flame, services, types, breaks.
+    /// lanes or lanes:<trace_id> (the trace in lanes by goroutine), flame, services, types,
+    /// breaks, logs.
     #[arg(long, value_name = "NAME", value_parser = ViewSpec::parse, requires = "screenshot",
           requires = "source")]
     pub view: Option<ViewSpec>,

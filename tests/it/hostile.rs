@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 use tracetopo::analysis::breaks::BreakKind;
 use tracetopo::analysis::flame::{FlameGraph, FlameIndex, TraceLayout};
+use tracetopo::analysis::lanes::LaneLayout;
 use tracetopo::analysis::trace_summary::{has_frame_path, summarize};
 use tracetopo::analysis::{Analysis, Options};
 use tracetopo::ingest::{LoadOptions, load_bytes};
@@ -234,6 +235,8 @@ fn draw_everything(store: &Store, analysis: &Analysis) {
     let fx = FlameIndex::new(store, analysis);
     let layout = TraceLayout::build(store, &fx, 0, true);
     assert_eq!(layout.span_count(), store.spans.len(), "no span lost");
+    let lanes = LaneLayout::build(store, &fx, &layout.traces, 1_000_000);
+    assert_eq!(lanes.bars.len(), store.spans.len(), "no span lost in lanes");
     let graph = FlameGraph::build(store, None);
     assert!(graph.depths() > 0);
     let rows = summarize(store, &analysis.breaks);

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use tracetopo::analysis::flame::{FlameGraph, FlameIndex, TraceLayout};
+use tracetopo::analysis::lanes::LaneLayout;
 use tracetopo::analysis::{Analysis, Options};
 use tracetopo::export::otlp_jsonl::{SpanData, write_all};
 use tracetopo::export::{ExportView, Format, export};
@@ -178,6 +179,8 @@ fn whole_path(name: &str, store: &Store, rng: &mut Rng, round: usize) {
                 l.traces.contains(&t),
                 "{name}: trace {t} not in its own chart"
             );
+            let lanes = LaneLayout::build(store, &fx, &l.traces, 1_000_000);
+            assert_eq!(lanes.bars.len(), l.span_count(), "{name}: trace {t} lanes");
         }
     }
     FlameGraph::build(store, None);

@@ -5,6 +5,7 @@
 pub mod breaks;
 pub mod details;
 pub mod flame;
+mod lanes_paint;
 pub mod log_ticks;
 pub mod logs;
 pub mod services;

@@ -1,19 +1,22 @@
 //! The Trace tab: one trace's flame chart (time across, depth down), coloured by service, with
 //! conversion steps, goroutine and process hops, breaks and the missing-parent rows marked;
 //! zoom on the cursor, pan, a minimap, and the traces joined by a stitch drawn under the span
-//! they belong to. How bars, the minimap and tooltips are painted: `trace_paint`.
+//! they belong to. How bars, the minimap and tooltips are painted: `trace_paint`. The lanes
+//! mode (`Lanes`, key L) draws the same spans in lanes by goroutine: `lanes_paint`.
 //!
 //! The layout comes from `analysis::flame` and is built once per trace; a frame only walks
 //! the visible lanes, finds the visible bars by binary search and merges sub-pixel bars.
 
 use std::sync::Arc;
 
-use egui::{Rect, Sense, Shape, Stroke, StrokeKind, Ui, pos2, vec2};
+use egui::{Key, Modifiers, Rect, Sense, Shape, Stroke, StrokeKind, Ui, pos2, vec2};
 
+use super::lanes_paint::LanesChart;
 use super::trace_paint::{
     LANE_H, MIN_WINDOW, MINIMAP_H, bar_rect, focus_bar, hit, minimap, paint_bar, tooltip,
 };
 use crate::analysis::flame::{FlameIndex, TraceLayout};
+use crate::analysis::lanes::LaneLayout;
 use crate::app::exporter::Exporter;
 use crate::app::state::{Seen, Selection, Session, View, ViewCtx};
 use crate::app::task::{Poll, Task};
@@ -48,6 +51,9 @@ pub struct FlameChartView {
     /// The window over the trace shown in the previous session, restored when the new
     /// session (a live snapshot) shows the same trace.
     carried: Option<(u128, u64, Zoom)>,
+    /// Lanes by goroutine instead of the flame chart, and their state.
+    lanes_on: bool,
+    lanes: LanesChart,
 }
 
 impl Default for FlameChartView {
@@ -65,6 +71,8 @@ impl Default for FlameChartView {
             exporter: Exporter::default(),
             shown: None,
             carried: None,
+            lanes_on: false,
+            lanes: LanesChart::default(),
         }
     }
 }
@@ -81,6 +89,7 @@ impl View for FlameChartView {
             seen,
             fx: Some(Arc::clone(session.index.flame())),
             stitch: self.stitch,
+            lanes_on: self.lanes_on,
             carried,
             ..FlameChartView::default()
         };
@@ -120,6 +129,12 @@ impl View for FlameChartView {
         let store = &session.store;
         let can_stitch = TraceLayout::can_stitch(fx, t);
         let mut stitch = self.stitch;
+        let mut lanes_on = self.lanes_on;
+        if !ui.ctx().egui_wants_keyboard_input()
+            && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::L))
+        {
+            lanes_on = !lanes_on;
+        }
         let mut fit = false;
         ui.horizontal(|ui| {
             let id = store.index.traces.get(t as usize).map_or(0, |i| i.id);
@@ -141,6 +156,10 @@ impl View for FlameChartView {
                     ui.label(format!("{} traces", layout.traces.len()));
                 }
             }
+            ui.toggle_value(&mut lanes_on, "Lanes").on_hover_text(
+                "Lanes by goroutine (L): one lane group per goroutine of each process, \
+                 arrows where control hopped or came from a parent long finished or lost",
+            );
             fit = ui
                 .button("Fit")
                 .on_hover_text("Show the whole trace")
@@ -165,6 +184,7 @@ impl View for FlameChartView {
                 ui.label(name);
             }
         });
+        self.lanes_on = lanes_on;
         if stitch != self.stitch {
             self.stitch = stitch;
             self.set_trace(ui.ctx(), session, t);
@@ -181,7 +201,13 @@ impl View for FlameChartView {
                 self.focus(ui, i, false);
             }
         }
-        self.chart(ui, ctx);
+        if self.lanes_on {
+            if let (Some(l), Some(fx), Some(z)) = (&self.layout, &self.fx, &mut self.zoom) {
+                self.lanes.ui(ui, ctx, fx, l, z);
+            }
+        } else {
+            self.chart(ui, ctx);
+        }
     }
 }
 
@@ -308,6 +334,20 @@ impl FlameChartView {
         self.stitch = on;
     }
 
+    /// Draws lanes by goroutine instead of the flame chart (from the next frame).
+    pub fn set_lanes(&mut self, on: bool) {
+        self.lanes_on = on;
+    }
+
+    pub fn lanes_on(&self) -> bool {
+        self.lanes_on
+    }
+
+    /// The lanes layout, once the lanes were drawn.
+    pub fn lane_layout(&self) -> Option<&LaneLayout> {
+        self.lanes.layout()
+    }
+
     /// Shows the whole trace, at once.
     pub fn fit(&mut self) {
         if let (Some(l), Some(z)) = (&self.layout, &mut self.zoom) {
@@ -325,8 +365,11 @@ impl FlameChartView {
         }
     }
 
-    /// The lanes' area (below the time axis) of the last frame.
+    /// The lanes' area (below the time axis) of the last frame; in lanes mode, the rows'.
     pub fn lanes_rect(&self) -> Rect {
+        if self.lanes_on {
+            return self.lanes.rows_rect();
+        }
         self.lanes_rect
     }
 
@@ -339,6 +382,9 @@ impl FlameChartView {
     /// Where span `i` was drawn in the last frame (clipped to the chart), if it is visible.
     pub fn span_rect(&self, i: u32) -> Option<Rect> {
         let (l, z) = (self.layout.as_ref()?, self.zoom.as_ref()?);
+        if self.lanes_on {
+            return self.lanes.span_rect(i, z, l.start);
+        }
         let b = l.bars.get(l.bar_of_span(i)? as usize)?;
         let r = bar_rect(z, self.lanes_rect, l, b).intersect(self.lanes_rect);
         r.is_positive().then_some(r)
