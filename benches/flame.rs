@@ -63,9 +63,8 @@ fn flame(c: &mut Criterion) {
     g.bench_function("TraceLayout::build", |b| {
         b.iter(|| TraceLayout::build(store, &fx, 0, false).bars.len())
     });
-    let tol = session.opts.tolerance_ns;
     g.bench_function("LaneLayout::build", |b| {
-        b.iter(|| LaneLayout::build(store, &fx, &[0], tol).bars.len())
+        b.iter(|| LaneLayout::build(store, &fx, &[0]).bars.len())
     });
     g.bench_function("FlameGraph::build", |b| {
         b.iter(|| FlameGraph::build(store, None).frames.len())

@@ -65,6 +65,8 @@ pub struct FlameIndex {
     trace_breaks: Vec<u32>,
     /// (trace, stitch), sorted by trace; each stitch is listed under both of its traces.
     stitches: Vec<(u32, Stitch)>,
+    /// The spans with a `stale_parent` break, sorted.
+    stale: Vec<u32>,
 }
 
 impl FlameIndex {
@@ -73,9 +75,13 @@ impl FlameIndex {
         let mut span_breaks = Vec::with_capacity(analysis.breaks.len());
         let mut trace_breaks = vec![0u32; store.index.traces.len()];
         let mut stitches = Vec::new();
+        let mut stale = Vec::new();
         for (k, b) in analysis.breaks.iter().enumerate() {
             let k = k as u32;
             span_breaks.push((b.span, k));
+            if b.kind == BreakKind::StaleParent {
+                stale.push(b.span);
+            }
             if let Some(n) = trace_of(b.span).and_then(|t| trace_breaks.get_mut(t as usize)) {
                 *n += 1;
             }
@@ -99,12 +105,19 @@ impl FlameIndex {
             }
         }
         span_breaks.sort_unstable();
+        stale.sort_unstable();
         stitches.sort_by_key(|&(t, s)| (t, s.brk));
         FlameIndex {
             span_breaks,
             trace_breaks,
             stitches,
+            stale,
         }
+    }
+
+    /// Whether span `i` has a `stale_parent` break (its parent had ended long before).
+    pub fn has_stale_parent(&self, i: u32) -> bool {
+        self.stale.binary_search(&i).is_ok()
     }
 
     /// Indexes into `Analysis::breaks` of the breaks whose `span` is `span`.

@@ -129,9 +129,9 @@ pub struct LaneLayout {
 type GroupKey = (u32, u32, Option<i64>);
 
 impl LaneLayout {
-    /// Lays out the spans of `traces` (`traces[0]` is the trace shown) into lanes; a child
-    /// starting more than `tolerance_ns` after its parent ended has a stale parent.
-    pub fn build(store: &Store, fx: &FlameIndex, traces: &[u32], tolerance_ns: u64) -> Self {
+    /// Lays out the spans of `traces` (`traces[0]` is the trace shown) into lanes; a span
+    /// with a `stale_parent` break gets its arrow from its parent's finished bar.
+    pub fn build(store: &Store, fx: &FlameIndex, traces: &[u32]) -> Self {
         let mut spans: Vec<u32> = Vec::new();
         for &t in traces {
             if let Some(info) = store.index.traces.get(t as usize) {
@@ -252,13 +252,13 @@ impl LaneLayout {
         }
         layout.start = layout.bars.iter().map(|b| b.start).min().unwrap_or(0);
         layout.end = layout.bars.iter().map(|b| b.end).max().unwrap_or(0);
-        layout.arrows(store, fx, tolerance_ns);
+        layout.arrows(store, fx);
         layout
     }
 
     /// One arrow into each bar whose control came from elsewhere: its parent on another lane,
     /// a stale parent, or a lost one.
-    fn arrows(&mut self, store: &Store, fx: &FlameIndex, tolerance_ns: u64) {
+    fn arrows(&mut self, store: &Store, fx: &FlameIndex) {
         for to in 0..self.bars.len() as u32 {
             let b = self.bars[to as usize];
             let s = store.span(b.span);
@@ -268,13 +268,8 @@ impl LaneLayout {
                         continue;
                     };
                     let pb = self.bars[from as usize];
-                    let ps = store.span(p);
-                    let messaging = ps.kind == SpanKind::Producer && s.kind == SpanKind::Consumer;
                     let hop = hop_kind(store, p, b.span);
-                    let stale = hop != SpanEdge::ProcessHop
-                        && !messaging
-                        && b.start > pb.end.saturating_add(tolerance_ns);
-                    let kind = if stale {
+                    let kind = if fx.has_stale_parent(b.span) {
                         ArrowKind::StaleParent
                     } else if pb.group == b.group {
                         continue;
@@ -501,7 +496,7 @@ mod tests {
     fn build(store: &Store, breaks: Vec<Break>, traces: &[u32]) -> LaneLayout {
         let analysis = Analysis::with_breaks(store, &Options::default(), breaks);
         let fx = FlameIndex::new(store, &analysis);
-        LaneLayout::build(store, &fx, traces, MS)
+        LaneLayout::build(store, &fx, traces)
     }
 
     fn g(n: i64) -> [(&'static str, V<'static>); 1] {
@@ -695,7 +690,8 @@ mod tests {
         // Within the tolerance: no arrow.
         k.span(inv, 1, 6, 1, (100, 101), Internal, "just-after", &g(10));
         let store = k.store();
-        let l = build(&store, Vec::new(), &[0]);
+        let breaks = super::super::breaks::find_breaks(&store, &Options::default());
+        let l = build(&store, breaks, &[0]);
         assert_eq!(
             arrow_into(&store, &l, 1, 2),
             Some((ArrowKind::StaleParent, Some(1)))

@@ -235,7 +235,7 @@ fn draw_everything(store: &Store, analysis: &Analysis) {
     let fx = FlameIndex::new(store, analysis);
     let layout = TraceLayout::build(store, &fx, 0, true);
     assert_eq!(layout.span_count(), store.spans.len(), "no span lost");
-    let lanes = LaneLayout::build(store, &fx, &layout.traces, 1_000_000);
+    let lanes = LaneLayout::build(store, &fx, &layout.traces);
     assert_eq!(lanes.bars.len(), store.spans.len(), "no span lost in lanes");
     let graph = FlameGraph::build(store, None);
     assert!(graph.depths() > 0);

@@ -39,7 +39,7 @@ fn by_name(s: &Session, trace: u32, name: &str) -> u32 {
 
 fn lanes(s: &Session, traces: &[u32]) -> LaneLayout {
     let fx = FlameIndex::new(&s.store, &s.analysis);
-    LaneLayout::build(&s.store, &fx, traces, s.opts.tolerance_ns)
+    LaneLayout::build(&s.store, &fx, traces)
 }
 
 /// The label each goroutine of each process of trace `t` should get, counted from the spans'

@@ -179,7 +179,7 @@ fn whole_path(name: &str, store: &Store, rng: &mut Rng, round: usize) {
                 l.traces.contains(&t),
                 "{name}: trace {t} not in its own chart"
             );
-            let lanes = LaneLayout::build(store, &fx, &l.traces, 1_000_000);
+            let lanes = LaneLayout::build(store, &fx, &l.traces);
             assert_eq!(lanes.bars.len(), l.span_count(), "{name}: trace {t} lanes");
         }
     }

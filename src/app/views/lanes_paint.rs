@@ -113,7 +113,6 @@ impl LanesChart {
         if self.layout.as_ref().is_some_and(|x| x.traces == l.traces) {
             return true;
         }
-        let tol = session.opts.tolerance_ns;
         let want = l.traces.clone();
         let built = match self.pending.take() {
             Some((key, task)) if key == want => match task.poll() {
@@ -123,21 +122,21 @@ impl LanesChart {
                     return false;
                 }
                 // The thread died (it cannot panic on valid indexes): build here instead.
-                Poll::Lost(_) => LaneLayout::build(&session.store, fx, &want, tol),
+                Poll::Lost(_) => LaneLayout::build(&session.store, fx, &want),
             },
             _ if l.span_count() > ASYNC_SPANS => {
                 let (s, f, traces) = (Arc::clone(session), Arc::clone(fx), want.clone());
-                let job = move || LaneLayout::build(&s.store, &f, &traces, tol);
+                let job = move || LaneLayout::build(&s.store, &f, &traces);
                 match Task::spawn("lanes-layout", ctx, job) {
                     Ok(task) => {
                         self.pending = Some((want, task));
                         return false;
                     }
                     // No thread to spare: lay it out here, a stall rather than nothing.
-                    Err(_) => LaneLayout::build(&session.store, fx, &want, tol),
+                    Err(_) => LaneLayout::build(&session.store, fx, &want),
                 }
             }
-            _ => LaneLayout::build(&session.store, fx, &want, tol),
+            _ => LaneLayout::build(&session.store, fx, &want),
         };
         let same_trace = self.layout.as_ref().map(|x| x.trace) == Some(built.trace);
         self.layout = Some(built);
