@@ -13,7 +13,7 @@ use egui::{Rect, Sense, Shape, Stroke, StrokeKind, Ui, pos2, vec2};
 use super::trace_paint::{
     LANE_H, MIN_WINDOW, MINIMAP_H, bar_rect, focus_bar, hit, minimap, paint_bar, tooltip,
 };
-use crate::analysis::flame::{FlameIndex, TraceLayout};
+use crate::analysis::flame::{FlameIndex, TraceLayout, marks};
 use crate::app::exporter::Exporter;
 use crate::app::state::{Seen, Selection, Session, View, ViewCtx};
 use crate::app::task::{Poll, Task};
@@ -134,8 +134,8 @@ impl View for FlameChartView {
             ));
             if can_stitch {
                 ui.checkbox(&mut stitch, "Stitch").on_hover_text(
-                    "Draw the traces joined to this one by a propagation_break or a \
-                     detached_root under the span they belong to",
+                    "Draw the traces joined to this one by a propagation_break, a \
+                     detached_root or a span link under the span they belong to",
                 );
                 if layout.traces.len() > 1 {
                     ui.label(format!("{} traces", layout.traces.len()));
@@ -403,7 +403,8 @@ impl FlameChartView {
             }
             run.flush();
         }
-        // Stitch joints: dashed from the holder down to the stitched root.
+        // Stitch joints: dashed from the holder down to the stitched root; a span link's joint
+        // solid in the link colour, with no broken outline (the context was carried).
         for &(h, s) in &l.joints {
             let (Some(hb), Some(sb)) = (l.bars.get(h as usize), l.bars.get(s as usize)) else {
                 continue;
@@ -413,6 +414,15 @@ impl FlameChartView {
                 bar_rect(z, lanes_rect, l, sb),
             );
             let x = sr.left().clamp(hr.left(), hr.right().max(hr.left()));
+            if sb.marks & marks::LINKED != 0 {
+                let (a, b) = if hr.bottom() <= sr.top() {
+                    (hr.bottom(), sr.top())
+                } else {
+                    (hr.top(), sr.bottom())
+                };
+                lane_painter.arrow(pos2(x, a), vec2(0.0, b - a), Stroke::new(1.5, theme::LINK));
+                continue;
+            }
             let stroke = Stroke::new(1.5, BREAK);
             lane_painter.extend(Shape::dashed_line(
                 &[pos2(x, hr.bottom()), pos2(x, sr.top())],
