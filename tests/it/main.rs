@@ -19,6 +19,7 @@ mod flame;
 mod golden;
 mod hostile;
 mod ingest;
+mod links;
 mod live;
 mod logs;
 mod logs_app;
