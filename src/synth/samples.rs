@@ -503,7 +503,8 @@ fn healthy_batch(k: u64) -> Scenario {
     let mut producers = Vec::new();
     for (n, &(trace, order)) in ids.iter().enumerate() {
         let n = n as u64;
-        let mut t = TraceBuilder::new(trace, at + n * 40_000_000);
+        // 1.1 s apart: a backend search cut to one-second windows finds each trace.
+        let mut t = TraceBuilder::new(trace, at + n * 1_100_000_000);
         let path = format!("/orders/{order}/cancel");
         let g = 612 + n as i64;
         let sv = http_server(
@@ -532,14 +533,16 @@ fn healthy_batch(k: u64) -> Scenario {
             .s("messaging.destination.name", "order-events")
             .s("messaging.operation.type", "publish")
             .s("messaging.kafka.message.key", order.to_string())
-            .s("server.address", "kafka-0.kafka.acme.internal")
             .g(g)
             .id;
         producers.push((trace, pr));
         traces.push(trace);
         spans.extend(t.spans);
     }
-    let mut c = TraceBuilder::new(0x8f41_adc3_6a5e_42ab_b174_e5fa_02c3_4d68, at + 150_000_000);
+    let mut c = TraceBuilder::new(
+        0x8f41_adc3_6a5e_42ab_b174_e5fa_02c3_4d68,
+        at + 2_500_000_000,
+    );
     let co = c
         .span(0, SHIPPING, Consumer, "order-events process", (0, 24_000))
         .s("messaging.system", "kafka")
@@ -568,8 +571,8 @@ fn healthy_batch(k: u64) -> Scenario {
             title: "order-events: a Kafka batch consumer linked to its producers",
             traces,
             text: "Three `POST /orders/{id}/cancel` requests to order-svc each publish an event to the Kafka topic \
-                   `order-events` (goroutines 612-614). shipping-svc's consumer group handler takes the three in \
-                   one batch 150 ms later: a new trace whose CONSUMER root `order-events process` has a span link \
+                   `order-events` (goroutines 612-614), 1.1 s apart. shipping-svc's consumer group handler takes the \
+                   three in one batch 0.3 s after the third: a new trace whose CONSUMER root `order-events process` has a span link \
                    to each message's PRODUCER span, as the messaging semantic conventions ask. tracetopo reports \
                    no break (linked, not broken); the service graph counts the three as linked calls \
                    order-svc → shipping-svc, and the flame chart's Stitch mode draws the batch under the \

@@ -415,12 +415,18 @@ impl FlameChartView {
             );
             let x = sr.left().clamp(hr.left(), hr.right().max(hr.left()));
             if sb.marks & marks::LINKED != 0 {
-                let (a, b) = if hr.bottom() <= sr.top() {
-                    (hr.bottom(), sr.top())
-                } else {
-                    (hr.top(), sr.bottom())
-                };
-                lane_painter.arrow(pos2(x, a), vec2(0.0, b - a), Stroke::new(1.5, theme::LINK));
+                // From the linked span's end to the linked root's start: the message or job
+                // went on later, asynchronously.
+                let from = pos2(hr.right(), hr.center().y);
+                let to = pos2(sr.left(), sr.center().y);
+                let stroke = Stroke::new(2.0, theme::LINK);
+                lane_painter.line_segment([from, to], stroke);
+                // A head of fixed size: egui's `arrow` scales it with the length.
+                let back = (from - to).normalized() * 9.0;
+                for turn in [0.45_f32, -0.45] {
+                    let head = egui::emath::Rot2::from_angle(turn) * back;
+                    lane_painter.line_segment([to, to + head], stroke);
+                }
                 continue;
             }
             let stroke = Stroke::new(1.5, BREAK);
