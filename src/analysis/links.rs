@@ -94,6 +94,33 @@ mod tests {
     use crate::analysis::testkit::{Kit, idx};
     use crate::model::SpanKind::{Consumer, Producer};
 
+    /// n/2 producer traces and n/2 consumer roots, each linking one producer and one span
+    /// that is not loaded: the steps of the lookups, for `assert_n_log_n`.
+    fn resolve_steps(n: u64) -> u64 {
+        let mut k = Kit::new();
+        let p = k.service("orders", "o1");
+        let c = k.service("shipping", "s1");
+        for t in 0..n / 2 {
+            let t = u128::from(t);
+            k.span(p, 2 * t + 1, 1, 0, (0, 5), Producer, "publish", &[]);
+            let r = k.span(c, 2 * t + 2, 1, 0, (10, 20), Consumer, "process", &[]);
+            k.links(r, &[(2 * t + 1, 1), (2 * t + 1, 99)]);
+        }
+        let store = k.store();
+        let (links, steps) = crate::model::ops::counted(|| SpanLinks::build(&store));
+        assert_eq!(links.pairs().len() as u64, n / 2);
+        steps
+    }
+
+    #[test]
+    fn resolving_links_costs_n_log_n() {
+        crate::model::ops::assert_n_log_n(
+            "span links resolved",
+            (10_000, resolve_steps(10_000)),
+            (100_000, resolve_steps(100_000)),
+        );
+    }
+
     #[test]
     fn links_resolve_both_ways_and_unloaded_targets_are_left_out() {
         let mut k = Kit::new();
