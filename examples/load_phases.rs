@@ -6,6 +6,7 @@
 use std::time::Instant;
 
 use tracetopo::analysis::keys::Keys;
+use tracetopo::analysis::links::SpanLinks;
 use tracetopo::analysis::services::ServiceGraph;
 use tracetopo::analysis::types::TypeGraph;
 use tracetopo::analysis::{Analysis, Options, breaks, chains, span_graph};
@@ -44,10 +45,17 @@ fn main() {
     let opts = Options::default();
     let keys = Keys::new(&store);
     let t = Instant::now();
-    let found = breaks::find_breaks(&store, &opts);
+    let links = SpanLinks::build(&store);
+    println!(
+        "span links    {:8.1} ms  {} resolved",
+        ms(t),
+        links.pairs().len()
+    );
+    let t = Instant::now();
+    let found = breaks::find_breaks_linked(&store, &opts, &links);
     println!("breaks        {:8.1} ms  {} breaks", ms(t), found.len());
     let t = Instant::now();
-    let services = ServiceGraph::build(&store, &keys, &found);
+    let services = ServiceGraph::build(&store, &keys, &found, &links);
     println!(
         "service graph {:8.1} ms  {} edges",
         ms(t),

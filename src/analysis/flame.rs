@@ -1,7 +1,7 @@
 //! Flame layouts for the app's flame views, computed once per trace or per trace filter (never
 //! per frame): the flame chart layout of one trace (bars packed into non-overlapping lanes by
 //! depth, orphans hung under a "missing parent" bar, traces stitched at `propagation_break` and
-//! `detached_root`), and the flame graph aggregated over traces (spans merged by their
+//! `detached_root` and joined by span links), and the flame graph aggregated over traces (spans merged by their
 //! (service, span name) path from the root).
 
 use std::cmp::Reverse;
@@ -33,6 +33,8 @@ pub mod marks {
     pub const ERROR: u16 = 64;
     /// Not a span: the placeholder for a parent id that is not loaded.
     pub const MISSING_PARENT: u16 = 128;
+    /// A stitched root joined by its span link (a trace started on purpose), not by a break.
+    pub const LINKED: u16 = 256;
 }
 
 /// Trace joins followed from one trace when stitching, at most: a chain of stitched traces
@@ -46,13 +48,22 @@ pub const OVERVIEW_MAX_ROWS: usize = 48;
 pub const OVERVIEW_PLACEHOLDER: u32 = NONE - 1;
 
 /// One trace join the chart can stitch: `root`, the root span of one trace, belongs under
-/// `holder`, a span of another trace, because of break `brk` (an index into `Analysis::breaks`).
+/// `holder`, a span of another trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stitch {
     pub holder: u32,
     pub root: u32,
-    pub kind: BreakKind,
-    pub brk: u32,
+    pub via: Via,
+}
+
+/// Why a stitch joins two traces. Break joins sort first: a root both linked and broken is
+/// drawn under its break's holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Via {
+    /// Break `brk` (an index into `Analysis::breaks`) of this kind.
+    Break { kind: BreakKind, brk: u32 },
+    /// The root links to the holder (spec §5 "Span links"): the context was carried.
+    Link,
 }
 
 /// What the flame views look up per span and per trace, built once per session from the
@@ -97,8 +108,25 @@ impl FlameIndex {
                 let s = Stitch {
                     holder,
                     root,
-                    kind: b.kind,
-                    brk: k,
+                    via: Via::Break {
+                        kind: b.kind,
+                        brk: k,
+                    },
+                };
+                stitches.push((th, s));
+                stitches.push((tr, s));
+            }
+        }
+        // A linked root joins the trace of each span it links to.
+        for &(root, holder) in analysis.links.pairs() {
+            if store.span(root).parent_id == 0
+                && let (Some(th), Some(tr)) = (trace_of(holder), trace_of(root))
+                && th != tr
+            {
+                let s = Stitch {
+                    holder,
+                    root,
+                    via: Via::Link,
                 };
                 stitches.push((th, s));
                 stitches.push((tr, s));
@@ -106,7 +134,7 @@ impl FlameIndex {
         }
         span_breaks.sort_unstable();
         stale.sort_unstable();
-        stitches.sort_by_key(|&(t, s)| (t, s.brk));
+        stitches.sort_by_key(|&(t, s)| (t, s.via, s.holder, s.root));
         FlameIndex {
             span_breaks,
             trace_breaks,
@@ -219,8 +247,10 @@ impl TraceLayout {
             };
         }
         let trace_of = |i: u32| store.index.span_trace.get(i as usize).copied();
-        // Stitched root → holder, following joins breadth first.
-        let mut graft_of: FxHashMap<u32, u32> = FxHashMap::default();
+        // Stitched root → (holder, joined by a link), following joins breadth first.
+        let mut graft_of: FxHashMap<u32, (u32, bool)> = FxHashMap::default();
+        // Further spans a drawn linked root links to: joints beside its one holder.
+        let mut more_links: Vec<(u32, u32)> = Vec::new();
         if stitch {
             let mut k = 0;
             while k < traces.len() {
@@ -234,17 +264,23 @@ impl TraceLayout {
                         }
                     }
                     if traces.contains(&th) && traces.contains(&tr) {
-                        graft_of.entry(s.root).or_insert(s.holder);
+                        let link = s.via == Via::Link;
+                        let (holder, _) = *graft_of.entry(s.root).or_insert((s.holder, link));
+                        if link && holder != s.holder {
+                            more_links.push((s.holder, s.root));
+                        }
                     }
                 }
                 k += 1;
             }
         }
-        let mut grafts_by_holder: Vec<(u32, u32)> = graft_of
+        let mut grafts_by_holder: Vec<(u32, u32, bool)> = graft_of
             .iter()
-            .map(|(&root, &holder)| (holder, root))
+            .map(|(&root, &(holder, link))| (holder, root, link))
             .collect();
-        grafts_by_holder.sort_unstable_by_key(|&(h, r)| (h, store.span(r).start, r));
+        grafts_by_holder.sort_unstable_by_key(|&(h, r, _)| (h, store.span(r).start, r));
+        more_links.sort_unstable();
+        more_links.dedup();
 
         // Top-level nodes: roots (not stitched ones), one placeholder per missing parent id.
         let mut tops: Vec<(u64, Node)> = Vec::new();
@@ -304,6 +340,11 @@ impl TraceLayout {
                 if !b.bar_of_span.contains_key(&(i as u32)) {
                     b.tree(Node::Span(i as u32), &orphans, &grafts_by_holder);
                 }
+            }
+        }
+        for (holder, root) in more_links {
+            if let (Some(h), Some(r)) = (b.bar_of_span.get(&holder), b.bar_of_span.get(&root)) {
+                b.joints.push((*h, *r));
             }
         }
         b.finish(t, traces)
@@ -436,7 +477,7 @@ impl Builder<'_> {
         &mut self,
         top: Node,
         orphans: &FxHashMap<(u32, u64), Vec<u32>>,
-        grafts_by_holder: &[(u32, u32)],
+        grafts_by_holder: &[(u32, u32, bool)],
     ) {
         let store = self.store;
         self.levels.iter_mut().for_each(Vec::clear);
@@ -489,13 +530,16 @@ impl Builder<'_> {
                     self.span_bar(c, (cursor - 1) as u32, bar.depth + 1, false);
                 }
             }
-            let from = grafts_by_holder.partition_point(|&(h, _)| h < bar.span);
-            for &(h, root) in &grafts_by_holder[from..] {
+            let from = grafts_by_holder.partition_point(|&(h, _, _)| h < bar.span);
+            for &(h, root, link) in &grafts_by_holder[from..] {
                 if h != bar.span {
                     break;
                 }
                 if !self.bar_of_span.contains_key(&root) {
-                    self.span_bar(root, (cursor - 1) as u32, bar.depth + 1, true);
+                    let r = self.span_bar(root, (cursor - 1) as u32, bar.depth + 1, true);
+                    if link {
+                        self.bars[r as usize].marks |= marks::LINKED;
+                    }
                 }
             }
         }
@@ -1105,6 +1149,67 @@ mod tests {
             ),
         ];
         (store, breaks)
+    }
+
+    /// A batch consumer (trace 10) linked to the producers of traces 1, 2 and 3, in stitch
+    /// mode from trace 1: the batch under the first producer by its link, the other two
+    /// traces drawn beside it with a link joint each, and no break anywhere.
+    #[test]
+    fn stitching_joins_linked_traces_by_their_links() {
+        use crate::model::SpanKind::{Consumer, Producer};
+        let mut k = Kit::new();
+        let o = k.service("order-svc", "o1");
+        let sh = k.service("shipping-svc", "s1");
+        for t in 1..=3u128 {
+            let at = t as u64 * 10;
+            k.span(o, t, 1, 0, (at, at + 8), Server, "POST /orders", &[]);
+            k.span(
+                o,
+                t,
+                2,
+                1,
+                (at + 1, at + 2),
+                Producer,
+                "orders publish",
+                &[],
+            );
+        }
+        let c = k.span(sh, 10, 1, 0, (50, 60), Consumer, "orders process", &[]);
+        k.links(c, &[(1, 2), (2, 2), (3, 2)]);
+        k.span(sh, 10, 2, 1, (51, 59), Internal, "shipping.Schedule", &[]);
+        let store = k.store();
+        let analysis = Analysis::run(&store, &Options::default());
+        assert!(analysis.breaks.is_empty());
+        let fx = FlameIndex::new(&store, &analysis);
+        let t = |id| store.index.span_trace[idx(&store, id, 1) as usize];
+        assert!(TraceLayout::can_stitch(&fx, t(1)));
+        let l = TraceLayout::build(&store, &fx, t(1), true);
+        assert_eq!(l.traces, vec![t(1), t(10), t(2), t(3)]);
+        let bar = |tr, id| l.bar_of_span(idx(&store, tr, id)).unwrap_or(NONE);
+        let root = &l.bars[bar(10, 1) as usize];
+        assert_eq!(
+            root.parent,
+            bar(1, 2),
+            "the batch under the producer it links first"
+        );
+        assert_eq!(
+            root.marks & (marks::LINKED | marks::STITCHED | marks::BREAK),
+            marks::LINKED | marks::STITCHED
+        );
+        assert_eq!(at(&store, &l, 10, 2).1, 3);
+        let mut joints = l.joints.clone();
+        joints.sort_unstable();
+        let mut want = vec![
+            (bar(1, 2), bar(10, 1)),
+            (bar(2, 2), bar(10, 1)),
+            (bar(3, 2), bar(10, 1)),
+        ];
+        want.sort_unstable();
+        assert_eq!(joints, want);
+        assert!(l.bars.iter().all(|b| b.marks & marks::BREAK == 0));
+        // Without stitching, the producer's trace alone.
+        let plain = TraceLayout::build(&store, &fx, t(1), false);
+        assert_eq!((plain.traces.len(), plain.joints.len()), (1, 0));
     }
 
     #[test]

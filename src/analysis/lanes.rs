@@ -12,9 +12,9 @@ use std::collections::{BTreeSet, BinaryHeap};
 use rustc_hash::FxHashMap;
 
 use super::breaks::BreakKind;
-use super::flame::{FlameIndex, in_window, row};
+use super::flame::{FlameIndex, Via, in_window, row};
 use super::span_graph::{SpanEdge, hop_kind};
-use crate::model::{NONE, SpanKind, Store};
+use crate::model::{NONE, Store};
 
 /// What a row of the lanes chart holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +75,9 @@ pub enum ArrowKind {
     PropagationBreak,
     /// A span whose parent is not loaded: from nowhere.
     MissingParent,
+    /// A root linked to a span of another trace drawn with it (stitched): the context was
+    /// carried on purpose, not lost.
+    Link,
 }
 
 impl ArrowKind {
@@ -92,6 +95,7 @@ impl ArrowKind {
                 "reached by a call that did not propagate its context (propagation_break)"
             }
             ArrowKind::MissingParent => "its parent is not loaded (orphan_span)",
+            ArrowKind::Link => "a new trace linked to this span (span link, not a break)",
         }
     }
 }
@@ -303,10 +307,17 @@ impl LaneLayout {
         // its trace is drawn too, else from nowhere.
         for k in 0..self.traces.len() {
             for st in fx.stitches(self.traces[k]) {
-                let kind = match st.kind {
-                    BreakKind::DetachedRoot => ArrowKind::DetachedRoot,
-                    BreakKind::PropagationBreak => ArrowKind::PropagationBreak,
-                    _ => continue,
+                let kind = match st.via {
+                    Via::Break {
+                        kind: BreakKind::DetachedRoot,
+                        ..
+                    } => ArrowKind::DetachedRoot,
+                    Via::Break {
+                        kind: BreakKind::PropagationBreak,
+                        ..
+                    } => ArrowKind::PropagationBreak,
+                    Via::Link => ArrowKind::Link,
+                    Via::Break { .. } => continue,
                 };
                 let Some(to) = self.bar_of_span(st.root) else {
                     continue;

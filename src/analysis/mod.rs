@@ -7,6 +7,7 @@ pub mod flame;
 pub mod keys;
 pub mod lanes;
 pub mod layout;
+pub mod links;
 pub mod peer;
 pub mod services;
 pub mod span_graph;
@@ -20,6 +21,7 @@ use crate::model::Store;
 use breaks::Break;
 use chains::Chain;
 use keys::Keys;
+use links::SpanLinks;
 use services::ServiceGraph;
 use types::TypeGraph;
 
@@ -46,29 +48,38 @@ pub struct Analysis {
     pub chains: Vec<Chain>,
     pub goroutine_hops: u64,
     pub breaks: Vec<Break>,
+    /// The span links whose target is loaded, both ways.
+    pub links: SpanLinks,
 }
 
 impl Analysis {
     /// Finds the breaks of an indexed `store` and builds every graph around them.
     pub fn run(store: &Store, opts: &Options) -> Self {
-        Self::build(store, opts, || breaks::find_breaks(store, opts))
+        Self::build(store, opts, |links| {
+            breaks::find_breaks_linked(store, opts, links)
+        })
     }
 
     /// Builds the graphs of an indexed `store` around `breaks` found by the break detectors
     /// (the service graph follows their `propagation_break` stitches).
     pub fn with_breaks(store: &Store, opts: &Options, breaks: Vec<Break>) -> Self {
-        Self::build(store, opts, move || breaks)
+        Self::build(store, opts, move |_| breaks)
     }
 
     /// The independent parts run side by side: breaks then the service graph (which follows
     /// the stitches), beside the type graph, its chains and the goroutine-hop count.
-    fn build(store: &Store, opts: &Options, breaks: impl FnOnce() -> Vec<Break> + Send) -> Self {
+    fn build(
+        store: &Store,
+        opts: &Options,
+        breaks: impl FnOnce(&SpanLinks) -> Vec<Break> + Send,
+    ) -> Self {
         let keys = Keys::new(store);
-        let ((breaks, services), ((types, chains), goroutine_hops)) = rayon::join(
+        let ((breaks, services, links), ((types, chains), goroutine_hops)) = rayon::join(
             || {
-                let breaks = breaks();
-                let services = ServiceGraph::build(store, &keys, &breaks);
-                (breaks, services)
+                let links = SpanLinks::build(store);
+                let breaks = breaks(&links);
+                let services = ServiceGraph::build(store, &keys, &breaks, &links);
+                (breaks, services, links)
             },
             || {
                 rayon::join(
@@ -87,6 +98,7 @@ impl Analysis {
             chains,
             goroutine_hops,
             breaks,
+            links,
         }
     }
 }

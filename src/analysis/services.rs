@@ -12,6 +12,10 @@
 //!   service sends the call to that service, counted as unpaired.
 //! - A virtual peer keeps the kind it was first seen with (spans are visited in store order,
 //!   so this is deterministic).
+//! - A span link from a CLIENT/PRODUCER span to a SERVER/CONSUMER root of another trace (a
+//!   batch consumer linking each message's producer) is one call on the edge between their
+//!   services, counted `linked` (asynchronous), and the linked span is no unpaired call. Each
+//!   link is measured on its CLIENT/PRODUCER side: one consumer span answers a whole batch.
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use rayon::prelude::*;
@@ -19,6 +23,7 @@ use rustc_hash::FxHashMap;
 
 use super::breaks::{Break, BreakKind};
 use super::keys::{Key, Keys};
+use super::links::SpanLinks;
 use super::peer::{PeerKind, TracedServices, peer_of};
 use crate::model::{StatusCode, Store};
 
@@ -63,6 +68,10 @@ pub struct ServiceEdge {
     pub broken: u64,
     /// Unpaired calls to a traced service found by `peer.service`/`server.address`.
     pub unpaired: u64,
+    /// Calls made by a span link to a root of another trace (spec §4.1); printed only when
+    /// there are some, so graphs without links read as before.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub linked: u64,
     /// The measured span of each call, in store order: the callee span of a parent/child pair,
     /// the client span of an unpaired call.
     #[serde(skip)]
@@ -87,6 +96,7 @@ enum How {
     Broken,
     Unpaired,
     Virtual,
+    Linked,
 }
 
 #[derive(Clone, Copy)]
@@ -107,12 +117,13 @@ struct Lookup<'s> {
     keys: Keys,
     stitched: FxHashMap<u32, u32>,
     traced: TracedServices<'s>,
+    links: &'s SpanLinks,
 }
 
 impl ServiceGraph {
     /// Builds the graph of an indexed store; `breaks` supplies the `propagation_break`
     /// stitches. One parallel pass over spans, then one sequential pass over the calls found.
-    pub fn build(store: &Store, keys: &Keys, breaks: &[Break]) -> Self {
+    pub fn build(store: &Store, keys: &Keys, breaks: &[Break], links: &SpanLinks) -> Self {
         let services = &store.index.services;
         let look = Lookup {
             store,
@@ -123,6 +134,7 @@ impl ServiceGraph {
                 .filter_map(|b| Some((b.span, b.related?)))
                 .collect(),
             traced: TracedServices::new(store),
+            links,
         };
         let n = store.spans.len() as u32;
         let (calls, counts): (Vec<Call>, Vec<u64>) = rayon::join(
@@ -184,6 +196,7 @@ impl ServiceGraph {
             w.errors += u64::from(c.error);
             w.broken += u64::from(c.how == How::Broken);
             w.unpaired += u64::from(c.how == How::Unpaired);
+            w.linked += u64::from(c.how == How::Linked);
             w.spans.push(c.span);
             durations[e.index()].push(c.ns);
         }
@@ -239,7 +252,46 @@ fn calls_of<'s>(look: &Lookup<'s>, i: u32) -> impl Iterator<Item = Call<'s>> {
             Target::Peer(..) => true,
         })
         .map(|(to, how)| call(svc, to, how));
-    pair.into_iter().chain(unpaired)
+    pair.into_iter()
+        .chain(unpaired)
+        .chain(linked_calls(look, i, svc))
+}
+
+/// The calls root span `i` (of service `svc`) received by span links: one per linked
+/// CLIENT/PRODUCER span of another trace and service, measured on that span.
+fn linked_calls<'s>(look: &Lookup<'s>, i: u32, svc: u32) -> impl Iterator<Item = Call<'s>> {
+    let store = look.store;
+    let s = store.span(i);
+    let root = s.parent_id == 0 && s.kind.is_incoming() && s.links.len > 0;
+    root.then(|| look.links.targets(i))
+        .into_iter()
+        .flatten()
+        .filter_map(move |t| {
+            let (from, ts) = (store.service_idx(t), store.span(t));
+            (ts.kind.is_outgoing() && ts.trace_id != s.trace_id && from != svc).then_some(Call {
+                from,
+                to: Target::Service(svc),
+                span: t,
+                how: How::Linked,
+                ns: ts.duration(),
+                error: ts.status == StatusCode::Error,
+            })
+        })
+}
+
+/// Whether a SERVER/CONSUMER root of another trace links to span `i`: its call is counted
+/// there (`linked_calls`).
+fn received_by_link(look: &Lookup, i: u32) -> bool {
+    let store = look.store;
+    let trace = store.span(i).trace_id;
+    look.links.sources(i).any(|r| {
+        let s = store.span(r);
+        s.parent_id == 0 && s.kind.is_incoming() && s.trace_id != trace
+    })
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Where unpaired CLIENT/PRODUCER span `i` (of service `svc`) calls, and how that was found.
@@ -252,7 +304,7 @@ fn unpaired_target<'s>(look: &Lookup<'s>, i: u32, svc: u32) -> Option<(Target<'s
         .children(i)
         .iter()
         .any(|&c| store.span(c).kind.is_incoming() || store.service_idx(c) != svc);
-    if paired {
+    if paired || received_by_link(look, i) {
         return None;
     }
     if let Some(&server) = look.stitched.get(&i) {
@@ -329,7 +381,7 @@ mod tests {
         k.span(gw, 2, 2, 1, (1, 49), Client, "POST order", &[]);
         k.span(order, 2, 3, 2, (5, 35), Server, "CreateOrder", &[]);
         let store = k.store();
-        let g = ServiceGraph::build(&store, &Keys::new(&store), &[]);
+        let g = ServiceGraph::build(&store, &Keys::new(&store), &[], &SpanLinks::build(&store));
 
         assert_eq!(g.graph.node_count(), 4, "3 services + postgresql");
         assert_eq!(g.graph.edge_count(), 3);
@@ -398,7 +450,7 @@ mod tests {
         );
         k.span(order, 1, 6, 5, (62, 69), Internal, "handler", &[]);
         let store = k.store();
-        let g = ServiceGraph::build(&store, &Keys::new(&store), &[]);
+        let g = ServiceGraph::build(&store, &Keys::new(&store), &[], &SpanLinks::build(&store));
 
         let e = edge(&g, "api-gateway", "order-svc").expect("gateway→order");
         assert_eq!(e.calls, 2);
@@ -436,13 +488,18 @@ mod tests {
             facts: Facts::None,
         };
         let keys = Keys::new(&store);
-        let g = ServiceGraph::build(&store, &keys, std::slice::from_ref(&brk));
+        let g = ServiceGraph::build(
+            &store,
+            &keys,
+            std::slice::from_ref(&brk),
+            &SpanLinks::default(),
+        );
         let e = edge(&g, "api-gateway", "order-svc").expect("stitched edge");
         assert_eq!((e.calls, e.broken, e.unpaired), (1, 1, 0));
         assert_eq!(e.spans, vec![client]);
         assert!(edge(&g, "api-gateway", "orders.internal").is_none());
 
-        let g = ServiceGraph::build(&store, &keys, &[]);
+        let g = ServiceGraph::build(&store, &keys, &[], &SpanLinks::default());
         let e = edge(&g, "api-gateway", "orders.internal").expect("virtual peer");
         assert_eq!((e.calls, e.broken, e.unpaired), (1, 0, 0));
         assert!(edge(&g, "api-gateway", "order-svc").is_none());

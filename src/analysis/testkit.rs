@@ -2,7 +2,7 @@
 //! services with a process identity, spans with attributes, times in milliseconds or in
 //! nanoseconds after an origin.
 
-use crate::model::{Batch, Event, Span, SpanKind, StatusCode, Store};
+use crate::model::{Batch, Event, Link, Span, SpanKind, StatusCode, Store};
 
 /// An attribute value in a test span.
 #[derive(Clone, Copy)]
@@ -151,6 +151,25 @@ impl Kit {
         });
         if let Some(s) = self.batch.spans.get_mut(k) {
             s.events = crate::model::ArenaRange { start, len: 1 };
+        }
+    }
+
+    /// Gives span `k` links to these (trace, span) ids (call right after adding the span:
+    /// a span's links are a range of the batch's).
+    pub fn links(&mut self, k: usize, to: &[(u128, u64)]) {
+        let start = self.batch.links.len() as u32;
+        self.batch
+            .links
+            .extend(to.iter().map(|&(trace_id, span_id)| Link {
+                trace_id,
+                span_id,
+                attrs: Default::default(),
+            }));
+        if let Some(s) = self.batch.spans.get_mut(k) {
+            s.links = crate::model::ArenaRange {
+                start,
+                len: to.len() as u32,
+            };
         }
     }
 

@@ -22,6 +22,8 @@ pub const WARNING_FILL: Color32 = Color32::from_rgb(80, 60, 20);
 pub const BREAK: Color32 = Color32::from_rgb(220, 30, 30);
 /// A broken or failed call in the topology views (the exports' colour for a broken edge).
 pub const BROKEN: Color32 = Color32::from_rgb(scene::BROKEN.r, scene::BROKEN.g, scene::BROKEN.b);
+/// A span link: the flame chart's joint to a linked trace (the exports' linked edge colour).
+pub const LINK: Color32 = Color32::from_rgb(scene::LINKED.r, scene::LINKED.g, scene::LINKED.b);
 /// A conversion step's outline in the flame chart.
 pub const CONVERSION: Color32 = Color32::from_rgb(110, 40, 190);
 /// A goroutine hop's marker in the flame chart.

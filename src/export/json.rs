@@ -117,6 +117,17 @@ struct SpanOut<'a> {
     error: bool,
     start_unix_nano: u64,
     duration_ms: f64,
+    /// The span's links (spec §5 "Span links"), absent when it has none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    links: Vec<LinkOut>,
+}
+
+/// One span link: the span it names, and whether that span is loaded.
+#[derive(Debug, Serialize)]
+struct LinkOut {
+    trace_id: String,
+    span_id: String,
+    loaded: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -312,6 +323,15 @@ fn trace(store: &Store, id: u128) -> Option<TraceDoc<'_>> {
                 error: s.status == StatusCode::Error,
                 start_unix_nano: s.start,
                 duration_ms: s.duration() as f64 / 1e6,
+                links: store
+                    .span_links(i)
+                    .iter()
+                    .map(|l| LinkOut {
+                        trace_id: trace_hex(l.trace_id),
+                        span_id: span_hex(l.span_id),
+                        loaded: store.find_span(l.trace_id, l.span_id).is_some(),
+                    })
+                    .collect(),
             }
         })
         .collect();

@@ -43,6 +43,9 @@ pub const EDGE: Rgba = Rgba::rgb(0x6b, 0x72, 0x80);
 pub const ERROR_EDGE: Rgba = Rgba::rgb(0xd9, 0x77, 0x06);
 pub const BROKEN: Rgba = Rgba::rgb(0xdc, 0x26, 0x26);
 pub const UNPAIRED: Rgba = Rgba::rgb(0x9c, 0xa3, 0xaf);
+/// Calls made by span links (asynchronous, the context carried by a link), and the flame
+/// chart's link joints.
+pub const LINKED: Rgba = Rgba::rgb(0x0d, 0x94, 0x88);
 /// Selection and chain highlights (drawn by the app only).
 pub const HIGHLIGHT: Rgba = Rgba::rgb(0x25, 0x63, 0xeb);
 const PEER_FILL: Rgba = Rgba::rgb(0xee, 0xf2, 0xf7);
@@ -228,7 +231,8 @@ struct EdgeSpec {
 
 impl Scene {
     /// The service graph (spec §4.1): services as boxes, virtual peers as their kind, edges
-    /// labelled with calls, errors and p99; broken edges red dashed, unpaired grey dashed.
+    /// labelled with calls, errors and p99; broken edges red dashed, unpaired grey dashed,
+    /// edges with calls made by span links (asynchronous) teal dashed.
     pub fn services(analysis: &Analysis) -> Scene {
         let g = &analysis.services.graph;
         let nodes = g.node_weights().map(|n| {
@@ -276,6 +280,9 @@ impl Scene {
             if e.unpaired > 0 {
                 second.push(format!("{} unpaired", e.unpaired));
             }
+            if e.linked > 0 {
+                second.push(format!("{} linked", e.linked));
+            }
             let mut label = vec![first];
             if !second.is_empty() {
                 label.push(second.join(" · "));
@@ -291,6 +298,12 @@ impl Scene {
             } else if e.unpaired > 0 {
                 Stroke {
                     color: if e.errors > 0 { ERROR_EDGE } else { UNPAIRED },
+                    width,
+                    dash: Dash::Dashed,
+                }
+            } else if e.linked > 0 {
+                Stroke {
+                    color: if e.errors > 0 { ERROR_EDGE } else { LINKED },
                     width,
                     dash: Dash::Dashed,
                 }

@@ -332,10 +332,44 @@ fn service_name(n: &ServiceNode) -> &str {
 }
 
 /// Typed lookups into the analysis graphs by node and edge number.
+/// Where one link of a span leads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// A loaded span (store index).
+    Loaded(u32),
+    /// A span that is not in the session: its ids.
+    NotLoaded { trace_id: u128, span_id: u64 },
+}
+
 impl Session {
     /// The trace span `i` belongs to; `None` for a span number not in the store.
     pub fn trace_of(&self, i: u32) -> Option<u32> {
         self.store.index.span_trace.get(i as usize).copied()
+    }
+
+    /// The links of span `i`, in its order, each to a loaded span or not (spec §5 "Span
+    /// links"): a few binary searches per link, for the one span shown.
+    pub fn links_from(&self, i: u32) -> Vec<LinkTarget> {
+        if i as usize >= self.store.spans.len() {
+            return Vec::new();
+        }
+        self.store
+            .span_links(i)
+            .iter()
+            .map(|l| match self.store.find_span(l.trace_id, l.span_id) {
+                Some(t) => LinkTarget::Loaded(t),
+                None => LinkTarget::NotLoaded {
+                    trace_id: l.trace_id,
+                    span_id: l.span_id,
+                },
+            })
+            .collect()
+    }
+
+    /// The spans that link to span `i` (from the reverse index `Analysis::links`, built once
+    /// per session), by store index.
+    pub fn links_to(&self, i: u32) -> impl Iterator<Item = u32> + '_ {
+        self.analysis.links.sources(i)
     }
 
     /// Service-graph node `n`.

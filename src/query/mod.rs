@@ -14,7 +14,7 @@ pub use goroutines::GoroutineGroup;
 /// Sessions of the bundled samples, for the app's and the query layer's unit tests.
 #[cfg(test)]
 pub(crate) use index::tests as testkit;
-pub use index::{Bin, EdgeCalls, EdgeRef, SessionIndex};
+pub use index::{Bin, EdgeCalls, EdgeRef, LinkTarget, SessionIndex};
 pub use selection::{Selection, SelectionKey};
 
 use crate::analysis::breaks::{Break, BreakKind};

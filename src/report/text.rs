@@ -99,6 +99,16 @@ pub fn write(out: &mut impl Write, r: &Report) -> io::Result<()> {
             })
             .collect();
         table(out, Some(&header), rows, 3)?;
+        // Calls made by span links, under the table so reports without links read as before.
+        for e in r.service_edges.iter().filter(|e| e.figures.linked > 0) {
+            writeln!(
+                out,
+                "  {} → {}: {} by span links (asynchronous)",
+                terminal(e.from),
+                terminal(e.to),
+                count(e.figures.linked, "call")
+            )?;
+        }
     }
 
     writeln!(out, "\nConversions")?;

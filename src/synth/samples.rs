@@ -480,6 +480,108 @@ fn healthy_checkout(k: u64) -> Scenario {
     )
 }
 
+const SHIPPING: Proc = Proc {
+    service: "shipping-svc",
+    instance: "shipping-svc-74c9b8d6f-k5r2m",
+    host: "node-c4",
+    pid: 1,
+    goroutine_key: GW,
+};
+
+/// Three order cancellations each publish an event; shipping-svc consumes the three in one
+/// batch, a new trace whose CONSUMER root links each message's PRODUCER span (spec §5 "Span
+/// links"): linked, not broken.
+fn healthy_batch(k: u64) -> Scenario {
+    let at = base(HEALTHY_BASE, k);
+    let ids = [
+        (0x5c1e_7a90_3d2b_4f68_8e41_b2c7_d9f0_1a35, 900_301),
+        (0x6d2f_8ba1_4e3c_4079_9f52_c3d8_e0a1_2b46, 900_302),
+        (0x7e30_9cb2_5f4d_418a_a063_d4e9_f1b2_3c57, 900_303),
+    ];
+    let mut spans = Vec::new();
+    let mut traces = Vec::new();
+    let mut producers = Vec::new();
+    for (n, &(trace, order)) in ids.iter().enumerate() {
+        let n = n as u64;
+        // 1.1 s apart: a backend search cut to one-second windows finds each trace.
+        let mut t = TraceBuilder::new(trace, at + n * 1_100_000_000);
+        let path = format!("/orders/{order}/cancel");
+        let g = 612 + n as i64;
+        let sv = http_server(
+            &mut t,
+            0,
+            ORDER,
+            "POST",
+            "/orders/{id}/cancel",
+            &path,
+            202,
+            (0, 9_800),
+            g,
+        )
+        .id;
+        internal(
+            &mut t,
+            sv,
+            ORDER,
+            "order.(*Service).Cancel",
+            (300, 6_100),
+            g,
+        );
+        let pr = t
+            .span(sv, ORDER, Producer, "order-events publish", (6_400, 9_200))
+            .s("messaging.system", "kafka")
+            .s("messaging.destination.name", "order-events")
+            .s("messaging.operation.type", "publish")
+            .s("messaging.kafka.message.key", order.to_string())
+            .g(g)
+            .id;
+        producers.push((trace, pr));
+        traces.push(trace);
+        spans.extend(t.spans);
+    }
+    let mut c = TraceBuilder::new(
+        0x8f41_adc3_6a5e_42ab_b174_e5fa_02c3_4d68,
+        at + 2_500_000_000,
+    );
+    let co = c
+        .span(0, SHIPPING, Consumer, "order-events process", (0, 24_000))
+        .s("messaging.system", "kafka")
+        .s("messaging.destination.name", "order-events")
+        .s("messaging.operation.type", "process")
+        .s("messaging.consumer.group.name", "shipping")
+        .i("messaging.batch.message_count", 3)
+        .g(88);
+    for &(trace, span) in &producers {
+        co.link(trace, span);
+    }
+    let co = co.id;
+    internal(
+        &mut c,
+        co,
+        SHIPPING,
+        "shipping.(*Planner).CancelShipments",
+        (500, 23_200),
+        88,
+    );
+    traces.push(c.trace);
+    spans.extend(c.spans);
+    Scenario {
+        spans,
+        story: Story {
+            title: "order-events: a Kafka batch consumer linked to its producers",
+            traces,
+            text: "Three `POST /orders/{id}/cancel` requests to order-svc each publish an event to the Kafka topic \
+                   `order-events` (goroutines 612-614), 1.1 s apart. shipping-svc's consumer group handler takes the \
+                   three in one batch 0.3 s after the third: a new trace whose CONSUMER root `order-events process` has a span link \
+                   to each message's PRODUCER span, as the messaging semantic conventions ask. tracetopo reports \
+                   no break (linked, not broken); the service graph counts the three as linked calls \
+                   order-svc → shipping-svc, and the flame chart's Stitch mode draws the batch under the \
+                   producers.",
+            shows: None,
+        },
+    }
+}
+
 /// GET /users/{id} with a fan-out to user-svc and the Chinese-named notification service.
 fn healthy_user(k: u64) -> Scenario {
     let mut t = TraceBuilder::new(
@@ -1176,7 +1278,12 @@ fn broken_unmatched(k: u64) -> Scenario {
 }
 
 fn healthy() -> Vec<Scenario> {
-    vec![healthy_checkout(0), healthy_user(1), healthy_order_read(2)]
+    vec![
+        healthy_checkout(0),
+        healthy_user(1),
+        healthy_order_read(2),
+        healthy_batch(3),
+    ]
 }
 
 fn broken() -> Vec<Scenario> {
@@ -1209,8 +1316,8 @@ const README_HEAD: &str = "# Sample traces
 
 Small, hand-built OpenTelemetry trace dumps from an imagined Go shop: `loadgen` drives
 `api-gateway`, which calls `order-svc`, `user-svc`, `payment-svc`, `audit-svc` and
-`通知服务` (the notification service); `order-svc` publishes to Kafka and `inventory-consumer`
-consumes. All files are spec-conformant OTLP/JSON (lowercase hex ids, 64-bit ints as decimal
+`通知服务` (the notification service); `order-svc` publishes to Kafka, `inventory-consumer`
+consumes, and `shipping-svc` consumes order events in batches. All files are spec-conformant OTLP/JSON (lowercase hex ids, 64-bit ints as decimal
 strings, enums as integers). Every span records its goroutine: `goroutine.id` (int), except
 user-svc (`go.goroutine.id`) and audit-svc (`thread.id`, a string).
 

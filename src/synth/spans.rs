@@ -76,9 +76,17 @@ pub struct SpanRec {
     pub attrs: Vec<(&'static str, AttrValue)>,
     pub events: Vec<Event>,
     pub error: Option<String>,
+    /// Span links, as (trace, span) ids.
+    pub links: Vec<(u128, u64)>,
 }
 
 impl SpanRec {
+    /// Links the span to span `span` of trace `trace`.
+    pub fn link(&mut self, trace: u128, span: u64) -> &mut Self {
+        self.links.push((trace, span));
+        self
+    }
+
     pub fn s(&mut self, key: &'static str, value: impl Into<String>) -> &mut Self {
         self.attrs.push((key, AttrValue::Str(value.into())));
         self
@@ -176,6 +184,15 @@ impl SpanRec {
                 ])
             });
             f.push(("events", Json::Arr(events.collect())));
+        }
+        if !self.links.is_empty() {
+            let links = self.links.iter().map(|&(trace, span)| {
+                Json::Obj(vec![
+                    ("traceId", Json::str(trace_hex(trace))),
+                    ("spanId", Json::str(span_hex(span))),
+                ])
+            });
+            f.push(("links", Json::Arr(links.collect())));
         }
         if let Some(message) = &self.error {
             f.push((
@@ -350,6 +367,7 @@ impl TraceBuilder {
             attrs: Vec::new(),
             events: Vec::new(),
             error: None,
+            links: Vec::new(),
         });
         &mut self.spans[k]
     }

@@ -476,3 +476,40 @@ fn screenshot_without_files_is_the_start_page() {
         "only {drawn} pixels differ from the background"
     );
 }
+
+/// Details of the healthy sample's batch consumer list the three producers it links to; a
+/// click opens the producer's trace on it, whose Details list the batch as linking to it.
+#[test]
+fn details_list_span_links_both_ways_with_a_jump() {
+    let mut h = app_with(sample("checkout-healthy.json"));
+    let batch_trace = 0x8f41adc36a5e42abb174e5fa02c34d68;
+    let Some(session) = h.state().session().cloned() else {
+        panic!("no session");
+    };
+    let t = trace_number(&h, batch_trace);
+    let info = session.store.index.traces[t as usize];
+    let batch = (info.start_idx..info.start_idx + info.len)
+        .find(|&i| session.store.span(i).parent_id == 0)
+        .expect("the batch root");
+    h.state_mut().apply(Nav::Select(Selection::Span(batch)));
+    h.run_steps(2);
+    h.get_by_label_contains("Links to (3)");
+    let first = 0x5c1e7a903d2b4f688e41b2c7d9f01a35;
+    h.get_by_label("order-svc · order-events publish (trace 5c1e7a903d2b4f688e41b2c7d9f01a35)")
+        .click();
+    h.run_steps(2);
+    let producer = session.links_from(batch);
+    let producer = producer
+        .iter()
+        .find_map(|l| match *l {
+            tracetopo::query::LinkTarget::Loaded(p) if session.store.span(p).trace_id == first => {
+                Some(p)
+            }
+            _ => None,
+        })
+        .expect("the first producer is loaded");
+    assert_eq!(h.state().selection(), Selection::Span(producer));
+    assert_eq!(h.state().tab(), Tab::Trace);
+    h.get_by_label_contains("Linked from (1)");
+    h.get_by_label("shipping-svc · order-events process (trace 8f41adc36a5e42abb174e5fa02c34d68)");
+}

@@ -28,8 +28,9 @@ fn serve(api: Api, files: &[&str], behaviour: Behaviour) -> Server {
 /// The app with its remembered backends kept in `dir`.
 fn app(dir: &std::path::Path) -> Harness<'static, TracetopoApp> {
     let dir = dir.to_path_buf();
+    // Tall enough to list every trace of both samples (18) without scrolling.
     let mut h = Harness::builder()
-        .with_size([1400.0, 860.0])
+        .with_size([1400.0, 1100.0])
         .build_eframe(move |cc| {
             TracetopoApp::new(
                 &cc.egui_ctx,

@@ -1141,3 +1141,187 @@ fn python_sdk_worker_pool_with_a_stale_context() {
     assert_eq!(groups.len(), 1);
     assert_eq!((groups[0].goroutine, groups[0].breaks.len()), (500, 3));
 }
+
+/// Three producers of `order-svc` in traces 1..=3 and a batch consumer of `shipping-svc`, a
+/// new root CONSUMER span in trace 10 that starts after them; `linked`: the consumer links
+/// each producer (the messaging conventions), else it carries no link (context lost).
+fn batch_consumer(linked: bool) -> Store {
+    let mut d = kit();
+    let o = d.service("order-svc", "o1");
+    let s = d.service("shipping-svc", "s1");
+    for t in 1..=3u128 {
+        let at = t as u64 * 10 * MS;
+        d.span_ns(
+            o,
+            (t, 1, 0),
+            SpanKind::Server,
+            (at, at + 8 * MS),
+            "POST /orders",
+        );
+        let p = d.span_ns(
+            o,
+            (t, 2, 1),
+            SpanKind::Producer,
+            (at + MS, at + 2 * MS),
+            "orders publish",
+        );
+        d.attrs(p, &[("messaging.destination.name", "orders")]);
+    }
+    let c = d.span_ns(
+        s,
+        (10, 1, 0),
+        SpanKind::Consumer,
+        (50 * MS, 60 * MS),
+        "orders process",
+    );
+    d.attrs(c, &[("messaging.destination.name", "orders")]);
+    if linked {
+        d.links(c, &[(1, 2), (2, 2), (3, 2)]);
+    }
+    d.store()
+}
+
+#[test]
+fn a_batch_consumer_linked_to_its_producers_is_no_break() {
+    let store = batch_consumer(true);
+    let b = breaks_of(&store);
+    assert_eq!(found(&store, &b, BreakKind::PropagationBreak), vec![]);
+    assert!(
+        b.is_empty(),
+        "{:?}",
+        b.iter().map(|b| b.kind).collect::<Vec<_>>()
+    );
+    // Without the links, the same spans are three lost contexts, each stitched to the batch.
+    let store = batch_consumer(false);
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::PropagationBreak),
+        vec![
+            ((1, 2), Some((10, 1))),
+            ((2, 2), Some((10, 1))),
+            ((3, 2), Some((10, 1)))
+        ]
+    );
+    assert_eq!(b.len(), 3);
+}
+
+#[test]
+fn linked_producers_make_a_linked_service_edge() {
+    let edge = |store: &Store| {
+        let a = tracetopo::analysis::Analysis::run(store, &Options { tolerance_ns: TOL });
+        let g = &a.services.graph;
+        let node = |n: &str| g.node_indices().find(|&k| g[k].name == n);
+        let e = g.find_edge(node("order-svc").unwrap(), node("shipping-svc").unwrap());
+        e.map(|e| g[e].clone())
+    };
+    let linked = edge(&batch_consumer(true)).expect("order-svc → shipping-svc");
+    assert_eq!((linked.calls, linked.linked, linked.broken), (3, 3, 0));
+    let broken = edge(&batch_consumer(false)).expect("order-svc → shipping-svc");
+    assert_eq!((broken.calls, broken.linked, broken.broken), (3, 0, 3));
+}
+
+/// `api` serves a request (trace 1, span 1) during which a job starts as a new trace
+/// (trace 2): linked to `link` (the request), or with no link, started from
+/// `context.Background()`.
+fn async_job(link: Option<Ids>) -> Store {
+    let mut d = kit();
+    let a = d.service("api", "a1");
+    d.span_ns(
+        a,
+        (1, 1, 0),
+        SpanKind::Server,
+        (0, 100 * MS),
+        "POST /reports",
+    );
+    let j = d.span_ns(
+        a,
+        (2, 1, 0),
+        SpanKind::Internal,
+        (10 * MS, 900 * MS),
+        "reports.Build",
+    );
+    if let Some(l) = link {
+        d.links(j, &[l]);
+    }
+    d.span_ns(
+        a,
+        (2, 2, 1),
+        SpanKind::Internal,
+        (20 * MS, 800 * MS),
+        "reports.Render",
+    );
+    d.store()
+}
+
+#[test]
+fn an_async_job_linked_to_its_request_is_not_detached() {
+    let store = async_job(Some((1, 1)));
+    assert!(breaks_of(&store).is_empty());
+    let store = async_job(None);
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::DetachedRoot),
+        vec![((2, 1), Some((1, 1)))]
+    );
+    assert_eq!(b.len(), 1);
+}
+
+#[test]
+fn a_link_to_a_span_that_is_not_loaded_is_no_break() {
+    let store = async_job(Some((0xabc, 7)));
+    assert!(breaks_of(&store).is_empty());
+    let links = tracetopo::analysis::links::SpanLinks::build(&store);
+    assert!(links.is_empty(), "the target is not loaded");
+}
+
+/// A Jaeger download: `frontend` serves a request (trace a1) and `worker` runs a job as its
+/// own trace (b2) whose only reference is a FOLLOWS_FROM to the request; with `follows`
+/// false the job has no reference at all.
+fn jaeger_follows_from(follows: bool) -> Store {
+    let refs = if follows {
+        r#"[{"refType":"FOLLOWS_FROM","traceID":"000000000000000000000000000000a1","spanID":"00000000000000a1"}]"#
+    } else {
+        "[]"
+    };
+    let t0 = T0 / 1000;
+    let doc = format!(
+        r#"{{"data":[
+ {{"traceID":"000000000000000000000000000000a1","processes":{{"p1":{{"serviceName":"frontend","tags":[]}}}},
+  "spans":[{{"traceID":"000000000000000000000000000000a1","spanID":"00000000000000a1","operationName":"HTTP GET /dispatch",
+    "references":[],"startTime":{t0},"duration":100000,"processID":"p1",
+    "tags":[{{"key":"span.kind","type":"string","value":"server"}}]}}]}},
+ {{"traceID":"000000000000000000000000000000b2","processes":{{"p1":{{"serviceName":"frontend","tags":[]}}}},
+  "spans":[{{"traceID":"000000000000000000000000000000b2","spanID":"00000000000000b2","operationName":"dispatch.Async",
+    "references":{refs},"startTime":{},"duration":500000,"processID":"p1","tags":[]}}]}}
+]}}"#,
+        t0 + 10_000
+    );
+    let mut store = Store::new();
+    tracetopo::ingest::load_bytes(
+        &mut store,
+        "jaeger.json",
+        doc.as_bytes(),
+        &Default::default(),
+    )
+    .unwrap();
+    store.build_index();
+    store
+}
+
+#[test]
+fn jaeger_follows_from_across_traces_is_a_link_not_a_detached_root() {
+    let store = jaeger_follows_from(true);
+    let job = store.find_span(0xb2, 0xb2).unwrap();
+    assert_eq!(
+        store.span(job).parent_id,
+        0,
+        "another trace's reference is no parent"
+    );
+    assert!(breaks_of(&store).is_empty());
+    let store = jaeger_follows_from(false);
+    let b = breaks_of(&store);
+    assert_eq!(
+        found(&store, &b, BreakKind::DetachedRoot),
+        vec![((0xb2, 0xb2), Some((0xa1, 0xa1)))]
+    );
+}

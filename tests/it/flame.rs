@@ -176,18 +176,23 @@ fn layout_stitches_the_propagation_break_pair() {
 fn flame_graph_numbers_on_the_healthy_sample() {
     let s = session("checkout-healthy.json");
     let g = FlameGraph::build(&s.store, None);
-    // README: three traces, rooted at loadgen (POST /orders) and at api-gateway.
-    assert_eq!(g.traces, 3);
-    assert_eq!(g.frames[0].count, 3);
+    // README: seven traces, rooted at loadgen (POST /orders), at api-gateway, at order-svc
+    // (three POST /orders/{id}/cancel) and at shipping-svc (the batch).
+    assert_eq!(g.traces, 7);
+    assert_eq!(g.frames[0].count, 7);
     let top: u64 = g
         .frames
         .iter()
         .filter(|f| f.depth == 1)
         .map(|f| f.count)
         .sum();
-    assert_eq!(top, 3, "one root per trace");
+    assert_eq!(top, 7, "one root per trace");
     let spans: u64 = g.frames.iter().skip(1).map(|f| f.count).sum();
-    assert_eq!(spans, 17 + 11 + 10, "every span lands in exactly one frame");
+    assert_eq!(
+        spans,
+        17 + 11 + 10 + 3 * 3 + 2,
+        "every span lands in exactly one frame"
+    );
 
     // The GET /users/{id} trace: a known frame path, computed from the raw spans.
     let t = trace_index(&s, "0af7651916cd43dd8448eb211c80319c");
@@ -368,6 +373,49 @@ fn snapshots_of_the_detached_root_trace() {
         "the detached root is drawn stitched"
     );
     h.snapshot("flame_chart_detached_root_stitched");
+}
+
+/// The healthy sample's batch consumer (trace 8f41…) links the order-events producers of
+/// three traces: from the first producer's trace, Stitch draws all four traces, the batch
+/// under its first producer, every joint a link and no bar broken (docs/breaks.md pictures
+/// this snapshot).
+#[test]
+fn snapshot_of_a_linked_batch_consumer_stitched() {
+    let s = session("checkout-healthy.json");
+    let first = "5c1e7a903d2b4f688e41b2c7d9f01a35";
+    let t = trace_index(&s, first);
+    let batch = by_name(
+        &s,
+        trace_index(&s, "8f41adc36a5e42abb174e5fa02c34d68"),
+        "order-events process",
+    );
+    let mut h = chart_harness(s.clone(), Selection::Trace(t), false);
+    assert!(
+        h.state().view.span_rect(batch).is_none(),
+        "another trace without Stitch"
+    );
+    h.state_mut().view.set_stitch(true);
+    h.run();
+    // The batch started 2.5 s after the first producer: fit the stitched chart to see it.
+    h.state_mut().view.fit();
+    h.run();
+    assert!(
+        h.state().view.span_rect(batch).is_some(),
+        "the batch drawn stitched"
+    );
+    let fx = FlameIndex::new(&s.store, &s.analysis);
+    let l = TraceLayout::build(&s.store, &fx, t, true);
+    assert_eq!(l.traces.len(), 4);
+    assert_eq!(l.joints.len(), 3);
+    let bar = l.bar_of_span(batch).expect("batch bar");
+    let producer = by_name(&s, t, "order-events publish");
+    assert_eq!(
+        l.bars[bar as usize].parent,
+        l.bar_of_span(producer).unwrap()
+    );
+    assert!(l.bars[bar as usize].marks & marks::LINKED != 0);
+    assert!(l.bars.iter().all(|b| b.marks & marks::BREAK == 0));
+    h.snapshot("flame_chart_linked_stitched");
 }
 
 struct GraphState {

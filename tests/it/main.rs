@@ -20,6 +20,7 @@ mod golden;
 mod hostile;
 mod ingest;
 mod lanes;
+mod links;
 mod live;
 mod logs;
 mod logs_app;

@@ -35,6 +35,8 @@ struct Sp {
     attrs: HashMap<String, Value>,
     events: Vec<String>,
     status: i64,
+    /// Span links as (trace id, span id).
+    links: Vec<(String, String)>,
 }
 
 impl Sp {
@@ -109,6 +111,17 @@ fn spans_of(doc: &Value) -> Vec<Sp> {
                         })
                         .unwrap_or_default(),
                     status: sp["status"]["code"].as_i64().unwrap_or(0),
+                    links: sp["links"]
+                        .as_array()
+                        .map(|l| {
+                            l.iter()
+                                .map(|l| {
+                                    let id = |k: &str| l[k].as_str().unwrap().to_string();
+                                    (id("traceId"), id("spanId"))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
                 });
             }
         }
@@ -222,6 +235,14 @@ fn spec_breaks(spans: &[Sp]) -> Vec<(&'static str, String, String)> {
         .filter(|s| s.kind == SERVER || s.kind == CONSUMER)
         .map(|s| (s.service.as_str(), s.instance.as_str()))
         .collect();
+    // Spec §5 "Span links": a root linking into another trace started it on purpose, and a
+    // span such a link names is paired by it.
+    let linked_root = |r: &Sp| r.parent.is_empty() && r.links.iter().any(|(t, _)| *t != r.trace);
+    let linked_to = |c: &Sp| {
+        spans.iter().any(|s| {
+            s.trace != c.trace && s.links.iter().any(|(t, id)| *t == c.trace && *id == c.id)
+        })
+    };
     let has_incoming_child = |c: &Sp| {
         spans.iter().any(|s| {
             s.trace == c.trace && s.parent == c.id && (s.kind == SERVER || s.kind == CONSUMER)
@@ -254,6 +275,7 @@ fn spec_breaks(spans: &[Sp]) -> Vec<(&'static str, String, String)> {
             found.push(("conversion_error", s.trace.clone(), s.id.clone()));
         }
         if s.parent.is_empty()
+            && !linked_root(s)
             && [0, 1, CLIENT, PRODUCER].contains(&s.kind)
             && serving.contains(&(s.service.as_str(), s.instance.as_str()))
             && spans.iter().any(|p| {
@@ -266,7 +288,7 @@ fn spec_breaks(spans: &[Sp]) -> Vec<(&'static str, String, String)> {
         {
             found.push(("detached_root", s.trace.clone(), s.id.clone()));
         }
-        if (s.kind == CLIENT || s.kind == PRODUCER) && !has_incoming_child(s) {
+        if (s.kind == CLIENT || s.kind == PRODUCER) && !has_incoming_child(s) && !linked_to(s) {
             let peer = s
                 .attr_str("peer.service")
                 .or_else(|| s.attr_str("server.address"));
@@ -277,6 +299,7 @@ fn spec_breaks(spans: &[Sp]) -> Vec<(&'static str, String, String)> {
             };
             let candidate = spans.iter().any(|r| {
                 r.parent.is_empty()
+                    && !linked_root(r)
                     && (r.kind == SERVER || r.kind == CONSUMER)
                     && r.trace != s.trace
                     && r.service != s.service
@@ -326,6 +349,13 @@ fn one<'a>(spans: &'a [Sp], trace: &str, name: &str) -> &'a Sp {
 const H_CHECKOUT: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const H_USER: &str = "0af7651916cd43dd8448eb211c80319c";
 const H_ORDER: &str = "5b8efff798038103d269b633813fc60c";
+/// The order-events scenario: three producer traces, then the batch consumer's.
+const H_EVENTS: [&str; 4] = [
+    "5c1e7a903d2b4f688e41b2c7d9f01a35",
+    "6d2f8ba14e3c40799f52c3d8e0a12b46",
+    "7e309cb25f4d418aa063d4e9f1b23c57",
+    "8f41adc36a5e42abb174e5fa02c34d68",
+];
 const B_ORPHAN: &str = "6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51";
 const B_PROP_CLIENT: &str = "a7d2c41e9b3f4e08b5c6d7e8f9a0b1c2";
 const B_PROP_SERVER: &str = "3f9e8d7c6b5a49382716059483726150";
@@ -351,12 +381,41 @@ fn count_by_trace(spans: &[Sp]) -> HashMap<&str, usize> {
 fn healthy_file_has_the_promised_traces_and_no_breaks() {
     let spans = parse_doc("checkout-healthy.json");
     check_conformant(&spans);
-    // Counted from the scenario descriptions: 17 + 11 + 10.
-    assert_eq!(spans.len(), 38);
+    // Counted from the scenario descriptions: 17 + 11 + 10 + 3 × 3 + 2.
+    assert_eq!(spans.len(), 49);
     let per = count_by_trace(&spans);
-    assert_eq!(per.len(), 3);
+    assert_eq!(per.len(), 7);
     assert_eq!((per[H_CHECKOUT], per[H_USER], per[H_ORDER]), (17, 11, 10));
+    assert_eq!(
+        H_EVENTS.map(|t| per[t]),
+        [3, 3, 3, 2],
+        "three producer traces and the batch"
+    );
     assert_eq!(spec_breaks(&spans), []);
+
+    // The batch consumer is a new root CONSUMER linking the PRODUCER span of each of the
+    // three traces; without the links, the three would be propagation_breaks.
+    let batch = one(&spans, H_EVENTS[3], "order-events process");
+    assert!(batch.parent.is_empty() && batch.kind == CONSUMER);
+    let producers: Vec<(String, String)> = H_EVENTS[..3]
+        .iter()
+        .map(|t| {
+            let p = one(&spans, t, "order-events publish");
+            assert_eq!(p.kind, PRODUCER);
+            (p.trace.clone(), p.id.clone())
+        })
+        .collect();
+    assert_eq!(batch.links, producers);
+    let mut unlinked = spans.clone();
+    for s in &mut unlinked {
+        s.links.clear();
+    }
+    let mut want: Vec<_> = producers
+        .iter()
+        .map(|(t, id)| ("propagation_break", t.clone(), id.clone()))
+        .collect();
+    want.sort();
+    assert_eq!(spec_breaks(&unlinked), want);
 
     // Traces do not overlap in time, so nothing can be matched across them.
     let mut windows: Vec<(u64, u64)> = per
@@ -472,8 +531,15 @@ fn live_lines_hold_the_healthy_traces_in_collector_batches() {
     a.sort();
     b.sort();
     assert_eq!(a, b);
-    assert_eq!(lines_of.len(), 3);
-    assert!(lines_of.values().all(|l| l.len() >= 3), "{lines_of:?}");
+    assert_eq!(lines_of.len(), 7);
+    // Each checkout trace crosses services, so it arrives over several lines (the order-events
+    // traces are one process each and may fit in one batch).
+    assert!(
+        [H_CHECKOUT, H_USER, H_ORDER]
+            .iter()
+            .all(|t| lines_of[*t].len() >= 3),
+        "{lines_of:?}"
+    );
 }
 
 #[test]

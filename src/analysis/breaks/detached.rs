@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use super::{Break, BreakKind, Ctx, Facts, brk, name, short_trace};
+use crate::analysis::links::is_linked_root;
 use crate::model::{Span, SpanKind, Store, ops};
 
 /// Roots of these kinds may be detached: an unexpected start of work, not an incoming request.
@@ -70,7 +71,9 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
         {
             *f = true;
         }
+        // A linked root started its trace on purpose (spec §5 "Span links").
         if may_be_detached(s)
+            && !is_linked_root(store, i as u32)
             && let Some(r) = roots.get_mut(p)
         {
             r.push(Timed::of(s, i));
@@ -219,7 +222,8 @@ mod tests {
             );
         }
         let store = kit.store();
-        let ctx = super::super::Ctx::new(&store, &Options::default());
+        let links = crate::analysis::links::SpanLinks::build(&store);
+        let ctx = super::super::Ctx::new(&store, &Options::default(), &links);
         let (breaks, steps) = ops::counted(|| find(&ctx));
         assert_eq!(breaks.len() as u64, n / 2);
         let request = idx(&store, 1, 1);

@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use super::Options;
 use super::keys::Keys;
+use super::links::SpanLinks;
 use crate::model::{Store, Sym};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -166,7 +167,12 @@ impl Break {
 /// Every break in an indexed store (call after `Store::build_index`), sorted by kind, trace
 /// id and span id.
 pub fn find_breaks(store: &Store, opts: &Options) -> Vec<Break> {
-    let ctx = Ctx::new(store, opts);
+    find_breaks_linked(store, opts, &SpanLinks::build(store))
+}
+
+/// `find_breaks` with the store's span links already resolved.
+pub fn find_breaks_linked(store: &Store, opts: &Options, links: &SpanLinks) -> Vec<Break> {
+    let ctx = Ctx::new(store, opts, links);
     let ((mut out, detached), ((cross, logs), stale)) = rayon::join(
         || rayon::join(|| per_span(&ctx), || detached::find(&ctx)),
         || {
@@ -208,19 +214,21 @@ fn per_span(ctx: &Ctx) -> Vec<Break> {
         .collect()
 }
 
-/// What every detector reads: the store, its interned keys and the options.
+/// What every detector reads: the store, its interned keys, its span links and the options.
 struct Ctx<'s> {
     store: &'s Store,
     keys: Keys,
+    links: &'s SpanLinks,
     tolerance: u64,
     exception: Option<Sym>,
 }
 
 impl<'s> Ctx<'s> {
-    fn new(store: &'s Store, opts: &Options) -> Self {
+    fn new(store: &'s Store, opts: &Options, links: &'s SpanLinks) -> Self {
         Ctx {
             store,
             keys: Keys::new(store),
+            links,
             tolerance: opts.tolerance_ns,
             exception: store.strings.get("exception"),
         }

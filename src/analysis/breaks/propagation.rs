@@ -25,6 +25,7 @@ use rayon::prelude::*;
 
 use super::{Break, BreakKind, Ctx, Facts, brk, name, short_trace};
 use crate::analysis::keys::Key;
+use crate::analysis::links::is_linked_root;
 use crate::analysis::peer::{TracedServices, url_path};
 use crate::model::{SpanKind, Store, Sym, ops};
 
@@ -72,7 +73,8 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
     let mut consumers: Vec<Root> = Vec::new();
     for i in 0..n {
         let s = store.span(i);
-        if s.parent_id != 0 {
+        // A linked root names where it came from: it is nobody's lost server half.
+        if s.parent_id != 0 || is_linked_root(store, i) {
             continue;
         }
         match s.kind {
@@ -89,7 +91,7 @@ pub(super) fn find(ctx: &Ctx) -> Vec<Break> {
     let traced = TracedServices::new(store);
     (0..n)
         .into_par_iter()
-        .filter(|&i| is_unpaired_call(store, i))
+        .filter(|&i| is_unpaired_call(store, i) && !ctx.links.linked_from_other_trace(store, i))
         .filter_map(|i| {
             let call = call(ctx, i);
             let roots = if call.kind == SpanKind::Producer {
@@ -435,6 +437,7 @@ pub(super) fn message(store: &Store, b: &Break) -> String {
 mod tests {
     use super::*;
     use crate::analysis::Options;
+    use crate::analysis::links::SpanLinks;
     use crate::analysis::testkit::{Kit, V};
     use crate::model::ops;
 
@@ -469,8 +472,9 @@ mod tests {
             );
         }
         let store = kit.store();
-        let (breaks, steps) =
-            ops::counted(|| find(&super::super::Ctx::new(&store, &Options::default())));
+        let links = SpanLinks::build(&store);
+        let ctx = super::super::Ctx::new(&store, &Options::default(), &links);
+        let (breaks, steps) = ops::counted(|| find(&ctx));
         assert_eq!(breaks.len() as u64, n / 2, "every call finds its server");
         steps
     }
@@ -485,7 +489,8 @@ mod tests {
         kit.span(api, 1, 2, 1, (10, 20), SpanKind::Client, "call", attrs);
         kit.span(users, 2, 1, 0, (500, 600), SpanKind::Server, "later", &[]);
         let store = kit.store();
-        let ctx = super::super::Ctx::new(&store, &Options::default());
+        let links = SpanLinks::build(&store);
+        let ctx = super::super::Ctx::new(&store, &Options::default(), &links);
         find(&ctx).into_iter().map(|b| b.kind).collect()
     }
 

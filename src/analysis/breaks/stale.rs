@@ -140,7 +140,8 @@ mod tests {
             kit.span(p, 1, child, 1, (at, at + 1), SpanKind::Internal, "job", &[]);
         }
         let store = kit.store();
-        let ctx = super::super::Ctx::new(&store, &Options::default());
+        let links = crate::analysis::links::SpanLinks::build(&store);
+        let ctx = super::super::Ctx::new(&store, &Options::default(), &links);
         let (breaks, steps) = ops::counted(|| find(&ctx));
         assert_eq!(breaks.len() as u64, n / 2);
         let request = idx(&store, 2, 1);

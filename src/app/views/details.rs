@@ -14,6 +14,7 @@ use crate::app::theme::{self, severity_name};
 use crate::model::ids::{span_hex, trace_hex};
 use crate::model::span::flags;
 use crate::model::{Attr, StatusCode, Store};
+use crate::query::LinkTarget;
 use crate::units::latency_ms;
 
 /// Rows of the span lists (a service's spans, an edge's calls) shown before scrolling.
@@ -219,24 +220,57 @@ fn span_ui(ui: &mut Ui, i: u32, ctx: &mut ViewCtx<'_>) {
             });
     }
     super::logs::span_logs_ui(ui, store, i);
-    let links = store.span_links(i);
-    if !links.is_empty() {
-        egui::CollapsingHeader::new(format!("Links ({})", links.len()))
+    links_ui(ui, i, ctx);
+}
+
+/// A span's links both ways (spec §5 "Span links"): the spans it links to, a target that is
+/// not loaded said so, and the spans that link to it; a click opens the other span's trace.
+fn links_ui(ui: &mut Ui, i: u32, ctx: &mut ViewCtx<'_>) {
+    let session = Arc::clone(ctx.session);
+    let store = &session.store;
+    let to = session.links_from(i);
+    let from: Vec<u32> = session.links_to(i).collect();
+    let describe = |t: u32| {
+        format!(
+            "{} · {} (trace {})",
+            store.service_name(t),
+            store.str(store.span(t).name),
+            trace_hex(store.span(t).trace_id)
+        )
+    };
+    if !to.is_empty() {
+        egui::CollapsingHeader::new(format!("Links to ({})", to.len()))
             .default_open(true)
             .show(ui, |ui| {
-                for l in links {
-                    let text = format!("{} / {}", trace_hex(l.trace_id), span_hex(l.span_id));
-                    match store.find_span(l.trace_id, l.span_id) {
-                        Some(target) => {
-                            let r = ui.link(text);
-                            hover_span(&r, target, ctx);
+                for l in to {
+                    match l {
+                        LinkTarget::Loaded(t) => {
+                            let r = ui.link(describe(t));
+                            hover_span(&r, t, ctx);
                             if r.clicked() {
-                                ctx.select(Selection::Span(target));
+                                ctx.open_span(t);
                             }
                         }
-                        None => {
-                            ui.label(format!("{text} (not loaded)"));
+                        LinkTarget::NotLoaded { trace_id, span_id } => {
+                            ui.label(format!(
+                                "{} / {} (not loaded)",
+                                trace_hex(trace_id),
+                                span_hex(span_id)
+                            ));
                         }
+                    }
+                }
+            });
+    }
+    if !from.is_empty() {
+        egui::CollapsingHeader::new(format!("Linked from ({})", from.len()))
+            .default_open(true)
+            .show(ui, |ui| {
+                for t in from {
+                    let r = ui.link(describe(t));
+                    hover_span(&r, t, ctx);
+                    if r.clicked() {
+                        ctx.open_span(t);
                     }
                 }
             });

@@ -17,7 +17,9 @@ use crate::analysis::flame::{FlameIndex, TraceLayout};
 use crate::analysis::lanes::{Arrow, ArrowKind, LaneBar, LaneLayout, Row};
 use crate::app::state::{Selection, Session, ViewCtx};
 use crate::app::task::{Poll, Task};
-use crate::app::theme::{self, BREAK, GOROUTINE_HOP, OTHER_LANE, PROCESS_HOP, SELECTED, STALE};
+use crate::app::theme::{
+    self, BREAK, GOROUTINE_HOP, LINK, OTHER_LANE, PROCESS_HOP, SELECTED, STALE,
+};
 use crate::app::timeline::{AXIS_H, MergedRun, Zoom, paint_axis};
 use crate::model::NONE;
 use crate::units::duration_f64;
@@ -367,11 +369,12 @@ fn paint_arrow(p: &Painter, z: &Zoom, rows: Rect, origin: u64, lanes: &LaneLayou
         ArrowKind::OtherLane => OTHER_LANE,
         ArrowKind::StaleParent => STALE,
         ArrowKind::DetachedRoot | ArrowKind::PropagationBreak | ArrowKind::MissingParent => BREAK,
+        ArrowKind::Link => LINK,
     };
     // Lost parents are what the user looks for: a little heavier, dashed.
     let lost = !matches!(
         a.kind,
-        ArrowKind::GoroutineHop | ArrowKind::ProcessHop | ArrowKind::OtherLane
+        ArrowKind::GoroutineHop | ArrowKind::ProcessHop | ArrowKind::OtherLane | ArrowKind::Link
     );
     let stroke = Stroke::new(if lost { 2.0 } else { 1.5 }, color);
     let head_x = x_of(a.to_time);

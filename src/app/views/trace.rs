@@ -15,7 +15,7 @@ use super::lanes_paint::LanesChart;
 use super::trace_paint::{
     LANE_H, MIN_WINDOW, MINIMAP_H, bar_rect, focus_bar, hit, minimap, paint_bar, tooltip,
 };
-use crate::analysis::flame::{FlameIndex, TraceLayout};
+use crate::analysis::flame::{FlameIndex, TraceLayout, marks};
 use crate::analysis::lanes::LaneLayout;
 use crate::app::exporter::Exporter;
 use crate::app::state::{Seen, Selection, Session, View, ViewCtx};
@@ -149,8 +149,8 @@ impl View for FlameChartView {
             ));
             if can_stitch {
                 ui.checkbox(&mut stitch, "Stitch").on_hover_text(
-                    "Draw the traces joined to this one by a propagation_break or a \
-                     detached_root under the span they belong to",
+                    "Draw the traces joined to this one by a propagation_break, a \
+                     detached_root or a span link under the span they belong to",
                 );
                 if layout.traces.len() > 1 {
                     ui.label(format!("{} traces", layout.traces.len()));
@@ -449,7 +449,8 @@ impl FlameChartView {
             }
             run.flush();
         }
-        // Stitch joints: dashed from the holder down to the stitched root.
+        // Stitch joints: dashed from the holder down to the stitched root; a span link's joint
+        // solid in the link colour, with no broken outline (the context was carried).
         for &(h, s) in &l.joints {
             let (Some(hb), Some(sb)) = (l.bars.get(h as usize), l.bars.get(s as usize)) else {
                 continue;
@@ -459,6 +460,21 @@ impl FlameChartView {
                 bar_rect(z, lanes_rect, l, sb),
             );
             let x = sr.left().clamp(hr.left(), hr.right().max(hr.left()));
+            if sb.marks & marks::LINKED != 0 {
+                // From the linked span's end to the linked root's start: the message or job
+                // went on later, asynchronously.
+                let from = pos2(hr.right(), hr.center().y);
+                let to = pos2(sr.left(), sr.center().y);
+                let stroke = Stroke::new(2.0, theme::LINK);
+                lane_painter.line_segment([from, to], stroke);
+                // A head of fixed size: egui's `arrow` scales it with the length.
+                let back = (from - to).normalized() * 9.0;
+                for turn in [0.45_f32, -0.45] {
+                    let head = egui::emath::Rot2::from_angle(turn) * back;
+                    lane_painter.line_segment([to, to + head], stroke);
+                }
+                continue;
+            }
             let stroke = Stroke::new(1.5, BREAK);
             lane_painter.extend(Shape::dashed_line(
                 &[pos2(x, hr.bottom()), pos2(x, sr.top())],

@@ -192,7 +192,9 @@ pub fn tooltip(ui: &mut Ui, session: &Session, l: &TraceLayout, b: &Bar, bar: Op
         Some(g) => ui.label(format!("goroutine: {g}{hop}")),
         None => ui.label(format!("goroutine: unknown{hop}")),
     };
-    if b.marks & marks::STITCHED != 0 {
+    if b.marks & marks::LINKED != 0 {
+        ui.label("linked: root of another trace that links to the span it is drawn under");
+    } else if b.marks & marks::STITCHED != 0 {
         ui.label("stitched: root of another trace, drawn under the span it belongs to");
     }
     if s.status == StatusCode::Error {

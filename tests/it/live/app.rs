@@ -86,7 +86,8 @@ fn spans_posted_to_the_app_appear_and_pause_freezes_the_views() {
     h.get_by_label("Waiting for traces");
     let (_, healthy) = post_sample(&h, "checkout-healthy.json");
     step_until(&mut h, "the first spans", |a| shown_spans(a) == healthy);
-    assert_eq!(h.state().traces_view().listed().count(), 3);
+    // The healthy sample's seven traces (sample-traces/README.md).
+    assert_eq!(h.state().traces_view().listed().count(), 7);
     // The status line names the receiver and the spans held against the limit.
     h.get_by_label_contains("gRPC 127.0.0.1:");
     h.get_by_label_contains(&format!("{healthy} held of 2,000,000"));
@@ -109,7 +110,7 @@ fn spans_posted_to_the_app_appear_and_pause_freezes_the_views() {
     step_until(&mut h, "following again", |a| {
         shown_spans(a) == healthy + broken
     });
-    assert_eq!(h.state().traces_view().listed().count(), 3 + 15);
+    assert_eq!(h.state().traces_view().listed().count(), 7 + 15);
 
     // The service graph grew: the Services view draws the services only the second batch has.
     h.state_mut().apply(tracetopo::app::state::Nav::SwitchTab(
