@@ -5,6 +5,7 @@
 
 mod index;
 mod selection;
+pub mod traceql;
 
 use std::sync::Arc;
 use std::time::Instant;
