@@ -25,8 +25,10 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 mod listen;
 mod pull;
+mod query;
 pub use listen::ListenArgs;
 pub use pull::{KindArg, PullArgs, QueryArgs};
+pub use query::TraceqlArgs;
 
 use crate::analysis::breaks::BreakKind;
 use crate::analysis::{Analysis, Options};
@@ -117,6 +119,8 @@ pub enum Command {
     /// Search a Grafana Tempo or Jaeger backend and write the matching traces as OTLP JSON
     /// lines.
     Pull(PullArgs),
+    /// Find the traces a TraceQL query matches, with their matched spans.
+    Query(TraceqlArgs),
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +223,9 @@ pub struct AnalyzeArgs {
     /// Tolerance for time comparisons, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1.0, value_parser = parse_tolerance)]
     pub tolerance_ms: f64,
+    /// Report on the traces this TraceQL query matches only.
+    #[arg(long = "where", value_name = "TRACEQL")]
+    pub where_: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -273,6 +280,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Export(args)) => export(&args),
         Some(Command::Listen(args)) => listen::run(&args),
         Some(Command::Pull(args)) => pull::run(&args),
+        Some(Command::Query(args)) => query::run(&args),
         None => {
             let mut config = cli.app_config();
             // Kept until the app closes: the pulled traces, as a file the app loads.
@@ -372,6 +380,13 @@ fn analysis_options(tolerance_ms: f64) -> Options {
 /// `tracetopo analyze`: loads every file into one store, writes the report to stdout as it is
 /// made and reader warnings to stderr.
 pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
+    let filter = match &args.where_ {
+        Some(text) => match query::parse_query("--where", text) {
+            Some(q) => Some(q),
+            None => return ExitCode::from(EXIT_INPUT),
+        },
+        None => None,
+    };
     let loaded = match args.backend.target() {
         Some((kind, url)) => {
             pull::pull_store(Some(kind), url, &args.backend.query, args.tolerance_ms).map(|p| {
@@ -383,9 +398,13 @@ pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
         }
         None => load_and_analyse(&args.files, args.tolerance_ms),
     };
-    let Some((store, analysis)) = loaded else {
+    let Some((mut store, mut analysis)) = loaded else {
         return ExitCode::from(EXIT_INPUT);
     };
+    if let Some(q) = &filter {
+        let opts = analysis_options(args.tolerance_ms);
+        query::restrict(&mut store, &mut analysis, q, &opts);
+    }
     let report = Report::build(&store, &analysis);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let written = match args.format {
