@@ -119,6 +119,9 @@ impl Intrinsic {
 
     /// The bare-word intrinsics (`conversion.from`/`.to` are lexed as attributes).
     pub fn from_name(w: &str) -> Option<Intrinsic> {
+        if w == "rootService" {
+            return Some(Intrinsic::RootServiceName);
+        }
         Self::NAMES.iter().find(|(n, _)| *n == w).map(|&(_, i)| i)
     }
 

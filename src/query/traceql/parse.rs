@@ -46,10 +46,10 @@ fn unsupported_word(w: &str) -> Option<&'static str> {
         | "compare"
         | "topk"
         | "bottomk" => "is a TraceQL metrics function; tracetopo evaluates span filters only",
-        "select" => "(select) is not supported by tracetopo: every matched span is returned",
-        "with" => "(query hints) is not supported by tracetopo",
+        "select" => "is not supported by tracetopo: every matched span is returned",
+        "with" => "is not supported by tracetopo (query hints)",
         "nestedSetLeft" | "nestedSetRight" | "nestedSetParent" | "id" | "traceID" | "spanID"
-        | "parentID" | "timeSinceStart" | "version" | "rootService" => {
+        | "parentID" | "timeSinceStart" | "version" => {
             "is a Tempo intrinsic tracetopo does not support"
         }
         _ => return None,
@@ -79,7 +79,7 @@ impl Parser {
     }
 
     fn col(&self) -> usize {
-        self.peek().map_or(self.end_col + 1, |t| t.col)
+        self.peek().map_or(self.end_col, |t| t.col)
     }
 
     fn eat(&mut self, t: &Tok) -> bool {
@@ -335,6 +335,7 @@ impl Parser {
     }
 
     fn field_cmp(&mut self) -> Result<Field, ParseError> {
+        let lhs_col = self.col();
         let lhs = self.field_primary()?;
         let op = match self.peek_tok() {
             Some(Tok::Eq) => CmpOp::Eq,
@@ -362,7 +363,7 @@ impl Parser {
                 self.col(),
             ));
         }
-        check_cmp(lhs, op, rhs, op_col)
+        check_cmp(lhs, op, rhs, op_col, lhs_col)
     }
 
     fn field_primary(&mut self) -> Result<Operand, ParseError> {
@@ -464,13 +465,6 @@ impl Operand {
         }
     }
 
-    fn col(&self) -> Option<usize> {
-        match self {
-            Operand::Done(_) => None,
-            Operand::Str(_, c) | Operand::Word(_, c) => Some(*c),
-        }
-    }
-
     /// Reads a string or word against an intrinsic of enum type.
     fn against(self, other: &Field) -> Result<Field, ParseError> {
         let ty = other.ty();
@@ -515,7 +509,13 @@ pub fn hop_named(s: &str) -> Option<SpanEdge> {
 }
 
 /// Builds `lhs op rhs`, refusing comparisons that could never hold.
-fn check_cmp(lhs: Operand, op: CmpOp, rhs: Operand, col: usize) -> Result<Field, ParseError> {
+fn check_cmp(
+    lhs: Operand,
+    op: CmpOp,
+    rhs: Operand,
+    col: usize,
+    lhs_col: usize,
+) -> Result<Field, ParseError> {
     let (lhs, rhs) = match (lhs, rhs) {
         (Operand::Done(l), r) => {
             let r = r.against(&l)?;
@@ -525,15 +525,14 @@ fn check_cmp(lhs: Operand, op: CmpOp, rhs: Operand, col: usize) -> Result<Field,
             let l = l.against(&r)?;
             (l, r)
         }
-        (l, r) => {
-            let c = l.col().or(r.col()).unwrap_or(col);
-            let (l, r) = (l.finish()?, r.finish()?);
-            if let (Field::Lit(_), Field::Lit(_)) = (&l, &r) {
-                return Err(ParseError::new("a comparison needs a field on one side", c));
-            }
-            (l, r)
-        }
+        (l, r) => (l.finish()?, r.finish()?),
     };
+    if let (Field::Lit(_), Field::Lit(_)) = (&lhs, &rhs) {
+        return Err(ParseError::new(
+            "a comparison needs a field on one side",
+            lhs_col,
+        ));
+    }
     let (lt, rt) = (lhs.ty(), rhs.ty());
     if matches!(op, CmpOp::Re | CmpOp::Nre) {
         return match &rhs {
@@ -664,7 +663,7 @@ mod tests {
     fn errors_point_at_the_column() {
         assert_eq!(
             err(r#"{ span.http.route = "/orders" "#),
-            "expected '}', found the end of the query at column 31"
+            "expected '}', found the end of the query at column 30"
         );
         assert_eq!(
             err(r#"{ span.http.route = "/orders" ) "#),
