@@ -5,6 +5,7 @@
 
 mod index;
 mod selection;
+mod subset;
 pub mod traceql;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use std::time::Instant;
 pub(crate) use index::tests as testkit;
 pub use index::{Bin, EdgeCalls, EdgeRef, SessionIndex};
 pub use selection::{Selection, SelectionKey};
+pub use subset::GraphPart;
 
 use crate::analysis::breaks::{Break, BreakKind};
 use crate::analysis::{Analysis, Options};

@@ -478,9 +478,24 @@ fn every_error_names_its_column() {
             "expected a field or a value, found '}' at column 10",
         ),
     ];
+    let deep = format!("{{ {}.a = 1 }}", "(".repeat(65));
+    let long = format!("{{ {} }}", vec!["name = \"x\""; 1400].join(" || "));
+    let cases = cases
+        .into_iter()
+        .map(|(q, w)| (q.to_string(), w.to_string()))
+        .chain([
+            (
+                deep,
+                "nesting deeper than 64 levels at column 67".to_string(),
+            ),
+            (
+                long,
+                "the query is too long (more than 1024 tokens) at column 3584".to_string(),
+            ),
+        ]);
     let mut failures = Vec::new();
     for (q, want) in cases {
-        match Query::parse(q) {
+        match Query::parse(&q) {
             Ok(p) => failures.push(format!("{q}: parsed as {:?}", p.ast)),
             Err(e) if e.to_string() != want => {
                 failures.push(format!("{q}\n  got  {e}\n  want {want}"))
@@ -698,4 +713,77 @@ fn cli_analyze_where_reports_the_matching_traces_only() {
         .filter_map(|b| b["kind"].as_str())
         .collect();
     assert_eq!(kinds, ["propagation_break"]);
+}
+
+/// The query bar driven as a user drives it: typing a query filters the trace list to the
+/// matching traces and hands the matched spans to the flame chart; a bad query shows its
+/// error with the column; Up brings the last query back; `resource.` offers the data's
+/// resource attribute names.
+#[test]
+fn typing_a_query_in_the_app_filters_the_traces() {
+    use egui::{Key, Role};
+    use egui_kittest::kittest::Queryable;
+
+    let mut h = crate::app::app_with(crate::app::sample("checkout-broken.json"));
+    let Some(session) = h.state().session().cloned() else {
+        panic!("no session");
+    };
+    let store = &session.store;
+    let orphan = store
+        .find_span(0x6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51, 0xc4e6180e4317825f)
+        .expect("the orphan span");
+    let orphan_trace = store.index.span_trace[orphan as usize];
+
+    h.get_by_role_and_label(Role::TextInput, "TraceQL").click();
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "TraceQL")
+        .type_text("{ break = orphan_span }");
+    h.run_steps(1);
+    h.key_press(Key::Enter);
+    for _ in 0..3000 {
+        h.step();
+        if h.state().traces_view().matched().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    h.run_steps(2);
+    let matched = h.state().traces_view().matched().cloned();
+    let matched = matched.expect("the query ran");
+    assert_eq!(matched.traces, [orphan_trace]);
+    assert_eq!(matched.spans, [orphan]);
+    let listed: Vec<u32> = h.state().traces_view().listed().collect();
+    assert_eq!(listed, [orphan_trace]);
+    h.get_by_label_contains("1 traces, 1 spans match");
+
+    // A bad query: the error with its column, and the list stays as it was.
+    h.get_by_role_and_label(Role::TextInput, "TraceQL").click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+    h.get_by_role_and_label(Role::TextInput, "TraceQL")
+        .type_text("{ name = ");
+    h.run_steps(2);
+    h.get_by_label("expected a field or a value, found the end of the query at column 9");
+    let listed: Vec<u32> = h.state().traces_view().listed().collect();
+    assert_eq!(listed, [orphan_trace]);
+
+    // Up: the last query run.
+    h.key_press(Key::ArrowUp);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().traces_view().query.text,
+        "{ break = orphan_span }"
+    );
+
+    // Completion from the data.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, Key::A);
+    h.get_by_role_and_label(Role::TextInput, "TraceQL")
+        .type_text("{ resource.service.");
+    h.run_steps(2);
+    h.get_by_label("resource.service.name").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().traces_view().query.text,
+        "{ resource.service.name"
+    );
 }

@@ -7,6 +7,7 @@ pub mod details;
 pub mod flame;
 pub mod log_ticks;
 pub mod logs;
+pub mod query_bar;
 pub mod services;
 pub mod trace;
 mod trace_paint;
@@ -73,6 +74,7 @@ impl Views {
             _ => TraceFilter {
                 generation,
                 traces: self.traces.filtered_traces().map(Arc::from),
+                matched: self.traces.matched().map(Arc::clone),
             },
         };
         ctx.filter = listed.clone();

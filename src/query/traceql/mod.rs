@@ -5,6 +5,7 @@
 //! for the `break` intrinsic, the breaks analysis found.
 
 pub mod ast;
+pub mod complete;
 mod eval;
 pub mod lex;
 mod parse;
@@ -14,6 +15,7 @@ pub use lex::{Class, classes};
 
 use crate::analysis::breaks::Break;
 use crate::model::Store;
+use crate::query::Session;
 
 /// A query that does not parse: what was expected and the 1-based column (in characters).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,5 +68,26 @@ impl Query {
     /// matched spans. `breaks` are the analysis's (only read when `needs_breaks`).
     pub fn evaluate(&self, store: &Store, breaks: &[Break]) -> Vec<TraceMatch> {
         Compiled::new(&self.ast, store, breaks).run()
+    }
+}
+
+/// A query's answer over a session, as the app's views follow it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Matched {
+    /// Matching trace numbers (into `store.index.traces`), ascending.
+    pub traces: Vec<u32>,
+    /// Every matched span (store indices), ascending.
+    pub spans: Vec<u32>,
+}
+
+impl Query {
+    /// The answer over `session`, with the breaks its analysis found.
+    pub fn matched(&self, session: &Session) -> Matched {
+        let found = self.evaluate(&session.store, &session.analysis.breaks);
+        Matched {
+            traces: found.iter().map(|m| m.trace).collect(),
+            // Traces are contiguous in trace-number order, so this is ascending.
+            spans: found.into_iter().flat_map(|m| m.spans).collect(),
+        }
     }
 }

@@ -11,12 +11,26 @@ use crate::analysis::breaks::BreakKind;
 use crate::analysis::span_graph::SpanEdge;
 use crate::model::{SpanKind, StatusCode};
 
+/// Tokens a query may have: a longer one is refused before it is parsed. The trees built
+/// from it are walked recursively (compiling, evaluating, dropping), so their depth, which the
+/// token count bounds, must stay far inside a thread's stack.
+pub const MAX_TOKENS: usize = 1024;
+/// Parentheses and `!` nested at most.
+pub const MAX_NESTING: usize = 64;
+
 /// Parses a whole query.
 pub fn parse(src: &str) -> Result<Pipeline, ParseError> {
     let toks = tokens(src)?;
+    if let Some(t) = toks.get(MAX_TOKENS) {
+        return Err(ParseError::new(
+            format!("the query is too long (more than {MAX_TOKENS} tokens)"),
+            t.col,
+        ));
+    }
     let mut p = Parser {
         toks,
         at: 0,
+        depth: 0,
         end_col: column(src, src.trim_end().len()),
     };
     if p.toks.is_empty() {
@@ -61,9 +75,23 @@ struct Parser {
     at: usize,
     /// Column just past the last character: where "expected …" points at the end.
     end_col: usize,
+    /// Parentheses and `!` open around the current position.
+    depth: usize,
 }
 
 impl Parser {
+    /// Enters one more level of nesting (`col`: where it opens).
+    fn nest(&mut self, col: usize) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(ParseError::new(
+                format!("nesting deeper than {MAX_NESTING} levels"),
+                col,
+            ));
+        }
+        Ok(())
+    }
+
     fn peek(&self) -> Option<&Token> {
         self.toks.get(self.at)
     }
@@ -183,9 +211,11 @@ impl Parser {
                 Ok(SetExpr::Filter(f))
             }
             Some(Tok::LParen) => {
+                self.nest(self.col())?;
                 self.at += 1;
                 let p = self.pipeline()?;
                 self.expect(&Tok::RParen, "')'")?;
+                self.depth -= 1;
                 Ok(if p.stages.is_empty() {
                     p.first
                 } else {
@@ -328,8 +358,12 @@ impl Parser {
 
     /// `!` negates the comparison after it: `!span.a = 1` is `!(span.a = 1)`.
     fn field_not(&mut self) -> Result<Field, ParseError> {
+        let col = self.col();
         if self.eat(&Tok::Not) {
-            return Ok(Field::Not(Box::new(self.field_not()?)));
+            self.nest(col)?;
+            let f = self.field_not()?;
+            self.depth -= 1;
+            return Ok(Field::Not(Box::new(f)));
         }
         self.field_cmp()
     }
@@ -377,8 +411,10 @@ impl Parser {
         let lit = |l| Ok(Operand::Done(Field::Lit(l)));
         match t.tok {
             Tok::LParen => {
+                self.nest(col)?;
                 let f = self.field_bool()?;
                 self.expect(&Tok::RParen, "')'")?;
+                self.depth -= 1;
                 Ok(Operand::Done(f))
             }
             Tok::Str(s) => Ok(Operand::Str(s, col)),
