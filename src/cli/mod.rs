@@ -345,6 +345,13 @@ fn error_line(line: &str) {
 /// to stderr. `None` (after one line on stderr naming the file and position) when a file is
 /// unreadable.
 fn load_and_analyse(files: &[PathBuf], tolerance_ms: f64) -> Option<(Store, Analysis)> {
+    let store = load_indexed(files)?;
+    let analysis = Analysis::run(&store, &analysis_options(tolerance_ms));
+    Some((store, analysis))
+}
+
+/// `load_and_analyse` without the analysis.
+fn load_indexed(files: &[PathBuf]) -> Option<Store> {
     let mut store = Store::new();
     for path in files {
         let opts = LoadOptions::default();
@@ -360,8 +367,7 @@ fn load_and_analyse(files: &[PathBuf], tolerance_ms: f64) -> Option<(Store, Anal
     }
     store.build_index();
     warn_all(&store);
-    let analysis = Analysis::run(&store, &analysis_options(tolerance_ms));
-    Some((store, analysis))
+    Some(store)
 }
 
 /// The store's reader warnings, on stderr.

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
-use super::{EXIT_INPUT, OutputFormat, error_line, load_and_analyse};
+use super::{EXIT_INPUT, OutputFormat, analysis_options, error_line, load_indexed};
 use crate::analysis::trace_summary::root_of;
 use crate::analysis::{Analysis, Options};
 use crate::escape::terminal;
@@ -118,10 +118,16 @@ pub fn run(args: &TraceqlArgs) -> ExitCode {
     let Some(query) = parse_query("--q", &args.q) else {
         return ExitCode::from(EXIT_INPUT);
     };
-    let Some((store, analysis)) = load_and_analyse(&args.files, args.tolerance_ms) else {
+    let Some(store) = load_indexed(&args.files) else {
         return ExitCode::from(EXIT_INPUT);
     };
-    let matches = query.evaluate(&store, &analysis.breaks);
+    // Only `break` needs the analysis: a query without it is answered from the store alone.
+    let breaks = if query.needs_breaks() {
+        Analysis::run(&store, &analysis_options(args.tolerance_ms)).breaks
+    } else {
+        Vec::new()
+    };
+    let matches = query.evaluate(&store, &breaks);
     let rows = rows(&store, &matches, args.limit);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let written = match args.format {

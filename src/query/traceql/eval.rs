@@ -446,6 +446,9 @@ fn local_to_spans(set: &[bool], info: &TraceInfo) -> Vec<u32> {
         .collect()
 }
 
+/// A set of a trace's spans computed from another.
+type SetFn<'s> = fn(&Rels<'s>, &[bool]) -> Vec<bool>;
+
 /// The parent/child structure of one trace, by position in the trace.
 struct Rels<'s> {
     store: &'s Store,
@@ -557,10 +560,7 @@ impl<'s> Rels<'s> {
         let and = |x: Vec<bool>, y: &[bool]| -> Vec<bool> {
             x.into_iter().zip(y).map(|(x, &y)| x && y).collect()
         };
-        let (holds, back): (
-            fn(&Self, &[bool]) -> Vec<bool>,
-            fn(&Self, &[bool]) -> Vec<bool>,
-        ) = match r {
+        let (holds, back): (SetFn<'s>, SetFn<'s>) = match r {
             Rel::Child => (Self::child_of, Self::parent_of),
             Rel::Parent => (Self::parent_of, Self::child_of),
             Rel::Desc => (Self::has_ancestor_in, Self::has_descendant_in),
