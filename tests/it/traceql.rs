@@ -787,3 +787,78 @@ fn typing_a_query_in_the_app_filters_the_traces() {
         "{ resource.service.name"
     );
 }
+
+/// Completion offers what the loaded data holds: attribute names after a scope, values after
+/// a comparison (inside an open string too), intrinsics for a bare word.
+#[test]
+fn completion_comes_from_the_loaded_data() {
+    use tracetopo::query::traceql::complete::{Vocabulary, suggest};
+
+    let (store, _) = samples();
+    let vocab = Vocabulary::build(&store);
+    assert!(vocab.resource_keys.iter().any(|k| k == "service.name"));
+    assert!(vocab.span_keys.iter().any(|k| k == "db.system"));
+    let at_end = |q: &str| suggest(&store, &vocab, q, q.len());
+
+    let s = at_end("{ span.db.sy").expect("span attribute names");
+    assert_eq!(s.items, ["span.db.system"]);
+    assert_eq!(s.replace, 2..12);
+
+    let s = at_end("{ resource.service.name = ").expect("services");
+    assert!(
+        s.items.iter().any(|v| v == "\"payment-svc\""),
+        "{:?}",
+        s.items
+    );
+    assert!(s.items.iter().any(|v| v == "\"通知服务\""), "{:?}", s.items);
+    assert_eq!(s.replace, 26..26);
+
+    let q = r#"{ span.db.system = "po"#;
+    let s = at_end(q).expect("values in an open string");
+    assert_eq!(s.items, ["\"postgresql\""]);
+    assert_eq!(s.replace, 19..q.len());
+
+    let s = at_end(r#"{ name =~ "SELECT acme.u"#).expect("span names");
+    assert_eq!(s.items, ["\"SELECT acme.users\""]);
+
+    let s = at_end("{ roo").expect("intrinsics");
+    assert_eq!(s.items, ["rootName", "rootServiceName"]);
+
+    assert_eq!(at_end("{ span.no_such_key"), None);
+    assert_eq!(at_end("{ duration > "), None);
+}
+
+/// What the Services view highlights for the listed traces: their services and the calls
+/// between them.
+#[test]
+fn the_services_of_the_matched_traces() {
+    let mut store = Store::new();
+    if let Err(e) = ingest::load_path(
+        &mut store,
+        &sample("checkout-broken.json"),
+        &LoadOptions::default(),
+    ) {
+        panic!("{e}");
+    }
+    let session = tracetopo::query::Session::build(store, Options::default());
+    let q = Query::parse(r#"{ rootServiceName = "order-svc" }"#).expect("query");
+    let m = q.matched(&session);
+    assert_eq!(m.traces.len(), 1, "the audit.Write trace");
+    let part = session.graph_part(&m.traces);
+    let names: Vec<&str> = part
+        .nodes
+        .iter()
+        .filter_map(|&n| session.service(n).map(|s| s.name.as_str()))
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(
+        names.contains(&"order-svc") && names.contains(&"audit-svc"),
+        "{names:?}"
+    );
+    let edges: Vec<(&str, &str)> = part
+        .edges
+        .iter()
+        .filter_map(|&e| session.service_edge(e).map(|e| (e.from_name, e.to_name)))
+        .collect();
+    assert_eq!(edges, [("order-svc", "audit-svc")]);
+}
