@@ -135,7 +135,8 @@ impl QueryBar {
             let mut slot = Some(t);
             match task::take(&mut slot) {
                 Some(Ok(m)) if key.1 == session.index.generation() => self.set(Some(key), Some(m)),
-                Some(Ok(_)) => {}
+                // Answered for a session that has since been replaced: ask again.
+                Some(Ok(_)) => self.run_text(ctx, session, key.0, false),
                 Some(Err(e)) => self.failure = Some(e),
                 None => self.pending = slot.map(|t| (key, t)),
             }
