@@ -279,6 +279,31 @@ const CASES: &[Case] = &[
             ("3f9e8d", &["cb94a4fa6bd3b4a3"]),
         ],
     ),
+    (
+        "{ } | by(resource.service.name) | coalesce() | count() > 16",
+        &[(
+            "4bf92f",
+            &[
+                "0943dda001aea4ed",
+                "27f211eda44add7e",
+                "32fc4238bd11cadd",
+                "380d2607c355a442",
+                "3cd3701f1bd7d25f",
+                "5b97ad30805df0ea",
+                "5dc606d2b17cc2de",
+                "83bb556544177b87",
+                "8405ceea63a0ed89",
+                "87dc220e9142f6b5",
+                "8b7a0415aef3386a",
+                "90c29c8a47401e56",
+                "9fc50c940c53713b",
+                "a374e4ecfed42e36",
+                "b4a1bb5edaacf644",
+                "bdc949e2acb55fcd",
+                "e2cd909db5990e15",
+            ],
+        )],
+    ),
     // tracetopo's intrinsics.
     (
         "{ break = orphan_span }",
@@ -861,4 +886,54 @@ fn the_services_of_the_matched_traces() {
         .filter_map(|&e| session.service_edge(e).map(|e| (e.from_name, e.to_name)))
         .collect();
     assert_eq!(edges, [("order-svc", "audit-svc")]);
+}
+
+/// Structural operators on a trace that is no tree: a parent cycle (X ⇄ Y, with Z under Y)
+/// ends the walk up, and spans whose parent is not loaded have no parent and no siblings.
+#[test]
+fn structure_without_a_tree() {
+    use tracetopo::analysis::testkit::Kit;
+    use tracetopo::model::SpanKind;
+
+    let mut kit = Kit::starting_at(1_700_000_000_000_000_000);
+    let svc = kit.service("svc", "i-1");
+    let t = 0xabc;
+    for (id, parent, name) in [
+        (1, 0, "R"),
+        (2, 1, "A"),
+        (3, 4, "X"),
+        (4, 3, "Y"),
+        (5, 4, "Z"),
+        (6, 99, "O1"),
+        (7, 99, "O2"),
+    ] {
+        kit.span(
+            svc,
+            t,
+            id,
+            parent,
+            (id, id + 10),
+            SpanKind::Internal,
+            name,
+            &[],
+        );
+    }
+    let store = kit.store();
+    let analysis = Analysis::run(&store, &Options::default());
+    let names = |q: &str| -> Vec<String> {
+        let mut n: Vec<String> = run_idx(&store, &analysis, q)
+            .into_values()
+            .flatten()
+            .map(|i| store.str(store.span(i).name).to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(names(r#"{ } >> { name = "Z" }"#), ["Z"]);
+    assert_eq!(names(r#"{ name = "Z" } << { }"#), ["X", "Y"]);
+    assert_eq!(names(r#"{ name = "R" } >> { }"#), ["A"]);
+    assert_eq!(names(r#"{ name = "X" } > { }"#), ["Y"]);
+    assert_eq!(names(r#"{ name = "O1" } ~ { }"#), Vec::<String>::new());
+    assert_eq!(names("{ } !> { }"), ["O1", "O2", "R"]);
+    assert_eq!(names(r#"{ name = "Y" } &<< { name = "X" }"#), ["X", "Y"]);
 }
