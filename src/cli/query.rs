@@ -16,6 +16,7 @@ use crate::escape::terminal;
 use crate::model::Store;
 use crate::model::ids::{span_hex, trace_hex};
 use crate::query::traceql::{Query, TraceMatch};
+use crate::units::count;
 
 #[derive(Debug, Args)]
 pub struct TraceqlArgs {
@@ -110,7 +111,7 @@ fn write_text(out: &mut impl Write, rows: &[Row]) -> std::io::Result<()> {
             terminal(&r.root_name)
         )?;
     }
-    writeln!(out, "{} traces", rows.len())
+    writeln!(out, "{}", count(rows.len() as u64, "trace"))
 }
 
 /// `tracetopo query`.

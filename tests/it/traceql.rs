@@ -686,7 +686,7 @@ fn cli_query_prints_the_matches_sorted_by_start_time() {
     let text = String::from_utf8_lossy(&limited.stdout);
     assert!(text.contains("0af7651916cd43dd8448eb211c80319c"), "{text}");
     assert!(!text.contains("6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51"), "{text}");
-    assert!(text.trim_end().ends_with("1 traces"), "{text}");
+    assert!(text.trim_end().ends_with("\n1 trace"), "{text}");
 }
 
 #[test]
@@ -779,7 +779,15 @@ fn typing_a_query_in_the_app_filters_the_traces() {
     assert_eq!(matched.spans, [orphan]);
     let listed: Vec<u32> = h.state().traces_view().listed().collect();
     assert_eq!(listed, [orphan_trace]);
-    h.get_by_label_contains("1 traces, 1 spans match");
+    h.get_by_label_contains("matched: 1 trace, 1 span");
+    // docs/screenshots/query-bar.png is taken here: TRACETOPO_SHOT_DIR=docs/screenshots.
+    if let Some(dir) = std::env::var_os("TRACETOPO_SHOT_DIR") {
+        h.set_render_cursor(false);
+        h.run_steps(5);
+        let image = h.render().expect("render");
+        let out = std::path::Path::new(&dir).join("query-bar.png");
+        image.save(&out).expect("save the screenshot");
+    }
 
     // A bad query: the error with its column, and the list stays as it was.
     h.get_by_role_and_label(Role::TextInput, "TraceQL").click();

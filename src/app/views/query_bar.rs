@@ -13,6 +13,7 @@ use crate::app::task::{self, Task};
 use crate::app::theme::{ERROR, QL_FIELD, QL_KEYWORD, QL_NUMBER, QL_STRING};
 use crate::query::traceql::complete::{Suggestion, Vocabulary, suggest};
 use crate::query::traceql::{Class, Matched, ParseError, Query, classes};
+use crate::units::count;
 
 /// Queries remembered for Up/Down.
 const HISTORY: usize = 50;
@@ -253,9 +254,9 @@ impl QueryBar {
         }
         if let (Some(m), true) = (&self.matched, self.error.is_none()) {
             ui.weak(format!(
-                "{} traces, {} spans match {}",
-                m.traces.len(),
-                m.spans.len(),
+                "matched: {}, {} ({})",
+                count(m.traces.len() as u64, "trace"),
+                count(m.spans.len() as u64, "span"),
                 self.ran.as_ref().map_or("", |(t, _)| t.as_str())
             ));
         }
