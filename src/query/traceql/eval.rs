@@ -465,9 +465,12 @@ impl<'s> Rels<'s> {
         }
     }
 
+    /// The parent's position; `None` for a root, a missing parent, or (never, by the index's
+    /// promise) a parent in another trace.
     fn parent(&self, k: usize) -> Option<usize> {
         let p = self.store.index.parent[self.base as usize + k];
-        (p != NONE).then(|| (p - self.base) as usize)
+        let local = p.wrapping_sub(self.base) as usize;
+        (p != NONE && local < self.n).then_some(local)
     }
 
     /// Spans with an ancestor in `x` (a parent cycle ends the walk: no ancestor beyond it).
