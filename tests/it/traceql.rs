@@ -475,6 +475,10 @@ fn every_error_names_its_column() {
         ),
         ("{ } | foo()", "unknown pipeline function 'foo' at column 7"),
         (
+            "{ } with(sample=true)",
+            "with is not supported by tracetopo (query hints) at column 5",
+        ),
+        (
             "{ } | count()",
             "expected a comparison (= != > >= < <=), found the end of the query at column 14",
         ),
@@ -788,6 +792,17 @@ fn typing_a_query_in_the_app_filters_the_traces() {
         let out = std::path::Path::new(&dir).join("query-bar.png");
         image.save(&out).expect("save the screenshot");
     }
+
+    // The flame graph aggregates the listed traces only.
+    h.state_mut().apply(tracetopo::app::state::Nav::SwitchTab(
+        tracetopo::app::state::Tab::Flame,
+    ));
+    h.run_steps(3);
+    h.get_by_label("1 filtered traces");
+    h.state_mut().apply(tracetopo::app::state::Nav::SwitchTab(
+        tracetopo::app::state::Tab::Traces,
+    ));
+    h.run_steps(2);
 
     // A bad query: the error with its column, and the list stays as it was.
     h.get_by_role_and_label(Role::TextInput, "TraceQL").click();
