@@ -62,6 +62,16 @@ pub fn summarize(store: &Store, breaks: &[Break]) -> Vec<TraceSummary> {
         .collect()
 }
 
+/// The span trace `info` is named after (`TraceSummary::root`).
+pub fn root_of(store: &Store, info: &TraceInfo) -> u32 {
+    let spans = info.range().map(|i| i as u32);
+    spans
+        .clone()
+        .find(|&i| store.span(i).parent_id == 0 && store.span(i).flags & flags::DUPLICATE == 0)
+        .or_else(|| spans.clone().find(|&i| store.parent(i).is_none()))
+        .unwrap_or(info.start_idx)
+}
+
 fn summarize_one(
     store: &Store,
     trace: u32,
@@ -69,14 +79,8 @@ fn summarize_one(
     breaks: u32,
     break_kinds: u16,
 ) -> TraceSummary {
-    let range = info.range();
-    let first = range.start as u32;
-    let spans = range.clone().map(|i| i as u32);
-    let root = spans
-        .clone()
-        .find(|&i| store.span(i).parent_id == 0 && store.span(i).flags & flags::DUPLICATE == 0)
-        .or_else(|| spans.clone().find(|&i| store.parent(i).is_none()))
-        .unwrap_or(first);
+    let spans = info.range().map(|i| i as u32);
+    let root = root_of(store, info);
     let mut services: Vec<u32> = spans.clone().map(|i| store.service_idx(i)).collect();
     services.sort_unstable();
     services.dedup();

@@ -77,6 +77,9 @@ pub struct TraceFilter {
     pub generation: u64,
     /// Sorted trace numbers; `None` when every trace is listed.
     pub traces: Option<Arc<[u32]>>,
+    /// The spans the query bar's query matched (the flame chart outlines them); `None`
+    /// without a query.
+    pub matched: Option<Arc<crate::query::traceql::Matched>>,
 }
 
 /// What every view is drawn with: the session and its index, the app's selection, the

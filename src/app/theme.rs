@@ -94,3 +94,11 @@ pub fn level_color(level: crate::model::Level) -> Color32 {
         Level::Error | Level::Fatal => ERROR,
     }
 }
+
+/// A span the query bar's query matched, outlined in the flame chart.
+pub const MATCH: Color32 = Color32::from_rgb(0, 200, 220);
+/// The query bar's syntax colours.
+pub const QL_FIELD: Color32 = Color32::from_rgb(90, 160, 230);
+pub const QL_STRING: Color32 = Color32::from_rgb(110, 180, 90);
+pub const QL_NUMBER: Color32 = Color32::from_rgb(200, 140, 60);
+pub const QL_KEYWORD: Color32 = Color32::from_rgb(190, 110, 200);

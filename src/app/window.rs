@@ -598,6 +598,11 @@ impl eframe::App for TracetopoApp {
                     hover = ctx.take_hover();
                 });
         }
+        // A query run in the query bar is the Tempo search's text too (spec §8).
+        let tempo = self.backend.backend().map(|b| b.kind()) == Some(crate::backend::Kind::Tempo);
+        if let Some(text) = self.views.traces.query.take_new_run().filter(|_| tempo) {
+            self.backend.search.traceql = text;
+        }
         nav.extend(self.backend.show(ui, self.session.as_ref()));
         egui::CentralPanel::default().show(ui, |ui| {
             let (n, h) = self.central_ui(ui);

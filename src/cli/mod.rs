@@ -25,8 +25,10 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 mod listen;
 mod pull;
+mod query;
 pub use listen::ListenArgs;
 pub use pull::{KindArg, PullArgs, QueryArgs};
+pub use query::TraceqlArgs;
 
 use crate::analysis::breaks::BreakKind;
 use crate::analysis::{Analysis, Options};
@@ -118,6 +120,8 @@ pub enum Command {
     /// Search a Grafana Tempo or Jaeger backend and write the matching traces as OTLP JSON
     /// lines.
     Pull(PullArgs),
+    /// Find the traces a TraceQL query matches, with their matched spans.
+    Query(TraceqlArgs),
 }
 
 #[derive(Debug, Args)]
@@ -220,6 +224,9 @@ pub struct AnalyzeArgs {
     /// Tolerance for time comparisons, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1.0, value_parser = parse_tolerance)]
     pub tolerance_ms: f64,
+    /// Report on the traces this TraceQL query matches only.
+    #[arg(long = "where", value_name = "TRACEQL")]
+    pub where_: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -283,6 +290,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Export(args)) => export(&args),
         Some(Command::Listen(args)) => listen::run(&args),
         Some(Command::Pull(args)) => pull::run(&args),
+        Some(Command::Query(args)) => query::run(&args),
         None => {
             let mut config = cli.app_config();
             // Kept until the app closes: the pulled traces, as a file the app loads.
@@ -347,6 +355,13 @@ fn error_line(line: &str) {
 /// to stderr. `None` (after one line on stderr naming the file and position) when a file is
 /// unreadable.
 fn load_and_analyse(files: &[PathBuf], tolerance_ms: f64) -> Option<(Store, Analysis)> {
+    let store = load_indexed(files)?;
+    let analysis = Analysis::run(&store, &analysis_options(tolerance_ms));
+    Some((store, analysis))
+}
+
+/// `load_and_analyse` without the analysis.
+fn load_indexed(files: &[PathBuf]) -> Option<Store> {
     let mut store = Store::new();
     for path in files {
         let opts = LoadOptions::default();
@@ -362,8 +377,7 @@ fn load_and_analyse(files: &[PathBuf], tolerance_ms: f64) -> Option<(Store, Anal
     }
     store.build_index();
     warn_all(&store);
-    let analysis = Analysis::run(&store, &analysis_options(tolerance_ms));
-    Some((store, analysis))
+    Some(store)
 }
 
 /// The store's reader warnings, on stderr.
@@ -382,6 +396,13 @@ fn analysis_options(tolerance_ms: f64) -> Options {
 /// `tracetopo analyze`: loads every file into one store, writes the report to stdout as it is
 /// made and reader warnings to stderr.
 pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
+    let filter = match &args.where_ {
+        Some(text) => match query::parse_query("--where", text) {
+            Some(q) => Some(q),
+            None => return ExitCode::from(EXIT_INPUT),
+        },
+        None => None,
+    };
     let loaded = match args.backend.target() {
         Some((kind, url)) => {
             pull::pull_store(Some(kind), url, &args.backend.query, args.tolerance_ms).map(|p| {
@@ -393,9 +414,13 @@ pub fn analyze(args: &AnalyzeArgs) -> ExitCode {
         }
         None => load_and_analyse(&args.files, args.tolerance_ms),
     };
-    let Some((store, analysis)) = loaded else {
+    let Some((mut store, mut analysis)) = loaded else {
         return ExitCode::from(EXIT_INPUT);
     };
+    if let Some(q) = &filter {
+        let opts = analysis_options(args.tolerance_ms);
+        query::restrict(&mut store, &mut analysis, q, &opts);
+    }
     let report = Report::build(&store, &analysis);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     let written = match args.format {

@@ -6,6 +6,8 @@
 mod goroutines;
 mod index;
 mod selection;
+mod subset;
+pub mod traceql;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,6 +18,7 @@ pub use goroutines::GoroutineGroup;
 pub(crate) use index::tests as testkit;
 pub use index::{Bin, EdgeCalls, EdgeRef, LinkTarget, SessionIndex};
 pub use selection::{Selection, SelectionKey};
+pub use subset::GraphPart;
 
 use crate::analysis::breaks::{Break, BreakKind};
 use crate::analysis::{Analysis, Options};

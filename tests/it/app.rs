@@ -18,7 +18,7 @@ use tracetopo::app::{AppConfig, TracetopoApp};
 const ORPHAN_TRACE: u128 = 0x6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51;
 
 /// A window of `sources`, stepped until the load finished (bounded: 60 s).
-fn app_with(sources: Vec<Source>) -> Harness<'static, TracetopoApp> {
+pub(crate) fn app_with(sources: Vec<Source>) -> Harness<'static, TracetopoApp> {
     let mut h = Harness::builder()
         .with_size([1400.0, 860.0])
         .build_eframe(move |cc| {
@@ -38,7 +38,7 @@ fn app_with(sources: Vec<Source>) -> Harness<'static, TracetopoApp> {
     h
 }
 
-fn sample(name: &str) -> Vec<Source> {
+pub(crate) fn sample(name: &str) -> Vec<Source> {
     match Source::sample(name) {
         Some(s) => vec![s],
         None => panic!("no bundled sample {name}"),
@@ -281,9 +281,11 @@ fn filters_narrow_the_trace_list() {
 
     // Span-name text: only the trace with audit.Write as a span... and every trace holding
     // an "audit" span name, case-insensitively.
-    h.get_by_role(Role::TextInput).click();
+    h.get_by_role_and_label(Role::TextInput, "Span name")
+        .click();
     h.run_steps(1);
-    h.get_by_role(Role::TextInput).type_text("AUDIT.write");
+    h.get_by_role_and_label(Role::TextInput, "Span name")
+        .type_text("AUDIT.write");
     h.run_steps(2);
     let listed: Vec<u32> = h.state().traces_view().listed().collect();
     let expected: Vec<u32> = (0..store.index.traces.len() as u32)

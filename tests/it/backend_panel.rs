@@ -496,3 +496,40 @@ fn loaded_traces_stream_into_the_session_before_the_load_ends() {
     assert_eq!(loaded_traces(&h).len(), n);
     assert_eq!(h.state_mut().backend_panel().other_half_input(), None);
 }
+
+/// A query run in the query bar while connected to Tempo becomes the panel's TraceQL text, and
+/// the next search sends that text to Tempo as it is.
+#[test]
+fn the_query_bar_query_is_the_tempo_search() {
+    let s = serve(Api::Tempo, &[BROKEN], Behaviour::default());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = app(dir.path());
+    connect(&mut h, &s.url, None);
+    search(&mut h);
+    h.get_by_label("Load all").click();
+    h.run_steps(1);
+    idle(&mut h);
+    h.state_mut()
+        .apply(tracetopo::app::state::Nav::SwitchTab(Tab::Traces));
+    h.run_steps(2);
+
+    let q = r#"{ resource.service.name = "payment-svc" }"#;
+    h.get_by_role_and_label(Role::TextInput, "TraceQL").click();
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "TraceQL")
+        .type_text(q);
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert_eq!(h.state_mut().backend_panel().search.traceql, q);
+
+    h.get_by_role_and_label(Role::Button, "Search").click();
+    h.run_steps(1);
+    idle(&mut h);
+    let log = s.requests.lock().expect("log").clone();
+    let last = log.iter().rev().find(|r| r.starts_with("search "));
+    assert!(
+        last.is_some_and(|r| r.starts_with(&format!("search {q} "))),
+        "{log:?}"
+    );
+}

@@ -28,3 +28,4 @@ mod otlp_jsonl;
 mod robustness;
 mod samples;
 mod topology;
+mod traceql;

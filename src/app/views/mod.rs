@@ -8,6 +8,7 @@ pub mod flame;
 mod lanes_paint;
 pub mod log_ticks;
 pub mod logs;
+pub mod query_bar;
 pub mod services;
 pub mod trace;
 mod trace_paint;
@@ -74,6 +75,7 @@ impl Views {
             _ => TraceFilter {
                 generation,
                 traces: self.traces.filtered_traces().map(Arc::from),
+                matched: self.traces.matched().map(Arc::clone),
             },
         };
         ctx.filter = listed.clone();

@@ -26,6 +26,8 @@ pub struct ServicesView {
     exporter: Exporter,
     /// The chain the highlight was computed for, and the highlight.
     chain: Option<(u32, Highlight)>,
+    /// The Traces view's filter (by generation) and the part of the graph its traces use.
+    listed: Option<(u64, Option<crate::query::GraphPart>)>,
 }
 
 impl Default for ServicesView {
@@ -40,6 +42,7 @@ impl ServicesView {
             canvas: Canvas::new(ExportView::Services),
             exporter: Exporter::default(),
             chain: None,
+            listed: None,
         }
     }
 
@@ -193,6 +196,16 @@ impl ServicesView {
             });
     }
 
+    /// The graph part of the listed traces (computed once per filter generation).
+    fn listed_part(&mut self, ctx: &ViewCtx<'_>) -> Option<&crate::query::GraphPart> {
+        let f = &ctx.filter;
+        if self.listed.as_ref().is_none_or(|(g, _)| *g != f.generation) {
+            let part = f.traces.as_deref().map(|t| ctx.session.graph_part(t));
+            self.listed = Some((f.generation, part));
+        }
+        self.listed.as_ref().and_then(|(_, p)| p.as_ref())
+    }
+
     fn toolbar(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
         let (session, selection) = (ctx.session, ctx.selection);
         ui.horizontal(|ui| {
@@ -233,6 +246,7 @@ impl View for ServicesView {
     fn reset(&mut self, session: &Arc<Session>) {
         self.canvas.reset(session);
         self.chain = None;
+        self.listed = None;
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
@@ -265,7 +279,14 @@ impl View for ServicesView {
                     hl.hops.clone_from(&chain.hops);
                 }
             }
-            _ => {}
+            _ => {
+                // Nothing selected: the services and calls of the traces the Traces view
+                // lists, when its filters or query hide some.
+                if let Some(part) = self.listed_part(ctx) {
+                    hl.nodes = part.nodes.iter().map(|&n| n as usize).collect();
+                    hl.edges = part.edges.iter().map(|&e| e as usize).collect();
+                }
+            }
         }
 
         let events = self.canvas.ui(ui, &hl);

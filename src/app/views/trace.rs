@@ -20,7 +20,7 @@ use crate::analysis::lanes::LaneLayout;
 use crate::app::exporter::Exporter;
 use crate::app::state::{Seen, Selection, Session, View, ViewCtx};
 use crate::app::task::{Poll, Task};
-use crate::app::theme::{self, BREAK, SELECTED};
+use crate::app::theme::{self, BREAK, MATCH, SELECTED};
 use crate::app::timeline::{AXIS_H, MergedRun, Zoom, paint_axis};
 use crate::export::ExportView;
 use crate::model::NONE;
@@ -493,6 +493,7 @@ impl FlameChartView {
                 lane_painter.extend(Shape::dashed_line(&c, stroke, 4.0, 3.0));
             }
         }
+        paint_matched(&lane_painter, ctx, l, z, lanes_rect);
         // Selection and hover outlines on top.
         if let Selection::Span(i) = self.last_selection
             && let Some(b) = l.bar_of_span(i).and_then(|b| l.bars.get(b as usize))
@@ -551,5 +552,32 @@ impl FlameChartView {
             }
         }
         minimap(ui, z, l, &session.index, lanes_rect);
+    }
+}
+
+/// Outlines the spans of the trace the query bar's query matched.
+fn paint_matched(
+    painter: &egui::Painter,
+    ctx: &ViewCtx<'_>,
+    l: &TraceLayout,
+    z: &Zoom,
+    lanes: Rect,
+) {
+    let (Some(m), Some(info)) = (
+        &ctx.filter.matched,
+        ctx.session.store.index.traces.get(l.trace as usize),
+    ) else {
+        return;
+    };
+    let lo = m.spans.partition_point(|&s| s < info.start_idx);
+    let hi = m.spans.partition_point(|&s| s < info.start_idx + info.len);
+    for &i in &m.spans[lo..hi] {
+        if let Some(b) = l.bar_of_span(i).and_then(|b| l.bars.get(b as usize)) {
+            let r = bar_rect(z, lanes, l, b);
+            if r.intersects(lanes) {
+                let r = Rect::from_min_max(r.min, pos2(r.right().max(r.left() + 2.0), r.bottom()));
+                painter.rect_stroke(r, 2.0, Stroke::new(2.0, MATCH), StrokeKind::Outside);
+            }
+        }
     }
 }

@@ -15,9 +15,11 @@ use crate::analysis::trace_summary::{self, TraceSummary};
 use crate::app::format;
 use crate::app::state::{Nav, Seen, Selection, Session, View, ViewCtx};
 use crate::app::theme::{ERROR, OK_POINT};
+use crate::app::views::query_bar::QueryBar;
 use crate::app::widgets::labelled_field;
 use crate::model::Sym;
 use crate::model::ids::trace_hex;
+use crate::query::traceql::Matched;
 
 const ROW_HEIGHT: f32 = 20.0;
 const PLOT_HEIGHT: f32 = 150.0;
@@ -102,8 +104,10 @@ pub struct TracesView {
     service_name: Option<String>,
     rows: Arc<[TraceSummary]>,
     pub filter: Filter,
-    /// The filter `shown` was computed for.
-    applied: Option<Filter>,
+    /// The TraceQL bar: its answer filters the list like the fields below it.
+    pub query: QueryBar,
+    /// The filter and query answer (by the bar's generation) `shown` was computed for.
+    applied: Option<(Filter, u64)>,
     sort: Option<(Column, bool)>,
     /// Row numbers (into `rows`) passing the filter, in sort order.
     shown: Vec<u32>,
@@ -153,10 +157,21 @@ impl TracesView {
         Some(t)
     }
 
+    /// The spans the query matched, when a query is applied (for the flame chart).
+    pub fn matched(&self) -> Option<&Arc<Matched>> {
+        self.query.matched()
+    }
+
     fn refresh(&mut self, session: &Session) {
-        if self.applied.as_ref() == Some(&self.filter) {
+        let query_gen = self.query.generation();
+        if self
+            .applied
+            .as_ref()
+            .is_some_and(|(f, g)| *f == self.filter && *g == query_gen)
+        {
             return;
         }
+        let matched = self.query.matched().map(Arc::clone);
         self.generation += 1;
         let store = &session.store;
         self.service_name = self
@@ -192,6 +207,9 @@ impl TracesView {
                     .is_none_or(|s| r.services.binary_search(&s).is_ok())
                     && f.break_kind.is_none_or(|k| r.has_break_kind(k))
                     && (!f.errors_only || r.errors > 0)
+                    && matched
+                        .as_ref()
+                        .is_none_or(|m| m.traces.binary_search(&r.trace).is_ok())
                     && frame.is_none_or(|v| v.get(r.trace as usize).copied().unwrap_or(false))
                     && (needle.is_empty()
                         || r.names.iter().any(|&s| {
@@ -223,7 +241,7 @@ impl TracesView {
                 self.traces_ok.push(r.trace);
             }
         }
-        self.applied = Some(self.filter.clone());
+        self.applied = Some((self.filter.clone(), query_gen));
     }
 
     fn sort_shown(&mut self, session: &Session) {
@@ -518,6 +536,7 @@ impl View for TracesView {
         self.seen.mark(session);
         self.frame_match = None;
         self.applied = None;
+        self.query.reset();
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
@@ -525,6 +544,7 @@ impl View for TracesView {
         if self.seen.is_new(session) {
             self.reset(session);
         }
+        self.query.ui(ui, session);
         self.filters_ui(ui, session);
         self.refresh(session);
         let plotted = self.plot_ui(ui);
