@@ -11,6 +11,7 @@ use petgraph::visit::EdgeRef as _;
 
 use super::Session;
 use super::goroutines::{self, GoroutineGroup};
+use super::traceql::complete::Vocabulary;
 use crate::analysis::Analysis;
 use crate::analysis::breaks::BreakKind;
 use crate::analysis::chains::Chain;
@@ -80,6 +81,8 @@ pub struct SessionIndex {
     /// By traced service number: the palette colour of its name (one colour per name in every
     /// view, trace and session).
     colors: Vec<Rgba>,
+    /// Attribute names and values, for the query bar's completion.
+    vocabulary: Vocabulary,
 }
 
 /// The entries of `pairs` (sorted by key) under `key`.
@@ -172,7 +175,13 @@ impl SessionIndex {
             service_spans,
             edge_calls,
             colors,
+            vocabulary: Vocabulary::build(store),
         }
+    }
+
+    /// The attribute names and values the session's data uses (query completion).
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
     }
 
     /// Larger for every session built later.

@@ -107,6 +107,8 @@ fn search(h: &mut Harness<'static, TracetopoApp>) {
     h.run_steps(1);
     replace_text(h, "From", FROM);
     replace_text(h, "To", TO);
+    // Room for every trace of both samples (the default limit is 20).
+    replace_text(h, "Limit", "50");
     h.get_by_role_and_label(Role::Button, "Search").click();
     h.run_steps(1);
     idle(h);
@@ -402,7 +404,8 @@ fn jaeger_operation_attributes_and_duration_reach_the_search() {
     assert_eq!(attrs, serde_json::json!({"http.request.method": "GET"}));
     assert_eq!(p["query.duration_min"], "150000us");
     assert_eq!(p["query.duration_max"], "2000000us");
-    assert_eq!(p["query.num_traces"], "20");
+    // The limit typed into the panel.
+    assert_eq!(p["query.num_traces"], "50");
 
     // A malformed attribute is refused before any request.
     replace_text(&mut h, "Attributes", "method=GET nonsense");

@@ -62,7 +62,15 @@ const CASES: &[Case] = &[
             ("3f9e8d", &["175fc4ba88f0aaa8"]),
         ],
     ),
-    ("{ kind = consumer }", &[("4bf92f", &["9fc50c940c53713b"])]),
+    // The Kafka consumer of the healthy checkout, and the batch consumer linked to the
+    // cancellations' producers.
+    (
+        "{ kind = consumer }",
+        &[
+            ("4bf92f", &["9fc50c940c53713b"]),
+            ("8f41ad", &["2d700b48fbd05899"]),
+        ],
+    ),
     // Unscoped: the resource's service.name, as no span has one.
     (
         r#"{ .service.name = "通知服务" }"#,
@@ -188,7 +196,13 @@ const CASES: &[Case] = &[
     ),
     (
         "{ traceDuration < 10ms && kind = server }",
-        &[("9c8b7a", &["351f1938db87d699"])],
+        // The three 9.8 ms order cancellations, and the 9 ms failed payment.
+        &[
+            ("5c1e7a", &["2855668831f354b1"]),
+            ("6d2f8b", &["a6acac3c1248989f"]),
+            ("7e309c", &["f52fee6f9e3674da"]),
+            ("9c8b7a", &["351f1938db87d699"]),
+        ],
     ),
     (
         r#"{ rootServiceName = "payment-svc" }"#,
@@ -253,24 +267,51 @@ const CASES: &[Case] = &[
     ),
     (
         "{ } | max(duration) < 10ms",
-        &[(
-            "9c8b7a",
-            &["351f1938db87d699", "9fa7d6108c9e8aec", "defbd737c076abf5"],
-        )],
+        &[
+            (
+                "5c1e7a",
+                &["11a3e68886f8440d", "2855668831f354b1", "30517dee76bad0e7"],
+            ),
+            (
+                "6d2f8b",
+                &["087a79022ec7604b", "12c3ee2c7d67bb1a", "a6acac3c1248989f"],
+            ),
+            (
+                "7e309c",
+                &["0c611073f7cd7690", "1b1a7d2f607e7451", "f52fee6f9e3674da"],
+            ),
+            (
+                "9c8b7a",
+                &["351f1938db87d699", "9fa7d6108c9e8aec", "defbd737c076abf5"],
+            ),
+        ],
     ),
     (
         "{ } | by(resource.service.name) | count() > 4",
-        &[(
-            "4bf92f",
-            &[
-                "8405ceea63a0ed89",
-                "8b7a0415aef3386a",
-                "90c29c8a47401e56",
-                "a374e4ecfed42e36",
-                "b4a1bb5edaacf644",
-                "e2cd909db5990e15",
-            ],
-        )],
+        &[
+            (
+                "4bf92f",
+                &[
+                    "8405ceea63a0ed89",
+                    "8b7a0415aef3386a",
+                    "90c29c8a47401e56",
+                    "a374e4ecfed42e36",
+                    "b4a1bb5edaacf644",
+                    "e2cd909db5990e15",
+                ],
+            ),
+            // The stale-context trace: order-svc's request and its four reservations.
+            (
+                "c0de5a",
+                &[
+                    "4ddfff04724632c5",
+                    "51ee44c29544f12a",
+                    "d4ae42ed3fb3f775",
+                    "f4bc9696107c8c26",
+                    "f85c1777951a7f57",
+                ],
+            ),
+        ],
     ),
     (
         r#"{ resource.service.name = "payment-svc" } | { kind = server }"#,
@@ -430,8 +471,8 @@ fn every_error_names_its_column() {
         (
             "{ break = nope }",
             "unknown break kind 'nope' (one of orphan_span, parent_cycle, propagation_break, \
-             detached_root, span_outlives_parent, conversion_error, clock_skew, invalid_id, \
-             duplicate_span, unmatched_client, log_without_trace) at column 11",
+             detached_root, span_outlives_parent, stale_parent, conversion_error, clock_skew, \
+             invalid_id, duplicate_span, unmatched_client, log_without_trace) at column 11",
         ),
         (
             r#"{ hop = "jump" }"#,
@@ -844,6 +885,9 @@ fn completion_comes_from_the_loaded_data() {
 
     let (store, _) = samples();
     let vocab = Vocabulary::build(&store);
+    // The session's index holds the same.
+    let session = tracetopo::query::Session::build(store.clone(), Options::default());
+    assert_eq!(session.index.vocabulary().span_keys, vocab.span_keys);
     assert!(vocab.resource_keys.iter().any(|k| k == "service.name"));
     assert!(vocab.span_keys.iter().any(|k| k == "db.system"));
     let at_end = |q: &str| suggest(&store, &vocab, q, q.len());
@@ -889,7 +933,8 @@ fn the_services_of_the_matched_traces() {
         panic!("{e}");
     }
     let session = tracetopo::query::Session::build(store, Options::default());
-    let q = Query::parse(r#"{ rootServiceName = "order-svc" }"#).expect("query");
+    let q = Query::parse(r#"{ rootServiceName = "order-svc" && rootName = "audit.Write" }"#)
+        .expect("query");
     let m = q.matched(&session);
     assert_eq!(m.traces.len(), 1, "the audit.Write trace");
     let part = session.graph_part(&m.traces);

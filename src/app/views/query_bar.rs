@@ -11,7 +11,7 @@ use egui::{Color32, FontId, Key, Ui};
 use crate::app::state::Session;
 use crate::app::task::{self, Task};
 use crate::app::theme::{ERROR, QL_FIELD, QL_KEYWORD, QL_NUMBER, QL_STRING};
-use crate::query::traceql::complete::{Suggestion, Vocabulary, suggest};
+use crate::query::traceql::complete::{Suggestion, suggest};
 use crate::query::traceql::{Class, Matched, ParseError, Query, classes};
 use crate::units::count;
 
@@ -32,8 +32,6 @@ pub struct QueryBar {
     error: Option<ParseError>,
     /// The evaluation thread was lost.
     failure: Option<String>,
-    /// Attribute names of the session (by generation), built on the first completion.
-    vocab: Option<(u64, Arc<Vocabulary>)>,
     /// Suggestions for (text, cursor).
     suggestion: Option<(String, usize, Option<Suggestion>)>,
     /// Bumped whenever `matched` changes.
@@ -277,16 +275,12 @@ impl QueryBar {
         {
             return;
         }
-        let generation = session.index.generation();
-        let vocab = match &self.vocab {
-            Some((g, v)) if *g == generation => Arc::clone(v),
-            _ => {
-                let v = Arc::new(Vocabulary::build(&session.store));
-                self.vocab = Some((generation, Arc::clone(&v)));
-                v
-            }
-        };
-        let s = suggest(&session.store, &vocab, &self.text, cursor);
+        let s = suggest(
+            &session.store,
+            session.index.vocabulary(),
+            &self.text,
+            cursor,
+        );
         self.suggestion = Some((self.text.clone(), cursor, s));
     }
 

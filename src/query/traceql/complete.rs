@@ -6,50 +6,86 @@ use std::ops::Range;
 
 use super::ast::Intrinsic;
 use super::lex::{Scope, Tok, tokens};
-use crate::model::{AttrType, Store, Sym};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::model::{Attr, AttrType, Store, Sym};
 
 /// Suggestions shown at most.
 pub const MAX_SUGGESTIONS: usize = 12;
 
-/// The attribute names of a store, sorted: built once per session.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Distinct string values kept per attribute key (and of span names) for completion: a key
+/// with more (ids, URLs) offers the first ones met, so memory stays bounded by the keys.
+pub const MAX_VALUES: usize = 1_000;
+
+/// The attribute names of a store, sorted, and the string values each takes (at most
+/// `MAX_VALUES`): built once per session with its index, off the UI thread.
+#[derive(Debug, Clone, Default)]
 pub struct Vocabulary {
     pub span_keys: Vec<String>,
     pub resource_keys: Vec<String>,
+    span_values: FxHashMap<Sym, Vec<Sym>>,
+    resource_values: FxHashMap<Sym, Vec<Sym>>,
+    names: Vec<Sym>,
+}
+
+/// Distinct values per key, each list capped at `MAX_VALUES`.
+#[derive(Default)]
+struct Values {
+    by_key: FxHashMap<Sym, Vec<Sym>>,
+    seen: FxHashSet<(Sym, Sym)>,
+}
+
+impl Values {
+    fn add(&mut self, a: &Attr) {
+        let list = self.by_key.entry(a.key).or_default();
+        if a.ty == AttrType::Str && list.len() < MAX_VALUES {
+            let v = Sym(a.raw as u32);
+            if self.seen.insert((a.key, v)) {
+                list.push(v);
+            }
+        }
+    }
+
+    /// The keys' names sorted, and the values by key.
+    fn finish(self, store: &Store) -> (Vec<String>, FxHashMap<Sym, Vec<Sym>>) {
+        let mut keys: Vec<String> = self
+            .by_key
+            .keys()
+            .map(|&k| store.str(k).to_string())
+            .collect();
+        keys.sort();
+        (keys, self.by_key)
+    }
 }
 
 impl Vocabulary {
-    /// One pass over the spans' attribute ranges and the resources (marks by symbol, no
-    /// hashing): the names spans and resources use, not those of events, links or logs.
+    /// One pass over the spans' attributes and the resources: the names spans and resources
+    /// use (not those of events, links or logs) and their string values.
     pub fn build(store: &Store) -> Vocabulary {
-        let n = store.strings.len();
-        let mut span_seen = vec![false; n];
+        let mut span = Values::default();
+        let mut names = FxHashSet::default();
         for s in &store.spans {
             for a in &store.attrs[s.attrs.range()] {
-                if let Some(m) = span_seen.get_mut(a.key.0 as usize) {
-                    *m = true;
-                }
+                span.add(a);
+            }
+            if names.len() < MAX_VALUES {
+                names.insert(s.name);
             }
         }
-        let mut res_seen = vec![false; n];
+        let mut resource = Values::default();
         for r in &store.resources {
             for a in &store.res_attrs[r.attrs.range()] {
-                if let Some(m) = res_seen.get_mut(a.key.0 as usize) {
-                    *m = true;
-                }
+                resource.add(a);
             }
         }
-        let names = |seen: Vec<bool>| {
-            let mut v: Vec<String> = (0..n)
-                .filter(|&k| seen[k])
-                .map(|k| store.str(Sym(k as u32)).to_string())
-                .collect();
-            v.sort();
-            v
-        };
+        let (span_keys, span_values) = span.finish(store);
+        let (resource_keys, resource_values) = resource.finish(store);
         Vocabulary {
-            span_keys: names(span_seen),
-            resource_keys: names(res_seen),
+            span_keys,
+            resource_keys,
+            span_values,
+            resource_values,
+            names: names.into_iter().collect(),
         }
     }
 }
@@ -77,14 +113,14 @@ pub fn suggest(store: &Store, vocab: &Vocabulary, text: &str, cursor: usize) -> 
     if let Some(q) = open_quote(before) {
         let field = field_before(&before[..q])?;
         let prefix = &before[q + 1..];
-        let items = values(store, &field, prefix);
+        let items = values(store, vocab, &field, prefix);
         return nonempty(q..cursor, items.into_iter().map(|v| quote(&v)).collect());
     }
     // Right after a comparison: a value.
     if before.ends_with(|c: char| c.is_whitespace() || matches!(c, '=' | '~'))
         && let Some(field) = field_before(before)
     {
-        let items = values(store, &field, "");
+        let items = values(store, vocab, &field, "");
         return nonempty(
             cursor..cursor,
             items.into_iter().map(|v| quote(&v)).collect(),
@@ -193,45 +229,30 @@ fn field_before(s: &str) -> Option<ValueOf> {
 }
 
 /// Distinct string values of the field that start with `prefix`, sorted, at most
-/// `MAX_SUGGESTIONS`: one pass over the spans, marking symbols.
-fn values(store: &Store, field: &ValueOf, prefix: &str) -> Vec<String> {
-    let mut seen = vec![false; store.strings.len()];
-    let mut mark = |s: Sym| {
-        if let Some(m) = seen.get_mut(s.0 as usize) {
-            *m = true;
-        }
-    };
-    match field {
-        ValueOf::Name => store.spans.iter().for_each(|s| mark(s.name)),
-        ValueOf::Service => store.index.services.iter().for_each(|&s| mark(s)),
+/// `MAX_SUGGESTIONS`.
+fn values(store: &Store, vocab: &Vocabulary, field: &ValueOf, prefix: &str) -> Vec<String> {
+    let mut syms: Vec<Sym> = match field {
+        ValueOf::Name => vocab.names.clone(),
+        ValueOf::Service => store.index.services.clone(),
         ValueOf::Attr(scope, key) => {
             let Some(key) = store.strings.get(key) else {
                 return Vec::new();
             };
-            let mut take = |attrs: &[crate::model::Attr]| {
-                for a in attrs
-                    .iter()
-                    .filter(|a| a.key == key && a.ty == AttrType::Str)
-                {
-                    mark(Sym(a.raw as u32));
-                }
-            };
+            let mut v = Vec::new();
             if *scope != Scope::Resource {
-                store
-                    .spans
-                    .iter()
-                    .for_each(|s| take(&store.attrs[s.attrs.range()]));
+                v.extend(vocab.span_values.get(&key).into_iter().flatten());
             }
             if *scope != Scope::Span {
-                for r in &store.resources {
-                    take(&store.res_attrs[r.attrs.range()]);
-                }
+                v.extend(vocab.resource_values.get(&key).into_iter().flatten());
             }
+            v
         }
-    }
-    let mut out: Vec<String> = (0..seen.len())
-        .filter(|&k| seen[k])
-        .map(|k| store.str(Sym(k as u32)))
+    };
+    syms.sort_unstable();
+    syms.dedup();
+    let mut out: Vec<String> = syms
+        .into_iter()
+        .map(|k| store.str(k))
         .filter(|v| v.starts_with(prefix))
         .map(str::to_string)
         .collect();
