@@ -177,6 +177,26 @@ pub enum GenerateCommand {
     },
     /// Write a large OTLP JSON-lines dump (default: 10,000 traces x 100 spans, ~700 MB).
     Large(LargeArgs),
+    /// Write a dense service mesh for the topology views (default: 12 services, every one
+    /// calling every other: 132 edges), in namespaces (`service.namespace`,
+    /// `k8s.namespace.name`).
+    Mesh(MeshArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MeshArgs {
+    /// Output file (OTLP JSON lines).
+    #[arg(short, long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = synth::MeshConfig::default().services,
+          value_parser = clap::value_parser!(u32).range(2..=5000))]
+    pub services: u32,
+    /// Distinct caller → callee pairs (capped at every pair).
+    #[arg(long, default_value_t = synth::MeshConfig::default().edges,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub edges: u32,
+    #[arg(long, default_value_t = synth::MeshConfig::default().seed)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -460,6 +480,25 @@ pub fn generate(cmd: &GenerateCommand) -> ExitCode {
                         st.traces,
                         st.lines,
                         st.bytes as f64 / 1e6
+                    );
+                })
+        }
+        GenerateCommand::Mesh(a) => {
+            let cfg = synth::MeshConfig {
+                services: a.services,
+                edges: a.edges,
+                seed: a.seed,
+            };
+            std::fs::File::create(&a.out)
+                .and_then(|f| synth::write_mesh(std::io::BufWriter::new(f), &cfg))
+                .map(|st| {
+                    println!(
+                        "{}: {} services, {} edges, {} spans, {} traces",
+                        a.out.display(),
+                        st.services,
+                        st.edges,
+                        st.spans,
+                        st.traces
                     );
                 })
         }
