@@ -126,9 +126,24 @@ fn is_wide(c: char) -> bool {
         | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD)
 }
 
+/// The cluster of a node in no cluster.
+pub const NO_CLUSTER: u32 = u32::MAX;
+
 /// Lays out nodes `0..sizes.len()` joined by `edges` (source, target). Edges naming a node
 /// out of range are left unrouted (empty `points`).
 pub fn layout(sizes: &[Size], edges: &[(u32, u32)], opts: &LayoutOptions) -> Layout {
+    layout_clustered(sizes, edges, &[], opts)
+}
+
+/// `layout`, with the nodes of one cluster (`cluster[k]`, `NO_CLUSTER` for none; missing
+/// entries are none) kept next to each other in every column, so a box can be drawn around
+/// them that holds nothing else.
+pub fn layout_clustered(
+    sizes: &[Size],
+    edges: &[(u32, u32)],
+    cluster: &[u32],
+    opts: &LayoutOptions,
+) -> Layout {
     let n = sizes.len();
     let valid = |&(a, b): &(u32, u32)| (a as usize) < n && (b as usize) < n;
     let reversed = back_edges(n, edges);
@@ -195,6 +210,9 @@ pub fn layout(sizes: &[Size], edges: &[(u32, u32)], opts: &LayoutOptions) -> Lay
 
     let mut layers = initial_order(total, layers_n, &node_layer, &succs, n);
     order_layers(&mut layers, &preds, &succs, opts.sweeps);
+    if cluster.iter().any(|&c| c != NO_CLUSTER) {
+        gather_clusters(&mut layers, cluster);
+    }
 
     // x: columns as wide as their widest real box.
     let mut col_w = vec![0f32; layers_n];
@@ -432,6 +450,36 @@ fn order_layers(layers: &mut [Vec<u32>], preds: &[Vec<u32>], succs: &[Vec<u32>],
         }
     }
     layers.clone_from_slice(&best);
+}
+
+/// Puts each cluster's nodes of a layer together, at their mean position, the rest (and
+/// bend points) staying in order around them.
+fn gather_clusters(layers: &mut [Vec<u32>], cluster: &[u32]) {
+    let of = |v: u32| cluster.get(v as usize).copied().unwrap_or(NO_CLUSTER);
+    let mut sum: rustc_hash::FxHashMap<u32, (f32, f32)> = Default::default();
+    for layer in layers.iter_mut() {
+        sum.clear();
+        for (o, &v) in layer.iter().enumerate() {
+            if of(v) != NO_CLUSTER {
+                let e = sum.entry(of(v)).or_insert((0.0, 0.0));
+                e.0 += o as f32;
+                e.1 += 1.0;
+            }
+        }
+        let mut keyed: Vec<(f32, u32, usize, u32)> = layer
+            .iter()
+            .enumerate()
+            .map(|(o, &v)| match sum.get(&of(v)) {
+                Some(&(s, c)) => (s / c, of(v), o, v),
+                None => (o as f32, NO_CLUSTER, o, v),
+            })
+            .collect();
+        // Equal keys: a cluster's members before a loose node, clusters by number, so each
+        // cluster stays one run.
+        keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        layer.clear();
+        layer.extend(keyed.iter().map(|k| k.3));
+    }
 }
 
 /// Edge crossings between adjacent layers (inversions counted with a Fenwick tree).

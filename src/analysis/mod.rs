@@ -7,6 +7,7 @@ pub mod flame;
 pub mod keys;
 pub mod layout;
 pub mod peer;
+pub mod service_view;
 pub mod services;
 pub mod span_graph;
 pub mod trace_summary;

@@ -17,6 +17,8 @@ use crate::export::{self, ExportView};
 /// Graphs with more nodes than this are laid out on a thread (the view shows "laying out…").
 const THREADED_LAYOUT_NODES: usize = 100;
 const MIN_ZOOM: f32 = 0.05;
+/// Text smaller than this on screen is not drawn (nor the box of an edge label).
+const MIN_TEXT_PX: f32 = 5.0;
 const MAX_ZOOM: f32 = 4.0;
 
 /// What the canvas should emphasise this frame.
@@ -363,6 +365,11 @@ impl Canvas {
         };
         let zoom = self.zoom;
         let to_screen = |p: Point| self.to_screen(p);
+        for f in &scene.frames {
+            for p in &f.prims {
+                paint_prim(painter, p, Point::default(), zoom, &to_screen);
+            }
+        }
         let visible = |b: &Rect| {
             let r = Rect::from_min_max(
                 to_screen(Point::new(b.min.x, b.min.y)),
@@ -520,6 +527,35 @@ fn paint_prim(
                 _ => {}
             }
         }
+        Prim::Label {
+            min,
+            max,
+            fill,
+            lines,
+            size,
+            color: c,
+        } => {
+            // Box and text together: a label too small to read is not drawn at all, never as
+            // an empty box.
+            let px = size * zoom;
+            if px < MIN_TEXT_PX {
+                return;
+            }
+            let r = Rect::from_min_max(place(*min), place(*max));
+            painter.rect_filled(r, 3.0 * zoom, color(*fill));
+            for (line, at) in lines
+                .iter()
+                .zip(Prim::label_line_centres(*min, *max, lines.len(), *size))
+            {
+                painter.text(
+                    place(at),
+                    Align2::CENTER_CENTER,
+                    line,
+                    FontId::proportional(px),
+                    color(*c),
+                );
+            }
+        }
         // egui's default fonts have no bold face; the SVG's bold labels are the only difference.
         Prim::Text {
             at: pos,
@@ -530,7 +566,7 @@ fn paint_prim(
         } => {
             let px = size * zoom;
             // Unreadably small text is skipped (and costs nothing).
-            if px < 4.0 {
+            if px < MIN_TEXT_PX {
                 return;
             }
             let pos = place(*pos);
@@ -558,6 +594,10 @@ fn prims_bounds(prims: &[Prim]) -> Rect {
                 for q in points {
                     r.extend_with(pos2(q.x, q.y));
                 }
+            }
+            Prim::Label { min, max, .. } => {
+                r.extend_with(pos2(min.x, min.y));
+                r.extend_with(pos2(max.x, max.y));
             }
             Prim::Text { at, size, text, .. } => {
                 let w = crate::analysis::layout::text_width(text, *size) / 2.0;
