@@ -11,11 +11,13 @@ use super::state::{Seen, Selection, Session};
 use super::task::{Poll, Task};
 use super::theme::color;
 use crate::analysis::layout::Point;
+use crate::analysis::service_view::ServiceFilter;
 use crate::export::scene::{self, DASH, Dash, HIGHLIGHT, Prim, Scene};
 use crate::export::{self, ExportView};
 
-/// Graphs with more nodes than this are laid out on a thread (the view shows "laying out…").
-const THREADED_LAYOUT_NODES: usize = 100;
+/// Graphs with more nodes and edges than this are laid out on a thread (the view shows
+/// "laying out…"); smaller ones take well under a millisecond.
+const THREADED_LAYOUT_ITEMS: usize = 100;
 const MIN_ZOOM: f32 = 0.05;
 /// Text smaller than this on screen is not drawn (nor the box of an edge label).
 const MIN_TEXT_PX: f32 = 5.0;
@@ -35,6 +37,7 @@ pub struct Highlight {
 pub struct CanvasEvents {
     /// Some(None) = a click on the background.
     pub clicked: Option<Option<Hit>>,
+    pub double_clicked: Option<Hit>,
     pub hovered: Option<Hit>,
     response: Option<egui::Response>,
 }
@@ -75,7 +78,16 @@ pub enum Hit {
 pub struct Canvas {
     view: ExportView,
     pub scene: Option<Scene>,
-    pending: Option<Task<Option<Scene>>>,
+    /// The last scene as built (before any drag): its layout is reused when a new session
+    /// draws the same graph.
+    fresh: Option<Arc<Scene>>,
+    /// What the Services view shows of the graph.
+    filter: ServiceFilter,
+    /// The session drawn (to lay out again when the filter changes).
+    session: Option<Arc<Session>>,
+    /// Layouts computed (not reused) since the canvas was made.
+    layouts: u32,
+    pending: Option<Task<Result<Scene, String>>>,
     /// The session to lay out at the next frame.
     unlaid: Option<Arc<Session>>,
     /// Why the layout thread gave no scene (it could not start or died).
@@ -120,6 +132,10 @@ impl Canvas {
         Canvas {
             view,
             scene: None,
+            fresh: None,
+            filter: ServiceFilter::default(),
+            session: None,
+            layouts: 0,
             pending: None,
             unlaid: None,
             failed: None,
@@ -141,13 +157,41 @@ impl Canvas {
         // A camera the user moved stays where it is when a new (live) session arrives.
         let moved = self.scene.is_some() && self.fitted_size.is_none() && !self.fit_pending;
         let camera = (self.pan, self.zoom);
+        let fresh = self.fresh.take();
+        let filter = std::mem::take(&mut self.filter);
+        let layouts = self.layouts;
         *self = Canvas::new(self.view);
+        (self.fresh, self.filter, self.layouts) = (fresh, filter, layouts);
         if moved {
             (self.pan, self.zoom) = camera;
             self.hold_camera = true;
         }
         self.seen.mark(session);
+        self.session = Some(Arc::clone(session));
         self.unlaid = Some(Arc::clone(session));
+    }
+
+    /// Shows the service graph as `filter` says (Services view): laid out again when it
+    /// changed, and fitted.
+    pub fn set_filter(&mut self, filter: &ServiceFilter) {
+        if *filter == self.filter {
+            return;
+        }
+        self.filter = filter.clone();
+        if let Some(session) = &self.session {
+            self.unlaid = Some(Arc::clone(session));
+            self.fit_pending = true;
+        }
+    }
+
+    /// Layouts computed so far (a reused one does not count).
+    pub fn layouts(&self) -> u32 {
+        self.layouts
+    }
+
+    /// Why there is nothing to draw (an unknown focus, a layout thread that died).
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
     }
 
     /// Lays out the session `reset` was given: here for small graphs, on a thread for large.
@@ -155,21 +199,47 @@ impl Canvas {
         let Some(session) = self.unlaid.take() else {
             return;
         };
-        let nodes = match self.view {
-            ExportView::Services => session.analysis.services.graph.node_count(),
-            _ => session.analysis.types.graph.node_count(),
+        let items = match self.view {
+            ExportView::Services => {
+                let g = &session.analysis.services.graph;
+                g.node_count() + g.edge_count()
+            }
+            _ => {
+                let g = &session.analysis.types.graph;
+                g.node_count() + g.edge_count()
+            }
         };
         let build = {
-            let view = self.view;
-            move |s: &Session| export::scene(&s.store, &s.analysis, view).ok()
+            let (view, filter, prior) = (self.view, self.filter.clone(), self.fresh.clone());
+            move |s: &Session| {
+                export::scene_reusing(&s.store, &s.analysis, view, &filter, prior.as_deref())
+                    .map_err(|e| e.to_string())
+            }
         };
-        if nodes > THREADED_LAYOUT_NODES {
+        self.failed = None;
+        if items > THREADED_LAYOUT_ITEMS {
             match Task::spawn("layout", ctx, move || build(&session)) {
                 Ok(task) => self.pending = Some(task),
                 Err(e) => self.failed = Some(e),
             }
-        } else if let Some(scene) = build(&session) {
-            self.set_scene(scene);
+        } else {
+            self.take_built(build(&session));
+        }
+    }
+
+    fn take_built(&mut self, built: Result<Scene, String>) {
+        match built {
+            Ok(scene) => {
+                if !scene.reused_layout {
+                    self.layouts += 1;
+                }
+                self.fresh = Some(Arc::new(scene.clone()));
+                self.set_scene(scene);
+            }
+            Err(e) => {
+                self.scene = None;
+                self.failed = Some(e);
+            }
         }
     }
 
@@ -203,17 +273,27 @@ impl Canvas {
         };
         match rx.poll() {
             Poll::Pending => {}
-            Poll::Ready(scene) => {
+            Poll::Ready(built) => {
                 self.pending = None;
-                if let Some(scene) = scene {
-                    self.set_scene(scene);
-                }
+                self.take_built(built);
             }
             Poll::Lost(e) => {
                 self.pending = None;
                 self.failed = Some(e);
             }
         }
+    }
+
+    /// The scene node drawing graph node `source`.
+    pub fn scene_node_of(&self, source: u32) -> Option<usize> {
+        let scene = self.scene.as_ref()?;
+        scene.nodes.iter().position(|n| n.source == Some(source))
+    }
+
+    /// The scene edge drawing graph edge `source` (alone or merged with others).
+    pub fn scene_edge_of(&self, source: u32) -> Option<usize> {
+        let scene = self.scene.as_ref()?;
+        scene.edges.iter().position(|e| e.sources.contains(&source))
     }
 
     /// Whether the layout is ready.
@@ -350,6 +430,9 @@ impl Canvas {
         }
         if response.clicked() {
             events.clicked = Some(response.interact_pointer_pos().and_then(|p| self.hit(p)));
+        }
+        if response.double_clicked() {
+            events.double_clicked = response.interact_pointer_pos().and_then(|p| self.hit(p));
         }
         events.hovered = response.hover_pos().and_then(|p| self.hit(p));
         events.response = Some(response);

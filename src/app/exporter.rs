@@ -82,7 +82,7 @@ impl Exporter {
                 .save_file();
             match picked {
                 Some(path) => {
-                    export::export_to_file(
+                    export::export_filtered_to_file(
                         &session.store,
                         &session.analysis,
                         view,

@@ -8,11 +8,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::state::{Nav, Session, Tab};
+use crate::analysis::service_view::{Grouping, ServiceFilter, find_service};
 
 /// The `--view` of spec §6.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ViewSpec {
     Tab(Tab),
+    /// `services:focus=NAME,depth=N,group=ATTRIBUTE,min-calls=N,only-problems`: the Services
+    /// view showing what the toolbar would choose.
+    Services(ServiceFilter),
     /// `trace`: the trace with the most breaks.
     MostBrokenTrace,
     /// `trace:<trace_id>` (hex).
@@ -25,6 +29,9 @@ impl ViewSpec {
         let s = s.trim();
         if s == "trace" {
             return Ok(ViewSpec::MostBrokenTrace);
+        }
+        if let Some(opts) = s.strip_prefix("services:") {
+            return parse_services(opts).map(ViewSpec::Services);
         }
         if let Some(id) = s.strip_prefix("trace:") {
             let id = id.trim();
@@ -47,6 +54,45 @@ impl ViewSpec {
                 )
             })
     }
+}
+
+/// The options of `services:…`, comma separated.
+fn parse_services(opts: &str) -> Result<ServiceFilter, String> {
+    let mut f = ServiceFilter {
+        depth: 1,
+        ..ServiceFilter::default()
+    };
+    for opt in opts.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let (key, value) = opt.split_once('=').unwrap_or((opt, ""));
+        let number = |v: &str| {
+            v.parse::<u32>()
+                .map_err(|_| format!("\"{v}\" is not a number (in \"{opt}\")"))
+        };
+        match key {
+            "focus" if !value.is_empty() => f.focus = Some(value.to_string()),
+            "depth" => f.depth = number(value)?,
+            "min-calls" => f.min_calls = u64::from(number(value)?),
+            "only-problems" => f.only_problems = true,
+            "group" => {
+                f.group = Grouping::ALL
+                    .into_iter()
+                    .find(|g| g.key() == Some(value))
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown group \"{value}\"; expected service.namespace or \
+                             k8s.namespace.name"
+                        )
+                    })?
+            }
+            _ => {
+                return Err(format!(
+                    "unknown services option \"{opt}\"; expected focus=NAME, depth=N, \
+                     group=ATTRIBUTE, min-calls=N or only-problems"
+                ));
+            }
+        }
+    }
+    Ok(f)
 }
 
 /// Where the screenshot goes and how it ended (filled in by the app, read after it exits).
@@ -198,20 +244,26 @@ impl Shot {
 
 impl ViewSpec {
     /// What shows this view of `session`.
-    fn nav(self, session: &Session) -> Result<Nav, String> {
+    fn nav(&self, session: &Session) -> Result<Nav, String> {
         let open = |trace| Nav::OpenTrace {
             trace,
             focus_span: None,
         };
         match self {
-            ViewSpec::Tab(t) => Ok(Nav::SwitchTab(t)),
+            ViewSpec::Tab(t) => Ok(Nav::SwitchTab(*t)),
+            ViewSpec::Services(f) => {
+                if let Some(name) = &f.focus {
+                    find_service(&session.analysis.services, name).map_err(|e| e.to_string())?;
+                }
+                Ok(Nav::ShowServices(f.clone()))
+            }
             ViewSpec::MostBrokenTrace => session
                 .index
                 .most_broken_trace()
                 .map(open)
                 .ok_or_else(|| "there is no trace to show".to_string()),
             ViewSpec::Trace(id) => session
-                .trace_number(id)
+                .trace_number(*id)
                 .map(open)
                 .ok_or_else(|| format!("trace {id:032x} is not in the loaded files")),
         }

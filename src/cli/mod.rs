@@ -609,7 +609,7 @@ pub fn export(args: &ExportArgs) -> ExitCode {
             }
         })
     } else {
-        snapshot::export_to_file(&store, &analysis, args.view, format, &filter, &args.out)
+        snapshot::export_filtered_to_file(&store, &analysis, args.view, format, &filter, &args.out)
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -178,6 +178,7 @@ pub fn scene(store: &Store) -> Scene {
     }
     Scene {
         frames: Vec::new(),
+        reused_layout: false,
         title: format!(
             "tracetopo flame graph ({})",
             count(g.traces as u64, "trace")

@@ -131,12 +131,25 @@ pub fn scene_filtered(
     view: ExportView,
     filter: &ServiceFilter,
 ) -> Result<Scene, ExportError> {
+    scene_reusing(store, analysis, view, filter, None)
+}
+
+/// `scene_filtered`, keeping `prior`'s layout when the graph drawn is the same (the app's
+/// live snapshots).
+pub fn scene_reusing(
+    store: &Store,
+    analysis: &Analysis,
+    view: ExportView,
+    filter: &ServiceFilter,
+    prior: Option<&Scene>,
+) -> Result<Scene, ExportError> {
     match resolve(store, analysis, view)? {
-        ExportView::Services => Ok(Scene::services(
+        ExportView::Services => Ok(Scene::services_reusing(
             analysis,
             &service_view(store, &analysis.services, filter)?,
+            prior,
         )),
-        ExportView::Types => Ok(Scene::types(store, analysis)),
+        ExportView::Types => Ok(Scene::types_reusing(store, analysis, prior)),
         ExportView::Flame => Ok(flame::scene(store)),
         ExportView::Trace(id) => store
             .trace(id)
@@ -177,8 +190,19 @@ pub fn export_filtered(
     })
 }
 
-/// `export_filtered`, written to `path`.
+/// `export`, written to `path`.
 pub fn export_to_file(
+    store: &Store,
+    analysis: &Analysis,
+    view: ExportView,
+    format: Format,
+    path: &std::path::Path,
+) -> Result<(), ExportError> {
+    export_filtered_to_file(store, analysis, view, format, &ServiceFilter::default(), path)
+}
+
+/// `export_filtered`, written to `path`.
+pub fn export_filtered_to_file(
     store: &Store,
     analysis: &Analysis,
     view: ExportView,

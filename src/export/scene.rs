@@ -223,6 +223,8 @@ pub struct Scene {
     pub edges: Vec<SceneEdge>,
     /// Expanded groups (drawn under everything else).
     pub frames: Vec<Frame>,
+    /// The layout was taken from an earlier scene of the same graph (not computed again).
+    pub reused_layout: bool,
 }
 
 const LABEL_PX: f32 = 14.0;
@@ -289,6 +291,12 @@ impl Scene {
     /// double boxes, edges labelled with calls, errors and p99; broken edges red dashed,
     /// unpaired grey dashed.
     pub fn services(analysis: &Analysis, view: &ServiceView) -> Scene {
+        Self::services_reusing(analysis, view, None)
+    }
+
+    /// `services`, keeping `prior`'s layout when it drew the same graph (same nodes and edges,
+    /// boxes no wider): a live snapshot that adds nothing new is not laid out again.
+    pub fn services_reusing(analysis: &Analysis, view: &ServiceView, prior: Option<&Scene>) -> Scene {
         let g = &analysis.services.graph;
         let nodes = view.nodes.iter().filter_map(|v| {
             let Some(m) = v.node() else {
@@ -407,12 +415,18 @@ impl Scene {
             edges.collect(),
             ends.collect(),
             170.0,
+            prior,
         )
     }
 
     /// The type-flow graph (spec §4.2): types as boxes, one edge per conversion labelled with
     /// its count, failing conversions red.
     pub fn types(store: &Store, analysis: &Analysis) -> Scene {
+        Self::types_reusing(store, analysis, None)
+    }
+
+    /// `types`, keeping `prior`'s layout as `services_reusing` does.
+    pub fn types_reusing(store: &Store, analysis: &Analysis, prior: Option<&Scene>) -> Scene {
         let g = &analysis.types.graph;
         let nodes = g.node_indices().map(|n| NodeSpec {
             key: g[n].clone(),
@@ -461,6 +475,7 @@ impl Scene {
             edges.collect(),
             ends.collect(),
             110.0,
+            prior,
         )
     }
 
@@ -532,7 +547,7 @@ impl Scene {
             .edge_references()
             .map(|e| (e.source().index() as u32, e.target().index() as u32));
         let title = format!("Trace {}", crate::model::ids::trace_hex(info.id));
-        build(&title, nodes, edges.collect(), ends.collect(), 120.0)
+        build(&title, nodes, edges.collect(), ends.collect(), 120.0, None)
     }
 
     /// Re-routes edge `k` after its end nodes moved by `from_shift` and `to_shift` (a node
@@ -642,8 +657,9 @@ fn build(
     edges: Vec<EdgeSpec>,
     ends: Vec<(u32, u32)>,
     layer_gap: f32,
+    prior: Option<&Scene>,
 ) -> Scene {
-    let sizes: Vec<Size> = nodes
+    let mut sizes: Vec<Size> = nodes
         .iter()
         .map(|n| {
             node_size(
@@ -670,7 +686,32 @@ fn build(
         layer_gap,
         ..LayoutOptions::default()
     };
-    let layout = layout::layout_clustered(&sizes, &ends, &clusters, &opts);
+    let same_graph = |p: &&Scene| {
+        p.nodes.len() == nodes.len()
+            && p.edges.len() == ends.len()
+            && p.nodes.iter().zip(&nodes).all(|(a, b)| a.key == b.key)
+            && p.edges
+                .iter()
+                .zip(&ends)
+                .all(|(e, &(from, to))| (e.from, e.to) == (from, to))
+            && p.layout
+                .nodes
+                .iter()
+                .zip(&sizes)
+                .all(|(old, new)| new.w <= old.w && new.h == old.h)
+            && p.frames.is_empty() == clusters.iter().all(|&c| c == layout::NO_CLUSTER)
+    };
+    let reused = prior.filter(same_graph);
+    let layout = match reused {
+        Some(p) => {
+            // The old boxes (each at least as wide as the new one needs).
+            for (s, n) in sizes.iter_mut().zip(&p.layout.nodes) {
+                s.w = n.w;
+            }
+            p.layout.clone()
+        }
+        None => layout::layout_clustered(&sizes, &ends, &clusters, &opts),
+    };
     let frames = frames(&layout, &clusters, &names);
     let scene_nodes = nodes
         .into_iter()
@@ -710,6 +751,7 @@ fn build(
         nodes: scene_nodes,
         edges: scene_edges,
         frames,
+        reused_layout: reused.is_some(),
     }
 }
 
