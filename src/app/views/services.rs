@@ -112,7 +112,8 @@ impl ServicesView {
     fn filter_bar(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
         let session = ctx.session;
         let mut enter = false;
-        ui.horizontal(|ui| {
+        // Wrapped, so a narrow window does not push the canvas past its panel.
+        ui.horizontal_wrapped(|ui| {
             let edit = ui.add(
                 egui::TextEdit::singleline(&mut self.search)
                     .hint_text("find a service…")
@@ -455,6 +456,12 @@ impl View for ServicesView {
                 }
             }
             _ => {}
+        }
+        // The focused service stands out too.
+        if let Some(f) = &self.filter.focus
+            && let Ok(n) = find_service(&session.analysis.services, f)
+        {
+            hl.nodes.extend(self.canvas.scene_node_of(n));
         }
 
         let events = self.canvas.ui(ui, &hl);
