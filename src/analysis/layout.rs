@@ -58,6 +58,9 @@ pub struct EdgeRoute {
     pub points: Vec<Point>,
     pub reversed: bool,
     pub self_loop: bool,
+    /// `points` are a quadratic curve's start, control point and end (the circular layout's
+    /// edges, bent towards the centre so they bundle there), not bend points.
+    pub bundled: bool,
 }
 
 /// The whole layout: `nodes[k]` and `edges[k]` follow the input's node and edge indexes.
@@ -128,6 +131,91 @@ fn is_wide(c: char) -> bool {
 
 /// The cluster of a node in no cluster.
 pub const NO_CLUSTER: u32 = u32::MAX;
+
+/// Whether a graph is dense enough that layers would make a long chain of one node each
+/// (every service calling most others): then `circular` draws it.
+pub fn is_dense(nodes: usize, edges: usize) -> bool {
+    (4..=DENSE_MAX_NODES).contains(&nodes) && edges >= 3 * nodes
+}
+
+/// Above this many nodes a circle grows too large to read; the layers stay.
+const DENSE_MAX_NODES: usize = 40;
+/// How far edges bend towards the centre (0: straight chords, 1: through the centre).
+const BUNDLE_PULL: f32 = 0.5;
+
+/// Nodes on a circle in cluster order (then index order), edges as curves pulled towards the
+/// centre so that edges between the same regions bundle together, and away from the nodes on
+/// the rim. For dense graphs (`is_dense`), which layers would draw as a chain.
+pub fn circular(sizes: &[Size], edges: &[(u32, u32)], cluster: &[u32], opts: &LayoutOptions) -> Layout {
+    let n = sizes.len();
+    let of = |v: usize| cluster.get(v).copied().unwrap_or(NO_CLUSTER);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&v| (of(v), v));
+    // Room on the rim for every box as if each lay across it: boxes never touch.
+    let rim: f32 = sizes.iter().map(|s| s.w.max(s.h) + opts.node_gap).sum();
+    let r = (rim / std::f32::consts::TAU).max(60.0);
+    let mut nodes = vec![NodePos::default(); n];
+    let mut at = 0.0;
+    for (o, &v) in order.iter().enumerate() {
+        let step = sizes[v].w.max(sizes[v].h) + opts.node_gap;
+        let a = (at + step / 2.0) / rim * std::f32::consts::TAU - std::f32::consts::FRAC_PI_2;
+        at += step;
+        nodes[v] = NodePos {
+            x: r * a.cos(),
+            y: r * a.sin(),
+            w: sizes[v].w,
+            h: sizes[v].h,
+            layer: 0,
+            order: o as u32,
+        };
+    }
+    // Where the line from a box's centre towards `p` leaves the box.
+    let exit = |b: &NodePos, p: Point| {
+        let (dx, dy) = (p.x - b.x, p.y - b.y);
+        let t = ((b.w / 2.0) / dx.abs().max(1e-3)).min((b.h / 2.0) / dy.abs().max(1e-3));
+        Point::new(b.x + dx * t, b.y + dy * t)
+    };
+    let mut pairs: rustc_hash::FxHashMap<(u32, u32), u32> = Default::default();
+    let routes = edges
+        .iter()
+        .map(|&(a, b)| {
+            if a as usize >= n || b as usize >= n {
+                return EdgeRoute::default();
+            }
+            let (pa, pb) = (nodes[a as usize], nodes[b as usize]);
+            if a == b {
+                return self_loop_route(&pa);
+            }
+            // The control point: the chord's middle pulled towards the centre, moved aside a
+            // little for each further edge between the same two nodes (either way).
+            let k = pairs.entry((a.min(b), a.max(b))).or_insert(0);
+            let side = *k as f32 * if a < b { 1.0 } else { -1.0 };
+            *k += 1;
+            let (mx, my) = ((pa.x + pb.x) / 2.0, (pa.y + pb.y) / 2.0);
+            let (dx, dy) = (pb.x - pa.x, pb.y - pa.y);
+            let len = (dx * dx + dy * dy).sqrt().max(1e-3);
+            let fan = (side + if a < b { 0.5 } else { -0.5 }) * opts.fan_gap;
+            let c = Point::new(
+                mx * (1.0 - BUNDLE_PULL) - dy / len * fan,
+                my * (1.0 - BUNDLE_PULL) + dx / len * fan,
+            );
+            EdgeRoute {
+                points: vec![exit(&pa, c), c, exit(&pb, c)],
+                reversed: false,
+                self_loop: false,
+                bundled: true,
+            }
+        })
+        .collect();
+    let mut layout = Layout {
+        nodes,
+        edges: routes,
+        width: 0.0,
+        height: 0.0,
+    };
+    normalise(&mut layout, opts.margin);
+    layout
+}
 
 /// Lays out nodes `0..sizes.len()` joined by `edges` (source, target). Edges naming a node
 /// out of range are left unrouted (empty `points`).
@@ -276,6 +364,7 @@ pub fn layout_clustered(
             points,
             reversed: rev,
             self_loop: false,
+            bundled: false,
         };
     }
     fan_out(&mut routes, edges, opts.fan_gap);
@@ -636,6 +725,7 @@ fn self_loop_route(p: &NodePos) -> EdgeRoute {
         ],
         reversed: false,
         self_loop: true,
+        bundled: false,
     }
 }
 

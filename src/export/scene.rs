@@ -570,7 +570,7 @@ impl Scene {
             p.x += shift.x;
             p.y += shift.y;
         }
-        let (path, mut prims) = edge_drawing(&points, route.self_loop, edge.stroke);
+        let (path, mut prims) = edge_drawing(route, &points, edge.stroke);
         let mid = Point::new(
             (from_shift.x + to_shift.x) / 2.0,
             (from_shift.y + to_shift.y) / 2.0,
@@ -710,6 +710,9 @@ fn build(
             }
             p.layout.clone()
         }
+        None if layout::is_dense(sizes.len(), ends.len()) => {
+            layout::circular(&sizes, &ends, &clusters, &opts)
+        }
         None => layout::layout_clustered(&sizes, &ends, &clusters, &opts),
     };
     let frames = frames(&layout, &clusters, &names);
@@ -730,7 +733,7 @@ fn build(
         .zip(&ends)
         .zip(&layout.edges)
         .map(|((e, &(from, to)), route)| {
-            let (path, prims) = edge_drawing(&route.points, route.self_loop, e.stroke);
+            let (path, prims) = edge_drawing(route, &route.points, e.stroke);
             SceneEdge {
                 from,
                 to,
@@ -743,7 +746,13 @@ fn build(
             }
         })
         .collect();
-    let ranks: Vec<_> = edges.iter().map(|e| e.rank).collect();
+    // In a dense (circular) drawing only edges with a problem are labelled: a label on each of
+    // a hundred chords through the middle hides the chords; the rest are on hover.
+    let dense = layout.edges.iter().any(|r| r.bundled);
+    let ranks: Vec<_> = edges
+        .iter()
+        .map(|e| (!dense || e.rank.0 + e.rank.1 + e.rank.2 < 3).then_some(e.rank))
+        .collect();
     place_labels(&layout, &frames, &mut scene_edges, &ranks);
     Scene {
         title: title.to_string(),
@@ -862,7 +871,13 @@ impl Taken {
 /// Places edge labels, best ranked first, each at the first spot along its path where its
 /// box overlaps no node, frame tag or label placed before; a label with no such spot is
 /// hidden (its figures are on hover). O(edges × spots × labels nearby).
-fn place_labels(layout: &Layout, frames: &[Frame], edges: &mut [SceneEdge], ranks: &[(u8, u8, u8, u64)]) {
+/// Edges ranked `None` get no label.
+fn place_labels(
+    layout: &Layout,
+    frames: &[Frame],
+    edges: &mut [SceneEdge],
+    ranks: &[Option<(u8, u8, u8, u64)>],
+) {
     let mut taken = Taken {
         cells: Default::default(),
     };
@@ -875,7 +890,9 @@ fn place_labels(layout: &Layout, frames: &[Frame], edges: &mut [SceneEdge], rank
     for f in frames {
         taken.add(f.label_box.0, f.label_box.1);
     }
-    let mut order: Vec<usize> = (0..edges.len()).collect();
+    let mut order: Vec<usize> = (0..edges.len())
+        .filter(|&k| ranks.get(k).is_some_and(Option::is_some))
+        .collect();
     order.sort_by_key(|&k| (ranks.get(k).copied(), k));
     for k in order {
         let e = &mut edges[k];
@@ -1096,10 +1113,24 @@ fn ellipse_arc(cx: f32, cy: f32, rx: f32, ry: f32, from: f32, to: f32) -> Vec<Po
 /// The flattened curve and the primitives (line, arrow head) of an edge routed through
 /// `points`. Each segment is a cubic with horizontal tangents at both ends, so edges leave and
 /// enter boxes level and bend smoothly.
-fn edge_drawing(points: &[Point], self_loop: bool, stroke: Stroke) -> (Vec<Point>, Vec<Prim>) {
+fn edge_drawing(
+    route: &layout::EdgeRoute,
+    points: &[Point],
+    stroke: Stroke,
+) -> (Vec<Point>, Vec<Prim>) {
     let mut path = Vec::new();
-    if self_loop {
+    if route.self_loop {
         path.extend_from_slice(points);
+    } else if let (true, [p, c, q]) = (route.bundled, points) {
+        // A quadratic curve through the control point's pull, 24 steps.
+        for s in 0..=24 {
+            let t = s as f32 / 24.0;
+            let u = 1.0 - t;
+            path.push(Point::new(
+                u * u * p.x + 2.0 * u * t * c.x + t * t * q.x,
+                u * u * p.y + 2.0 * u * t * c.y + t * t * q.y,
+            ));
+        }
     } else {
         for (k, w) in points.windows(2).enumerate() {
             let (p, q) = (w[0], w[1]);
