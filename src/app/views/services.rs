@@ -143,26 +143,29 @@ impl ServicesView {
                 self.focus_on(&name);
             }
             ui.separator();
-            ui.label("calls ≥");
-            ui.add(egui::DragValue::new(&mut self.filter.min_calls).range(0..=1_000_000));
-            ui.label("errors ≥");
+            let l = ui.label("calls ≥");
+            ui.add(egui::DragValue::new(&mut self.filter.min_calls).range(0..=1_000_000))
+                .labelled_by(l.id);
+            let l = ui.label("errors ≥");
             let mut pct = self.filter.min_error_rate * 100.0;
             ui.add(
                 egui::DragValue::new(&mut pct)
                     .range(0.0..=100.0)
                     .suffix(" %"),
-            );
+            )
+            .labelled_by(l.id);
             self.filter.min_error_rate = pct / 100.0;
-            ui.label("p99 ≥");
+            let l = ui.label("p99 ≥");
             ui.add(
                 egui::DragValue::new(&mut self.filter.min_p99_ms)
                     .range(0.0..=1e7)
                     .suffix(" ms"),
-            );
+            )
+            .labelled_by(l.id);
             ui.checkbox(&mut self.filter.only_problems, "broken/unpaired only");
             ui.separator();
             let name = |g: Grouping| g.key().unwrap_or("no groups");
-            egui::ComboBox::new("services-group", "")
+            egui::ComboBox::new("services-group", "group by")
                 .selected_text(name(self.filter.group))
                 .show_ui(ui, |ui| {
                     for g in Grouping::ALL {
