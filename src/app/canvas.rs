@@ -109,6 +109,9 @@ pub struct Canvas {
     hold_camera: bool,
     /// The session the scene was built from.
     seen: Seen,
+    /// Fit never zooms out below this: a long chain is shown from its start, legible, and
+    /// panned, rather than shrunk until no label can be read.
+    min_fit_zoom: f32,
     /// The canvas rectangle of the last frame (to map layout points for tests and tooltips).
     origin: Pos2,
 }
@@ -150,7 +153,14 @@ impl Canvas {
             hold_camera: false,
             seen: Seen::default(),
             origin: Pos2::ZERO,
+            min_fit_zoom: MIN_ZOOM,
         }
+    }
+
+    /// A canvas whose fit keeps at least `zoom` (`min_fit_zoom`).
+    pub fn with_min_fit_zoom(mut self, zoom: f32) -> Self {
+        self.min_fit_zoom = zoom;
+        self
     }
 
     pub fn reset(&mut self, session: &Arc<Session>) {
@@ -160,7 +170,8 @@ impl Canvas {
         let fresh = self.fresh.take();
         let filter = std::mem::take(&mut self.filter);
         let layouts = self.layouts;
-        *self = Canvas::new(self.view);
+        let min_fit_zoom = self.min_fit_zoom;
+        *self = Canvas::new(self.view).with_min_fit_zoom(min_fit_zoom);
         (self.fresh, self.filter, self.layouts) = (fresh, filter, layouts);
         if moved {
             (self.pan, self.zoom) = camera;
@@ -328,8 +339,11 @@ impl Canvas {
         let (w, h) = (scene.layout.width.max(1.0), scene.layout.height.max(1.0));
         self.zoom = (rect.width() / w)
             .min(rect.height() / h)
+            .max(self.min_fit_zoom)
             .clamp(MIN_ZOOM, 1.5);
-        self.pan = (rect.size() - vec2(w, h) * self.zoom) / 2.0;
+        // Centred; a drawing larger than the canvas shows its top-left (where chains start).
+        let free = rect.size() - vec2(w, h) * self.zoom;
+        self.pan = vec2(free.x.max(0.0), free.y.max(0.0)) / 2.0;
         self.fit_pending = false;
         self.fitted_size = Some(rect.size());
     }
