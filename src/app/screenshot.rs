@@ -14,8 +14,8 @@ use crate::analysis::service_view::{Grouping, ServiceFilter, find_service};
 #[derive(Debug, Clone, PartialEq)]
 pub enum ViewSpec {
     Tab(Tab),
-    /// `services:focus=NAME,depth=N,group=ATTRIBUTE,min-calls=N,only-problems`: the Services
-    /// view showing what the toolbar would choose.
+    /// `services:focus=NAME,depth=N,group=ATTRIBUTE,open=GROUP,min-calls=N,only-problems`:
+    /// the Services view showing what the toolbar would choose.
     Services(ServiceFilter),
     /// `trace`: the trace with the most breaks.
     MostBrokenTrace,
@@ -73,6 +73,9 @@ fn parse_services(opts: &str) -> Result<ServiceFilter, String> {
             "depth" => f.depth = number(value)?,
             "min-calls" => f.min_calls = u64::from(number(value)?),
             "only-problems" => f.only_problems = true,
+            "open" if !value.is_empty() => {
+                f.expanded.insert(value.to_string());
+            }
             "group" => {
                 f.group = Grouping::ALL
                     .into_iter()
@@ -87,7 +90,7 @@ fn parse_services(opts: &str) -> Result<ServiceFilter, String> {
             _ => {
                 return Err(format!(
                     "unknown services option \"{opt}\"; expected focus=NAME, depth=N, \
-                     group=ATTRIBUTE, min-calls=N or only-problems"
+                     group=ATTRIBUTE, open=GROUP, min-calls=N or only-problems"
                 ));
             }
         }
@@ -273,6 +276,27 @@ impl ViewSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn services_options_parse() {
+        let Ok(ViewSpec::Services(f)) = ViewSpec::parse(
+            "services:focus=shop/api,depth=2,group=k8s.namespace.name,open=team-1,min-calls=3,only-problems",
+        ) else {
+            panic!("did not parse");
+        };
+        assert_eq!(f.focus.as_deref(), Some("shop/api"));
+        assert_eq!((f.depth, f.min_calls, f.only_problems), (2, 3, true));
+        assert_eq!(f.group, Grouping::K8sNamespace);
+        assert!(f.expanded.contains("team-1"));
+        // No options: the whole graph; a focus without depth: one hop.
+        let Ok(ViewSpec::Services(f)) = ViewSpec::parse("services:focus=a") else {
+            panic!("did not parse");
+        };
+        assert_eq!(f.depth, 1);
+        for bad in ["services:depth=x", "services:group=team", "services:colour=red"] {
+            assert!(ViewSpec::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn view_names_parse() {

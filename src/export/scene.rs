@@ -715,7 +715,14 @@ fn build(
         }
         None => layout::layout_clustered(&sizes, &ends, &clusters, &opts),
     };
-    let frames = frames(&layout, &clusters, &names);
+    // On a circle a group's members are one arc (and their names say the group): frames
+    // are for columns.
+    let circle = layout.edges.iter().any(|r| r.bundled);
+    let frames = if circle {
+        Vec::new()
+    } else {
+        frames(&layout, &clusters, &names)
+    };
     let scene_nodes = nodes
         .into_iter()
         .zip(&sizes)
@@ -748,7 +755,7 @@ fn build(
         .collect();
     // In a dense (circular) drawing only edges with a problem are labelled: a label on each of
     // a hundred chords through the middle hides the chords; the rest are on hover.
-    let dense = layout.edges.iter().any(|r| r.bundled);
+    let dense = circle;
     let ranks: Vec<_> = edges
         .iter()
         .map(|e| (!dense || e.rank.0 + e.rank.1 + e.rank.2 < 3).then_some(e.rank))
