@@ -146,7 +146,12 @@ const BUNDLE_PULL: f32 = 0.5;
 /// Nodes on a circle in cluster order (then index order), edges as curves pulled towards the
 /// centre so that edges between the same regions bundle together, and away from the nodes on
 /// the rim. For dense graphs (`is_dense`), which layers would draw as a chain.
-pub fn circular(sizes: &[Size], edges: &[(u32, u32)], cluster: &[u32], opts: &LayoutOptions) -> Layout {
+pub fn circular(
+    sizes: &[Size],
+    edges: &[(u32, u32)],
+    cluster: &[u32],
+    opts: &LayoutOptions,
+) -> Layout {
     let n = sizes.len();
     let of = |v: usize| cluster.get(v).copied().unwrap_or(NO_CLUSTER);
     let mut order: Vec<usize> = (0..n).collect();

@@ -77,7 +77,10 @@ pub struct ServiceFilter {
 impl ServiceFilter {
     /// Whether some edge filter is on (then services left without an edge are hidden).
     pub fn filters_edges(&self) -> bool {
-        self.min_calls > 1 || self.min_error_rate > 0.0 || self.min_p99_ms > 0.0 || self.only_problems
+        self.min_calls > 1
+            || self.min_error_rate > 0.0
+            || self.min_p99_ms > 0.0
+            || self.only_problems
     }
 
     /// Whether the whole graph is drawn as it is.
@@ -460,7 +463,13 @@ mod tests {
                 ("web".into(), "api".into())
             ]
         );
-        let deeper = view(&g, &ServiceFilter { depth: 2, ..f.clone() });
+        let deeper = view(
+            &g,
+            &ServiceFilter {
+                depth: 2,
+                ..f.clone()
+            },
+        );
         assert_eq!(
             names(&g, &deeper),
             ["api", "cache", "db", "gw", "mail", "smtp", "web"]

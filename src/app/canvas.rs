@@ -640,9 +640,10 @@ fn paint_prim(
             }
             let r = Rect::from_min_max(place(*min), place(*max));
             painter.rect_filled(r, 3.0 * zoom, color(*fill));
-            for (line, at) in lines
-                .iter()
-                .zip(Prim::label_line_centres(*min, *max, lines.len(), *size))
+            for (line, at) in
+                lines
+                    .iter()
+                    .zip(Prim::label_line_centres(*min, *max, lines.len(), *size))
             {
                 painter.text(
                     place(at),

@@ -81,18 +81,16 @@ impl Exporter {
                 .add_filter(format.extension().to_uppercase(), &[format.extension()])
                 .save_file();
             match picked {
-                Some(path) => {
-                    export::export_filtered_to_file(
-                        &session.store,
-                        &session.analysis,
-                        view,
-                        format,
-                        &filter,
-                        &path,
-                    )
-                        .map(|()| Some(path))
-                        .map_err(|e| format!("export failed: {e}"))
-                }
+                Some(path) => export::export_filtered_to_file(
+                    &session.store,
+                    &session.analysis,
+                    view,
+                    format,
+                    &filter,
+                    &path,
+                )
+                .map(|()| Some(path))
+                .map_err(|e| format!("export failed: {e}")),
                 None => Ok(None),
             }
         });

@@ -293,7 +293,11 @@ mod tests {
             panic!("did not parse");
         };
         assert_eq!(f.depth, 1);
-        for bad in ["services:depth=x", "services:group=team", "services:colour=red"] {
+        for bad in [
+            "services:depth=x",
+            "services:group=team",
+            "services:colour=red",
+        ] {
             assert!(ViewSpec::parse(bad).is_err(), "{bad}");
         }
     }

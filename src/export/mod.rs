@@ -198,7 +198,14 @@ pub fn export_to_file(
     format: Format,
     path: &std::path::Path,
 ) -> Result<(), ExportError> {
-    export_filtered_to_file(store, analysis, view, format, &ServiceFilter::default(), path)
+    export_filtered_to_file(
+        store,
+        analysis,
+        view,
+        format,
+        &ServiceFilter::default(),
+        path,
+    )
 }
 
 /// `export_filtered`, written to `path`.

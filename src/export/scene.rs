@@ -296,7 +296,11 @@ impl Scene {
 
     /// `services`, keeping `prior`'s layout when it drew the same graph (same nodes and edges,
     /// boxes no wider): a live snapshot that adds nothing new is not laid out again.
-    pub fn services_reusing(analysis: &Analysis, view: &ServiceView, prior: Option<&Scene>) -> Scene {
+    pub fn services_reusing(
+        analysis: &Analysis,
+        view: &ServiceView,
+        prior: Option<&Scene>,
+    ) -> Scene {
         let g = &analysis.services.graph;
         let nodes = view.nodes.iter().filter_map(|v| {
             let Some(m) = v.node() else {
@@ -939,7 +943,10 @@ fn spots(path: &[Point]) -> impl Iterator<Item = Point> + '_ {
             let l = seg(w);
             if l > 0.0 && left <= l {
                 let f = left / l;
-                return Point::new(w[0].x + (w[1].x - w[0].x) * f, w[0].y + (w[1].y - w[0].y) * f);
+                return Point::new(
+                    w[0].x + (w[1].x - w[0].x) * f,
+                    w[0].y + (w[1].y - w[0].y) * f,
+                );
             }
             left -= l;
         }

@@ -40,13 +40,35 @@ pub struct MeshStats {
 }
 
 const NAMESPACES: [&str; 12] = [
-    "checkout", "payments", "catalog", "identity", "shipping", "search", "ads", "notify",
-    "media", "billing", "risk", "platform",
+    "checkout", "payments", "catalog", "identity", "shipping", "search", "ads", "notify", "media",
+    "billing", "risk", "platform",
 ];
 const ROLES: [&str; 25] = [
-    "api", "worker", "store", "gateway", "cache", "auth", "router", "indexer", "sync", "ledger",
-    "scheduler", "export", "import", "audit", "quota", "profile", "render", "resolver",
-    "notifier", "planner", "pricing", "inventory", "session", "rules", "reports",
+    "api",
+    "worker",
+    "store",
+    "gateway",
+    "cache",
+    "auth",
+    "router",
+    "indexer",
+    "sync",
+    "ledger",
+    "scheduler",
+    "export",
+    "import",
+    "audit",
+    "quota",
+    "profile",
+    "render",
+    "resolver",
+    "notifier",
+    "planner",
+    "pricing",
+    "inventory",
+    "session",
+    "rules",
+    "reports",
 ];
 /// Namespaces per Kubernetes namespace: `k8s.namespace.name` is a coarser grouping than
 /// `service.namespace`.
@@ -71,7 +93,9 @@ impl Svc {
 /// As many namespaces as keep about 25 services in each, at least 3; service k is in
 /// namespace k mod that.
 fn namespaces(n: u32) -> usize {
-    (n as usize).div_ceil(ROLES.len()).clamp(3, NAMESPACES.len())
+    (n as usize)
+        .div_ceil(ROLES.len())
+        .clamp(3, NAMESPACES.len())
 }
 
 fn services(n: u32) -> Vec<Svc> {
@@ -125,10 +149,7 @@ fn pairs(n: u32, edges: u32, rng: &mut Rng) -> Vec<(u32, u32)> {
 fn attr(key: &'static str, value: &str) -> Json {
     Json::Obj(vec![
         ("key", Json::str(key)),
-        (
-            "value",
-            Json::Obj(vec![("stringValue", Json::str(value))]),
-        ),
+        ("value", Json::Obj(vec![("stringValue", Json::str(value))])),
     ])
 }
 

@@ -12,11 +12,11 @@ use petgraph::graph::NodeIndex;
 use tracetopo::analysis::Options;
 use tracetopo::analysis::layout::Point;
 use tracetopo::analysis::service_view::{Grouping, ServiceFilter, ServiceView, service_view};
-use tracetopo::export::ExportView;
-use tracetopo::export::scene::{Prim, Scene};
 use tracetopo::app::state::{Nav, Selection, Session, View, ViewCtx};
 use tracetopo::app::views::services::ServicesView;
 use tracetopo::app::views::types::TypesView;
+use tracetopo::export::ExportView;
+use tracetopo::export::scene::{Prim, Scene};
 use tracetopo::ingest::{self, LoadOptions};
 use tracetopo::model::Store;
 use tracetopo::synth::{LargeConfig, write_jsonl};
@@ -421,7 +421,10 @@ fn assert_readable(scene: &Scene, what: &str) -> usize {
         .flat_map(|e| &e.prims)
         .filter(|p| matches!(p, Prim::Label { lines, .. } if !lines.is_empty()))
         .count();
-    assert_eq!(drawn, scene.edges.iter().filter(|e| e.label_box.is_some()).count());
+    assert_eq!(
+        drawn,
+        scene.edges.iter().filter(|e| e.label_box.is_some()).count()
+    );
     labels.len()
 }
 
@@ -466,7 +469,10 @@ fn labels_overlap_no_label_and_no_node_at_any_size() {
             assert_eq!(labelled, scene.edges.len(), "{name} {view:?}");
         }
     }
-    assert!(shown > 100, "only {shown} labels placed: the test tests little");
+    assert!(
+        shown > 100,
+        "only {shown} labels placed: the test tests little"
+    );
 }
 
 #[test]
@@ -482,7 +488,11 @@ fn grouping_by_namespace_merges_services_and_their_calls() {
             .iter()
             .map(|n| match n.node() {
                 Some(m) => g.graph[NodeIndex::new(m as usize)].name.clone(),
-                None => format!("[{}: {}]", n.group.clone().unwrap_or_default(), n.members.len()),
+                None => format!(
+                    "[{}: {}]",
+                    n.group.clone().unwrap_or_default(),
+                    n.members.len()
+                ),
             })
             .collect();
         out.sort();
@@ -493,7 +503,10 @@ fn grouping_by_namespace_merges_services_and_their_calls() {
         ..ServiceFilter::default()
     };
     let v = view(&f);
-    assert_eq!(names(&v), ["[catalog: 4]", "[checkout: 4]", "[payments: 4]"]);
+    assert_eq!(
+        names(&v),
+        ["[catalog: 4]", "[checkout: 4]", "[payments: 4]"]
+    );
     // Every group calls both others; the 12 calls among each group's 4 services are inside.
     assert_eq!(v.edges.len(), 6);
     for n in &v.nodes {
@@ -549,7 +562,11 @@ fn services_view_focuses_a_service_found_by_search_and_its_depth() {
             .view
             .drawn_services()
             .into_iter()
-            .map(|n| s.analysis.services.graph[NodeIndex::new(n as usize)].name.clone())
+            .map(|n| {
+                s.analysis.services.graph[NodeIndex::new(n as usize)]
+                    .name
+                    .clone()
+            })
             .collect();
         names.sort();
         names
@@ -575,7 +592,13 @@ fn services_view_focuses_a_service_found_by_search_and_its_depth() {
     assert_eq!(h.state().view.filter().depth, 2);
     assert_eq!(
         drawn(&h),
-        ["api-gateway", "audit-svc", "loadgen", "order-svc", "postgresql"]
+        [
+            "api-gateway",
+            "audit-svc",
+            "loadgen",
+            "order-svc",
+            "postgresql"
+        ]
     );
     // Back to every service.
     h.get_by_label("✕ all services").click();

@@ -201,7 +201,11 @@ impl ServicesView {
         } else if !settled && !matches.is_empty() {
             ui.horizontal_wrapped(|ui| {
                 for m in matches.iter().take(MAX_MATCHES_LISTED) {
-                    if ui.button(*m).on_hover_text("focus on this service").clicked() {
+                    if ui
+                        .button(*m)
+                        .on_hover_text("focus on this service")
+                        .clicked()
+                    {
                         let m = m.to_string();
                         self.focus_on(&m);
                     }
@@ -477,8 +481,11 @@ impl View for ServicesView {
                 .and_then(|n| n.key.strip_suffix("/*"))
                 .map(str::to_string)
         };
-        let edge_sources =
-            |k: usize| scene.and_then(|s| s.edges.get(k)).map_or(&[][..], |e| &e.sources[..]);
+        let edge_sources = |k: usize| {
+            scene
+                .and_then(|s| s.edges.get(k))
+                .map_or(&[][..], |e| &e.sources[..])
+        };
         match events.clicked {
             Some(Some(Hit::Node(k))) => match (node_source(k), group_of(k)) {
                 (Some(n), _) => ctx.select(Selection::Service(n)),
