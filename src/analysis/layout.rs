@@ -239,15 +239,35 @@ pub fn layout_clustered(
 ) -> Layout {
     let n = sizes.len();
     let valid = |&(a, b): &(u32, u32)| (a as usize) < n && (b as usize) < n;
-    let reversed = back_edges(n, edges);
+    let mut reversed = back_edges(n, edges);
     // The acyclic edges used for layering: back edges flipped, self loops and invalid left out.
-    let dag: Vec<(u32, u32)> = edges
-        .iter()
-        .zip(&reversed)
-        .filter(|(e, _)| valid(e) && e.0 != e.1)
-        .map(|(&(a, b), &r)| if r { (b, a) } else { (a, b) })
-        .collect();
-    let layer = longest_path_layers(n, &dag);
+    let dag_of = |reversed: &[bool], layer: Option<&[u32]>| -> Vec<(u32, u32)> {
+        edges
+            .iter()
+            .zip(reversed)
+            .filter(|(e, _)| valid(e) && e.0 != e.1)
+            .filter(|(e, _)| layer.is_none_or(|l| l[e.0 as usize] != l[e.1 as usize]))
+            .map(|(&(a, b), &r)| if r { (b, a) } else { (a, b) })
+            .collect()
+    };
+    let mut dag = dag_of(&reversed, None);
+    let mut layer = longest_path_layers(n, &dag);
+    // A graph with no hierarchy (services calling each other every which way) makes paths as
+    // long as the graph: hundreds of one-node columns. Layers by calls from the entry points
+    // instead (breadth first): few columns, every forward edge one column long; edges back are
+    // reversed, edges within a column routed through the gap on its right.
+    let mut flat = vec![false; edges.len()];
+    let deepest = layer.iter().copied().max().unwrap_or(0) as usize + 1;
+    if deepest > max_layers(n) {
+        layer = breadth_first_layers(n, edges);
+        for (k, &(a, b)) in edges.iter().enumerate() {
+            if valid(&(a, b)) && a != b {
+                reversed[k] = layer[a as usize] > layer[b as usize];
+                flat[k] = layer[a as usize] == layer[b as usize];
+            }
+        }
+        dag = dag_of(&reversed, Some(&layer));
+    }
 
     // Proper graph: real nodes, then one dummy per layer crossed by a long edge. `chains[k]`
     // is the node sequence of `dag` edge k from source to target. A dense graph can make
@@ -354,6 +374,22 @@ pub fn layout_clustered(
             routes[k] = self_loop_route(&pa);
             continue;
         }
+        if flat[k] {
+            // Out of the right side, through the middle of the gap, back into the right side.
+            let l = layer[a as usize] as usize;
+            let gap_x = col_x[l] + col_w[l] / 2.0 + opts.layer_gap / 2.0;
+            routes[k] = EdgeRoute {
+                points: vec![
+                    Point::new(pa.right(), pa.y),
+                    Point::new(gap_x, (pa.y + pb.y) / 2.0),
+                    Point::new(pb.right(), pb.y),
+                ],
+                reversed: false,
+                self_loop: false,
+                bundled: false,
+            };
+            continue;
+        }
         let Some(chain) = next_chain.next() else {
             continue;
         };
@@ -423,6 +459,58 @@ fn back_edges(n: usize, edges: &[(u32, u32)]) -> Vec<bool> {
         }
     }
     back
+}
+
+/// Columns the longest-path layers may take before breadth-first layers replace them.
+fn max_layers(n: usize) -> usize {
+    (2.0 * (n as f32).sqrt()) as usize + 12
+}
+
+/// Layer of each node: its distance in calls from the entry points (nodes nobody calls; in a
+/// part of the graph without one, the node calling most more than it is called, then the
+/// lowest index). O(nodes + edges log nodes).
+fn breadth_first_layers(n: usize, edges: &[(u32, u32)]) -> Vec<u32> {
+    let mut out: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut balance = vec![0i64; n];
+    for &(a, b) in edges {
+        if (a as usize) < n && (b as usize) < n && a != b {
+            out[a as usize].push(b);
+            balance[a as usize] += 1;
+            balance[b as usize] -= 1;
+        }
+    }
+    let mut called = vec![false; n];
+    for list in &out {
+        for &b in list {
+            called[b as usize] = true;
+        }
+    }
+    let mut layer = vec![u32::MAX; n];
+    let mut queue: std::collections::VecDeque<u32> =
+        (0..n as u32).filter(|&v| !called[v as usize]).collect();
+    for &v in &queue {
+        layer[v as usize] = 0;
+    }
+    // Unreached nodes as further starts, the most calling first.
+    let mut starts: Vec<u32> = (0..n as u32).collect();
+    starts.sort_by_key(|&v| (std::cmp::Reverse(balance[v as usize]), v));
+    let mut next_start = starts.into_iter();
+    loop {
+        while let Some(v) = queue.pop_front() {
+            for &w in &out[v as usize] {
+                if layer[w as usize] == u32::MAX {
+                    layer[w as usize] = layer[v as usize] + 1;
+                    queue.push_back(w);
+                }
+            }
+        }
+        let Some(s) = next_start.find(|&v| layer[v as usize] == u32::MAX) else {
+            break;
+        };
+        layer[s as usize] = 0;
+        queue.push_back(s);
+    }
+    layer
 }
 
 /// Layer of each node: the longest path to it from a source (Kahn's order over an acyclic
@@ -944,10 +1032,15 @@ mod tests {
                 assert!(r.self_loop);
                 continue;
             }
-            // Forward edges strictly left to right; back edges strictly right to left.
+            // Forward edges strictly left to right; back edges strictly right to left; edges
+            // within a column out of its right side, through the gap and back.
             let (ls, lt) = (a.nodes[s as usize].layer, a.nodes[t as usize].layer);
             if r.reversed {
                 assert!(ls > lt, "back edge {k}");
+            } else if ls == lt {
+                let (ps, pt) = (&a.nodes[s as usize], &a.nodes[t as usize]);
+                assert_eq!(r.points.len(), 3, "edge {k}");
+                assert!(r.points[1].x > ps.right().max(pt.right()), "edge {k}");
             } else {
                 assert!(ls < lt, "edge {k}");
             }
@@ -973,6 +1066,54 @@ mod tests {
         assert_inside(&l);
         // With the default budget both bend.
         assert_eq!(lay(10, &edges).edges[9].points.len(), 10);
+    }
+
+    #[test]
+    fn a_graph_without_hierarchy_keeps_few_columns() {
+        // 200 nodes each calling five others picked pseudo-randomly: cycles everywhere, so
+        // longest paths after breaking them run through most nodes (a column each);
+        // breadth-first layers make a handful.
+        let n = 200u32;
+        let mut x = 7u32;
+        let mut edges: Vec<(u32, u32)> = Vec::new();
+        for a in 0..n {
+            for _ in 0..5 {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                edges.push((a, (x >> 8) % n));
+            }
+        }
+        let longest = {
+            let dag: Vec<(u32, u32)> = edges
+                .iter()
+                .zip(back_edges(n as usize, &edges))
+                .filter(|(e, _)| e.0 != e.1)
+                .map(|(&(a, b), r)| if r { (b, a) } else { (a, b) })
+                .collect();
+            longest_path_layers(n as usize, &dag)
+                .into_iter()
+                .max()
+                .unwrap_or(0)
+                + 1
+        };
+        assert!(
+            longest as usize > max_layers(n as usize),
+            "{longest}: the test tests nothing"
+        );
+        let l = lay(n as usize, &edges);
+        let columns = l.nodes.iter().map(|p| p.layer).max().unwrap_or(0) + 1;
+        assert!(
+            columns <= max_layers(n as usize) as u32,
+            "{columns} columns"
+        );
+        assert_no_overlap(&l);
+        assert_inside(&l);
+        // A plain chain keeps its longest-path layers.
+        let chain: Vec<(u32, u32)> = (0..9).map(|k| (k, k + 1)).collect();
+        let l = lay(10, &chain);
+        assert_eq!(
+            l.nodes.iter().map(|p| p.layer).collect::<Vec<_>>(),
+            (0..10).collect::<Vec<_>>()
+        );
     }
 
     #[test]

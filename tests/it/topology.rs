@@ -451,6 +451,17 @@ fn labels_overlap_no_label_and_no_node_at_any_size() {
     };
     let whole = ServiceFilter::default();
     let mut shown = 0;
+    // Breadth-first layers: the 300 services in a few columns, not hundreds.
+    let whole300 = scene_of(&m300, ExportView::Services, &whole);
+    let columns = whole300
+        .layout
+        .nodes
+        .iter()
+        .map(|n| n.layer)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    assert!(columns <= 12, "{columns} columns");
     for (name, s, filter) in [
         ("12 × 132", &m12, &whole),
         ("300 × 2000", &m300, &whole),
