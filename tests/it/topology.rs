@@ -449,6 +449,11 @@ fn labels_overlap_no_label_and_no_node_at_any_size() {
         expanded: ["payments".to_string()].into(),
         ..ServiceFilter::default()
     };
+    let focus_grouped = ServiceFilter {
+        group: Grouping::ServiceNamespace,
+        expanded: ["payments".to_string()].into(),
+        ..focus.clone()
+    };
     let whole = ServiceFilter::default();
     let mut shown = 0;
     // Breadth-first layers: the 300 services in a few columns, not hundreds.
@@ -467,8 +472,12 @@ fn labels_overlap_no_label_and_no_node_at_any_size() {
         ("300 × 2000", &m300, &whole),
         ("300 × 2000 focused", &m300, &focus),
         ("300 × 2000 grouped", &m300, &grouped),
+        ("300 × 2000 focused, grouped", &m300, &focus_grouped),
     ] {
         let scene = scene_of(s, ExportView::Services, filter);
+        if name.ends_with("focused, grouped") {
+            assert!(!scene.frames.is_empty(), "an open group is framed");
+        }
         shown += assert_readable(&scene, name);
     }
     for name in crate::util::SAMPLES {
