@@ -640,3 +640,18 @@ fn a_live_snapshot_of_the_same_graph_reuses_the_layout() {
     h.run_steps(3);
     assert_eq!(h.state().view.layouts(), 2);
 }
+
+#[test]
+fn a_large_graph_with_namespaces_opens_grouped() {
+    let m300 = mesh(300, 2000);
+    let mut large = Shell::new(Arc::clone(&m300), ServicesView::new());
+    assert_eq!(large.view.filter().group, Grouping::ServiceNamespace);
+    // The user's "no groups" stays when the next snapshot arrives.
+    let mut whole = large.view.filter().clone();
+    whole.group = Grouping::None;
+    large.view.set_filter(whole);
+    large.view.reset(&m300);
+    assert_eq!(large.view.filter().group, Grouping::None);
+    let small = Shell::new(mesh(12, 132), ServicesView::new());
+    assert_eq!(small.view.filter().group, Grouping::None);
+}

@@ -24,6 +24,8 @@ use crate::units::{count, latency_ms};
 const MAX_CHAINS_LISTED: usize = 500;
 /// Services offered under the search field.
 const MAX_MATCHES_LISTED: usize = 8;
+/// Graphs with more services open grouped by namespace (when they have namespaces).
+const GROUP_ABOVE_SERVICES: usize = 60;
 /// The depth slider's range (hops out from the focus).
 const MAX_DEPTH: u32 = 6;
 
@@ -37,6 +39,8 @@ pub struct ServicesView {
     filter: ServiceFilter,
     /// The search field's text.
     search: String,
+    /// A large graph was grouped for the user once (a later "no groups" stays).
+    auto_grouped: bool,
 }
 
 impl Default for ServicesView {
@@ -56,6 +60,7 @@ impl ServicesView {
                 ..ServiceFilter::default()
             },
             search: String::new(),
+            auto_grouped: false,
         }
     }
 
@@ -82,6 +87,34 @@ impl ServicesView {
             return Vec::new();
         };
         scene.nodes.iter().filter_map(|n| n.source).collect()
+    }
+
+    /// A graph of more than `GROUP_ABOVE_SERVICES` services opens grouped by namespace when
+    /// its services have one (`service.namespace`, else `k8s.namespace.name`, at least two
+    /// groups): hundreds of boxes fit no window, a dozen groups do. Once, and only while the
+    /// user has chosen nothing (the whole graph, ungrouped).
+    fn group_large_graph(&mut self, session: &Session) {
+        let untouched = ServiceFilter {
+            depth: self.filter.depth,
+            ..ServiceFilter::default()
+        };
+        if self.auto_grouped
+            || self.filter != untouched
+            || session.analysis.services.graph.node_count() <= GROUP_ABOVE_SERVICES
+        {
+            return;
+        }
+        self.auto_grouped = true;
+        for g in [Grouping::ServiceNamespace, Grouping::K8sNamespace] {
+            let mut names: Vec<String> =
+                groups_of(&session.store, g).into_iter().flatten().collect();
+            names.sort_unstable();
+            names.dedup();
+            if names.len() >= 2 {
+                self.filter.group = g;
+                return;
+            }
+        }
     }
 
     /// Focuses on the service named `name` (as the search does).
@@ -418,6 +451,7 @@ impl View for ServicesView {
     fn reset(&mut self, session: &Arc<Session>) {
         self.canvas.reset(session);
         self.chain = None;
+        self.group_large_graph(session);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
