@@ -1,9 +1,31 @@
-//! Layered layout of a 300-service graph with 1000 edges (a few of them closing cycles): what
-//! the Services view and the exporters lay out once per session. The figure is in
-//! docs/topology.md.
+//! Layered layout of 300-service graphs with 1000 and 2000 edges (a few of them closing
+//! cycles), and the whole Services scene (layout, routes, label placement) of the generated
+//! 300 × 2,000 mesh: what the Services view and the exporters build once per session and
+//! filter. The figures are in docs/PERFORMANCE.md.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use tracetopo::analysis::layout::{LayoutOptions, Size, layout, text_width};
+use tracetopo::analysis::service_view::ServiceFilter;
+use tracetopo::analysis::{Analysis, Options};
+use tracetopo::export::{ExportView, scene_filtered};
+use tracetopo::model::Store;
+
+/// The mesh `tracetopo generate mesh --services S --edges E` writes, loaded and analysed.
+fn mesh(services: u32, edges: u32) -> (Store, Analysis) {
+    let cfg = tracetopo::synth::MeshConfig {
+        services,
+        edges,
+        seed: 1,
+    };
+    let mut bytes = Vec::new();
+    tracetopo::synth::write_mesh(&mut bytes, &cfg).expect("generate");
+    let mut store = Store::new();
+    tracetopo::ingest::load_bytes(&mut store, "mesh.jsonl", &bytes, &Default::default())
+        .expect("load");
+    store.build_index();
+    let analysis = Analysis::run(&store, &Options::default());
+    (store, analysis)
+}
 
 /// A deterministic service-like graph: services in 8 tiers (gateways, APIs, domain services,
 /// stores, …); most calls go one or two tiers down, one in ten stays in its tier and one in
@@ -49,6 +71,19 @@ fn bench(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("300 nodes, 1000 edges", |b| {
         b.iter(|| layout(&sizes, &edges, &opts).edges.len())
+    });
+    let (sizes, edges) = graph(300, 2000);
+    g.bench_function("300 nodes, 2000 edges", |b| {
+        b.iter(|| layout(&sizes, &edges, &opts).edges.len())
+    });
+    let (store, analysis) = mesh(300, 2000);
+    let filter = ServiceFilter::default();
+    g.bench_function("scene of the 300 x 2000 mesh", |b| {
+        b.iter(|| {
+            scene_filtered(&store, &analysis, ExportView::Services, &filter)
+                .map(|s| s.edges.len())
+                .unwrap_or(0)
+        })
     });
     g.finish();
 }

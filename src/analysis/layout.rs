@@ -58,6 +58,9 @@ pub struct EdgeRoute {
     pub points: Vec<Point>,
     pub reversed: bool,
     pub self_loop: bool,
+    /// `points` are a quadratic curve's start, control point and end (the circular layout's
+    /// edges, bent towards the centre so they bundle there), not bend points.
+    pub bundled: bool,
 }
 
 /// The whole layout: `nodes[k]` and `edges[k]` follow the input's node and edge indexes.
@@ -126,20 +129,145 @@ fn is_wide(c: char) -> bool {
         | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD)
 }
 
+/// The cluster of a node in no cluster.
+pub const NO_CLUSTER: u32 = u32::MAX;
+
+/// Whether a graph is dense enough that layers would make a long chain of one node each
+/// (every service calling most others): then `circular` draws it.
+pub fn is_dense(nodes: usize, edges: usize) -> bool {
+    (4..=DENSE_MAX_NODES).contains(&nodes) && edges >= 3 * nodes
+}
+
+/// Above this many nodes a circle grows too large to read; the layers stay.
+const DENSE_MAX_NODES: usize = 40;
+/// How far edges bend towards the centre (0: straight chords, 1: through the centre).
+const BUNDLE_PULL: f32 = 0.5;
+
+/// Nodes on a circle in cluster order (then index order), edges as curves pulled towards the
+/// centre so that edges between the same regions bundle together, and away from the nodes on
+/// the rim. For dense graphs (`is_dense`), which layers would draw as a chain.
+pub fn circular(
+    sizes: &[Size],
+    edges: &[(u32, u32)],
+    cluster: &[u32],
+    opts: &LayoutOptions,
+) -> Layout {
+    let n = sizes.len();
+    let of = |v: usize| cluster.get(v).copied().unwrap_or(NO_CLUSTER);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&v| (of(v), v));
+    // Room on the rim for every box as if each lay across it: boxes never touch.
+    let rim: f32 = sizes.iter().map(|s| s.w.max(s.h) + opts.node_gap).sum();
+    let r = (rim / std::f32::consts::TAU).max(60.0);
+    let mut nodes = vec![NodePos::default(); n];
+    let mut at = 0.0;
+    for (o, &v) in order.iter().enumerate() {
+        let step = sizes[v].w.max(sizes[v].h) + opts.node_gap;
+        let a = (at + step / 2.0) / rim * std::f32::consts::TAU - std::f32::consts::FRAC_PI_2;
+        at += step;
+        nodes[v] = NodePos {
+            x: r * a.cos(),
+            y: r * a.sin(),
+            w: sizes[v].w,
+            h: sizes[v].h,
+            layer: 0,
+            order: o as u32,
+        };
+    }
+    // Where the line from a box's centre towards `p` leaves the box.
+    let exit = |b: &NodePos, p: Point| {
+        let (dx, dy) = (p.x - b.x, p.y - b.y);
+        let t = ((b.w / 2.0) / dx.abs().max(1e-3)).min((b.h / 2.0) / dy.abs().max(1e-3));
+        Point::new(b.x + dx * t, b.y + dy * t)
+    };
+    let mut pairs: rustc_hash::FxHashMap<(u32, u32), u32> = Default::default();
+    let routes = edges
+        .iter()
+        .map(|&(a, b)| {
+            if a as usize >= n || b as usize >= n {
+                return EdgeRoute::default();
+            }
+            let (pa, pb) = (nodes[a as usize], nodes[b as usize]);
+            if a == b {
+                return self_loop_route(&pa);
+            }
+            // The control point: the chord's middle pulled towards the centre, moved aside a
+            // little for each further edge between the same two nodes (either way).
+            let k = pairs.entry((a.min(b), a.max(b))).or_insert(0);
+            let side = *k as f32 * if a < b { 1.0 } else { -1.0 };
+            *k += 1;
+            let (mx, my) = ((pa.x + pb.x) / 2.0, (pa.y + pb.y) / 2.0);
+            let (dx, dy) = (pb.x - pa.x, pb.y - pa.y);
+            let len = (dx * dx + dy * dy).sqrt().max(1e-3);
+            let fan = (side + if a < b { 0.5 } else { -0.5 }) * opts.fan_gap;
+            let c = Point::new(
+                mx * (1.0 - BUNDLE_PULL) - dy / len * fan,
+                my * (1.0 - BUNDLE_PULL) + dx / len * fan,
+            );
+            EdgeRoute {
+                points: vec![exit(&pa, c), c, exit(&pb, c)],
+                reversed: false,
+                self_loop: false,
+                bundled: true,
+            }
+        })
+        .collect();
+    let mut layout = Layout {
+        nodes,
+        edges: routes,
+        width: 0.0,
+        height: 0.0,
+    };
+    normalise(&mut layout, opts.margin);
+    layout
+}
+
 /// Lays out nodes `0..sizes.len()` joined by `edges` (source, target). Edges naming a node
 /// out of range are left unrouted (empty `points`).
 pub fn layout(sizes: &[Size], edges: &[(u32, u32)], opts: &LayoutOptions) -> Layout {
+    layout_clustered(sizes, edges, &[], opts)
+}
+
+/// `layout`, with the nodes of one cluster (`cluster[k]`, `NO_CLUSTER` for none; missing
+/// entries are none) kept next to each other in every column, so a box can be drawn around
+/// them that holds nothing else.
+pub fn layout_clustered(
+    sizes: &[Size],
+    edges: &[(u32, u32)],
+    cluster: &[u32],
+    opts: &LayoutOptions,
+) -> Layout {
     let n = sizes.len();
     let valid = |&(a, b): &(u32, u32)| (a as usize) < n && (b as usize) < n;
-    let reversed = back_edges(n, edges);
+    let mut reversed = back_edges(n, edges);
     // The acyclic edges used for layering: back edges flipped, self loops and invalid left out.
-    let dag: Vec<(u32, u32)> = edges
-        .iter()
-        .zip(&reversed)
-        .filter(|(e, _)| valid(e) && e.0 != e.1)
-        .map(|(&(a, b), &r)| if r { (b, a) } else { (a, b) })
-        .collect();
-    let layer = longest_path_layers(n, &dag);
+    let dag_of = |reversed: &[bool], layer: Option<&[u32]>| -> Vec<(u32, u32)> {
+        edges
+            .iter()
+            .zip(reversed)
+            .filter(|(e, _)| valid(e) && e.0 != e.1)
+            .filter(|(e, _)| layer.is_none_or(|l| l[e.0 as usize] != l[e.1 as usize]))
+            .map(|(&(a, b), &r)| if r { (b, a) } else { (a, b) })
+            .collect()
+    };
+    let mut dag = dag_of(&reversed, None);
+    let mut layer = longest_path_layers(n, &dag);
+    // A graph with no hierarchy (services calling each other every which way) makes paths as
+    // long as the graph: hundreds of one-node columns. Layers by calls from the entry points
+    // instead (breadth first): few columns, every forward edge one column long; edges back are
+    // reversed, edges within a column routed through the gap on its right.
+    let mut flat = vec![false; edges.len()];
+    let deepest = layer.iter().copied().max().unwrap_or(0) as usize + 1;
+    if deepest > max_layers(n) {
+        layer = breadth_first_layers(n, edges);
+        for (k, &(a, b)) in edges.iter().enumerate() {
+            if valid(&(a, b)) && a != b {
+                reversed[k] = layer[a as usize] > layer[b as usize];
+                flat[k] = layer[a as usize] == layer[b as usize];
+            }
+        }
+        dag = dag_of(&reversed, Some(&layer));
+    }
 
     // Proper graph: real nodes, then one dummy per layer crossed by a long edge. `chains[k]`
     // is the node sequence of `dag` edge k from source to target. A dense graph can make
@@ -195,6 +323,9 @@ pub fn layout(sizes: &[Size], edges: &[(u32, u32)], opts: &LayoutOptions) -> Lay
 
     let mut layers = initial_order(total, layers_n, &node_layer, &succs, n);
     order_layers(&mut layers, &preds, &succs, opts.sweeps);
+    if cluster.iter().any(|&c| c != NO_CLUSTER) {
+        gather_clusters(&mut layers, cluster);
+    }
 
     // x: columns as wide as their widest real box.
     let mut col_w = vec![0f32; layers_n];
@@ -243,6 +374,22 @@ pub fn layout(sizes: &[Size], edges: &[(u32, u32)], opts: &LayoutOptions) -> Lay
             routes[k] = self_loop_route(&pa);
             continue;
         }
+        if flat[k] {
+            // Out of the right side, through the middle of the gap, back into the right side.
+            let l = layer[a as usize] as usize;
+            let gap_x = col_x[l] + col_w[l] / 2.0 + opts.layer_gap / 2.0;
+            routes[k] = EdgeRoute {
+                points: vec![
+                    Point::new(pa.right(), pa.y),
+                    Point::new(gap_x, (pa.y + pb.y) / 2.0),
+                    Point::new(pb.right(), pb.y),
+                ],
+                reversed: false,
+                self_loop: false,
+                bundled: false,
+            };
+            continue;
+        }
         let Some(chain) = next_chain.next() else {
             continue;
         };
@@ -258,6 +405,7 @@ pub fn layout(sizes: &[Size], edges: &[(u32, u32)], opts: &LayoutOptions) -> Lay
             points,
             reversed: rev,
             self_loop: false,
+            bundled: false,
         };
     }
     fan_out(&mut routes, edges, opts.fan_gap);
@@ -311,6 +459,58 @@ fn back_edges(n: usize, edges: &[(u32, u32)]) -> Vec<bool> {
         }
     }
     back
+}
+
+/// Columns the longest-path layers may take before breadth-first layers replace them.
+fn max_layers(n: usize) -> usize {
+    (2.0 * (n as f32).sqrt()) as usize + 12
+}
+
+/// Layer of each node: its distance in calls from the entry points (nodes nobody calls; in a
+/// part of the graph without one, the node calling most more than it is called, then the
+/// lowest index). O(nodes + edges log nodes).
+fn breadth_first_layers(n: usize, edges: &[(u32, u32)]) -> Vec<u32> {
+    let mut out: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let mut balance = vec![0i64; n];
+    for &(a, b) in edges {
+        if (a as usize) < n && (b as usize) < n && a != b {
+            out[a as usize].push(b);
+            balance[a as usize] += 1;
+            balance[b as usize] -= 1;
+        }
+    }
+    let mut called = vec![false; n];
+    for list in &out {
+        for &b in list {
+            called[b as usize] = true;
+        }
+    }
+    let mut layer = vec![u32::MAX; n];
+    let mut queue: std::collections::VecDeque<u32> =
+        (0..n as u32).filter(|&v| !called[v as usize]).collect();
+    for &v in &queue {
+        layer[v as usize] = 0;
+    }
+    // Unreached nodes as further starts, the most calling first.
+    let mut starts: Vec<u32> = (0..n as u32).collect();
+    starts.sort_by_key(|&v| (std::cmp::Reverse(balance[v as usize]), v));
+    let mut next_start = starts.into_iter();
+    loop {
+        while let Some(v) = queue.pop_front() {
+            for &w in &out[v as usize] {
+                if layer[w as usize] == u32::MAX {
+                    layer[w as usize] = layer[v as usize] + 1;
+                    queue.push_back(w);
+                }
+            }
+        }
+        let Some(s) = next_start.find(|&v| layer[v as usize] == u32::MAX) else {
+            break;
+        };
+        layer[s as usize] = 0;
+        queue.push_back(s);
+    }
+    layer
 }
 
 /// Layer of each node: the longest path to it from a source (Kahn's order over an acyclic
@@ -432,6 +632,36 @@ fn order_layers(layers: &mut [Vec<u32>], preds: &[Vec<u32>], succs: &[Vec<u32>],
         }
     }
     layers.clone_from_slice(&best);
+}
+
+/// Puts each cluster's nodes of a layer together, at their mean position, the rest (and
+/// bend points) staying in order around them.
+fn gather_clusters(layers: &mut [Vec<u32>], cluster: &[u32]) {
+    let of = |v: u32| cluster.get(v as usize).copied().unwrap_or(NO_CLUSTER);
+    let mut sum: rustc_hash::FxHashMap<u32, (f32, f32)> = Default::default();
+    for layer in layers.iter_mut() {
+        sum.clear();
+        for (o, &v) in layer.iter().enumerate() {
+            if of(v) != NO_CLUSTER {
+                let e = sum.entry(of(v)).or_insert((0.0, 0.0));
+                e.0 += o as f32;
+                e.1 += 1.0;
+            }
+        }
+        let mut keyed: Vec<(f32, u32, usize, u32)> = layer
+            .iter()
+            .enumerate()
+            .map(|(o, &v)| match sum.get(&of(v)) {
+                Some(&(s, c)) => (s / c, of(v), o, v),
+                None => (o as f32, NO_CLUSTER, o, v),
+            })
+            .collect();
+        // Equal keys: a cluster's members before a loose node, clusters by number, so each
+        // cluster stays one run.
+        keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        layer.clear();
+        layer.extend(keyed.iter().map(|k| k.3));
+    }
 }
 
 /// Edge crossings between adjacent layers (inversions counted with a Fenwick tree).
@@ -588,6 +818,7 @@ fn self_loop_route(p: &NodePos) -> EdgeRoute {
         ],
         reversed: false,
         self_loop: true,
+        bundled: false,
     }
 }
 
@@ -801,10 +1032,15 @@ mod tests {
                 assert!(r.self_loop);
                 continue;
             }
-            // Forward edges strictly left to right; back edges strictly right to left.
+            // Forward edges strictly left to right; back edges strictly right to left; edges
+            // within a column out of its right side, through the gap and back.
             let (ls, lt) = (a.nodes[s as usize].layer, a.nodes[t as usize].layer);
             if r.reversed {
                 assert!(ls > lt, "back edge {k}");
+            } else if ls == lt {
+                let (ps, pt) = (&a.nodes[s as usize], &a.nodes[t as usize]);
+                assert_eq!(r.points.len(), 3, "edge {k}");
+                assert!(r.points[1].x > ps.right().max(pt.right()), "edge {k}");
             } else {
                 assert!(ls < lt, "edge {k}");
             }
@@ -830,6 +1066,54 @@ mod tests {
         assert_inside(&l);
         // With the default budget both bend.
         assert_eq!(lay(10, &edges).edges[9].points.len(), 10);
+    }
+
+    #[test]
+    fn a_graph_without_hierarchy_keeps_few_columns() {
+        // 200 nodes each calling five others picked pseudo-randomly: cycles everywhere, so
+        // longest paths after breaking them run through most nodes (a column each);
+        // breadth-first layers make a handful.
+        let n = 200u32;
+        let mut x = 7u32;
+        let mut edges: Vec<(u32, u32)> = Vec::new();
+        for a in 0..n {
+            for _ in 0..5 {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                edges.push((a, (x >> 8) % n));
+            }
+        }
+        let longest = {
+            let dag: Vec<(u32, u32)> = edges
+                .iter()
+                .zip(back_edges(n as usize, &edges))
+                .filter(|(e, _)| e.0 != e.1)
+                .map(|(&(a, b), r)| if r { (b, a) } else { (a, b) })
+                .collect();
+            longest_path_layers(n as usize, &dag)
+                .into_iter()
+                .max()
+                .unwrap_or(0)
+                + 1
+        };
+        assert!(
+            longest as usize > max_layers(n as usize),
+            "{longest}: the test tests nothing"
+        );
+        let l = lay(n as usize, &edges);
+        let columns = l.nodes.iter().map(|p| p.layer).max().unwrap_or(0) + 1;
+        assert!(
+            columns <= max_layers(n as usize) as u32,
+            "{columns} columns"
+        );
+        assert_no_overlap(&l);
+        assert_inside(&l);
+        // A plain chain keeps its longest-path layers.
+        let chain: Vec<(u32, u32)> = (0..9).map(|k| (k, k + 1)).collect();
+        let l = lay(10, &chain);
+        assert_eq!(
+            l.nodes.iter().map(|p| p.layer).collect::<Vec<_>>(),
+            (0..10).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod lanes;
 pub mod layout;
 pub mod links;
 pub mod peer;
+pub mod service_view;
 pub mod services;
 pub mod span_graph;
 pub mod trace_summary;

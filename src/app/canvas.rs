@@ -11,12 +11,16 @@ use super::state::{Seen, Selection, Session};
 use super::task::{Poll, Task};
 use super::theme::color;
 use crate::analysis::layout::Point;
+use crate::analysis::service_view::ServiceFilter;
 use crate::export::scene::{self, DASH, Dash, HIGHLIGHT, Prim, Scene};
 use crate::export::{self, ExportView};
 
-/// Graphs with more nodes than this are laid out on a thread (the view shows "laying out…").
-const THREADED_LAYOUT_NODES: usize = 100;
+/// Graphs with more nodes and edges than this are laid out on a thread (the view shows
+/// "laying out…"); smaller ones take well under a millisecond.
+const THREADED_LAYOUT_ITEMS: usize = 100;
 const MIN_ZOOM: f32 = 0.05;
+/// Text smaller than this on screen is not drawn (nor the box of an edge label).
+const MIN_TEXT_PX: f32 = 5.0;
 const MAX_ZOOM: f32 = 4.0;
 
 /// What the canvas should emphasise this frame.
@@ -33,6 +37,7 @@ pub struct Highlight {
 pub struct CanvasEvents {
     /// Some(None) = a click on the background.
     pub clicked: Option<Option<Hit>>,
+    pub double_clicked: Option<Hit>,
     pub hovered: Option<Hit>,
     response: Option<egui::Response>,
 }
@@ -73,7 +78,16 @@ pub enum Hit {
 pub struct Canvas {
     view: ExportView,
     pub scene: Option<Scene>,
-    pending: Option<Task<Option<Scene>>>,
+    /// The last scene as built (before any drag): its layout is reused when a new session
+    /// draws the same graph.
+    fresh: Option<Arc<Scene>>,
+    /// What the Services view shows of the graph.
+    filter: ServiceFilter,
+    /// The session drawn (to lay out again when the filter changes).
+    session: Option<Arc<Session>>,
+    /// Layouts computed (not reused) since the canvas was made.
+    layouts: u32,
+    pending: Option<Task<Result<Scene, String>>>,
     /// The session to lay out at the next frame.
     unlaid: Option<Arc<Session>>,
     /// Why the layout thread gave no scene (it could not start or died).
@@ -95,6 +109,9 @@ pub struct Canvas {
     hold_camera: bool,
     /// The session the scene was built from.
     seen: Seen,
+    /// Fit never zooms out below this: a long chain is shown from its start, legible, and
+    /// panned, rather than shrunk until no label can be read.
+    min_fit_zoom: f32,
     /// The canvas rectangle of the last frame (to map layout points for tests and tooltips).
     origin: Pos2,
 }
@@ -118,6 +135,10 @@ impl Canvas {
         Canvas {
             view,
             scene: None,
+            fresh: None,
+            filter: ServiceFilter::default(),
+            session: None,
+            layouts: 0,
             pending: None,
             unlaid: None,
             failed: None,
@@ -132,20 +153,56 @@ impl Canvas {
             hold_camera: false,
             seen: Seen::default(),
             origin: Pos2::ZERO,
+            min_fit_zoom: MIN_ZOOM,
         }
+    }
+
+    /// A canvas whose fit keeps at least `zoom` (`min_fit_zoom`).
+    pub fn with_min_fit_zoom(mut self, zoom: f32) -> Self {
+        self.min_fit_zoom = zoom;
+        self
     }
 
     pub fn reset(&mut self, session: &Arc<Session>) {
         // A camera the user moved stays where it is when a new (live) session arrives.
         let moved = self.scene.is_some() && self.fitted_size.is_none() && !self.fit_pending;
         let camera = (self.pan, self.zoom);
-        *self = Canvas::new(self.view);
+        let fresh = self.fresh.take();
+        let filter = std::mem::take(&mut self.filter);
+        let layouts = self.layouts;
+        let min_fit_zoom = self.min_fit_zoom;
+        *self = Canvas::new(self.view).with_min_fit_zoom(min_fit_zoom);
+        (self.fresh, self.filter, self.layouts) = (fresh, filter, layouts);
         if moved {
             (self.pan, self.zoom) = camera;
             self.hold_camera = true;
         }
         self.seen.mark(session);
+        self.session = Some(Arc::clone(session));
         self.unlaid = Some(Arc::clone(session));
+    }
+
+    /// Shows the service graph as `filter` says (Services view): laid out again when it
+    /// changed, and fitted.
+    pub fn set_filter(&mut self, filter: &ServiceFilter) {
+        if *filter == self.filter {
+            return;
+        }
+        self.filter = filter.clone();
+        if let Some(session) = &self.session {
+            self.unlaid = Some(Arc::clone(session));
+            self.fit_pending = true;
+        }
+    }
+
+    /// Layouts computed so far (a reused one does not count).
+    pub fn layouts(&self) -> u32 {
+        self.layouts
+    }
+
+    /// Why there is nothing to draw (an unknown focus, a layout thread that died).
+    pub fn failure(&self) -> Option<&str> {
+        self.failed.as_deref()
     }
 
     /// Lays out the session `reset` was given: here for small graphs, on a thread for large.
@@ -153,21 +210,47 @@ impl Canvas {
         let Some(session) = self.unlaid.take() else {
             return;
         };
-        let nodes = match self.view {
-            ExportView::Services => session.analysis.services.graph.node_count(),
-            _ => session.analysis.types.graph.node_count(),
+        let items = match self.view {
+            ExportView::Services => {
+                let g = &session.analysis.services.graph;
+                g.node_count() + g.edge_count()
+            }
+            _ => {
+                let g = &session.analysis.types.graph;
+                g.node_count() + g.edge_count()
+            }
         };
         let build = {
-            let view = self.view;
-            move |s: &Session| export::scene(&s.store, &s.analysis, view).ok()
+            let (view, filter, prior) = (self.view, self.filter.clone(), self.fresh.clone());
+            move |s: &Session| {
+                export::scene_reusing(&s.store, &s.analysis, view, &filter, prior.as_deref())
+                    .map_err(|e| e.to_string())
+            }
         };
-        if nodes > THREADED_LAYOUT_NODES {
+        self.failed = None;
+        if items > THREADED_LAYOUT_ITEMS {
             match Task::spawn("layout", ctx, move || build(&session)) {
                 Ok(task) => self.pending = Some(task),
                 Err(e) => self.failed = Some(e),
             }
-        } else if let Some(scene) = build(&session) {
-            self.set_scene(scene);
+        } else {
+            self.take_built(build(&session));
+        }
+    }
+
+    fn take_built(&mut self, built: Result<Scene, String>) {
+        match built {
+            Ok(scene) => {
+                if !scene.reused_layout {
+                    self.layouts += 1;
+                }
+                self.fresh = Some(Arc::new(scene.clone()));
+                self.set_scene(scene);
+            }
+            Err(e) => {
+                self.scene = None;
+                self.failed = Some(e);
+            }
         }
     }
 
@@ -201,17 +284,27 @@ impl Canvas {
         };
         match rx.poll() {
             Poll::Pending => {}
-            Poll::Ready(scene) => {
+            Poll::Ready(built) => {
                 self.pending = None;
-                if let Some(scene) = scene {
-                    self.set_scene(scene);
-                }
+                self.take_built(built);
             }
             Poll::Lost(e) => {
                 self.pending = None;
                 self.failed = Some(e);
             }
         }
+    }
+
+    /// The scene node drawing graph node `source`.
+    pub fn scene_node_of(&self, source: u32) -> Option<usize> {
+        let scene = self.scene.as_ref()?;
+        scene.nodes.iter().position(|n| n.source == Some(source))
+    }
+
+    /// The scene edge drawing graph edge `source` (alone or merged with others).
+    pub fn scene_edge_of(&self, source: u32) -> Option<usize> {
+        let scene = self.scene.as_ref()?;
+        scene.edges.iter().position(|e| e.sources.contains(&source))
     }
 
     /// Whether the layout is ready.
@@ -246,8 +339,11 @@ impl Canvas {
         let (w, h) = (scene.layout.width.max(1.0), scene.layout.height.max(1.0));
         self.zoom = (rect.width() / w)
             .min(rect.height() / h)
+            .max(self.min_fit_zoom)
             .clamp(MIN_ZOOM, 1.5);
-        self.pan = (rect.size() - vec2(w, h) * self.zoom) / 2.0;
+        // Centred; a drawing larger than the canvas shows its top-left (where chains start).
+        let free = rect.size() - vec2(w, h) * self.zoom;
+        self.pan = vec2(free.x.max(0.0), free.y.max(0.0)) / 2.0;
         self.fit_pending = false;
         self.fitted_size = Some(rect.size());
     }
@@ -349,6 +445,9 @@ impl Canvas {
         if response.clicked() {
             events.clicked = Some(response.interact_pointer_pos().and_then(|p| self.hit(p)));
         }
+        if response.double_clicked() {
+            events.double_clicked = response.interact_pointer_pos().and_then(|p| self.hit(p));
+        }
         events.hovered = response.hover_pos().and_then(|p| self.hit(p));
         events.response = Some(response);
 
@@ -363,6 +462,11 @@ impl Canvas {
         };
         let zoom = self.zoom;
         let to_screen = |p: Point| self.to_screen(p);
+        for f in &scene.frames {
+            for p in &f.prims {
+                paint_prim(painter, p, Point::default(), zoom, &to_screen);
+            }
+        }
         let visible = |b: &Rect| {
             let r = Rect::from_min_max(
                 to_screen(Point::new(b.min.x, b.min.y)),
@@ -520,6 +624,36 @@ fn paint_prim(
                 _ => {}
             }
         }
+        Prim::Label {
+            min,
+            max,
+            fill,
+            lines,
+            size,
+            color: c,
+        } => {
+            // Box and text together: a label too small to read is not drawn at all, never as
+            // an empty box.
+            let px = size * zoom;
+            if px < MIN_TEXT_PX {
+                return;
+            }
+            let r = Rect::from_min_max(place(*min), place(*max));
+            painter.rect_filled(r, 3.0 * zoom, color(*fill));
+            for (line, at) in
+                lines
+                    .iter()
+                    .zip(Prim::label_line_centres(*min, *max, lines.len(), *size))
+            {
+                painter.text(
+                    place(at),
+                    Align2::CENTER_CENTER,
+                    line,
+                    FontId::proportional(px),
+                    color(*c),
+                );
+            }
+        }
         // egui's default fonts have no bold face; the SVG's bold labels are the only difference.
         Prim::Text {
             at: pos,
@@ -530,7 +664,7 @@ fn paint_prim(
         } => {
             let px = size * zoom;
             // Unreadably small text is skipped (and costs nothing).
-            if px < 4.0 {
+            if px < MIN_TEXT_PX {
                 return;
             }
             let pos = place(*pos);
@@ -558,6 +692,10 @@ fn prims_bounds(prims: &[Prim]) -> Rect {
                 for q in points {
                     r.extend_with(pos2(q.x, q.y));
                 }
+            }
+            Prim::Label { min, max, .. } => {
+                r.extend_with(pos2(min.x, min.y));
+                r.extend_with(pos2(max.x, max.y));
             }
             Prim::Text { at, size, text, .. } => {
                 let w = crate::analysis::layout::text_width(text, *size) / 2.0;

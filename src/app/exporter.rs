@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::state::Session;
 use super::task::{Poll, Task};
+use crate::analysis::service_view::ServiceFilter;
 use crate::export::{self, ExportView, Format};
 
 /// What an export job gives: the file written, `None` when the dialog was cancelled, or why
@@ -16,6 +17,8 @@ type Outcome = Result<Option<PathBuf>, String>;
 pub struct Exporter {
     running: Option<Task<Outcome>>,
     status: Option<String>,
+    /// What the Services view shows (focus, filters, groups): the export draws the same.
+    pub filter: ServiceFilter,
 }
 
 impl Exporter {
@@ -70,6 +73,7 @@ impl Exporter {
         stem: &str,
     ) {
         let session = Arc::clone(session);
+        let filter = self.filter.clone();
         let name = format!("{stem}.{}", format.extension());
         self.run(ctx, move || {
             let picked = rfd::FileDialog::new()
@@ -77,11 +81,16 @@ impl Exporter {
                 .add_filter(format.extension().to_uppercase(), &[format.extension()])
                 .save_file();
             match picked {
-                Some(path) => {
-                    export::export_to_file(&session.store, &session.analysis, view, format, &path)
-                        .map(|()| Some(path))
-                        .map_err(|e| format!("export failed: {e}"))
-                }
+                Some(path) => export::export_filtered_to_file(
+                    &session.store,
+                    &session.analysis,
+                    view,
+                    format,
+                    &filter,
+                    &path,
+                )
+                .map(|()| Some(path))
+                .map_err(|e| format!("export failed: {e}")),
                 None => Ok(None),
             }
         });

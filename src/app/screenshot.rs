@@ -8,11 +8,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::state::{Nav, Session, Tab};
+use crate::analysis::service_view::{Grouping, ServiceFilter, find_service};
 
 /// The `--view` of spec §6.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ViewSpec {
     Tab(Tab),
+    /// `services:focus=NAME,depth=N,group=ATTRIBUTE,open=GROUP,min-calls=N,only-problems`:
+    /// the Services view showing what the toolbar would choose.
+    Services(ServiceFilter),
     /// `trace`: the trace with the most breaks.
     MostBrokenTrace,
     /// `trace:<trace_id>` (hex).
@@ -32,6 +36,9 @@ impl ViewSpec {
         if s == "lanes" {
             return Ok(ViewSpec::Lanes(None));
         }
+        if let Some(opts) = s.strip_prefix("services:") {
+            return parse_services(opts).map(ViewSpec::Services);
+        }
         if let Some(id) = s.strip_prefix("trace:") {
             return trace_id(id).map(ViewSpec::Trace);
         }
@@ -45,7 +52,8 @@ impl ViewSpec {
             .ok_or_else(|| {
                 let names: Vec<&str> = Tab::ALL.iter().map(|t| t.view_name()).collect();
                 format!(
-                    "unknown view \"{s}\"; valid views: {}, trace:<trace_id>, lanes, lanes:<trace_id>",
+                    "unknown view \"{s}\"; valid views: {}, trace:<trace_id>, lanes, lanes:<trace_id>, \
+                     services:OPTIONS",
                     names.join(", ")
                 )
             })
@@ -61,6 +69,48 @@ fn trace_id(id: &str) -> Result<u128, String> {
             "\"{id}\" is not a trace id (1 to 32 hex digits, not all zero)"
         )),
     }
+}
+
+/// The options of `services:…`, comma separated.
+fn parse_services(opts: &str) -> Result<ServiceFilter, String> {
+    let mut f = ServiceFilter {
+        depth: 1,
+        ..ServiceFilter::default()
+    };
+    for opt in opts.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let (key, value) = opt.split_once('=').unwrap_or((opt, ""));
+        let number = |v: &str| {
+            v.parse::<u32>()
+                .map_err(|_| format!("\"{v}\" is not a number (in \"{opt}\")"))
+        };
+        match key {
+            "focus" if !value.is_empty() => f.focus = Some(value.to_string()),
+            "depth" => f.depth = number(value)?,
+            "min-calls" => f.min_calls = u64::from(number(value)?),
+            "only-problems" => f.only_problems = true,
+            "open" if !value.is_empty() => {
+                f.expanded.insert(value.to_string());
+            }
+            "group" => {
+                f.group = Grouping::ALL
+                    .into_iter()
+                    .find(|g| g.key() == Some(value))
+                    .ok_or_else(|| {
+                        format!(
+                            "unknown group \"{value}\"; expected service.namespace or \
+                             k8s.namespace.name"
+                        )
+                    })?
+            }
+            _ => {
+                return Err(format!(
+                    "unknown services option \"{opt}\"; expected focus=NAME, depth=N, \
+                     group=ATTRIBUTE, open=GROUP, min-calls=N or only-problems"
+                ));
+            }
+        }
+    }
+    Ok(f)
 }
 
 /// Where the screenshot goes and how it ended (filled in by the app, read after it exits).
@@ -217,20 +267,26 @@ impl Shot {
 
 impl ViewSpec {
     /// What shows this view of `session`.
-    fn nav(self, session: &Session) -> Result<Nav, String> {
+    fn nav(&self, session: &Session) -> Result<Nav, String> {
         let open = |trace| Nav::OpenTrace {
             trace,
             focus_span: None,
         };
         match self {
-            ViewSpec::Tab(t) => Ok(Nav::SwitchTab(t)),
+            ViewSpec::Tab(t) => Ok(Nav::SwitchTab(*t)),
+            ViewSpec::Services(f) => {
+                if let Some(name) = &f.focus {
+                    find_service(&session.analysis.services, name).map_err(|e| e.to_string())?;
+                }
+                Ok(Nav::ShowServices(f.clone()))
+            }
             ViewSpec::MostBrokenTrace | ViewSpec::Lanes(None) => session
                 .index
                 .most_broken_trace()
                 .map(open)
                 .ok_or_else(|| "there is no trace to show".to_string()),
             ViewSpec::Trace(id) | ViewSpec::Lanes(Some(id)) => session
-                .trace_number(id)
+                .trace_number(*id)
                 .map(open)
                 .ok_or_else(|| format!("trace {id:032x} is not in the loaded files")),
         }
@@ -240,6 +296,31 @@ impl ViewSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn services_options_parse() {
+        let Ok(ViewSpec::Services(f)) = ViewSpec::parse(
+            "services:focus=shop/api,depth=2,group=k8s.namespace.name,open=team-1,min-calls=3,only-problems",
+        ) else {
+            panic!("did not parse");
+        };
+        assert_eq!(f.focus.as_deref(), Some("shop/api"));
+        assert_eq!((f.depth, f.min_calls, f.only_problems), (2, 3, true));
+        assert_eq!(f.group, Grouping::K8sNamespace);
+        assert!(f.expanded.contains("team-1"));
+        // No options: the whole graph; a focus without depth: one hop.
+        let Ok(ViewSpec::Services(f)) = ViewSpec::parse("services:focus=a") else {
+            panic!("did not parse");
+        };
+        assert_eq!(f.depth, 1);
+        for bad in [
+            "services:depth=x",
+            "services:group=team",
+            "services:colour=red",
+        ] {
+            assert!(ViewSpec::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn view_names_parse() {

@@ -67,6 +67,8 @@ pub enum Nav {
     /// Show the Traces tab filtered to traces containing this (service, span name) frame path.
     FilterTracesByFrame(Vec<(String, String)>),
     SwitchTab(Tab),
+    /// Show the Services tab drawing what this filter chooses (`--view services:…`).
+    ShowServices(crate::analysis::service_view::ServiceFilter),
 }
 
 /// The traces the Traces view's filters list, for the views that follow them (the flame

@@ -243,6 +243,10 @@ impl TracetopoApp {
                 self.tab = Tab::Traces;
             }
             Nav::SwitchTab(t) => self.tab = t,
+            Nav::ShowServices(f) => {
+                self.views.services.set_filter(f);
+                self.tab = Tab::Services;
+            }
         }
     }
 

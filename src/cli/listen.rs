@@ -117,7 +117,7 @@ pub fn run(args: &ListenArgs) -> ExitCode {
                 ..AppConfig::default()
             },
             args.screenshot.clone(),
-            args.view,
+            args.view.clone(),
         ),
     }
 }

@@ -31,6 +31,7 @@ pub use pull::{KindArg, PullArgs, QueryArgs};
 pub use query::TraceqlArgs;
 
 use crate::analysis::breaks::BreakKind;
+use crate::analysis::service_view::{Grouping, ServiceFilter};
 use crate::analysis::{Analysis, Options};
 use crate::app::screenshot::{ScreenshotRequest, ViewSpec};
 use crate::app::{self, AppConfig};
@@ -142,6 +143,59 @@ pub struct ExportArgs {
     /// Tolerance for time comparisons, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1.0, value_parser = parse_tolerance)]
     pub tolerance_ms: f64,
+    #[command(flatten)]
+    pub services: ServiceViewArgs,
+}
+
+/// What `--view services` draws of the service graph, as the Services view's toolbar sets it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServiceViewArgs {
+    /// Services view: draw this service with its callers and callees --depth hops out.
+    #[arg(long, value_name = "SERVICE")]
+    pub focus: Option<String>,
+    /// Hops out from --focus.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "focus")]
+    pub depth: u32,
+    /// Services view: hide edges with fewer calls.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub min_calls: u64,
+    /// Services view: only edges with broken or unpaired calls.
+    #[arg(long)]
+    pub only_problems: bool,
+    /// Services view: group services by a resource attribute into one box per group.
+    #[arg(long, value_enum, value_name = "ATTRIBUTE")]
+    pub group: Option<GroupArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupArg {
+    /// `service.namespace`.
+    #[value(name = "service.namespace")]
+    ServiceNamespace,
+    /// `k8s.namespace.name`.
+    #[value(name = "k8s.namespace.name")]
+    K8sNamespace,
+}
+
+impl ServiceViewArgs {
+    pub fn filter(&self) -> ServiceFilter {
+        ServiceFilter {
+            focus: self.focus.clone(),
+            depth: self.depth,
+            min_calls: self.min_calls,
+            only_problems: self.only_problems,
+            group: match self.group {
+                None => Grouping::None,
+                Some(GroupArg::ServiceNamespace) => Grouping::ServiceNamespace,
+                Some(GroupArg::K8sNamespace) => Grouping::K8sNamespace,
+            },
+            ..ServiceFilter::default()
+        }
+    }
+
+    fn is_set(&self) -> bool {
+        self.focus.is_some() || self.min_calls > 0 || self.only_problems || self.group.is_some()
+    }
 }
 
 impl ExportArgs {
@@ -182,6 +236,26 @@ pub enum GenerateCommand {
     },
     /// Write a large OTLP JSON-lines dump (default: 10,000 traces x 100 spans, ~700 MB).
     Large(LargeArgs),
+    /// Write a dense service mesh for the topology views (default: 12 services, every one
+    /// calling every other: 132 edges), in namespaces (`service.namespace`,
+    /// `k8s.namespace.name`).
+    Mesh(MeshArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MeshArgs {
+    /// Output file (OTLP JSON lines).
+    #[arg(short, long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = synth::MeshConfig::default().services,
+          value_parser = clap::value_parser!(u32).range(2..=5000))]
+    pub services: u32,
+    /// Distinct caller → callee pairs (capped at every pair).
+    #[arg(long, default_value_t = synth::MeshConfig::default().edges,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub edges: u32,
+    #[arg(long, default_value_t = synth::MeshConfig::default().seed)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -498,6 +572,25 @@ pub fn generate(cmd: &GenerateCommand) -> ExitCode {
                     );
                 })
         }
+        GenerateCommand::Mesh(a) => {
+            let cfg = synth::MeshConfig {
+                services: a.services,
+                edges: a.edges,
+                seed: a.seed,
+            };
+            std::fs::File::create(&a.out)
+                .and_then(|f| synth::write_mesh(std::io::BufWriter::new(f), &cfg))
+                .map(|st| {
+                    println!(
+                        "{}: {} services, {} edges, {} spans, {} traces",
+                        a.out.display(),
+                        st.services,
+                        st.edges,
+                        st.spans,
+                        st.traces
+                    );
+                })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -511,7 +604,14 @@ pub fn generate(cmd: &GenerateCommand) -> ExitCode {
 /// `tracetopo export`: loads every file like `analyze`, writes the snapshot to `--out` (`-`:
 /// stdout) and prints nothing else on success (reader warnings go to stderr).
 pub fn export(args: &ExportArgs) -> ExitCode {
-    let format = match args.resolve_format() {
+    let checked = args.resolve_format().and_then(|f| {
+        if args.services.is_set() && args.view != ExportView::Services {
+            Err("--focus, --min-calls, --only-problems and --group need --view services".into())
+        } else {
+            Ok(f)
+        }
+    });
+    let format = match checked {
         Ok(f) => f,
         Err(msg) => {
             // A usage error as clap prints one, with the `export` usage line.
@@ -529,8 +629,9 @@ pub fn export(args: &ExportArgs) -> ExitCode {
     let Some((store, analysis)) = load_and_analyse(&args.files, args.tolerance_ms) else {
         return ExitCode::from(EXIT_INPUT);
     };
+    let filter = args.services.filter();
     let result = if args.out.as_os_str() == "-" {
-        snapshot::export(&store, &analysis, args.view, format).and_then(|bytes| {
+        snapshot::export_filtered(&store, &analysis, args.view, format, &filter).and_then(|bytes| {
             let mut out = std::io::stdout().lock();
             match out.write_all(&bytes).and_then(|()| out.flush()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -543,7 +644,7 @@ pub fn export(args: &ExportArgs) -> ExitCode {
             }
         })
     } else {
-        snapshot::export_to_file(&store, &analysis, args.view, format, &args.out)
+        snapshot::export_filtered_to_file(&store, &analysis, args.view, format, &filter, &args.out)
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

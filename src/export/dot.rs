@@ -17,6 +17,7 @@ pub fn render(scene: &Scene) -> String {
         let (shape, style) = match n.shape {
             Shape::Service | Shape::Span => ("box", "rounded,filled"),
             Shape::Type => ("box", "filled"),
+            Shape::Group => ("box3d", "filled"),
             Shape::Database => ("cylinder", "filled"),
             Shape::Queue => ("cds", "filled"),
             Shape::External => ("ellipse", "filled"),

@@ -112,6 +112,7 @@ impl Rows {
                     label: count(n, "narrow frame"),
                     sub: String::new(),
                     shape: Shape::Span,
+                    source: None,
                     prims: bar(b - a, MERGED_FILL, None),
                 },
             );
@@ -153,6 +154,7 @@ pub fn scene(store: &Store) -> Scene {
                     label,
                     sub: count(f.count, "span"),
                     shape: Shape::Span,
+                    source: Some(k as u32),
                     prims: bar(b - a, fill, text),
                 },
             );
@@ -167,12 +169,16 @@ pub fn scene(store: &Store) -> Scene {
                     stroke: Stroke::solid(EDGE, 1.0),
                     path: Vec::new(),
                     prims: Vec::new(),
+                    sources: Vec::new(),
+                    label_box: None,
                 });
             }
         }
         rows.flush(d);
     }
     Scene {
+        frames: Vec::new(),
+        reused_layout: false,
         title: format!(
             "tracetopo flame graph ({})",
             count(g.traces as u64, "trace")

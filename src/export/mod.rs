@@ -12,6 +12,7 @@ pub mod png;
 pub mod scene;
 pub mod svg;
 
+use crate::analysis::service_view::{ServiceFilter, service_view};
 use crate::analysis::{Analysis, trace_summary};
 use crate::model::Store;
 use crate::model::ids::trace_hex;
@@ -88,6 +89,8 @@ pub enum ExportError {
     UnknownTrace(u128),
     #[error("there is no trace to show (no spans were loaded)")]
     NoTrace,
+    #[error("{0}")]
+    UnknownService(#[from] crate::analysis::service_view::UnknownService),
     #[error("cannot render PNG: {0}")]
     Png(String),
     #[error("cannot write JSON: {0}")]
@@ -116,11 +119,37 @@ pub fn resolve(
         .ok_or(ExportError::NoTrace)
 }
 
-/// The drawing of `view`.
+/// The drawing of `view` (the whole service graph for `Services`).
 pub fn scene(store: &Store, analysis: &Analysis, view: ExportView) -> Result<Scene, ExportError> {
+    scene_filtered(store, analysis, view, &ServiceFilter::default())
+}
+
+/// The drawing of `view`, the service graph as `filter` shows it (the other views ignore it).
+pub fn scene_filtered(
+    store: &Store,
+    analysis: &Analysis,
+    view: ExportView,
+    filter: &ServiceFilter,
+) -> Result<Scene, ExportError> {
+    scene_reusing(store, analysis, view, filter, None)
+}
+
+/// `scene_filtered`, keeping `prior`'s layout when the graph drawn is the same (the app's
+/// live snapshots).
+pub fn scene_reusing(
+    store: &Store,
+    analysis: &Analysis,
+    view: ExportView,
+    filter: &ServiceFilter,
+    prior: Option<&Scene>,
+) -> Result<Scene, ExportError> {
     match resolve(store, analysis, view)? {
-        ExportView::Services => Ok(Scene::services(analysis)),
-        ExportView::Types => Ok(Scene::types(store, analysis)),
+        ExportView::Services => Ok(Scene::services_reusing(
+            analysis,
+            &service_view(store, &analysis.services, filter)?,
+            prior,
+        )),
+        ExportView::Types => Ok(Scene::types_reusing(store, analysis, prior)),
         ExportView::Flame => Ok(flame::scene(store)),
         ExportView::Trace(id) => store
             .trace(id)
@@ -137,11 +166,23 @@ pub fn export(
     view: ExportView,
     format: Format,
 ) -> Result<Vec<u8>, ExportError> {
+    export_filtered(store, analysis, view, format, &ServiceFilter::default())
+}
+
+/// `export` with the service graph as `filter` shows it in the drawings (SVG, PNG, DOT); JSON
+/// carries the whole graph with its evidence.
+pub fn export_filtered(
+    store: &Store,
+    analysis: &Analysis,
+    view: ExportView,
+    format: Format,
+    filter: &ServiceFilter,
+) -> Result<Vec<u8>, ExportError> {
     let view = resolve(store, analysis, view)?;
     if format == Format::Json {
         return json::render(store, analysis, view);
     }
-    let scene = scene(store, analysis, view)?;
+    let scene = scene_filtered(store, analysis, view, filter)?;
     Ok(match format {
         Format::Svg => svg::render(&scene).into_bytes(),
         Format::Dot => dot::render(&scene).into_bytes(),
@@ -157,7 +198,26 @@ pub fn export_to_file(
     format: Format,
     path: &std::path::Path,
 ) -> Result<(), ExportError> {
-    let bytes = export(store, analysis, view, format)?;
+    export_filtered_to_file(
+        store,
+        analysis,
+        view,
+        format,
+        &ServiceFilter::default(),
+        path,
+    )
+}
+
+/// `export_filtered`, written to `path`.
+pub fn export_filtered_to_file(
+    store: &Store,
+    analysis: &Analysis,
+    view: ExportView,
+    format: Format,
+    filter: &ServiceFilter,
+    path: &std::path::Path,
+) -> Result<(), ExportError> {
+    let bytes = export_filtered(store, analysis, view, format, filter)?;
     std::fs::write(path, bytes).map_err(|source| ExportError::Write {
         path: path.display().to_string(),
         source,

@@ -7,6 +7,7 @@ use petgraph::visit::EdgeRef;
 use crate::analysis::Analysis;
 use crate::analysis::layout::{self, Layout, LayoutOptions, Point, Size, text_width};
 use crate::analysis::peer::PeerKind;
+use crate::analysis::service_view::ServiceView;
 use crate::analysis::services::NodeKind;
 use crate::analysis::span_graph::{SpanEdge, span_graph};
 use crate::model::ids::span_hex;
@@ -136,6 +137,28 @@ pub enum Prim {
         color: Rgba,
         bold: bool,
     },
+    /// Lines of text on a box (an edge's figures, a group's name): painted as one, so a
+    /// painter that skips text too small to read skips the box too (no empty boxes).
+    Label {
+        min: Point,
+        max: Point,
+        fill: Rgba,
+        lines: Vec<String>,
+        size: f32,
+        color: Rgba,
+    },
+}
+
+impl Prim {
+    /// The centres of a label's lines (`line_h` apart, the block centred in the box).
+    pub fn label_line_centres(min: Point, max: Point, lines: usize, size: f32) -> Vec<Point> {
+        let line_h = size + 3.0;
+        let top = (min.y + max.y) / 2.0 - line_h * lines as f32 / 2.0;
+        let x = (min.x + max.x) / 2.0;
+        (0..lines)
+            .map(|k| Point::new(x, top + line_h * (k as f32 + 0.5)))
+            .collect()
+    }
 }
 
 /// What a node looks like.
@@ -147,6 +170,8 @@ pub enum Shape {
     External,
     Type,
     Span,
+    /// A collapsed group of services (a namespace).
+    Group,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -157,6 +182,8 @@ pub struct SceneNode {
     /// The second line (span count, peer kind, service of a span); may be empty.
     pub sub: String,
     pub shape: Shape,
+    /// The graph node it draws (none for a collapsed group).
+    pub source: Option<u32>,
     /// Relative to the node's centre (`layout.nodes[k]`), so a dragged node moves as a whole.
     pub prims: Vec<Prim>,
 }
@@ -165,13 +192,29 @@ pub struct SceneNode {
 pub struct SceneEdge {
     pub from: u32,
     pub to: u32,
+    /// The graph edges it draws (several when grouping merged them).
+    pub sources: Vec<u32>,
     /// Label lines.
     pub label: Vec<String>,
     pub stroke: Stroke,
     /// The flattened curve from the source box to the arrow's base, in layout space.
     pub path: Vec<Point>,
-    /// Line, arrow head and label, in layout space.
+    /// Line, arrow head and label (when there was room for it), in layout space.
     pub prims: Vec<Prim>,
+    /// Where the label was placed (min, max), `None` when it is hidden for want of room
+    /// (its figures are on hover).
+    pub label_box: Option<(Point, Point)>,
+}
+
+/// A box around the services of one expanded group in one column, named on its top edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub group: String,
+    pub min: Point,
+    pub max: Point,
+    pub prims: Vec<Prim>,
+    /// The name tag on its top edge.
+    pub label_box: (Point, Point),
 }
 
 /// A whole drawing: nodes and edges index like the graph's nodes and edges.
@@ -181,6 +224,10 @@ pub struct Scene {
     pub layout: Layout,
     pub nodes: Vec<SceneNode>,
     pub edges: Vec<SceneEdge>,
+    /// Expanded groups (drawn under everything else).
+    pub frames: Vec<Frame>,
+    /// The layout was taken from an earlier scene of the same graph (not computed again).
+    pub reused_layout: bool,
 }
 
 const LABEL_PX: f32 = 14.0;
@@ -222,20 +269,64 @@ struct NodeSpec {
     shape: Shape,
     fill: Rgba,
     stroke: Stroke,
+    source: Option<u32>,
+    /// The expanded group it is drawn in (kept together in its column, framed).
+    cluster: Option<String>,
 }
 
 struct EdgeSpec {
     label: Vec<String>,
     stroke: Stroke,
+    sources: Vec<u32>,
+    /// Labels are placed in this order (lowest first) while there is room.
+    rank: (u8, u8, u8, u64),
 }
 
+/// Node labels longer than this are cut with `…` (the full name is on hover), so one long
+/// name cannot widen a column across the whole drawing.
+pub const NODE_LABEL_CHARS: usize = 40;
+/// The same for type names in the Types view.
+pub const TYPE_LABEL_CHARS: usize = 32;
+
 impl Scene {
-    /// The service graph (spec §4.1): services as boxes, virtual peers as their kind, edges
-    /// labelled with calls, errors and p99; broken edges red dashed, unpaired grey dashed,
-    /// edges with calls made by span links (asynchronous) teal dashed.
-    pub fn services(analysis: &Analysis) -> Scene {
+    /// The service graph (spec §4.1) as `view` shows it (`analysis::service_view`: focused,
+    /// filtered, grouped): services as boxes, virtual peers as their kind, collapsed groups as
+    /// double boxes, edges labelled with calls, errors and p99; broken edges red dashed,
+    /// unpaired grey dashed, edges with calls made by span links (asynchronous) teal dashed.
+    pub fn services(analysis: &Analysis, view: &ServiceView) -> Scene {
+        Self::services_reusing(analysis, view, None)
+    }
+
+    /// `services`, keeping `prior`'s layout when it drew the same graph (same nodes and edges,
+    /// boxes no wider): a live snapshot that adds nothing new is not laid out again.
+    pub fn services_reusing(
+        analysis: &Analysis,
+        view: &ServiceView,
+        prior: Option<&Scene>,
+    ) -> Scene {
         let g = &analysis.services.graph;
-        let nodes = g.node_weights().map(|n| {
+        let nodes = view.nodes.iter().filter_map(|v| {
+            let Some(m) = v.node() else {
+                let name = v.group.clone().unwrap_or_default();
+                let c = service_color(&name);
+                let mut sub = plural(v.members.len() as u64, "service", "services");
+                if v.inner_calls > 0 {
+                    sub.push_str(" · ");
+                    sub.push_str(&plural(v.inner_calls, "call", "calls"));
+                    sub.push_str(" inside");
+                }
+                return Some(NodeSpec {
+                    key: format!("{name}/*"),
+                    label: clip(&name, NODE_LABEL_CHARS),
+                    sub,
+                    shape: Shape::Group,
+                    fill: tint(c),
+                    stroke: Stroke::solid(c, 2.5),
+                    source: None,
+                    cluster: None,
+                });
+            };
+            let n = g.node_weight(petgraph::graph::NodeIndex::new(m as usize))?;
             let (shape, sub, fill, stroke) = match n.kind {
                 NodeKind::Service(_) => {
                     let c = service_color(&n.name);
@@ -257,18 +348,25 @@ impl Scene {
                     (shape, sub.to_string(), PEER_FILL, stroke)
                 }
             };
-            NodeSpec {
+            Some(NodeSpec {
                 key: n.name.clone(),
-                label: clip(&n.name, 48),
+                label: clip(&n.name, NODE_LABEL_CHARS),
                 sub,
                 shape,
                 fill,
                 stroke,
-            }
+                source: Some(m),
+                cluster: v.group.clone(),
+            })
         });
-        let edges = g.edge_weights().map(|e| {
+        let edges = view.edges.iter().map(|e| {
             let mut first = plural(e.calls, "call", "calls");
-            first.push_str(" · p99 ");
+            // Merged edges show the highest p99 of those they merge.
+            first.push_str(if e.edges.len() > 1 {
+                " · p99 ≤ "
+            } else {
+                " · p99 "
+            });
             first.push_str(&crate::units::latency_ms(e.p99_ms));
             let mut second = Vec::new();
             if e.errors > 0 {
@@ -312,33 +410,54 @@ impl Scene {
             } else {
                 Stroke::solid(EDGE, width)
             };
-            EdgeSpec { label, stroke }
+            // Problems first, then the busiest: they get the room for their labels.
+            let rank = (
+                u8::from(e.broken == 0),
+                u8::from(e.unpaired == 0),
+                u8::from(e.errors == 0),
+                u64::MAX - e.calls,
+            );
+            EdgeSpec {
+                label,
+                stroke,
+                sources: e.edges.clone(),
+                rank,
+            }
         });
-        let ends = g
-            .edge_references()
-            .map(|e| (e.source().index() as u32, e.target().index() as u32));
+        let ends = view.edges.iter().map(|e| (e.from, e.to));
         build(
             "Services",
             nodes.collect(),
             edges.collect(),
             ends.collect(),
             170.0,
+            prior,
         )
     }
 
     /// The type-flow graph (spec §4.2): types as boxes, one edge per conversion labelled with
     /// its count, failing conversions red.
     pub fn types(store: &Store, analysis: &Analysis) -> Scene {
+        Self::types_reusing(store, analysis, None)
+    }
+
+    /// `types`, keeping `prior`'s layout as `services_reusing` does.
+    pub fn types_reusing(store: &Store, analysis: &Analysis, prior: Option<&Scene>) -> Scene {
         let g = &analysis.types.graph;
-        let nodes = g.node_weights().map(|t| NodeSpec {
-            key: t.clone(),
-            label: clip(t, 48),
+        let nodes = g.node_indices().map(|n| NodeSpec {
+            key: g[n].clone(),
+            // Long Go type names (generics, package paths) are cut: a chain of them would
+            // widen every column and shrink the whole drawing; the full name is on hover.
+            label: clip(&g[n], TYPE_LABEL_CHARS),
             sub: String::new(),
             shape: Shape::Type,
             fill: TYPE_FILL,
             stroke: Stroke::solid(TYPE_STROKE, 1.3),
+            source: Some(n.index() as u32),
+            cluster: None,
         });
-        let edges = g.edge_weights().map(|e| {
+        let edges = g.edge_references().map(|r| {
+            let e = r.weight();
             let mut first = format!("×{}", e.count);
             if e.errors > 0 {
                 first.push_str(" · ");
@@ -359,6 +478,8 @@ impl Scene {
             EdgeSpec {
                 label,
                 stroke: Stroke::solid(color, width),
+                sources: vec![r.id().index() as u32],
+                rank: (u8::from(e.errors == 0), 1, 1, u64::MAX - e.count),
             }
         });
         let ends = g
@@ -370,6 +491,7 @@ impl Scene {
             edges.collect(),
             ends.collect(),
             110.0,
+            prior,
         )
     }
 
@@ -378,7 +500,8 @@ impl Scene {
     pub fn trace(store: &Store, info: &TraceInfo) -> Scene {
         let g = span_graph(store, info);
         let mut seen: rustc_hash::FxHashMap<u64, u32> = Default::default();
-        let nodes = g.node_weights().map(|&i| {
+        let nodes = g.node_indices().map(|n| {
+            let i = g[n];
             let s = store.span(i);
             let service = store.service_name(i);
             let c = service_color(service);
@@ -406,10 +529,13 @@ impl Scene {
                 shape: Shape::Span,
                 fill: tint(c),
                 stroke: Stroke::solid(border, width),
+                source: Some(n.index() as u32),
+                cluster: None,
             }
         });
         let nodes: Vec<NodeSpec> = nodes.collect();
-        let edges = g.edge_weights().map(|&k| {
+        let edges = g.edge_references().map(|r| {
+            let k = *r.weight();
             let name = match k {
                 SpanEdge::SameGoroutine => "same_goroutine",
                 SpanEdge::GoroutineHop => "goroutine_hop",
@@ -429,17 +555,20 @@ impl Scene {
             EdgeSpec {
                 label: vec![name.to_string()],
                 stroke,
+                sources: vec![r.id().index() as u32],
+                rank: (u8::from(k != SpanEdge::GoroutineHop), 1, 1, 0),
             }
         });
         let ends = g
             .edge_references()
             .map(|e| (e.source().index() as u32, e.target().index() as u32));
         let title = format!("Trace {}", crate::model::ids::trace_hex(info.id));
-        build(&title, nodes, edges.collect(), ends.collect(), 120.0)
+        build(&title, nodes, edges.collect(), ends.collect(), 120.0, None)
     }
 
     /// Re-routes edge `k` after its end nodes moved by `from_shift` and `to_shift` (a node
-    /// dragged in the app): the ends follow their boxes, bend points stay.
+    /// dragged in the app): the ends follow their boxes, bend points stay, the label moves by
+    /// the mean of the two shifts.
     pub fn reroute(&mut self, k: usize, from_shift: Point, to_shift: Point) {
         let (Some(route), Some(edge)) = (self.layout.edges.get(k), self.edges.get_mut(k)) else {
             return;
@@ -457,9 +586,41 @@ impl Scene {
             p.x += shift.x;
             p.y += shift.y;
         }
-        let (path, prims) = edge_drawing(&points, route.self_loop, &edge.label, edge.stroke);
+        let (path, mut prims) = edge_drawing(route, &points, edge.stroke);
+        let mid = Point::new(
+            (from_shift.x + to_shift.x) / 2.0,
+            (from_shift.y + to_shift.y) / 2.0,
+        );
+        if let Some((min, max)) = edge.label_box {
+            let moved = |p: Point| Point::new(p.x + mid.x, p.y + mid.y);
+            prims.push(label_prim(
+                moved(min),
+                moved(max),
+                &edge.label,
+                edge_text_color(edge.stroke),
+            ));
+        }
         edge.path = path;
         edge.prims = prims;
+    }
+
+    /// Every placed label's box: edge labels and group frames' name tags (for overlap tests
+    /// and hit tests).
+    pub fn label_boxes(&self) -> impl Iterator<Item = (Point, Point)> + '_ {
+        self.edges
+            .iter()
+            .filter_map(|e| e.label_box)
+            .chain(self.frames.iter().map(|f| f.label_box))
+    }
+
+    /// Every node's box, in layout space.
+    pub fn node_boxes(&self) -> impl Iterator<Item = (Point, Point)> + '_ {
+        self.layout.nodes.iter().map(|n| {
+            (
+                Point::new(n.left(), n.top()),
+                Point::new(n.right(), n.bottom()),
+            )
+        })
     }
 
     /// The node under layout point `p` (topmost box first), if any.
@@ -512,8 +673,9 @@ fn build(
     edges: Vec<EdgeSpec>,
     ends: Vec<(u32, u32)>,
     layer_gap: f32,
+    prior: Option<&Scene>,
 ) -> Scene {
-    let sizes: Vec<Size> = nodes
+    let mut sizes: Vec<Size> = nodes
         .iter()
         .map(|n| {
             node_size(
@@ -523,11 +685,60 @@ fn build(
             )
         })
         .collect();
+    // Members of one expanded group share a cluster number (kept together in each column).
+    let mut names: Vec<&str> = nodes.iter().filter_map(|n| n.cluster.as_deref()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let clusters: Vec<u32> = nodes
+        .iter()
+        .map(|n| {
+            n.cluster
+                .as_deref()
+                .and_then(|c| names.binary_search(&c).ok())
+                .map_or(layout::NO_CLUSTER, |k| k as u32)
+        })
+        .collect();
     let opts = LayoutOptions {
         layer_gap,
         ..LayoutOptions::default()
     };
-    let layout = layout::layout(&sizes, &ends, &opts);
+    let same_graph = |p: &&Scene| {
+        p.nodes.len() == nodes.len()
+            && p.edges.len() == ends.len()
+            && p.nodes.iter().zip(&nodes).all(|(a, b)| a.key == b.key)
+            && p.edges
+                .iter()
+                .zip(&ends)
+                .all(|(e, &(from, to))| (e.from, e.to) == (from, to))
+            && p.layout
+                .nodes
+                .iter()
+                .zip(&sizes)
+                .all(|(old, new)| new.w <= old.w && new.h == old.h)
+            && p.frames.is_empty() == clusters.iter().all(|&c| c == layout::NO_CLUSTER)
+    };
+    let reused = prior.filter(same_graph);
+    let layout = match reused {
+        Some(p) => {
+            // The old boxes (each at least as wide as the new one needs).
+            for (s, n) in sizes.iter_mut().zip(&p.layout.nodes) {
+                s.w = n.w;
+            }
+            p.layout.clone()
+        }
+        None if layout::is_dense(sizes.len(), ends.len()) => {
+            layout::circular(&sizes, &ends, &clusters, &opts)
+        }
+        None => layout::layout_clustered(&sizes, &ends, &clusters, &opts),
+    };
+    // On a circle a group's members are one arc (and their names say the group): frames
+    // are for columns.
+    let circle = layout.edges.iter().any(|r| r.bundled);
+    let frames = if circle {
+        Vec::new()
+    } else {
+        frames(&layout, &clusters, &names)
+    };
     let scene_nodes = nodes
         .into_iter()
         .zip(&sizes)
@@ -537,29 +748,240 @@ fn build(
             label: n.label,
             sub: n.sub,
             shape: n.shape,
+            source: n.source,
         })
         .collect();
-    let scene_edges = edges
-        .into_iter()
+    let mut scene_edges: Vec<SceneEdge> = edges
+        .iter()
         .zip(&ends)
         .zip(&layout.edges)
         .map(|((e, &(from, to)), route)| {
-            let (path, prims) = edge_drawing(&route.points, route.self_loop, &e.label, e.stroke);
+            let (path, prims) = edge_drawing(route, &route.points, e.stroke);
             SceneEdge {
                 from,
                 to,
-                label: e.label,
+                sources: e.sources.clone(),
+                label: e.label.clone(),
                 stroke: e.stroke,
                 path,
                 prims,
+                label_box: None,
             }
         })
         .collect();
+    // In a dense (circular) drawing only edges with a problem are labelled: a label on each of
+    // a hundred chords through the middle hides the chords; the rest are on hover.
+    let dense = circle;
+    let ranks: Vec<_> = edges
+        .iter()
+        .map(|e| (!dense || e.rank.0 + e.rank.1 + e.rank.2 < 3).then_some(e.rank))
+        .collect();
+    place_labels(&layout, &frames, &mut scene_edges, &ranks);
     Scene {
         title: title.to_string(),
         layout,
         nodes: scene_nodes,
         edges: scene_edges,
+        frames,
+        reused_layout: reused.is_some(),
+    }
+}
+
+/// Padding of a group frame around its boxes, and the height of its name tag.
+const FRAME_PAD: f32 = 8.0;
+const FRAME_TAG_H: f32 = 15.0;
+const FRAME_TAG_PX: f32 = 11.0;
+
+/// A frame per run of one cluster's boxes in a column (the layout keeps each run together).
+fn frames(layout: &Layout, clusters: &[u32], names: &[&str]) -> Vec<Frame> {
+    let mut runs: Vec<(u32, u32, u32)> = layout
+        .nodes
+        .iter()
+        .zip(clusters)
+        .enumerate()
+        .filter(|(_, (_, c))| **c != layout::NO_CLUSTER)
+        .map(|(k, (n, &c))| (c, n.layer, k as u32))
+        .collect();
+    runs.sort_unstable();
+    runs.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1)
+        .map(|run| {
+            let mut min = Point::new(f32::INFINITY, f32::INFINITY);
+            let mut max = Point::new(f32::NEG_INFINITY, f32::NEG_INFINITY);
+            for &(_, _, k) in run {
+                let n = &layout.nodes[k as usize];
+                min = Point::new(min.x.min(n.left()), min.y.min(n.top()));
+                max = Point::new(max.x.max(n.right()), max.y.max(n.bottom()));
+            }
+            let group = names.get(run[0].0 as usize).copied().unwrap_or_default();
+            let min = Point::new(min.x - FRAME_PAD, min.y - FRAME_PAD - FRAME_TAG_H / 2.0);
+            let max = Point::new(max.x + FRAME_PAD, max.y + FRAME_PAD);
+            let c = service_color(group);
+            let tag = clip(group, NODE_LABEL_CHARS);
+            let w = (text_width(&tag, FRAME_TAG_PX) + 10.0).min(max.x - min.x);
+            let tag_min = Point::new(min.x + 6.0, min.y - FRAME_TAG_H / 2.0);
+            let tag_max = Point::new(tag_min.x + w, min.y + FRAME_TAG_H / 2.0);
+            let prims = vec![
+                Prim::Rect {
+                    min,
+                    max,
+                    radius: 10.0,
+                    fill: Some(tint(c).with_alpha(150)),
+                    stroke: Some(Stroke {
+                        color: c,
+                        width: 1.2,
+                        dash: Dash::Dashed,
+                    }),
+                },
+                Prim::Label {
+                    min: tag_min,
+                    max: tag_max,
+                    fill: tint(c),
+                    lines: vec![tag],
+                    size: FRAME_TAG_PX,
+                    color: c,
+                },
+            ];
+            Frame {
+                group: group.to_string(),
+                min,
+                max,
+                prims,
+                label_box: (tag_min, tag_max),
+            }
+        })
+        .collect()
+}
+
+/// Grid cells for label placement, in layout px.
+const CELL: f32 = 64.0;
+/// Room kept between a label and anything else.
+const LABEL_CLEAR: f32 = 2.0;
+/// Where along an edge's path (a fraction of its length) a label may go, best first.
+const LABEL_SPOTS: [f32; 9] = [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88];
+
+/// Boxes already taken, bucketed by grid cell so a query looks at its neighbourhood only.
+struct Taken {
+    cells: rustc_hash::FxHashMap<(i32, i32), Vec<(Point, Point)>>,
+}
+
+impl Taken {
+    fn cells_of(min: Point, max: Point) -> impl Iterator<Item = (i32, i32)> {
+        let (x0, y0) = ((min.x / CELL).floor() as i32, (min.y / CELL).floor() as i32);
+        let (x1, y1) = ((max.x / CELL).floor() as i32, (max.y / CELL).floor() as i32);
+        (x0..=x1).flat_map(move |x| (y0..=y1).map(move |y| (x, y)))
+    }
+
+    fn add(&mut self, min: Point, max: Point) {
+        for c in Self::cells_of(min, max) {
+            self.cells.entry(c).or_default().push((min, max));
+        }
+    }
+
+    fn free(&self, min: Point, max: Point) -> bool {
+        let (a, b) = (
+            Point::new(min.x - LABEL_CLEAR, min.y - LABEL_CLEAR),
+            Point::new(max.x + LABEL_CLEAR, max.y + LABEL_CLEAR),
+        );
+        Self::cells_of(a, b).all(|c| {
+            self.cells.get(&c).is_none_or(|list| {
+                list.iter()
+                    .all(|&(p, q)| q.x <= a.x || p.x >= b.x || q.y <= a.y || p.y >= b.y)
+            })
+        })
+    }
+}
+
+/// Places edge labels, best ranked first, each at the first spot along its path where its
+/// box overlaps no node, frame tag or label placed before; a label with no such spot is
+/// hidden (its figures are on hover). O(edges × spots × labels nearby).
+/// Edges ranked `None` get no label.
+fn place_labels(
+    layout: &Layout,
+    frames: &[Frame],
+    edges: &mut [SceneEdge],
+    ranks: &[Option<(u8, u8, u8, u64)>],
+) {
+    let mut taken = Taken {
+        cells: Default::default(),
+    };
+    for n in &layout.nodes {
+        taken.add(
+            Point::new(n.left(), n.top()),
+            Point::new(n.right(), n.bottom()),
+        );
+    }
+    for f in frames {
+        taken.add(f.label_box.0, f.label_box.1);
+    }
+    let mut order: Vec<usize> = (0..edges.len())
+        .filter(|&k| ranks.get(k).is_some_and(Option::is_some))
+        .collect();
+    order.sort_by_key(|&k| (ranks.get(k).copied(), k));
+    for k in order {
+        let e = &mut edges[k];
+        if e.label.is_empty() || e.path.len() < 2 {
+            continue;
+        }
+        let w = e
+            .label
+            .iter()
+            .map(|l| text_width(l, EDGE_PX))
+            .fold(0.0, f32::max)
+            + 8.0;
+        let h = (EDGE_PX + 3.0) * e.label.len() as f32 + 2.0;
+        let spot = spots(&e.path).find_map(|c| {
+            let (min, max) = (
+                Point::new(c.x - w / 2.0, c.y - h / 2.0),
+                Point::new(c.x + w / 2.0, c.y + h / 2.0),
+            );
+            taken.free(min, max).then_some((min, max))
+        });
+        if let Some((min, max)) = spot {
+            taken.add(min, max);
+            e.label_box = Some((min, max));
+            e.prims
+                .push(label_prim(min, max, &e.label, edge_text_color(e.stroke)));
+        }
+    }
+}
+
+/// Candidate label centres along a path, at `LABEL_SPOTS` of its length.
+fn spots(path: &[Point]) -> impl Iterator<Item = Point> + '_ {
+    let seg = |w: &[Point]| ((w[1].x - w[0].x).powi(2) + (w[1].y - w[0].y).powi(2)).sqrt();
+    let total: f32 = path.windows(2).map(seg).sum();
+    LABEL_SPOTS.iter().map(move |&t| {
+        let mut left = total * t;
+        for w in path.windows(2) {
+            let l = seg(w);
+            if l > 0.0 && left <= l {
+                let f = left / l;
+                return Point::new(
+                    w[0].x + (w[1].x - w[0].x) * f,
+                    w[0].y + (w[1].y - w[0].y) * f,
+                );
+            }
+            left -= l;
+        }
+        path[path.len() - 1]
+    })
+}
+
+fn edge_text_color(stroke: Stroke) -> Rgba {
+    if stroke.color == EDGE || stroke.color == UNPAIRED {
+        MUTED_TEXT
+    } else {
+        stroke.color
+    }
+}
+
+fn label_prim(min: Point, max: Point, lines: &[String], color: Rgba) -> Prim {
+    Prim::Label {
+        min,
+        max,
+        fill: LABEL_BG,
+        lines: lines.to_vec(),
+        size: EDGE_PX,
+        color,
     }
 }
 
@@ -578,6 +1000,23 @@ fn node_prims(n: &NodeSpec, size: Size) -> Vec<Prim> {
     let mut text_x = 0.0;
     match n.shape {
         Shape::Service | Shape::Span => prims.push(rect(8.0)),
+        Shape::Group => {
+            // A stack: a second box peeking out behind the first.
+            prims.push(Prim::Rect {
+                min: Point::new(-hw + 4.0, -hh - 4.0),
+                max: Point::new(hw + 4.0, hh - 4.0),
+                radius: 8.0,
+                fill: Some(n.fill),
+                stroke: Some(Stroke::solid(n.stroke.color, 1.2)),
+            });
+            prims.push(Prim::Rect {
+                min: Point::new(-hw, -hh),
+                max: Point::new(hw - 4.0, hh),
+                radius: 8.0,
+                fill: Some(n.fill),
+                stroke: Some(n.stroke),
+            });
+        }
         Shape::Type => prims.push(rect(3.0)),
         Shape::Queue => {
             prims.push(rect(hh.min(16.0)));
@@ -697,18 +1136,27 @@ fn ellipse_arc(cx: f32, cy: f32, rx: f32, ry: f32, from: f32, to: f32) -> Vec<Po
         .collect()
 }
 
-/// The flattened curve and the primitives (line, arrow head, label) of an edge routed through
+/// The flattened curve and the primitives (line, arrow head) of an edge routed through
 /// `points`. Each segment is a cubic with horizontal tangents at both ends, so edges leave and
 /// enter boxes level and bend smoothly.
 fn edge_drawing(
+    route: &layout::EdgeRoute,
     points: &[Point],
-    self_loop: bool,
-    label: &[String],
     stroke: Stroke,
 ) -> (Vec<Point>, Vec<Prim>) {
     let mut path = Vec::new();
-    if self_loop {
+    if route.self_loop {
         path.extend_from_slice(points);
+    } else if let (true, [p, c, q]) = (route.bundled, points) {
+        // A quadratic curve through the control point's pull, 24 steps.
+        for s in 0..=24 {
+            let t = s as f32 / 24.0;
+            let u = 1.0 - t;
+            path.push(Point::new(
+                u * u * p.x + 2.0 * u * t * c.x + t * t * q.x,
+                u * u * p.y + 2.0 * u * t * c.y + t * t * q.y,
+            ));
+        }
     } else {
         for (k, w) in points.windows(2).enumerate() {
             let (p, q) = (w[0], w[1]);
@@ -748,13 +1196,6 @@ fn edge_drawing(
     if let Some(last) = path.last_mut() {
         *last = base;
     }
-    let label_at = match points {
-        [p, q, ..] if !self_loop => Point::new((p.x + q.x) / 2.0, (p.y + q.y) / 2.0),
-        _ => Point::new(
-            path.iter().map(|p| p.x).sum::<f32>() / path.len() as f32,
-            path.iter().map(|p| p.y).fold(f32::INFINITY, f32::min) - 10.0,
-        ),
-    };
     prims.push(Prim::Path {
         points: path.clone(),
         closed: false,
@@ -771,30 +1212,5 @@ fn edge_drawing(
         fill: Some(stroke.color),
         stroke: None,
     });
-    if !label.is_empty() {
-        let line_h = EDGE_PX + 3.0;
-        let w = label
-            .iter()
-            .map(|l| text_width(l, EDGE_PX))
-            .fold(0.0, f32::max)
-            + 8.0;
-        let h = line_h * label.len() as f32 + 2.0;
-        prims.push(Prim::Rect {
-            min: Point::new(label_at.x - w / 2.0, label_at.y - h / 2.0),
-            max: Point::new(label_at.x + w / 2.0, label_at.y + h / 2.0),
-            radius: 3.0,
-            fill: Some(LABEL_BG),
-            stroke: None,
-        });
-        let color = if stroke.color == EDGE || stroke.color == UNPAIRED {
-            MUTED_TEXT
-        } else {
-            stroke.color
-        };
-        for (k, line) in label.iter().enumerate() {
-            let y = label_at.y - h / 2.0 + 1.0 + line_h * (k as f32 + 0.5);
-            prims.push(text(Point::new(label_at.x, y), line, EDGE_PX, color, false));
-        }
-    }
     (path, prims)
 }

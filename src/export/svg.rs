@@ -25,7 +25,16 @@ pub fn render(scene: &Scene) -> String {
         r#"<rect x="0" y="0" width="{w}" height="{h}" fill="{}"/>"#,
         BACKGROUND.hex()
     );
-    // Edges under nodes, as in the app.
+    // Group frames under edges, edges under nodes, as in the app.
+    if !scene.frames.is_empty() {
+        out.push_str("<g class=\"groups\">\n");
+        for f in &scene.frames {
+            for p in &f.prims {
+                prim(&mut out, p, Point::default());
+            }
+        }
+        out.push_str("</g>\n");
+    }
     out.push_str("<g class=\"edges\">\n");
     for e in &scene.edges {
         for p in &e.prims {
@@ -104,6 +113,40 @@ fn prim(out: &mut String, p: &Prim, at: Point) {
             }
             opacity(out, "fill-opacity", *color);
             let _ = writeln!(out, ">{}</text>", escape(text));
+        }
+        Prim::Label {
+            min,
+            max,
+            fill,
+            lines,
+            size,
+            color,
+        } => {
+            prim(
+                out,
+                &Prim::Rect {
+                    min: *min,
+                    max: *max,
+                    radius: 3.0,
+                    fill: Some(*fill),
+                    stroke: None,
+                },
+                at,
+            );
+            let centres = Prim::label_line_centres(*min, *max, lines.len(), *size);
+            for (line, c) in lines.iter().zip(centres) {
+                prim(
+                    out,
+                    &Prim::Text {
+                        at: c,
+                        text: line.clone(),
+                        size: *size,
+                        color: *color,
+                        bold: false,
+                    },
+                    at,
+                );
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 mod json;
 pub mod large;
 pub mod logs;
+pub mod mesh;
 mod rng;
 pub mod sample_logs;
 pub mod samples;
@@ -11,4 +12,5 @@ mod spans;
 
 pub use large::{LargeConfig, Stats, write_jsonl};
 pub use logs::write_logs_jsonl;
+pub use mesh::{MeshConfig, MeshStats, write_mesh};
 pub use samples::write_samples;

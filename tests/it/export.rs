@@ -513,3 +513,102 @@ fn export_to_file_writes_the_views_snapshots() {
         "{text}"
     );
 }
+
+#[test]
+fn export_draws_the_services_view_choices() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let broken = sample("checkout-broken.json");
+    let broken = broken.to_str().unwrap_or_default();
+    let out = dir.path().join("focus.dot");
+    let out_s = out.to_str().unwrap_or_default();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["export", broken, "--view", "services", "-o", out_s];
+        args.extend_from_slice(extra);
+        tracetopo(&args)
+    };
+    let nodes = |out: &Path| {
+        let dot = std::fs::read_to_string(out).unwrap_or_else(|e| panic!("{e}"));
+        let mut n = dot_nodes(&dot);
+        n.sort();
+        (n, dot_edges(&dot).len())
+    };
+    // One hop around order-svc: its caller and its callees, not api-gateway's others.
+    let o = run(&["--focus", "order-svc"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        nodes(&out),
+        (
+            vec![
+                "api-gateway".to_string(),
+                "audit-svc".into(),
+                "order-svc".into(),
+                "postgresql".into()
+            ],
+            3
+        )
+    );
+    let o = run(&["--focus", "order-svc", "--depth", "2"]);
+    assert!(o.status.success());
+    assert_eq!(nodes(&out).0.len(), 5, "loadgen two hops up");
+    // Only the broken and unpaired calls.
+    let o = run(&["--only-problems"]);
+    assert!(o.status.success());
+    assert_eq!(
+        nodes(&out),
+        (
+            vec![
+                "api-gateway".to_string(),
+                "audit-svc".into(),
+                "payment-svc".into()
+            ],
+            2
+        )
+    );
+    // A name that is no service suggests the ones containing it; other views refuse the
+    // options.
+    let o = run(&["--focus", "order"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no service named \"order\"") && err.contains("\"order-svc\""),
+        "{err}"
+    );
+    let o = tracetopo(&[
+        "export",
+        broken,
+        "--view",
+        "types",
+        "--focus",
+        "order-svc",
+        "-o",
+        out_s,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+
+    // A generated mesh grouped by namespace: one node per namespace.
+    let mesh = dir.path().join("mesh.jsonl");
+    let o = tracetopo(&["generate", "mesh", "-o", mesh.to_str().unwrap_or_default()]);
+    assert!(o.status.success());
+    let o = tracetopo(&[
+        "export",
+        mesh.to_str().unwrap_or_default(),
+        "--view",
+        "services",
+        "--group",
+        "service.namespace",
+        "-o",
+        out_s,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        nodes(&out),
+        (
+            vec![
+                "catalog/*".to_string(),
+                "checkout/*".into(),
+                "payments/*".into()
+            ],
+            6
+        )
+    );
+}

@@ -5,14 +5,18 @@
 
 use std::sync::Arc;
 
-use egui::{Event, Modifiers, PointerButton, Pos2, Vec2, pos2};
+use egui::{Event, Modifiers, PointerButton, Pos2, Role, Vec2, pos2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use petgraph::graph::NodeIndex;
 use tracetopo::analysis::Options;
+use tracetopo::analysis::layout::Point;
+use tracetopo::analysis::service_view::{Grouping, ServiceFilter, ServiceView, service_view};
 use tracetopo::app::state::{Nav, Selection, Session, View, ViewCtx};
 use tracetopo::app::views::services::ServicesView;
 use tracetopo::app::views::types::TypesView;
+use tracetopo::export::ExportView;
+use tracetopo::export::scene::{Prim, Scene};
 use tracetopo::ingest::{self, LoadOptions};
 use tracetopo::model::Store;
 use tracetopo::synth::{LargeConfig, write_jsonl};
@@ -371,4 +375,283 @@ fn a_new_session_keeps_a_moved_camera_and_refits_a_fitted_one() {
     h.state_mut().session = session("checkout-broken.json");
     h.run_steps(3);
     assert_eq!(h.state().view.camera(), zoomed);
+}
+
+/// A generated mesh (`tracetopo generate mesh`) as the app's session of it.
+fn mesh(services: u32, edges: u32) -> Arc<Session> {
+    let cfg = tracetopo::synth::MeshConfig {
+        services,
+        edges,
+        seed: 1,
+    };
+    let mut bytes = Vec::new();
+    tracetopo::synth::write_mesh(&mut bytes, &cfg).unwrap_or_else(|e| panic!("{e}"));
+    let mut store = Store::new();
+    ingest::load_bytes(&mut store, "mesh.jsonl", &bytes, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    Session::build(store, Options::default())
+}
+
+/// Whether two boxes (min, max) share any area.
+fn overlap(a: (Point, Point), b: (Point, Point)) -> bool {
+    a.0.x < b.1.x && b.0.x < a.1.x && a.0.y < b.1.y && b.0.y < a.1.y
+}
+
+/// No two labels and no label and node overlap, and no two nodes; returns the labels shown.
+fn assert_readable(scene: &Scene, what: &str) -> usize {
+    let labels: Vec<_> = scene.label_boxes().collect();
+    let nodes: Vec<_> = scene.node_boxes().collect();
+    for (i, &a) in labels.iter().enumerate() {
+        for &b in &labels[i + 1..] {
+            assert!(!overlap(a, b), "{what}: labels {a:?} and {b:?} overlap");
+        }
+        for &n in &nodes {
+            assert!(!overlap(a, n), "{what}: label {a:?} covers node {n:?}");
+        }
+    }
+    for (i, &a) in nodes.iter().enumerate() {
+        for &b in &nodes[i + 1..] {
+            assert!(!overlap(a, b), "{what}: nodes {a:?} and {b:?} overlap");
+        }
+    }
+    // Every label drawn is a box with its text, and every box drawn is a placed label.
+    let drawn = scene
+        .edges
+        .iter()
+        .flat_map(|e| &e.prims)
+        .filter(|p| matches!(p, Prim::Label { lines, .. } if !lines.is_empty()))
+        .count();
+    assert_eq!(
+        drawn,
+        scene.edges.iter().filter(|e| e.label_box.is_some()).count()
+    );
+    labels.len()
+}
+
+fn scene_of(s: &Session, view: ExportView, filter: &ServiceFilter) -> Scene {
+    tracetopo::export::scene_filtered(&s.store, &s.analysis, view, filter)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn labels_overlap_no_label_and_no_node_at_any_size() {
+    let m12 = mesh(12, 132);
+    let m300 = mesh(300, 2000);
+    assert_eq!(m12.analysis.services.graph.edge_count(), 132);
+    assert_eq!(m300.analysis.services.graph.edge_count(), 2000);
+    let focus = ServiceFilter {
+        focus: Some("payments/api".into()),
+        depth: 1,
+        ..ServiceFilter::default()
+    };
+    let grouped = ServiceFilter {
+        group: Grouping::ServiceNamespace,
+        expanded: ["payments".to_string()].into(),
+        ..ServiceFilter::default()
+    };
+    let focus_grouped = ServiceFilter {
+        group: Grouping::ServiceNamespace,
+        expanded: ["payments".to_string()].into(),
+        ..focus.clone()
+    };
+    let whole = ServiceFilter::default();
+    let mut shown = 0;
+    // Breadth-first layers: the 300 services in a few columns, not hundreds.
+    let whole300 = scene_of(&m300, ExportView::Services, &whole);
+    let columns = whole300
+        .layout
+        .nodes
+        .iter()
+        .map(|n| n.layer)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    assert!(columns <= 12, "{columns} columns");
+    for (name, s, filter) in [
+        ("12 × 132", &m12, &whole),
+        ("300 × 2000", &m300, &whole),
+        ("300 × 2000 focused", &m300, &focus),
+        ("300 × 2000 grouped", &m300, &grouped),
+        ("300 × 2000 focused, grouped", &m300, &focus_grouped),
+    ] {
+        let scene = scene_of(s, ExportView::Services, filter);
+        if name.ends_with("focused, grouped") {
+            assert!(!scene.frames.is_empty(), "an open group is framed");
+        }
+        shown += assert_readable(&scene, name);
+    }
+    for name in crate::util::SAMPLES {
+        let s = session(name);
+        for view in [ExportView::Services, ExportView::Types] {
+            let scene = scene_of(&s, view, &whole);
+            // The samples are small: every edge keeps its label.
+            let labelled = assert_readable(&scene, name);
+            assert_eq!(labelled, scene.edges.len(), "{name} {view:?}");
+        }
+    }
+    assert!(
+        shown > 100,
+        "only {shown} labels placed: the test tests little"
+    );
+}
+
+#[test]
+fn grouping_by_namespace_merges_services_and_their_calls() {
+    let s = mesh(12, 132);
+    let g = &s.analysis.services;
+    let view = |filter: &ServiceFilter| {
+        service_view(&s.store, g, filter).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let names = |v: &ServiceView| {
+        let mut out: Vec<String> = v
+            .nodes
+            .iter()
+            .map(|n| match n.node() {
+                Some(m) => g.graph[NodeIndex::new(m as usize)].name.clone(),
+                None => format!(
+                    "[{}: {}]",
+                    n.group.clone().unwrap_or_default(),
+                    n.members.len()
+                ),
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let mut f = ServiceFilter {
+        group: Grouping::ServiceNamespace,
+        ..ServiceFilter::default()
+    };
+    let v = view(&f);
+    assert_eq!(
+        names(&v),
+        ["[catalog: 4]", "[checkout: 4]", "[payments: 4]"]
+    );
+    // Every group calls both others; the 12 calls among each group's 4 services are inside.
+    assert_eq!(v.edges.len(), 6);
+    for n in &v.nodes {
+        let inside: u64 = g
+            .graph
+            .edge_indices()
+            .filter(|&e| {
+                let (a, b) = g.graph.edge_endpoints(e).unwrap_or_else(|| panic!("edge"));
+                n.members.contains(&(a.index() as u32)) && n.members.contains(&(b.index() as u32))
+            })
+            .map(|e| g.graph[e].calls)
+            .sum();
+        assert!(inside > 0);
+        assert_eq!(n.inner_calls, inside);
+    }
+    let calls: u64 = g.graph.edge_weights().map(|e| e.calls).sum();
+    let drawn: u64 = v.edges.iter().map(|e| e.calls).sum::<u64>()
+        + v.nodes.iter().map(|n| n.inner_calls).sum::<u64>();
+    assert_eq!(drawn, calls, "no call lost or counted twice");
+
+    // Opening payments shows its four services, each calling and called by both groups.
+    f.expanded.insert("payments".into());
+    let v = view(&f);
+    assert_eq!(
+        names(&v),
+        [
+            "[catalog: 4]",
+            "[checkout: 4]",
+            "payments/api",
+            "payments/gateway",
+            "payments/store",
+            "payments/worker"
+        ]
+    );
+    assert_eq!(v.edges.len(), 2 + 4 * 2 * 2 + 4 * 3);
+
+    // Kubernetes namespaces: checkout and payments share team-1.
+    let k8s = view(&ServiceFilter {
+        group: Grouping::K8sNamespace,
+        ..ServiceFilter::default()
+    });
+    assert_eq!(names(&k8s), ["[team-1: 8]", "[team-2: 4]"]);
+    assert_eq!(k8s.edges.len(), 2);
+}
+
+#[test]
+fn services_view_focuses_a_service_found_by_search_and_its_depth() {
+    let s = session("checkout-broken.json");
+    let mut h = harness(Arc::clone(&s), ServicesView::new());
+    let drawn = |h: &Harness<'_, Shell<ServicesView>>| {
+        let mut names: Vec<String> = h
+            .state()
+            .view
+            .drawn_services()
+            .into_iter()
+            .map(|n| {
+                s.analysis.services.graph[NodeIndex::new(n as usize)]
+                    .name
+                    .clone()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(drawn(&h).len(), 7, "every service before a focus");
+    let search = h.get_by_role(Role::TextInput);
+    search.click();
+    h.run_steps(1);
+    h.get_by_role(Role::TextInput).type_text("ORDER");
+    h.run_steps(2);
+    // The matches are offered as buttons; one click focuses.
+    h.get_by_role_and_label(Role::Button, "order-svc").click();
+    h.run_steps(3);
+    assert_eq!(h.state().view.filter().focus.as_deref(), Some("order-svc"));
+    // One hop: its caller and callees; not api-gateway's other callees.
+    assert_eq!(
+        drawn(&h),
+        ["api-gateway", "audit-svc", "order-svc", "postgresql"]
+    );
+    // Two hops: the caller's caller too.
+    h.get_by_role(Role::Slider).increment_accesskit();
+    h.run_steps(3);
+    assert_eq!(h.state().view.filter().depth, 2);
+    assert_eq!(
+        drawn(&h),
+        [
+            "api-gateway",
+            "audit-svc",
+            "loadgen",
+            "order-svc",
+            "postgresql"
+        ]
+    );
+    // Back to every service.
+    h.get_by_label("✕ all services").click();
+    h.run_steps(3);
+    assert_eq!(drawn(&h).len(), 7);
+}
+
+#[test]
+fn a_live_snapshot_of_the_same_graph_reuses_the_layout() {
+    let mut h = harness(session("checkout-broken.json"), ServicesView::new());
+    assert_eq!(h.state().view.layouts(), 1);
+    // The same data again (as a live snapshot that added nothing to the graph).
+    h.state_mut().session = session("checkout-broken.json");
+    h.run_steps(3);
+    assert!(h.state().view.is_laid_out());
+    assert_eq!(h.state().view.layouts(), 1, "laid out again");
+    // Another graph is laid out.
+    h.state_mut().session = session("checkout-healthy.json");
+    h.run_steps(3);
+    assert_eq!(h.state().view.layouts(), 2);
+}
+
+#[test]
+fn a_large_graph_with_namespaces_opens_grouped() {
+    let m300 = mesh(300, 2000);
+    let mut large = Shell::new(Arc::clone(&m300), ServicesView::new());
+    assert_eq!(large.view.filter().group, Grouping::ServiceNamespace);
+    // The user's "no groups" stays when the next snapshot arrives.
+    let mut whole = large.view.filter().clone();
+    whole.group = Grouping::None;
+    large.view.set_filter(whole);
+    large.view.reset(&m300);
+    assert_eq!(large.view.filter().group, Grouping::None);
+    let small = Shell::new(mesh(12, 132), ServicesView::new());
+    assert_eq!(small.view.filter().group, Grouping::None);
 }

@@ -1,12 +1,15 @@
 //! The Services tab: the service graph drawn from its layered layout (`app::canvas`), with a
 //! chain picker that highlights a conversion chain's services and hops, and for a selected
 //! edge its calls (slowest first) with their latency histogram, from the session index.
+//! A second toolbar row chooses what is drawn (`analysis::service_view`): a focused service
+//! found by name with its callers and callees n hops out, edge filters, namespace groups.
 
 use std::sync::Arc;
 
 use egui::{Pos2, Vec2};
 use egui_plot::{Bar, BarChart, Plot};
 
+use crate::analysis::service_view::{Grouping, ServiceFilter, find_service, groups_of};
 use crate::app::canvas::{Canvas, Highlight, Hit};
 use crate::app::exporter::Exporter;
 use crate::app::state::{Selection, Session, View, ViewCtx};
@@ -19,6 +22,12 @@ use crate::units::{count, latency_ms};
 
 /// Chains listed in the chain picker (a large dump can have thousands).
 const MAX_CHAINS_LISTED: usize = 500;
+/// Services offered under the search field.
+const MAX_MATCHES_LISTED: usize = 8;
+/// Graphs with more services open grouped by namespace (when they have namespaces).
+const GROUP_ABOVE_SERVICES: usize = 60;
+/// The depth slider's range (hops out from the focus).
+const MAX_DEPTH: u32 = 6;
 
 /// The `Tab::Services` view.
 pub struct ServicesView {
@@ -26,6 +35,12 @@ pub struct ServicesView {
     exporter: Exporter,
     /// The chain the highlight was computed for, and the highlight.
     chain: Option<(u32, Highlight)>,
+    /// What is drawn of the graph.
+    filter: ServiceFilter,
+    /// The search field's text.
+    search: String,
+    /// A large graph was grouped for the user once (a later "no groups" stays).
+    auto_grouped: bool,
     /// The Traces view's filter (by generation) and the part of the graph its traces use.
     listed: Option<(u64, Option<crate::query::GraphPart>)>,
 }
@@ -42,7 +57,216 @@ impl ServicesView {
             canvas: Canvas::new(ExportView::Services),
             exporter: Exporter::default(),
             chain: None,
+            filter: ServiceFilter {
+                depth: 1,
+                ..ServiceFilter::default()
+            },
+            search: String::new(),
+            auto_grouped: false,
             listed: None,
+        }
+    }
+
+    /// Keeps the graph part of the listed traces (computed once per filter generation).
+    fn update_listed(&mut self, ctx: &ViewCtx<'_>) {
+        let f = &ctx.filter;
+        if self.listed.as_ref().is_none_or(|(g, _)| *g != f.generation) {
+            let part = f.traces.as_deref().map(|t| ctx.session.graph_part(t));
+            self.listed = Some((f.generation, part));
+        }
+    }
+
+    /// Draws what `filter` chooses (the search field shows its focus).
+    pub fn set_filter(&mut self, filter: ServiceFilter) {
+        self.search = filter.focus.clone().unwrap_or_default();
+        self.filter = filter;
+    }
+
+    /// What is drawn of the graph (focus, filters, groups).
+    pub fn filter(&self) -> &ServiceFilter {
+        &self.filter
+    }
+
+    /// Layouts computed since the view was made (a live snapshot of the same graph reuses
+    /// the last one).
+    pub fn layouts(&self) -> u32 {
+        self.canvas.layouts()
+    }
+
+    /// Service-graph nodes drawn now (collapsed groups: none).
+    pub fn drawn_services(&self) -> Vec<u32> {
+        let Some(scene) = &self.canvas.scene else {
+            return Vec::new();
+        };
+        scene.nodes.iter().filter_map(|n| n.source).collect()
+    }
+
+    /// A graph of more than `GROUP_ABOVE_SERVICES` services opens grouped by namespace when
+    /// its services have one (`service.namespace`, else `k8s.namespace.name`, at least two
+    /// groups): hundreds of boxes fit no window, a dozen groups do. Once, and only while the
+    /// user has chosen nothing (the whole graph, ungrouped).
+    fn group_large_graph(&mut self, session: &Session) {
+        let untouched = ServiceFilter {
+            depth: self.filter.depth,
+            ..ServiceFilter::default()
+        };
+        if self.auto_grouped
+            || self.filter != untouched
+            || session.analysis.services.graph.node_count() <= GROUP_ABOVE_SERVICES
+        {
+            return;
+        }
+        self.auto_grouped = true;
+        for g in [Grouping::ServiceNamespace, Grouping::K8sNamespace] {
+            let mut names: Vec<String> =
+                groups_of(&session.store, g).into_iter().flatten().collect();
+            names.sort_unstable();
+            names.dedup();
+            if names.len() >= 2 {
+                self.filter.group = g;
+                return;
+            }
+        }
+    }
+
+    /// Focuses on the service named `name` (as the search does).
+    fn focus_on(&mut self, name: &str) {
+        self.filter.focus = Some(name.to_string());
+        self.search = name.to_string();
+    }
+
+    /// Services whose name contains the search text (any case), exact match first.
+    fn matches<'s>(&self, session: &'s Session) -> Vec<&'s str> {
+        let needle = self.search.trim().to_lowercase();
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        let mut out: Vec<&str> = session
+            .analysis
+            .services
+            .graph
+            .node_weights()
+            .map(|n| n.name.as_str())
+            .filter(|n| n.to_lowercase().contains(&needle))
+            .collect();
+        out.sort_by_key(|n| (n.to_lowercase() != needle, n.len(), *n));
+        out
+    }
+
+    /// The second toolbar row: search and focus, depth, edge filters, grouping.
+    fn filter_bar(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
+        let session = ctx.session;
+        let mut enter = false;
+        // Wrapped, so a narrow window does not push the canvas past its panel.
+        ui.horizontal_wrapped(|ui| {
+            let edit = ui.add(
+                egui::TextEdit::singleline(&mut self.search)
+                    .hint_text("find a service…")
+                    .desired_width(200.0),
+            );
+            enter = edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if let Some(focus) = self.filter.focus.clone() {
+                ui.label(format!("focus: {focus}"));
+                ui.add(
+                    egui::Slider::new(&mut self.filter.depth, 1..=MAX_DEPTH)
+                        .text("hops")
+                        .integer(),
+                )
+                .on_hover_text("callers and callees this many calls away");
+                if ui.button("✕ all services").clicked() {
+                    self.filter.focus = None;
+                    self.search.clear();
+                }
+            } else if let Selection::Service(n) = ctx.selection
+                && let Some(node) = session.service(n)
+                && ui
+                    .button("Focus")
+                    .on_hover_text("show the selected service with its callers and callees")
+                    .clicked()
+            {
+                let name = node.name.clone();
+                self.focus_on(&name);
+            }
+            ui.separator();
+            let l = ui.label("calls ≥");
+            ui.add(egui::DragValue::new(&mut self.filter.min_calls).range(0..=1_000_000))
+                .labelled_by(l.id);
+            let l = ui.label("errors ≥");
+            let mut pct = self.filter.min_error_rate * 100.0;
+            ui.add(
+                egui::DragValue::new(&mut pct)
+                    .range(0.0..=100.0)
+                    .suffix(" %"),
+            )
+            .labelled_by(l.id);
+            self.filter.min_error_rate = pct / 100.0;
+            let l = ui.label("p99 ≥");
+            ui.add(
+                egui::DragValue::new(&mut self.filter.min_p99_ms)
+                    .range(0.0..=1e7)
+                    .suffix(" ms"),
+            )
+            .labelled_by(l.id);
+            ui.checkbox(&mut self.filter.only_problems, "broken/unpaired only");
+            ui.separator();
+            let name = |g: Grouping| g.key().unwrap_or("no groups");
+            egui::ComboBox::new("services-group", "group by")
+                .selected_text(name(self.filter.group))
+                .show_ui(ui, |ui| {
+                    for g in Grouping::ALL {
+                        ui.selectable_value(&mut self.filter.group, g, name(g));
+                    }
+                });
+            if self.filter.group != Grouping::None {
+                let mut groups: Vec<String> = groups_of(&session.store, self.filter.group)
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                groups.sort_unstable();
+                groups.dedup();
+                ui.menu_button("open groups ▾", |ui| {
+                    for g in groups {
+                        let mut open = self.filter.expanded.contains(&g);
+                        if ui.checkbox(&mut open, g.as_str()).changed() {
+                            if open {
+                                self.filter.expanded.insert(g);
+                            } else {
+                                self.filter.expanded.remove(&g);
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        let matches = self.matches(session);
+        let settled = self.filter.focus.as_deref() == Some(self.search.trim());
+        if enter && let Some(first) = matches.first() {
+            let first = first.to_string();
+            self.focus_on(&first);
+        } else if !settled && !matches.is_empty() {
+            ui.horizontal_wrapped(|ui| {
+                for m in matches.iter().take(MAX_MATCHES_LISTED) {
+                    if ui
+                        .button(*m)
+                        .on_hover_text("focus on this service")
+                        .clicked()
+                    {
+                        let m = m.to_string();
+                        self.focus_on(&m);
+                    }
+                }
+                if matches.len() > MAX_MATCHES_LISTED {
+                    ui.label(format!("{} more", matches.len() - MAX_MATCHES_LISTED));
+                }
+            });
+        } else if !settled && !self.search.trim().is_empty() {
+            ui.label(format!("no service matches \"{}\"", self.search.trim()));
+        }
+        // A focus that names no service of this session (a live snapshot lost it) is dropped.
+        if let Some(f) = &self.filter.focus
+            && find_service(&session.analysis.services, f).is_err()
+        {
+            self.filter.focus = None;
         }
     }
 
@@ -51,14 +275,17 @@ impl ServicesView {
         self.canvas.is_laid_out()
     }
 
-    /// Screen position of node `k`'s centre in the last frame.
+    /// Screen position of service-graph node `k`'s centre in the last frame.
     pub fn node_screen_pos(&self, k: usize) -> Option<Pos2> {
-        self.canvas.node_screen_pos(k)
+        let at = self.canvas.scene_node_of(k as u32)?;
+        self.canvas.node_screen_pos(at)
     }
 
-    /// A screen point on edge `k`'s line (the middle of its path) in the last frame.
+    /// A screen point on service-graph edge `k`'s line (the middle of its path) in the last
+    /// frame.
     pub fn edge_screen_pos(&self, k: usize) -> Option<Pos2> {
-        let e = self.canvas.scene.as_ref()?.edges.get(k)?;
+        let at = self.canvas.scene_edge_of(k as u32)?;
+        let e = self.canvas.scene.as_ref()?.edges.get(at)?;
         e.path
             .get(e.path.len() / 2)
             .map(|&p| self.canvas.to_screen(p))
@@ -196,16 +423,6 @@ impl ServicesView {
             });
     }
 
-    /// The graph part of the listed traces (computed once per filter generation).
-    fn listed_part(&mut self, ctx: &ViewCtx<'_>) -> Option<&crate::query::GraphPart> {
-        let f = &ctx.filter;
-        if self.listed.as_ref().is_none_or(|(g, _)| *g != f.generation) {
-            let part = f.traces.as_deref().map(|t| ctx.session.graph_part(t));
-            self.listed = Some((f.generation, part));
-        }
-        self.listed.as_ref().and_then(|(_, p)| p.as_ref())
-    }
-
     fn toolbar(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
         let (session, selection) = (ctx.session, ctx.selection);
         ui.horizontal(|ui| {
@@ -247,6 +464,7 @@ impl View for ServicesView {
         self.canvas.reset(session);
         self.chain = None;
         self.listed = None;
+        self.group_large_graph(session);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
@@ -262,46 +480,117 @@ impl View for ServicesView {
             _ => self.chain = None,
         }
         self.toolbar(ui, ctx);
+        self.filter_bar(ui, ctx);
+        self.canvas.set_filter(&self.filter);
+        self.exporter.filter.clone_from(&self.filter);
 
         let mut hl = Highlight::default();
         match selection {
-            Selection::Service(n) => hl.nodes.push(n as usize),
+            Selection::Service(n) => hl.nodes.extend(self.canvas.scene_node_of(n)),
             Selection::ServiceEdge(e) => {
-                hl.edges.push(e as usize);
+                hl.edges.extend(self.canvas.scene_edge_of(e));
                 egui::Panel::right("service-edge-calls")
                     .default_size(320.0)
                     .show(ui, |ui| Self::edge_panel(ui, e, ctx));
             }
             Selection::Chain(_) => {
                 if let Some((_, chain)) = &self.chain {
-                    hl.nodes.clone_from(&chain.nodes);
-                    hl.edges.clone_from(&chain.edges);
-                    hl.hops.clone_from(&chain.hops);
+                    // Graph numbers to the scene's (nodes and edges not drawn drop out).
+                    let node = |n: usize| self.canvas.scene_node_of(n as u32);
+                    let edge = |e: usize| self.canvas.scene_edge_of(e as u32);
+                    hl.nodes = chain.nodes.iter().filter_map(|&n| node(n)).collect();
+                    hl.edges = chain.edges.iter().filter_map(|&e| edge(e)).collect();
+                    hl.hops = chain
+                        .hops
+                        .iter()
+                        .filter_map(|(a, b, e, t)| {
+                            Some((node(*a)?, node(*b)?, e.and_then(edge), t.clone()))
+                        })
+                        .collect();
                 }
             }
             _ => {
                 // Nothing selected: the services and calls of the traces the Traces view
-                // lists, when its filters or query hide some.
-                if let Some(part) = self.listed_part(ctx) {
-                    hl.nodes = part.nodes.iter().map(|&n| n as usize).collect();
-                    hl.edges = part.edges.iter().map(|&e| e as usize).collect();
+                // lists, when its filters or query hide some (sorted numbers: one pass over
+                // the scene).
+                self.update_listed(ctx);
+                if let Some((_, Some(part))) = &self.listed
+                    && let Some(scene) = &self.canvas.scene
+                {
+                    let has = |v: &[u32], x: u32| v.binary_search(&x).is_ok();
+                    hl.nodes = (0..scene.nodes.len())
+                        .filter(|&k| scene.nodes[k].source.is_some_and(|n| has(&part.nodes, n)))
+                        .collect();
+                    hl.edges = (0..scene.edges.len())
+                        .filter(|&k| scene.edges[k].sources.iter().any(|&e| has(&part.edges, e)))
+                        .collect();
                 }
             }
         }
+        // The focused service stands out too.
+        if let Some(f) = &self.filter.focus
+            && let Ok(n) = find_service(&session.analysis.services, f)
+        {
+            hl.nodes.extend(self.canvas.scene_node_of(n));
+        }
 
         let events = self.canvas.ui(ui, &hl);
-        if let Some(s) = events.clicked_selection(Selection::Service, Selection::ServiceEdge) {
-            ctx.select(s);
+        let scene = self.canvas.scene.as_ref();
+        let node_source = |k: usize| scene.and_then(|s| s.nodes.get(k)).and_then(|n| n.source);
+        let group_of = |k: usize| {
+            scene
+                .and_then(|s| s.nodes.get(k))
+                .filter(|n| n.source.is_none())
+                .and_then(|n| n.key.strip_suffix("/*"))
+                .map(str::to_string)
+        };
+        let edge_sources = |k: usize| {
+            scene
+                .and_then(|s| s.edges.get(k))
+                .map_or(&[][..], |e| &e.sources[..])
+        };
+        match events.clicked {
+            Some(Some(Hit::Node(k))) => match (node_source(k), group_of(k)) {
+                (Some(n), _) => ctx.select(Selection::Service(n)),
+                // A collapsed group opens.
+                (None, Some(g)) => {
+                    self.filter.expanded.insert(g);
+                }
+                (None, None) => {}
+            },
+            Some(Some(Hit::Edge(k))) => {
+                if let [e] = edge_sources(k) {
+                    ctx.select(Selection::ServiceEdge(*e));
+                }
+            }
+            Some(None) => ctx.select(Selection::None),
+            None => {}
         }
+        let focus_on = match events.double_clicked {
+            Some(Hit::Node(k)) => node_source(k)
+                .and_then(|n| session.service(n))
+                .map(|n| n.name.clone()),
+            _ => None,
+        };
+        let merged = |k: usize| match edge_sources(k) {
+            [] | [_] => None,
+            many => Some(many.len()),
+        };
         let text = match events.hovered {
-            Some(Hit::Node(k)) => session.service(k as u32).map(|n| {
+            Some(Hit::Node(k)) if node_source(k).is_none() => group_of(k).map(|g| {
+                format!("{g}: a group of services\nclick to open it (open groups ▾ closes it)")
+            }),
+            Some(Hit::Node(k)) => node_source(k).and_then(|m| session.service(m)).map(|n| {
                 if n.is_virtual() {
-                    format!("{} (not traced: named by its callers)", n.name)
+                    format!("{} (not traced: named by its callers)\ndouble-click to focus", n.name)
                 } else {
-                    format!("{}: {} spans", n.name, n.spans)
+                    format!("{}: {} spans\ndouble-click to focus", n.name, n.spans)
                 }
             }),
-            Some(Hit::Edge(k)) => session.service_edge(k as u32).map(|e| {
+            Some(Hit::Edge(k)) if merged(k).is_some() => scene
+                .and_then(|s| s.edges.get(k))
+                .map(|e| format!("{} edges merged by grouping\n{}", merged(k).unwrap_or(0), e.label.join("\n"))),
+            Some(Hit::Edge(k)) => edge_sources(k).first().and_then(|&e| session.service_edge(e)).map(|e| {
                 let w = e.weight;
                 format!(
                     "{} → {}\n{} · {}\np50 {} · p95 {} · p99 {}\n{} broken · {} unpaired\nclick for the calls",
@@ -320,6 +609,9 @@ impl View for ServicesView {
         };
         if let Some(text) = text {
             events.tooltip(text);
+        }
+        if let Some(name) = focus_on {
+            self.focus_on(&name);
         }
     }
 }

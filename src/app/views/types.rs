@@ -11,6 +11,9 @@ use crate::app::state::{Selection, Session, View, ViewCtx};
 use crate::export::ExportView;
 use crate::units::{count, duration};
 
+/// The smallest zoom Fit picks for the type graph.
+const TYPES_MIN_FIT_ZOOM: f32 = 0.8;
+
 /// The `Tab::Types` view.
 pub struct TypesView {
     canvas: Canvas,
@@ -26,7 +29,8 @@ impl Default for TypesView {
 impl TypesView {
     pub fn new() -> Self {
         TypesView {
-            canvas: Canvas::new(ExportView::Types),
+            // Type names stay legible however long the chains: at least 0.8 of their size.
+            canvas: Canvas::new(ExportView::Types).with_min_fit_zoom(TYPES_MIN_FIT_ZOOM),
             exporter: Exporter::default(),
         }
     }
@@ -105,6 +109,13 @@ impl View for TypesView {
         let events = self.canvas.ui(ui, &hl);
         if let Some(s) = events.clicked_selection(Selection::Type, Selection::TypeEdge) {
             ctx.select(s);
+        }
+        // A type name cut with … is whole on hover.
+        if let Some(Hit::Node(k)) = events.hovered {
+            events.tooltip(format!(
+                "{}\nclick for the chains through it",
+                session.type_name(k as u32)
+            ));
         }
         if let Some(Hit::Edge(k)) = events.hovered
             && let Some(e) = session.type_edge(k as u32)
