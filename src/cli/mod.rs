@@ -145,6 +145,9 @@ pub struct ExportArgs {
     pub tolerance_ms: f64,
     #[command(flatten)]
     pub services: ServiceViewArgs,
+    /// Draw only the traces a TraceQL query matches (as `analyze --where`).
+    #[arg(long = "where", value_name = "TRACEQL")]
+    pub where_: Option<String>,
 }
 
 /// What `--view services` draws of the service graph, as the Services view's toolbar sets it.
@@ -626,9 +629,24 @@ pub fn export(args: &ExportArgs) -> ExitCode {
             return ExitCode::from(EXIT_INPUT);
         }
     };
-    let Some((store, analysis)) = load_and_analyse(&args.files, args.tolerance_ms) else {
+    let filter = match &args.where_ {
+        Some(text) => match query::parse_query("--where", text) {
+            Some(q) => Some(q),
+            None => return ExitCode::from(EXIT_INPUT),
+        },
+        None => None,
+    };
+    let Some((mut store, mut analysis)) = load_and_analyse(&args.files, args.tolerance_ms) else {
         return ExitCode::from(EXIT_INPUT);
     };
+    if let Some(q) = &filter {
+        query::restrict(
+            &mut store,
+            &mut analysis,
+            q,
+            &analysis_options(args.tolerance_ms),
+        );
+    }
     let filter = args.services.filter();
     let result = if args.out.as_os_str() == "-" {
         snapshot::export_filtered(&store, &analysis, args.view, format, &filter).and_then(|bytes| {

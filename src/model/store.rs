@@ -409,12 +409,9 @@ impl Store {
 
         let (child_start, children) = group_by_owner(&parent, self.spans.len());
 
-        // A service known only by log records is no node of the graphs (its records' service
-        // number is `NONE`); every other resource's service is, as before logs were read.
-        let mut traced = vec![true; self.resources.len()];
-        for l in &self.logs {
-            traced[l.resource as usize] = false;
-        }
+        // Only services with spans are nodes of the graphs: one known only by log records, or
+        // whose spans were all dropped (live eviction, `--where`), has service number `NONE`.
+        let mut traced = vec![false; self.resources.len()];
         for s in &self.spans {
             traced[s.resource as usize] = true;
         }

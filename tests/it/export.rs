@@ -564,6 +564,21 @@ fn export_draws_the_services_view_choices() {
             2
         )
     );
+    // Only the traces a TraceQL query matches: the detached audit.Write trace (order-svc
+    // calls audit-svc in it), with no node for the services of the traces left out.
+    let o = run(&["--where", r#"{ rootName = "audit.Write" }"#]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        nodes(&out),
+        (vec!["audit-svc".to_string(), "order-svc".into()], 1)
+    );
+    let o = run(&["--where", "{ rootName = "]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("at column 13"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // A name that is no service suggests the ones containing it; other views refuse the
     // options.
     let o = run(&["--focus", "order"]);
