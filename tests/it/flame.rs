@@ -8,7 +8,7 @@ use egui::{Event, Modifiers, MouseWheelUnit, Pos2, pos2, vec2};
 use egui_kittest::Harness;
 use tracetopo::analysis::Options;
 use tracetopo::analysis::flame::{FlameGraph, FlameIndex, TraceLayout, marks};
-use tracetopo::app::state::{Nav, Selection, Session, View, ViewCtx};
+use tracetopo::app::state::{Nav, Selection, Session, TraceFilter, View, ViewCtx};
 use tracetopo::app::views::flame::FlameGraphView;
 use tracetopo::app::views::trace::FlameChartView;
 use tracetopo::ingest::{LoadOptions, load_path};
@@ -48,6 +48,8 @@ struct ChartState {
     hovered: Selection,
     /// What the chart noted as hovered, frame by frame.
     hovers: Vec<Selection>,
+    /// The Traces view's filter and query answer.
+    filter: TraceFilter,
 }
 
 fn chart_harness(
@@ -65,6 +67,7 @@ fn chart_harness(
         navs: Vec::new(),
         hovered: Selection::None,
         hovers: Vec::new(),
+        filter: TraceFilter::default(),
     };
     let mut h = Harness::builder()
         .with_size(vec2(1200.0, 420.0))
@@ -76,6 +79,7 @@ fn chart_harness(
         .build_ui_state(
             |ui, st: &mut ChartState| {
                 let mut cx = ViewCtx::new(&st.session, st.selection).with_hover(st.hovered);
+                cx.filter = st.filter.clone();
                 st.view.ui(ui, &mut cx);
                 let navs = cx.take_nav();
                 st.navs.extend(navs);
@@ -279,6 +283,35 @@ fn the_chart_notes_its_hovered_bar_and_outlines_a_span_hovered_elsewhere() {
             assert!(
                 around.contains(pos2(x as f32, y as f32)),
                 "pixel ({x}, {y}) changed outside the bar {r:?}"
+            );
+        }
+    }
+    assert!(changed > 20, "the outline is drawn ({changed} pixels)");
+}
+
+/// The spans the query bar's query matched are outlined in the chart, and only they.
+#[test]
+fn spans_the_query_matched_are_outlined() {
+    let s = session("checkout-healthy.json");
+    let t = trace_index(&s, "0af7651916cd43dd8448eb211c80319c");
+    let mut h = chart_harness(s.clone(), Selection::Trace(t), false);
+    let query = by_name(&s, t, "查询用户");
+    let r = h.state().view.span_rect(query).expect("查询用户 visible");
+    let plain = h.render().unwrap_or_else(|e| panic!("{e}"));
+    let q = tracetopo::query::traceql::Query::parse(r#"{ name = "查询用户" }"#).expect("query");
+    let m = q.matched(&s);
+    assert_eq!(m.spans, [query]);
+    h.state_mut().filter.matched = Some(Arc::new(m));
+    h.run();
+    let outlined = h.render().unwrap_or_else(|e| panic!("{e}"));
+    let around = r.expand(3.0);
+    let mut changed = 0;
+    for (x, y, p) in outlined.enumerate_pixels() {
+        if plain.get_pixel(x, y) != p {
+            changed += 1;
+            assert!(
+                around.contains(pos2(x as f32, y as f32)),
+                "pixel ({x}, {y}) changed outside the matched bar {r:?}"
             );
         }
     }

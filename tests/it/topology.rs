@@ -12,7 +12,7 @@ use petgraph::graph::NodeIndex;
 use tracetopo::analysis::Options;
 use tracetopo::analysis::layout::Point;
 use tracetopo::analysis::service_view::{Grouping, ServiceFilter, ServiceView, service_view};
-use tracetopo::app::state::{Nav, Selection, Session, View, ViewCtx};
+use tracetopo::app::state::{Nav, Selection, Session, TraceFilter, View, ViewCtx};
 use tracetopo::app::views::services::ServicesView;
 use tracetopo::app::views::types::TypesView;
 use tracetopo::export::ExportView;
@@ -32,6 +32,8 @@ struct Shell<V> {
     view: V,
     selection: Selection,
     navs: Vec<Nav>,
+    /// The Traces view's filter the view follows.
+    filter: TraceFilter,
 }
 
 impl<V: View> Shell<V> {
@@ -42,11 +44,13 @@ impl<V: View> Shell<V> {
             view,
             selection: Selection::None,
             navs: Vec::new(),
+            filter: TraceFilter::default(),
         }
     }
 
     fn frame(&mut self, ui: &mut egui::Ui) {
         let mut cx = ViewCtx::new(&self.session, self.selection);
+        cx.filter = self.filter.clone();
         self.view.ui(ui, &mut cx);
         for nav in cx.take_nav() {
             match nav {
@@ -654,4 +658,43 @@ fn a_large_graph_with_namespaces_opens_grouped() {
     assert_eq!(large.view.filter().group, Grouping::None);
     let small = Shell::new(mesh(12, 132), ServicesView::new());
     assert_eq!(small.view.filter().group, Grouping::None);
+}
+
+/// With nothing selected, the Services view highlights the services and calls of the traces
+/// the Traces view lists (its filters or its TraceQL query), and draws as before when every
+/// trace is listed again.
+#[test]
+fn the_services_view_highlights_the_listed_traces() {
+    let s = session("checkout-broken.json");
+    let audit = s
+        .store
+        .index
+        .traces
+        .binary_search_by_key(&0x91d35e7a0c2b4f6e8d1a3c5e7f9b2d40, |t| t.id)
+        .expect("the audit.Write trace") as u32;
+    let mut h = harness(s.clone(), ServicesView::new());
+    let all = h.render().unwrap_or_else(|e| panic!("{e}"));
+    h.state_mut().filter = TraceFilter {
+        generation: 1,
+        traces: Some(Arc::from([audit])),
+        ..TraceFilter::default()
+    };
+    h.run_steps(3);
+    let listed = h.render().unwrap_or_else(|e| panic!("{e}"));
+    let changed = all
+        .pixels()
+        .zip(listed.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(
+        changed > 100,
+        "the listed part is highlighted ({changed} pixels)"
+    );
+    h.state_mut().filter = TraceFilter {
+        generation: 2,
+        ..TraceFilter::default()
+    };
+    h.run_steps(3);
+    let again = h.render().unwrap_or_else(|e| panic!("{e}"));
+    assert!(all == again, "every trace listed: no highlight");
 }
