@@ -361,32 +361,17 @@ impl TraceLayout {
 
     /// Bar index range of the bars of lane `k` that overlap `[t0, t1]`.
     pub fn visible(&self, k: usize, t0: u64, t1: u64) -> std::ops::Range<usize> {
-        in_window(&self.bars, self.lane(k), |b| b.end < t0, |b| b.start <= t1)
+        visible_bars(&self.bars, self.lane(k), t0, t1)
     }
 
     /// Index of the first bar of lane `k` starting at or after `t`, within `from..lane end`.
     pub fn next_starting(&self, k: usize, from: usize, t: u64) -> usize {
-        let r = self.lane(k);
-        let from = from.clamp(r.start, r.end);
-        from + self.bars[from..r.end].partition_point(|b| b.start < t)
+        next_starting(&self.bars, self.lane(k), from, t)
     }
 
     /// The bar of lane `k` under time `t`, or the nearest one within `tolerance` ns.
     pub fn bar_at(&self, k: usize, t: u64, tolerance: u64) -> Option<u32> {
-        let r = self.lane(k);
-        let bars = &self.bars[r.clone()];
-        let at = bars.partition_point(|b| b.end < t);
-        let after = bars.get(at).map(|b| (b.start.saturating_sub(t), at));
-        let before = at
-            .checked_sub(1)
-            .and_then(|p| bars.get(p))
-            .map(|b| (t.saturating_sub(b.end), at - 1));
-        [after, before]
-            .into_iter()
-            .flatten()
-            .filter(|&(gap, _)| gap <= tolerance)
-            .min()
-            .map(|(_, k)| (r.start + k) as u32)
+        bar_at(&self.bars, self.lane(k), t, tolerance)
     }
 
     /// Spans drawn (bars that are not missing-parent placeholders).
@@ -987,6 +972,65 @@ pub(super) fn in_window<T>(
     let a = in_row.partition_point(ends_before);
     let z = in_row.partition_point(starts_in);
     row.start + a..row.start + z.max(a)
+}
+
+/// A bar on a time axis: the flame chart's lanes and the goroutine lanes' rows are searched
+/// by time the same way.
+pub(super) trait Timed {
+    fn start(&self) -> u64;
+    fn end(&self) -> u64;
+}
+
+impl Timed for Bar {
+    fn start(&self) -> u64 {
+        self.start
+    }
+    fn end(&self) -> u64 {
+        self.end
+    }
+}
+
+/// The bars of `row` (in start order, none inside another) that overlap `[t0, t1]`.
+pub(super) fn visible_bars<T: Timed>(
+    bars: &[T],
+    row: std::ops::Range<usize>,
+    t0: u64,
+    t1: u64,
+) -> std::ops::Range<usize> {
+    in_window(bars, row, |b| b.end() < t0, |b| b.start() <= t1)
+}
+
+/// Index of the first bar of `row` starting at or after `t`, within `from..row.end`.
+pub(super) fn next_starting<T: Timed>(
+    bars: &[T],
+    row: std::ops::Range<usize>,
+    from: usize,
+    t: u64,
+) -> usize {
+    let from = from.clamp(row.start, row.end);
+    from + bars[from..row.end].partition_point(|b| b.start() < t)
+}
+
+/// The bar of `row` under time `t`, or the nearest one within `tolerance` ns.
+pub(super) fn bar_at<T: Timed>(
+    bars: &[T],
+    row: std::ops::Range<usize>,
+    t: u64,
+    tolerance: u64,
+) -> Option<u32> {
+    let in_row = &bars[row.clone()];
+    let at = in_row.partition_point(|b| b.end() < t);
+    let after = in_row.get(at).map(|b| (b.start().saturating_sub(t), at));
+    let before = at
+        .checked_sub(1)
+        .and_then(|p| in_row.get(p))
+        .map(|b| (t.saturating_sub(b.end()), at - 1));
+    [after, before]
+        .into_iter()
+        .flatten()
+        .filter(|&(gap, _)| gap <= tolerance)
+        .min()
+        .map(|(_, k)| (row.start + k) as u32)
 }
 
 #[cfg(test)]
