@@ -311,13 +311,8 @@ impl Parser {
     }
 
     fn scalar_op(&mut self) -> Result<CmpOp, ParseError> {
-        let op = match self.peek_tok() {
-            Some(Tok::Eq) => CmpOp::Eq,
-            Some(Tok::Ne) => CmpOp::Ne,
-            Some(Tok::Gt) => CmpOp::Gt,
-            Some(Tok::Ge) => CmpOp::Ge,
-            Some(Tok::Lt) => CmpOp::Lt,
-            Some(Tok::Le) => CmpOp::Le,
+        let op = match cmp_op(self.peek_tok()) {
+            Some(op) if !matches!(op, CmpOp::Re | CmpOp::Nre) => op,
             _ => return Err(self.expected("a comparison (= != > >= < <=)")),
         };
         self.at += 1;
@@ -371,33 +366,26 @@ impl Parser {
     fn field_cmp(&mut self) -> Result<Field, ParseError> {
         let lhs_col = self.col();
         let lhs = self.field_primary()?;
-        let op = match self.peek_tok() {
-            Some(Tok::Eq) => CmpOp::Eq,
-            Some(Tok::Ne) => CmpOp::Ne,
-            Some(Tok::Gt) => CmpOp::Gt,
-            Some(Tok::Ge) => CmpOp::Ge,
-            Some(Tok::Lt) => CmpOp::Lt,
-            Some(Tok::Le) => CmpOp::Le,
-            Some(Tok::Re) => CmpOp::Re,
-            Some(Tok::Nre) => CmpOp::Nre,
-            Some(Tok::Arith(c)) => {
-                return Err(ParseError::new(
-                    format!("arithmetic ('{c}') is not supported by tracetopo"),
-                    self.col(),
-                ));
-            }
-            _ => return lhs.finish(),
+        self.refuse_arithmetic()?;
+        let Some(op) = cmp_op(self.peek_tok()) else {
+            return lhs.finish();
         };
         let op_col = self.col();
         self.at += 1;
         let rhs = self.field_primary()?;
-        if let Some(Tok::Arith(c)) = self.peek_tok() {
-            return Err(ParseError::new(
+        self.refuse_arithmetic()?;
+        check_cmp(lhs, op, rhs, op_col, lhs_col)
+    }
+
+    /// An arithmetic operator next is an error: TraceQL has them, tracetopo does not.
+    fn refuse_arithmetic(&self) -> Result<(), ParseError> {
+        match self.peek_tok() {
+            Some(Tok::Arith(c)) => Err(ParseError::new(
                 format!("arithmetic ('{c}') is not supported by tracetopo"),
                 self.col(),
-            ));
+            )),
+            _ => Ok(()),
         }
-        check_cmp(lhs, op, rhs, op_col, lhs_col)
     }
 
     fn field_primary(&mut self) -> Result<Operand, ParseError> {
@@ -540,6 +528,21 @@ pub fn hop_named(s: &str) -> Option<SpanEdge> {
         "goroutine_hop" => SpanEdge::GoroutineHop,
         "process_hop" => SpanEdge::ProcessHop,
         "same_goroutine" => SpanEdge::SameGoroutine,
+        _ => return None,
+    })
+}
+
+/// The comparison operator `tok` is, if it is one.
+fn cmp_op(tok: Option<&Tok>) -> Option<CmpOp> {
+    Some(match tok? {
+        Tok::Eq => CmpOp::Eq,
+        Tok::Ne => CmpOp::Ne,
+        Tok::Gt => CmpOp::Gt,
+        Tok::Ge => CmpOp::Ge,
+        Tok::Lt => CmpOp::Lt,
+        Tok::Le => CmpOp::Le,
+        Tok::Re => CmpOp::Re,
+        Tok::Nre => CmpOp::Nre,
         _ => return None,
     })
 }
