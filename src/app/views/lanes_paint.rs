@@ -16,7 +16,7 @@ use super::trace_paint::{LANE_H, MIN_WINDOW, paint_bar, tooltip};
 use crate::analysis::flame::{FlameIndex, TraceLayout};
 use crate::analysis::lanes::{Arrow, ArrowKind, LaneBar, LaneLayout, Row};
 use crate::app::state::{Selection, Session, ViewCtx};
-use crate::app::task::{Poll, Task};
+use crate::app::task::{Task, build_keyed};
 use crate::app::theme::{
     self, BREAK, GOROUTINE_HOP, LINK, OTHER_LANE, PROCESS_HOP, SELECTED, STALE,
 };
@@ -116,29 +116,12 @@ impl LanesChart {
             return true;
         }
         let want = l.traces.clone();
-        let built = match self.pending.take() {
-            Some((key, task)) if key == want => match task.poll() {
-                Poll::Ready(x) => x,
-                Poll::Pending => {
-                    self.pending = Some((key, task));
-                    return false;
-                }
-                // The thread died (it cannot panic on valid indexes): build here instead.
-                Poll::Lost(_) => LaneLayout::build(&session.store, fx, &want),
-            },
-            _ if l.span_count() > ASYNC_SPANS => {
-                let (s, f, traces) = (Arc::clone(session), Arc::clone(fx), want.clone());
-                let job = move || LaneLayout::build(&s.store, &f, &traces);
-                match Task::spawn("lanes-layout", ctx, job) {
-                    Ok(task) => {
-                        self.pending = Some((want, task));
-                        return false;
-                    }
-                    // No thread to spare: lay it out here, a stall rather than nothing.
-                    Err(_) => LaneLayout::build(&session.store, fx, &want),
-                }
-            }
-            _ => LaneLayout::build(&session.store, fx, &want),
+        let (s, f, traces) = (Arc::clone(session), Arc::clone(fx), want.clone());
+        let build = move || LaneLayout::build(&s.store, &f, &traces);
+        let large = l.span_count() > ASYNC_SPANS;
+        let Some(built) = build_keyed(&mut self.pending, ctx, "lanes-layout", want, large, build)
+        else {
+            return false;
         };
         let same_trace = self.layout.as_ref().map(|x| x.trace) == Some(built.trace);
         self.layout = Some(built);

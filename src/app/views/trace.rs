@@ -19,7 +19,7 @@ use crate::analysis::flame::{FlameIndex, TraceLayout, marks};
 use crate::analysis::lanes::LaneLayout;
 use crate::app::exporter::Exporter;
 use crate::app::state::{Seen, Selection, Session, View, ViewCtx};
-use crate::app::task::{Poll, Task};
+use crate::app::task::{Task, build_keyed};
 use crate::app::theme::{self, BREAK, MATCH, SELECTED};
 use crate::app::timeline::{AXIS_H, MergedRun, Zoom, paint_axis};
 use crate::export::ExportView;
@@ -252,35 +252,17 @@ impl FlameChartView {
             return true;
         };
         let want = (t, self.stitch);
-        let layout = match self.pending.take() {
-            Some((key, task)) if key == want => match task.poll() {
-                Poll::Ready(layout) => layout,
-                Poll::Pending => {
-                    self.pending = Some((key, task));
-                    return false;
-                }
-                // The thread died (it cannot panic on valid indexes): build here instead.
-                Poll::Lost(_) => TraceLayout::build(&session.store, fx, t, self.stitch),
-            },
-            _ if session
-                .store
-                .index
-                .traces
-                .get(t as usize)
-                .is_some_and(|i| i.len > ASYNC_SPANS) =>
-            {
-                let (s, f, stitch) = (Arc::clone(session), Arc::clone(fx), self.stitch);
-                let job = move || TraceLayout::build(&s.store, &f, t, stitch);
-                match Task::spawn("trace-layout", ctx, job) {
-                    Ok(task) => {
-                        self.pending = Some((want, task));
-                        return false;
-                    }
-                    // No thread to spare: lay it out here, a stall rather than nothing.
-                    Err(_) => TraceLayout::build(&session.store, fx, t, self.stitch),
-                }
-            }
-            _ => TraceLayout::build(&session.store, fx, t, self.stitch),
+        let large = session
+            .store
+            .index
+            .traces
+            .get(t as usize)
+            .is_some_and(|i| i.len > ASYNC_SPANS);
+        let (s, f, stitch) = (Arc::clone(session), Arc::clone(fx), self.stitch);
+        let build = move || TraceLayout::build(&s.store, &f, t, stitch);
+        let Some(layout) = build_keyed(&mut self.pending, ctx, "trace-layout", want, large, build)
+        else {
+            return false;
         };
         self.install(session, t, layout);
         true
