@@ -359,21 +359,6 @@ impl TraceLayout {
         row(&self.lane_start, k)
     }
 
-    /// Bar index range of the bars of lane `k` that overlap `[t0, t1]`.
-    pub fn visible(&self, k: usize, t0: u64, t1: u64) -> std::ops::Range<usize> {
-        visible_bars(&self.bars, self.lane(k), t0, t1)
-    }
-
-    /// Index of the first bar of lane `k` starting at or after `t`, within `from..lane end`.
-    pub fn next_starting(&self, k: usize, from: usize, t: u64) -> usize {
-        next_starting(&self.bars, self.lane(k), from, t)
-    }
-
-    /// The bar of lane `k` under time `t`, or the nearest one within `tolerance` ns.
-    pub fn bar_at(&self, k: usize, t: u64, tolerance: u64) -> Option<u32> {
-        bar_at(&self.bars, self.lane(k), t, tolerance)
-    }
-
     /// Spans drawn (bars that are not missing-parent placeholders).
     pub fn span_count(&self) -> usize {
         self.bars.len() - self.missing.len()
@@ -974,9 +959,8 @@ pub(super) fn in_window<T>(
     row.start + a..row.start + z.max(a)
 }
 
-/// A bar on a time axis: the flame chart's lanes and the goroutine lanes' rows are searched
-/// by time the same way.
-pub(super) trait Timed {
+/// A bar on a time axis.
+pub trait Timed {
     fn start(&self) -> u64;
     fn end(&self) -> u64;
 }
@@ -990,47 +974,63 @@ impl Timed for Bar {
     }
 }
 
-/// The bars of `row` (in start order, none inside another) that overlap `[t0, t1]`.
-pub(super) fn visible_bars<T: Timed>(
-    bars: &[T],
-    row: std::ops::Range<usize>,
-    t0: u64,
-    t1: u64,
-) -> std::ops::Range<usize> {
-    in_window(bars, row, |b| b.end() < t0, |b| b.start() <= t1)
+/// Bars cut into rows, each in start order with no bar inside another: the flame chart's lanes
+/// and the goroutine lanes' rows, searched by time the same way.
+pub trait BarRows {
+    type Bar: Timed;
+
+    fn all_bars(&self) -> &[Self::Bar];
+
+    /// Bar index range of row `k`.
+    fn row_bars(&self, k: usize) -> std::ops::Range<usize>;
+
+    /// Bar index range of the bars of row `k` that overlap `[t0, t1]`.
+    fn visible(&self, k: usize, t0: u64, t1: u64) -> std::ops::Range<usize> {
+        in_window(
+            self.all_bars(),
+            self.row_bars(k),
+            |b| b.end() < t0,
+            |b| b.start() <= t1,
+        )
+    }
+
+    /// Index of the first bar of row `k` starting at or after `t`, within `from..row end`.
+    fn next_starting(&self, k: usize, from: usize, t: u64) -> usize {
+        let r = self.row_bars(k);
+        let from = from.clamp(r.start, r.end);
+        from + self.all_bars()[from..r.end].partition_point(|b| b.start() < t)
+    }
+
+    /// The bar of row `k` under time `t`, or the nearest one within `tolerance` ns.
+    fn bar_at(&self, k: usize, t: u64, tolerance: u64) -> Option<u32> {
+        let r = self.row_bars(k);
+        let bars = &self.all_bars()[r.clone()];
+        let at = bars.partition_point(|b| b.end() < t);
+        let after = bars.get(at).map(|b| (b.start().saturating_sub(t), at));
+        let before = at
+            .checked_sub(1)
+            .and_then(|p| bars.get(p))
+            .map(|b| (t.saturating_sub(b.end()), at - 1));
+        [after, before]
+            .into_iter()
+            .flatten()
+            .filter(|&(gap, _)| gap <= tolerance)
+            .min()
+            .map(|(_, k)| (r.start + k) as u32)
+    }
 }
 
-/// Index of the first bar of `row` starting at or after `t`, within `from..row.end`.
-pub(super) fn next_starting<T: Timed>(
-    bars: &[T],
-    row: std::ops::Range<usize>,
-    from: usize,
-    t: u64,
-) -> usize {
-    let from = from.clamp(row.start, row.end);
-    from + bars[from..row.end].partition_point(|b| b.start() < t)
-}
+/// A row of the flame chart is a lane.
+impl BarRows for TraceLayout {
+    type Bar = Bar;
 
-/// The bar of `row` under time `t`, or the nearest one within `tolerance` ns.
-pub(super) fn bar_at<T: Timed>(
-    bars: &[T],
-    row: std::ops::Range<usize>,
-    t: u64,
-    tolerance: u64,
-) -> Option<u32> {
-    let in_row = &bars[row.clone()];
-    let at = in_row.partition_point(|b| b.end() < t);
-    let after = in_row.get(at).map(|b| (b.start().saturating_sub(t), at));
-    let before = at
-        .checked_sub(1)
-        .and_then(|p| in_row.get(p))
-        .map(|b| (t.saturating_sub(b.end()), at - 1));
-    [after, before]
-        .into_iter()
-        .flatten()
-        .filter(|&(gap, _)| gap <= tolerance)
-        .min()
-        .map(|(_, k)| (row.start + k) as u32)
+    fn all_bars(&self) -> &[Bar] {
+        &self.bars
+    }
+
+    fn row_bars(&self, k: usize) -> std::ops::Range<usize> {
+        self.lane(k)
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, BinaryHeap};
 use rustc_hash::FxHashMap;
 
 use super::breaks::BreakKind;
-use super::flame::{FlameIndex, Timed, Via, bar_at, next_starting, row, visible_bars};
+use super::flame::{BarRows, FlameIndex, Timed, Via, row};
 use super::span_graph::{SpanEdge, hop_kind};
 use crate::model::{NONE, Store};
 
@@ -61,6 +61,18 @@ impl Timed for LaneBar {
     }
     fn end(&self) -> u64 {
         self.end
+    }
+}
+
+impl BarRows for LaneLayout {
+    type Bar = LaneBar;
+
+    fn all_bars(&self) -> &[LaneBar] {
+        &self.bars
+    }
+
+    fn row_bars(&self, k: usize) -> std::ops::Range<usize> {
+        self.row(k)
     }
 }
 
@@ -365,21 +377,6 @@ impl LaneLayout {
     /// Bar index range of row `k`.
     pub fn row(&self, k: usize) -> std::ops::Range<usize> {
         row(&self.row_start, k)
-    }
-
-    /// Bar index range of the bars of row `k` that overlap `[t0, t1]`.
-    pub fn visible(&self, k: usize, t0: u64, t1: u64) -> std::ops::Range<usize> {
-        visible_bars(&self.bars, self.row(k), t0, t1)
-    }
-
-    /// Index of the first bar of row `k` starting at or after `t`, within `from..row end`.
-    pub fn next_starting(&self, k: usize, from: usize, t: u64) -> usize {
-        next_starting(&self.bars, self.row(k), from, t)
-    }
-
-    /// The bar of row `k` under time `t`, or the nearest one within `tolerance` ns.
-    pub fn bar_at(&self, k: usize, t: u64, tolerance: u64) -> Option<u32> {
-        bar_at(&self.bars, self.row(k), t, tolerance)
     }
 
     pub fn bar_of_span(&self, span: u32) -> Option<u32> {

@@ -15,7 +15,7 @@ use super::lanes_paint::LanesChart;
 use super::trace_paint::{
     LANE_H, MIN_WINDOW, MINIMAP_H, bar_rect, focus_bar, hit, minimap, paint_bar, tooltip,
 };
-use crate::analysis::flame::{FlameIndex, TraceLayout, marks};
+use crate::analysis::flame::{BarRows, FlameIndex, TraceLayout, marks};
 use crate::analysis::lanes::LaneLayout;
 use crate::app::exporter::Exporter;
 use crate::app::state::{Seen, Selection, Session, View, ViewCtx};
