@@ -1048,6 +1048,11 @@ mod tests {
         )
     }
 
+    /// The layout of the first trace of `store`, with no breaks and nothing stitched.
+    fn first_trace(store: &Store) -> TraceLayout {
+        TraceLayout::build(store, &index(store, Vec::new()), 0, false)
+    }
+
     /// (lane, depth) of the bar of span `id` of trace `trace`.
     fn at(store: &Store, l: &TraceLayout, trace: u128, id: u64) -> (u32, u32) {
         let b = l
@@ -1070,8 +1075,7 @@ mod tests {
         // Starts when a.1 ends: fits in the same lane.
         k.span(gw, 1, 6, 2, (20, 30), Internal, "a.2", &g(2));
         let store = k.store();
-        let fx = index(&store, Vec::new());
-        let l = TraceLayout::build(&store, &fx, 0, false);
+        let l = first_trace(&store);
         assert_eq!(l.lanes(), 4);
         assert_eq!(at(&store, &l, 1, 1), (0, 0));
         assert_eq!(at(&store, &l, 1, 2), (1, 1));
@@ -1121,8 +1125,7 @@ mod tests {
         k.span(s, 1, 5, 0xdead, (35, 70), Internal, "orphan-2", &[]);
         k.span(s, 1, 6, 4, (31, 33), Internal, "orphan-1.child", &[]);
         let store = k.store();
-        let fx = index(&store, Vec::new());
-        let l = TraceLayout::build(&store, &fx, 0, false);
+        let l = first_trace(&store);
         // Blocks by start: root-a (2 lanes), root-b (1), the missing parent (1 + 2 + 1).
         assert_eq!(at(&store, &l, 1, 1), (0, 0));
         assert_eq!(at(&store, &l, 1, 2), (1, 1));
@@ -1152,8 +1155,7 @@ mod tests {
         k.span(s, 1, 1, 2, (0, 10), Internal, "x", &[]);
         k.span(s, 1, 2, 1, (1, 5), Internal, "y", &[]);
         let store = k.store();
-        let fx = index(&store, Vec::new());
-        let l = TraceLayout::build(&store, &fx, 0, false);
+        let l = first_trace(&store);
         assert_eq!(l.bars.len(), 2);
         assert_eq!(at(&store, &l, 1, 1), (0, 0));
         assert_eq!(at(&store, &l, 1, 2), (1, 1));
@@ -1404,8 +1406,7 @@ mod tests {
         k.span(s, 1, 1, 0, (0, 100), Server, "root", &[]);
         k.span(s, 1, 2, 1, (50, 100), Internal, "second-half", &[]);
         let store = k.store();
-        let fx = index(&store, Vec::new());
-        let l = TraceLayout::build(&store, &fx, 0, false);
+        let l = first_trace(&store);
         assert_eq!(l.overview_rows, 2);
         let svc = store.service_idx(0);
         let row1 = &l.overview[OVERVIEW_COLS..];
