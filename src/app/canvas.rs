@@ -679,7 +679,7 @@ fn prims_bounds(prims: &[Prim]) -> Rect {
     let mut r = Rect::NOTHING;
     for p in prims {
         match p {
-            Prim::Rect { min, max, .. } => {
+            Prim::Rect { min, max, .. } | Prim::Label { min, max, .. } => {
                 r.extend_with(pos2(min.x, min.y));
                 r.extend_with(pos2(max.x, max.y));
             }
@@ -687,10 +687,6 @@ fn prims_bounds(prims: &[Prim]) -> Rect {
                 for q in points {
                     r.extend_with(pos2(q.x, q.y));
                 }
-            }
-            Prim::Label { min, max, .. } => {
-                r.extend_with(pos2(min.x, min.y));
-                r.extend_with(pos2(max.x, max.y));
             }
             Prim::Text { at, size, text, .. } => {
                 let w = crate::analysis::layout::text_width(text, *size) / 2.0;
