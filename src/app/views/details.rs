@@ -322,9 +322,7 @@ fn service_ui(ui: &mut Ui, n: u32, ctx: &mut ViewCtx<'_>) {
     }
     if let NodeKind::Service(s) = w.kind {
         let spans = ctx.index().spans_of_service(s);
-        ui.separator();
-        ui.strong(format!("Spans ({})", spans.len()));
-        span_list(ui, "service-spans", spans, ctx);
+        span_list(ui, "Spans", "service-spans", spans, ctx);
     }
 }
 
@@ -354,12 +352,16 @@ fn attrs_grid(ui: &mut Ui, id: impl egui::AsIdSalt, store: &Store, attrs: &[Attr
     });
 }
 
-/// A scrolling list of spans (service · name · duration); a click opens the span's trace.
-fn span_list(ui: &mut Ui, id: &str, spans: &[u32], ctx: &mut ViewCtx<'_>) {
+/// A section headed "`title` (count)" with a scrolling list of spans (service · name ·
+/// duration); a click opens the span's trace.
+fn span_list(ui: &mut Ui, title: &str, id: &str, spans: &[u32], ctx: &mut ViewCtx<'_>) {
+    ui.separator();
+    ui.strong(format!("{title} ({})", spans.len()));
     span_rows(ui, id, spans.len(), |k| spans.get(k).copied(), ctx);
 }
 
-/// `span_list` over `len` spans given by position (only the visible ones are asked for).
+/// The rows of `span_list` over `len` spans given by position (only the visible ones are asked
+/// for).
 fn span_rows(
     ui: &mut Ui,
     id: &str,
@@ -578,9 +580,7 @@ fn service_edge_ui(ui: &mut Ui, e: u32, ctx: &mut ViewCtx<'_>) {
             ctx.select(Selection::Service(edge.to));
         }
     });
-    ui.separator();
-    ui.strong(format!("Calls ({})", f.spans.len()));
-    span_list(ui, "edge-calls", &f.spans, ctx);
+    span_list(ui, "Calls", "edge-calls", &f.spans, ctx);
 }
 
 fn type_edge_ui(ui: &mut Ui, e: u32, ctx: &mut ViewCtx<'_>) {
@@ -606,9 +606,7 @@ fn type_edge_ui(ui: &mut Ui, e: u32, ctx: &mut ViewCtx<'_>) {
             &session.service_names(&f.services).join(", "),
         );
     });
-    ui.separator();
-    ui.strong(format!("Steps ({})", f.spans.len()));
-    span_list(ui, "type-edge-steps", &f.spans, ctx);
+    span_list(ui, "Steps", "type-edge-steps", &f.spans, ctx);
 }
 
 fn chain_ui(ui: &mut Ui, c: u32, ctx: &mut ViewCtx<'_>) {
@@ -629,9 +627,7 @@ fn chain_ui(ui: &mut Ui, c: u32, ctx: &mut ViewCtx<'_>) {
         }
     ));
     ui.label(format!("trace {}", trace_hex(chain.trace_id)));
-    ui.separator();
-    ui.strong(format!("Steps ({})", chain.spans.len()));
-    span_list(ui, "chain-steps", &chain.spans, ctx);
+    span_list(ui, "Steps", "chain-steps", &chain.spans, ctx);
 }
 
 fn break_ui(ui: &mut Ui, b: u32, ctx: &mut ViewCtx<'_>) {
