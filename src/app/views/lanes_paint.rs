@@ -20,7 +20,7 @@ use crate::app::task::{Task, build_keyed};
 use crate::app::theme::{
     self, BREAK, GOROUTINE_HOP, LINK, OTHER_LANE, PROCESS_HOP, SELECTED, STALE,
 };
-use crate::app::timeline::{AXIS_H, MergedRun, Zoom, paint_axis};
+use crate::app::timeline::{AXIS_H, MergedRun, Zoom, paint_axis, paint_row};
 use crate::model::NONE;
 use crate::units::duration_f64;
 
@@ -217,31 +217,26 @@ impl LanesChart {
                     }
                 }
             }
-            let range = lanes.visible(k, t0, t1);
-            let mut i = range.start;
-            let mut run = MergedRun::new(&rows_painter, y + 1.0, y + LANE_H - 1.0);
-            while i < range.end {
-                let b = &lanes.bars[i];
-                if b.arrow != NONE {
-                    arrows.push(b.arrow);
-                }
-                let r = bar_rect(z, z.scroll_y, rows_rect, origin, b);
-                if r.width() < 1.0 {
-                    let x1 = run.add(r.left());
-                    // Every later bar starting inside this pixel column is covered by it.
-                    let next_t = origin as f64 + z.v0 + (x1 - rows_rect.left()) as f64 * ns_per_px;
-                    i = lanes.next_starting(k, i + 1, next_t.max(0.0) as u64);
-                    continue;
-                }
-                run.flush();
-                if let Some(fb) = l.bar_of_span(b.span) {
-                    paint_bar(ui, &rows_painter, session, l, fb, r);
-                    let x_of = |t: u64| z.x_of(rows_rect, t as f64 - origin as f64);
-                    super::log_ticks::paint(&rows_painter, &session.store, b.span, r, x_of);
-                }
-                i += 1;
-            }
-            run.flush();
+            paint_row(
+                lanes,
+                k,
+                (t0, t1),
+                MergedRun::new(&rows_painter, y + 1.0, y + LANE_H - 1.0),
+                |x| origin as f64 + z.v0 + (x - rows_rect.left()) as f64 * ns_per_px,
+                |b| {
+                    if b.arrow != NONE {
+                        arrows.push(b.arrow);
+                    }
+                    bar_rect(z, z.scroll_y, rows_rect, origin, b)
+                },
+                |_, b, r| {
+                    if let Some(fb) = l.bar_of_span(b.span) {
+                        paint_bar(ui, &rows_painter, session, l, fb, r);
+                        let x_of = |t: u64| z.x_of(rows_rect, t as f64 - origin as f64);
+                        super::log_ticks::paint(&rows_painter, &session.store, b.span, r, x_of);
+                    }
+                },
+            );
         }
         for &a in &arrows {
             if let Some(a) = lanes.arrows.get(a as usize) {
