@@ -359,36 +359,6 @@ impl TraceLayout {
         row(&self.lane_start, k)
     }
 
-    /// Bar index range of the bars of lane `k` that overlap `[t0, t1]`.
-    pub fn visible(&self, k: usize, t0: u64, t1: u64) -> std::ops::Range<usize> {
-        in_window(&self.bars, self.lane(k), |b| b.end < t0, |b| b.start <= t1)
-    }
-
-    /// Index of the first bar of lane `k` starting at or after `t`, within `from..lane end`.
-    pub fn next_starting(&self, k: usize, from: usize, t: u64) -> usize {
-        let r = self.lane(k);
-        let from = from.clamp(r.start, r.end);
-        from + self.bars[from..r.end].partition_point(|b| b.start < t)
-    }
-
-    /// The bar of lane `k` under time `t`, or the nearest one within `tolerance` ns.
-    pub fn bar_at(&self, k: usize, t: u64, tolerance: u64) -> Option<u32> {
-        let r = self.lane(k);
-        let bars = &self.bars[r.clone()];
-        let at = bars.partition_point(|b| b.end < t);
-        let after = bars.get(at).map(|b| (b.start.saturating_sub(t), at));
-        let before = at
-            .checked_sub(1)
-            .and_then(|p| bars.get(p))
-            .map(|b| (t.saturating_sub(b.end), at - 1));
-        [after, before]
-            .into_iter()
-            .flatten()
-            .filter(|&(gap, _)| gap <= tolerance)
-            .min()
-            .map(|(_, k)| (r.start + k) as u32)
-    }
-
     /// Spans drawn (bars that are not missing-parent placeholders).
     pub fn span_count(&self) -> usize {
         self.bars.len() - self.missing.len()
@@ -989,6 +959,80 @@ pub(super) fn in_window<T>(
     row.start + a..row.start + z.max(a)
 }
 
+/// A bar on a time axis.
+pub trait Timed {
+    fn start(&self) -> u64;
+    fn end(&self) -> u64;
+}
+
+impl Timed for Bar {
+    fn start(&self) -> u64 {
+        self.start
+    }
+    fn end(&self) -> u64 {
+        self.end
+    }
+}
+
+/// Bars cut into rows, each in start order with no bar inside another: the flame chart's lanes
+/// and the goroutine lanes' rows, searched by time the same way.
+pub trait BarRows {
+    type Bar: Timed;
+
+    fn all_bars(&self) -> &[Self::Bar];
+
+    /// Bar index range of row `k`.
+    fn row_bars(&self, k: usize) -> std::ops::Range<usize>;
+
+    /// Bar index range of the bars of row `k` that overlap `[t0, t1]`.
+    fn visible(&self, k: usize, t0: u64, t1: u64) -> std::ops::Range<usize> {
+        in_window(
+            self.all_bars(),
+            self.row_bars(k),
+            |b| b.end() < t0,
+            |b| b.start() <= t1,
+        )
+    }
+
+    /// Index of the first bar of row `k` starting at or after `t`, within `from..row end`.
+    fn next_starting(&self, k: usize, from: usize, t: u64) -> usize {
+        let r = self.row_bars(k);
+        let from = from.clamp(r.start, r.end);
+        from + self.all_bars()[from..r.end].partition_point(|b| b.start() < t)
+    }
+
+    /// The bar of row `k` under time `t`, or the nearest one within `tolerance` ns.
+    fn bar_at(&self, k: usize, t: u64, tolerance: u64) -> Option<u32> {
+        let r = self.row_bars(k);
+        let bars = &self.all_bars()[r.clone()];
+        let at = bars.partition_point(|b| b.end() < t);
+        let after = bars.get(at).map(|b| (b.start().saturating_sub(t), at));
+        let before = at
+            .checked_sub(1)
+            .and_then(|p| bars.get(p))
+            .map(|b| (t.saturating_sub(b.end()), at - 1));
+        [after, before]
+            .into_iter()
+            .flatten()
+            .filter(|&(gap, _)| gap <= tolerance)
+            .min()
+            .map(|(_, k)| (r.start + k) as u32)
+    }
+}
+
+/// A row of the flame chart is a lane.
+impl BarRows for TraceLayout {
+    type Bar = Bar;
+
+    fn all_bars(&self) -> &[Bar] {
+        &self.bars
+    }
+
+    fn row_bars(&self, k: usize) -> std::ops::Range<usize> {
+        self.lane(k)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::breaks::{Break, Facts};
@@ -1002,6 +1046,11 @@ mod tests {
             store,
             &Analysis::with_breaks(store, &Options::default(), breaks),
         )
+    }
+
+    /// The layout of the first trace of `store`, with no breaks and nothing stitched.
+    fn first_trace(store: &Store) -> TraceLayout {
+        TraceLayout::build(store, &index(store, Vec::new()), 0, false)
     }
 
     /// (lane, depth) of the bar of span `id` of trace `trace`.
@@ -1026,8 +1075,7 @@ mod tests {
         // Starts when a.1 ends: fits in the same lane.
         k.span(gw, 1, 6, 2, (20, 30), Internal, "a.2", &g(2));
         let store = k.store();
-        let fx = index(&store, Vec::new());
-        let l = TraceLayout::build(&store, &fx, 0, false);
+        let l = first_trace(&store);
         assert_eq!(l.lanes(), 4);
         assert_eq!(at(&store, &l, 1, 1), (0, 0));
         assert_eq!(at(&store, &l, 1, 2), (1, 1));
@@ -1077,8 +1125,7 @@ mod tests {
         k.span(s, 1, 5, 0xdead, (35, 70), Internal, "orphan-2", &[]);
         k.span(s, 1, 6, 4, (31, 33), Internal, "orphan-1.child", &[]);
         let store = k.store();
-        let fx = index(&store, Vec::new());
-        let l = TraceLayout::build(&store, &fx, 0, false);
+        let l = first_trace(&store);
         // Blocks by start: root-a (2 lanes), root-b (1), the missing parent (1 + 2 + 1).
         assert_eq!(at(&store, &l, 1, 1), (0, 0));
         assert_eq!(at(&store, &l, 1, 2), (1, 1));
@@ -1108,8 +1155,7 @@ mod tests {
         k.span(s, 1, 1, 2, (0, 10), Internal, "x", &[]);
         k.span(s, 1, 2, 1, (1, 5), Internal, "y", &[]);
         let store = k.store();
-        let fx = index(&store, Vec::new());
-        let l = TraceLayout::build(&store, &fx, 0, false);
+        let l = first_trace(&store);
         assert_eq!(l.bars.len(), 2);
         assert_eq!(at(&store, &l, 1, 1), (0, 0));
         assert_eq!(at(&store, &l, 1, 2), (1, 1));
@@ -1360,8 +1406,7 @@ mod tests {
         k.span(s, 1, 1, 0, (0, 100), Server, "root", &[]);
         k.span(s, 1, 2, 1, (50, 100), Internal, "second-half", &[]);
         let store = k.store();
-        let fx = index(&store, Vec::new());
-        let l = TraceLayout::build(&store, &fx, 0, false);
+        let l = first_trace(&store);
         assert_eq!(l.overview_rows, 2);
         let svc = store.service_idx(0);
         let row1 = &l.overview[OVERVIEW_COLS..];

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, BinaryHeap};
 use rustc_hash::FxHashMap;
 
 use super::breaks::BreakKind;
-use super::flame::{FlameIndex, Via, in_window, row};
+use super::flame::{BarRows, FlameIndex, Timed, Via, row};
 use super::span_graph::{SpanEdge, hop_kind};
 use crate::model::{NONE, Store};
 
@@ -53,6 +53,27 @@ pub struct LaneBar {
     pub group: u32,
     /// The arrow into this bar (index into `LaneLayout::arrows`), `NONE` when none.
     pub arrow: u32,
+}
+
+impl Timed for LaneBar {
+    fn start(&self) -> u64 {
+        self.start
+    }
+    fn end(&self) -> u64 {
+        self.end
+    }
+}
+
+impl BarRows for LaneLayout {
+    type Bar = LaneBar;
+
+    fn all_bars(&self) -> &[LaneBar] {
+        &self.bars
+    }
+
+    fn row_bars(&self, k: usize) -> std::ops::Range<usize> {
+        self.row(k)
+    }
 }
 
 /// Why an arrow is drawn.
@@ -356,36 +377,6 @@ impl LaneLayout {
     /// Bar index range of row `k`.
     pub fn row(&self, k: usize) -> std::ops::Range<usize> {
         row(&self.row_start, k)
-    }
-
-    /// Bar index range of the bars of row `k` that overlap `[t0, t1]`.
-    pub fn visible(&self, k: usize, t0: u64, t1: u64) -> std::ops::Range<usize> {
-        in_window(&self.bars, self.row(k), |b| b.end < t0, |b| b.start <= t1)
-    }
-
-    /// Index of the first bar of row `k` starting at or after `t`, within `from..row end`.
-    pub fn next_starting(&self, k: usize, from: usize, t: u64) -> usize {
-        let r = self.row(k);
-        let from = from.clamp(r.start, r.end);
-        from + self.bars[from..r.end].partition_point(|b| b.start < t)
-    }
-
-    /// The bar of row `k` under time `t`, or the nearest one within `tolerance` ns.
-    pub fn bar_at(&self, k: usize, t: u64, tolerance: u64) -> Option<u32> {
-        let r = self.row(k);
-        let bars = &self.bars[r.clone()];
-        let at = bars.partition_point(|b| b.end < t);
-        let after = bars.get(at).map(|b| (b.start.saturating_sub(t), at));
-        let before = at
-            .checked_sub(1)
-            .and_then(|p| bars.get(p))
-            .map(|b| (t.saturating_sub(b.end), at - 1));
-        [after, before]
-            .into_iter()
-            .flatten()
-            .filter(|&(gap, _)| gap <= tolerance)
-            .min()
-            .map(|(_, k)| (r.start + k) as u32)
     }
 
     pub fn bar_of_span(&self, span: u32) -> Option<u32> {

@@ -212,14 +212,7 @@ pub fn circular(
             }
         })
         .collect();
-    let mut layout = Layout {
-        nodes,
-        edges: routes,
-        width: 0.0,
-        height: 0.0,
-    };
-    normalise(&mut layout, opts.margin);
-    layout
+    normalised(nodes, routes, opts.margin)
 }
 
 /// Lays out nodes `0..sizes.len()` joined by `edges` (source, target). Edges naming a node
@@ -410,14 +403,7 @@ pub fn layout_clustered(
     }
     fan_out(&mut routes, edges, opts.fan_gap);
 
-    let mut layout = Layout {
-        nodes,
-        edges: routes,
-        width: 0.0,
-        height: 0.0,
-    };
-    normalise(&mut layout, opts.margin);
-    layout
+    normalised(nodes, routes, opts.margin)
 }
 
 /// Edges to drop for layering: the back edges of a depth-first search started from each
@@ -846,8 +832,15 @@ fn fan_out(routes: &mut [EdgeRoute], edges: &[(u32, u32)], gap: f32) {
     }
 }
 
-/// Shifts everything so the top-left corner sits at (`margin`, `margin`) and records the size.
-fn normalise(layout: &mut Layout, margin: f32) {
+/// The layout of `nodes` and `edges` shifted so the top-left corner sits at (`margin`,
+/// `margin`), with its size.
+fn normalised(nodes: Vec<NodePos>, edges: Vec<EdgeRoute>, margin: f32) -> Layout {
+    let mut layout = Layout {
+        nodes,
+        edges,
+        width: 0.0,
+        height: 0.0,
+    };
     let mut min = Point::new(f32::INFINITY, f32::INFINITY);
     let mut max = Point::new(f32::NEG_INFINITY, f32::NEG_INFINITY);
     let mut grow = |x0: f32, y0: f32, x1: f32, y1: f32| {
@@ -867,7 +860,7 @@ fn normalise(layout: &mut Layout, margin: f32) {
     if !min.x.is_finite() {
         layout.width = 2.0 * margin;
         layout.height = 2.0 * margin;
-        return;
+        return layout;
     }
     let (dx, dy) = (margin - min.x, margin - min.y);
     for p in &mut layout.nodes {
@@ -882,6 +875,7 @@ fn normalise(layout: &mut Layout, margin: f32) {
     }
     layout.width = max.x - min.x + 2.0 * margin;
     layout.height = max.y - min.y + 2.0 * margin;
+    layout
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 
 use rayon::prelude::*;
 
+use super::under;
 use crate::model::Store;
 
 /// The links of a store whose target span is loaded, both ways.
@@ -53,12 +54,12 @@ impl SpanLinks {
 
     /// The loaded spans span `i` links to.
     pub fn targets(&self, i: u32) -> impl Iterator<Item = u32> + '_ {
-        run(&self.forward, i)
+        under(&self.forward, i)
     }
 
     /// The spans that link to span `i`.
     pub fn sources(&self, i: u32) -> impl Iterator<Item = u32> + '_ {
-        run(&self.reverse, i)
+        under(&self.reverse, i)
     }
 
     /// Whether a span of another trace than `i`'s links to `i`: the call `i` made was
@@ -77,15 +78,6 @@ pub fn is_linked_root(store: &Store, i: u32) -> bool {
     s.parent_id == 0
         && s.links.len > 0
         && store.span_links(i).iter().any(|l| l.trace_id != s.trace_id)
-}
-
-/// The second halves of the pairs in `sorted` whose first half is `key`.
-fn run(sorted: &[(u32, u32)], key: u32) -> impl Iterator<Item = u32> + '_ {
-    let from = sorted.partition_point(|&(k, _)| k < key);
-    sorted[from..]
-        .iter()
-        .take_while(move |&&(k, _)| k == key)
-        .map(|&(_, v)| v)
 }
 
 #[cfg(test)]
@@ -114,11 +106,7 @@ mod tests {
 
     #[test]
     fn resolving_links_costs_n_log_n() {
-        crate::model::ops::assert_n_log_n(
-            "span links resolved",
-            (10_000, resolve_steps(10_000)),
-            (100_000, resolve_steps(100_000)),
-        );
+        crate::model::ops::assert_steps_n_log_n("span links resolved", resolve_steps);
     }
 
     #[test]

@@ -103,3 +103,13 @@ impl Analysis {
         }
     }
 }
+
+/// The values of `pairs` (sorted by key) under `key`: span links and the query index keep
+/// their one-to-many lookups as such sorted lists.
+pub(crate) fn under(pairs: &[(u32, u32)], key: u32) -> impl Iterator<Item = u32> + '_ {
+    let from = pairs.partition_point(|&(k, _)| k < key);
+    pairs[from..]
+        .iter()
+        .take_while(move |&&(k, _)| k == key)
+        .map(|&(_, v)| v)
+}

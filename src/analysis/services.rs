@@ -414,12 +414,19 @@ mod tests {
         assert!(edge(&g, "api-gateway", "user-svc").is_none());
     }
 
-    #[test]
-    fn unpaired_client_goes_to_named_traced_service() {
+    /// api-gateway and order-svc, and the gateway's `GET /orders` request (trace 1, span 1)
+    /// that the tests' calls to order-svc are made in.
+    fn gateway_request() -> (Kit, u32, u32) {
         let mut k = Kit::new();
         let gw = k.service("api-gateway", "gw-1");
         let order = k.service("order-svc", "order-1");
         k.span(gw, 1, 1, 0, (0, 100), Server, "GET /orders", &[]);
+        (k, gw, order)
+    }
+
+    #[test]
+    fn unpaired_client_goes_to_named_traced_service() {
+        let (mut k, gw, order) = gateway_request();
         let c = k.span(
             gw,
             1,
@@ -470,10 +477,7 @@ mod tests {
 
     #[test]
     fn propagation_break_stitches_the_edge() {
-        let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let order = k.service("order-svc", "order-1");
-        k.span(gw, 1, 1, 0, (0, 100), Server, "GET /orders", &[]);
+        let (mut k, gw, order) = gateway_request();
         // Would go to a virtual peer "orders.internal" without the stitch.
         let addr = &[("server.address", V::S("orders.internal"))];
         k.span(gw, 1, 2, 1, (10, 30), Client, "POST order", addr);

@@ -554,6 +554,17 @@ fn paint_prim(
     let place = |q: Point| to_screen(Point::new(q.x + at.x, q.y + at.y));
     let stroke_of =
         |s: &scene::Stroke| egui::Stroke::new((s.width * zoom).max(0.6), color(s.color));
+    // Text smaller than MIN_TEXT_PX on screen cannot be read.
+    let readable = |size: f32| size * zoom >= MIN_TEXT_PX;
+    let centred = |q: Point, text: &str, size: f32, c: scene::Rgba| {
+        painter.text(
+            place(q),
+            Align2::CENTER_CENTER,
+            text,
+            FontId::proportional(size * zoom),
+            color(c),
+        );
+    };
     match p {
         Prim::Rect {
             min,
@@ -634,8 +645,7 @@ fn paint_prim(
         } => {
             // Box and text together: a label too small to read is not drawn at all, never as
             // an empty box.
-            let px = size * zoom;
-            if px < MIN_TEXT_PX {
+            if !readable(*size) {
                 return;
             }
             let r = Rect::from_min_max(place(*min), place(*max));
@@ -645,13 +655,7 @@ fn paint_prim(
                     .iter()
                     .zip(Prim::label_line_centres(*min, *max, lines.len(), *size))
             {
-                painter.text(
-                    place(at),
-                    Align2::CENTER_CENTER,
-                    line,
-                    FontId::proportional(px),
-                    color(*c),
-                );
+                centred(at, line, *size, *c);
             }
         }
         // egui's default fonts have no bold face; the SVG's bold labels are the only difference.
@@ -662,19 +666,10 @@ fn paint_prim(
             color: c,
             ..
         } => {
-            let px = size * zoom;
             // Unreadably small text is skipped (and costs nothing).
-            if px < MIN_TEXT_PX {
-                return;
+            if readable(*size) {
+                centred(*pos, text, *size, *c);
             }
-            let pos = place(*pos);
-            painter.text(
-                pos,
-                Align2::CENTER_CENTER,
-                text,
-                FontId::proportional(px),
-                color(*c),
-            );
         }
     }
 }
@@ -684,7 +679,7 @@ fn prims_bounds(prims: &[Prim]) -> Rect {
     let mut r = Rect::NOTHING;
     for p in prims {
         match p {
-            Prim::Rect { min, max, .. } => {
+            Prim::Rect { min, max, .. } | Prim::Label { min, max, .. } => {
                 r.extend_with(pos2(min.x, min.y));
                 r.extend_with(pos2(max.x, max.y));
             }
@@ -692,10 +687,6 @@ fn prims_bounds(prims: &[Prim]) -> Rect {
                 for q in points {
                     r.extend_with(pos2(q.x, q.y));
                 }
-            }
-            Prim::Label { min, max, .. } => {
-                r.extend_with(pos2(min.x, min.y));
-                r.extend_with(pos2(max.x, max.y));
             }
             Prim::Text { at, size, text, .. } => {
                 let w = crate::analysis::layout::text_width(text, *size) / 2.0;

@@ -69,6 +69,39 @@ pub fn take<T>(slot: &mut Option<Task<T>>) -> Option<Result<T, String>> {
     Some(r)
 }
 
+/// The result of `build` for `want`, built on a thread named `name` when `large` (so that a
+/// large trace's layout never stalls the UI) and here otherwise; `None` while the task kept in
+/// `pending` builds it. A thread that cannot start or dies is replaced by building here: a
+/// stall rather than nothing.
+pub fn build_keyed<K: PartialEq, T: Send + 'static>(
+    pending: &mut Option<(K, Task<T>)>,
+    ctx: &egui::Context,
+    name: &'static str,
+    want: K,
+    large: bool,
+    build: impl FnOnce() -> T + Send + Clone + 'static,
+) -> Option<T> {
+    match pending.take() {
+        Some((key, task)) if key == want => match task.poll() {
+            Poll::Ready(x) => Some(x),
+            Poll::Pending => {
+                *pending = Some((key, task));
+                None
+            }
+            // The thread died (the builds cannot panic on valid indexes): build here instead.
+            Poll::Lost(_) => Some(build()),
+        },
+        _ if large => match Task::spawn(name, ctx, build.clone()) {
+            Ok(task) => {
+                *pending = Some((want, task));
+                None
+            }
+            Err(_) => Some(build()),
+        },
+        _ => Some(build()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 use egui::{Align2, Color32, FontId, Rect, Response, Stroke, Ui, Vec2, pos2, vec2};
 
 use super::theme::MERGED;
+use crate::analysis::flame::BarRows;
 use crate::units::duration_f64;
 
 /// Length of the zoom animation, s.
@@ -244,4 +245,35 @@ impl<'p> MergedRun<'p> {
             self.painter.rect_filled(r, 0.0, MERGED);
         }
     }
+}
+
+/// Paints the bars of row `k` of `rows` that overlap `[t0, t1]` (ns on the rows' time axis).
+/// `place` is called for each bar walked and gives its rectangle; `paint` draws the ones at
+/// least a pixel wide. Narrower bars merge into `run`, and the bars that start inside a merged
+/// pixel column are skipped by binary search (`time_at` is the time at a screen x).
+pub fn paint_row<R: BarRows>(
+    rows: &R,
+    k: usize,
+    (t0, t1): (u64, u64),
+    mut run: MergedRun<'_>,
+    time_at: impl Fn(f32) -> f64,
+    mut place: impl FnMut(&R::Bar) -> Rect,
+    mut paint: impl FnMut(usize, &R::Bar, Rect),
+) {
+    let range = rows.visible(k, t0, t1);
+    let mut i = range.start;
+    while i < range.end {
+        let b = &rows.all_bars()[i];
+        let r = place(b);
+        if r.width() < 1.0 {
+            let x1 = run.add(r.left());
+            // Every later bar starting inside this pixel column is covered by it.
+            i = rows.next_starting(k, i + 1, time_at(x1).max(0.0) as u64);
+            continue;
+        }
+        run.flush();
+        paint(i, b, r);
+        i += 1;
+    }
+    run.flush();
 }

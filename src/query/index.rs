@@ -12,13 +12,13 @@ use petgraph::visit::EdgeRef as _;
 use super::Session;
 use super::goroutines::{self, GoroutineGroup};
 use super::traceql::complete::Vocabulary;
-use crate::analysis::Analysis;
 use crate::analysis::breaks::BreakKind;
 use crate::analysis::chains::Chain;
 use crate::analysis::flame::FlameIndex;
 use crate::analysis::services::{ServiceEdge, ServiceNode};
 use crate::analysis::trace_summary::{self, TraceSummary};
 use crate::analysis::types::TypeEdge;
+use crate::analysis::{Analysis, under};
 use crate::export::scene::{Rgba, service_color};
 use crate::model::Store;
 
@@ -83,15 +83,6 @@ pub struct SessionIndex {
     colors: Vec<Rgba>,
     /// Attribute names and values, for the query bar's completion.
     vocabulary: Vocabulary,
-}
-
-/// The entries of `pairs` (sorted by key) under `key`.
-fn under(pairs: &[(u32, u32)], key: u32) -> impl Iterator<Item = u32> + '_ {
-    let from = pairs.partition_point(|&(k, _)| k < key);
-    pairs[from..]
-        .iter()
-        .take_while(move |&&(k, _)| k == key)
-        .map(|&(_, v)| v)
 }
 
 impl SessionIndex {

@@ -235,6 +235,15 @@ impl<'s> Ctx<'s> {
     }
 }
 
+/// What a detector finds in `store` with the default options, and the steps it counted (for
+/// the detectors' n log n tests).
+#[cfg(test)]
+fn find_counted(store: &Store, find: fn(&Ctx) -> Vec<Break>) -> (Vec<Break>, u64) {
+    let links = SpanLinks::build(store);
+    let ctx = Ctx::new(store, &Options::default(), &links);
+    crate::model::ops::counted(|| find(&ctx))
+}
+
 fn brk(kind: BreakKind, span: u32, related: Option<u32>, facts: Facts) -> Break {
     Break {
         kind,

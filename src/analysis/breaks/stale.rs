@@ -121,7 +121,6 @@ pub(super) fn message(store: &Store, b: &Break) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::Options;
     use crate::analysis::testkit::{Kit, idx};
     use crate::model::ops;
 
@@ -140,9 +139,7 @@ mod tests {
             kit.span(p, 1, child, 1, (at, at + 1), SpanKind::Internal, "job", &[]);
         }
         let store = kit.store();
-        let links = crate::analysis::links::SpanLinks::build(&store);
-        let ctx = super::super::Ctx::new(&store, &Options::default(), &links);
-        let (breaks, steps) = ops::counted(|| find(&ctx));
+        let (breaks, steps) = super::super::find_counted(&store, find);
         assert_eq!(breaks.len() as u64, n / 2);
         let request = idx(&store, 2, 1);
         assert!(breaks.iter().all(|b| b.related == Some(request)));
@@ -151,10 +148,9 @@ mod tests {
 
     #[test]
     fn many_open_requests_of_the_childs_own_trace_cost_n_log_n() {
-        ops::assert_n_log_n(
+        ops::assert_steps_n_log_n(
             "stale children among open requests of their own trace",
-            (10_000, own_trace_steps(10_000)),
-            (100_000, own_trace_steps(100_000)),
+            own_trace_steps,
         );
     }
 }

@@ -132,21 +132,12 @@ impl BreaksView {
         };
         let key = group_key(session, g);
         let unfolded = self.unfolded.contains(&key);
-        let resp = ui.interact(
-            rect,
-            ui.scope_id().with(("goroutine-group", g)),
-            Sense::click(),
-        );
         let label = format!(
             "goroutine {}: stale context in {}",
             group.goroutine,
             units::count(group.breaks.len() as u64, "request")
         );
-        resp.widget_info(|| WidgetInfo::labeled(Role::Button, true, &label));
-        if resp.hovered() {
-            ui.painter()
-                .rect_filled(rect, 2.0, ui.visuals().widgets.hovered.weak_bg_fill);
-        }
+        let resp = fold_row(ui, rect, ("goroutine-group", g), &label);
         let text = format!("{} {label} · {}", if unfolded { "▼" } else { "▶" }, key.0);
         ui.painter().text(
             egui::pos2(rect.left() + 24.0, rect.center().y),
@@ -156,32 +147,19 @@ impl BreaksView {
             ui.visuals().text_color(),
         );
         if resp.clicked() {
-            if unfolded {
-                self.unfolded.retain(|k| *k != key);
-            } else {
-                self.unfolded.push(key);
-            }
+            toggle(&mut self.unfolded, key);
         }
     }
 
     fn header_ui(&mut self, ui: &mut Ui, rect: Rect, kind: BreakKind, count: usize) {
         let folded = self.folded.contains(&kind);
-        let resp = ui.interact(
-            rect,
-            ui.scope_id().with(("break-kind", kind.name())),
-            Sense::click(),
-        );
         let label = format!(
             "{} {} ({count}, {})",
             if folded { "▶" } else { "▼" },
             kind.name(),
             theme::severity_name(kind.severity())
         );
-        resp.widget_info(|| WidgetInfo::labeled(Role::Button, true, &label));
-        if resp.hovered() {
-            ui.painter()
-                .rect_filled(rect, 2.0, ui.visuals().widgets.hovered.weak_bg_fill);
-        }
+        let resp = fold_row(ui, rect, ("break-kind", kind.name()), &label);
         let chip = Rect::from_center_size(
             egui::pos2(rect.left() + 10.0, rect.center().y),
             egui::vec2(8.0, 8.0),
@@ -196,11 +174,7 @@ impl BreaksView {
             ui.visuals().strong_text_color(),
         );
         if resp.clicked() {
-            if folded {
-                self.folded.retain(|&k| k != kind);
-            } else {
-                self.folded.push(kind);
-            }
+            toggle(&mut self.folded, kind);
         }
     }
 
@@ -361,5 +335,25 @@ impl View for BreaksView {
         if (self.folded.len(), self.unfolded.len()) != folded_before {
             self.rebuild_lines(session);
         }
+    }
+}
+
+/// A clickable fold row over `rect`: announced as the button `label`, shaded under the pointer.
+fn fold_row(ui: &Ui, rect: Rect, id: impl egui::AsIdSalt, label: &str) -> egui::Response {
+    let resp = ui.interact(rect, ui.scope_id().with(id), Sense::click());
+    resp.widget_info(|| WidgetInfo::labeled(Role::Button, true, label));
+    if resp.hovered() {
+        ui.painter()
+            .rect_filled(rect, 2.0, ui.visuals().widgets.hovered.weak_bg_fill);
+    }
+    resp
+}
+
+/// A click on a fold row: takes `item` out of `list`, or adds it when it was not there.
+fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if list.contains(&item) {
+        list.retain(|k| *k != item);
+    } else {
+        list.push(item);
     }
 }

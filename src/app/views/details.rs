@@ -126,46 +126,43 @@ fn span_ui(ui: &mut Ui, i: u32, ctx: &mut ViewCtx<'_>) {
     let trace_start = trace
         .and_then(|t| store.index.traces.get(t as usize))
         .map_or(span.start, |t| t.start);
-    egui::Grid::new("span-figures")
-        .num_columns(2)
-        .striped(true)
-        .show(ui, |ui| {
-            row(ui, "start", &format::utc(span.start));
+    figures(ui, "span-figures", |ui| {
+        row(ui, "start", &format::utc(span.start));
+        row(
+            ui,
+            "at",
+            &format::offset(span.start as i128 - trace_start as i128),
+        );
+        if span.flags & flags::NO_TIMING != 0 {
             row(
                 ui,
-                "at",
-                &format::offset(span.start as i128 - trace_start as i128),
+                "timing",
+                "no timing in the source (placed at its parent's start)",
             );
-            if span.flags & flags::NO_TIMING != 0 {
-                row(
-                    ui,
-                    "timing",
-                    "no timing in the source (placed at its parent's start)",
-                );
-            } else {
-                row(ui, "duration", &format::duration(span.duration()));
-            }
-            row(ui, "trace id", &trace_hex(span.trace_id));
-            row(ui, "span id", &span_hex(span.span_id));
-            let parent = match (span.parent_id, store.parent(i)) {
-                (0, _) => "none (root)".to_string(),
-                (p, Some(_)) => span_hex(p),
-                (p, None) => format!("{} (missing)", span_hex(p)),
-            };
-            row(ui, "parent id", &parent);
-            if let Some(g) = span.goroutine() {
-                row(ui, "goroutine", &g.to_string());
-            }
-            if let Some(c) = conversion_of(store, i) {
-                row(ui, "conversion", &format!("{} → {}", c.from, c.to));
-            }
-            row(ui, "scope", store.str(span.scope));
-            let input = store
-                .inputs
-                .get(span.input as usize)
-                .map_or("", |inp| inp.path.as_str());
-            row(ui, "input", input);
-        });
+        } else {
+            row(ui, "duration", &format::duration(span.duration()));
+        }
+        row(ui, "trace id", &trace_hex(span.trace_id));
+        row(ui, "span id", &span_hex(span.span_id));
+        let parent = match (span.parent_id, store.parent(i)) {
+            (0, _) => "none (root)".to_string(),
+            (p, Some(_)) => span_hex(p),
+            (p, None) => format!("{} (missing)", span_hex(p)),
+        };
+        row(ui, "parent id", &parent);
+        if let Some(g) = span.goroutine() {
+            row(ui, "goroutine", &g.to_string());
+        }
+        if let Some(c) = conversion_of(store, i) {
+            row(ui, "conversion", &format!("{} → {}", c.from, c.to));
+        }
+        row(ui, "scope", store.str(span.scope));
+        let input = store
+            .inputs
+            .get(span.input as usize)
+            .map_or("", |inp| inp.path.as_str());
+        row(ui, "input", input);
+    });
     ui.horizontal(|ui| {
         if trace.is_some() && ui.button("Open trace").clicked() {
             ctx.open_span(i);
@@ -325,10 +322,16 @@ fn service_ui(ui: &mut Ui, n: u32, ctx: &mut ViewCtx<'_>) {
     }
     if let NodeKind::Service(s) = w.kind {
         let spans = ctx.index().spans_of_service(s);
-        ui.separator();
-        ui.strong(format!("Spans ({})", spans.len()));
-        span_list(ui, "service-spans", spans, ctx);
+        span_list(ui, "Spans", "service-spans", spans, ctx);
     }
+}
+
+/// A striped grid of names and values: how Details shows every set of figures.
+fn figures(ui: &mut Ui, id: impl egui::AsIdSalt, add_rows: impl FnOnce(&mut Ui)) {
+    egui::Grid::new(id)
+        .num_columns(2)
+        .striped(true)
+        .show(ui, add_rows);
 }
 
 fn row(ui: &mut Ui, key: &str, value: &str) {
@@ -342,22 +345,23 @@ fn attrs_grid(ui: &mut Ui, id: impl egui::AsIdSalt, store: &Store, attrs: &[Attr
         ui.weak("none");
         return;
     }
-    egui::Grid::new(id)
-        .num_columns(2)
-        .striped(true)
-        .show(ui, |ui| {
-            for a in attrs {
-                row(ui, store.str(a.key), &a.value(&store.strings).to_text());
-            }
-        });
+    figures(ui, id, |ui| {
+        for a in attrs {
+            row(ui, store.str(a.key), &a.value(&store.strings).to_text());
+        }
+    });
 }
 
-/// A scrolling list of spans (service · name · duration); a click opens the span's trace.
-fn span_list(ui: &mut Ui, id: &str, spans: &[u32], ctx: &mut ViewCtx<'_>) {
+/// A section headed "`title` (count)" with a scrolling list of spans (service · name ·
+/// duration); a click opens the span's trace.
+fn span_list(ui: &mut Ui, title: &str, id: &str, spans: &[u32], ctx: &mut ViewCtx<'_>) {
+    ui.separator();
+    ui.strong(format!("{title} ({})", spans.len()));
     span_rows(ui, id, spans.len(), |k| spans.get(k).copied(), ctx);
 }
 
-/// `span_list` over `len` spans given by position (only the visible ones are asked for).
+/// The rows of `span_list` over `len` spans given by position (only the visible ones are asked
+/// for).
 fn span_rows(
     ui: &mut Ui,
     id: &str,
@@ -452,25 +456,22 @@ fn trace_ui(ui: &mut Ui, t: u32, ctx: &mut ViewCtx<'_>) {
         return;
     };
     ui.heading("Trace");
-    egui::Grid::new("trace-figures")
-        .num_columns(2)
-        .striped(true)
-        .show(ui, |ui| {
-            row(ui, "trace id", &trace_hex(info.id));
-            row(ui, "start", &format::utc(info.start));
-            row(
-                ui,
-                "duration",
-                &format::duration(info.end.saturating_sub(info.start)),
-            );
-            row(ui, "spans", &info.len.to_string());
-            row(ui, "errors", &summary.errors.to_string());
-            row(
-                ui,
-                "services",
-                &session.service_names(&summary.services).join(", "),
-            );
-        });
+    figures(ui, "trace-figures", |ui| {
+        row(ui, "trace id", &trace_hex(info.id));
+        row(ui, "start", &format::utc(info.start));
+        row(
+            ui,
+            "duration",
+            &format::duration(info.end.saturating_sub(info.start)),
+        );
+        row(ui, "spans", &info.len.to_string());
+        row(ui, "errors", &summary.errors.to_string());
+        row(
+            ui,
+            "services",
+            &session.service_names(&summary.services).join(", "),
+        );
+    });
     if ui.button("Open trace").clicked() {
         ctx.navigate(Nav::OpenTrace {
             trace: t,
@@ -561,18 +562,15 @@ fn service_edge_ui(ui: &mut Ui, e: u32, ctx: &mut ViewCtx<'_>) {
     };
     let f = edge.weight;
     ui.heading(format!("{} → {}", edge.from_name, edge.to_name));
-    egui::Grid::new("edge-figures")
-        .num_columns(2)
-        .striped(true)
-        .show(ui, |ui| {
-            row(ui, "calls", &f.calls.to_string());
-            row(ui, "errors", &f.errors.to_string());
-            row(ui, "p50", &latency_ms(f.p50_ms));
-            row(ui, "p95", &latency_ms(f.p95_ms));
-            row(ui, "p99", &latency_ms(f.p99_ms));
-            row(ui, "broken", &f.broken.to_string());
-            row(ui, "unpaired", &f.unpaired.to_string());
-        });
+    figures(ui, "edge-figures", |ui| {
+        row(ui, "calls", &f.calls.to_string());
+        row(ui, "errors", &f.errors.to_string());
+        row(ui, "p50", &latency_ms(f.p50_ms));
+        row(ui, "p95", &latency_ms(f.p95_ms));
+        row(ui, "p99", &latency_ms(f.p99_ms));
+        row(ui, "broken", &f.broken.to_string());
+        row(ui, "unpaired", &f.unpaired.to_string());
+    });
     ui.horizontal(|ui| {
         if ui.link(edge.from_name).clicked() {
             ctx.select(Selection::Service(edge.from));
@@ -582,9 +580,7 @@ fn service_edge_ui(ui: &mut Ui, e: u32, ctx: &mut ViewCtx<'_>) {
             ctx.select(Selection::Service(edge.to));
         }
     });
-    ui.separator();
-    ui.strong(format!("Calls ({})", f.spans.len()));
-    span_list(ui, "edge-calls", &f.spans, ctx);
+    span_list(ui, "Calls", "edge-calls", &f.spans, ctx);
 }
 
 fn type_edge_ui(ui: &mut Ui, e: u32, ctx: &mut ViewCtx<'_>) {
@@ -595,27 +591,22 @@ fn type_edge_ui(ui: &mut Ui, e: u32, ctx: &mut ViewCtx<'_>) {
     };
     let f = edge.weight;
     ui.heading(format!("{} → {}", edge.from_name, edge.to_name));
-    egui::Grid::new("type-edge-figures")
-        .num_columns(2)
-        .striped(true)
-        .show(ui, |ui| {
-            row(ui, "count", &f.count.to_string());
-            row(ui, "errors", &f.errors.to_string());
-            row(ui, "total time", &format::duration(f.total_ns));
-            row(
-                ui,
-                "mean",
-                &format::duration(f.total_ns.checked_div(f.count).unwrap_or(0)),
-            );
-            row(
-                ui,
-                "services",
-                &session.service_names(&f.services).join(", "),
-            );
-        });
-    ui.separator();
-    ui.strong(format!("Steps ({})", f.spans.len()));
-    span_list(ui, "type-edge-steps", &f.spans, ctx);
+    figures(ui, "type-edge-figures", |ui| {
+        row(ui, "count", &f.count.to_string());
+        row(ui, "errors", &f.errors.to_string());
+        row(ui, "total time", &format::duration(f.total_ns));
+        row(
+            ui,
+            "mean",
+            &format::duration(f.total_ns.checked_div(f.count).unwrap_or(0)),
+        );
+        row(
+            ui,
+            "services",
+            &session.service_names(&f.services).join(", "),
+        );
+    });
+    span_list(ui, "Steps", "type-edge-steps", &f.spans, ctx);
 }
 
 fn chain_ui(ui: &mut Ui, c: u32, ctx: &mut ViewCtx<'_>) {
@@ -636,9 +627,7 @@ fn chain_ui(ui: &mut Ui, c: u32, ctx: &mut ViewCtx<'_>) {
         }
     ));
     ui.label(format!("trace {}", trace_hex(chain.trace_id)));
-    ui.separator();
-    ui.strong(format!("Steps ({})", chain.spans.len()));
-    span_list(ui, "chain-steps", &chain.spans, ctx);
+    span_list(ui, "Steps", "chain-steps", &chain.spans, ctx);
 }
 
 fn break_ui(ui: &mut Ui, b: u32, ctx: &mut ViewCtx<'_>) {

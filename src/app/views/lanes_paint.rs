@@ -13,14 +13,14 @@ use egui::{
 };
 
 use super::trace_paint::{LANE_H, MIN_WINDOW, paint_bar, tooltip};
-use crate::analysis::flame::{FlameIndex, TraceLayout};
+use crate::analysis::flame::{BarRows, FlameIndex, TraceLayout};
 use crate::analysis::lanes::{Arrow, ArrowKind, LaneBar, LaneLayout, Row};
 use crate::app::state::{Selection, Session, ViewCtx};
-use crate::app::task::{Poll, Task};
+use crate::app::task::{Task, build_keyed};
 use crate::app::theme::{
     self, BREAK, GOROUTINE_HOP, LINK, OTHER_LANE, PROCESS_HOP, SELECTED, STALE,
 };
-use crate::app::timeline::{AXIS_H, MergedRun, Zoom, paint_axis};
+use crate::app::timeline::{AXIS_H, MergedRun, Zoom, paint_axis, paint_row};
 use crate::model::NONE;
 use crate::units::duration_f64;
 
@@ -116,29 +116,12 @@ impl LanesChart {
             return true;
         }
         let want = l.traces.clone();
-        let built = match self.pending.take() {
-            Some((key, task)) if key == want => match task.poll() {
-                Poll::Ready(x) => x,
-                Poll::Pending => {
-                    self.pending = Some((key, task));
-                    return false;
-                }
-                // The thread died (it cannot panic on valid indexes): build here instead.
-                Poll::Lost(_) => LaneLayout::build(&session.store, fx, &want),
-            },
-            _ if l.span_count() > ASYNC_SPANS => {
-                let (s, f, traces) = (Arc::clone(session), Arc::clone(fx), want.clone());
-                let job = move || LaneLayout::build(&s.store, &f, &traces);
-                match Task::spawn("lanes-layout", ctx, job) {
-                    Ok(task) => {
-                        self.pending = Some((want, task));
-                        return false;
-                    }
-                    // No thread to spare: lay it out here, a stall rather than nothing.
-                    Err(_) => LaneLayout::build(&session.store, fx, &want),
-                }
-            }
-            _ => LaneLayout::build(&session.store, fx, &want),
+        let (s, f, traces) = (Arc::clone(session), Arc::clone(fx), want.clone());
+        let build = move || LaneLayout::build(&s.store, &f, &traces);
+        let large = l.span_count() > ASYNC_SPANS;
+        let Some(built) = build_keyed(&mut self.pending, ctx, "lanes-layout", want, large, build)
+        else {
+            return false;
         };
         let same_trace = self.layout.as_ref().map(|x| x.trace) == Some(built.trace);
         self.layout = Some(built);
@@ -234,31 +217,26 @@ impl LanesChart {
                     }
                 }
             }
-            let range = lanes.visible(k, t0, t1);
-            let mut i = range.start;
-            let mut run = MergedRun::new(&rows_painter, y + 1.0, y + LANE_H - 1.0);
-            while i < range.end {
-                let b = &lanes.bars[i];
-                if b.arrow != NONE {
-                    arrows.push(b.arrow);
-                }
-                let r = bar_rect(z, z.scroll_y, rows_rect, origin, b);
-                if r.width() < 1.0 {
-                    let x1 = run.add(r.left());
-                    // Every later bar starting inside this pixel column is covered by it.
-                    let next_t = origin as f64 + z.v0 + (x1 - rows_rect.left()) as f64 * ns_per_px;
-                    i = lanes.next_starting(k, i + 1, next_t.max(0.0) as u64);
-                    continue;
-                }
-                run.flush();
-                if let Some(fb) = l.bar_of_span(b.span) {
-                    paint_bar(ui, &rows_painter, session, l, fb, r);
-                    let x_of = |t: u64| z.x_of(rows_rect, t as f64 - origin as f64);
-                    super::log_ticks::paint(&rows_painter, &session.store, b.span, r, x_of);
-                }
-                i += 1;
-            }
-            run.flush();
+            paint_row(
+                lanes,
+                k,
+                (t0, t1),
+                MergedRun::new(&rows_painter, y + 1.0, y + LANE_H - 1.0),
+                |x| origin as f64 + z.v0 + (x - rows_rect.left()) as f64 * ns_per_px,
+                |b| {
+                    if b.arrow != NONE {
+                        arrows.push(b.arrow);
+                    }
+                    bar_rect(z, z.scroll_y, rows_rect, origin, b)
+                },
+                |_, b, r| {
+                    if let Some(fb) = l.bar_of_span(b.span) {
+                        paint_bar(ui, &rows_painter, session, l, fb, r);
+                        let x_of = |t: u64| z.x_of(rows_rect, t as f64 - origin as f64);
+                        super::log_ticks::paint(&rows_painter, &session.store, b.span, r, x_of);
+                    }
+                },
+            );
         }
         for &a in &arrows {
             if let Some(a) = lanes.arrows.get(a as usize) {

@@ -19,9 +19,9 @@ use crate::analysis::flame::{FlameIndex, TraceLayout, marks};
 use crate::analysis::lanes::LaneLayout;
 use crate::app::exporter::Exporter;
 use crate::app::state::{Seen, Selection, Session, View, ViewCtx};
-use crate::app::task::{Poll, Task};
+use crate::app::task::{Task, build_keyed};
 use crate::app::theme::{self, BREAK, MATCH, SELECTED};
-use crate::app::timeline::{AXIS_H, MergedRun, Zoom, paint_axis};
+use crate::app::timeline::{AXIS_H, MergedRun, Zoom, paint_axis, paint_row};
 use crate::export::ExportView;
 use crate::model::NONE;
 use crate::units::duration_f64;
@@ -252,35 +252,17 @@ impl FlameChartView {
             return true;
         };
         let want = (t, self.stitch);
-        let layout = match self.pending.take() {
-            Some((key, task)) if key == want => match task.poll() {
-                Poll::Ready(layout) => layout,
-                Poll::Pending => {
-                    self.pending = Some((key, task));
-                    return false;
-                }
-                // The thread died (it cannot panic on valid indexes): build here instead.
-                Poll::Lost(_) => TraceLayout::build(&session.store, fx, t, self.stitch),
-            },
-            _ if session
-                .store
-                .index
-                .traces
-                .get(t as usize)
-                .is_some_and(|i| i.len > ASYNC_SPANS) =>
-            {
-                let (s, f, stitch) = (Arc::clone(session), Arc::clone(fx), self.stitch);
-                let job = move || TraceLayout::build(&s.store, &f, t, stitch);
-                match Task::spawn("trace-layout", ctx, job) {
-                    Ok(task) => {
-                        self.pending = Some((want, task));
-                        return false;
-                    }
-                    // No thread to spare: lay it out here, a stall rather than nothing.
-                    Err(_) => TraceLayout::build(&session.store, fx, t, self.stitch),
-                }
-            }
-            _ => TraceLayout::build(&session.store, fx, t, self.stitch),
+        let large = session
+            .store
+            .index
+            .traces
+            .get(t as usize)
+            .is_some_and(|i| i.len > ASYNC_SPANS);
+        let (s, f, stitch) = (Arc::clone(session), Arc::clone(fx), self.stitch);
+        let build = move || TraceLayout::build(&s.store, &f, t, stitch);
+        let Some(layout) = build_keyed(&mut self.pending, ctx, "trace-layout", want, large, build)
+        else {
+            return false;
         };
         self.install(session, t, layout);
         true
@@ -425,29 +407,21 @@ impl FlameChartView {
         let ns_per_px = z.width() / lanes_rect.width().max(1.0) as f64;
         for k in first..last {
             let y = lanes_rect.top() + k as f32 * LANE_H - z.scroll_y;
-            let range = l.visible(k, t0, t1);
-            let mut i = range.start;
-            let mut run = MergedRun::new(&lane_painter, y + 1.0, y + LANE_H - 1.0);
-            while i < range.end {
-                let b = &l.bars[i];
-                let r = bar_rect(z, lanes_rect, l, b);
-                if r.width() < 1.0 {
-                    let x1 = run.add(r.left());
-                    // Every later bar starting inside this pixel column is covered by it.
-                    let next_t =
-                        l.start as f64 + z.v0 + (x1 - lanes_rect.left()) as f64 * ns_per_px;
-                    i = l.next_starting(k, i + 1, next_t.max(0.0) as u64);
-                    continue;
-                }
-                run.flush();
-                paint_bar(ui, &lane_painter, session, l, i as u32, r);
-                if b.span != NONE {
-                    let x_of = |t: u64| z.x_of(lanes_rect, t as f64 - l.start as f64);
-                    super::log_ticks::paint(&lane_painter, &session.store, b.span, r, x_of);
-                }
-                i += 1;
-            }
-            run.flush();
+            paint_row(
+                l,
+                k,
+                (t0, t1),
+                MergedRun::new(&lane_painter, y + 1.0, y + LANE_H - 1.0),
+                |x| l.start as f64 + z.v0 + (x - lanes_rect.left()) as f64 * ns_per_px,
+                |b| bar_rect(z, lanes_rect, l, b),
+                |i, b, r| {
+                    paint_bar(ui, &lane_painter, session, l, i as u32, r);
+                    if b.span != NONE {
+                        let x_of = |t: u64| z.x_of(lanes_rect, t as f64 - l.start as f64);
+                        super::log_ticks::paint(&lane_painter, &session.store, b.span, r, x_of);
+                    }
+                },
+            );
         }
         // Stitch joints: dashed from the holder down to the stitched root; a span link's joint
         // solid in the link colour, with no broken outline (the context was carried).

@@ -5,7 +5,7 @@ use egui::{Color32, CornerRadius, Pos2, Rect, Sense, Shape, Stroke, StrokeKind, 
 
 use crate::analysis::conversion::conversion_of;
 use crate::analysis::flame::{
-    Bar, OVERVIEW_COLS, OVERVIEW_PLACEHOLDER, TraceLayout, marks, self_time,
+    Bar, BarRows, OVERVIEW_COLS, OVERVIEW_PLACEHOLDER, TraceLayout, marks, self_time,
 };
 use crate::app::state::{Session, SessionIndex};
 use crate::app::theme::{self, BREAK, CONVERSION, GOROUTINE_HOP, PLACEHOLDER};

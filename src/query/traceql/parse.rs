@@ -152,44 +152,50 @@ impl Parser {
     }
 
     fn set_bool(&mut self) -> Result<SetExpr, ParseError> {
-        let mut lhs = self.set_struct()?;
-        loop {
-            let op = match self.peek_tok() {
-                Some(Tok::And) => SetOp::And,
-                Some(Tok::Or) => SetOp::Or,
-                _ => return Ok(lhs),
-            };
-            self.at += 1;
-            let rhs = self.set_struct()?;
-            lhs = SetExpr::Op(Box::new(lhs), op, Box::new(rhs));
-        }
+        self.set_ops(Self::set_struct, |t| match t {
+            Tok::And => Some(SetOp::And),
+            Tok::Or => Some(SetOp::Or),
+            _ => None,
+        })
     }
 
     fn set_struct(&mut self) -> Result<SetExpr, ParseError> {
-        let mut lhs = self.set_primary()?;
-        loop {
-            let op = match self.peek_tok() {
-                Some(Tok::Gt) => SetOp::Child,
-                Some(Tok::Lt) => SetOp::Parent,
-                Some(Tok::Desc) => SetOp::Desc,
-                Some(Tok::Ance) => SetOp::Ance,
-                Some(Tok::Sibl) => SetOp::Sibl,
-                Some(Tok::NotChild) => SetOp::Not(Rel::Child),
-                Some(Tok::NotParent) => SetOp::Not(Rel::Parent),
-                Some(Tok::NotDesc) => SetOp::Not(Rel::Desc),
-                Some(Tok::NotAnce) => SetOp::Not(Rel::Ance),
-                Some(Tok::Nre) => SetOp::Not(Rel::Sibl),
-                Some(Tok::UnionChild) => SetOp::Union(Rel::Child),
-                Some(Tok::UnionParent) => SetOp::Union(Rel::Parent),
-                Some(Tok::UnionDesc) => SetOp::Union(Rel::Desc),
-                Some(Tok::UnionAnce) => SetOp::Union(Rel::Ance),
-                Some(Tok::UnionSibl) => SetOp::Union(Rel::Sibl),
-                _ => return Ok(lhs),
-            };
+        self.set_ops(Self::set_primary, |t| {
+            Some(match t {
+                Tok::Gt => SetOp::Child,
+                Tok::Lt => SetOp::Parent,
+                Tok::Desc => SetOp::Desc,
+                Tok::Ance => SetOp::Ance,
+                Tok::Sibl => SetOp::Sibl,
+                Tok::NotChild => SetOp::Not(Rel::Child),
+                Tok::NotParent => SetOp::Not(Rel::Parent),
+                Tok::NotDesc => SetOp::Not(Rel::Desc),
+                Tok::NotAnce => SetOp::Not(Rel::Ance),
+                Tok::Nre => SetOp::Not(Rel::Sibl),
+                Tok::UnionChild => SetOp::Union(Rel::Child),
+                Tok::UnionParent => SetOp::Union(Rel::Parent),
+                Tok::UnionDesc => SetOp::Union(Rel::Desc),
+                Tok::UnionAnce => SetOp::Union(Rel::Ance),
+                Tok::UnionSibl => SetOp::Union(Rel::Sibl),
+                _ => return None,
+            })
+        })
+    }
+
+    /// `operand (op operand)*`, left-associative, where `op_of` names the operators of one
+    /// level of precedence.
+    fn set_ops(
+        &mut self,
+        operand: fn(&mut Self) -> Result<SetExpr, ParseError>,
+        op_of: fn(&Tok) -> Option<SetOp>,
+    ) -> Result<SetExpr, ParseError> {
+        let mut lhs = operand(self)?;
+        while let Some(op) = self.peek_tok().and_then(op_of) {
             self.at += 1;
-            let rhs = self.set_primary()?;
+            let rhs = operand(self)?;
             lhs = SetExpr::Op(Box::new(lhs), op, Box::new(rhs));
         }
+        Ok(lhs)
     }
 
     fn set_primary(&mut self) -> Result<SetExpr, ParseError> {
@@ -311,13 +317,8 @@ impl Parser {
     }
 
     fn scalar_op(&mut self) -> Result<CmpOp, ParseError> {
-        let op = match self.peek_tok() {
-            Some(Tok::Eq) => CmpOp::Eq,
-            Some(Tok::Ne) => CmpOp::Ne,
-            Some(Tok::Gt) => CmpOp::Gt,
-            Some(Tok::Ge) => CmpOp::Ge,
-            Some(Tok::Lt) => CmpOp::Lt,
-            Some(Tok::Le) => CmpOp::Le,
+        let op = match cmp_op(self.peek_tok()) {
+            Some(op) if !matches!(op, CmpOp::Re | CmpOp::Nre) => op,
             _ => return Err(self.expected("a comparison (= != > >= < <=)")),
         };
         self.at += 1;
@@ -371,33 +372,26 @@ impl Parser {
     fn field_cmp(&mut self) -> Result<Field, ParseError> {
         let lhs_col = self.col();
         let lhs = self.field_primary()?;
-        let op = match self.peek_tok() {
-            Some(Tok::Eq) => CmpOp::Eq,
-            Some(Tok::Ne) => CmpOp::Ne,
-            Some(Tok::Gt) => CmpOp::Gt,
-            Some(Tok::Ge) => CmpOp::Ge,
-            Some(Tok::Lt) => CmpOp::Lt,
-            Some(Tok::Le) => CmpOp::Le,
-            Some(Tok::Re) => CmpOp::Re,
-            Some(Tok::Nre) => CmpOp::Nre,
-            Some(Tok::Arith(c)) => {
-                return Err(ParseError::new(
-                    format!("arithmetic ('{c}') is not supported by tracetopo"),
-                    self.col(),
-                ));
-            }
-            _ => return lhs.finish(),
+        self.refuse_arithmetic()?;
+        let Some(op) = cmp_op(self.peek_tok()) else {
+            return lhs.finish();
         };
         let op_col = self.col();
         self.at += 1;
         let rhs = self.field_primary()?;
-        if let Some(Tok::Arith(c)) = self.peek_tok() {
-            return Err(ParseError::new(
+        self.refuse_arithmetic()?;
+        check_cmp(lhs, op, rhs, op_col, lhs_col)
+    }
+
+    /// An arithmetic operator next is an error: TraceQL has them, tracetopo does not.
+    fn refuse_arithmetic(&self) -> Result<(), ParseError> {
+        match self.peek_tok() {
+            Some(Tok::Arith(c)) => Err(ParseError::new(
                 format!("arithmetic ('{c}') is not supported by tracetopo"),
                 self.col(),
-            ));
+            )),
+            _ => Ok(()),
         }
-        check_cmp(lhs, op, rhs, op_col, lhs_col)
     }
 
     fn field_primary(&mut self) -> Result<Operand, ParseError> {
@@ -540,6 +534,21 @@ pub fn hop_named(s: &str) -> Option<SpanEdge> {
         "goroutine_hop" => SpanEdge::GoroutineHop,
         "process_hop" => SpanEdge::ProcessHop,
         "same_goroutine" => SpanEdge::SameGoroutine,
+        _ => return None,
+    })
+}
+
+/// The comparison operator `tok` is, if it is one.
+fn cmp_op(tok: Option<&Tok>) -> Option<CmpOp> {
+    Some(match tok? {
+        Tok::Eq => CmpOp::Eq,
+        Tok::Ne => CmpOp::Ne,
+        Tok::Gt => CmpOp::Gt,
+        Tok::Ge => CmpOp::Ge,
+        Tok::Lt => CmpOp::Lt,
+        Tok::Le => CmpOp::Le,
+        Tok::Re => CmpOp::Re,
+        Tok::Nre => CmpOp::Nre,
         _ => return None,
     })
 }
