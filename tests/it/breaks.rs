@@ -376,7 +376,13 @@ fn unmatched_client_needs_a_traced_peer() {
     let o = d.service("order-svc", "o1");
     // user-svc is traced: it sent spans (another request, long after this call).
     let u = d.service("user-svc", "u1");
-    d.span_ns(u, (11, 1, 0), SpanKind::Server, (50 * MS, 51 * MS), "GetUser");
+    d.span_ns(
+        u,
+        (11, 1, 0),
+        SpanKind::Server,
+        (50 * MS, 51 * MS),
+        "GetUser",
+    );
     let c = d.span_ns(o, (10, 1, 0), SpanKind::Client, (0, MS), "GetUser");
     d.attrs(c, &[("peer.service", "user-svc")]);
     let c = d.span_ns(o, (10, 2, 0), SpanKind::Client, (0, MS), "charge");
