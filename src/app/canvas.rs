@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Shape, Vec2, pos2, vec2};
 
-use super::state::{Seen, Selection, Session};
+use super::state::{Selection, Session};
 use super::task::{Poll, Task};
 use super::theme::color;
 use crate::analysis::layout::Point;
@@ -107,8 +107,6 @@ pub struct Canvas {
     dragging: Option<usize>,
     /// Keep the camera for the next scene instead of fitting it.
     hold_camera: bool,
-    /// The session the scene was built from.
-    seen: Seen,
     /// Fit never zooms out below this: a long chain is shown from its start, legible, and
     /// panned, rather than shrunk until no label can be read.
     min_fit_zoom: f32,
@@ -151,7 +149,6 @@ impl Canvas {
             fitted_size: None,
             dragging: None,
             hold_camera: false,
-            seen: Seen::default(),
             origin: Pos2::ZERO,
             min_fit_zoom: MIN_ZOOM,
         }
@@ -177,7 +174,6 @@ impl Canvas {
             (self.pan, self.zoom) = camera;
             self.hold_camera = true;
         }
-        self.seen.mark(session);
         self.session = Some(Arc::clone(session));
         self.unlaid = Some(Arc::clone(session));
     }
@@ -252,11 +248,6 @@ impl Canvas {
                 self.failed = Some(e);
             }
         }
-    }
-
-    /// Whether `session` is not the one the scene was built from (a new load or live snapshot).
-    pub fn is_stale(&self, session: &Session) -> bool {
-        self.seen.is_new(session)
     }
 
     fn set_scene(&mut self, scene: Scene) {

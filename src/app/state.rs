@@ -156,22 +156,6 @@ impl<'a> ViewCtx<'a> {
     }
 }
 
-/// The session generation a view last drew, so that it notices a new session (a load or a
-/// live snapshot) however it is driven.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Seen(u64);
-
-impl Seen {
-    /// Whether `session` is not the one last marked.
-    pub fn is_new(self, session: &Session) -> bool {
-        self.0 != session.index.generation()
-    }
-
-    pub fn mark(&mut self, session: &Session) {
-        self.0 = session.index.generation();
-    }
-}
-
 /// A tab's view (or the Details panel). It keeps its own view state (zoom, scroll, filters)
 /// and draws from the shared session; it changes nothing outside itself and asks for
 /// navigation through the context.

@@ -631,6 +631,8 @@ fn a_new_session_showing_the_same_trace_keeps_the_window() {
     }
     let next = Session::build(store, Options::default());
     let t2 = trace_index(&next, id);
+    // The app's `Views` registry gives every view the new session.
+    h.state_mut().view.reset(&next);
     h.state_mut().session = next.clone();
     h.state_mut().selection = Selection::Trace(t2);
     h.run();

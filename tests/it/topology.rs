@@ -48,6 +48,13 @@ impl<V: View> Shell<V> {
         }
     }
 
+    /// A new session (a load or a live snapshot), given to the view as the app's `Views`
+    /// registry gives it.
+    fn install(&mut self, session: Arc<Session>) {
+        self.view.reset(&session);
+        self.session = session;
+    }
+
     fn frame(&mut self, ui: &mut egui::Ui) {
         let mut cx = ViewCtx::new(&self.session, self.selection);
         cx.filter = self.filter.clone();
@@ -357,7 +364,7 @@ fn a_new_session_keeps_a_moved_camera_and_refits_a_fitted_one() {
     let fitted = h.state().view.camera();
     // A new session of other data (as live snapshots arrive) refits an untouched camera.
     let broken = session("checkout-broken.json");
-    h.state_mut().session = Arc::clone(&broken);
+    h.state_mut().install(Arc::clone(&broken));
     h.run_steps(3);
     let refit = h.state().view.camera();
     assert_ne!(refit, fitted, "the broken sample's graph is another shape");
@@ -376,7 +383,7 @@ fn a_new_session_keeps_a_moved_camera_and_refits_a_fitted_one() {
     h.run_steps(10);
     let zoomed = h.state().view.camera();
     assert_ne!(zoomed, refit);
-    h.state_mut().session = session("checkout-broken.json");
+    h.state_mut().install(session("checkout-broken.json"));
     h.run_steps(3);
     assert_eq!(h.state().view.camera(), zoomed);
 }
@@ -635,12 +642,12 @@ fn a_live_snapshot_of_the_same_graph_reuses_the_layout() {
     let mut h = harness(session("checkout-broken.json"), ServicesView::new());
     assert_eq!(h.state().view.layouts(), 1);
     // The same data again (as a live snapshot that added nothing to the graph).
-    h.state_mut().session = session("checkout-broken.json");
+    h.state_mut().install(session("checkout-broken.json"));
     h.run_steps(3);
     assert!(h.state().view.is_laid_out());
     assert_eq!(h.state().view.layouts(), 1, "laid out again");
     // Another graph is laid out.
-    h.state_mut().session = session("checkout-healthy.json");
+    h.state_mut().install(session("checkout-healthy.json"));
     h.run_steps(3);
     assert_eq!(h.state().view.layouts(), 2);
 }

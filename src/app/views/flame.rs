@@ -11,7 +11,7 @@ use std::sync::Arc;
 use egui::{CornerRadius, Rect, Sense, Stroke, StrokeKind, Ui, pos2, vec2};
 
 use crate::analysis::flame::{FlameGraph, Frame};
-use crate::app::state::{Nav, Seen, Session, View, ViewCtx};
+use crate::app::state::{Nav, Session, View, ViewCtx};
 use crate::app::theme::{self, ROOT, SELECTED};
 use crate::app::timeline::{MergedRun, Zoom, paint_label};
 use crate::export::flame::{frame_label, service_of};
@@ -26,7 +26,6 @@ const MIN_WINDOW: f64 = 1e-9;
 /// The Flame graph tab's view state.
 #[derive(Default)]
 pub struct FlameGraphView {
-    seen: Seen,
     filter: Option<Vec<u32>>,
     /// The generation of the context's trace filter last taken.
     taken: Option<u64>,
@@ -38,8 +37,7 @@ pub struct FlameGraphView {
 }
 
 impl View for FlameGraphView {
-    fn reset(&mut self, session: &Arc<Session>) {
-        self.seen.mark(session);
+    fn reset(&mut self, _: &Arc<Session>) {
         self.graph = None;
         // The filter's trace numbers are the old session's: take the list again.
         self.taken = None;
@@ -47,9 +45,6 @@ impl View for FlameGraphView {
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
         let session = ctx.session;
-        if self.seen.is_new(session) {
-            self.reset(session);
-        }
         let f = &ctx.filter;
         if f.generation != 0 && self.taken != Some(f.generation) {
             self.set_trace_filter(f.traces.as_deref().map(<[u32]>::to_vec));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use egui::{ComboBox, Rect, Role, Sense, Ui, WidgetInfo};
 
 use crate::app::format;
-use crate::app::state::{Seen, Session, View, ViewCtx};
+use crate::app::state::{Session, View, ViewCtx};
 use crate::app::theme::level_color;
 use crate::model::{Join, Level, NONE, Store};
 
@@ -92,7 +92,6 @@ impl LogFilter {
 pub struct LogsView {
     /// The session last drawn: a service filter follows its service by name into the next.
     session: Option<Arc<Session>>,
-    seen: Seen,
     pub filter: LogFilter,
     applied: Option<LogFilter>,
     shown: Vec<u32>,
@@ -222,15 +221,11 @@ impl View for LogsView {
                 .map(|k| k as u32)
         });
         self.session = Some(Arc::clone(session));
-        self.seen.mark(session);
         self.applied = None;
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
         let session = ctx.session;
-        if self.seen.is_new(session) {
-            self.reset(session);
-        }
         let store = &session.store;
         if store.logs.is_empty() {
             ui.label("No log records: open a file of OTLP logs or a Go service's JSON log beside the traces.");

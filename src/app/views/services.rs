@@ -469,9 +469,6 @@ impl View for ServicesView {
 
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
         let (session, selection) = (ctx.session, ctx.selection);
-        if self.canvas.is_stale(session) {
-            self.reset(session);
-        }
         match selection {
             Selection::Chain(c) if self.chain.as_ref().is_none_or(|(k, _)| *k != c) => {
                 self.chain = Some((c, Self::chain_highlight(session, c)));

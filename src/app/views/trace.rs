@@ -18,7 +18,7 @@ use super::trace_paint::{
 use crate::analysis::flame::{FlameIndex, TraceLayout, marks};
 use crate::analysis::lanes::LaneLayout;
 use crate::app::exporter::Exporter;
-use crate::app::state::{Seen, Selection, Session, View, ViewCtx};
+use crate::app::state::{Selection, Session, View, ViewCtx};
 use crate::app::task::{Task, build_keyed};
 use crate::app::theme::{self, BREAK, MATCH, SELECTED};
 use crate::app::timeline::{AXIS_H, MergedRun, Zoom, paint_axis, paint_row};
@@ -31,7 +31,6 @@ const ASYNC_SPANS: u32 = 20_000;
 
 /// The Trace tab's view state.
 pub struct FlameChartView {
-    seen: Seen,
     /// The session's flame index (breaks and stitches by trace), shared with layout threads.
     fx: Option<Arc<FlameIndex>>,
     /// A layout being built on a thread: (trace, stitch) and where it arrives.
@@ -59,7 +58,6 @@ pub struct FlameChartView {
 impl Default for FlameChartView {
     fn default() -> Self {
         FlameChartView {
-            seen: Seen::default(),
             fx: None,
             pending: None,
             layout: None,
@@ -83,10 +81,7 @@ impl View for FlameChartView {
             .shown
             .zip(self.zoom)
             .map(|((id, start), z)| (id, start, z));
-        let mut seen = Seen::default();
-        seen.mark(session);
         *self = FlameChartView {
-            seen,
             fx: Some(Arc::clone(session.index.flame())),
             stitch: self.stitch,
             lanes_on: self.lanes_on,
@@ -97,7 +92,7 @@ impl View for FlameChartView {
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
         let (session, selection) = (ctx.session, ctx.selection);
-        if self.seen.is_new(session) || self.fx.is_none() {
+        if self.fx.is_none() {
             self.reset(session);
         }
         let Some(t) = self.wanted_trace(session, selection) else {

@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use crate::analysis::breaks::BreakKind;
 use crate::analysis::trace_summary::{self, TraceSummary};
 use crate::app::format;
-use crate::app::state::{Nav, Seen, Selection, Session, View, ViewCtx};
+use crate::app::state::{Nav, Selection, Session, View, ViewCtx};
 use crate::app::theme::{ERROR, OK_POINT};
 use crate::app::views::query_bar::QueryBar;
 use crate::app::widgets::labelled_field;
@@ -98,7 +98,6 @@ pub struct Filter {
 
 #[derive(Default)]
 pub struct TracesView {
-    seen: Seen,
     /// The name of the service the filter names, to find it again in a new session (a live
     /// snapshot numbers services afresh).
     service_name: Option<String>,
@@ -533,7 +532,6 @@ impl View for TracesView {
         // A service filter follows the service by name into the new session.
         let kept = self.filter.service.and(self.service_name.as_deref());
         self.filter.service = kept.and_then(|name| session.service_named(name));
-        self.seen.mark(session);
         self.frame_match = None;
         self.applied = None;
         self.query.reset();
@@ -541,9 +539,6 @@ impl View for TracesView {
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
         let session = ctx.session;
-        if self.seen.is_new(session) {
-            self.reset(session);
-        }
         self.query.ui(ui, session);
         self.filters_ui(ui, session);
         self.refresh(session);

@@ -80,9 +80,6 @@ impl View for TypesView {
 
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx<'_>) {
         let (session, selection) = (ctx.session, ctx.selection);
-        if self.canvas.is_stale(session) {
-            self.reset(session);
-        }
         ui.horizontal(|ui| {
             self.canvas.fit_button(ui);
             self.exporter.menu(ui, session, ExportView::Types, "types");
