@@ -11,7 +11,7 @@ use egui::{Color32, FontId, Rect, RichText, Role, Sense, TextFormat, Ui, UiBuild
 use rustc_hash::FxHashMap;
 
 use crate::analysis::breaks::BreakKind;
-use crate::app::state::{Seen, Selection, Session, View, ViewCtx};
+use crate::app::state::{Selection, Session, View, ViewCtx};
 use crate::app::theme::{self, PENDING};
 use crate::model::ids::{span_hex, trace_hex};
 use crate::units;
@@ -63,7 +63,6 @@ impl Line {
 
 #[derive(Default)]
 pub struct BreaksView {
-    seen: Seen,
     /// How many kinds have breaks.
     kinds: usize,
     /// Kinds whose group is folded.
@@ -137,15 +136,8 @@ impl BreaksView {
             group.goroutine,
             units::count(group.breaks.len() as u64, "request")
         );
-        let resp = fold_row(ui, rect, ("goroutine-group", g), &label);
         let text = format!("{} {label} · {}", if unfolded { "▼" } else { "▶" }, key.0);
-        ui.painter().text(
-            egui::pos2(rect.left() + 24.0, rect.center().y),
-            egui::Align2::LEFT_CENTER,
-            text,
-            FontId::proportional(14.0),
-            ui.visuals().text_color(),
-        );
+        let resp = fold_row(ui, rect, ("goroutine-group", g), &label, text, Row::Group);
         if resp.clicked() {
             toggle(&mut self.unfolded, key);
         }
@@ -159,20 +151,20 @@ impl BreaksView {
             kind.name(),
             theme::severity_name(kind.severity())
         );
-        let resp = fold_row(ui, rect, ("break-kind", kind.name()), &label);
+        let resp = fold_row(
+            ui,
+            rect,
+            ("break-kind", kind.name()),
+            &label,
+            &label,
+            Row::Kind,
+        );
         let chip = Rect::from_center_size(
             egui::pos2(rect.left() + 10.0, rect.center().y),
             egui::vec2(8.0, 8.0),
         );
         ui.painter()
             .rect_filled(chip, 2.0, theme::severity(kind.severity()));
-        ui.painter().text(
-            egui::pos2(rect.left() + 22.0, rect.center().y),
-            egui::Align2::LEFT_CENTER,
-            label,
-            FontId::proportional(15.0),
-            ui.visuals().strong_text_color(),
-        );
         if resp.clicked() {
             toggle(&mut self.folded, kind);
         }
@@ -276,15 +268,11 @@ impl BreaksView {
 
 impl View for BreaksView {
     fn reset(&mut self, session: &Arc<Session>) {
-        self.seen.mark(session);
         self.rebuild_lines(session);
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewCtx<'_>) {
         let session = ctx.session;
-        if self.seen.is_new(session) {
-            self.reset(session);
-        }
         let total = session.analysis.breaks.len();
         let pending = session.pending_breaks(std::time::Instant::now());
         ui.horizontal(|ui| {
@@ -338,14 +326,40 @@ impl View for BreaksView {
     }
 }
 
-/// A clickable fold row over `rect`: announced as the button `label`, shaded under the pointer.
-fn fold_row(ui: &Ui, rect: Rect, id: impl egui::AsIdSalt, label: &str) -> egui::Response {
+/// The two kinds of fold row: a break kind's heading, and a goroutine's group inside it.
+#[derive(Clone, Copy)]
+enum Row {
+    Kind,
+    Group,
+}
+
+/// A clickable fold row over `rect`: announced as the button `label`, shaded under the
+/// pointer, showing `text` as a heading or a group row.
+fn fold_row(
+    ui: &Ui,
+    rect: Rect,
+    id: impl egui::AsIdSalt,
+    label: &str,
+    text: impl ToString,
+    row: Row,
+) -> egui::Response {
     let resp = ui.interact(rect, ui.scope_id().with(id), Sense::click());
     resp.widget_info(|| WidgetInfo::labeled(Role::Button, true, label));
     if resp.hovered() {
         ui.painter()
             .rect_filled(rect, 2.0, ui.visuals().widgets.hovered.weak_bg_fill);
     }
+    let (indent, size, color) = match row {
+        Row::Kind => (22.0, 15.0, ui.visuals().strong_text_color()),
+        Row::Group => (24.0, 14.0, ui.visuals().text_color()),
+    };
+    ui.painter().text(
+        egui::pos2(rect.left() + indent, rect.center().y),
+        egui::Align2::LEFT_CENTER,
+        text,
+        FontId::proportional(size),
+        color,
+    );
     resp
 }
 
