@@ -241,13 +241,7 @@ fn links_ui(ui: &mut Ui, i: u32, ctx: &mut ViewCtx<'_>) {
             .show(ui, |ui| {
                 for l in to {
                     match l {
-                        LinkTarget::Loaded(t) => {
-                            let r = ui.link(describe(t));
-                            hover_span(&r, t, ctx);
-                            if r.clicked() {
-                                ctx.open_span(t);
-                            }
-                        }
+                        LinkTarget::Loaded(t) => span_link(ui, describe(t), t, ctx),
                         LinkTarget::NotLoaded { trace_id, span_id } => {
                             ui.label(format!(
                                 "{} / {} (not loaded)",
@@ -264,11 +258,7 @@ fn links_ui(ui: &mut Ui, i: u32, ctx: &mut ViewCtx<'_>) {
             .default_open(true)
             .show(ui, |ui| {
                 for t in from {
-                    let r = ui.link(describe(t));
-                    hover_span(&r, t, ctx);
-                    if r.clicked() {
-                        ctx.open_span(t);
-                    }
+                    span_link(ui, describe(t), t, ctx);
                 }
             });
     }
@@ -392,13 +382,18 @@ fn span_rows(
                 } else {
                     RichText::new(text)
                 };
-                let r = ui.link(text);
-                hover_span(&r, i, ctx);
-                if r.clicked() {
-                    ctx.open_span(i);
-                }
+                span_link(ui, text, i, ctx);
             }
         });
+}
+
+/// A link to span `i` that opens its trace, and notes the span as hovered under the pointer.
+fn span_link(ui: &mut Ui, text: impl Into<egui::WidgetText>, i: u32, ctx: &mut ViewCtx<'_>) {
+    let r = ui.link(text);
+    hover_span(&r, i, ctx);
+    if r.clicked() {
+        ctx.open_span(i);
+    }
 }
 
 /// Notes span `i` as hovered when `r` is: the views that show it outline it.
@@ -432,17 +427,12 @@ fn break_evidence(ui: &mut Ui, b: u32, me: u32, ctx: &mut ViewCtx<'_>) {
         && let Some(s) = store.spans.get(o as usize)
     {
         let role = if br.span == me { "related" } else { "broken" };
-        let text = format!(
-            "{role} span: {} · {} ({})",
-            store.service_name(o),
-            store.str(s.name),
-            span_hex(s.span_id)
+        span_link(
+            ui,
+            format!("{role} span: {}", span_label(store, o, s)),
+            o,
+            ctx,
         );
-        let r = ui.link(text);
-        hover_span(&r, o, ctx);
-        if r.clicked() {
-            ctx.open_span(o);
-        }
     }
 }
 
@@ -646,14 +636,21 @@ fn break_ui(ui: &mut Ui, b: u32, ctx: &mut ViewCtx<'_>) {
         let Some(s) = store.spans.get(i as usize) else {
             continue;
         };
-        let text = format!(
-            "{role}: {} · {} ({})",
-            store.service_name(i),
-            store.str(s.name),
-            span_hex(s.span_id)
-        );
-        if ui.link(text).clicked() {
+        if ui
+            .link(format!("{role}: {}", span_label(store, i, s)))
+            .clicked()
+        {
             ctx.open_span(i);
         }
     }
+}
+
+/// How a break names its spans: "service · name (span id)".
+fn span_label(store: &Store, i: u32, s: &crate::model::Span) -> String {
+    format!(
+        "{} · {} ({})",
+        store.service_name(i),
+        store.str(s.name),
+        span_hex(s.span_id)
+    )
 }
