@@ -293,7 +293,7 @@ impl<'c> Gen<'c> {
         };
         let route = *self.rng.pick(&GATEWAY_ROUTES).unwrap_or(&"/");
         let method = *self.rng.pick(&METHODS).unwrap_or(&"GET");
-        self.http_server(root, 0, route, method, user);
+        self.http(root, 0, root.svc, (route, method), user, false);
         self.stats.spans += 1;
         self.open.clear();
         self.open.push(root);
@@ -489,8 +489,8 @@ impl<'c> Gen<'c> {
         if role == Role::Http {
             let route = *self.rng.pick(&SERVICE_ROUTES).unwrap_or(&"/");
             let method = *self.rng.pick(&METHODS).unwrap_or(&"GET");
-            self.http_client(client, parent_id, callee, route, method, user);
-            self.http_server(server, server_parent, route, method, user);
+            self.http(client, parent_id, callee, (route, method), user, true);
+            self.http(server, server_parent, callee, (route, method), user, false);
         } else {
             let method = *self.rng.pick(&RPC_METHODS).unwrap_or(&"Get");
             self.grpc(client, parent_id, callee, method, user, true);
@@ -683,48 +683,45 @@ impl<'c> Gen<'c> {
         self.end_common(w, node, user, false);
     }
 
-    fn http_server(&mut self, node: Node, parent_id: u64, route: &str, method: &str, user: u64) {
-        let id = self.rng.range(1, 999_999);
-        let status = self.status();
-        let peer_port = self.rng.range(32_768, 60_999) as i64;
-        let host = self.services.get(node.svc).map_or("", |s| s.name.as_str());
-        let mut digits = [0; 20];
-        let (before, num, after) = fill_id(route, id, &mut digits);
-        let mut w = SpanWriter::open(take(&mut self.scratch), node, parent_id, SCOPE_HTTP, 2);
-        w.name_parts(&[method, " ", route]);
-        w.str_attr("http.request.method", method);
-        w.str_attr("http.route", route);
-        w.str_attr_parts("url.path", &[before, num, after]);
-        w.str_attr("url.scheme", "http");
-        w.str_attr("server.address", host);
-        w.int_attr("server.port", 8080);
-        w.int_attr("net.peer.port", peer_port);
-        w.int_attr("http.response.status_code", status);
-        self.end_common(w, node, user, status >= 500);
-    }
-
-    fn http_client(
+    /// An HTTP span: the CLIENT span of `node` calling `callee`, or the SERVER span of `callee`
+    /// (then `node.svc`), the same shape as `grpc`.
+    fn http(
         &mut self,
         node: Node,
         parent_id: u64,
         callee: usize,
-        route: &str,
-        method: &str,
+        (route, method): (&str, &str),
         user: u64,
+        client: bool,
     ) {
         let id = self.rng.range(1, 999_999);
         let status = self.status();
+        let peer_port = (!client).then(|| self.rng.range(32_768, 60_999) as i64);
         let host = self.services.get(callee).map_or("", |s| s.name.as_str());
         let mut digits = [0; 20];
         let (before, num, after) = fill_id(route, id, &mut digits);
-        let mut w = SpanWriter::open(take(&mut self.scratch), node, parent_id, SCOPE_HTTP, 3);
-        w.name_parts(&[method]);
-        w.str_attr("http.request.method", method);
-        w.str_attr_parts("url.full", &["http://", host, ":8080", before, num, after]);
+        let kind = if client { 3 } else { 2 };
+        let mut w = SpanWriter::open(take(&mut self.scratch), node, parent_id, SCOPE_HTTP, kind);
+        if client {
+            w.name_parts(&[method]);
+            w.str_attr("http.request.method", method);
+            w.str_attr_parts("url.full", &["http://", host, ":8080", before, num, after]);
+        } else {
+            w.name_parts(&[method, " ", route]);
+            w.str_attr("http.request.method", method);
+            w.str_attr("http.route", route);
+            w.str_attr_parts("url.path", &[before, num, after]);
+            w.str_attr("url.scheme", "http");
+        }
         w.str_attr("server.address", host);
         w.int_attr("server.port", 8080);
+        if let Some(port) = peer_port {
+            w.int_attr("net.peer.port", port);
+        }
         w.int_attr("http.response.status_code", status);
-        self.end_common(w, node, user, status >= 400);
+        // A client counts a 4xx answer as an error, a server only its own 5xx.
+        let failed = status >= if client { 400 } else { 500 };
+        self.end_common(w, node, user, failed);
     }
 
     fn grpc(
