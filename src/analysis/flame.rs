@@ -1036,7 +1036,7 @@ impl BarRows for TraceLayout {
 #[cfg(test)]
 mod tests {
     use super::super::breaks::{Break, Facts};
-    use super::super::testkit::{Kit, MS, V, idx};
+    use super::super::testkit::{GATEWAY, Kit, MS, goroutine as g, idx};
     use super::super::{Analysis, Options};
     use super::*;
     use crate::model::SpanKind::{Client, Internal, Server};
@@ -1064,9 +1064,7 @@ mod tests {
 
     #[test]
     fn depths_pack_concurrent_siblings_into_lanes() {
-        let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let g = |n| [("goroutine.id", V::I(n))];
+        let (mut k, [gw]) = Kit::with_services([GATEWAY]);
         k.span(gw, 1, 1, 0, (0, 100), Server, "GET /users", &g(1));
         k.span(gw, 1, 2, 1, (10, 40), Internal, "a", &g(2));
         k.span(gw, 1, 3, 1, (20, 60), Internal, "b", &g(1));
@@ -1116,8 +1114,7 @@ mod tests {
 
     #[test]
     fn orphans_hang_under_a_missing_parent_and_roots_stack() {
-        let mut k = Kit::new();
-        let s = k.service("order-svc", "o-1");
+        let (mut k, [s]) = Kit::with_services([("order-svc", "o-1")]);
         k.span(s, 1, 1, 0, (0, 50), Server, "root-a", &[]);
         k.span(s, 1, 2, 1, (5, 10), Internal, "a.child", &[]);
         k.span(s, 1, 3, 0, (20, 80), Server, "root-b", &[]);
@@ -1150,8 +1147,7 @@ mod tests {
 
     #[test]
     fn a_parent_cycle_loses_no_span() {
-        let mut k = Kit::new();
-        let s = k.service("order-svc", "o-1");
+        let (mut k, [s]) = Kit::with_services([("order-svc", "o-1")]);
         k.span(s, 1, 1, 2, (0, 10), Internal, "x", &[]);
         k.span(s, 1, 2, 1, (1, 5), Internal, "y", &[]);
         let store = k.store();
@@ -1167,9 +1163,7 @@ mod tests {
     /// server root that the call reached, and its child. Trace 3: a detached root started
     /// inside the payment server.
     fn stitched_store() -> (Store, Vec<Break>) {
-        let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let pay = k.service("payment-svc", "pay-1");
+        let (mut k, [gw, pay]) = Kit::with_services([GATEWAY, ("payment-svc", "pay-1")]);
         k.span(gw, 1, 1, 0, (0, 100), Server, "POST /orders", &[]);
         k.span(gw, 1, 2, 1, (10, 90), Client, "POST", &[]);
         k.span(pay, 2, 3, 0, (20, 80), Server, "POST /v1/payments", &[]);
@@ -1203,9 +1197,7 @@ mod tests {
     #[test]
     fn stitching_joins_linked_traces_by_their_links() {
         use crate::model::SpanKind::{Consumer, Producer};
-        let mut k = Kit::new();
-        let o = k.service("order-svc", "o1");
-        let sh = k.service("shipping-svc", "s1");
+        let (mut k, [o, sh]) = Kit::with_services([("order-svc", "o1"), ("shipping-svc", "s1")]);
         for t in 1..=3u128 {
             let at = t as u64 * 10;
             k.span(o, t, 1, 0, (at, at + 8), Server, "POST /orders", &[]);
@@ -1323,8 +1315,7 @@ mod tests {
 
     #[test]
     fn self_time_counts_concurrent_children_once() {
-        let mut k = Kit::new();
-        let s = k.service("order-svc", "o-1");
+        let (mut k, [s]) = Kit::with_services([("order-svc", "o-1")]);
         k.span(s, 1, 1, 0, (0, 100), Server, "root", &[]);
         k.span(s, 1, 2, 1, (10, 40), Internal, "a", &[]);
         k.span(s, 1, 3, 1, (20, 60), Internal, "b", &[]);
@@ -1337,9 +1328,7 @@ mod tests {
 
     #[test]
     fn flame_graph_merges_paths_and_fits_children_in_parents() {
-        let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let user = k.service("user-svc", "u-1");
+        let (mut k, [gw, user]) = Kit::with_services([GATEWAY, ("user-svc", "u-1")]);
         // Two traces with the same path, one with an extra concurrent call.
         k.span(gw, 1, 1, 0, (0, 100), Server, "GET /users", &[]);
         k.span(user, 1, 2, 1, (10, 50), Server, "GetUser", &[]);
@@ -1401,8 +1390,7 @@ mod tests {
 
     #[test]
     fn overview_marks_where_lanes_have_bars() {
-        let mut k = Kit::new();
-        let s = k.service("order-svc", "o-1");
+        let (mut k, [s]) = Kit::with_services([("order-svc", "o-1")]);
         k.span(s, 1, 1, 0, (0, 100), Server, "root", &[]);
         k.span(s, 1, 2, 1, (50, 100), Internal, "second-half", &[]);
         let store = k.store();
