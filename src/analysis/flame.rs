@@ -1053,9 +1053,11 @@ mod tests {
         TraceLayout::build(store, &index(store, Vec::new()), 0, false)
     }
 
-    /// A store of trace 1 in one process of `order-svc`: spans (id, parent, (start, end) in
-    /// ms, kind, name) without attributes.
-    fn order_trace(spans: &[(u64, u64, (u64, u64), SpanKind, &str)]) -> Store {
+    /// A span of [`order_trace`]: id, parent, (start, end) in ms, kind, name.
+    type Row<'a> = (u64, u64, (u64, u64), SpanKind, &'a str);
+
+    /// A store of trace 1 in one process of `order-svc`, spans without attributes.
+    fn order_trace(spans: &[Row]) -> Store {
         let (mut k, [s]) = Kit::with_services([("order-svc", "o-1")]);
         for &(id, parent, times, kind, name) in spans {
             k.span(s, 1, id, parent, times, kind, name, &[]);
@@ -1064,7 +1066,7 @@ mod tests {
     }
 
     /// The store of [`order_trace`] and the layout of its trace.
-    fn order_layout(spans: &[(u64, u64, (u64, u64), SpanKind, &str)]) -> (Store, TraceLayout) {
+    fn order_layout(spans: &[Row]) -> (Store, TraceLayout) {
         let store = order_trace(spans);
         let l = first_trace(&store);
         (store, l)
