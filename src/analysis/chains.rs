@@ -130,7 +130,7 @@ fn find_free(free: &mut [u32], k: u32) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{Kit, idx};
+    use super::super::testkit::{GATEWAY, Kit, idx};
     use super::*;
     use crate::model::SpanKind::{Client, Internal, Server};
 
@@ -200,8 +200,7 @@ mod tests {
 
     #[test]
     fn each_step_is_taken_once_and_traces_stay_apart() {
-        let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
+        let (mut k, [gw]) = Kit::with_services([GATEWAY]);
         let name_ab = "type.convert.A.to.B";
         let name_bc = "type.convert.B.to.C";
         // Two A→B steps, then two B→C steps: pairs (1,3) and (2,4), not (1,3) alone.

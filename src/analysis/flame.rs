@@ -1036,10 +1036,10 @@ impl BarRows for TraceLayout {
 #[cfg(test)]
 mod tests {
     use super::super::breaks::{Break, Facts};
-    use super::super::testkit::{Kit, MS, V, idx};
+    use super::super::testkit::{GATEWAY, Kit, MS, goroutine as g, idx};
     use super::super::{Analysis, Options};
     use super::*;
-    use crate::model::SpanKind::{Client, Internal, Server};
+    use crate::model::SpanKind::{self, Client, Internal, Server};
 
     fn index(store: &Store, breaks: Vec<Break>) -> FlameIndex {
         FlameIndex::new(
@@ -1053,6 +1053,25 @@ mod tests {
         TraceLayout::build(store, &index(store, Vec::new()), 0, false)
     }
 
+    /// A span of [`order_trace`]: id, parent, (start, end) in ms, kind, name.
+    type Row<'a> = (u64, u64, (u64, u64), SpanKind, &'a str);
+
+    /// A store of trace 1 in one process of `order-svc`, spans without attributes.
+    fn order_trace(spans: &[Row]) -> Store {
+        let (mut k, [s]) = Kit::with_services([("order-svc", "o-1")]);
+        for &(id, parent, times, kind, name) in spans {
+            k.span(s, 1, id, parent, times, kind, name, &[]);
+        }
+        k.store()
+    }
+
+    /// The store of [`order_trace`] and the layout of its trace.
+    fn order_layout(spans: &[Row]) -> (Store, TraceLayout) {
+        let store = order_trace(spans);
+        let l = first_trace(&store);
+        (store, l)
+    }
+
     /// (lane, depth) of the bar of span `id` of trace `trace`.
     fn at(store: &Store, l: &TraceLayout, trace: u128, id: u64) -> (u32, u32) {
         let b = l
@@ -1064,9 +1083,7 @@ mod tests {
 
     #[test]
     fn depths_pack_concurrent_siblings_into_lanes() {
-        let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let g = |n| [("goroutine.id", V::I(n))];
+        let (mut k, [gw]) = Kit::with_services([GATEWAY]);
         k.span(gw, 1, 1, 0, (0, 100), Server, "GET /users", &g(1));
         k.span(gw, 1, 2, 1, (10, 40), Internal, "a", &g(2));
         k.span(gw, 1, 3, 1, (20, 60), Internal, "b", &g(1));
@@ -1116,16 +1133,14 @@ mod tests {
 
     #[test]
     fn orphans_hang_under_a_missing_parent_and_roots_stack() {
-        let mut k = Kit::new();
-        let s = k.service("order-svc", "o-1");
-        k.span(s, 1, 1, 0, (0, 50), Server, "root-a", &[]);
-        k.span(s, 1, 2, 1, (5, 10), Internal, "a.child", &[]);
-        k.span(s, 1, 3, 0, (20, 80), Server, "root-b", &[]);
-        k.span(s, 1, 4, 0xdead, (30, 40), Internal, "orphan-1", &[]);
-        k.span(s, 1, 5, 0xdead, (35, 70), Internal, "orphan-2", &[]);
-        k.span(s, 1, 6, 4, (31, 33), Internal, "orphan-1.child", &[]);
-        let store = k.store();
-        let l = first_trace(&store);
+        let (store, l) = order_layout(&[
+            (1, 0, (0, 50), Server, "root-a"),
+            (2, 1, (5, 10), Internal, "a.child"),
+            (3, 0, (20, 80), Server, "root-b"),
+            (4, 0xdead, (30, 40), Internal, "orphan-1"),
+            (5, 0xdead, (35, 70), Internal, "orphan-2"),
+            (6, 4, (31, 33), Internal, "orphan-1.child"),
+        ]);
         // Blocks by start: root-a (2 lanes), root-b (1), the missing parent (1 + 2 + 1).
         assert_eq!(at(&store, &l, 1, 1), (0, 0));
         assert_eq!(at(&store, &l, 1, 2), (1, 1));
@@ -1150,12 +1165,10 @@ mod tests {
 
     #[test]
     fn a_parent_cycle_loses_no_span() {
-        let mut k = Kit::new();
-        let s = k.service("order-svc", "o-1");
-        k.span(s, 1, 1, 2, (0, 10), Internal, "x", &[]);
-        k.span(s, 1, 2, 1, (1, 5), Internal, "y", &[]);
-        let store = k.store();
-        let l = first_trace(&store);
+        let (store, l) = order_layout(&[
+            (1, 2, (0, 10), Internal, "x"),
+            (2, 1, (1, 5), Internal, "y"),
+        ]);
         assert_eq!(l.bars.len(), 2);
         assert_eq!(at(&store, &l, 1, 1), (0, 0));
         assert_eq!(at(&store, &l, 1, 2), (1, 1));
@@ -1167,9 +1180,7 @@ mod tests {
     /// server root that the call reached, and its child. Trace 3: a detached root started
     /// inside the payment server.
     fn stitched_store() -> (Store, Vec<Break>) {
-        let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let pay = k.service("payment-svc", "pay-1");
+        let (mut k, [gw, pay]) = Kit::with_services([GATEWAY, ("payment-svc", "pay-1")]);
         k.span(gw, 1, 1, 0, (0, 100), Server, "POST /orders", &[]);
         k.span(gw, 1, 2, 1, (10, 90), Client, "POST", &[]);
         k.span(pay, 2, 3, 0, (20, 80), Server, "POST /v1/payments", &[]);
@@ -1203,9 +1214,7 @@ mod tests {
     #[test]
     fn stitching_joins_linked_traces_by_their_links() {
         use crate::model::SpanKind::{Consumer, Producer};
-        let mut k = Kit::new();
-        let o = k.service("order-svc", "o1");
-        let sh = k.service("shipping-svc", "s1");
+        let (mut k, [o, sh]) = Kit::with_services([("order-svc", "o1"), ("shipping-svc", "s1")]);
         for t in 1..=3u128 {
             let at = t as u64 * 10;
             k.span(o, t, 1, 0, (at, at + 8), Server, "POST /orders", &[]);
@@ -1323,28 +1332,25 @@ mod tests {
 
     #[test]
     fn self_time_counts_concurrent_children_once() {
-        let mut k = Kit::new();
-        let s = k.service("order-svc", "o-1");
-        k.span(s, 1, 1, 0, (0, 100), Server, "root", &[]);
-        k.span(s, 1, 2, 1, (10, 40), Internal, "a", &[]);
-        k.span(s, 1, 3, 1, (20, 60), Internal, "b", &[]);
-        // Outlives the parent: only its part inside counts.
-        k.span(s, 1, 4, 1, (90, 130), Internal, "late", &[]);
-        let store = k.store();
+        let store = order_trace(&[
+            (1, 0, (0, 100), Server, "root"),
+            (2, 1, (10, 40), Internal, "a"),
+            (3, 1, (20, 60), Internal, "b"),
+            // Outlives the parent: only its part inside counts.
+            (4, 1, (90, 130), Internal, "late"),
+        ]);
         assert_eq!(self_time(&store, idx(&store, 1, 1)), 40 * MS);
         assert_eq!(self_time(&store, idx(&store, 1, 4)), 40 * MS);
     }
 
     #[test]
     fn flame_graph_merges_paths_and_fits_children_in_parents() {
-        let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let user = k.service("user-svc", "u-1");
+        let (mut k, [gw, user]) = Kit::with_services([GATEWAY, ("user-svc", "u-1")]);
         // Two traces with the same path, one with an extra concurrent call.
-        k.span(gw, 1, 1, 0, (0, 100), Server, "GET /users", &[]);
-        k.span(user, 1, 2, 1, (10, 50), Server, "GetUser", &[]);
-        k.span(gw, 2, 1, 0, (0, 60), Server, "GET /users", &[]);
-        k.span(user, 2, 2, 1, (5, 55), Server, "GetUser", &[]);
+        for (t, root, call) in [(1, (0, 100), (10, 50)), (2, (0, 60), (5, 55))] {
+            k.span(gw, t, 1, 0, root, Server, "GET /users", &[]);
+            k.span(user, t, 2, 1, call, Server, "GetUser", &[]);
+        }
         k.span(user, 2, 3, 1, (5, 45), Server, "GetUser", &[]);
         k.span(gw, 2, 4, 1, (6, 46), Internal, "render", &[]);
         let store = k.store();
@@ -1353,28 +1359,21 @@ mod tests {
         assert_eq!(g.depths(), 3);
         let root = g.frames[0];
         assert_eq!((root.count, root.total, root.width), (2, 160 * MS, 1.0));
-        let top = g
-            .find(&store, &[("api-gateway", "GET /users")])
-            .expect("top");
+        let get_users = ("api-gateway", "GET /users");
+        let frame = |path: &[(&str, &str)]| {
+            g.find(&store, path)
+                .unwrap_or_else(|| panic!("no frame {path:?}"))
+        };
+        let top = frame(&[get_users]);
         let f = g.frames[top as usize];
         assert_eq!((f.count, f.total), (2, 160 * MS));
         // Self: trace 1 100 - 40; trace 2 60 - union(5..55) = 10.
         assert_eq!(f.self_time, 70 * MS);
-        let call = g
-            .find(
-                &store,
-                &[("api-gateway", "GET /users"), ("user-svc", "GetUser")],
-            )
-            .expect("call");
+        let call = frame(&[get_users, ("user-svc", "GetUser")]);
         let c = g.frames[call as usize];
         assert_eq!((c.count, c.total, c.self_time), (3, 130 * MS, 130 * MS));
         // Children add up to 170 ms inside a 160 ms frame: scaled to fit, largest first.
-        let render = g
-            .find(
-                &store,
-                &[("api-gateway", "GET /users"), ("api-gateway", "render")],
-            )
-            .expect("render");
+        let render = frame(&[get_users, ("api-gateway", "render")]);
         let r = g.frames[render as usize];
         assert!((c.width - 130.0 / 170.0).abs() < 1e-9, "{}", c.width);
         assert!((r.x - c.width).abs() < 1e-9);
@@ -1392,21 +1391,16 @@ mod tests {
         // Only trace 2.
         let t2 = store.index.span_trace[idx(&store, 2, 1) as usize];
         let g2 = FlameGraph::build(&store, Some(&[t2]));
-        let c2 = g2.find(
-            &store,
-            &[("api-gateway", "GET /users"), ("user-svc", "GetUser")],
-        );
+        let c2 = g2.find(&store, &[get_users, ("user-svc", "GetUser")]);
         assert_eq!(c2.map(|f| g2.frames[f as usize].count), Some(2));
     }
 
     #[test]
     fn overview_marks_where_lanes_have_bars() {
-        let mut k = Kit::new();
-        let s = k.service("order-svc", "o-1");
-        k.span(s, 1, 1, 0, (0, 100), Server, "root", &[]);
-        k.span(s, 1, 2, 1, (50, 100), Internal, "second-half", &[]);
-        let store = k.store();
-        let l = first_trace(&store);
+        let (store, l) = order_layout(&[
+            (1, 0, (0, 100), Server, "root"),
+            (2, 1, (50, 100), Internal, "second-half"),
+        ]);
         assert_eq!(l.overview_rows, 2);
         let svc = store.service_idx(0);
         let row1 = &l.overview[OVERVIEW_COLS..];

@@ -153,8 +153,7 @@ mod tests {
 
     #[test]
     fn first_attribute_of_a_key_counts_and_only_non_empty_strings_read() {
-        let mut k = Kit::new();
-        let svc = k.service("api", "api-1");
+        let (mut k, [svc]) = Kit::with_services([("api", "api-1")]);
         let attrs = [
             ("peer.service", V::S("users")),
             ("peer.service", V::S("orders")),

@@ -490,7 +490,7 @@ fn stack(store: &Store, list: &mut [Member]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::super::breaks::{Break, Facts};
-    use super::super::testkit::{Kit, MS, V, idx};
+    use super::super::testkit::{GATEWAY, Kit, MS, ORDER, ORDER_2, goroutine as g, idx};
     use super::super::{Analysis, Options};
     use super::*;
     use crate::model::SpanKind::{Client, Consumer, Internal, Producer, Server};
@@ -499,10 +499,6 @@ mod tests {
         let analysis = Analysis::with_breaks(store, &Options::default(), breaks);
         let fx = FlameIndex::new(store, &analysis);
         LaneLayout::build(store, &fx, traces)
-    }
-
-    fn g(n: i64) -> [(&'static str, V<'static>); 1] {
-        [("goroutine.id", V::I(n))]
     }
 
     /// The bar of span `id` of `trace`.
@@ -533,10 +529,7 @@ mod tests {
 
     #[test]
     fn groups_by_goroutine_and_process_with_an_unknown_group_per_service() {
-        let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let o1 = k.service("order-svc", "order-1");
-        let o2 = k.service("order-svc", "order-2");
+        let (mut k, [gw, o1, o2]) = Kit::with_services([GATEWAY, ORDER, ORDER_2]);
         k.span(gw, 1, 1, 0, (0, 100), Server, "POST /orders", &g(7));
         k.span(gw, 1, 2, 1, (5, 95), Client, "CreateOrder", &g(7));
         // Goroutine 500 in two processes of order-svc: two groups.
@@ -586,8 +579,7 @@ mod tests {
 
     #[test]
     fn nesting_stacks_within_a_group_without_overlap() {
-        let mut k = Kit::new();
-        let s = k.service("order-svc", "order-1");
+        let (mut k, [s]) = Kit::with_services([ORDER]);
         k.span(s, 1, 1, 0, (0, 100), Server, "root", &g(1));
         k.span(s, 1, 2, 1, (10, 40), Internal, "a", &g(1));
         k.span(s, 1, 3, 2, (15, 20), Internal, "a.1", &g(1));
@@ -636,9 +628,7 @@ mod tests {
 
     #[test]
     fn arrows_mark_hops_across_goroutines_and_processes_only() {
-        let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let pay = k.service("payment-svc", "pay-1");
+        let (mut k, [gw, pay]) = Kit::with_services([GATEWAY, ("payment-svc", "pay-1")]);
         k.span(gw, 1, 1, 0, (0, 100), Server, "POST /orders", &g(7));
         k.span(gw, 1, 2, 1, (5, 20), Internal, "same", &g(7));
         k.span(gw, 1, 3, 1, (30, 90), Client, "charge", &g(8));
@@ -669,9 +659,8 @@ mod tests {
 
     #[test]
     fn a_stale_parent_comes_from_a_lane_long_finished() {
-        let mut k = Kit::new();
-        let inv = k.service("inventory-svc", "inv-1");
-        let kafka = k.service("consumer", "c-1");
+        let (mut k, [inv, kafka]) =
+            Kit::with_services([("inventory-svc", "inv-1"), ("consumer", "c-1")]);
         k.span(inv, 1, 1, 0, (0, 100), Server, "Reserve", &g(10));
         // A pooled goroutine runs work for this request 2 s after it ended.
         k.span(
@@ -718,8 +707,7 @@ mod tests {
 
     #[test]
     fn detached_roots_and_orphans_come_from_nowhere_or_their_holder() {
-        let mut k = Kit::new();
-        let o = k.service("order-svc", "order-1");
+        let (mut k, [o]) = Kit::with_services([ORDER]);
         k.span(o, 1, 1, 0, (0, 100), Server, "CreateOrder", &g(1));
         k.span(o, 2, 2, 0, (30, 80), Internal, "audit.Write", &g(268));
         k.span(o, 2, 3, 2, (35, 40), Internal, "audit.step", &g(268));

@@ -89,9 +89,7 @@ mod tests {
     /// n/2 producer traces and n/2 consumer roots, each linking one producer and one span
     /// that is not loaded: the steps of the lookups, for `assert_n_log_n`.
     fn resolve_steps(n: u64) -> u64 {
-        let mut k = Kit::new();
-        let p = k.service("orders", "o1");
-        let c = k.service("shipping", "s1");
+        let (mut k, [p, c]) = Kit::with_services([("orders", "o1"), ("shipping", "s1")]);
         for t in 0..n / 2 {
             let t = u128::from(t);
             k.span(p, 2 * t + 1, 1, 0, (0, 5), Producer, "publish", &[]);
@@ -111,9 +109,7 @@ mod tests {
 
     #[test]
     fn links_resolve_both_ways_and_unloaded_targets_are_left_out() {
-        let mut k = Kit::new();
-        let p = k.service("orders", "o1");
-        let c = k.service("shipping", "s1");
+        let (mut k, [p, c]) = Kit::with_services([("orders", "o1"), ("shipping", "s1")]);
         k.span(p, 1, 1, 0, (0, 5), Producer, "orders publish", &[]);
         k.span(p, 2, 1, 0, (1, 6), Producer, "orders publish", &[]);
         let batch = k.span(c, 3, 1, 0, (10, 20), Consumer, "orders process", &[]);

@@ -330,7 +330,7 @@ fn unpaired_target<'s>(look: &Lookup<'s>, i: u32, svc: u32) -> Option<(Target<'s
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{Kit, V, idx};
+    use super::super::testkit::{GATEWAY, Kit, ORDER, USER, V, idx};
     use super::*;
     use crate::analysis::breaks::Facts;
     use crate::model::SpanKind::{Client, Internal, Server};
@@ -363,10 +363,7 @@ mod tests {
     /// gateway → order → user, with order also querying postgres (uninstrumented).
     #[test]
     fn call_chain_with_database_peer() {
-        let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let order = k.service("order-svc", "order-1");
-        let user = k.service("user-svc", "user-1");
+        let (mut k, [gw, order, user]) = Kit::with_services([GATEWAY, ORDER, USER]);
         let t = 1;
         k.span(gw, t, 1, 0, (0, 100), Server, "GET /orders", &[]);
         k.span(gw, t, 2, 1, (5, 95), Client, "POST order", &[]);
@@ -417,9 +414,7 @@ mod tests {
     /// api-gateway and order-svc, and the gateway's `GET /orders` request (trace 1, span 1)
     /// that the tests' calls to order-svc are made in.
     fn gateway_request() -> (Kit, u32, u32) {
-        let mut k = Kit::new();
-        let gw = k.service("api-gateway", "gw-1");
-        let order = k.service("order-svc", "order-1");
+        let (mut k, [gw, order]) = Kit::with_services([GATEWAY, ORDER]);
         k.span(gw, 1, 1, 0, (0, 100), Server, "GET /orders", &[]);
         (k, gw, order)
     }

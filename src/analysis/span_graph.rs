@@ -93,7 +93,7 @@ pub fn count_goroutine_hops(store: &Store) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testkit::{Kit, V, idx};
+    use super::super::testkit::{Kit, ORDER, ORDER_2, USER, V, goroutine as g, idx};
     use super::*;
     use crate::model::Link;
     use crate::model::SpanKind::{Client, Internal, Server};
@@ -101,11 +101,7 @@ mod tests {
 
     #[test]
     fn edges_are_labelled_by_hop() {
-        let mut k = Kit::new();
-        let order1 = k.service("order-svc", "order-1");
-        let order2 = k.service("order-svc", "order-2");
-        let user = k.service("user-svc", "user-1");
-        let g = |n| [("goroutine.id", V::I(n))];
+        let (mut k, [order1, order2, user]) = Kit::with_services([ORDER, ORDER_2, USER]);
         k.span(order1, 1, 1, 0, (0, 100), Server, "CreateOrder", &g(1));
         // Same goroutine; a goroutine hop; unknown id (no hop claimed); thread.id as text.
         k.span(order1, 1, 2, 1, (1, 5), Internal, "validate", &g(1));
@@ -147,8 +143,7 @@ mod tests {
 
     #[test]
     fn links_within_the_trace_become_edges() {
-        let mut k = Kit::new();
-        let svc = k.service("worker", "w-1");
+        let (mut k, [svc]) = Kit::with_services([("worker", "w-1")]);
         k.span(svc, 1, 1, 0, (0, 10), Server, "enqueue", &[]);
         let consumer = k.span(svc, 1, 2, 0, (20, 30), Internal, "process", &[]);
         let start = k.batch.links.len() as u32;

@@ -13,6 +13,13 @@ pub enum V<'a> {
 
 pub const MS: u64 = 1_000_000;
 
+/// The (service, instance) pairs of the shop most tests model: the gateway, two processes of
+/// the order service, the user service.
+pub const GATEWAY: (&str, &str) = ("api-gateway", "gw-1");
+pub const ORDER: (&str, &str) = ("order-svc", "order-1");
+pub const ORDER_2: (&str, &str) = ("order-svc", "order-2");
+pub const USER: (&str, &str) = ("user-svc", "user-1");
+
 impl<'a> From<&'a str> for V<'a> {
     fn from(s: &'a str) -> Self {
         V::S(s)
@@ -38,6 +45,13 @@ impl Kit {
             origin,
             ..Self::default()
         }
+    }
+
+    /// A kit with a resource for each (service, instance), in this order, and their ids.
+    pub fn with_services<const N: usize>(services: [(&str, &str); N]) -> (Self, [u32; N]) {
+        let mut k = Self::new();
+        let ids = services.map(|(service, instance)| k.service(service, instance));
+        (k, ids)
     }
 
     /// A resource for `service` running as process `instance`.
@@ -117,8 +131,8 @@ impl Kit {
     /// gateway's `POST /orders` (span 1, 0–100 ms) with its first conversion step,
     /// `[]byte → *dto.A` (span 2, 1–3 ms). Returns the two services.
     pub fn checkout(&mut self, trace: u128) -> (u32, u32) {
-        let gw = self.service("api-gateway", "gw-1");
-        let order = self.service("order-svc", "order-1");
+        let gw = self.service(GATEWAY.0, GATEWAY.1);
+        let order = self.service(ORDER.0, ORDER.1);
         self.span(
             gw,
             trace,
@@ -185,6 +199,11 @@ impl Kit {
         store.build_index();
         store
     }
+}
+
+/// The attributes of a span that runs on goroutine `n`.
+pub fn goroutine(n: i64) -> [(&'static str, V<'static>); 1] {
+    [("goroutine.id", V::I(n))]
 }
 
 /// The store index of the span with this trace and span id.

@@ -677,86 +677,75 @@ pub fn export(args: &ExportArgs) -> ExitCode {
 mod tests {
     use super::*;
 
+    /// A command line as typed in a shell.
+    fn words(line: &str) -> Vec<String> {
+        shlex::split(line).unwrap_or_else(|| panic!("unbalanced quotes in {line:?}"))
+    }
+
+    fn parse(line: &str) -> Cli {
+        Cli::try_parse_from(words(line)).unwrap_or_else(|e| panic!("{line:?} did not parse: {e}"))
+    }
+
+    /// The arguments of an `analyze` command line.
+    fn analyze(line: &str) -> AnalyzeArgs {
+        match parse(line).command {
+            Some(Command::Analyze(a)) => a,
+            other => panic!("{line:?} is not analyze: {other:?}"),
+        }
+    }
+
+    fn assert_usage_error(line: &str) {
+        let e = Cli::try_parse_from(words(line)).err();
+        assert_eq!(e.map(|e| e.exit_code()), Some(2), "{line:?}");
+    }
+
     #[test]
     fn analyze_arguments_parse() {
-        let cli = Cli::try_parse_from([
-            "tracetopo",
-            "analyze",
-            "a.json",
-            "b.pb",
-            "--format",
-            "json",
-            "--fail-on",
-            "orphan_span,clock_skew",
-            "--tolerance-ms",
-            "2.5",
-        ]);
-        let Ok(Cli {
-            command: Some(Command::Analyze(a)),
-            ..
-        }) = cli
-        else {
-            panic!("did not parse: {cli:?}");
-        };
+        let a = analyze(
+            "tracetopo analyze a.json b.pb --format json --fail-on orphan_span,clock_skew --tolerance-ms 2.5",
+        );
         assert_eq!(a.files, [PathBuf::from("a.json"), PathBuf::from("b.pb")]);
         assert_eq!(a.format, OutputFormat::Json);
         assert_eq!(a.fail_on, [BreakKind::OrphanSpan, BreakKind::ClockSkew]);
         assert_eq!(a.tolerance_ms, 2.5);
 
-        let Ok(Cli {
-            command: Some(Command::Analyze(a)),
-            ..
-        }) = Cli::try_parse_from(["tracetopo", "analyze", "a.json"])
-        else {
-            panic!("defaults did not parse");
-        };
+        let a = analyze("tracetopo analyze a.json");
         assert_eq!((a.format, a.tolerance_ms), (OutputFormat::Text, 1.0));
         assert!(a.fail_on.is_empty());
     }
 
     #[test]
     fn bad_arguments_are_usage_errors() {
-        for args in [
-            &["tracetopo", "analyze"][..],
-            &["tracetopo", "analyze", "a.json", "--fail-on", "nonsense"],
-            &["tracetopo", "analyze", "a.json", "--tolerance-ms", "-1"],
-            &["tracetopo", "analyze", "a.json", "--tolerance-ms", "NaN"],
-            &["tracetopo", "analyze", "a.json", "--format", "xml"],
+        for line in [
+            "tracetopo analyze",
+            "tracetopo analyze a.json --fail-on nonsense",
+            "tracetopo analyze a.json --tolerance-ms -1",
+            "tracetopo analyze a.json --tolerance-ms NaN",
+            "tracetopo analyze a.json --format xml",
         ] {
-            let e = Cli::try_parse_from(args).err();
-            assert_eq!(e.map(|e| e.exit_code()), Some(2), "{args:?}");
+            assert_usage_error(line);
         }
     }
 
     #[test]
     fn follow_and_stdin_open_the_app_in_live_mode() {
-        let parse = |args: &[&str]| Cli::try_parse_from(args).unwrap().app_config();
-        let c = parse(&["tracetopo", "--follow", "a.log", "b.log"]);
+        let c = parse("tracetopo --follow a.log b.log").app_config();
         assert_eq!(c.follow, [PathBuf::from("a.log"), PathBuf::from("b.log")]);
         assert!(c.files.is_empty() && c.live.is_none());
-        let c = parse(&["tracetopo", "-"]);
+        let c = parse("tracetopo -").app_config();
         assert_eq!(c.follow, [PathBuf::from("-")]);
         assert!(c.files.is_empty());
-        let c = parse(&["tracetopo", "a.json"]);
+        let c = parse("tracetopo a.json").app_config();
         assert!(c.follow.is_empty() && c.files == [PathBuf::from("a.json")]);
         // --follow needs files.
-        let e = Cli::try_parse_from(["tracetopo", "--follow"]).err();
-        assert_eq!(e.map(|e| e.exit_code()), Some(2));
+        assert_usage_error("tracetopo --follow");
     }
 
     #[test]
     fn files_without_a_subcommand_open_the_app() {
-        let Ok(cli) = Cli::try_parse_from([
-            "tracetopo",
-            "a.json",
-            "b.jsonl",
-            "--screenshot",
-            "out.png",
-            "--view",
-            "trace:6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51",
-        ]) else {
-            panic!("did not parse");
-        };
+        let cli = parse(
+            "tracetopo a.json b.jsonl --screenshot out.png --view trace:6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51",
+        );
         assert!(cli.command.is_none());
         assert_eq!(
             cli.files,
@@ -768,49 +757,28 @@ mod tests {
             Some(ViewSpec::Trace(0x6e0f1a2b3c4d4e5f8a9b0c1d2e3f4a51))
         );
 
-        let Ok(cli) = Cli::try_parse_from(["tracetopo"]) else {
-            panic!("no arguments did not parse");
-        };
+        let cli = parse("tracetopo");
         assert!(cli.command.is_none() && cli.files.is_empty() && cli.screenshot.is_none());
 
         // No files: a screenshot of the start page.
-        let Ok(cli) = Cli::try_parse_from(["tracetopo", "--screenshot", "out.png"]) else {
-            panic!("a start page screenshot did not parse");
-        };
+        let cli = parse("tracetopo --screenshot out.png");
         assert!(cli.files.is_empty() && cli.screenshot == Some(PathBuf::from("out.png")));
 
-        for args in [
+        for line in [
             // A view needs a screenshot and files (the start page has no views), views have
             // names.
-            &["tracetopo", "--screenshot", "out.png", "--view", "breaks"][..],
-            &["tracetopo", "a.json", "--view", "breaks"],
-            &[
-                "tracetopo",
-                "a.json",
-                "--screenshot",
-                "o.png",
-                "--view",
-                "graph",
-            ],
+            "tracetopo --screenshot out.png --view breaks",
+            "tracetopo a.json --view breaks",
+            "tracetopo a.json --screenshot o.png --view graph",
         ] {
-            let e = Cli::try_parse_from(args).err();
-            assert_eq!(e.map(|e| e.exit_code()), Some(2), "{args:?}");
+            assert_usage_error(line);
         }
     }
 
     #[test]
     fn a_backend_opens_the_app_or_replaces_the_files_of_analyze() {
-        let Ok(cli) = Cli::try_parse_from([
-            "tracetopo",
-            "--tempo",
-            "http://tempo:3200",
-            "--since",
-            "15m",
-            "--header",
-            "X-Scope-OrgID: acme",
-        ]) else {
-            panic!("did not parse");
-        };
+        let cli =
+            parse("tracetopo --tempo http://tempo:3200 --since 15m --header 'X-Scope-OrgID: acme'");
         assert!(cli.command.is_none());
         assert_eq!(
             cli.backend.target(),
@@ -820,46 +788,18 @@ mod tests {
             cli.backend.query.since,
             Some(std::time::Duration::from_secs(900))
         );
-        for args in [
-            &["tracetopo", "--tempo", "http://a", "--jaeger", "http://b"][..],
-            &["tracetopo", "analyze", "a.json", "--jaeger", "http://b"],
-            &[
-                "tracetopo",
-                "analyze",
-                "--jaeger",
-                "http://b",
-                "--since",
-                "1h",
-                "--start",
-                "0",
-                "--end",
-                "1",
-            ],
-            &["tracetopo", "pull", "zipkin", "http://b", "-o", "x.jsonl"],
+        for line in [
+            "tracetopo --tempo http://a --jaeger http://b",
+            "tracetopo analyze a.json --jaeger http://b",
+            "tracetopo analyze --jaeger http://b --since 1h --start 0 --end 1",
+            "tracetopo pull zipkin http://b -o x.jsonl",
             // A view needs something to show: files or a backend.
-            &[
-                "tracetopo",
-                "--screenshot",
-                "o.png",
-                "--view",
-                "breaks",
-                "--since",
-                "1h",
-            ],
+            "tracetopo --screenshot o.png --view breaks --since 1h",
         ] {
-            let e = Cli::try_parse_from(args).err();
-            assert_eq!(e.map(|e| e.exit_code()), Some(2), "{args:?}");
+            assert_usage_error(line);
         }
-        let shot = [
-            "tracetopo",
-            "--jaeger",
-            "http://b",
-            "--screenshot",
-            "o.png",
-            "--view",
-            "breaks",
-        ];
-        assert!(Cli::try_parse_from(shot).is_ok());
+        let shot = "tracetopo --jaeger http://b --screenshot o.png --view breaks";
+        assert!(Cli::try_parse_from(words(shot)).is_ok());
     }
 
     #[test]

@@ -47,7 +47,7 @@ mod tests {
     use super::*;
     use crate::analysis::Options;
     use crate::analysis::breaks::{BreakKind, find_breaks};
-    use crate::analysis::testkit::{Kit, V};
+    use crate::analysis::testkit::{Kit, goroutine as g};
     use crate::model::SpanKind;
 
     /// Stale children of two processes of one service: only the goroutine with several in one
@@ -55,13 +55,10 @@ mod tests {
     /// without a goroutine id stay single.
     #[test]
     fn one_goroutine_of_one_process_with_several_breaks_is_a_group() {
-        let mut kit = Kit::new();
-        let a = kit.service("inventory", "i1");
-        let b = kit.service("inventory", "i2");
+        let (mut kit, [a, b]) = Kit::with_services([("inventory", "i1"), ("inventory", "i2")]);
         let (server, job) = (SpanKind::Server, SpanKind::Internal);
         kit.span(a, 1, 1, 0, (0, 10), server, "old", &[]);
         kit.span(b, 2, 1, 0, (0, 10), server, "old", &[]);
-        let g = |n: i64| [("goroutine.id", V::I(n))];
         for (id, at) in [(2, 1_000), (3, 2_000)] {
             kit.span(a, 1, id, 1, (at, at + 5), job, "stock.Reserve", &g(500));
         }

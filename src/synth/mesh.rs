@@ -321,12 +321,16 @@ pub fn write_mesh(mut w: impl Write, cfg: &MeshConfig) -> io::Result<MeshStats> 
 mod tests {
     use super::*;
 
+    /// `n` services and `calls` caller → callee pairs among them (seed 1), as many as asked.
+    fn mesh(n: u32, calls: u32) -> (Vec<Svc>, Vec<(u32, u32)>) {
+        let p = pairs(n, calls, &mut Rng::new(1));
+        assert_eq!(p.len(), calls as usize);
+        (services(n), p)
+    }
+
     #[test]
     fn twelve_services_call_every_other_one() {
-        let mut rng = Rng::new(1);
-        let svcs = services(12);
-        let p = pairs(12, 132, &mut rng);
-        assert_eq!(p.len(), 132);
+        let (svcs, p) = mesh(12, 132);
         assert!(p.iter().all(|&(a, b)| a != b && a < 12 && b < 12));
         // Three namespaces of four, in two Kubernetes namespaces.
         let ns: std::collections::BTreeSet<_> = svcs.iter().map(|s| s.namespace).collect();
@@ -337,10 +341,7 @@ mod tests {
 
     #[test]
     fn large_mesh_has_distinct_pairs_and_unique_names() {
-        let mut rng = Rng::new(1);
-        let svcs = services(300);
-        let p = pairs(300, 2000, &mut rng);
-        assert_eq!(p.len(), 2000);
+        let (svcs, p) = mesh(300, 2000);
         let distinct: std::collections::HashSet<_> = p.iter().collect();
         assert_eq!(distinct.len(), 2000);
         let names: std::collections::HashSet<_> = svcs.iter().map(Svc::full).collect();

@@ -205,8 +205,7 @@ mod tests {
     /// next) and one long request of another trace around them all: each root must find that
     /// request past the open spans of its own trace.
     fn own_trace_steps(n: u64) -> u64 {
-        let mut kit = Kit::new();
-        let p = kit.service("api", "p1");
+        let (mut kit, [p]) = Kit::with_services([("api", "p1")]);
         kit.span(p, 1, 1, 0, (0, 10 * n), SpanKind::Server, "GET /", &[]);
         for k in 0..n / 2 {
             kit.span(

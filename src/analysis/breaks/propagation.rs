@@ -444,8 +444,7 @@ mod tests {
     /// n/2 services with one server root each and n/2 calls without peer attributes, each
     /// while one root starts: a call looks at the roots of its window, not at every service.
     fn many_services_steps(n: u64) -> u64 {
-        let mut kit = Kit::new();
-        let caller = kit.service("caller", "c1");
+        let (mut kit, [caller]) = Kit::with_services([("caller", "c1")]);
         for k in 0..n / 2 {
             let svc = kit.service(&format!("svc{k}"), &format!("i{k}"));
             let t = 10 * k + 1000;
@@ -480,9 +479,7 @@ mod tests {
     /// Kinds of the breaks `find` reports for one CLIENT span of `api` (which is also a
     /// traced service, as is `users`) carrying `attrs`, with no server anywhere.
     fn unpaired_call_breaks(attrs: &[(&str, V)]) -> Vec<BreakKind> {
-        let mut kit = Kit::new();
-        let api = kit.service("api", "a1");
-        let users = kit.service("users", "u1");
+        let (mut kit, [api, users]) = Kit::with_services([("api", "a1"), ("users", "u1")]);
         kit.span(api, 1, 1, 0, (0, 100), SpanKind::Server, "GET /", &[]);
         kit.span(api, 1, 2, 1, (10, 20), SpanKind::Client, "call", attrs);
         kit.span(users, 2, 1, 0, (500, 600), SpanKind::Server, "later", &[]);

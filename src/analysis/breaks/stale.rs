@@ -128,8 +128,7 @@ mod tests {
     /// requests of trace 1 open around them all, and one long request of trace 2. Each child
     /// must find trace 2's request past the open requests of its own trace.
     fn own_trace_steps(n: u64) -> u64 {
-        let mut kit = Kit::new();
-        let p = kit.service("inventory", "i1");
+        let (mut kit, [p]) = Kit::with_services([("inventory", "i1")]);
         kit.span(p, 1, 1, 0, (0, 1), SpanKind::Server, "old", &[]);
         kit.span(p, 2, 1, 0, (0, 20 * n), SpanKind::Server, "new", &[]);
         for k in 0..n / 2 {
