@@ -27,14 +27,13 @@ use crate::model::{
 };
 
 #[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct JTrace<'a> {
-    #[serde(rename = "traceID", default, borrow)]
+    #[serde(rename = "traceID")]
     trace_id: Scalar<'a>,
-    #[serde(default, borrow)]
     spans: Option<Vec<JSpan<'a>>>,
-    #[serde(default, borrow)]
     processes: Entries<'a, Option<JProcess<'a>>>,
-    #[serde(default, borrow, deserialize_with = "data")]
+    #[serde(deserialize_with = "data")]
     data: Option<Data<'a>>,
 }
 
@@ -45,65 +44,56 @@ struct Procs<'t> {
     resources: FxHashMap<&'t str, u32>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct JSpan<'a> {
-    #[serde(rename = "traceID", default, borrow)]
+    #[serde(rename = "traceID")]
     trace_id: Scalar<'a>,
-    #[serde(rename = "spanID", default, borrow)]
+    #[serde(rename = "spanID")]
     span_id: Scalar<'a>,
-    #[serde(rename = "parentSpanID", default, borrow)]
+    #[serde(rename = "parentSpanID")]
     parent_span_id: Scalar<'a>,
-    #[serde(rename = "operationName", default, borrow)]
     operation_name: Scalar<'a>,
-    #[serde(default, borrow)]
     references: Option<Vec<JRef<'a>>>,
-    #[serde(rename = "startTime", default, borrow)]
     start_time: Scalar<'a>,
-    #[serde(default, borrow)]
     duration: Scalar<'a>,
-    #[serde(default, borrow)]
     tags: Option<Vec<JTag<'a>>>,
-    #[serde(default, borrow)]
     logs: Option<Vec<JLog<'a>>>,
-    #[serde(rename = "processID", default, borrow)]
+    #[serde(rename = "processID")]
     process_id: Scalar<'a>,
-    #[serde(default, borrow)]
     process: Option<JProcess<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct JRef<'a> {
-    #[serde(rename = "refType", default, borrow)]
     ref_type: Scalar<'a>,
-    #[serde(rename = "traceID", default, borrow)]
+    #[serde(rename = "traceID")]
     trace_id: Scalar<'a>,
-    #[serde(rename = "spanID", default, borrow)]
+    #[serde(rename = "spanID")]
     span_id: Scalar<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct JTag<'a> {
-    #[serde(default, borrow)]
     key: Scalar<'a>,
-    #[serde(rename = "type", default, borrow)]
+    #[serde(rename = "type")]
     ty: Scalar<'a>,
-    #[serde(default, borrow)]
     value: Scalar<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct JLog<'a> {
-    #[serde(default, borrow)]
     timestamp: Scalar<'a>,
-    #[serde(default, borrow)]
     fields: Option<Vec<JTag<'a>>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct JProcess<'a> {
-    #[serde(rename = "serviceName", default, borrow)]
     service_name: Scalar<'a>,
-    #[serde(default, borrow)]
     tags: Option<Vec<JTag<'a>>>,
 }
 

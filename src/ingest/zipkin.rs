@@ -27,41 +27,30 @@ use super::scalar::{
 use crate::model::span::flags;
 use crate::model::{Batch, LoadError, Span, SpanKind, StatusCode, Sym, WarningKind};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct ZSpan<'a> {
-    #[serde(rename = "traceId", default, borrow)]
     trace_id: Scalar<'a>,
-    #[serde(default, borrow)]
     id: Scalar<'a>,
-    #[serde(rename = "parentId", default, borrow)]
     parent_id: Scalar<'a>,
-    #[serde(default, borrow)]
     name: Scalar<'a>,
-    #[serde(default, borrow)]
     kind: Scalar<'a>,
-    #[serde(default, borrow)]
     timestamp: Scalar<'a>,
-    #[serde(default, borrow)]
     duration: Scalar<'a>,
-    #[serde(rename = "localEndpoint", default, borrow)]
+    #[serde(rename = "localEndpoint")]
     local: Option<Endpoint<'a>>,
-    #[serde(rename = "remoteEndpoint", default, borrow)]
+    #[serde(rename = "remoteEndpoint")]
     remote: Option<Endpoint<'a>>,
-    #[serde(default, borrow)]
     annotations: Option<Vec<Annotation<'a>>>,
-    #[serde(default, borrow)]
     tags: Entries<'a, Scalar<'a>>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct Endpoint<'a> {
-    #[serde(rename = "serviceName", default, borrow)]
     service_name: Scalar<'a>,
-    #[serde(default, borrow)]
     ipv4: Scalar<'a>,
-    #[serde(default, borrow)]
     ipv6: Scalar<'a>,
-    #[serde(default, borrow)]
     port: Scalar<'a>,
 }
 
@@ -77,11 +66,10 @@ impl Endpoint<'_> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Annotation<'a> {
-    #[serde(default, borrow)]
     timestamp: Scalar<'a>,
-    #[serde(default, borrow)]
     value: Scalar<'a>,
 }
 
