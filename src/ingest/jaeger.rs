@@ -12,30 +12,29 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::Deserializer;
 
 use super::ids::{self, BadId, Decoded};
 use super::scalar::{
-    Entries, Place, ResourceCache, Scalar, UNUSABLE_DURATION, end_after_micros, json_error,
-    micros_to_nanos, range_since,
+    Entries, ListOrOne, MicrosReader, Place, ResourceCache, Scalar, json_error, micros_to_nanos,
+    range_since,
 };
 use crate::model::ops;
 use crate::model::span::flags;
 use crate::model::{
-    Attr, Batch, Event, Link, LoadError, Position, Span, SpanKind, StatusCode, Sym, WarningKind,
+    ArenaRange, Attr, Batch, Link, LoadError, Position, Span, SpanKind, StatusCode, Sym,
+    WarningKind,
 };
 
 #[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct JTrace<'a> {
-    #[serde(rename = "traceID", default, borrow)]
+    #[serde(rename = "traceID")]
     trace_id: Scalar<'a>,
-    #[serde(default, borrow)]
     spans: Option<Vec<JSpan<'a>>>,
-    #[serde(default, borrow)]
     processes: Entries<'a, Option<JProcess<'a>>>,
-    #[serde(default, borrow)]
-    data: Data<'a>,
+    #[serde(deserialize_with = "data")]
+    data: Option<Data<'a>>,
 }
 
 /// A trace's `processes` by key, and the resource each key used so far became.
@@ -45,136 +44,80 @@ struct Procs<'t> {
     resources: FxHashMap<&'t str, u32>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct JSpan<'a> {
-    #[serde(rename = "traceID", default, borrow)]
+    #[serde(rename = "traceID")]
     trace_id: Scalar<'a>,
-    #[serde(rename = "spanID", default, borrow)]
+    #[serde(rename = "spanID")]
     span_id: Scalar<'a>,
-    #[serde(rename = "parentSpanID", default, borrow)]
+    #[serde(rename = "parentSpanID")]
     parent_span_id: Scalar<'a>,
-    #[serde(rename = "operationName", default, borrow)]
     operation_name: Scalar<'a>,
-    #[serde(default, borrow)]
     references: Option<Vec<JRef<'a>>>,
-    #[serde(rename = "startTime", default, borrow)]
     start_time: Scalar<'a>,
-    #[serde(default, borrow)]
     duration: Scalar<'a>,
-    #[serde(default, borrow)]
     tags: Option<Vec<JTag<'a>>>,
-    #[serde(default, borrow)]
     logs: Option<Vec<JLog<'a>>>,
-    #[serde(rename = "processID", default, borrow)]
+    #[serde(rename = "processID")]
     process_id: Scalar<'a>,
-    #[serde(default, borrow)]
     process: Option<JProcess<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct JRef<'a> {
-    #[serde(rename = "refType", default, borrow)]
     ref_type: Scalar<'a>,
-    #[serde(rename = "traceID", default, borrow)]
+    #[serde(rename = "traceID")]
     trace_id: Scalar<'a>,
-    #[serde(rename = "spanID", default, borrow)]
+    #[serde(rename = "spanID")]
     span_id: Scalar<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct JTag<'a> {
-    #[serde(default, borrow)]
     key: Scalar<'a>,
-    #[serde(rename = "type", default, borrow)]
+    #[serde(rename = "type")]
     ty: Scalar<'a>,
-    #[serde(default, borrow)]
     value: Scalar<'a>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct JLog<'a> {
-    #[serde(default, borrow)]
     timestamp: Scalar<'a>,
-    #[serde(default, borrow)]
     fields: Option<Vec<JTag<'a>>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct JProcess<'a> {
-    #[serde(rename = "serviceName", default, borrow)]
     service_name: Scalar<'a>,
-    #[serde(default, borrow)]
     tags: Option<Vec<JTag<'a>>>,
 }
 
 /// The `data` member: a list of traces (UI download; `null` for an empty search result) or
 /// one trace (redux state).
-#[derive(Default)]
-enum Data<'a> {
-    #[default]
-    Absent,
-    Traces(Vec<JTrace<'a>>),
-    Trace(Box<JTrace<'a>>),
+fn data<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Data<'a>>, D::Error> {
+    ListOrOne::read(d, "a trace or a list of traces", true).map(Some)
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Data<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Data<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a trace or a list of traces")
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(Data::Traces(Vec::new()))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                Vec::deserialize(SeqAccessDeserializer::new(seq)).map(Data::Traces)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                JTrace::deserialize(MapAccessDeserializer::new(map)).map(|t| Data::Trace(t.into()))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-/// The whole file: an object (a trace, possibly wrapping `data`) or a bare array of spans.
-enum Top<'a> {
-    Trace(JTrace<'a>),
-    Spans(Vec<JSpan<'a>>),
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Top<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Top<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a Jaeger trace object or an array of spans")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                Vec::deserialize(SeqAccessDeserializer::new(seq)).map(Top::Spans)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                JTrace::deserialize(MapAccessDeserializer::new(map)).map(Top::Trace)
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
+type Data<'a> = ListOrOne<JTrace<'a>, Box<JTrace<'a>>>;
 
 /// Reads a Jaeger JSON file. `input` names the file in errors and warnings.
 pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
-    let top: Top = serde_json::from_slice(bytes).map_err(|e| json_error(input, &e))?;
+    let top =
+        ListOrOne::<JSpan, JTrace>::from_slice(bytes, "a Jaeger trace object or an array of spans")
+            .map_err(|e| json_error(input, &e))?;
     let traces: Vec<JTrace> = match top {
-        Top::Spans(spans) => vec![JTrace {
+        ListOrOne::List(spans) => vec![JTrace {
             spans: Some(spans),
             ..JTrace::default()
         }],
-        Top::Trace(mut t) => {
-            let data = std::mem::take(&mut t.data);
-            if matches!(data, Data::Absent) && t.spans.is_none() {
+        ListOrOne::One(mut t) => {
+            let data = t.data.take();
+            if data.is_none() && t.spans.is_none() {
                 return Err(LoadError::new(
                     input,
                     Position::Unknown,
@@ -182,9 +125,9 @@ pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
                 ));
             }
             let mut out = match data {
-                Data::Traces(v) => v,
-                Data::Trace(one) => vec![*one],
-                Data::Absent => Vec::new(),
+                Some(ListOrOne::List(v)) => v,
+                Some(ListOrOne::One(one)) => vec![*one],
+                None => Vec::new(),
             };
             if t.spans.is_some() {
                 out.push(t);
@@ -266,11 +209,13 @@ struct Reader<'i> {
     resources: ResourceCache,
 }
 
-impl Reader<'_> {
-    fn warn(&mut self, kind: WarningKind, message: &str) {
-        self.at.warn(&mut self.b.diag, kind, message);
+impl MicrosReader for Reader<'_> {
+    fn parts(&mut self) -> (&Place<'_>, &mut Batch) {
+        (&self.at, &mut self.b)
     }
+}
 
+impl Reader<'_> {
     fn span<'t>(&mut self, t: &'t JTrace, s: &'t JSpan<'t>, procs: &mut Procs<'t>) {
         self.at.near = [&s.span_id, &s.operation_name]
             .into_iter()
@@ -294,10 +239,7 @@ impl Reader<'_> {
         let mut synthetic = tid.synthetic || sid.synthetic;
         let mut span_flags = tid.flags | sid.flags;
 
-        let end = end_after_micros(start, &s.duration).unwrap_or_else(|| {
-            self.warn(WarningKind::SkippedField, UNUSABLE_DURATION);
-            start
-        });
+        let end = self.end_after(start, &s.duration);
 
         let resource = self.resource(s, procs);
 
@@ -406,40 +348,12 @@ impl Reader<'_> {
         }
         let attrs = self.b.attrs_since(mark);
 
-        let ev_start = self.b.events.len() as u32;
-        for log in s.logs.as_deref().unwrap_or_default() {
-            let Some(time) = log.timestamp.as_u64().and_then(micros_to_nanos) else {
-                self.warn(
-                    WarningKind::SkippedField,
-                    "log without a usable timestamp (microseconds)",
-                );
-                continue;
-            };
-            let fields = log.fields.as_deref().unwrap_or_default();
-            let event_field = fields
-                .iter()
-                .position(|f| f.key.text().as_deref() == Some("event") && f.value.text().is_some());
-            let name = match event_field
-                .and_then(|i| fields.get(i))
-                .and_then(|f| f.value.text())
-            {
-                Some(n) => self.b.intern(&n),
-                None => self.b.intern("log"),
-            };
-            let mark = self.b.attr_mark();
-            for (i, f) in fields.iter().enumerate() {
-                if Some(i) == event_field {
-                    continue;
-                }
-                match f.key.text().filter(|k| !k.is_empty()) {
-                    Some(key) => self.push_tag(&key, f),
-                    None => self.warn(WarningKind::SkippedField, "tag without a key"),
-                }
-            }
-            let attrs = self.b.attrs_since(mark);
-            self.b.events.push(Event { time, name, attrs });
-        }
-        let events = range_since(ev_start, self.b.events.len());
+        let events = self.events(
+            s.logs.as_deref().unwrap_or_default(),
+            |log| &log.timestamp,
+            "log without a usable timestamp (microseconds)",
+            Self::log_event,
+        );
 
         let link_start = self.b.links.len() as u32;
         for (i, r) in refs.iter().enumerate() {
@@ -484,6 +398,32 @@ impl Reader<'_> {
             flags: span_flags,
             ..Span::default()
         });
+    }
+
+    /// A log's name (its `event` field, else "log") and its other fields as attributes.
+    fn log_event(&mut self, log: &JLog) -> (Sym, ArenaRange) {
+        let fields = log.fields.as_deref().unwrap_or_default();
+        let event_field = fields
+            .iter()
+            .position(|f| f.key.text().as_deref() == Some("event") && f.value.text().is_some());
+        let name = match event_field
+            .and_then(|i| fields.get(i))
+            .and_then(|f| f.value.text())
+        {
+            Some(n) => self.b.intern(&n),
+            None => self.b.intern("log"),
+        };
+        let mark = self.b.attr_mark();
+        for (i, f) in fields.iter().enumerate() {
+            if Some(i) == event_field {
+                continue;
+            }
+            match f.key.text().filter(|k| !k.is_empty()) {
+                Some(key) => self.push_tag(&key, f),
+                None => self.warn(WarningKind::SkippedField, "tag without a key"),
+            }
+        }
+        (name, self.b.attrs_since(mark))
     }
 
     /// Pushes one tag as a span attribute; a value that does not fit its type is counted.
@@ -586,27 +526,11 @@ fn tag_attr(b: &mut Batch, key: &str, ty: &Scalar, v: &Scalar) -> Option<Attr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::scalar::read_back::{attr, service};
+    use crate::ingest::scalar::read_back::{attr, one, resource_attr, service, warned};
     use crate::model::Value;
 
     fn load(json: &str) -> Batch {
         read("t.json", json.as_bytes()).unwrap()
-    }
-
-    fn by_name<'b>(b: &'b Batch, name: &str) -> &'b Span {
-        b.spans
-            .iter()
-            .find(|s| b.strings.resolve(s.name) == name)
-            .unwrap()
-    }
-
-    fn warned(b: &Batch, kind: WarningKind) -> u64 {
-        b.diag
-            .warnings
-            .iter()
-            .filter(|w| w.kind == kind)
-            .map(|w| w.count)
-            .sum()
     }
 
     const TRACE: &str = r#"{"data":[{"traceID":"0af7651916cd43dd8448eb211c80319c","spans":[
@@ -646,7 +570,7 @@ mod tests {
     #[test]
     fn times_are_microseconds() {
         let b = load(TRACE);
-        let s = by_name(&b, "GET /order");
+        let s = one(&b, "GET /order");
         assert_eq!(s.start, 1_700_000_000_000_001_000);
         assert_eq!(s.end - s.start, 2_500_000, "2500 µs");
         assert_eq!(s.trace_id, 0x0af7651916cd43dd8448eb211c80319c);
@@ -657,12 +581,12 @@ mod tests {
     #[test]
     fn references_pick_parent_and_links() {
         let b = load(TRACE);
-        let root = by_name(&b, "GET /order");
+        let root = one(&b, "GET /order");
         assert_eq!(root.parent_id, 0);
         assert_eq!(root.links.len, 0);
         // The first CHILD_OF points into another trace: the parent is the CHILD_OF into
         // this trace, the other one is kept as a link.
-        let q = by_name(&b, "query");
+        let q = one(&b, "query");
         assert_eq!(q.parent_id, 0xa1);
         assert_eq!(q.links.len, 1);
         let l = b.links[q.links.start as usize];
@@ -672,7 +596,7 @@ mod tests {
             Some(Value::Str("child_of"))
         );
         // A lone FOLLOWS_FROM is the parent and a link.
-        let a = by_name(&b, "async");
+        let a = one(&b, "async");
         assert_eq!(a.parent_id, 0xb2);
         assert_eq!(a.links.len, 1);
         let l = b.links[a.links.start as usize];
@@ -681,7 +605,7 @@ mod tests {
             attr(&b, &b.attrs, l.attrs, "opentracing.ref_type"),
             Some(Value::Str("follows_from"))
         );
-        assert_eq!(by_name(&b, "old-style").parent_id, 0xc3);
+        assert_eq!(one(&b, "old-style").parent_id, 0xc3);
     }
 
     /// One trace of n spans, each in its own process of the trace's `processes`.
@@ -721,21 +645,14 @@ mod tests {
     #[test]
     fn processes_become_resources() {
         let b = load(TRACE);
-        let root = by_name(&b, "GET /order");
-        let q = by_name(&b, "query");
-        let a = by_name(&b, "async");
+        let root = one(&b, "GET /order");
+        let q = one(&b, "query");
+        let a = one(&b, "async");
         assert_eq!(service(&b, root), "order-svc");
         assert_eq!(service(&b, a), "worker");
-        let r = b.resources[root.resource as usize];
-        assert_eq!(
-            attr(&b, &b.res_attrs, r.attrs, "host.name"),
-            Some(Value::Str("h1"))
-        );
-        assert_eq!(
-            attr(&b, &b.res_attrs, r.attrs, "process.pid"),
-            Some(Value::Int(42))
-        );
-        assert_eq!(attr(&b, &b.res_attrs, r.attrs, "hostname"), None);
+        assert_eq!(resource_attr(&b, root, "host.name"), Some(Value::Str("h1")));
+        assert_eq!(resource_attr(&b, root, "process.pid"), Some(Value::Int(42)));
+        assert_eq!(resource_attr(&b, root, "hostname"), None);
         // Same service on two hosts: two processes.
         let p1 = b.resources[root.resource as usize].process;
         let p2 = b.resources[q.resource as usize].process;
@@ -745,21 +662,21 @@ mod tests {
         let p3 = b.resources[a.resource as usize].process;
         assert_eq!(b.strings.resolve(b.processes[p3 as usize].key), "10.0.0.7/");
         // Two spans of p3 share one resource.
-        assert_eq!(by_name(&b, "old-style").resource, a.resource);
+        assert_eq!(one(&b, "old-style").resource, a.resource);
         assert_eq!(b.resources.len(), 3);
     }
 
     #[test]
     fn kinds_status_and_typed_tags() {
         let b = load(TRACE);
-        let root = by_name(&b, "GET /order");
+        let root = one(&b, "GET /order");
         assert_eq!(root.kind, SpanKind::Server);
-        assert_eq!(by_name(&b, "query").kind, SpanKind::Client);
-        assert_eq!(by_name(&b, "async").kind, SpanKind::Consumer);
-        assert_eq!(by_name(&b, "old-style").kind, SpanKind::Unspecified);
+        assert_eq!(one(&b, "query").kind, SpanKind::Client);
+        assert_eq!(one(&b, "async").kind, SpanKind::Consumer);
+        assert_eq!(one(&b, "old-style").kind, SpanKind::Unspecified);
         assert_eq!(root.status, StatusCode::Error, "error=\"true\" tag");
         assert_eq!(b.strings.resolve(root.status_message), "boom");
-        assert_eq!(by_name(&b, "query").status, StatusCode::Ok);
+        assert_eq!(one(&b, "query").status, StatusCode::Ok);
         let get = |k| attr(&b, &b.attrs, root.attrs, k);
         assert_eq!(get("http.status_code"), Some(Value::Int(500)));
         assert_eq!(get("ratio"), Some(Value::Double(0.25)));
@@ -775,7 +692,7 @@ mod tests {
     #[test]
     fn logs_become_events() {
         let b = load(TRACE);
-        let root = by_name(&b, "GET /order");
+        let root = one(&b, "GET /order");
         assert_eq!(root.events.len, 2);
         let e = &b.events[root.events.range()];
         assert_eq!(b.strings.resolve(e[0].name), "retry");
@@ -802,7 +719,7 @@ mod tests {
              "processes":{"p":{"serviceName":"s"}}}"#,
         );
         assert_eq!(b.spans.len(), 2);
-        let (a, c) = (by_name(&b, "a"), by_name(&b, "b"));
+        let (a, c) = (one(&b, "a"), one(&b, "b"));
         assert_eq!(a.span_id, ids::synthetic_id("span-1"));
         assert_eq!(a.trace_id, ids::synthetic_id("trace-123") as u128);
         assert_eq!(

@@ -1,6 +1,7 @@
 //! Pieces shared by the Jaeger and Zipkin readers: a lenient `Scalar` that accepts any JSON
 //! value (so one odd field is skipped and counted instead of failing the whole file), an
-//! order-keeping object reader, the conversion of a serde_json error into a `LoadError`, and a
+//! order-keeping object reader, an array-or-object reader, the conversion of a serde_json error
+//! into a `LoadError`, warnings placed at the current span, microsecond times and events, and a
 //! cache that makes each distinct process or endpoint one resource.
 
 use std::borrow::Cow;
@@ -8,9 +9,14 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use rustc_hash::FxHashMap;
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{
+    self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Unexpected, Visitor,
+};
 
-use crate::model::{ArenaRange, Attr, Batch, Diagnostics, LoadError, Position, WarningKind};
+use crate::model::{
+    ArenaRange, Attr, Batch, Diagnostics, Event, LoadError, Position, Sym, WarningKind,
+};
 
 /// Any JSON value, kept when it is a leaf. Strings borrow from the input when they have no
 /// escapes. Arrays and objects are skipped (`Nested`): no reader expects them in a leaf field.
@@ -206,6 +212,65 @@ impl<'de> Deserialize<'de> for Text<'de> {
     }
 }
 
+/// A JSON array of `L`, or one object `O`: the readers' top levels (a Jaeger trace or its
+/// spans, Zipkin spans or one span) and Jaeger's `data` (its traces or one trace). Read by
+/// the JSON type found, so nothing is buffered.
+pub enum ListOrOne<L, O> {
+    List(Vec<L>),
+    One(O),
+}
+
+impl<'de, L: Deserialize<'de>, O: Deserialize<'de>> ListOrOne<L, O> {
+    /// Reads one from `d`; `expecting` names what was wanted when the value is neither. With
+    /// `null_is_empty`, `null` reads as an empty list (a search that found nothing).
+    pub fn read<D: Deserializer<'de>>(
+        d: D,
+        expecting: &'static str,
+        null_is_empty: bool,
+    ) -> Result<Self, D::Error> {
+        d.deserialize_any(ListOrOneVisitor {
+            expecting,
+            null_is_empty,
+            of: PhantomData,
+        })
+    }
+
+    /// Reads a whole file that holds one (nothing but white space may follow it).
+    pub fn from_slice(bytes: &'de [u8], expecting: &'static str) -> serde_json::Result<Self> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let v = Self::read(&mut de, expecting, false)?;
+        de.end()?;
+        Ok(v)
+    }
+}
+
+struct ListOrOneVisitor<L, O> {
+    expecting: &'static str,
+    null_is_empty: bool,
+    of: PhantomData<(L, O)>,
+}
+
+impl<'de, L: Deserialize<'de>, O: Deserialize<'de>> Visitor<'de> for ListOrOneVisitor<L, O> {
+    type Value = ListOrOne<L, O>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        if self.null_is_empty {
+            Ok(ListOrOne::List(Vec::new()))
+        } else {
+            Err(E::invalid_type(Unexpected::Unit, &self))
+        }
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        Vec::deserialize(SeqAccessDeserializer::new(seq)).map(ListOrOne::List)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        O::deserialize(MapAccessDeserializer::new(map)).map(ListOrOne::One)
+    }
+}
+
 /// A file that is not the JSON we expect: one `LoadError` with serde_json's line and column.
 pub fn json_error(input: &str, e: &serde_json::Error) -> LoadError {
     let (line, column) = (e.line() as u64, e.column() as u64);
@@ -228,7 +293,7 @@ pub fn micros_to_nanos(us: u64) -> Option<u64> {
 
 /// The end (ns) of a span starting at `start` (ns) that lasts `duration` microseconds (no
 /// duration: 0); `None` when the duration is not a usable number or the end overflows.
-pub fn end_after_micros(start: u64, duration: &Scalar) -> Option<u64> {
+fn end_after_micros(start: u64, duration: &Scalar) -> Option<u64> {
     let dur = if duration.is_null() {
         Some(0)
     } else {
@@ -238,7 +303,7 @@ pub fn end_after_micros(start: u64, duration: &Scalar) -> Option<u64> {
 }
 
 /// What the Jaeger and Zipkin readers say when `end_after_micros` finds no end.
-pub const UNUSABLE_DURATION: &str = "duration is not a usable number of microseconds; read as 0";
+const UNUSABLE_DURATION: &str = "duration is not a usable number of microseconds; read as 0";
 
 /// Where the Jaeger and Zipkin readers are, to position their warnings: the input, and the
 /// current span's id (or name) as written.
@@ -261,6 +326,49 @@ impl<'i> Place<'i> {
     pub fn warn(&self, diag: &mut Diagnostics, kind: WarningKind, message: &str) {
         let near = self.near.as_deref();
         warn_near(diag, (self.input, self.bytes), kind, message, near);
+    }
+}
+
+/// What the Jaeger and Zipkin readers share as they turn spans into a batch: warnings placed
+/// at the current span, and microsecond times.
+pub trait MicrosReader {
+    /// Where the reader is, and the batch it fills.
+    fn parts(&mut self) -> (&Place<'_>, &mut Batch);
+
+    /// Counts a warning about the current span.
+    fn warn(&mut self, kind: WarningKind, message: &str) {
+        let (at, b) = self.parts();
+        at.warn(&mut b.diag, kind, message);
+    }
+
+    /// The end (ns) of a span starting at `start` (ns) that lasts `duration` microseconds; a
+    /// duration that is not usable is counted and read as 0.
+    fn end_after(&mut self, start: u64, duration: &Scalar) -> u64 {
+        end_after_micros(start, duration).unwrap_or_else(|| {
+            self.warn(WarningKind::SkippedField, UNUSABLE_DURATION);
+            start
+        })
+    }
+
+    /// Pushes an event for each item whose `time` (microseconds) is usable, named and given
+    /// attributes by `event`; the others are counted as `untimed`. Returns the events' range.
+    fn events<T>(
+        &mut self,
+        items: &[T],
+        time: impl Fn(&T) -> &Scalar,
+        untimed: &str,
+        mut event: impl FnMut(&mut Self, &T) -> (Sym, ArenaRange),
+    ) -> ArenaRange {
+        let start = self.parts().1.events.len() as u32;
+        for item in items {
+            let Some(time) = time(item).as_u64().and_then(micros_to_nanos) else {
+                self.warn(WarningKind::SkippedField, untimed);
+                continue;
+            };
+            let (name, attrs) = event(self, item);
+            self.parts().1.events.push(Event { time, name, attrs });
+        }
+        range_since(start, self.parts().1.events.len())
     }
 }
 
@@ -331,7 +439,7 @@ impl ResourceCache {
 /// What the Jaeger and Zipkin reader tests read back from a batch.
 #[cfg(test)]
 pub(crate) mod read_back {
-    use crate::model::{ArenaRange, Attr, Batch, Span, Value};
+    use crate::model::{ArenaRange, Attr, Batch, Span, Value, WarningKind};
 
     /// The value of `key` among the attributes `r` of `arena`.
     pub fn attr<'b>(b: &'b Batch, arena: &[Attr], r: ArenaRange, key: &str) -> Option<Value<'b>> {
@@ -339,6 +447,36 @@ pub(crate) mod read_back {
             .iter()
             .find(|a| b.strings.resolve(a.key) == key)
             .map(|a| a.value(&b.strings))
+    }
+
+    /// The value of `key` among the attributes of span `s`'s resource.
+    pub fn resource_attr<'b>(b: &'b Batch, s: &Span, key: &str) -> Option<Value<'b>> {
+        attr(b, &b.res_attrs, b.resources[s.resource as usize].attrs, key)
+    }
+
+    /// The spans called `name`.
+    pub fn named<'b>(b: &'b Batch, name: &str) -> Vec<&'b Span> {
+        b.spans
+            .iter()
+            .filter(|s| b.strings.resolve(s.name) == name)
+            .collect()
+    }
+
+    /// The one span called `name`.
+    pub fn one<'b>(b: &'b Batch, name: &str) -> &'b Span {
+        let v = named(b, name);
+        assert_eq!(v.len(), 1, "{name}");
+        v[0]
+    }
+
+    /// How many warnings of `kind` were counted.
+    pub fn warned(b: &Batch, kind: WarningKind) -> u64 {
+        b.diag
+            .warnings
+            .iter()
+            .filter(|w| w.kind == kind)
+            .map(|w| w.count)
+            .sum()
     }
 
     /// The service name of span `s`.

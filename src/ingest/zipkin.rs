@@ -19,52 +19,38 @@ use std::borrow::Cow;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::ids;
 use super::scalar::{
-    Entries, Place, ResourceCache, Scalar, UNUSABLE_DURATION, end_after_micros, json_error,
-    micros_to_nanos, range_since,
+    Entries, ListOrOne, MicrosReader, Place, ResourceCache, Scalar, json_error, micros_to_nanos,
 };
 use crate::model::span::flags;
-use crate::model::{Batch, Event, LoadError, Span, SpanKind, StatusCode, Sym, WarningKind};
+use crate::model::{Batch, LoadError, Span, SpanKind, StatusCode, Sym, WarningKind};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct ZSpan<'a> {
-    #[serde(rename = "traceId", default, borrow)]
     trace_id: Scalar<'a>,
-    #[serde(default, borrow)]
     id: Scalar<'a>,
-    #[serde(rename = "parentId", default, borrow)]
     parent_id: Scalar<'a>,
-    #[serde(default, borrow)]
     name: Scalar<'a>,
-    #[serde(default, borrow)]
     kind: Scalar<'a>,
-    #[serde(default, borrow)]
     timestamp: Scalar<'a>,
-    #[serde(default, borrow)]
     duration: Scalar<'a>,
-    #[serde(rename = "localEndpoint", default, borrow)]
+    #[serde(rename = "localEndpoint")]
     local: Option<Endpoint<'a>>,
-    #[serde(rename = "remoteEndpoint", default, borrow)]
+    #[serde(rename = "remoteEndpoint")]
     remote: Option<Endpoint<'a>>,
-    #[serde(default, borrow)]
     annotations: Option<Vec<Annotation<'a>>>,
-    #[serde(default, borrow)]
     tags: Entries<'a, Scalar<'a>>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", bound(deserialize = "'de: 'a"))]
 struct Endpoint<'a> {
-    #[serde(rename = "serviceName", default, borrow)]
     service_name: Scalar<'a>,
-    #[serde(default, borrow)]
     ipv4: Scalar<'a>,
-    #[serde(default, borrow)]
     ipv6: Scalar<'a>,
-    #[serde(default, borrow)]
     port: Scalar<'a>,
 }
 
@@ -80,39 +66,22 @@ impl Endpoint<'_> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default, bound(deserialize = "'de: 'a"))]
 struct Annotation<'a> {
-    #[serde(default, borrow)]
     timestamp: Scalar<'a>,
-    #[serde(default, borrow)]
     value: Scalar<'a>,
-}
-
-/// The whole file: an array of spans, or one span (Zipkin's benchmark fixtures).
-struct Top<'a>(Vec<ZSpan<'a>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Top<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Top<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an array of Zipkin spans or one span object")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-                Vec::deserialize(SeqAccessDeserializer::new(seq)).map(Top)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                ZSpan::deserialize(MapAccessDeserializer::new(map)).map(|s| Top(vec![s]))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
 }
 
 /// Reads a Zipkin v2 JSON file. `input` names the file in errors and warnings.
 pub fn read(input: &str, bytes: &[u8]) -> Result<Batch, LoadError> {
-    let Top(spans) = serde_json::from_slice(bytes).map_err(|e| json_error(input, &e))?;
+    // An array of spans, or one span (Zipkin's benchmark fixtures).
+    let spans = match ListOrOne::from_slice(bytes, "an array of Zipkin spans or one span object")
+        .map_err(|e| json_error(input, &e))?
+    {
+        ListOrOne::List(spans) => spans,
+        ListOrOne::One(span) => vec![span],
+    };
     let mut r = Reader {
         at: Place::new(input, bytes),
         b: Batch::new(),
@@ -185,11 +154,13 @@ struct Reader<'i> {
     hosts: Vec<(Sym, Sym)>,
 }
 
-impl Reader<'_> {
-    fn warn(&mut self, kind: WarningKind, message: &str) {
-        self.at.warn(&mut self.b.diag, kind, message);
+impl MicrosReader for Reader<'_> {
+    fn parts(&mut self) -> (&Place<'_>, &mut Batch) {
+        (&self.at, &mut self.b)
     }
+}
 
+impl Reader<'_> {
     fn span(&mut self, s: &ZSpan) {
         let text = |v: &Scalar| v.text().filter(|t| !t.is_empty()).map(Cow::into_owned);
         self.at.near = text(&s.id).or_else(|| text(&s.name));
@@ -244,10 +215,7 @@ impl Reader<'_> {
             );
             return;
         };
-        let end = end_after_micros(start, &s.duration).unwrap_or_else(|| {
-            self.warn(WarningKind::SkippedField, UNUSABLE_DURATION);
-            start
-        });
+        let end = self.end_after(start, &s.duration);
         let kind = match s.kind.text() {
             None => SpanKind::Unspecified,
             Some(k) => match SpanKind::from_name(&k) {
@@ -291,20 +259,15 @@ impl Reader<'_> {
         }
         let attrs = self.b.attrs_since(mark);
 
-        let ev_start = self.b.events.len() as u32;
-        for a in s.annotations.as_deref().unwrap_or_default() {
-            let Some(time) = a.timestamp.as_u64().and_then(micros_to_nanos) else {
-                self.warn(
-                    WarningKind::SkippedField,
-                    "annotation without a usable timestamp (microseconds)",
-                );
-                continue;
-            };
-            let name = self.b.intern(&a.value.text().unwrap_or_default());
-            let attrs = self.b.attrs_since(self.b.attr_mark());
-            self.b.events.push(Event { time, name, attrs });
-        }
-        let events = range_since(ev_start, self.b.events.len());
+        let events = self.events(
+            s.annotations.as_deref().unwrap_or_default(),
+            |a| &a.timestamp,
+            "annotation without a usable timestamp (microseconds)",
+            |r, a| {
+                let name = r.b.intern(&a.value.text().unwrap_or_default());
+                (name, r.b.attrs_since(r.b.attr_mark()))
+            },
+        );
 
         let name = self.b.intern(&s.name.text().unwrap_or_default());
         self.b.spans.push(Span {
@@ -459,24 +422,11 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::scalar::read_back::{attr, service};
+    use crate::ingest::scalar::read_back::{attr, named, one, resource_attr, service, warned};
     use crate::model::{Position, Value};
 
     fn load(json: &str) -> Batch {
         read("z.json", json.as_bytes()).unwrap()
-    }
-
-    fn named<'b>(b: &'b Batch, name: &str) -> Vec<&'b Span> {
-        b.spans
-            .iter()
-            .filter(|s| b.strings.resolve(s.name) == name)
-            .collect()
-    }
-
-    fn one<'b>(b: &'b Batch, name: &str) -> &'b Span {
-        let v = named(b, name);
-        assert_eq!(v.len(), 1, "{name}");
-        v[0]
     }
 
     #[test]
@@ -507,15 +457,15 @@ mod tests {
         assert_eq!(c.start, 1_472_470_996_199_000_000);
         assert_eq!(c.end - c.start, 207_000_000);
         assert_eq!(service(&b, c), "frontend");
-        let r = b.resources[c.resource as usize];
         assert_eq!(
-            attr(&b, &b.res_attrs, r.attrs, "net.host.ip"),
+            resource_attr(&b, c, "net.host.ip"),
             Some(Value::Str("127.0.0.1"))
         );
         assert_eq!(
-            attr(&b, &b.res_attrs, r.attrs, "net.host.port"),
+            resource_attr(&b, c, "net.host.port"),
             Some(Value::Int(8080))
         );
+        let r = b.resources[c.resource as usize];
         assert_eq!(
             b.strings.resolve(b.processes[r.process as usize].key),
             "127.0.0.1/"
@@ -684,19 +634,11 @@ mod tests {
                  "annotations":[{"value":"no-ts"}],"localEndpoint":{"serviceName":"a","port":"http"}}]"#,
         );
         assert_eq!(b.spans.len(), 2, "the span without a timestamp is kept");
-        let warned = |k| -> u64 {
-            b.diag
-                .warnings
-                .iter()
-                .filter(|w| w.kind == k)
-                .map(|w| w.count)
-                .sum()
-        };
-        assert_eq!(warned(WarningKind::SkippedSpan), 2);
-        assert_eq!(warned(WarningKind::Timing), 1);
+        assert_eq!(warned(&b, WarningKind::SkippedSpan), 2);
+        assert_eq!(warned(&b, WarningKind::Timing), 1);
         // parentId, duration, nested tag, annotation timestamp, port.
-        assert_eq!(warned(WarningKind::SkippedField), 5);
-        assert_eq!(warned(WarningKind::EnumValue), 1);
+        assert_eq!(warned(&b, WarningKind::SkippedField), 5);
+        assert_eq!(warned(&b, WarningKind::EnumValue), 1);
         let s = one(&b, "kept");
         assert_eq!(s.kind, SpanKind::Unspecified);
         assert_eq!(s.parent_id, ids::synthetic_id("not-hex"));
