@@ -183,6 +183,22 @@ mod tests {
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
     }
 
+    /// A Jaeger search names one service: a page without one is refused before any request
+    /// (the port is never contacted).
+    #[test]
+    fn a_search_without_a_service_is_refused() {
+        let b = Backend::connect(
+            "http://127.0.0.1:9",
+            Some(super::super::Kind::Jaeger),
+            super::super::HttpConfig::default(),
+            None,
+        )
+        .unwrap();
+        let e = search(&b, &Query::default()).err().unwrap();
+        assert_eq!(e.kind, ErrorKind::Config);
+        assert_eq!(b.requests(), 0);
+    }
+
     #[test]
     fn only_the_documented_404_is_an_empty_result() {
         assert!(no_traces_found(
