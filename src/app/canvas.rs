@@ -542,126 +542,112 @@ fn paint_prim(
     zoom: f32,
     to_screen: &impl Fn(Point) -> Pos2,
 ) {
-    let place = |q: Point| to_screen(Point::new(q.x + at.x, q.y + at.y));
-    let stroke_of =
-        |s: &scene::Stroke| egui::Stroke::new((s.width * zoom).max(0.6), color(s.color));
-    // Text smaller than MIN_TEXT_PX on screen cannot be read.
-    let readable = |size: f32| size * zoom >= MIN_TEXT_PX;
-    let centred = |q: Point, text: &str, size: f32, c: scene::Rgba| {
-        painter.text(
-            place(q),
-            Align2::CENTER_CENTER,
-            text,
-            FontId::proportional(size * zoom),
-            color(c),
-        );
-    };
-    match p {
-        Prim::Rect {
-            min,
-            max,
-            radius,
-            fill,
-            stroke,
-        } => {
-            let r = Rect::from_min_max(place(*min), place(*max));
-            let fill = fill.map_or(Color32::TRANSPARENT, color);
-            match stroke {
-                Some(s) if s.dash == Dash::Dashed => {
-                    painter.rect_filled(r, radius * zoom, fill);
-                    let pts = [
-                        r.left_top(),
-                        r.right_top(),
-                        r.right_bottom(),
-                        r.left_bottom(),
-                        r.left_top(),
-                    ];
-                    painter.extend(Shape::dashed_line(
-                        &pts,
-                        stroke_of(s),
-                        DASH.0 * zoom,
-                        DASH.1 * zoom,
-                    ));
-                }
-                Some(s) => {
-                    painter.rect(
-                        r,
-                        radius * zoom,
-                        fill,
-                        stroke_of(s),
-                        egui::StrokeKind::Middle,
-                    );
-                }
-                None => {
-                    painter.rect_filled(r, radius * zoom, fill);
-                }
+    p.draw(&mut Egui {
+        painter,
+        at,
+        zoom,
+        to_screen,
+    });
+}
+
+/// The egui painter as a scene canvas, at a zoom.
+struct Egui<'a, F> {
+    painter: &'a egui::Painter,
+    at: Point,
+    zoom: f32,
+    to_screen: &'a F,
+}
+
+impl<F: Fn(Point) -> Pos2> Egui<'_, F> {
+    fn place(&self, q: Point) -> Pos2 {
+        (self.to_screen)(Point::new(q.x + self.at.x, q.y + self.at.y))
+    }
+
+    fn stroke_of(&self, s: &scene::Stroke) -> egui::Stroke {
+        egui::Stroke::new((s.width * self.zoom).max(0.6), color(s.color))
+    }
+}
+
+impl<F: Fn(Point) -> Pos2> scene::Canvas for Egui<'_, F> {
+    fn rect(&mut self, min: Point, max: Point, radius: f32, p: scene::Paint) {
+        let (painter, zoom) = (self.painter, self.zoom);
+        let r = Rect::from_min_max(self.place(min), self.place(max));
+        let fill = p.fill.map_or(Color32::TRANSPARENT, color);
+        match p.stroke {
+            Some(s) if s.dash == Dash::Dashed => {
+                painter.rect_filled(r, radius * zoom, fill);
+                let pts = [
+                    r.left_top(),
+                    r.right_top(),
+                    r.right_bottom(),
+                    r.left_bottom(),
+                    r.left_top(),
+                ];
+                painter.extend(Shape::dashed_line(
+                    &pts,
+                    self.stroke_of(&s),
+                    DASH.0 * zoom,
+                    DASH.1 * zoom,
+                ));
+            }
+            Some(s) => {
+                painter.rect(
+                    r,
+                    radius * zoom,
+                    fill,
+                    self.stroke_of(&s),
+                    egui::StrokeKind::Middle,
+                );
+            }
+            None => {
+                painter.rect_filled(r, radius * zoom, fill);
             }
         }
-        Prim::Path {
-            points,
-            closed,
-            fill,
-            stroke,
-        } => {
-            let pts: Vec<Pos2> = points.iter().map(|&q| place(q)).collect();
-            match (closed, fill, stroke) {
-                (true, Some(f), s) if s.is_none_or(|s| s.dash == Dash::Solid) => {
-                    let s = s.as_ref().map_or(egui::Stroke::NONE, stroke_of);
-                    painter.add(Shape::convex_polygon(pts, color(*f), s));
-                }
-                (_, _, Some(s)) if s.dash == Dash::Dashed => {
-                    painter.extend(Shape::dashed_line(
-                        &pts,
-                        stroke_of(s),
-                        DASH.0 * zoom,
-                        DASH.1 * zoom,
-                    ));
-                }
-                (true, _, Some(s)) => {
-                    painter.add(Shape::closed_line(pts, stroke_of(s)));
-                }
-                (false, _, Some(s)) => {
-                    painter.add(Shape::line(pts, stroke_of(s)));
-                }
-                _ => {}
+    }
+
+    fn path(&mut self, points: &[Point], closed: bool, p: scene::Paint) {
+        let (painter, zoom) = (self.painter, self.zoom);
+        let pts: Vec<Pos2> = points.iter().map(|&q| self.place(q)).collect();
+        match (closed, p.fill, p.stroke) {
+            (true, Some(f), s) if s.is_none_or(|s| s.dash == Dash::Solid) => {
+                let s = s.as_ref().map_or(egui::Stroke::NONE, |s| self.stroke_of(s));
+                painter.add(Shape::convex_polygon(pts, color(f), s));
             }
+            (_, _, Some(s)) if s.dash == Dash::Dashed => {
+                painter.extend(Shape::dashed_line(
+                    &pts,
+                    self.stroke_of(&s),
+                    DASH.0 * zoom,
+                    DASH.1 * zoom,
+                ));
+            }
+            (true, _, Some(s)) => {
+                painter.add(Shape::closed_line(pts, self.stroke_of(&s)));
+            }
+            (false, _, Some(s)) => {
+                painter.add(Shape::line(pts, self.stroke_of(&s)));
+            }
+            _ => {}
         }
-        Prim::Label {
-            min,
-            max,
-            fill,
-            lines,
-            size,
-            color: c,
-        } => {
-            // Box and text together: a label too small to read is not drawn at all, never as
-            // an empty box.
-            if !readable(*size) {
-                return;
-            }
-            let r = Rect::from_min_max(place(*min), place(*max));
-            painter.rect_filled(r, 3.0 * zoom, color(*fill));
-            for (line, at) in
-                lines
-                    .iter()
-                    .zip(Prim::label_line_centres(*min, *max, lines.len(), *size))
-            {
-                centred(at, line, *size, *c);
-            }
+    }
+
+    /// egui's default fonts have no bold face; the SVG's bold labels are the only difference.
+    fn text(&mut self, at: Point, text: &str, size: f32, c: scene::Rgba, _bold: bool) {
+        // Unreadably small text is skipped (and costs nothing).
+        if self.draws_text(size) {
+            self.painter.text(
+                self.place(at),
+                Align2::CENTER_CENTER,
+                text,
+                FontId::proportional(size * self.zoom),
+                color(c),
+            );
         }
-        // egui's default fonts have no bold face; the SVG's bold labels are the only difference.
-        Prim::Text {
-            at: pos,
-            text,
-            size,
-            color: c,
-            ..
-        } => {
-            // Unreadably small text is skipped (and costs nothing).
-            if readable(*size) {
-                centred(*pos, text, *size, *c);
-            }
-        }
+    }
+
+    /// Text smaller than MIN_TEXT_PX on screen cannot be read.
+    fn draws_text(&self, size: f32) -> bool {
+        size * self.zoom >= MIN_TEXT_PX
     }
 }
 

@@ -153,9 +153,9 @@ pub fn follow(
             (Ask::Search { .. }, Kind::Tempo) => {
                 // Search once, then fetch only the traces not in the session.
                 let w = q.window.unwrap_or(Window { start: 0, end: 0 });
-                let (traceql, limit) = (super::tempo::traceql(&q), q.limit);
+                let sq = q.clone();
                 let page = super::cancellable(backend, opts.cancel, move |b| {
-                    super::tempo::search(b, &traceql, w, limit, None)
+                    super::tempo::search(b, &sq)
                 })?;
                 let room = max_requests.saturating_sub(spent()) as usize;
                 let ids = super::window::take_new(page.ids, &mut known, room);

@@ -3,15 +3,16 @@
 //! A search without a match is a 404 "No traces found": an empty result.
 
 use std::sync::atomic::AtomicBool;
+use std::time::SystemTime;
 
 use rustc_hash::FxHashSet;
 use serde::Deserialize;
 
-use super::error::BackendError;
+use super::error::{BackendError, ErrorKind};
 use super::window::{Page, Window};
 use super::{Backend, Fetched, Query, enc};
 
-const ACCEPT: &str = "application/json";
+pub(super) const ACCEPT: &str = "application/json";
 
 #[derive(Deserialize)]
 struct Services {
@@ -94,23 +95,26 @@ fn no_traces_found(body: &[u8]) -> bool {
     })
 }
 
-/// One search of one service in one window: the spans come with the answer.
-pub fn search(
-    b: &Backend,
-    q: &Query,
-    service: &str,
-    w: Window,
-    limit: u32,
-    cancel: Option<&AtomicBool>,
-) -> Result<Page<Option<Fetched>>, BackendError> {
+/// One search of `q`'s service in `q`'s window (`Query::page`), listing at most `q.limit`
+/// traces: the spans come with the answer. Not cancellable itself: see `pull::cancellable`.
+pub fn search(b: &Backend, q: &Query) -> Result<Page<Option<Fetched>>, BackendError> {
+    let w = q.search_window(SystemTime::now());
+    let Some(service) = &q.service else {
+        return Err(BackendError::new(
+            &b.base,
+            ErrorKind::Config,
+            "a Jaeger search names a service",
+        ));
+    };
     let mut url = format!(
         "{}/api/v3/traces?query.service_name={}&query.start_time_min={}&query.start_time_max={}\
-         &query.num_traces={limit}",
+         &query.num_traces={}",
         b.base,
         enc(service),
         enc(&rfc3339(w.start)),
         // The window's last second included.
         enc(&rfc3339(w.end + 1)),
+        q.limit,
     );
     if let Some(o) = &q.operation {
         url.push_str("&query.operation_name=");
@@ -131,7 +135,7 @@ pub fn search(
     if let Some(d) = q.max_duration {
         url.push_str(&format!("&query.duration_max={}", go_duration(d)));
     }
-    let a = b.http.get(&url, ACCEPT, cancel)?;
+    let a = b.http.get(&url, ACCEPT, None)?;
     match a.status {
         200 => {}
         404 if no_traces_found(&a.body) => {
@@ -155,14 +159,9 @@ pub(super) fn trace_ids(f: &Fetched) -> Vec<u128> {
         .collect()
 }
 
-/// Fetches one trace by id, with the timestamps as the services sent them
-/// (`raw_traces=true` skips Jaeger's clock-skew adjustment). `Ok(None)` when not found.
-pub fn fetch(
-    b: &Backend,
-    id: u128,
-    w: Option<Window>,
-    cancel: Option<&AtomicBool>,
-) -> Result<Option<Fetched>, BackendError> {
+/// The URL of one trace by id, with the timestamps as the services sent them
+/// (`raw_traces=true` skips Jaeger's clock-skew adjustment).
+pub(super) fn trace_url(b: &Backend, id: u128, w: Option<Window>) -> String {
     let mut url = format!("{}/api/v3/traces/{id:032x}?raw_traces=true", b.base);
     if let Some(w) = w {
         url.push_str(&format!(
@@ -171,12 +170,7 @@ pub fn fetch(
             enc(&rfc3339(w.end + 1))
         ));
     }
-    let a = b.http.get(&url, ACCEPT, cancel)?;
-    match a.status {
-        200 => Fetched::read(&url, &a.body, None).map(Some),
-        404 => Ok(None),
-        s => Err(BackendError::status(&url, s, &a.body, "Jaeger")),
-    }
+    url
 }
 
 #[cfg(test)]
@@ -187,6 +181,22 @@ mod tests {
     fn times_are_rfc3339_utc() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+
+    /// A Jaeger search names one service: a page without one is refused before any request
+    /// (the port is never contacted).
+    #[test]
+    fn a_search_without_a_service_is_refused() {
+        let b = Backend::connect(
+            "http://127.0.0.1:9",
+            Some(super::super::Kind::Jaeger),
+            super::super::HttpConfig::default(),
+            None,
+        )
+        .unwrap();
+        let e = search(&b, &Query::default()).err().unwrap();
+        assert_eq!(e.kind, ErrorKind::Config);
+        assert_eq!(b.requests(), 0);
     }
 
     #[test]

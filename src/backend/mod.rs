@@ -169,7 +169,33 @@ impl Backend {
     ) -> Result<Option<Fetched>, BackendError> {
         match self.kind {
             Kind::Tempo => tempo::fetch(self, id, w, cancel),
-            Kind::Jaeger => jaeger::fetch(self, id, w, cancel),
+            Kind::Jaeger => {
+                let url = jaeger::trace_url(self, id, w);
+                let answer = self.get_trace(&url, jaeger::ACCEPT, cancel)?;
+                answer
+                    .map(|a| Fetched::read(&url, &a.body, None))
+                    .transpose()
+            }
+        }
+    }
+
+    /// GETs one trace: `Ok(None)` on a 404 (the backend does not have it, or for Tempo's v2
+    /// URL, does not have that API), an error on any other status but 200.
+    fn get_trace(
+        &self,
+        url: &str,
+        accept: &str,
+        cancel: Option<&AtomicBool>,
+    ) -> Result<Option<http::Answer>, BackendError> {
+        let a = self.http.get(url, accept, cancel)?;
+        let name = match self.kind {
+            Kind::Tempo => "Tempo",
+            Kind::Jaeger => "Jaeger",
+        };
+        match a.status {
+            200 => Ok(Some(a)),
+            404 => Ok(None),
+            s => Err(BackendError::status(url, s, &a.body, name)),
         }
     }
 

@@ -95,7 +95,6 @@ pub fn search(
         (Kind::Jaeger, None) => cancellable(backend, opts.cancel, |b| b.services(None))?,
     };
     let mut seen = rustc_hash::FxHashSet::default();
-    let traceql = tempo::traceql(q);
     for service in services {
         let room = q.max_traces.saturating_sub(seen.len());
         if room == 0 {
@@ -106,13 +105,7 @@ pub fn search(
             check_cancel(backend, opts.cancel)?;
             let page = match backend.kind {
                 Kind::Tempo => {
-                    let traceql = traceql.clone();
-                    cut_if_too_large(
-                        cancellable(backend, opts.cancel, move |b| {
-                            tempo::search(b, &traceql, win, limit, None)
-                        }),
-                        win,
-                    )?
+                    search_page(backend, opts.cancel, q.page(win, limit), tempo::search)?
                 }
                 Kind::Jaeger => {
                     let p = jaeger_page(backend, opts.cancel, q, &service, win, limit)?;
@@ -242,7 +235,6 @@ pub fn pull(
     let w = q.search_window(SystemTime::now());
     match backend.kind {
         Kind::Tempo => {
-            let traceql = tempo::traceql(q);
             let got = window::collect(
                 w,
                 q.limit,
@@ -250,13 +242,7 @@ pub fn pull(
                 q.max_searches(),
                 |win, limit| {
                     check_cancel(backend, opts.cancel)?;
-                    let traceql = traceql.clone();
-                    let page = cut_if_too_large(
-                        cancellable(backend, opts.cancel, move |b| {
-                            tempo::search(b, &traceql, win, limit, None)
-                        }),
-                        win,
-                    );
+                    let page = search_page(backend, opts.cancel, q.page(win, limit), tempo::search);
                     bump(&|p| p.searches += 1);
                     page
                 },
@@ -333,9 +319,7 @@ pub fn pull(
     Ok(finish(sum, q))
 }
 
-/// A search answer over the body bound is cut like a full one, down to one second; there the
-/// error stands.
-/// One Jaeger search of `service` in `win`, cancellable; a window too large to answer is cut.
+/// One Jaeger search of `service` in `win`.
 fn jaeger_page(
     backend: &Arc<Backend>,
     cancel: Option<&AtomicBool>,
@@ -344,11 +328,26 @@ fn jaeger_page(
     win: Window,
     limit: u32,
 ) -> Result<window::Page<Option<Fetched>>, BackendError> {
-    let (q, service) = (q.clone(), service.to_string());
-    let search = move |b: &Backend| jaeger::search(b, &q, &service, win, limit, None);
-    cut_if_too_large(cancellable(backend, cancel, search), win)
+    let page = Query {
+        service: Some(service.to_string()),
+        ..q.page(win, limit)
+    };
+    search_page(backend, cancel, page, jaeger::search)
 }
 
+/// One search request (`Query::page`), cancellable; a window too large to answer is cut.
+fn search_page<T: Default + Send + 'static>(
+    backend: &Arc<Backend>,
+    cancel: Option<&AtomicBool>,
+    page: Query,
+    search: fn(&Backend, &Query) -> Result<window::Page<T>, BackendError>,
+) -> Result<window::Page<T>, BackendError> {
+    let win = page.search_window(SystemTime::now());
+    cut_if_too_large(cancellable(backend, cancel, move |b| search(b, &page)), win)
+}
+
+/// A search answer over the body bound is cut like a full one, down to one second; there the
+/// error stands.
 fn cut_if_too_large<T: Default>(
     r: Result<window::Page<T>, BackendError>,
     w: Window,

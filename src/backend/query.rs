@@ -64,6 +64,15 @@ impl Query {
         })
     }
 
+    /// One search request of this query: `window`, at most `limit` traces listed.
+    pub fn page(&self, window: Window, limit: u32) -> Query {
+        Query {
+            window: Some(window),
+            limit,
+            ..self.clone()
+        }
+    }
+
     /// Search requests at most: enough to cut every full window down to pages of `limit`
     /// for `max_traces` traces, four times over, and a few for windows that come back empty.
     pub fn max_searches(&self) -> u32 {

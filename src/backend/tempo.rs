@@ -3,6 +3,7 @@
 //! for as protobuf (smaller, and no base64 ids to convert).
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
 
 use prost::Message;
 use serde::Deserialize;
@@ -94,23 +95,20 @@ fn u64_of(v: &Option<serde_json::Value>) -> u64 {
     }
 }
 
-/// One search of one window. Tempo drops leading zeros from the hex ids it lists.
-pub fn search(
-    b: &Backend,
-    traceql: &str,
-    w: Window,
-    limit: u32,
-    cancel: Option<&AtomicBool>,
-) -> Result<Page<Vec<Hit>>, BackendError> {
+/// One search of `q`'s window (`Query::page`), listing at most `q.limit` traces. Tempo drops
+/// leading zeros from the hex ids it lists. Not cancellable itself: see `pull::cancellable`.
+pub fn search(b: &Backend, q: &Query) -> Result<Page<Vec<Hit>>, BackendError> {
+    let w = q.search_window(SystemTime::now());
     // `end` is exclusive in Tempo's search: one second more covers the window's last second.
     let url = format!(
-        "{}/api/search?q={}&start={}&end={}&limit={limit}&spss=1",
+        "{}/api/search?q={}&start={}&end={}&limit={}&spss=1",
         b.base,
-        enc(traceql),
+        enc(&traceql(q)),
         w.start,
-        w.end + 1
+        w.end + 1,
+        q.limit
     );
-    let a = b.http.get(&url, "application/json", cancel)?;
+    let a = b.http.get(&url, "application/json", None)?;
     if a.status != 200 {
         return Err(BackendError::status(&url, a.status, &a.body, "Tempo"));
     }
@@ -174,23 +172,16 @@ pub fn fetch(
         .unwrap_or_default();
     if !b.tempo_v1_only.load(Ordering::Relaxed) {
         let url = format!("{}/api/v2/traces/{id:032x}{range}", b.base);
-        let a = b.http.get(&url, ACCEPT, cancel)?;
-        match a.status {
-            200 => return v2(&url, &a).map(Some),
-            404 => {}
-            s => return Err(BackendError::status(&url, s, &a.body, "Tempo")),
+        if let Some(a) = b.get_trace(&url, ACCEPT, cancel)? {
+            return v2(&url, &a).map(Some);
         }
     }
     let url = format!("{}/api/traces/{id:032x}{range}", b.base);
-    let a = b.http.get(&url, ACCEPT, cancel)?;
-    match a.status {
-        200 => {
-            b.tempo_v1_only.store(true, Ordering::Relaxed);
-            Fetched::read(&url, &a.body, None).map(Some)
-        }
-        404 => Ok(None),
-        s => Err(BackendError::status(&url, s, &a.body, "Tempo")),
-    }
+    let Some(a) = b.get_trace(&url, ACCEPT, cancel)? else {
+        return Ok(None);
+    };
+    b.tempo_v1_only.store(true, Ordering::Relaxed);
+    Fetched::read(&url, &a.body, None).map(Some)
 }
 
 fn v2(url: &str, a: &super::http::Answer) -> Result<Fetched, BackendError> {

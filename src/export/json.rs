@@ -35,8 +35,6 @@ impl SpanRef {
 
 #[derive(Debug, Serialize)]
 struct ServicesDoc<'a> {
-    schema: &'static str,
-    view: &'static str,
     nodes: Vec<ServiceNodeOut<'a>>,
     edges: Vec<ServiceEdgeOut<'a>>,
 }
@@ -64,8 +62,6 @@ struct ServiceEdgeOut<'a> {
 
 #[derive(Debug, Serialize)]
 struct TypesDoc<'a> {
-    schema: &'static str,
-    view: &'static str,
     nodes: Vec<TypeNodeOut<'a>>,
     conversions: Vec<ConversionOut<'a>>,
     chains: Vec<ChainOut<'a>>,
@@ -98,8 +94,6 @@ struct ChainOut<'a> {
 
 #[derive(Debug, Serialize)]
 struct TraceDoc<'a> {
-    schema: &'static str,
-    view: &'static str,
     trace_id: String,
     nodes: Vec<SpanOut<'a>>,
     edges: Vec<SpanEdgeOut>,
@@ -139,8 +133,6 @@ struct SpanEdgeOut {
 
 #[derive(Debug, Serialize)]
 struct FlameDoc<'a> {
-    schema: &'static str,
-    view: &'static str,
     traces: u64,
     frames: Vec<FrameOut<'a>>,
 }
@@ -183,11 +175,26 @@ fn flame(store: &Store) -> FlameDoc<'_> {
         })
         .collect();
     FlameDoc {
-        schema: SCHEMA,
-        view: "flame",
         traces: g.traces as u64,
         frames,
     }
+}
+
+/// What every document opens with: the schema and the view, then the view's own fields.
+#[derive(Serialize)]
+struct Doc<T> {
+    schema: &'static str,
+    view: &'static str,
+    #[serde(flatten)]
+    body: T,
+}
+
+fn document<T: Serialize>(view: &'static str, body: T) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec_pretty(&Doc {
+        schema: SCHEMA,
+        view,
+        body,
+    })
 }
 
 /// The JSON document of `view`.
@@ -197,13 +204,13 @@ pub fn render(
     view: ExportView,
 ) -> Result<Vec<u8>, ExportError> {
     let mut bytes = match view {
-        ExportView::Services => serde_json::to_vec_pretty(&services(store, analysis))?,
-        ExportView::Types => serde_json::to_vec_pretty(&types(store, analysis))?,
+        ExportView::Services => document("services", services(store, analysis))?,
+        ExportView::Types => document("types", types(store, analysis))?,
         ExportView::Trace(id) => {
             let doc = trace(store, id).ok_or(ExportError::UnknownTrace(id))?;
-            serde_json::to_vec_pretty(&doc)?
+            document("trace", doc)?
         }
-        ExportView::Flame => serde_json::to_vec_pretty(&flame(store))?,
+        ExportView::Flame => document("flame", flame(store))?,
         // `export::export` resolves it before it gets here.
         ExportView::MostBrokenTrace => return Err(ExportError::NoTrace),
     };
@@ -242,12 +249,7 @@ fn services<'a>(store: &Store, analysis: &'a Analysis) -> ServicesDoc<'a> {
         })
         .collect();
     edges.sort_by(|a, b| (a.from, a.to).cmp(&(b.from, b.to)));
-    ServicesDoc {
-        schema: SCHEMA,
-        view: "services",
-        nodes,
-        edges,
-    }
+    ServicesDoc { nodes, edges }
 }
 
 fn types<'a>(store: &'a Store, analysis: &'a Analysis) -> TypesDoc<'a> {
@@ -298,8 +300,6 @@ fn types<'a>(store: &'a Store, analysis: &'a Analysis) -> TypesDoc<'a> {
         })
         .collect();
     TypesDoc {
-        schema: SCHEMA,
-        view: "types",
         nodes,
         conversions,
         chains,
@@ -344,8 +344,6 @@ fn trace(store: &Store, id: u128) -> Option<TraceDoc<'_>> {
         })
         .collect();
     Some(TraceDoc {
-        schema: SCHEMA,
-        view: "trace",
         trace_id: trace_hex(id),
         nodes,
         edges,

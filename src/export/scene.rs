@@ -149,7 +149,90 @@ pub enum Prim {
     },
 }
 
+/// How a box or a path is painted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Paint {
+    pub fill: Option<Rgba>,
+    pub stroke: Option<Stroke>,
+}
+
+/// What draws primitives: the app's egui painter and the SVG writer. A label is drawn as its
+/// box and its lines (`Prim::draw`), so a canvas draws only boxes, paths and text.
+pub trait Canvas {
+    fn rect(&mut self, min: Point, max: Point, radius: f32, paint: Paint);
+    fn path(&mut self, points: &[Point], closed: bool, paint: Paint);
+    /// One line of `text` centred on `at`.
+    fn text(&mut self, at: Point, text: &str, size: f32, color: Rgba, bold: bool);
+    /// Whether text of `size` is drawn at all: a label whose text is not is left out whole,
+    /// never drawn as an empty box.
+    fn draws_text(&self, _size: f32) -> bool {
+        true
+    }
+}
+
 impl Prim {
+    /// Draws this primitive on `canvas`.
+    pub fn draw(&self, canvas: &mut impl Canvas) {
+        match self {
+            Prim::Rect {
+                min,
+                max,
+                radius,
+                fill,
+                stroke,
+            } => canvas.rect(
+                *min,
+                *max,
+                *radius,
+                Paint {
+                    fill: *fill,
+                    stroke: *stroke,
+                },
+            ),
+            Prim::Path {
+                points,
+                closed,
+                fill,
+                stroke,
+            } => canvas.path(
+                points,
+                *closed,
+                Paint {
+                    fill: *fill,
+                    stroke: *stroke,
+                },
+            ),
+            Prim::Text {
+                at,
+                text,
+                size,
+                color,
+                bold,
+            } => canvas.text(*at, text, *size, *color, *bold),
+            Prim::Label {
+                min,
+                max,
+                fill,
+                lines,
+                size,
+                color,
+            } => {
+                if !canvas.draws_text(*size) {
+                    return;
+                }
+                let paint = Paint {
+                    fill: Some(*fill),
+                    stroke: None,
+                };
+                canvas.rect(*min, *max, 3.0, paint);
+                let centres = Prim::label_line_centres(*min, *max, lines.len(), *size);
+                for (line, at) in lines.iter().zip(centres) {
+                    canvas.text(at, line, *size, *color, false);
+                }
+            }
+        }
+    }
+
     /// The centres of a label's lines (`line_h` apart, the block centred in the box).
     pub fn label_line_centres(min: Point, max: Point, lines: usize, size: f32) -> Vec<Point> {
         let line_h = size + 3.0;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::scene::{BACKGROUND, DASH, Dash, Prim, Rgba, Scene, Stroke};
+use super::scene::{BACKGROUND, Canvas, DASH, Dash, Paint, Prim, Rgba, Scene};
 use crate::analysis::layout::Point;
 
 /// Font families for every label: Latin faces first, then CJK.
@@ -53,113 +53,75 @@ pub fn render(scene: &Scene) -> String {
     out
 }
 
+/// Writes primitives as SVG elements; node primitives are relative to `at`.
+struct Svg<'a> {
+    out: &'a mut String,
+    at: Point,
+}
+
 fn prim(out: &mut String, p: &Prim, at: Point) {
-    match p {
-        Prim::Rect {
-            min,
-            max,
-            radius,
-            fill,
-            stroke,
-        } => {
-            let _ = write!(
-                out,
-                r#"<rect x="{}" y="{}" width="{}" height="{}" rx="{}""#,
-                num(min.x + at.x),
-                num(min.y + at.y),
-                num(max.x - min.x),
-                num(max.y - min.y),
-                num(*radius)
-            );
-            paint(out, *fill, *stroke);
-            out.push_str("/>\n");
-        }
-        Prim::Path {
-            points,
-            closed,
-            fill,
-            stroke,
-        } => {
-            out.push_str(if *closed { "<polygon" } else { "<polyline" });
-            out.push_str(" points=\"");
-            for (k, q) in points.iter().enumerate() {
-                if k > 0 {
-                    out.push(' ');
-                }
-                let _ = write!(out, "{},{}", num(q.x + at.x), num(q.y + at.y));
+    p.draw(&mut Svg { out, at });
+}
+
+impl Canvas for Svg<'_> {
+    fn rect(&mut self, min: Point, max: Point, radius: f32, p: Paint) {
+        let (out, at) = (&mut *self.out, self.at);
+        let _ = write!(
+            out,
+            r#"<rect x="{}" y="{}" width="{}" height="{}" rx="{}""#,
+            num(min.x + at.x),
+            num(min.y + at.y),
+            num(max.x - min.x),
+            num(max.y - min.y),
+            num(radius)
+        );
+        paint(out, p);
+        out.push_str("/>\n");
+    }
+
+    fn path(&mut self, points: &[Point], closed: bool, p: Paint) {
+        let (out, at) = (&mut *self.out, self.at);
+        out.push_str(if closed { "<polygon" } else { "<polyline" });
+        out.push_str(" points=\"");
+        for (k, q) in points.iter().enumerate() {
+            if k > 0 {
+                out.push(' ');
             }
-            out.push('"');
-            paint(out, *fill, *stroke);
-            out.push_str(" stroke-linejoin=\"round\"/>\n");
+            let _ = write!(out, "{},{}", num(q.x + at.x), num(q.y + at.y));
         }
-        Prim::Text {
-            at: pos,
-            text,
-            size,
-            color,
-            bold,
-        } => {
-            // Baseline a third of the size below the centre: centred like egui's text.
-            let _ = write!(
-                out,
-                r#"<text x="{}" y="{}" font-size="{}" text-anchor="middle" fill="{}""#,
-                num(pos.x + at.x),
-                num(pos.y + at.y + size * 0.35),
-                num(*size),
-                color.hex()
-            );
-            if *bold {
-                out.push_str(" font-weight=\"bold\"");
-            }
-            opacity(out, "fill-opacity", *color);
-            let _ = writeln!(out, ">{}</text>", escape(text));
+        out.push('"');
+        paint(out, p);
+        out.push_str(" stroke-linejoin=\"round\"/>\n");
+    }
+
+    fn text(&mut self, pos: Point, text: &str, size: f32, color: Rgba, bold: bool) {
+        let (out, at) = (&mut *self.out, self.at);
+        // Baseline a third of the size below the centre: centred like egui's text.
+        let _ = write!(
+            out,
+            r#"<text x="{}" y="{}" font-size="{}" text-anchor="middle" fill="{}""#,
+            num(pos.x + at.x),
+            num(pos.y + at.y + size * 0.35),
+            num(size),
+            color.hex()
+        );
+        if bold {
+            out.push_str(" font-weight=\"bold\"");
         }
-        Prim::Label {
-            min,
-            max,
-            fill,
-            lines,
-            size,
-            color,
-        } => {
-            prim(
-                out,
-                &Prim::Rect {
-                    min: *min,
-                    max: *max,
-                    radius: 3.0,
-                    fill: Some(*fill),
-                    stroke: None,
-                },
-                at,
-            );
-            let centres = Prim::label_line_centres(*min, *max, lines.len(), *size);
-            for (line, c) in lines.iter().zip(centres) {
-                prim(
-                    out,
-                    &Prim::Text {
-                        at: c,
-                        text: line.clone(),
-                        size: *size,
-                        color: *color,
-                        bold: false,
-                    },
-                    at,
-                );
-            }
-        }
+        opacity(out, "fill-opacity", color);
+        let _ = writeln!(out, ">{}</text>", escape(text));
     }
 }
 
-fn paint(out: &mut String, fill: Option<Rgba>, stroke: Option<Stroke>) {
-    match fill {
+fn paint(out: &mut String, p: Paint) {
+    match p.fill {
         Some(c) => {
             let _ = write!(out, " fill=\"{}\"", c.hex());
             opacity(out, "fill-opacity", c);
         }
         None => out.push_str(" fill=\"none\""),
     }
-    if let Some(s) = stroke {
+    if let Some(s) = p.stroke {
         let _ = write!(
             out,
             " stroke=\"{}\" stroke-width=\"{}\"",

@@ -50,6 +50,17 @@ pub enum CmpOp {
 }
 
 impl CmpOp {
+    pub const ALL: [CmpOp; 8] = [
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Gt,
+        CmpOp::Ge,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Re,
+        CmpOp::Nre,
+    ];
+
     pub fn text(self) -> &'static str {
         match self {
             CmpOp::Eq => "=",

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::ast::Intrinsic;
+use super::ast::{CmpOp, Intrinsic};
 use super::lex::{Scope, Tok, tokens};
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -208,7 +208,10 @@ fn field_before(s: &str) -> Option<ValueOf> {
     let [.., field, op] = toks.as_slice() else {
         return None;
     };
-    if !matches!(op.tok, Tok::Eq | Tok::Ne | Tok::Re | Tok::Nre) {
+    if !matches!(
+        op.tok,
+        Tok::Cmp(CmpOp::Eq | CmpOp::Ne | CmpOp::Re | CmpOp::Nre)
+    ) {
         return None;
     }
     match &field.tok {

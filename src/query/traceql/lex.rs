@@ -6,6 +6,7 @@
 use std::ops::Range;
 
 use super::ParseError;
+use super::ast::CmpOp;
 
 /// Where an attribute is looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,15 +33,9 @@ pub enum Tok {
     And,
     Or,
     Not,
-    Eq,
-    Ne,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-    Re,
-    /// `!~`: "does not match" between fields, "not sibling" between spansets.
-    Nre,
+    /// A field comparison; `>` `<` and `!~` are also the child, parent and "not sibling"
+    /// operators between spansets, which the parser tells apart.
+    Cmp(CmpOp),
     Desc,
     Ance,
     Sibl,
@@ -150,19 +145,14 @@ impl<'a> Lexer<'a> {
     }
 
     fn token(&mut self, c: char, start: usize) -> Result<Tok, ParseError> {
-        // Longest operator first.
-        const OPS: [(&str, Tok); 31] = [
+        // The comparisons are spelled by `CmpOp::text`.
+        const OPS: [(&str, Tok); 23] = [
             ("!>>", Tok::NotDesc),
             ("!<<", Tok::NotAnce),
             ("&>>", Tok::UnionDesc),
             ("&<<", Tok::UnionAnce),
             ("&&", Tok::And),
             ("||", Tok::Or),
-            ("!=", Tok::Ne),
-            ("=~", Tok::Re),
-            ("!~", Tok::Nre),
-            (">=", Tok::Ge),
-            ("<=", Tok::Le),
             (">>", Tok::Desc),
             ("<<", Tok::Ance),
             ("!>", Tok::NotChild),
@@ -177,19 +167,21 @@ impl<'a> Lexer<'a> {
             (",", Tok::Comma),
             ("|", Tok::Pipe),
             ("!", Tok::Not),
-            ("=", Tok::Eq),
-            (">", Tok::Gt),
-            ("<", Tok::Lt),
             ("~", Tok::Sibl),
             ("+", Tok::Arith('+')),
             ("*", Tok::Arith('*')),
         ];
         let rest = &self.src[self.pos..];
-        for (text, tok) in OPS {
-            if rest.starts_with(text) {
-                self.pos += text.len();
-                return Ok(tok);
-            }
+        let cmps = CmpOp::ALL.map(|op| (op.text(), Tok::Cmp(op)));
+        // The longest operator that starts here: `!>>` rather than `!>` or `!`.
+        let op = OPS
+            .into_iter()
+            .chain(cmps)
+            .filter(|(text, _)| rest.starts_with(text))
+            .max_by_key(|(text, _)| text.len());
+        if let Some((text, tok)) = op {
+            self.pos += text.len();
+            return Ok(tok);
         }
         match c {
             '-' | '/' | '%' | '^' => {
@@ -472,7 +464,7 @@ mod tests {
                     scope: Scope::Span,
                     name: "http.route".into()
                 },
-                Tok::Eq,
+                Tok::Cmp(CmpOp::Eq),
                 Tok::Str("/a".into()),
                 Tok::RBrace
             ]
@@ -484,7 +476,7 @@ mod tests {
                     scope: Scope::Unscoped,
                     name: "a.b c".into()
                 },
-                Tok::Ge,
+                Tok::Cmp(CmpOp::Ge),
                 Tok::Float(1.5)
             ]
         );
@@ -496,7 +488,7 @@ mod tests {
             toks("duration>1h30m !>> &~ 200ms"),
             vec![
                 Tok::Ident("duration".into()),
-                Tok::Gt,
+                Tok::Cmp(CmpOp::Gt),
                 Tok::Dur(5_400_000_000_000),
                 Tok::NotDesc,
                 Tok::UnionSibl,
@@ -506,6 +498,15 @@ mod tests {
         assert_eq!(parse_duration("1.5s"), Some(1_500_000_000));
         assert_eq!(parse_duration("3us"), Some(3_000));
         assert_eq!(parse_duration("3x"), None);
+    }
+
+    #[test]
+    fn every_comparison_is_one_token() {
+        for op in CmpOp::ALL {
+            let q = format!("a{}1", op.text());
+            assert_eq!(toks(&q)[1], Tok::Cmp(op), "{q}");
+        }
+        assert_eq!(toks("!~ !")[..], [Tok::Cmp(CmpOp::Nre), Tok::Not]);
     }
 
     #[test]

@@ -162,8 +162,8 @@ impl Parser {
     fn set_struct(&mut self) -> Result<SetExpr, ParseError> {
         self.set_ops(Self::set_primary, |t| {
             Some(match t {
-                Tok::Gt => SetOp::Child,
-                Tok::Lt => SetOp::Parent,
+                Tok::Cmp(CmpOp::Gt) => SetOp::Child,
+                Tok::Cmp(CmpOp::Lt) => SetOp::Parent,
                 Tok::Desc => SetOp::Desc,
                 Tok::Ance => SetOp::Ance,
                 Tok::Sibl => SetOp::Sibl,
@@ -171,7 +171,7 @@ impl Parser {
                 Tok::NotParent => SetOp::Not(Rel::Parent),
                 Tok::NotDesc => SetOp::Not(Rel::Desc),
                 Tok::NotAnce => SetOp::Not(Rel::Ance),
-                Tok::Nre => SetOp::Not(Rel::Sibl),
+                Tok::Cmp(CmpOp::Nre) => SetOp::Not(Rel::Sibl),
                 Tok::UnionChild => SetOp::Union(Rel::Child),
                 Tok::UnionParent => SetOp::Union(Rel::Parent),
                 Tok::UnionDesc => SetOp::Union(Rel::Desc),
@@ -540,17 +540,10 @@ pub fn hop_named(s: &str) -> Option<SpanEdge> {
 
 /// The comparison operator `tok` is, if it is one.
 fn cmp_op(tok: Option<&Tok>) -> Option<CmpOp> {
-    Some(match tok? {
-        Tok::Eq => CmpOp::Eq,
-        Tok::Ne => CmpOp::Ne,
-        Tok::Gt => CmpOp::Gt,
-        Tok::Ge => CmpOp::Ge,
-        Tok::Lt => CmpOp::Lt,
-        Tok::Le => CmpOp::Le,
-        Tok::Re => CmpOp::Re,
-        Tok::Nre => CmpOp::Nre,
-        _ => return None,
-    })
+    match tok? {
+        Tok::Cmp(op) => Some(*op),
+        _ => None,
+    }
 }
 
 /// Builds `lhs op rhs`, refusing comparisons that could never hold.
@@ -685,6 +678,23 @@ mod tests {
         };
         assert!(matches!(**rhs, SetExpr::Op(_, SetOp::Child, _)));
         assert_eq!(p.stages.len(), 1);
+    }
+
+    /// `>` `<` `!~` are comparisons inside a filter and structural operators between spansets.
+    #[test]
+    fn comparison_tokens_between_spansets_are_relations() {
+        for (text, cmp, set) in [
+            (">", CmpOp::Gt, SetOp::Child),
+            ("<", CmpOp::Lt, SetOp::Parent),
+            ("!~", CmpOp::Nre, SetOp::Not(Rel::Sibl)),
+        ] {
+            let p = parse(&format!("{{ }} {text} {{ name {text} \"a\" }}")).unwrap();
+            let SetExpr::Op(_, op, rhs) = p.first else {
+                panic!("{text}: {p:?}")
+            };
+            assert_eq!(op, set);
+            assert!(matches!(*rhs, SetExpr::Filter(Field::Cmp(_, o, _)) if o == cmp));
+        }
     }
 
     #[test]
