@@ -241,7 +241,7 @@ impl TraceLayout {
         let mut traces = vec![t];
         if store.index.traces.get(t as usize).is_none() {
             return TraceLayout {
-                chart: Chart::new(t, traces, Vec::new(), 0, lane_of),
+                chart: Chart::empty(t, traces),
                 ..TraceLayout::default()
             };
         }
@@ -542,6 +542,7 @@ impl Builder<'_> {
     fn finish(self, trace: u32, traces: Vec<u32>) -> TraceLayout {
         let Builder {
             bars,
+            mut bar_of_span,
             mut missing,
             mut joints,
             lanes_used,
@@ -562,6 +563,7 @@ impl Builder<'_> {
                 b
             })
             .collect();
+        bar_of_span.values_mut().for_each(|b| *b = remap(*b));
         missing.iter_mut().for_each(|m| m.0 = remap(m.0));
         missing.sort_unstable();
         joints
@@ -575,7 +577,14 @@ impl Builder<'_> {
         services.sort_unstable();
         services.dedup();
         let mut layout = TraceLayout {
-            chart: Chart::new(trace, traces, sorted, lanes_used as usize, lane_of),
+            chart: Chart::new(
+                trace,
+                traces,
+                sorted,
+                bar_of_span,
+                lanes_used as usize,
+                |b| b.lane,
+            ),
             missing,
             joints,
             services,
@@ -940,11 +949,6 @@ impl Timed for Bar {
     }
 }
 
-/// A flame chart bar's row is its lane; a missing-parent placeholder stands for no span.
-fn lane_of(b: &Bar) -> (u32, u32) {
-    (b.lane, b.span)
-}
-
 /// The bars of a trace, and of the traces stitched to it, cut into rows, each in start order
 /// with no bar inside another: the flame chart's lanes and the goroutine lanes' rows, searched
 /// by time the same way.
@@ -979,25 +983,29 @@ impl<B> Default for Chart<B> {
 }
 
 impl<B: Timed> Chart<B> {
-    /// The chart of `bars`, sorted by (row, start), in `rows` rows; `place` gives a bar's row
-    /// and its span (`NONE` for a bar that stands for no span).
+    /// The chart of `traces` when there is nothing to draw.
+    pub(super) fn empty(trace: u32, traces: Vec<u32>) -> Self {
+        Chart {
+            trace,
+            traces,
+            ..Chart::default()
+        }
+    }
+
+    /// The chart of `bars`, sorted by (row, start), in `rows` rows (`row_of` gives a bar's
+    /// row); `bar_of_span` finds the bar of each span drawn.
     pub(super) fn new(
         trace: u32,
         traces: Vec<u32>,
         bars: Vec<B>,
+        bar_of_span: FxHashMap<u32, u32>,
         rows: usize,
-        place: impl Fn(&B) -> (u32, u32),
+        row_of: impl Fn(&B) -> u32,
     ) -> Self {
         let mut row_start = vec![0u32; rows + 1];
-        let mut bar_of_span =
-            FxHashMap::with_capacity_and_hasher(bars.len(), rustc_hash::FxBuildHasher);
-        for (k, b) in bars.iter().enumerate() {
-            let (row, span) = place(b);
-            if let Some(n) = row_start.get_mut(row as usize + 1) {
+        for b in &bars {
+            if let Some(n) = row_start.get_mut(row_of(b) as usize + 1) {
                 *n += 1;
-            }
-            if span != NONE {
-                bar_of_span.insert(span, k as u32);
             }
         }
         for k in 1..row_start.len() {

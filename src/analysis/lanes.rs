@@ -140,11 +140,6 @@ impl std::ops::Deref for LaneLayout {
     }
 }
 
-/// Where a bar goes in the chart: its row, and the span it draws.
-fn row_of(b: &LaneBar) -> (u32, u32) {
-    (b.row, b.span)
-}
-
 /// A lane group's identity while building: (service, process or `NONE`, goroutine).
 type GroupKey = (u32, u32, Option<i64>);
 
@@ -161,7 +156,7 @@ impl LaneLayout {
         let trace = traces.first().copied().unwrap_or(NONE);
         let mut layout = LaneLayout::default();
         if spans.is_empty() {
-            layout.chart = Chart::new(trace, traces.to_vec(), Vec::new(), 0, row_of);
+            layout.chart = Chart::empty(trace, traces.to_vec());
             return layout;
         }
         let depth = tree_depths(store, &spans);
@@ -251,6 +246,11 @@ impl LaneLayout {
             });
         }
         placed.sort_unstable_by_key(|&(r, start, i, _, _)| (r, start, i));
+        let bar_of_span = placed
+            .iter()
+            .enumerate()
+            .map(|(k, &(_, _, i, _, _))| (i, k as u32))
+            .collect();
         let bars = placed
             .into_iter()
             .map(|(r, start, i, group, end)| LaneBar {
@@ -263,7 +263,7 @@ impl LaneLayout {
             })
             .collect();
         let rows = layout.rows.len();
-        layout.chart = Chart::new(trace, traces.to_vec(), bars, rows, row_of);
+        layout.chart = Chart::new(trace, traces.to_vec(), bars, bar_of_span, rows, |b| b.row);
         layout.arrows(store, fx);
         layout
     }
