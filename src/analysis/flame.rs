@@ -204,27 +204,27 @@ pub struct Bar {
 /// visible in a time window are found by binary search.
 #[derive(Debug, Clone, Default)]
 pub struct TraceLayout {
-    /// The trace (index into `Store::index.traces`) the layout was built for.
-    pub trace: u32,
-    /// Every trace drawn: `trace` first, then the stitched ones.
-    pub traces: Vec<u32>,
-    pub start: u64,
-    pub end: u64,
-    /// Sorted by (lane, start).
-    pub bars: Vec<Bar>,
-    /// Lane `k` holds `bars[lane_start[k]..lane_start[k + 1]]`.
-    lane_start: Vec<u32>,
+    /// The bars, a row a lane.
+    chart: Chart<Bar>,
     /// (placeholder bar, the missing parent span id), sorted by bar.
     missing: Vec<(u32, u64)>,
     /// (holder bar, stitched root bar) of each drawn stitch.
     pub joints: Vec<(u32, u32)>,
     /// Services drawn, in name order (service indexes).
     pub services: Vec<u32>,
-    bar_of_span: FxHashMap<u32, u32>,
     /// `OVERVIEW_COLS` × `overview_rows` cells, row-major: the service of the first lane
     /// covering the cell, `OVERVIEW_PLACEHOLDER`, or `NONE` when empty.
     pub overview: Vec<u32>,
     pub overview_rows: usize,
+}
+
+/// A flame chart is read as its chart: its bars, lanes and times.
+impl std::ops::Deref for TraceLayout {
+    type Target = Chart<Bar>;
+
+    fn deref(&self) -> &Chart<Bar> {
+        &self.chart
+    }
 }
 
 /// What a tree node is while the layout is built.
@@ -241,8 +241,7 @@ impl TraceLayout {
         let mut traces = vec![t];
         if store.index.traces.get(t as usize).is_none() {
             return TraceLayout {
-                trace: t,
-                traces,
+                chart: Chart::empty(t, traces),
                 ..TraceLayout::default()
             };
         }
@@ -350,22 +349,9 @@ impl TraceLayout {
         b.finish(t, traces)
     }
 
-    pub fn lanes(&self) -> usize {
-        self.lane_start.len().saturating_sub(1)
-    }
-
-    /// Bar index range of lane `k`.
-    pub fn lane(&self, k: usize) -> std::ops::Range<usize> {
-        row(&self.lane_start, k)
-    }
-
     /// Spans drawn (bars that are not missing-parent placeholders).
     pub fn span_count(&self) -> usize {
         self.bars.len() - self.missing.len()
-    }
-
-    pub fn bar_of_span(&self, span: u32) -> Option<u32> {
-        self.bar_of_span.get(&span).copied()
     }
 
     /// The missing parent id a placeholder bar stands for.
@@ -583,18 +569,6 @@ impl Builder<'_> {
         joints
             .iter_mut()
             .for_each(|j| *j = (remap(j.0), remap(j.1)));
-
-        let mut lane_start = vec![0u32; lanes_used as usize + 1];
-        for b in &sorted {
-            if let Some(n) = lane_start.get_mut(b.lane as usize + 1) {
-                *n += 1;
-            }
-        }
-        for k in 1..lane_start.len() {
-            lane_start[k] += lane_start[k - 1];
-        }
-        let start = sorted.iter().map(|b| b.start).min().unwrap_or(0);
-        let end = sorted.iter().map(|b| b.end).max().unwrap_or(start);
         let mut services: Vec<u32> = sorted
             .iter()
             .map(|b| b.service)
@@ -603,16 +577,17 @@ impl Builder<'_> {
         services.sort_unstable();
         services.dedup();
         let mut layout = TraceLayout {
-            trace,
-            traces,
-            start,
-            end,
-            bars: sorted,
-            lane_start,
+            chart: Chart::new(
+                trace,
+                traces,
+                sorted,
+                bar_of_span,
+                lanes_used as usize,
+                |b| b.lane,
+            ),
             missing,
             joints,
             services,
-            bar_of_span,
             overview: Vec::new(),
             overview_rows: 0,
         };
@@ -624,23 +599,23 @@ impl Builder<'_> {
 impl TraceLayout {
     /// Fills the minimap cells: each lane row, in lane order, claims the cells its bars cover.
     fn build_overview(&mut self) {
-        let lanes = self.lanes();
+        let chart = &self.chart;
+        let lanes = chart.row_count();
         let rows = lanes.min(OVERVIEW_MAX_ROWS);
         self.overview_rows = rows;
         self.overview = vec![NONE; rows * OVERVIEW_COLS];
         if rows == 0 {
             return;
         }
-        let span = (self.end - self.start).max(1) as u128;
+        let span = (chart.end - chart.start).max(1) as u128;
         let last = OVERVIEW_COLS - 1;
         let col = |t: u64| {
-            ((((t - self.start) as u128) * OVERVIEW_COLS as u128 / span) as usize).min(last)
+            ((((t - chart.start) as u128) * OVERVIEW_COLS as u128 / span) as usize).min(last)
         };
         for k in 0..lanes {
             let row = k * rows / lanes;
-            let lane = self.lane(k);
             let cells = &mut self.overview[row * OVERVIEW_COLS..(row + 1) * OVERVIEW_COLS];
-            for b in &self.bars[lane] {
+            for b in &chart.bars[chart.row(k)] {
                 let v = if b.service == NONE {
                     OVERVIEW_PLACEHOLDER
                 } else {
@@ -937,7 +912,7 @@ impl FlameGraph {
 
 /// Row `k` of items cut into rows at `starts` (`starts[k]..starts[k + 1]`); empty when there
 /// is no row `k`.
-pub(super) fn row(starts: &[u32], k: usize) -> std::ops::Range<usize> {
+fn row(starts: &[u32], k: usize) -> std::ops::Range<usize> {
     match (starts.get(k), starts.get(k + 1)) {
         (Some(&a), Some(&b)) => a as usize..b as usize,
         _ => 0..0,
@@ -947,7 +922,7 @@ pub(super) fn row(starts: &[u32], k: usize) -> std::ops::Range<usize> {
 /// The part of `row` (items in start order, none inside another) that overlaps a window:
 /// `ends_before` is true of the items that end before it, `starts_in` of those that start
 /// before its end.
-pub(super) fn in_window<T>(
+fn in_window<T>(
     items: &[T],
     row: std::ops::Range<usize>,
     ends_before: impl Fn(&T) -> bool,
@@ -974,37 +949,115 @@ impl Timed for Bar {
     }
 }
 
-/// Bars cut into rows, each in start order with no bar inside another: the flame chart's lanes
-/// and the goroutine lanes' rows, searched by time the same way.
-pub trait BarRows {
-    type Bar: Timed;
+/// The bars of a trace, and of the traces stitched to it, cut into rows, each in start order
+/// with no bar inside another: the flame chart's lanes and the goroutine lanes' rows, searched
+/// by time the same way.
+#[derive(Debug, Clone)]
+pub struct Chart<B> {
+    /// The trace (index into `Store::index.traces`) the chart was built for.
+    pub trace: u32,
+    /// Every trace drawn: `trace` first, then the stitched ones.
+    pub traces: Vec<u32>,
+    pub start: u64,
+    pub end: u64,
+    /// Sorted by (row, start).
+    pub bars: Vec<B>,
+    /// Row `k` holds `bars[row_start[k]..row_start[k + 1]]`.
+    row_start: Vec<u32>,
+    bar_of_span: FxHashMap<u32, u32>,
+}
 
-    fn all_bars(&self) -> &[Self::Bar];
+/// No bars, so no bar's default is needed.
+impl<B> Default for Chart<B> {
+    fn default() -> Self {
+        Chart {
+            trace: 0,
+            traces: Vec::new(),
+            start: 0,
+            end: 0,
+            bars: Vec::new(),
+            row_start: Vec::new(),
+            bar_of_span: FxHashMap::default(),
+        }
+    }
+}
+
+impl<B: Timed> Chart<B> {
+    /// The chart of `traces` when there is nothing to draw.
+    pub(super) fn empty(trace: u32, traces: Vec<u32>) -> Self {
+        Chart {
+            trace,
+            traces,
+            ..Chart::default()
+        }
+    }
+
+    /// The chart of `bars`, sorted by (row, start), in `rows` rows (`row_of` gives a bar's
+    /// row); `bar_of_span` finds the bar of each span drawn.
+    pub(super) fn new(
+        trace: u32,
+        traces: Vec<u32>,
+        bars: Vec<B>,
+        bar_of_span: FxHashMap<u32, u32>,
+        rows: usize,
+        row_of: impl Fn(&B) -> u32,
+    ) -> Self {
+        let mut row_start = vec![0u32; rows + 1];
+        for b in &bars {
+            if let Some(n) = row_start.get_mut(row_of(b) as usize + 1) {
+                *n += 1;
+            }
+        }
+        for k in 1..row_start.len() {
+            row_start[k] += row_start[k - 1];
+        }
+        let start = bars.iter().map(|b| b.start()).min().unwrap_or(0);
+        let end = bars.iter().map(|b| b.end()).max().unwrap_or(start);
+        Chart {
+            trace,
+            traces,
+            start,
+            end,
+            bars,
+            row_start,
+            bar_of_span,
+        }
+    }
+
+    pub fn row_count(&self) -> usize {
+        self.row_start.len().saturating_sub(1)
+    }
 
     /// Bar index range of row `k`.
-    fn row_bars(&self, k: usize) -> std::ops::Range<usize>;
+    pub fn row(&self, k: usize) -> std::ops::Range<usize> {
+        row(&self.row_start, k)
+    }
+
+    pub fn bar_of_span(&self, span: u32) -> Option<u32> {
+        self.bar_of_span.get(&span).copied()
+    }
 
     /// Bar index range of the bars of row `k` that overlap `[t0, t1]`.
-    fn visible(&self, k: usize, t0: u64, t1: u64) -> std::ops::Range<usize> {
+    pub fn visible(&self, k: usize, t0: u64, t1: u64) -> std::ops::Range<usize> {
         in_window(
-            self.all_bars(),
-            self.row_bars(k),
+            &self.bars,
+            self.row(k),
             |b| b.end() < t0,
             |b| b.start() <= t1,
         )
     }
 
     /// Index of the first bar of row `k` starting at or after `t`, within `from..row end`.
-    fn next_starting(&self, k: usize, from: usize, t: u64) -> usize {
-        let r = self.row_bars(k);
+    pub fn next_starting(&self, k: usize, from: usize, t: u64) -> usize {
+        let r = self.row(k);
         let from = from.clamp(r.start, r.end);
-        from + self.all_bars()[from..r.end].partition_point(|b| b.start() < t)
+        from + self.bars[from..r.end].partition_point(|b| b.start() < t)
     }
 
     /// The bar of row `k` under time `t`, or the nearest one within `tolerance` ns.
-    fn bar_at(&self, k: usize, t: u64, tolerance: u64) -> Option<u32> {
-        let r = self.row_bars(k);
-        let bars = &self.all_bars()[r.clone()];
+    pub fn bar_at(&self, k: usize, t: u64, tolerance: u64) -> Option<u32> {
+        let r = self.row(k);
+        let bars = &self.bars[r.clone()];
         let at = bars.partition_point(|b| b.end() < t);
         let after = bars.get(at).map(|b| (b.start().saturating_sub(t), at));
         let before = at
@@ -1017,19 +1070,6 @@ pub trait BarRows {
             .filter(|&(gap, _)| gap <= tolerance)
             .min()
             .map(|(_, k)| (r.start + k) as u32)
-    }
-}
-
-/// A row of the flame chart is a lane.
-impl BarRows for TraceLayout {
-    type Bar = Bar;
-
-    fn all_bars(&self) -> &[Bar] {
-        &self.bars
-    }
-
-    fn row_bars(&self, k: usize) -> std::ops::Range<usize> {
-        self.lane(k)
     }
 }
 
@@ -1093,7 +1133,7 @@ mod tests {
         k.span(gw, 1, 6, 2, (20, 30), Internal, "a.2", &g(2));
         let store = k.store();
         let l = first_trace(&store);
-        assert_eq!(l.lanes(), 4);
+        assert_eq!(l.row_count(), 4);
         assert_eq!(at(&store, &l, 1, 1), (0, 0));
         assert_eq!(at(&store, &l, 1, 2), (1, 1));
         assert_eq!(at(&store, &l, 1, 3), (2, 1), "overlaps a: next lane");
@@ -1106,7 +1146,7 @@ mod tests {
         assert_eq!(marks_of(2) & marks::GOROUTINE_HOP, marks::GOROUTINE_HOP);
         assert_eq!(marks_of(3) & marks::GOROUTINE_HOP, 0);
         // Lane 3 holds a.1, a.2, b.1 in start order; culling finds only those in the window.
-        let lane3: Vec<u64> = l.bars[l.lane(3)].iter().map(|b| b.start / MS).collect();
+        let lane3: Vec<u64> = l.bars[l.row(3)].iter().map(|b| b.start / MS).collect();
         assert_eq!(lane3, vec![15, 20, 50]);
         let vis: Vec<u64> = l.bars[l.visible(3, 31 * MS, 49 * MS)]
             .iter()
@@ -1159,7 +1199,7 @@ mod tests {
         assert_eq!(at(&store, &l, 1, 6), (6, 2));
         let orphan = l.bars[l.bar_of_span(idx(&store, 1, 4)).unwrap_or(0) as usize];
         assert_eq!(orphan.parent, ph as u32);
-        assert_eq!(l.lanes(), 7);
+        assert_eq!(l.row_count(), 7);
         assert_eq!(l.bars.len(), 7, "six spans and one placeholder");
     }
 

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, BinaryHeap};
 use rustc_hash::FxHashMap;
 
 use super::breaks::BreakKind;
-use super::flame::{BarRows, FlameIndex, Timed, Via, row};
+use super::flame::{Chart, FlameIndex, Timed, Via};
 use super::span_graph::{SpanEdge, hop_kind};
 use crate::model::{NONE, Store};
 
@@ -61,18 +61,6 @@ impl Timed for LaneBar {
     }
     fn end(&self) -> u64 {
         self.end
-    }
-}
-
-impl BarRows for LaneLayout {
-    type Bar = LaneBar;
-
-    fn all_bars(&self) -> &[LaneBar] {
-        &self.bars
-    }
-
-    fn row_bars(&self, k: usize) -> std::ops::Range<usize> {
-        self.row(k)
     }
 }
 
@@ -135,19 +123,21 @@ pub struct Arrow {
 /// The lanes layout of the traces of one flame chart (the trace, and the traces stitched to it).
 #[derive(Debug, Clone, Default)]
 pub struct LaneLayout {
-    pub trace: u32,
-    pub traces: Vec<u32>,
-    pub start: u64,
-    pub end: u64,
+    /// The bars, a chart row for each of `rows` (none on a service's header row).
+    chart: Chart<LaneBar>,
     /// In drawing order.
     pub groups: Vec<LaneGroup>,
     pub rows: Vec<Row>,
-    /// Sorted by (row, start); bars of a row never overlap.
-    pub bars: Vec<LaneBar>,
-    /// Row `k` holds `bars[row_start[k]..row_start[k + 1]]`.
-    row_start: Vec<u32>,
     pub arrows: Vec<Arrow>,
-    bar_of_span: FxHashMap<u32, u32>,
+}
+
+/// The lanes are read as their chart: its bars, rows and times.
+impl std::ops::Deref for LaneLayout {
+    type Target = Chart<LaneBar>;
+
+    fn deref(&self) -> &Chart<LaneBar> {
+        &self.chart
+    }
 }
 
 /// A lane group's identity while building: (service, process or `NONE`, goroutine).
@@ -163,13 +153,10 @@ impl LaneLayout {
                 spans.extend(info.range().map(|i| i as u32));
             }
         }
-        let mut layout = LaneLayout {
-            trace: traces.first().copied().unwrap_or(NONE),
-            traces: traces.to_vec(),
-            ..LaneLayout::default()
-        };
+        let trace = traces.first().copied().unwrap_or(NONE);
+        let mut layout = LaneLayout::default();
         if spans.is_empty() {
-            layout.row_start.push(0);
+            layout.chart = Chart::empty(trace, traces.to_vec());
             return layout;
         }
         let depth = tree_depths(store, &spans);
@@ -259,24 +246,24 @@ impl LaneLayout {
             });
         }
         placed.sort_unstable_by_key(|&(r, start, i, _, _)| (r, start, i));
-        layout.row_start = vec![0u32; layout.rows.len() + 1];
-        for (k, &(r, start, i, group, end)) in placed.iter().enumerate() {
-            layout.bars.push(LaneBar {
+        let bar_of_span = placed
+            .iter()
+            .enumerate()
+            .map(|(k, &(_, _, i, _, _))| (i, k as u32))
+            .collect();
+        let bars = placed
+            .into_iter()
+            .map(|(r, start, i, group, end)| LaneBar {
                 span: i,
                 start,
                 end,
                 row: r,
                 group,
                 arrow: NONE,
-            });
-            layout.bar_of_span.insert(i, k as u32);
-            layout.row_start[r as usize + 1] += 1;
-        }
-        for k in 1..layout.row_start.len() {
-            layout.row_start[k] += layout.row_start[k - 1];
-        }
-        layout.start = layout.bars.iter().map(|b| b.start).min().unwrap_or(0);
-        layout.end = layout.bars.iter().map(|b| b.end).max().unwrap_or(0);
+            })
+            .collect();
+        let rows = layout.rows.len();
+        layout.chart = Chart::new(trace, traces.to_vec(), bars, bar_of_span, rows, |b| b.row);
         layout.arrows(store, fx);
         layout
     }
@@ -366,21 +353,8 @@ impl LaneLayout {
     }
 
     fn push(&mut self, a: Arrow) {
-        self.bars[a.to as usize].arrow = self.arrows.len() as u32;
+        self.chart.bars[a.to as usize].arrow = self.arrows.len() as u32;
         self.arrows.push(a);
-    }
-
-    pub fn row_count(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Bar index range of row `k`.
-    pub fn row(&self, k: usize) -> std::ops::Range<usize> {
-        row(&self.row_start, k)
-    }
-
-    pub fn bar_of_span(&self, span: u32) -> Option<u32> {
-        self.bar_of_span.get(&span).copied()
     }
 
     /// The label of group `g`: `g500 · 12 spans`, `unknown · 3 spans`, with the process's

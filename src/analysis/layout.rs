@@ -132,9 +132,31 @@ fn is_wide(c: char) -> bool {
 /// The cluster of a node in no cluster.
 pub const NO_CLUSTER: u32 = u32::MAX;
 
+/// A graph to lay out: nodes `0..sizes.len()` with their boxes' sizes, joined by `edges`
+/// (source, target; an edge naming a node out of range is left unrouted, empty `points`), and
+/// each node's cluster (`cluster[k]`, `NO_CLUSTER` for none; missing entries are none).
+#[derive(Debug, Clone, Copy)]
+pub struct Graph<'a> {
+    pub sizes: &'a [Size],
+    pub edges: &'a [(u32, u32)],
+    pub cluster: &'a [u32],
+}
+
+impl Graph<'_> {
+    /// On a circle when the graph is dense (`is_dense`), else in layers with the nodes of
+    /// each cluster kept next to each other in every column.
+    pub fn layout(&self, opts: &LayoutOptions) -> Layout {
+        if is_dense(self.sizes.len(), self.edges.len()) {
+            circular(self, opts)
+        } else {
+            layered(self, opts)
+        }
+    }
+}
+
 /// Whether a graph is dense enough that layers would make a long chain of one node each
 /// (every service calling most others): then `circular` draws it.
-pub fn is_dense(nodes: usize, edges: usize) -> bool {
+fn is_dense(nodes: usize, edges: usize) -> bool {
     (4..=DENSE_MAX_NODES).contains(&nodes) && edges >= 3 * nodes
 }
 
@@ -146,30 +168,25 @@ const BUNDLE_PULL: f32 = 0.5;
 /// Nodes on a circle in cluster order (then index order), edges as curves pulled towards the
 /// centre so that edges between the same regions bundle together, and away from the nodes on
 /// the rim. For dense graphs (`is_dense`), which layers would draw as a chain.
-pub fn circular(
-    sizes: &[Size],
-    edges: &[(u32, u32)],
-    cluster: &[u32],
-    opts: &LayoutOptions,
-) -> Layout {
-    let n = sizes.len();
-    let of = |v: usize| cluster.get(v).copied().unwrap_or(NO_CLUSTER);
+fn circular(g: &Graph, opts: &LayoutOptions) -> Layout {
+    let n = g.sizes.len();
+    let of = |v: usize| g.cluster.get(v).copied().unwrap_or(NO_CLUSTER);
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&v| (of(v), v));
     // Room on the rim for every box as if each lay across it: boxes never touch.
-    let rim: f32 = sizes.iter().map(|s| s.w.max(s.h) + opts.node_gap).sum();
+    let rim: f32 = g.sizes.iter().map(|s| s.w.max(s.h) + opts.node_gap).sum();
     let r = (rim / std::f32::consts::TAU).max(60.0);
     let mut nodes = vec![NodePos::default(); n];
     let mut at = 0.0;
     for (o, &v) in order.iter().enumerate() {
-        let step = sizes[v].w.max(sizes[v].h) + opts.node_gap;
+        let step = g.sizes[v].w.max(g.sizes[v].h) + opts.node_gap;
         let a = (at + step / 2.0) / rim * std::f32::consts::TAU - std::f32::consts::FRAC_PI_2;
         at += step;
         nodes[v] = NodePos {
             x: r * a.cos(),
             y: r * a.sin(),
-            w: sizes[v].w,
-            h: sizes[v].h,
+            w: g.sizes[v].w,
+            h: g.sizes[v].h,
             layer: 0,
             order: o as u32,
         };
@@ -181,7 +198,8 @@ pub fn circular(
         Point::new(b.x + dx * t, b.y + dy * t)
     };
     let mut pairs: rustc_hash::FxHashMap<(u32, u32), u32> = Default::default();
-    let routes = edges
+    let routes = g
+        .edges
         .iter()
         .map(|&(a, b)| {
             if a as usize >= n || b as usize >= n {
@@ -215,27 +233,28 @@ pub fn circular(
     normalised(nodes, routes, opts.margin)
 }
 
-/// Lays out nodes `0..sizes.len()` joined by `edges` (source, target). Edges naming a node
-/// out of range are left unrouted (empty `points`).
+/// Lays out nodes `0..sizes.len()` joined by `edges` (source, target) in layers. Edges naming
+/// a node out of range are left unrouted (empty `points`).
 pub fn layout(sizes: &[Size], edges: &[(u32, u32)], opts: &LayoutOptions) -> Layout {
-    layout_clustered(sizes, edges, &[], opts)
+    layered(
+        &Graph {
+            sizes,
+            edges,
+            cluster: &[],
+        },
+        opts,
+    )
 }
 
-/// `layout`, with the nodes of one cluster (`cluster[k]`, `NO_CLUSTER` for none; missing
-/// entries are none) kept next to each other in every column, so a box can be drawn around
-/// them that holds nothing else.
-pub fn layout_clustered(
-    sizes: &[Size],
-    edges: &[(u32, u32)],
-    cluster: &[u32],
-    opts: &LayoutOptions,
-) -> Layout {
-    let n = sizes.len();
+/// Layers, with the nodes of one cluster kept next to each other in every column, so a box
+/// can be drawn around them that holds nothing else.
+fn layered(g: &Graph, opts: &LayoutOptions) -> Layout {
+    let n = g.sizes.len();
     let valid = |&(a, b): &(u32, u32)| (a as usize) < n && (b as usize) < n;
-    let mut reversed = back_edges(n, edges);
+    let mut reversed = back_edges(n, g.edges);
     // The acyclic edges used for layering: back edges flipped, self loops and invalid left out.
     let dag_of = |reversed: &[bool], layer: Option<&[u32]>| -> Vec<(u32, u32)> {
-        edges
+        g.edges
             .iter()
             .zip(reversed)
             .filter(|(e, _)| valid(e) && e.0 != e.1)
@@ -249,11 +268,11 @@ pub fn layout_clustered(
     // long as the graph: hundreds of one-node columns. Layers by calls from the entry points
     // instead (breadth first): few columns, every forward edge one column long; edges back are
     // reversed, edges within a column routed through the gap on its right.
-    let mut flat = vec![false; edges.len()];
+    let mut flat = vec![false; g.edges.len()];
     let deepest = layer.iter().copied().max().unwrap_or(0) as usize + 1;
     if deepest > max_layers(n) {
-        layer = breadth_first_layers(n, edges);
-        for (k, &(a, b)) in edges.iter().enumerate() {
+        layer = breadth_first_layers(n, g.edges);
+        for (k, &(a, b)) in g.edges.iter().enumerate() {
             if valid(&(a, b)) && a != b {
                 reversed[k] = layer[a as usize] > layer[b as usize];
                 flat[k] = layer[a as usize] == layer[b as usize];
@@ -284,7 +303,7 @@ pub fn layout_clustered(
         }
     }
     let mut node_layer = layer.clone();
-    let mut height: Vec<f32> = sizes.iter().map(|s| s.h).collect();
+    let mut height: Vec<f32> = g.sizes.iter().map(|s| s.h).collect();
     let mut chains: Vec<Vec<u32>> = Vec::with_capacity(dag.len());
     let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(dag.len());
     for (&(a, b), &bent) in dag.iter().zip(&bent) {
@@ -316,13 +335,13 @@ pub fn layout_clustered(
 
     let mut layers = initial_order(total, layers_n, &node_layer, &succs, n);
     order_layers(&mut layers, &preds, &succs, opts.sweeps);
-    if cluster.iter().any(|&c| c != NO_CLUSTER) {
-        gather_clusters(&mut layers, cluster);
+    if g.cluster.iter().any(|&c| c != NO_CLUSTER) {
+        gather_clusters(&mut layers, g.cluster);
     }
 
     // x: columns as wide as their widest real box.
     let mut col_w = vec![0f32; layers_n];
-    for (k, s) in sizes.iter().enumerate() {
+    for (k, s) in g.sizes.iter().enumerate() {
         let l = layer[k] as usize;
         col_w[l] = col_w[l].max(s.w);
     }
@@ -335,7 +354,7 @@ pub fn layout_clustered(
     let ys = assign_y(&layers, &height, &preds, &succs, opts);
 
     let mut nodes: Vec<NodePos> = Vec::with_capacity(n);
-    for (k, s) in sizes.iter().enumerate() {
+    for (k, s) in g.sizes.iter().enumerate() {
         let l = layer[k] as usize;
         nodes.push(NodePos {
             x: col_x[l],
@@ -356,9 +375,9 @@ pub fn layout_clustered(
     let point_of = |v: u32| Point::new(col_x[node_layer[v as usize] as usize], ys[v as usize]);
 
     // Routes, then fan out edges sharing the same pair of nodes (either direction).
-    let mut routes = vec![EdgeRoute::default(); edges.len()];
+    let mut routes = vec![EdgeRoute::default(); g.edges.len()];
     let mut next_chain = chains.iter();
-    for (k, (&(a, b), &rev)) in edges.iter().zip(&reversed).enumerate() {
+    for (k, (&(a, b), &rev)) in g.edges.iter().zip(&reversed).enumerate() {
         if !valid(&(a, b)) {
             continue;
         }
@@ -401,7 +420,7 @@ pub fn layout_clustered(
             bundled: false,
         };
     }
-    fan_out(&mut routes, edges, opts.fan_gap);
+    fan_out(&mut routes, g.edges, opts.fan_gap);
 
     normalised(nodes, routes, opts.margin)
 }

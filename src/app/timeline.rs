@@ -4,7 +4,7 @@
 use egui::{Align2, Color32, FontId, Rect, Response, Stroke, Ui, Vec2, pos2, vec2};
 
 use super::theme::MERGED;
-use crate::analysis::flame::BarRows;
+use crate::analysis::flame::{Chart, Timed};
 use crate::units::duration_f64;
 
 /// Length of the zoom animation, s.
@@ -251,19 +251,19 @@ impl<'p> MergedRun<'p> {
 /// `place` is called for each bar walked and gives its rectangle; `paint` draws the ones at
 /// least a pixel wide. Narrower bars merge into `run`, and the bars that start inside a merged
 /// pixel column are skipped by binary search (`time_at` is the time at a screen x).
-pub fn paint_row<R: BarRows>(
-    rows: &R,
+pub fn paint_row<B: Timed>(
+    rows: &Chart<B>,
     k: usize,
     (t0, t1): (u64, u64),
     mut run: MergedRun<'_>,
     time_at: impl Fn(f32) -> f64,
-    mut place: impl FnMut(&R::Bar) -> Rect,
-    mut paint: impl FnMut(usize, &R::Bar, Rect),
+    mut place: impl FnMut(&B) -> Rect,
+    mut paint: impl FnMut(usize, &B, Rect),
 ) {
     let range = rows.visible(k, t0, t1);
     let mut i = range.start;
     while i < range.end {
-        let b = &rows.all_bars()[i];
+        let b = &rows.bars[i];
         let r = place(b);
         if r.width() < 1.0 {
             let x1 = run.add(r.left());

@@ -809,10 +809,12 @@ fn build(
             }
             p.layout.clone()
         }
-        None if layout::is_dense(sizes.len(), ends.len()) => {
-            layout::circular(&sizes, &ends, &clusters, &opts)
+        None => layout::Graph {
+            sizes: &sizes,
+            edges: &ends,
+            cluster: &clusters,
         }
-        None => layout::layout_clustered(&sizes, &ends, &clusters, &opts),
+        .layout(&opts),
     };
     // On a circle a group's members are one arc (and their names say the group): frames
     // are for columns.

@@ -32,37 +32,55 @@ use crate::model::{SpanKind, Store, Sym, ops};
 /// How long after a PRODUCER span ends its message may still be consumed (spec §5).
 const PRODUCER_WINDOW_NS: u64 = 60_000_000_000;
 
-/// What a SERVER/CONSUMER root offers for matching, read once.
-struct Root<'s> {
+/// Which span, when it started, and in which trace and service: a call and a root must differ
+/// in trace and service and be near in time.
+struct Place {
     idx: u32,
     start: u64,
     trace: u128,
     service: u32,
+}
+
+impl Place {
+    fn of(store: &Store, i: u32) -> Place {
+        let s = store.span(i);
+        Place {
+            idx: i,
+            start: s.start,
+            trace: s.trace_id,
+            service: store.service_idx(i),
+        }
+    }
+}
+
+/// The operation a span names, as a call and as the root that answered it: each attribute
+/// both name must agree.
+struct Operation<'s> {
     rpc_service: Option<&'s str>,
     rpc_method: Option<&'s str>,
-    route: Option<&'s str>,
     path: Option<&'s str>,
     destination: Option<&'s str>,
 }
 
+/// What a SERVER/CONSUMER root offers for matching, read once.
+struct Root<'s> {
+    span: Place,
+    op: Operation<'s>,
+    route: Option<&'s str>,
+}
+
 /// What an unpaired CLIENT/PRODUCER span says about its callee.
 struct Call<'s> {
-    idx: u32,
+    span: Place,
     kind: SpanKind,
-    start: u64,
     end: u64,
-    trace: u128,
-    service: u32,
     database: bool,
-    rpc_service: Option<&'s str>,
-    rpc_method: Option<&'s str>,
+    op: Operation<'s>,
     peer_service: Option<&'s str>,
     /// `peer.service` and `server.address` as interned, for an `unmatched_client`'s message.
     peer_syms: [Option<Sym>; 2],
     /// `server.address` when it names a host (see `address_host`).
     address_host: Option<&'s str>,
-    path: Option<&'s str>,
-    destination: Option<&'s str>,
 }
 
 /// `propagation_break`s and `unmatched_client`s.
@@ -122,12 +140,15 @@ struct Buckets<'s> {
 
 impl<'s> Buckets<'s> {
     fn new(mut roots: Vec<Root<'s>>, services: usize) -> Self {
-        roots.sort_unstable_by_key(|r| (r.service, r.start, r.idx));
+        roots.sort_unstable_by_key(|r| (r.span.service, r.span.start, r.span.idx));
         let bounds = (0..=services as u32)
-            .map(|k| roots.partition_point(|r| r.service < k))
+            .map(|k| roots.partition_point(|r| r.span.service < k))
             .collect();
         let mut by_start: Vec<u32> = (0..roots.len() as u32).collect();
-        by_start.sort_unstable_by_key(|&k| (roots[k as usize].start, roots[k as usize].idx));
+        by_start.sort_unstable_by_key(|&k| {
+            let r = &roots[k as usize].span;
+            (r.start, r.idx)
+        });
         Buckets {
             roots,
             bounds,
@@ -144,7 +165,7 @@ impl<'s> Buckets<'s> {
 
     /// The roots of every service that started in `lo..=hi`.
     fn started(&self, lo: u64, hi: u64) -> impl Iterator<Item = &Root<'s>> {
-        let start = |k: &u32| self.roots[*k as usize].start;
+        let start = |k: &u32| self.roots[*k as usize].span.start;
         let a = self.by_start.partition_point(|k| start(k) < lo);
         let b = self.by_start.partition_point(|k| start(k) <= hi).max(a);
         self.by_start[a..b].iter().map(|&k| &self.roots[k as usize])
@@ -162,22 +183,20 @@ fn is_unpaired_call(store: &Store, i: u32) -> bool {
 
 fn root<'s>(ctx: &Ctx<'s>, i: u32) -> Root<'s> {
     let store = ctx.store;
-    let s = store.span(i);
     let a = ctx.keys.strs(store, i);
-    let named = rpc_from_name(store.str(s.name));
+    let named = rpc_from_name(store.str(store.span(i).name));
     Root {
-        idx: i,
-        start: s.start,
-        trace: s.trace_id,
-        service: store.service_idx(i),
-        rpc_service: a.get(Key::RpcService).or(named.map(|n| n.0)),
-        rpc_method: a.get(Key::RpcMethod).or(named.map(|n| n.1)),
+        span: Place::of(store, i),
+        op: Operation {
+            rpc_service: a.get(Key::RpcService).or(named.map(|n| n.0)),
+            rpc_method: a.get(Key::RpcMethod).or(named.map(|n| n.1)),
+            path: a
+                .get(Key::UrlPath)
+                .or_else(|| a.get(Key::HttpTarget))
+                .map(url_path),
+            destination: a.get(Key::MessagingDestination),
+        },
         route: a.get(Key::HttpRoute),
-        path: a
-            .get(Key::UrlPath)
-            .or_else(|| a.get(Key::HttpTarget))
-            .map(url_path),
-        destination: a.get(Key::MessagingDestination),
     }
 }
 
@@ -197,20 +216,19 @@ fn call<'s>(ctx: &Ctx<'s>, i: u32) -> Call<'s> {
     };
     let server_address = a.get(Key::ServerAddress);
     Call {
-        idx: i,
+        span: Place::of(store, i),
         kind: s.kind,
-        start: s.start,
         end: s.end,
-        trace: s.trace_id,
-        service: store.service_idx(i),
         database: a.database().is_some(),
-        rpc_service: a.get(Key::RpcService),
-        rpc_method: a.get(Key::RpcMethod),
+        op: Operation {
+            rpc_service: a.get(Key::RpcService),
+            rpc_method: a.get(Key::RpcMethod),
+            path,
+            destination: a.get(Key::MessagingDestination),
+        },
         peer_service: a.get(Key::PeerService),
         peer_syms: [a.sym(Key::PeerService), a.sym(Key::ServerAddress)],
         address_host: server_address.and_then(address_host),
-        path,
-        destination: a.get(Key::MessagingDestination),
     }
 }
 
@@ -220,19 +238,19 @@ fn best_root<'r, 's>(ctx: &Ctx, c: &Call, roots: &'r Buckets<'s>) -> Option<&'r 
     if c.database {
         return None;
     }
-    let lo = c.start.saturating_sub(ctx.tolerance);
+    let lo = c.span.start.saturating_sub(ctx.tolerance);
     let mut hi = c.end.saturating_add(ctx.tolerance);
     if c.kind == SpanKind::Producer {
         hi = hi.saturating_add(PRODUCER_WINDOW_NS);
     }
     let store = ctx.store;
     let services = &store.index.services;
-    let agreement = |r: &Root| service_agreement(c, store.str(services[r.service as usize]));
+    let agreement = |r: &Root| service_agreement(c, store.str(services[r.span.service as usize]));
     let across = roots.started(lo, hi);
     let candidates: Vec<(u32, &Root)> = if across.size_hint().0 < services.len() {
         across
             .inspect(|_| ops::count(1))
-            .filter(|r| r.service != c.service && r.trace != c.trace)
+            .filter(|r| r.span.service != c.span.service && r.span.trace != c.span.trace)
             .filter_map(|r| Some((agreement(r)?, r)))
             .collect()
     } else {
@@ -240,19 +258,19 @@ fn best_root<'r, 's>(ctx: &Ctx, c: &Call, roots: &'r Buckets<'s>) -> Option<&'r 
             .iter()
             .enumerate()
             .inspect(|_| ops::count(1))
-            .filter(|&(k, _)| k as u32 != c.service)
+            .filter(|&(k, _)| k as u32 != c.span.service)
             .filter_map(|(k, &name)| {
                 // The window first: it is mostly empty, and then the names need no comparing.
                 let bucket = roots.of(k);
-                let a = bucket.partition_point(|r| r.start < lo);
-                let b = bucket.partition_point(|r| r.start <= hi).max(a);
+                let a = bucket.partition_point(|r| r.span.start < lo);
+                let b = bucket.partition_point(|r| r.span.start <= hi).max(a);
                 let window = bucket.get(a..b).filter(|w| !w.is_empty())?;
                 Some((window, service_agreement(c, store.str(name))?))
             })
             .flat_map(|(window, base)| {
                 window
                     .iter()
-                    .filter(|r| r.trace != c.trace)
+                    .filter(|r| r.span.trace != c.span.trace)
                     .map(move |r| (base, r))
             })
             .collect()
@@ -260,7 +278,10 @@ fn best_root<'r, 's>(ctx: &Ctx, c: &Call, roots: &'r Buckets<'s>) -> Option<&'r 
     candidates
         .into_iter()
         .filter_map(|(base, r)| Some((base + root_agreement(c, r)?, r)))
-        .min_by_key(|(agree, r)| (Reverse(*agree), r.start.abs_diff(c.start), r.idx))
+        .min_by_key(|(agree, r)| {
+            let at = &r.span;
+            (Reverse(*agree), at.start.abs_diff(c.span.start), at.idx)
+        })
         .map(|(_, r)| r)
 }
 
@@ -276,11 +297,12 @@ fn service_agreement(c: &Call, service: &str) -> Option<u32> {
 /// How many of the call's operation attributes the root agrees with, or `None` when one
 /// disagrees.
 fn root_agreement(c: &Call, r: &Root) -> Option<u32> {
+    let (call, root) = (&c.op, &r.op);
     tally([
-        c.rpc_service.zip(r.rpc_service).map(|(a, b)| a == b),
-        c.rpc_method.zip(r.rpc_method).map(|(a, b)| a == b),
-        c.path.and_then(|p| path_agrees(p, r.route, r.path)),
-        c.destination.zip(r.destination).map(|(a, b)| a == b),
+        call.rpc_service.zip(root.rpc_service).map(|(a, b)| a == b),
+        call.rpc_method.zip(root.rpc_method).map(|(a, b)| a == b),
+        call.path.and_then(|p| path_agrees(p, r.route, root.path)),
+        call.destination.zip(root.destination).map(|(a, b)| a == b),
     ])
 }
 
@@ -377,7 +399,12 @@ fn route_matches(route: &str, path: &str) -> bool {
 }
 
 fn propagation_break(c: &Call, r: &Root) -> Break {
-    brk(BreakKind::PropagationBreak, c.idx, Some(r.idx), Facts::None)
+    brk(
+        BreakKind::PropagationBreak,
+        c.span.idx,
+        Some(r.span.idx),
+        Facts::None,
+    )
 }
 
 /// A CLIENT call to a traced service whose server side is nowhere in the data.
@@ -390,13 +417,14 @@ fn unmatched_client(store: &Store, c: &Call, traced: &TracedServices) -> Option<
         .into_iter()
         .flatten()
         .find_map(|p| Some((p, traced.number(store.str(p))?)))?;
-    let rpc_or_http = c.rpc_service.is_some() || c.rpc_method.is_some() || c.path.is_some();
-    if number == c.service && !rpc_or_http {
+    let op = &c.op;
+    let rpc_or_http = op.rpc_service.is_some() || op.rpc_method.is_some() || op.path.is_some();
+    if number == c.span.service && !rpc_or_http {
         return None;
     }
     Some(brk(
         BreakKind::UnmatchedClient,
-        c.idx,
+        c.span.idx,
         None,
         Facts::Peer(peer),
     ))

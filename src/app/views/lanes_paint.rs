@@ -13,7 +13,7 @@ use egui::{
 };
 
 use super::trace_paint::{LANE_H, MIN_WINDOW, paint_bar, tooltip};
-use crate::analysis::flame::{BarRows, FlameIndex, TraceLayout};
+use crate::analysis::flame::{FlameIndex, TraceLayout};
 use crate::analysis::lanes::{Arrow, ArrowKind, LaneBar, LaneLayout, Row};
 use crate::app::state::{Selection, Session, ViewCtx};
 use crate::app::task::{Task, build_keyed};

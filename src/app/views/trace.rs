@@ -384,7 +384,7 @@ impl FlameChartView {
         let lanes_rect = Rect::from_min_max(pos2(rect.left(), rect.top() + AXIS_H), rect.max);
         self.lanes_rect = lanes_rect;
         let extent = (l.end - l.start) as f64;
-        let content_h = l.lanes() as f32 * LANE_H;
+        let content_h = l.row_count() as f32 * LANE_H;
         z.handle_input(ui, &response, lanes_rect, extent, MIN_WINDOW, content_h);
 
         let painter = ui.painter_at(rect);
@@ -396,7 +396,8 @@ impl FlameChartView {
         let hover = response.hover_pos().and_then(|p| hit(z, lanes_rect, l, p));
         let lane_painter = painter.with_clip_rect(lanes_rect);
         let first = (z.scroll_y / LANE_H).floor().max(0.0) as usize;
-        let last = (((z.scroll_y + lanes_rect.height()) / LANE_H).ceil() as usize).min(l.lanes());
+        let last =
+            (((z.scroll_y + lanes_rect.height()) / LANE_H).ceil() as usize).min(l.row_count());
         let t0 = l.start.saturating_add(z.v0.max(0.0) as u64);
         let t1 = l.start.saturating_add(z.v1.max(0.0) as u64);
         let ns_per_px = z.width() / lanes_rect.width().max(1.0) as f64;

@@ -5,7 +5,7 @@ use egui::{Color32, CornerRadius, Pos2, Rect, Sense, Shape, Stroke, StrokeKind, 
 
 use crate::analysis::conversion::conversion_of;
 use crate::analysis::flame::{
-    Bar, BarRows, OVERVIEW_COLS, OVERVIEW_PLACEHOLDER, TraceLayout, marks, self_time,
+    Bar, OVERVIEW_COLS, OVERVIEW_PLACEHOLDER, TraceLayout, marks, self_time,
 };
 use crate::app::state::{Session, SessionIndex};
 use crate::app::theme::{self, BREAK, CONVERSION, GOROUTINE_HOP, PLACEHOLDER};
@@ -41,7 +41,7 @@ pub fn hit(z: &Zoom, lanes: Rect, l: &TraceLayout, p: Pos2) -> Option<u32> {
         return None;
     }
     let k = ((p.y - lanes.top() + z.scroll_y) / LANE_H).floor();
-    if k < 0.0 || k as usize >= l.lanes() {
+    if k < 0.0 || k as usize >= l.row_count() {
         return None;
     }
     let v = z.v_of(lanes, p.x);
@@ -249,7 +249,7 @@ pub fn minimap(ui: &mut Ui, z: &mut Zoom, l: &TraceLayout, index: &SessionIndex,
     }
     let extent = ((l.end - l.start) as f64).max(MIN_WINDOW);
     let x_of = |v: f64| rect.left() + (v / extent) as f32 * rect.width();
-    let content_h = (l.lanes() as f32 * LANE_H).max(1.0);
+    let content_h = (l.row_count() as f32 * LANE_H).max(1.0);
     let y_of = |y: f32| rect.top() + (y / content_h).clamp(0.0, 1.0) * rect.height();
     let window = Rect::from_min_max(
         pos2(x_of(z.v0).max(rect.left()), y_of(z.scroll_y)),
