@@ -150,11 +150,7 @@ impl FlameIndex {
 
     /// Indexes into `Analysis::breaks` of the breaks whose `span` is `span`.
     pub fn breaks_of(&self, span: u32) -> impl Iterator<Item = u32> + '_ {
-        let from = self.span_breaks.partition_point(|&(s, _)| s < span);
-        self.span_breaks[from..]
-            .iter()
-            .take_while(move |&&(s, _)| s == span)
-            .map(|&(_, b)| b)
+        super::under(&self.span_breaks, span)
     }
 
     pub fn has_break(&self, span: u32) -> bool {
@@ -168,11 +164,7 @@ impl FlameIndex {
 
     /// The stitches that join trace `t` to another trace.
     pub fn stitches(&self, t: u32) -> impl Iterator<Item = Stitch> + '_ {
-        let from = self.stitches.partition_point(|&(x, _)| x < t);
-        self.stitches[from..]
-            .iter()
-            .take_while(move |&&(x, _)| x == t)
-            .map(|&(_, s)| s)
+        super::under(&self.stitches, t)
     }
 }
 

@@ -105,8 +105,8 @@ impl Analysis {
 }
 
 /// The values of `pairs` (sorted by key) under `key`: span links and the query index keep
-/// their one-to-many lookups as such sorted lists.
-pub(crate) fn under(pairs: &[(u32, u32)], key: u32) -> impl Iterator<Item = u32> + '_ {
+/// their one-to-many lookups as such sorted lists, as do the flame index's breaks and stitches.
+pub(crate) fn under<V: Copy>(pairs: &[(u32, V)], key: u32) -> impl Iterator<Item = V> + '_ {
     let from = pairs.partition_point(|&(k, _)| k < key);
     pairs[from..]
         .iter()
