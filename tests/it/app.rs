@@ -369,15 +369,6 @@ fn snapshots_of_the_traces_and_breaks_views() {
 #[cfg(target_os = "linux")]
 #[test]
 fn screenshot_mode_under_xvfb() {
-    use std::process::Command;
-    let has_xvfb = Command::new("sh")
-        .args(["-c", "command -v xvfb-run"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_xvfb {
-        util::missing("TRACETOPO_REQUIRE_XVFB", "xvfb-run not found");
-        return;
-    }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().join("breaks.png");
     let sample = concat!(
@@ -385,18 +376,12 @@ fn screenshot_mode_under_xvfb() {
         "/sample-traces/checkout-broken.json"
     );
     let run = |file: &str, png: &std::path::Path| {
-        Command::new("xvfb-run")
-            .args(["-a", "-s", "-screen 0 1600x1000x24"])
-            .arg(env!("CARGO_BIN_EXE_tracetopo"))
-            .arg(file)
-            .arg("--screenshot")
-            .arg(png)
-            .args(["--view", "breaks"])
-            .env_remove("WAYLAND_DISPLAY")
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run xvfb-run: {e}"))
+        let png = png.to_string_lossy();
+        util::in_xvfb(&[file, "--screenshot", &png, "--view", "breaks"], None)
     };
-    let r = run(sample, &out);
+    let Some(r) = run(sample, &out) else {
+        return;
+    };
     assert_eq!(
         r.status.code(),
         Some(0),
@@ -416,7 +401,7 @@ fn screenshot_mode_under_xvfb() {
     egui_kittest::image_snapshot(&img, "window-breaks");
 
     let missing = dir.path().join("missing.json");
-    let r = run(&missing.to_string_lossy(), &dir.path().join("x.png"));
+    let r = run(&missing.to_string_lossy(), &dir.path().join("x.png")).expect("xvfb-run");
     assert_eq!(r.status.code(), Some(2));
     let err = String::from_utf8_lossy(&r.stderr);
     let line = err
@@ -433,25 +418,11 @@ fn screenshot_mode_under_xvfb() {
 #[cfg(target_os = "linux")]
 #[test]
 fn screenshot_without_files_is_the_start_page() {
-    use std::process::Command;
-    let has_xvfb = Command::new("sh")
-        .args(["-c", "command -v xvfb-run"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_xvfb {
-        println!("xvfb-run not found, skipping");
-        return;
-    }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().join("start.png");
-    let r = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1600x1000x24"])
-        .arg(env!("CARGO_BIN_EXE_tracetopo"))
-        .arg("--screenshot")
-        .arg(&out)
-        .env_remove("WAYLAND_DISPLAY")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run xvfb-run: {e}"));
+    let Some(r) = util::in_xvfb(&["--screenshot", &out.to_string_lossy()], None) else {
+        return;
+    };
     assert_eq!(
         r.status.code(),
         Some(0),

@@ -765,28 +765,16 @@ fn cancel_during_a_slow_search_returns_before_its_answer() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_app_opens_with_a_backend_search_loaded() {
-    let has_xvfb = Command::new("sh")
-        .args(["-c", "command -v xvfb-run"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_xvfb {
-        crate::util::missing("TRACETOPO_REQUIRE_XVFB", "xvfb-run not found");
-        return;
-    }
     let s = serve(Api::Tempo, &[BROKEN], Behaviour::default());
     let dir = tempfile::tempdir().expect("tempdir");
     let png = dir.path().join("breaks.png");
-    let o = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1600x1000x24"])
-        .arg(env!("CARGO_BIN_EXE_tracetopo"))
-        .args(["--tempo", &s.url])
-        .args(RANGE)
-        .arg("--screenshot")
-        .arg(&png)
-        .args(["--view", "breaks"])
-        .env_remove("WAYLAND_DISPLAY")
-        .output()
-        .expect("run xvfb-run");
+    let png_arg = png.to_string_lossy();
+    let mut args = vec!["--tempo", &s.url];
+    args.extend(RANGE);
+    args.extend(["--screenshot", &png_arg, "--view", "breaks"]);
+    let Some(o) = crate::util::in_xvfb(&args, None) else {
+        return;
+    };
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let n = s.traces.len();
     assert!(

@@ -537,14 +537,6 @@ fn analyze_reads_standard_input_to_its_end() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_binary_streams_standard_input_into_live_mode() {
-    let has_xvfb = Command::new("sh")
-        .args(["-c", "command -v xvfb-run"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_xvfb {
-        crate::util::missing("TRACETOPO_REQUIRE_XVFB", "xvfb-run not found");
-        return;
-    }
     let path = format!("{HERE}/go-shop-stdout.txt");
     let text = std::fs::read(&path).unwrap();
     let mut store = Store::new();
@@ -558,29 +550,14 @@ fn the_binary_streams_standard_input_into_live_mode() {
     let dir = tempfile::tempdir().unwrap();
     let run = |trace: u128| {
         let png = dir.path().join(format!("{trace:032x}.png"));
-        let mut child = Command::new("xvfb-run")
-            .args(["-a", "-s", "-screen 0 1600x1000x24"])
-            .arg(env!("CARGO_BIN_EXE_tracetopo"))
-            .arg("-")
-            .arg("--screenshot")
-            .arg(&png)
-            .arg("--view")
-            .arg(format!("trace:{trace:032x}"))
-            .env_remove("WAYLAND_DISPLAY")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Written and left open: the spans must arrive while the pipe is still open.
-        let mut w = child.stdin.take().unwrap();
-        w.write_all(&text).unwrap();
-        w.flush().unwrap();
-        let out = child.wait_with_output().unwrap();
-        drop(w);
-        (out, png)
+        let view = format!("trace:{trace:032x}");
+        let args = ["-", "--screenshot", &png.to_string_lossy(), "--view", &view];
+        // The spans arrive while the pipe is still open.
+        crate::util::in_xvfb(&args, Some(&text)).map(|out| (out, png))
     };
-    let (out, png) = run(checkout);
+    let Some((out, png)) = run(checkout) else {
+        return;
+    };
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -588,7 +565,7 @@ fn the_binary_streams_standard_input_into_live_mode() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(png.is_file());
-    let (out, _) = run(checkout ^ 1);
+    let (out, _) = run(checkout ^ 1).expect("xvfb-run");
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("is not in the loaded files"),
